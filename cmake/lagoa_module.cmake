@@ -1,0 +1,17 @@
+# lagoa_module(NAME SOURCES ... DEPS ...): the library lagoa::NAME built from src/NAME.
+function(lagoa_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(lagoa_${name} STATIC ${ARG_SOURCES})
+  add_library(lagoa::${name} ALIAS lagoa_${name})
+  target_include_directories(lagoa_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(lagoa_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# lagoa_test(NAME SOURCES ... DEPS ...): a GoogleTest binary whose tests CTest runs one by one.
+function(lagoa_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "LAGOA_TEST_TMPDIR=${CMAKE_BINARY_DIR}/test-tmp")
+endfunction()

@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "base/bytes.h"
+#include "base/crc32c.h"
+#include "base/status.h"
+#include "base/strong_int.h"
+
+namespace lagoa {
+namespace {
+
+TEST(Crc32c, MatchesTheStandardCheckValue) {
+  EXPECT_EQ(Crc32c(AsBytes("123456789")), 0xE3069283u);
+  EXPECT_EQ(internal::Crc32cExtendPortable(0, AsBytes("123456789")), 0xE3069283u);
+  EXPECT_EQ(Crc32c(AsBytes("")), 0u);
+}
+
+TEST(Crc32c, HardwareAndPortableAgreeWhenExtendingInPieces) {
+  std::mt19937 rng(7);
+  std::string data(1000, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  uint32_t whole = Crc32c(AsBytes(data));
+  for (size_t split : {0, 1, 7, 8, 9, 500, 999, 1000}) {
+    std::string_view a(data.data(), split), b(data.data() + split, data.size() - split);
+    EXPECT_EQ(Crc32cExtend(Crc32cExtend(0, AsBytes(a)), AsBytes(b)), whole) << split;
+    EXPECT_EQ(internal::Crc32cExtendPortable(internal::Crc32cExtendPortable(0, AsBytes(a)), AsBytes(b)), whole)
+        << split;
+  }
+}
+
+TEST(Bytes, VarintRoundTripsAndRejectsTruncation) {
+  Bytes out;
+  const uint64_t values[] = {0, 1, 127, 128, 300, 1ull << 35, UINT64_MAX};
+  for (uint64_t v : values) PutVarint(out, v);
+  ByteReader reader(out);
+  for (uint64_t v : values) {
+    uint64_t got = 0;
+    ASSERT_TRUE(reader.ReadVarint(&got));
+    EXPECT_EQ(got, v);
+  }
+  EXPECT_EQ(reader.remaining(), 0u);
+  Bytes truncated = {std::byte{0x80}, std::byte{0x80}};
+  ByteReader bad(truncated);
+  uint64_t ignored;
+  EXPECT_FALSE(bad.ReadVarint(&ignored));
+}
+
+TEST(Bytes, FixedReadsStopAtTheEnd) {
+  Bytes out;
+  PutFixed<uint32_t>(out, 0xDEADBEEF);
+  ByteReader reader(out);
+  uint64_t too_wide;
+  EXPECT_FALSE(reader.ReadFixed(&too_wide));
+  uint32_t v;
+  ASSERT_TRUE(reader.ReadFixed(&v));
+  EXPECT_EQ(v, 0xDEADBEEFu);
+}
+
+Result<int> Half(int x) {
+  if (x % 2 != 0) return Status::InvalidArgument("odd");
+  return x / 2;
+}
+
+Status Quarter(int x, int* out) {
+  LAGOA_ASSIGN_OR_RETURN(int h, Half(x));
+  LAGOA_ASSIGN_OR_RETURN(*out, Half(h));
+  return Status::Ok();
+}
+
+TEST(Status, MacrosPropagateTheFirstError) {
+  int out = 0;
+  EXPECT_TRUE(Quarter(8, &out).ok());
+  EXPECT_EQ(out, 2);
+  Status s = Quarter(6, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.WithContext("line 3").ToString(), "InvalidArgument: line 3: odd");
+}
+
+TEST(StrongInt, ArithmeticKeepsTheType) {
+  Offset a(10);
+  Offset b = a + 5;
+  EXPECT_EQ(b.value(), 15);
+  EXPECT_EQ(b - a, 5);
+  EXPECT_LT(a, b);
+}
+
+}  // namespace
+}  // namespace lagoa
