@@ -87,3 +87,27 @@ TEST(StrongInt, ArithmeticKeepsTheType) {
 
 }  // namespace
 }  // namespace lagoa
+
+#include "base/metrics.h"
+
+namespace lagoa {
+namespace {
+
+TEST(Metrics, RendersPrometheusTextWithCumulativeBuckets) {
+  MetricsRegistry registry;
+  registry.GetCounter("lagoa_events_total", "Events.", {{"stream", "a\"b"}})->Add(3);
+  Histogram* h = registry.GetHistogram("lagoa_fsync_seconds", "Fsync.", {}, {0.001, 0.01});
+  h->ObserveNanos(500'000);
+  h->ObserveNanos(5'000'000);
+  h->ObserveNanos(50'000'000);
+  std::string text = registry.RenderPrometheusText();
+  EXPECT_NE(text.find("lagoa_events_total{stream=\"a\\\"b\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lagoa_fsync_seconds_bucket{le=\"0.001\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lagoa_fsync_seconds_bucket{le=\"0.01\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lagoa_fsync_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lagoa_fsync_seconds_count 3\n"), std::string::npos) << text;
+  EXPECT_EQ(registry.GetCounter("lagoa_events_total", "", {{"stream", "a\"b"}})->value(), 3u);
+}
+
+}  // namespace
+}  // namespace lagoa

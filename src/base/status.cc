@@ -13,6 +13,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kIoError: return "IoError";
     case StatusCode::kCorruption: return "Corruption";
     case StatusCode::kResourceExhausted: return "ResourceExhausted";
+    case StatusCode::kDiskFull: return "DiskFull";
     case StatusCode::kFailedPrecondition: return "FailedPrecondition";
     case StatusCode::kOutOfRange: return "OutOfRange";
     case StatusCode::kUnavailable: return "Unavailable";

@@ -18,7 +18,8 @@ enum class StatusCode : uint8_t {
   kAlreadyExists,      // a named thing exists already
   kIoError,            // the operating system refused a read or write
   kCorruption,         // stored bytes fail their checks
-  kResourceExhausted,  // a queue, budget or disk is full; retrying later may work
+  kResourceExhausted,  // a queue or memory budget is full; retrying soon may work
+  kDiskFull,           // the free-space guard refuses writes until space returns
   kFailedPrecondition, // the system is in a state that forbids the call (fail-stop, shut down)
   kOutOfRange,         // an offset or index outside what exists
   kUnavailable,        // a peer cannot be reached
@@ -39,6 +40,7 @@ class [[nodiscard]] Status {
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status DiskFull(std::string m) { return {StatusCode::kDiskFull, std::move(m)}; }
   static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
