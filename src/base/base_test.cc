@@ -111,3 +111,24 @@ TEST(Metrics, RendersPrometheusTextWithCumulativeBuckets) {
 
 }  // namespace
 }  // namespace lagoa
+
+#include "base/json_writer.h"
+
+namespace lagoa {
+namespace {
+
+TEST(JsonWriter, NestsAndEscapes) {
+  JsonWriter w;
+  w.BeginObject().Key("a").Int(-1).Key("b").BeginArray().String("x\"\n\x01").Null().Bool(true).EndArray();
+  w.Key("c").Double(0.5).Key("d").Raw("{}").EndObject();
+  EXPECT_EQ(w.str(), R"({"a":-1,"b":["x\"\n\u0001",null,true],"c":0.5,"d":{}})");
+}
+
+TEST(JsonWriter, ReplacesInvalidUtf8) {
+  std::string out;
+  AppendJsonString(out, "ok \xC3\xA9 bad \xFF \xED\xA0\x80 end");
+  EXPECT_EQ(out, "\"ok \xC3\xA9 bad \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end\"");
+}
+
+}  // namespace
+}  // namespace lagoa
