@@ -132,3 +132,17 @@ TEST(JsonWriter, ReplacesInvalidUtf8) {
 
 }  // namespace
 }  // namespace lagoa
+
+#include "base/clock.h"
+
+namespace lagoa {
+namespace {
+
+TEST(Clock, FormatsRfc3339InUtcWithMicroseconds) {
+  EXPECT_EQ(FormatRfc3339Micros(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatRfc3339Micros(1714564800123456), "2024-05-01T12:00:00.123456Z");
+  EXPECT_EQ(FormatRfc3339Micros(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+}  // namespace
+}  // namespace lagoa

@@ -20,3 +20,12 @@ inline int64_t MonotonicNowNanos() {
 }
 
 }  // namespace lagoa
+
+#include <string>
+
+namespace lagoa {
+
+// "2024-05-01T12:00:00.123456Z": microseconds since the epoch as RFC 3339 in UTC.
+std::string FormatRfc3339Micros(int64_t micros);
+
+}  // namespace lagoa

@@ -1,0 +1,45 @@
+// The `lagoa` subcommands that talk to a running server. Each returns the process exit code:
+// 0 success, 1 the server refused something (the message is printed), 2 usage or connection error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lagoa::cli {
+
+struct StreamCreateArgs {
+  std::string name;
+  std::string schema;
+  bool infer = false;
+  std::string event_time;
+  int32_t partitions = 1;
+};
+
+int StreamCreate(const std::string& url, const StreamCreateArgs& args);
+int StreamList(const std::string& url);
+int StreamDescribe(const std::string& url, const std::string& name);
+int StreamDrop(const std::string& url, const std::string& name);
+
+struct TailArgs {
+  std::string name;
+  std::optional<int64_t> from;
+  int32_t partition = 0;
+  bool follow = false;
+  int64_t limit = -1;  // -1: everything (until caught up, or forever with --follow)
+};
+int StreamTail(const std::string& url, const TailArgs& args);
+
+struct IngestArgs {
+  std::string stream;
+  std::vector<std::string> files;  // "-" is standard input
+  std::string format;              // ndjson | csv | "" (by file extension, default ndjson)
+  uint32_t batch_events = 1000;
+  bool progress = true;
+};
+int Ingest(const std::string& url, const IngestArgs& args);
+
+int Health(const std::string& url);
+
+}  // namespace lagoa::cli

@@ -1,0 +1,145 @@
+// `lagoa`: one binary, a table of subcommands. `lagoa server` runs the node; every other
+// subcommand talks to a running server at --url (default http://127.0.0.1:8080, or LAGOA_URL).
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "server/config.h"
+#include "server/node.h"
+
+#ifndef LAGOA_VERSION
+#define LAGOA_VERSION "0.0.0"
+#endif
+
+namespace {
+
+std::string DefaultUrl() {
+  const char* env = std::getenv("LAGOA_URL");
+  return env != nullptr && *env != '\0' ? env : "http://127.0.0.1:8080";
+}
+
+std::string FlagName(const std::string& key) {
+  std::string out = "--";
+  for (char c : key) out += c == '_' ? '-' : c;
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace lagoa;
+  CLI::App app{"lagoa — collect, store and analyze event data in one binary"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("lagoa ") + LAGOA_VERSION);
+  std::string url = DefaultUrl();
+  int exit_code = 0;
+
+  auto* version = app.add_subcommand("version", "Print the version");
+  version->callback([] { std::printf("lagoa %s\n", LAGOA_VERSION); });
+
+  // server: every config key is a flag.
+  auto* server = app.add_subcommand("server", "Run a lagoa server on a data directory");
+  std::string config_file;
+  server->add_option("--config", config_file, "YAML config file (also LAGOA_CONFIG)");
+  std::map<std::string, std::string> flag_values;
+  for (const auto& key : server::ConfigKeys()) {
+    server->add_option_function<std::string>(
+        FlagName(key.name), [&flag_values, name = key.name](const std::string& v) { flag_values[name] = v; },
+        key.help + " (default " + key.default_value + ")");
+  }
+  server->callback([&] {
+    if (config_file.empty()) {
+      const char* env = std::getenv("LAGOA_CONFIG");
+      if (env != nullptr) config_file = env;
+    }
+    auto config = server::LoadServerConfig(config_file, server::ProcessEnvironment(), flag_values);
+    if (!config.ok()) {
+      std::fprintf(stderr, "lagoa server: %s\n", config.status().message().c_str());
+      exit_code = 2;
+      return;
+    }
+    server::SetUpLogging(config->log_level);
+    exit_code = server::RunServer(*config);
+  });
+
+  auto add_url = [&url](CLI::App* cmd) {
+    cmd->add_option("--url", url, "server to talk to (also LAGOA_URL)")->capture_default_str();
+  };
+
+  auto* health = app.add_subcommand("health", "Ask a running server whether it is healthy");
+  add_url(health);
+  health->callback([&] { exit_code = cli::Health(url); });
+
+  auto* stream = app.add_subcommand("stream", "Create, list, describe, tail and drop streams");
+  stream->require_subcommand(1);
+  add_url(stream);
+
+  cli::StreamCreateArgs create;
+  auto* create_cmd = stream->add_subcommand("create", "Create a stream");
+  create_cmd->add_option("name", create.name, "stream name")->required();
+  auto* schema_opt = create_cmd->add_option("--schema", create.schema, "columns, e.g. 'user_id BIGINT, ts TIMESTAMPTZ'");
+  auto* infer_opt = create_cmd->add_flag("--infer", create.infer, "let the first events define the schema");
+  create_cmd->add_option("--event-time", create.event_time, "column holding each event's time");
+  create_cmd->add_option("--partitions", create.partitions, "number of partitions")->check(CLI::Range(1, 1024));
+  (void)schema_opt;
+  (void)infer_opt;
+  add_url(create_cmd);
+  create_cmd->callback([&] {
+    if (create.schema.empty() && !create.infer) {
+      std::fprintf(stderr, "lagoa stream create: give --schema 'col TYPE, …' or --infer\n");
+      exit_code = 2;
+      return;
+    }
+    exit_code = cli::StreamCreate(url, create);
+  });
+
+  auto* list_cmd = stream->add_subcommand("list", "List streams");
+  add_url(list_cmd);
+  list_cmd->callback([&] { exit_code = cli::StreamList(url); });
+
+  std::string name;
+  auto* describe_cmd = stream->add_subcommand("describe", "Show a stream's schema, offsets and sizes");
+  describe_cmd->add_option("name", name, "stream name")->required();
+  add_url(describe_cmd);
+  describe_cmd->callback([&] { exit_code = cli::StreamDescribe(url, name); });
+
+  auto* drop_cmd = stream->add_subcommand("drop", "Drop a stream and its data");
+  drop_cmd->add_option("name", name, "stream name")->required();
+  add_url(drop_cmd);
+  drop_cmd->callback([&] { exit_code = cli::StreamDrop(url, name); });
+
+  cli::TailArgs tail;
+  int64_t from = -1;
+  auto* tail_cmd = stream->add_subcommand("tail", "Print a stream's events as NDJSON, offsets included");
+  tail_cmd->add_option("name", tail.name, "stream name")->required();
+  tail_cmd->add_option("--from", from, "first offset (default: the earliest kept)");
+  tail_cmd->add_option("--partition", tail.partition, "partition to read");
+  tail_cmd->add_option("--limit", tail.limit, "stop after this many events");
+  tail_cmd->add_flag("--follow,-f", tail.follow, "keep waiting for new events");
+  add_url(tail_cmd);
+  tail_cmd->callback([&] {
+    if (from >= 0) tail.from = from;
+    exit_code = cli::StreamTail(url, tail);
+  });
+
+  cli::IngestArgs ingest;
+  bool no_progress = false;
+  auto* ingest_cmd = app.add_subcommand("ingest", "Send NDJSON or CSV files (or - for stdin) to a stream");
+  ingest_cmd->add_option("stream", ingest.stream, "stream name")->required();
+  ingest_cmd->add_option("files", ingest.files, "files, or - for standard input")->required();
+  ingest_cmd->add_option("--format", ingest.format, "ndjson or csv (default: by file extension)")
+      ->check(CLI::IsMember({"ndjson", "csv"}));
+  ingest_cmd->add_option("--batch-events", ingest.batch_events, "events per request")->check(CLI::Range(1, 100000));
+  ingest_cmd->add_flag("--no-progress", no_progress, "no progress line");
+  add_url(ingest_cmd);
+  ingest_cmd->callback([&] {
+    ingest.progress = !no_progress;
+    exit_code = cli::Ingest(url, ingest);
+  });
+
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

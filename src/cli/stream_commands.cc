@@ -1,0 +1,95 @@
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/json_writer.h"
+#include "cli/commands.h"
+#include "cli/http_client.h"
+
+namespace lagoa::cli {
+namespace {
+
+// Prints the server's error (its JSON "error" field when there is one) and returns 1.
+int PrintServerError(const HttpResult& r) {
+  std::string message = r.body;
+  size_t at = message.find("\"error\":\"");
+  if (at != std::string::npos) {
+    size_t end = message.find("\",\"status\"", at);
+    if (end != std::string::npos) message = message.substr(at + 9, end - at - 9);
+  }
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  std::fprintf(stderr, "error (HTTP %u): %s\n", r.status, message.c_str());
+  return 1;
+}
+
+int PrintTransportError(const Status& s) {
+  std::fprintf(stderr, "error: %s\n", s.message().c_str());
+  return 2;
+}
+
+int SimpleRequest(const std::string& url, const std::string& method, const std::string& target,
+                  const std::string& body = {}) {
+  auto client = HttpClient::Make(url);
+  if (!client.ok()) return PrintTransportError(client.status());
+  auto r = (*client)->Request(method, target, body);
+  if (!r.ok()) return PrintTransportError(r.status());
+  if (r->status >= 300) return PrintServerError(*r);
+  std::fwrite(r->body.data(), 1, r->body.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int StreamCreate(const std::string& url, const StreamCreateArgs& args) {
+  JsonWriter w;
+  w.BeginObject();
+  if (!args.schema.empty()) w.Key("schema").String(args.schema);
+  if (args.infer) w.Key("infer").Bool(true);
+  if (!args.event_time.empty()) w.Key("event_time").String(args.event_time);
+  w.Key("partitions").Int(args.partitions).EndObject();
+  return SimpleRequest(url, "PUT", "/v1/streams/" + UrlEncode(args.name), w.str());
+}
+
+int StreamList(const std::string& url) { return SimpleRequest(url, "GET", "/v1/streams"); }
+
+int StreamDescribe(const std::string& url, const std::string& name) {
+  return SimpleRequest(url, "GET", "/v1/streams/" + UrlEncode(name));
+}
+
+int StreamDrop(const std::string& url, const std::string& name) {
+  return SimpleRequest(url, "DELETE", "/v1/streams/" + UrlEncode(name));
+}
+
+int Health(const std::string& url) { return SimpleRequest(url, "GET", "/v1/health"); }
+
+int StreamTail(const std::string& url, const TailArgs& args) {
+  auto client = HttpClient::Make(url);
+  if (!client.ok()) return PrintTransportError(client.status());
+  std::optional<int64_t> next = args.from;
+  int64_t printed = 0;
+  for (;;) {
+    int64_t want = 10000;
+    if (args.limit >= 0) want = std::min<int64_t>(want, args.limit - printed);
+    if (want <= 0) return 0;
+    std::string target = fmt::format("/v1/streams/{}/events?partition={}&limit={}", UrlEncode(args.name),
+                                     args.partition, want);
+    if (next) target += fmt::format("&from={}", *next);
+    if (args.follow) target += "&wait_ms=1000";
+    auto r = (*client)->Request("GET", target);
+    if (!r.ok()) return PrintTransportError(r.status());
+    if (r->status != 200) return PrintServerError(*r);
+    std::fwrite(r->body.data(), 1, r->body.size(), stdout);
+    std::fflush(stdout);
+    for (char c : r->body) printed += c == '\n' ? 1 : 0;
+    std::string header = r->Header("Lagoa-Next-Offset");
+    int64_t reported = header.empty() ? 0 : std::stoll(header);
+    bool caught_up = r->body.empty();
+    next = reported;
+    if (caught_up && !args.follow) return 0;
+  }
+}
+
+}  // namespace lagoa::cli

@@ -1,0 +1,85 @@
+// HttpServer: the HTTP/1.1 front door (Boost.Beast). It accepts connections, reads requests with
+// keep-alive, enforces the connection and body limits, and hands each request to one handler
+// function, which answers through a Responder from any thread (often the log's I/O thread after
+// an fsync). Beast stays inside http_server.cc so that its headers are compiled once.
+//
+// Lifecycle: Make() → Start() binds and starts `threads` I/O threads → Stop() stops accepting,
+// lets requests in flight finish (bounded by `drain_timeout_ms`), closes idle connections and
+// joins the threads. Stop() is idempotent; the destructor calls it.
+// Threads: the I/O threads run the sessions; the Handler runs on an I/O thread and must not block;
+// a Responder may be called once, from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace lagoa::serve {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string, percent-decoded
+  std::map<std::string, std::string> query;
+  std::string content_type;      // without parameters, lower case
+  std::string content_encoding;  // lower case; empty for identity
+  std::string body;
+  std::string remote_address;
+
+  // The query parameter, or `fallback` if absent.
+  std::string Query(const std::string& key, const std::string& fallback = {}) const;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // {"error": message, "status": code}
+  static HttpResponse Error(unsigned status, const std::string& message);
+  static HttpResponse Json(unsigned status, std::string body);
+};
+
+using Responder = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks a free port; see HttpServer::port()
+  uint32_t threads = 2;
+  uint32_t max_connections = 10000;
+  uint64_t max_body_bytes = 16ull << 20;
+  uint64_t body_memory_bytes_max = 256ull << 20;  // bodies held at once over all connections
+  uint32_t idle_timeout_ms = 60000;
+  uint32_t drain_timeout_ms = 10000;
+  Status Validate() const;
+};
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> Make(const HttpServerOptions& options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  Status Start();  // binds; the error names the address when the port is taken
+  void Stop();
+  uint16_t port() const;  // the bound port, after Start()
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Decodes %XX and '+' in a URL component; false on a malformed escape.
+bool PercentDecode(std::string_view in, std::string* out);
+
+}  // namespace lagoa::serve

@@ -1,0 +1,36 @@
+// RestApi: the routes of lagoa's HTTP API (see src/serve/README.md for the table): health,
+// metrics, streams (create, list, describe, drop), event ingestion and reading a stream's events
+// (with long polling for `lagoa stream tail --follow`).
+//
+// Lifecycle: Make() → Start() (starts the long-poll timer thread) → Stop(); must outlive the
+// HttpServer that calls Handle(). Threads: Handle() runs on HTTP I/O threads and never blocks on
+// a wait; long polls wait on the RestApi's own timer thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ingest/ingest_service.h"
+#include "ingest/stream_registry.h"
+#include "serve/http_server.h"
+
+namespace lagoa::serve {
+
+class RestApi {
+ public:
+  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log);
+  ~RestApi();
+  RestApi(const RestApi&) = delete;
+  RestApi& operator=(const RestApi&) = delete;
+
+  void Start();
+  void Stop();
+  void Handle(HttpRequest&& request, Responder respond);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lagoa::serve

@@ -1,0 +1,257 @@
+#include "server/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+extern char** environ;
+
+namespace lagoa::server {
+namespace {
+
+Status Invalid(const std::string& key, const std::string& source, const std::string& value,
+               const std::string& expected) {
+  return Status::InvalidArgument(
+      fmt::format("config key `{}` ({}): expected {}, got `{}`", key, source, expected, value));
+}
+
+// "16MiB", "1GiB", "512KiB", "100MB", "4096"
+bool ParseBytes(std::string_view text, uint64_t* out) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) return false;
+  uint64_t number = 0;
+  if (std::from_chars(text.data(), text.data() + digits, number).ec != std::errc()) return false;
+  std::string unit(text.substr(digits));
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  static const std::map<std::string, uint64_t> kUnits = {
+      {"", 1},           {"b", 1},           {"kib", 1ull << 10}, {"mib", 1ull << 20}, {"gib", 1ull << 30},
+      {"tib", 1ull << 40}, {"kb", 1000},     {"mb", 1000000},     {"gb", 1000000000}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end()) return false;
+  if (number > UINT64_MAX / it->second) return false;
+  *out = number * it->second;
+  return true;
+}
+
+template <typename T>
+bool ParseInt(std::string_view text, T* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool ParseBool(std::string_view text, bool* out) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") {
+    *out = true;
+    return true;
+  }
+  if (text == "false" || text == "0" || text == "no" || text == "off") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+using Setter = std::function<Status(ServerConfig&, const std::string& value, const std::string& source)>;
+
+struct KeyEntry {
+  ConfigKey key;
+  Setter set;
+};
+
+Setter BytesSetter(uint64_t ServerConfig::*field, const std::string& key, uint64_t minimum) {
+  return [=](ServerConfig& c, const std::string& v, const std::string& source) {
+    uint64_t parsed;
+    if (!ParseBytes(v, &parsed) || parsed < minimum) {
+      return Invalid(key, source, v, fmt::format("a size of at least {} bytes such as 4096, 16MiB or 1GiB", minimum));
+    }
+    c.*field = parsed;
+    return Status::Ok();
+  };
+}
+
+Setter DurationSetter(int64_t ServerConfig::*field, const std::string& key) {
+  return [=](ServerConfig& c, const std::string& v, const std::string& source) {
+    int64_t parsed;
+    if (!ParseInt(v, &parsed) || parsed < -1) return Invalid(key, source, v, "a whole number >= -1 (-1: unlimited)");
+    c.*field = parsed;
+    return Status::Ok();
+  };
+}
+
+const std::vector<KeyEntry>& Entries() {
+  static const std::vector<KeyEntry> kEntries = {
+      {{"data_dir", "directory that holds the log, catalog and lake", "./lagoa-data"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         if (v.empty()) return Invalid("data_dir", source, v, "a directory path");
+         c.data_dir = v;
+         return Status::Ok();
+       }},
+      {{"http", "HOST:PORT for the HTTP API", "127.0.0.1:8080"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         size_t colon = v.rfind(':');
+         uint16_t port;
+         if (colon == std::string::npos || colon == 0 || !ParseInt(std::string_view(v).substr(colon + 1), &port)) {
+           return Invalid("http", source, v, "HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free one)");
+         }
+         c.http_host = v.substr(0, colon);
+         if (c.http_host.size() > 2 && c.http_host.front() == '[' && c.http_host.back() == ']') {
+           c.http_host = c.http_host.substr(1, c.http_host.size() - 2);
+         }
+         c.http_port = port;
+         return Status::Ok();
+       }},
+      {{"durability", "fsync (acknowledge after fdatasync) or none (benchmarks only: may lose data)", "fsync"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         if (v != "fsync" && v != "none") return Invalid("durability", source, v, "one of: fsync, none");
+         c.durability_fsync = v == "fsync";
+         return Status::Ok();
+       }},
+      {{"segment_bytes_max", "log segment size before rolling to a new file", "128MiB"},
+       BytesSetter(&ServerConfig::segment_bytes_max, "segment_bytes_max", 4096)},
+      {{"free_space_min_bytes", "refuse appends when free disk space falls below this", "1GiB"},
+       BytesSetter(&ServerConfig::free_space_min_bytes, "free_space_min_bytes", 0)},
+      {{"free_space_min_percent", "refuse appends when free disk space falls below this percentage", "5"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         double parsed = -1;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+         if (ec != std::errc() || end != v.data() + v.size() || parsed < 0 || parsed > 100) {
+           return Invalid("free_space_min_percent", source, v, "a number from 0 to 100");
+         }
+         c.free_space_min_percent = parsed;
+         return Status::Ok();
+       }},
+      {{"max_body_bytes", "largest accepted request body, after decompression", "16MiB"},
+       BytesSetter(&ServerConfig::max_body_bytes, "max_body_bytes", 1024)},
+      {{"ingest_memory_bytes_max", "request bodies held in memory at once, over all connections", "256MiB"},
+       BytesSetter(&ServerConfig::ingest_memory_bytes_max, "ingest_memory_bytes_max", 1 << 20)},
+      {{"log_pending_bytes_max", "bytes waiting for group commit before appends get 429", "64MiB"},
+       BytesSetter(&ServerConfig::log_pending_bytes_max, "log_pending_bytes_max", 1 << 20)},
+      {{"max_connections", "open HTTP connections at once; more are closed at accept", "10000"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         uint32_t parsed;
+         if (!ParseInt(v, &parsed) || parsed == 0) return Invalid("max_connections", source, v, "a whole number >= 1");
+         c.max_connections = parsed;
+         return Status::Ok();
+       }},
+      {{"http_threads", "threads serving HTTP; 0 is one per core", "0"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         uint32_t parsed;
+         if (!ParseInt(v, &parsed) || parsed > 256) return Invalid("http_threads", source, v, "a whole number 0..256");
+         c.http_threads = parsed;
+         return Status::Ok();
+       }},
+      {{"auto_create_streams", "create a stream with an inferred schema on its first event", "false"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         if (!ParseBool(v, &c.auto_create_streams)) return Invalid("auto_create_streams", source, v, "true or false");
+         return Status::Ok();
+       }},
+      {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},
+       DurationSetter(&ServerConfig::retention_max_age_ms, "retention_max_age_ms")},
+      {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited",
+        "-1"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         uint64_t parsed;
+         if (v == "-1") {
+           c.retention_max_bytes = -1;
+         } else if (ParseBytes(v, &parsed) && parsed <= static_cast<uint64_t>(INT64_MAX)) {
+           c.retention_max_bytes = static_cast<int64_t>(parsed);
+         } else {
+           return Invalid("retention_max_bytes", source, v, "-1 or a size such as 10GiB");
+         }
+         return Status::Ok();
+       }},
+      {{"log_level", "trace, debug, info, warn, error or off", "info"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+         if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
+           return Invalid("log_level", source, v, "one of: trace, debug, info, warn, error, off");
+         }
+         c.log_level = v;
+         return Status::Ok();
+       }},
+  };
+  return kEntries;
+}
+
+std::string EnvName(const std::string& key) {
+  std::string out = "LAGOA_";
+  for (char ch : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+Status ApplyFile(ServerConfig& config, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::NotFound(fmt::format("config file {}: cannot be opened", path));
+  } catch (const YAML::ParserException& e) {
+    return Status::InvalidArgument(fmt::format("config file {}: line {}, column {}: {}", path, e.mark.line + 1,
+                                               e.mark.column + 1, e.msg));
+  }
+  if (root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return Status::InvalidArgument(fmt::format("config file {}: expected a mapping of keys", path));
+  for (const auto& item : root) {
+    auto key = item.first.as<std::string>();
+    if (!item.second.IsScalar()) {
+      return Status::InvalidArgument(fmt::format("config file {}: key `{}` (line {}): expected a single value", path,
+                                                 key, item.second.Mark().line + 1));
+    }
+    LAGOA_RETURN_IF_ERROR(SetConfigValue(config, key, item.second.as<std::string>(),
+                                         fmt::format("file {} line {}", path, item.first.Mark().line + 1)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> kKeys = [] {
+    std::vector<ConfigKey> keys;
+    for (const auto& e : Entries()) keys.push_back(e.key);
+    return keys;
+  }();
+  return kKeys;
+}
+
+Status SetConfigValue(ServerConfig& config, const std::string& key, const std::string& value,
+                      const std::string& source) {
+  for (const auto& e : Entries()) {
+    if (e.key.name == key) return e.set(config, value, source);
+  }
+  std::string allowed;
+  for (const auto& e : Entries()) allowed += (allowed.empty() ? "" : ", ") + e.key.name;
+  return Status::InvalidArgument(fmt::format("unknown config key `{}` ({}); known keys: {}", key, source, allowed));
+}
+
+Result<ServerConfig> LoadServerConfig(const std::string& config_file,
+                                      const std::map<std::string, std::string>& environment,
+                                      const std::map<std::string, std::string>& flags) {
+  ServerConfig config;
+  if (!config_file.empty()) LAGOA_RETURN_IF_ERROR(ApplyFile(config, config_file));
+  for (const auto& e : Entries()) {
+    auto it = environment.find(EnvName(e.key.name));
+    if (it != environment.end()) {
+      LAGOA_RETURN_IF_ERROR(e.set(config, it->second, "environment variable " + it->first));
+    }
+  }
+  for (const auto& [key, value] : flags) LAGOA_RETURN_IF_ERROR(SetConfigValue(config, key, value, "flag"));
+  return config;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** p = environ; *p != nullptr; ++p) {
+    std::string_view entry(*p);
+    size_t eq = entry.find('=');
+    if (eq != std::string_view::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+}  // namespace lagoa::server

@@ -1,0 +1,57 @@
+// ServerConfig: everything `lagoa server` can be told, and where it comes from. Each key can be set
+// in a YAML file (`--config FILE` or LAGOA_CONFIG), by an environment variable LAGOA_<KEY> and by a
+// flag --<key-with-dashes>; a flag beats the environment, which beats the file, which beats the
+// default. A wrong value is an error naming the key, where it came from and what is allowed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace lagoa::server {
+
+struct ServerConfig {
+  std::filesystem::path data_dir = "./lagoa-data";
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 8080;
+  bool durability_fsync = true;          // durability: fsync | none (none is for benchmarks only)
+  uint64_t segment_bytes_max = 128ull << 20;
+  uint64_t free_space_min_bytes = 1ull << 30;
+  double free_space_min_percent = 5.0;
+  uint64_t max_body_bytes = 16ull << 20;
+  uint64_t ingest_memory_bytes_max = 256ull << 20;  // request bodies held at once, all connections
+  uint64_t log_pending_bytes_max = 64ull << 20;     // appends queued for group commit
+  uint32_t max_connections = 10000;
+  uint32_t http_threads = 0;  // 0: one per core
+  bool auto_create_streams = false;
+  int64_t retention_max_age_ms = -1;  // default for new streams; -1 keeps events forever
+  int64_t retention_max_bytes = -1;   // per partition; -1 is unlimited
+  std::string log_level = "info";
+};
+
+// One settable key, for --help and the README.
+struct ConfigKey {
+  std::string name;  // as in the YAML file: data_dir
+  std::string help;
+  std::string default_value;
+};
+const std::vector<ConfigKey>& ConfigKeys();
+
+// Sets one key from its text form. `source` names where the value came from, for the message.
+Status SetConfigValue(ServerConfig& config, const std::string& key, const std::string& value,
+                      const std::string& source);
+
+// Builds the configuration from the file (if `config_file` is non-empty), then the LAGOA_*
+// variables in `environment`, then `flags` (key → value, keys as in the file).
+Result<ServerConfig> LoadServerConfig(const std::string& config_file,
+                                      const std::map<std::string, std::string>& environment,
+                                      const std::map<std::string, std::string>& flags);
+
+// The process environment as a map, for LoadServerConfig.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace lagoa::server

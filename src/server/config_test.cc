@@ -1,0 +1,65 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace lagoa::server {
+namespace {
+
+std::string WriteTempFile(const std::string& name, const std::string& text) {
+  const char* dir = std::getenv("LAGOA_TEST_TMPDIR");
+  std::filesystem::path base = dir != nullptr ? dir : std::filesystem::temp_directory_path();
+  std::filesystem::create_directories(base);
+  std::filesystem::path path = base / (name + "-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(ServerConfig, DefaultsServeOneMachine) {
+  auto config = LoadServerConfig("", {}, {});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->data_dir, "./lagoa-data");
+  EXPECT_EQ(config->http_host, "127.0.0.1");
+  EXPECT_EQ(config->http_port, 8080);
+  EXPECT_TRUE(config->durability_fsync);
+  EXPECT_EQ(config->max_body_bytes, 16u << 20);
+}
+
+TEST(ServerConfig, FlagsBeatEnvironmentWhichBeatsTheFile) {
+  std::string file = WriteTempFile("precedence", "http: 0.0.0.0:9000\ndata_dir: /from/file\nmax_body_bytes: 1MiB\n");
+  std::map<std::string, std::string> env = {{"LAGOA_DATA_DIR", "/from/env"}, {"LAGOA_HTTP", "127.0.0.1:9001"}};
+  std::map<std::string, std::string> flags = {{"http", "127.0.0.1:9002"}};
+  auto config = LoadServerConfig(file, env, flags);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->http_port, 9002);
+  EXPECT_EQ(config->data_dir, "/from/env");
+  EXPECT_EQ(config->max_body_bytes, 1u << 20);
+}
+
+TEST(ServerConfig, WrongValuesNameTheKeyTheSourceAndWhatIsAllowed) {
+  auto bad = LoadServerConfig("", {{"LAGOA_DURABILITY", "fast"}}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "config key `durability` (environment variable LAGOA_DURABILITY): expected one of: fsync, none, got `fast`");
+  auto port = LoadServerConfig("", {}, {{"http", "localhost:99999"}});
+  ASSERT_FALSE(port.ok());
+  EXPECT_NE(port.status().message().find("HOST:PORT"), std::string::npos);
+  auto unknown = LoadServerConfig(WriteTempFile("unknown", "htp: 1\n"), {}, {});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown config key `htp`"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("line 1"), std::string::npos);
+  auto size = LoadServerConfig("", {}, {{"max_body_bytes", "12 parsecs"}});
+  ASSERT_FALSE(size.ok());
+  EXPECT_NE(size.status().message().find("16MiB"), std::string::npos);
+}
+
+TEST(ServerConfig, BrokenYamlReportsLineAndColumn) {
+  auto config = LoadServerConfig(WriteTempFile("broken", "http: [unclosed\n"), {}, {});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("line"), std::string::npos) << config.status().message();
+  EXPECT_EQ(LoadServerConfig("/nonexistent/lagoa.yaml", {}, {}).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace lagoa::server

@@ -1,0 +1,160 @@
+#include "server/node.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "ingest/ingest_service.h"
+#include "ingest/stream_registry.h"
+#include "log/log.h"
+#include "schema/catalog.h"
+#include "serve/http_server.h"
+#include "serve/rest_api.h"
+
+namespace lagoa::server {
+
+struct Node::Components {
+  int lock_fd = -1;
+  std::unique_ptr<log::Log> log;
+  std::unique_ptr<schema::Catalog> catalog;
+  std::unique_ptr<ingest::StreamRegistry> registry;
+  std::unique_ptr<ingest::IngestService> ingest;
+  std::unique_ptr<serve::RestApi> api;
+  std::unique_ptr<serve::HttpServer> http;
+};
+
+namespace {
+
+Result<int> LockDataDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError(fmt::format("cannot create data directory {}: {}", dir.string(), ec.message()));
+  std::string path = (dir / "LOCK").string();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("open " + path, errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::FailedPrecondition(
+        fmt::format("data directory {} is in use by another lagoa process (lock {} is held)", dir.string(), path));
+  }
+  return fd;
+}
+
+}  // namespace
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("lagoa");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+Node::Node(const ServerConfig& config) : config_(config), c_(std::make_unique<Components>()) {}
+
+Node::~Node() { Stop(); }
+
+Result<std::unique_ptr<Node>> Node::Make(const ServerConfig& config) {
+  return std::unique_ptr<Node>(new Node(config));
+}
+
+Status Node::Start() {
+  LAGOA_ASSIGN_OR_RETURN(c_->lock_fd, LockDataDir(config_.data_dir));
+
+  log::LogOptions log_options;
+  log_options.dir = config_.data_dir / "log";
+  log_options.durability = config_.durability_fsync ? log::Durability::kFsync : log::Durability::kNone;
+  log_options.segment_bytes_max = config_.segment_bytes_max;
+  log_options.free_space_min_bytes = config_.free_space_min_bytes;
+  log_options.free_space_min_percent = config_.free_space_min_percent;
+  log_options.pending_bytes_max = config_.log_pending_bytes_max;
+  LAGOA_ASSIGN_OR_RETURN(c_->log, log::Log::Open(log_options));
+  LAGOA_RETURN_IF_ERROR(c_->log->Start());
+
+  LAGOA_ASSIGN_OR_RETURN(c_->catalog, schema::Catalog::Open(config_.data_dir / "catalog"));
+  log::RetentionPolicy retention;
+  retention.max_age_ms = config_.retention_max_age_ms;
+  retention.max_bytes = config_.retention_max_bytes;
+  LAGOA_ASSIGN_OR_RETURN(c_->registry, ingest::StreamRegistry::Open(c_->log.get(), c_->catalog.get(), retention));
+
+  ingest::IngestOptions ingest_options;
+  ingest_options.auto_create_streams = config_.auto_create_streams;
+  ingest_options.max_body_bytes = config_.max_body_bytes;
+  c_->ingest = std::make_unique<ingest::IngestService>(c_->registry.get(), ingest_options);
+  c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get());
+  c_->api->Start();
+
+  serve::HttpServerOptions http;
+  http.host = config_.http_host;
+  http.port = config_.http_port;
+  http.threads = config_.http_threads != 0 ? config_.http_threads : std::max(1u, std::thread::hardware_concurrency());
+  http.max_connections = config_.max_connections;
+  http.max_body_bytes = config_.max_body_bytes;
+  http.body_memory_bytes_max = config_.ingest_memory_bytes_max;
+  serve::RestApi* api = c_->api.get();
+  LAGOA_ASSIGN_OR_RETURN(c_->http, serve::HttpServer::Make(http, [api](serve::HttpRequest&& req, serve::Responder r) {
+                           api->Handle(std::move(req), std::move(r));
+                         }));
+  return c_->http->Start();
+}
+
+void Node::Stop() {
+  if (c_->http) c_->http->Stop();
+  if (c_->api) c_->api->Stop();
+  if (c_->log) c_->log->Stop();
+  c_->http.reset();
+  c_->api.reset();
+  c_->ingest.reset();
+  c_->registry.reset();
+  c_->catalog.reset();
+  c_->log.reset();
+  if (c_->lock_fd >= 0) {
+    ::close(c_->lock_fd);
+    c_->lock_fd = -1;
+  }
+}
+
+uint16_t Node::http_port() const { return c_->http ? c_->http->port() : 0; }
+
+int RunServer(const ServerConfig& config) {
+  // Block the stop signals in every thread the node starts; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto node = Node::Make(config);
+  if (!node.ok()) {
+    spdlog::error("{}", node.status().message());
+    return 2;
+  }
+  if (Status s = (*node)->Start(); !s.ok()) {
+    spdlog::error("cannot start: {}", s.ToString());
+    return 1;
+  }
+  std::string url = fmt::format("http://{}:{}", config.http_host, (*node)->http_port());
+  spdlog::info("lagoa listening on {} with data in {} (durability {})", url,
+               std::filesystem::absolute(config.data_dir).string(), config.durability_fsync ? "fsync" : "none");
+  // One line on stdout for people and scripts: where to reach the server.
+  std::printf("lagoa is ready: %s (data: %s)\n", url.c_str(), std::filesystem::absolute(config.data_dir).c_str());
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received {}; draining requests and syncing the log", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*node)->Stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace lagoa::server
