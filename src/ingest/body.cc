@@ -100,9 +100,11 @@ char FirstNonBlank(std::string_view s) {
 Result<std::vector<EventDocument>> SplitArray(std::string_view body) {
   simdjson::ondemand::parser parser;
   simdjson::padded_string_view padded(body.data(), body.size(), body.size() + kJsonPaddingBytes);
-  auto doc = parser.iterate(padded);
+  simdjson::ondemand::document doc;
   simdjson::ondemand::array array;
-  if (auto error = doc.get_array().get(array); error) {
+  auto error = parser.iterate(padded).get(doc);
+  if (!error) error = doc.get_array().get(array);
+  if (error) {
     return Status::InvalidArgument(fmt::format("body is not a JSON array: {}", simdjson::error_message(error)));
   }
   std::vector<EventDocument> docs;
@@ -111,15 +113,19 @@ Result<std::vector<EventDocument>> SplitArray(std::string_view body) {
     ++index;
     simdjson::ondemand::value value;
     std::string_view text;
-    simdjson::error_code error = element.get(value);
+    error = element.get(value);
     if (!error) {
       simdjson::ondemand::json_type type;
       error = value.type().get(type);
       if (!error) {
         if (type == simdjson::ondemand::json_type::object) {
-          error = value.get_object().raw_json().get(text);
+          simdjson::ondemand::object object;
+          error = value.get_object().get(object);
+          if (!error) error = object.raw_json().get(text);
         } else if (type == simdjson::ondemand::json_type::array) {
-          error = value.get_array().raw_json().get(text);
+          simdjson::ondemand::array inner;
+          error = value.get_array().get(inner);
+          if (!error) error = inner.raw_json().get(text);
         } else {
           text = value.raw_json_token();
         }
@@ -131,7 +137,11 @@ Result<std::vector<EventDocument>> SplitArray(std::string_view body) {
     }
     docs.push_back({index, text});
   }
-  if (!doc.at_end()) return Status::InvalidArgument("unexpected content after the JSON array");
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
+    return Status::InvalidArgument(
+        fmt::format("unexpected content after the JSON array at byte {}", trailing - body.data()));
+  }
   if (docs.empty()) return Status::InvalidArgument("empty JSON array: expected at least one event");
   return docs;
 }

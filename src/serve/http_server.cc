@@ -158,12 +158,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     ReleaseBody();
-    {
-      std::lock_guard lock(server_->sessions_mu);
-      server_->sessions.erase(this);
-    }
-    server_->connections_gauge->Add(-1);
-    server_->connections.fetch_sub(1);
+    Close();
+    std::lock_guard lock(server_->sessions_mu);
+    server_->sessions.erase(this);
   }
 
   void Start() {
@@ -193,11 +190,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      busy_ = true;
+      keep_alive_ = false;
+      return Write(HttpResponse::Error(413, fmt::format("request body exceeds the limit of {} bytes (max_body_bytes)",
+                                                        server_->options.max_body_bytes)));
+    }
     if (ec) return Close();  // end of stream, timeout, or a malformed header: nothing to answer
     busy_ = true;
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
-    std::optional<uint64_t> length = parser_->content_length();
+    std::optional<uint64_t> length;
+    if (auto declared = parser_->content_length()) length = *declared;
     if (length && *length > server_->options.max_body_bytes) {
       keep_alive_ = false;
       return Write(HttpResponse::Error(
@@ -231,14 +235,18 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& raw = parser_->get();
     HttpRequest req;
     req.method = std::string(raw.method_string());
-    std::string_view target = raw.target();
+    std::string_view target(raw.target().data(), raw.target().size());
     size_t question = target.find('?');
     if (!PercentDecode(target.substr(0, question), &req.path)) {
       return Write(HttpResponse::Error(400, fmt::format("malformed percent-escape in path {}", target)));
     }
     if (question != std::string_view::npos) ParseQuery(target.substr(question + 1), &req.query);
-    req.content_type = StripParameters(raw[http::field::content_type]);
-    req.content_encoding = Lower(raw[http::field::content_encoding]);
+    auto header = [&raw](http::field f) {
+      auto v = raw[f];
+      return std::string_view(v.data(), v.size());
+    };
+    req.content_type = StripParameters(header(http::field::content_type));
+    req.content_encoding = Lower(header(http::field::content_encoding));
     req.body = std::move(raw.body());
     beast::error_code ignored;
     auto endpoint = stream_.socket().remote_endpoint(ignored);
@@ -284,10 +292,16 @@ class Session : public std::enable_shared_from_this<Session> {
     reserved_bytes_ = 0;
   }
 
+  // The connection counts as gone once its socket is closed, even while a Responder copy
+  // still holds the session.
   void Close() {
+    if (closed_) return;
+    closed_ = true;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
+    server_->connections_gauge->Add(-1);
+    server_->connections.fetch_sub(1);
   }
 
   beast::tcp_stream stream_;
@@ -297,6 +311,7 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t reserved_bytes_ = 0;
   bool busy_ = false;
   bool keep_alive_ = true;
+  bool closed_ = false;
 };
 
 void HttpServer::Impl::DoAccept() {

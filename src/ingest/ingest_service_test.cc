@@ -1,0 +1,162 @@
+#include "ingest/ingest_service.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <future>
+
+#include "schema/record_decoder.h"
+#include "schema/schema.h"
+
+namespace lagoa::ingest {
+namespace {
+
+class IngestServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* base = std::getenv("LAGOA_TEST_TMPDIR");
+    dir_ = std::filesystem::path(base != nullptr ? base : "/tmp") /
+           ("ingest-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    log::LogOptions options;
+    options.dir = dir_ / "log";
+    options.free_space_min_bytes = 0;
+    options.free_space_min_percent = 0;
+    auto opened = log::Log::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    log_ = std::move(opened).value();
+    ASSERT_TRUE(log_->Start().ok());
+    auto catalog = schema::Catalog::Open(dir_ / "catalog");
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(catalog).value();
+    auto registry = StreamRegistry::Open(log_.get(), catalog_.get(), log::RetentionPolicy{});
+    ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+    registry_ = std::move(registry).value();
+  }
+
+  void TearDown() override {
+    registry_.reset();
+    catalog_.reset();
+    if (log_) log_->Stop();
+    log_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void CreateStream(const std::string& name, const std::string& columns, bool infer = false) {
+    schema::StreamDefinition def;
+    def.name = name;
+    def.infer = infer;
+    auto fields = schema::ParseColumns(columns);
+    ASSERT_TRUE(fields.ok()) << fields.status().ToString();
+    def.versions.push_back(schema::Schema{SchemaVersion(1), std::move(fields).value()});
+    ASSERT_TRUE(registry_->Create(std::move(def)).ok());
+  }
+
+  IngestReply Post(IngestService& service, const std::string& stream, std::string body,
+                   const std::string& content_type = "application/x-ndjson") {
+    std::promise<IngestReply> reply;
+    service.Ingest({stream, std::move(body), content_type, ""}, [&reply](IngestReply r) { reply.set_value(std::move(r)); });
+    return reply.get_future().get();
+  }
+
+  // Every event of a stream's partition 0 as JSON objects.
+  std::vector<std::string> ReadAll(const std::string& stream) {
+    auto h = registry_->Find(stream);
+    EXPECT_TRUE(h.has_value());
+    std::vector<std::string> out;
+    auto reader = h->log->partition(PartitionId(0))->OpenReader(Offset(0));
+    EXPECT_TRUE(reader.ok());
+    for (;;) {
+      auto records = (*reader)->Next(1 << 20);
+      EXPECT_TRUE(records.ok());
+      if (!records.ok() || records->empty()) break;
+      for (const auto& rec : *records) {
+        std::string json;
+        const schema::Schema* s = h->definition->version(rec.schema_version);
+        EXPECT_NE(s, nullptr);
+        EXPECT_TRUE(schema::AppendRecordJson(rec.payload, *s, json).ok());
+        out.push_back(json);
+      }
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<log::Log> log_;
+  std::unique_ptr<schema::Catalog> catalog_;
+  std::unique_ptr<StreamRegistry> registry_;
+};
+
+TEST_F(IngestServiceTest, AcceptsGoodLinesAndSendsBadOnesToTheDeadLetterStream) {
+  CreateStream("clicks", "user_id BIGINT NOT NULL, url VARCHAR");
+  IngestService service(registry_.get(), {});
+  IngestReply reply = Post(service, "clicks",
+                           "{\"user_id\":1,\"url\":\"/a\"}\n"
+                           "{\"user_id\":\"one\"}\n"
+                           "\n"
+                           "{\"user_id\":2}\n"
+                           "{not json\n");
+  EXPECT_EQ(reply.http_status, 200u) << reply.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(reply.body);
+  EXPECT_EQ(int64_t(doc["accepted"]), 2);
+  EXPECT_EQ(int64_t(doc["rejected"]), 2);
+  EXPECT_EQ(int64_t(doc["first_offset"]), 0);
+  EXPECT_EQ(int64_t(doc["last_offset"]), 1);
+  simdjson::dom::array errors = doc["errors"];
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(int64_t(errors.at(0)["line"]), 2);
+  EXPECT_EQ(int64_t(errors.at(1)["line"]), 5);
+
+  auto events = ReadAll("clicks");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_NE(events[0].find("\"/a\""), std::string::npos) << events[0];
+  auto dead = ReadAll("clicks.dlq");
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_NE(dead[0].find("\"line\":2"), std::string::npos) << dead[0];
+  EXPECT_NE(dead[0].find("{\\\"user_id\\\":\\\"one\\\"}"), std::string::npos) << dead[0];
+  EXPECT_NE(dead[1].find("{not json"), std::string::npos) << dead[1];
+}
+
+TEST_F(IngestServiceTest, AllLinesRejectedIs400AndUnknownStreamIs404) {
+  CreateStream("s", "n BIGINT NOT NULL");
+  IngestService service(registry_.get(), {});
+  IngestReply all_bad = Post(service, "s", "{\"n\":1.5}\n{\"m\":1}\n");
+  EXPECT_EQ(all_bad.http_status, 400u) << all_bad.body;
+  EXPECT_NE(all_bad.body.find("\"first_offset\":null"), std::string::npos) << all_bad.body;
+  EXPECT_EQ(ReadAll("s.dlq").size(), 2u);
+  EXPECT_EQ(Post(service, "nope", "{}").http_status, 404u);
+  EXPECT_EQ(Post(service, "s", "  \n").http_status, 400u);
+  EXPECT_EQ(Post(service, "s.dlq", "{}").http_status, 400u);
+}
+
+TEST_F(IngestServiceTest, InferenceAddsColumnsAndKeepsOneSchemaVersionPerBatch) {
+  CreateStream("inf", "", true);
+  IngestService service(registry_.get(), {});
+  IngestReply reply = Post(service, "inf", "{\"a\":1}\n{\"a\":2,\"b\":\"x\"}\n{\"a\":\"wrong\"}\n");
+  EXPECT_EQ(reply.http_status, 200u) << reply.body;
+  EXPECT_NE(reply.body.find("\"accepted\":2"), std::string::npos) << reply.body;
+  auto h = registry_->Find("inf");
+  ASSERT_TRUE(h.has_value());
+  const auto& latest = h->definition->latest();
+  ASSERT_EQ(latest.fields.size(), 2u);
+  EXPECT_EQ(latest.fields[0].name, "a");
+  EXPECT_EQ(latest.fields[1].name, "b");
+  auto events = ReadAll("inf");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_NE(events[1].find("\"x\""), std::string::npos) << events[1];
+}
+
+TEST_F(IngestServiceTest, AutoCreateMakesAnInferredStream) {
+  IngestOptions options;
+  options.auto_create_streams = true;
+  IngestService service(registry_.get(), options);
+  IngestReply reply = Post(service, "fresh", "[{\"k\":true},{\"k\":false}]", "application/json");
+  EXPECT_EQ(reply.http_status, 200u) << reply.body;
+  EXPECT_EQ(ReadAll("fresh").size(), 2u);
+  ASSERT_TRUE(registry_->Find("fresh.dlq").has_value());
+}
+
+}  // namespace
+}  // namespace lagoa::ingest
