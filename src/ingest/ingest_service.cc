@@ -56,13 +56,21 @@ struct StreamMetrics {
   Counter* rejected;
 };
 
-StreamMetrics MetricsFor(const std::string& stream) {
+StreamMetrics LookUpMetrics(const std::string& stream) {
   auto& registry = MetricsRegistry::Global();
   MetricLabels labels = {{"stream", stream}};
   return {registry.GetCounter("lagoa_ingest_events_total", "Events accepted and durable.", labels),
           registry.GetCounter("lagoa_ingest_bytes_total", "Request body bytes of accepted requests.", labels),
           registry.GetCounter("lagoa_ingest_rejected_events_total", "Events rejected to the dead-letter stream.",
                               labels)};
+}
+
+// The registry takes a lock per lookup; each thread keeps the pointers it has seen.
+StreamMetrics MetricsFor(const std::string& stream) {
+  thread_local std::unordered_map<std::string, StreamMetrics> cache;
+  auto it = cache.find(stream);
+  if (it == cache.end()) it = cache.emplace(stream, LookUpMetrics(stream)).first;
+  return it->second;
 }
 
 IngestReply ErrorReply(unsigned status, const std::string& message, int retry_after_s = 0) {
