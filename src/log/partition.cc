@@ -1,1 +1,330 @@
-// placeholder
+#include "log/partition.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "base/assert.h"
+#include "log/batch.h"
+#include "log/file_util.h"
+
+namespace lagoa::log {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kConsumersFile = "consumers";
+constexpr size_t kConsumerNameBytesMax = 255;
+constexpr size_t kReadChunkBytesMin = 64u << 10;
+
+bool ParseSegmentName(const fs::path& path, Offset* base) {
+  std::string name = path.filename().string();
+  if (name.size() != 24 || !name.ends_with(".log")) return false;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, value);
+  if (ec != std::errc() || end != name.data() + 20) return false;
+  *base = Offset(value);
+  return true;
+}
+
+Status ValidateConsumerName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kConsumerNameBytesMax;
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                c == '-' || c == '.' || c == ':');
+  }
+  if (ok) return Status::Ok();
+  return Status::InvalidArgument(
+      fmt::format("consumer name `{}`: expected 1 to {} characters of A-Z a-z 0-9 _ - . :", name,
+                  kConsumerNameBytesMax));
+}
+
+// Reads a partition from an offset, batch by batch, verifying every batch's CRC.
+class PartitionReader final : public Reader {
+ public:
+  PartitionReader(PartitionImpl* partition, Offset from) : partition_(partition), position_(from) {}
+
+  Result<std::vector<ReadRecord>> Next(size_t max_bytes) override {
+    std::vector<ReadRecord> records;
+    buffer_.clear();
+    if (position_ >= partition_->next_offset()) return records;
+    if (position_ < partition_->stats().start_offset) return RetentionError();
+    if (!segment_ || position_ >= segment_->end_offset()) {
+      segment_ = partition_->SegmentFor(position_);
+      if (!segment_) return records;
+      if (segment_->base_offset() > position_) {
+        if (position_ < partition_->stats().start_offset) return RetentionError();
+        return Status::Corruption(fmt::format(
+            "stream {} partition {}: offsets {} to {} are unreadable (a damaged segment ends early)",
+            partition_->stream(), partition_->id().value(), position_.value(), segment_->base_offset().value() - 1));
+      }
+      file_position_ = segment_->IndexedPosition(position_);
+    }
+    const uint64_t readable_bytes = segment_->size_bytes();
+    const uint64_t want = std::max<uint64_t>(max_bytes, kReadChunkBytesMin);
+    LAGOA_RETURN_IF_ERROR(segment_->ReadAt(file_position_, std::min(want, readable_bytes - file_position_), buffer_));
+    size_t at = 0;
+    size_t payload_bytes = 0;
+    while (payload_bytes < max_bytes || records.empty()) {
+      std::span<const std::byte> rest(buffer_.data() + at, buffer_.size() - at);
+      if (rest.empty()) break;
+      auto header = BatchFraming::ParseHeader(rest);
+      if (!header.ok()) return Damaged(header.status().message());
+      if (header->batch_bytes > rest.size()) {
+        if (file_position_ + at + header->batch_bytes > readable_bytes) {
+          return Damaged("a batch runs past the segment's durable end");
+        }
+        if (at > 0) break;  // the next call reads it
+        LAGOA_RETURN_IF_ERROR(segment_->ReadAt(file_position_, header->batch_bytes, buffer_));
+        continue;
+      }
+      std::span<const std::byte> batch = rest.first(header->batch_bytes);
+      if (!BatchFraming::VerifyCrc(*header, batch)) return Damaged("the batch fails its CRC");
+      if (header->end_offset() > position_) {
+        if (header->base_offset > position_) {
+          return Damaged(fmt::format("the batch starts at offset {} where {} was expected",
+                                     header->base_offset.value(), position_.value()));
+        }
+        size_t before = records.size();
+        LAGOA_RETURN_IF_ERROR(BatchFraming::DecodeRecords(*header, batch, position_, records));
+        for (size_t i = before; i < records.size(); ++i) payload_bytes += records[i].payload.size();
+        position_ = header->end_offset();
+      }
+      at += header->batch_bytes;
+    }
+    file_position_ += at;
+    return records;
+  }
+
+  Offset position() const override { return position_; }
+
+ private:
+  Status RetentionError() const {
+    return Status::OutOfRange(fmt::format("stream {} partition {}: offset {} was deleted by retention; the oldest "
+                                          "offset is {}",
+                                          partition_->stream(), partition_->id().value(), position_.value(),
+                                          partition_->stats().start_offset.value()));
+  }
+  Status Damaged(std::string_view what) const {
+    return Status::Corruption(fmt::format("{} byte {}: {}; not serving offset {}", segment_->path().string(),
+                                          file_position_, what, position_.value()));
+  }
+
+  PartitionImpl* const partition_;
+  Offset position_;
+  std::shared_ptr<Segment> segment_;
+  uint64_t file_position_ = 0;
+  Bytes buffer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PartitionImpl>> PartitionImpl::Open(LogCore* core, std::string stream, PartitionId id,
+                                                           fs::path dir, bool create) {
+  std::unique_ptr<PartitionImpl> p(new PartitionImpl(core, std::move(stream), id, std::move(dir)));
+  if (create) {
+    std::error_code ec;
+    fs::create_directories(p->dir_, ec);
+    if (ec) return Status::IoError(fmt::format("create {}: {}", p->dir_.string(), ec.message()));
+    LAGOA_ASSIGN_OR_RETURN(p->active_, Segment::Create(p->dir_, Offset(0)));
+    p->segments_.push_back(p->active_);
+  } else {
+    LAGOA_RETURN_IF_ERROR(p->Recover());
+    LAGOA_RETURN_IF_ERROR(p->LoadConsumerOffsets());
+  }
+  p->write_next_ = p->active_->end_offset();
+  p->start_offset_.store(p->segments_.front()->base_offset().value());
+  p->next_offset_.store(p->write_next_.value());
+  return p;
+}
+
+Status PartitionImpl::Recover() {
+  std::vector<Offset> bases;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    Offset base;
+    if (entry.path().extension() == ".tmp") {
+      fs::remove(entry.path(), ec);
+    } else if (ParseSegmentName(entry.path(), &base)) {
+      bases.push_back(base);
+    }
+  }
+  if (ec) return Status::IoError(fmt::format("list {}: {}", dir_.string(), ec.message()));
+  std::sort(bases.begin(), bases.end());
+  if (bases.empty()) {
+    spdlog::warn("log: {} has no segment; starting it empty at offset 0", dir_.string());
+    LAGOA_ASSIGN_OR_RETURN(active_, Segment::Create(dir_, Offset(0)));
+    segments_.push_back(active_);
+    return Status::Ok();
+  }
+  for (size_t i = 0; i + 1 < bases.size(); ++i) {
+    LAGOA_ASSIGN_OR_RETURN(auto sealed, Segment::OpenSealed(dir_, bases[i]));
+    segments_.push_back(std::move(sealed));
+  }
+  uint64_t truncated = 0;
+  LAGOA_ASSIGN_OR_RETURN(active_, Segment::OpenTail(dir_, bases.back(), &truncated));
+  segments_.push_back(active_);
+  return Status::Ok();
+}
+
+Status PartitionImpl::LoadConsumerOffsets() {
+  std::ifstream in(dir_ / kConsumersFile);
+  if (!in) return Status::Ok();
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    std::istringstream fields(line);
+    std::string name;
+    int64_t offset = -1;
+    if (!(fields >> name >> offset) || offset < 0 || !ValidateConsumerName(name).ok()) {
+      return Status::Corruption(fmt::format("{} line {}: expected `NAME OFFSET`, found `{}`",
+                                            (dir_ / kConsumersFile).string(), line_number, line));
+    }
+    consumers_[name] = Offset(offset);
+  }
+  return Status::Ok();
+}
+
+void PartitionImpl::Append(BatchBuilder&& batch, AppendCallback done) {
+  core_->Enqueue(this, std::move(batch), std::move(done));
+}
+
+Result<std::unique_ptr<Reader>> PartitionImpl::OpenReader(Offset from) {
+  Offset start(start_offset_.load(std::memory_order_acquire));
+  if (from < start) {
+    return Status::OutOfRange(fmt::format("stream {} partition {}: offset {} is before the oldest offset {}",
+                                          stream_, id_.value(), from.value(), start.value()));
+  }
+  return std::unique_ptr<Reader>(new PartitionReader(this, from));
+}
+
+bool PartitionImpl::WaitForData(Offset offset, std::chrono::milliseconds timeout_ms) {
+  std::unique_lock lock(wait_mu_);
+  return data_arrived_.wait_for(lock, timeout_ms, [&] { return next_offset() > offset || dropped(); }) &&
+         next_offset() > offset;
+}
+
+PartitionStats PartitionImpl::stats() const {
+  PartitionStats stats;
+  std::lock_guard lock(segments_mu_);
+  stats.start_offset = Offset(start_offset_.load(std::memory_order_acquire));
+  stats.next_offset = next_offset();
+  for (const auto& s : segments_) stats.size_bytes += s->size_bytes();
+  stats.segment_count = segments_.size();
+  return stats;
+}
+
+Status PartitionImpl::CommitConsumerOffset(std::string_view consumer, Offset next) {
+  LAGOA_RETURN_IF_ERROR(ValidateConsumerName(consumer));
+  if (next.value() < 0 || next > next_offset()) {
+    return Status::OutOfRange(fmt::format("consumer `{}`: offset {} is beyond the partition's end {}", consumer,
+                                          next.value(), next_offset().value()));
+  }
+  std::lock_guard lock(consumers_mu_);
+  auto previous = consumers_;
+  consumers_[std::string(consumer)] = next;
+  std::string text;
+  for (const auto& [name, offset] : consumers_) text += fmt::format("{} {}\n", name, offset.value());
+  Status s = WriteFileAtomically(dir_ / kConsumersFile, text);
+  if (!s.ok()) consumers_ = std::move(previous);
+  return s;
+}
+
+std::optional<Offset> PartitionImpl::ConsumerOffset(std::string_view consumer) const {
+  std::lock_guard lock(consumers_mu_);
+  auto it = consumers_.find(consumer);
+  if (it == consumers_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<AppendResult> PartitionImpl::Stage(const BatchBuilder& batch, int64_t ingest_time_us) {
+  if (staged_.empty() && active_->write_size() >= core_->options().segment_bytes_max) {
+    LAGOA_RETURN_IF_ERROR(Roll());
+  }
+  AppendResult result{write_next_, write_next_ + (batch.record_count() - 1)};
+  active_->NoteBatch(write_next_, active_->write_size() + staged_.size());
+  BatchFraming::Frame(batch, write_next_, ingest_time_us, staged_);
+  write_next_ += batch.record_count();
+  staged_max_ingest_us_ = std::max(staged_max_ingest_us_, ingest_time_us);
+  return result;
+}
+
+Status PartitionImpl::WriteStaged() {
+  if (staged_.empty()) return Status::Ok();
+  Status s = active_->Write(staged_);
+  staged_.clear();
+  if (staged_.capacity() > (16u << 20)) Bytes().swap(staged_);
+  return s;
+}
+
+Status PartitionImpl::SyncActive() { return active_->Sync(); }
+
+void PartitionImpl::Publish() {
+  active_->Publish(write_next_, staged_max_ingest_us_);
+  next_offset_.store(write_next_.value(), std::memory_order_release);
+  { std::lock_guard lock(wait_mu_); }
+  data_arrived_.notify_all();
+}
+
+Status PartitionImpl::Roll() {
+  // The full segment is durable and published already: Stage rolls only between cycles.
+  LAGOA_RETURN_IF_ERROR(active_->Sync());
+  LAGOA_RETURN_IF_ERROR(active_->Seal());
+  LAGOA_ASSIGN_OR_RETURN(auto next, Segment::Create(dir_, write_next_));
+  {
+    std::lock_guard lock(segments_mu_);
+    segments_.push_back(next);
+  }
+  active_ = std::move(next);
+  staged_max_ingest_us_ = 0;
+  return Status::Ok();
+}
+
+std::shared_ptr<Segment> PartitionImpl::SegmentFor(Offset offset) const {
+  std::lock_guard lock(segments_mu_);
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
+  if (it != segments_.begin() && offset < (*std::prev(it))->end_offset()) return *std::prev(it);
+  if (it == segments_.end()) return nullptr;
+  return *it;
+}
+
+uint64_t PartitionImpl::ApplyRetention(const RetentionPolicy& policy, Offset keep_from, int64_t now_us) {
+  if (policy.max_age_ms < 0 && policy.max_bytes < 0) return 0;
+  std::vector<std::shared_ptr<Segment>> victims;
+  {
+    std::lock_guard lock(segments_mu_);
+    uint64_t total = 0;
+    for (const auto& s : segments_) total += s->size_bytes();
+    // The last segment is the active one and is never deleted.
+    while (segments_.size() > 1) {
+      const auto& oldest = segments_.front();
+      const auto& successor = segments_[1];
+      bool too_old = policy.max_age_ms >= 0 && oldest->max_ingest_time_us() < now_us - policy.max_age_ms * 1000;
+      bool too_big = policy.max_bytes >= 0 && total > static_cast<uint64_t>(policy.max_bytes);
+      if (!(too_old || too_big) || successor->base_offset() > keep_from) break;
+      total -= oldest->size_bytes();
+      victims.push_back(oldest);
+      segments_.erase(segments_.begin());
+      start_offset_.store(segments_.front()->base_offset().value(), std::memory_order_release);
+    }
+  }
+  uint64_t deleted = 0;
+  for (const auto& v : victims) {
+    spdlog::info("log: retention deletes {} (offsets {} to {})", v->path().string(), v->base_offset().value(),
+                 v->end_offset().value() - 1);
+    deleted += v->size_bytes();
+    v->RemoveFiles();
+  }
+  return deleted;
+}
+
+}  // namespace lagoa::log
