@@ -29,24 +29,38 @@ struct Rejection {
 class EncoderCache {
  public:
   schema::JsonRecordEncoder& For(const std::shared_ptr<const schema::StreamDefinition>& def,
-                                 schema::UnknownFieldPolicy policy) {
+                                 const schema::EncoderOptions& options) {
     Entry& entry = entries_[def->name];
-    if (entry.definition != def || entry.policy != policy || !entry.encoder) {
+    if (entry.definition != def || !SameOptions(entry.options, options) || !entry.encoder) {
       entry.definition = def;
-      entry.policy = policy;
-      entry.encoder = std::make_unique<schema::JsonRecordEncoder>(def, policy);
+      entry.options = options;
+      entry.encoder = std::make_unique<schema::JsonRecordEncoder>(def, options);
     }
     return *entry.encoder;
   }
 
  private:
+  static bool SameOptions(const schema::EncoderOptions& a, const schema::EncoderOptions& b) {
+    return a.unknown_fields == b.unknown_fields && a.event_bytes_max == b.event_bytes_max &&
+           a.string_bytes_max == b.string_bytes_max && a.record_bytes_max == b.record_bytes_max;
+  }
   struct Entry {
     std::shared_ptr<const schema::StreamDefinition> definition;
-    schema::UnknownFieldPolicy policy = schema::UnknownFieldPolicy::kReject;
+    schema::EncoderOptions options;
     std::unique_ptr<schema::JsonRecordEncoder> encoder;
   };
   std::unordered_map<std::string, Entry> entries_;
 };
+
+// Dead letters keep the whole rejected line, which may be as large as a request body (a line
+// rejected for its size included); the lagoa-built JSON around it is bounded by the body limit.
+schema::EncoderOptions DeadLetterEncoderOptions() {
+  schema::EncoderOptions options;
+  options.event_bytes_max = size_t{1} << 31;
+  options.string_bytes_max = size_t{1} << 31;
+  options.record_bytes_max = size_t{1} << 31;
+  return options;
+}
 
 thread_local EncoderCache tls_encoders;
 
@@ -158,7 +172,7 @@ std::string ErrorsJson(const std::vector<Rejection>& rejections, size_t max_list
 
 Result<log::BatchBuilder> DeadLetterBatch(const StreamHandle& dlq, const std::vector<Rejection>& rejections,
                                           int64_t received_us) {
-  auto& encoder = tls_encoders.For(dlq.definition, schema::UnknownFieldPolicy::kReject);
+  auto& encoder = tls_encoders.For(dlq.definition, DeadLetterEncoderOptions());
   log::BatchBuilder batch(dlq.definition->latest().version);
   std::string received = FormatRfc3339Micros(received_us);
   Bytes record;
@@ -234,7 +248,9 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
     const auto& def = handle->definition;
     auto policy = def->infer && attempt < kEvolutionsPerRequestMax ? schema::UnknownFieldPolicy::kReport
                                                                    : schema::UnknownFieldPolicy::kReject;
-    auto& encoder = tls_encoders.For(def, policy);
+    schema::EncoderOptions encoder_options;
+    encoder_options.unknown_fields = policy;
+    auto& encoder = tls_encoders.For(def, encoder_options);
     batch.emplace(def->latest().version);
     rejections.clear();
     std::optional<StreamHandle> evolved;

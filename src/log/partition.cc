@@ -53,53 +53,52 @@ class PartitionReader final : public Reader {
 
   Result<std::vector<ReadRecord>> Next(size_t max_bytes) override {
     std::vector<ReadRecord> records;
-    buffer_.clear();
-    if (position_ >= partition_->next_offset()) return records;
-    if (position_ < partition_->stats().start_offset) return RetentionError();
-    if (!segment_ || position_ >= segment_->end_offset()) {
-      segment_ = partition_->SegmentFor(position_);
-      if (!segment_) return records;
-      if (segment_->base_offset() > position_) {
-        if (position_ < partition_->stats().start_offset) return RetentionError();
-        return Status::Corruption(fmt::format(
-            "stream {} partition {}: offsets {} to {} are unreadable (a damaged segment ends early)",
-            partition_->stream(), partition_->id().value(), position_.value(), segment_->base_offset().value() - 1));
-      }
-      file_position_ = segment_->IndexedPosition(position_);
-    }
-    const uint64_t readable_bytes = segment_->size_bytes();
-    const uint64_t want = std::max<uint64_t>(max_bytes, kReadChunkBytesMin);
-    LAGOA_RETURN_IF_ERROR(segment_->ReadAt(file_position_, std::min(want, readable_bytes - file_position_), buffer_));
-    size_t at = 0;
     size_t payload_bytes = 0;
-    while (payload_bytes < max_bytes || records.empty()) {
-      std::span<const std::byte> rest(buffer_.data() + at, buffer_.size() - at);
-      if (rest.empty()) break;
-      auto header = BatchFraming::ParseHeader(rest);
-      if (!header.ok()) return Damaged(header.status().message());
-      if (header->batch_bytes > rest.size()) {
-        if (file_position_ + at + header->batch_bytes > readable_bytes) {
-          return Damaged("a batch runs past the segment's durable end");
+    // Each pass reads one chunk of one segment; records point into buffer_, so a pass that would
+    // replace buffer_ runs only while no record is collected.
+    while (records.empty() && position_ < partition_->next_offset()) {
+      if (!segment_ || position_ >= segment_->end_offset()) LAGOA_RETURN_IF_ERROR(Locate());
+      if (!segment_) break;
+      const uint64_t readable_bytes = segment_->size_bytes();
+      const uint64_t want = std::max<uint64_t>(max_bytes, kReadChunkBytesMin);
+      LAGOA_RETURN_IF_ERROR(
+          segment_->ReadAt(file_position_, std::min(want, readable_bytes - file_position_), buffer_));
+      size_t at = 0;
+      while (payload_bytes < max_bytes || records.empty()) {
+        std::span<const std::byte> rest(buffer_.data() + at, buffer_.size() - at);
+        if (rest.empty()) break;
+        uint32_t batch_bytes = 0;
+        if (rest.size() >= kBatchHeaderBytes) {
+          auto header = BatchFraming::ParseHeader(rest);
+          if (!header.ok()) return Damaged(at, header.status().message());
+          batch_bytes = header->batch_bytes;
         }
-        if (at > 0) break;  // the next call reads it
-        LAGOA_RETURN_IF_ERROR(segment_->ReadAt(file_position_, header->batch_bytes, buffer_));
-        continue;
-      }
-      std::span<const std::byte> batch = rest.first(header->batch_bytes);
-      if (!BatchFraming::VerifyCrc(*header, batch)) return Damaged("the batch fails its CRC");
-      if (header->end_offset() > position_) {
-        if (header->base_offset > position_) {
-          return Damaged(fmt::format("the batch starts at offset {} where {} was expected",
-                                     header->base_offset.value(), position_.value()));
+        if (batch_bytes == 0 || batch_bytes > rest.size()) {
+          uint64_t needed = batch_bytes == 0 ? kBatchHeaderBytes : batch_bytes;
+          if (file_position_ + at + needed > readable_bytes) {
+            return Damaged(at, "a batch runs past the segment's durable end");
+          }
+          if (at > 0 || !records.empty()) break;  // a later pass reads it from its start
+          LAGOA_RETURN_IF_ERROR(segment_->ReadAt(file_position_, std::max<uint64_t>(needed, kBatchHeaderBytes), buffer_));
+          continue;
         }
-        size_t before = records.size();
-        LAGOA_RETURN_IF_ERROR(BatchFraming::DecodeRecords(*header, batch, position_, records));
-        for (size_t i = before; i < records.size(); ++i) payload_bytes += records[i].payload.size();
-        position_ = header->end_offset();
+        auto header = BatchFraming::ParseHeader(rest);
+        std::span<const std::byte> batch = rest.first(batch_bytes);
+        if (!BatchFraming::VerifyCrc(*header, batch)) return Damaged(at, "the batch fails its CRC");
+        if (header->end_offset() > position_) {
+          if (header->base_offset > position_) {
+            return Damaged(at, fmt::format("the batch starts at offset {} where {} was expected",
+                                           header->base_offset.value(), position_.value()));
+          }
+          size_t before = records.size();
+          LAGOA_RETURN_IF_ERROR(BatchFraming::DecodeRecords(*header, batch, position_, records));
+          for (size_t i = before; i < records.size(); ++i) payload_bytes += records[i].payload.size();
+          position_ = header->end_offset();
+        }
+        at += batch_bytes;
       }
-      at += header->batch_bytes;
+      file_position_ += at;
     }
-    file_position_ += at;
     return records;
   }
 
@@ -112,9 +111,23 @@ class PartitionReader final : public Reader {
                                           partition_->stream(), partition_->id().value(), position_.value(),
                                           partition_->stats().start_offset.value()));
   }
-  Status Damaged(std::string_view what) const {
+  // Moves to the segment holding position_.
+  Status Locate() {
+    if (position_ < partition_->stats().start_offset) return RetentionError();
+    segment_ = partition_->SegmentFor(position_);
+    if (!segment_) return Status::Ok();
+    if (segment_->base_offset() > position_) {
+      if (position_ < partition_->stats().start_offset) return RetentionError();
+      return Status::Corruption(fmt::format(
+          "stream {} partition {}: offsets {} to {} are unreadable (a damaged segment ends early)",
+          partition_->stream(), partition_->id().value(), position_.value(), segment_->base_offset().value() - 1));
+    }
+    file_position_ = segment_->IndexedPosition(position_);
+    return Status::Ok();
+  }
+  Status Damaged(size_t at, std::string_view what) const {
     return Status::Corruption(fmt::format("{} byte {}: {}; not serving offset {}", segment_->path().string(),
-                                          file_position_, what, position_.value()));
+                                          file_position_ + at, what, position_.value()));
   }
 
   PartitionImpl* const partition_;
@@ -246,7 +259,8 @@ std::optional<Offset> PartitionImpl::ConsumerOffset(std::string_view consumer) c
 }
 
 Result<AppendResult> PartitionImpl::Stage(const BatchBuilder& batch, int64_t ingest_time_us) {
-  if (staged_.empty() && active_->write_size() >= core_->options().segment_bytes_max) {
+  if (active_->write_size() + staged_.size() >= core_->options().segment_bytes_max) {
+    LAGOA_RETURN_IF_ERROR(WriteStaged());
     LAGOA_RETURN_IF_ERROR(Roll());
   }
   AppendResult result{write_next_, write_next_ + (batch.record_count() - 1)};
@@ -275,8 +289,10 @@ void PartitionImpl::Publish() {
 }
 
 Status PartitionImpl::Roll() {
-  // The full segment is durable and published already: Stage rolls only between cycles.
+  // The full segment is synced and published before the next one exists: readers and recovery
+  // then only ever find a torn tail in the last segment.
   LAGOA_RETURN_IF_ERROR(active_->Sync());
+  active_->Publish(write_next_, staged_max_ingest_us_);
   LAGOA_RETURN_IF_ERROR(active_->Seal());
   LAGOA_ASSIGN_OR_RETURN(auto next, Segment::Create(dir_, write_next_));
   {

@@ -35,8 +35,9 @@ class Catalog {
   std::vector<std::shared_ptr<const StreamDefinition>> List() const;
   // Appends a new version with `new_fields` (nullable) added after the latest version's columns.
   // When the latest version is no longer `expected_latest` (another thread evolved the schema
-  // first), returns the current definition if it already has every new field with the same type,
-  // else InvalidArgument naming the conflicting field.
+  // first), the fields the current version lacks are added to it (the same result as inferring
+  // against it) and the current definition is returned when it has them all already; a field
+  // present with another type or another case is InvalidArgument naming it.
   Result<std::shared_ptr<const StreamDefinition>> AddColumns(std::string_view name,
                                                              SchemaVersion expected_latest,
                                                              std::vector<Field> new_fields);

@@ -1,5 +1,7 @@
 #include "schema/inference.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/assert.h"
@@ -35,26 +37,32 @@ std::optional<Type> Merge(const Type& a, const Type& b) {
   return std::nullopt;
 }
 
+// True for JSON integer syntax: -?(0|[1-9][0-9]*).
+bool IsJsonInteger(std::string_view token) {
+  if (!token.empty() && token.front() == '-') token.remove_prefix(1);
+  if (token.empty() || (token.size() > 1 && token.front() == '0')) return false;
+  return std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 Result<std::optional<Type>> InferNumber(ondemand::value& value) {
   ondemand::number_type kind;
   if (auto error = value.get_number_type().get(kind)) return Malformed(error);
-  if (kind == ondemand::number_type::signed_integer) {
-    int64_t v;
-    if (auto error = value.get_int64().get(v)) return Malformed(error);
-    return std::optional<Type>(Type::BigInt());
-  }
-  if (kind == ondemand::number_type::unsigned_integer) {
-    std::string_view token = TrimmedToken(value);
+  if (kind == ondemand::number_type::floating_point_number) {
     double v;
     if (auto error = value.get_double().get(v)) return Malformed(error);
-    if (token.size() <= static_cast<size_t>(kDecimalPrecisionMax)) {
-      return std::optional<Type>(Type::Decimal(kDecimalPrecisionMax, 0));
-    }
-    return std::optional<Type>(Type::Json());
+    return std::optional<Type>(Type::Double());
   }
-  double v;
-  if (auto error = value.get_double().get(v)) return Malformed(error);
-  return std::optional<Type>(Type::Double());
+  int64_t v;
+  if (value.get_int64().get(v) == simdjson::SUCCESS) return std::optional<Type>(Type::BigInt());
+  // Beyond BIGINT in either direction (simdjson calls only positive ones unsigned_integer, and
+  // cannot read integers beyond 64 bits or beyond a finite double at all): typed by its digits.
+  std::string_view token = TrimmedToken(value);
+  if (!IsJsonInteger(token)) return Malformed(simdjson::NUMBER_ERROR);
+  size_t digits = token.size() - (token.front() == '-' ? 1 : 0);
+  if (digits <= static_cast<size_t>(kDecimalPrecisionMax)) {
+    return std::optional<Type>(Type::Decimal(kDecimalPrecisionMax, 0));
+  }
+  return std::optional<Type>(Type::Json());
 }
 
 }  // namespace
@@ -105,6 +113,7 @@ Result<std::optional<Type>> InferValueType(ondemand::value value, int depth) {
 }  // namespace internal
 
 Result<std::vector<Field>> InferFields(std::string_view json, const Schema* current) {
+  namespace ondemand = internal::ondemand;
   thread_local ondemand::parser parser;
   std::vector<Field> fields;
   std::vector<std::string> keys;  // every key not already a column, for duplicates
@@ -123,7 +132,7 @@ Result<std::vector<Field>> InferFields(std::string_view json, const Schema* curr
       ondemand::field field;
       std::string_view key;
       ondemand::value value;
-      if (auto error = item.get(field)) return Status::InvalidArgument(internal::JsonErrorMessage(error, nullptr, nullptr));
+      if (auto error = std::move(item).get(field)) return Status::InvalidArgument(internal::JsonErrorMessage(error, nullptr, nullptr));
       if (auto error = field.unescaped_key().get(key)) {
         return Status::InvalidArgument(internal::JsonErrorMessage(error, nullptr, nullptr));
       }
@@ -146,9 +155,7 @@ Result<std::vector<Field>> InferFields(std::string_view json, const Schema* curr
       if (Status s = ValidateFieldName(key); !s.ok()) {
         return s.WithContext(fmt::format("field \"{}\"", internal::Excerpt(key)));
       }
-      if (auto error = field.value().get(value)) {
-        return Status::InvalidArgument(internal::JsonErrorMessage(error, nullptr, nullptr));
-      }
+      value = field.value();
       auto type = internal::InferValueType(value, 0);
       if (!type.ok()) return type.status().WithContext(fmt::format("field \"{}\"", internal::Excerpt(key)));
       if (*type) fields.push_back(Field{std::string(key), std::move(**type), true});

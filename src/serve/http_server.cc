@@ -208,7 +208,9 @@ class Session : public std::enable_shared_from_this<Session> {
           413, fmt::format("request body of {} bytes exceeds the limit of {} bytes (max_body_bytes)", *length,
                            server_->options.max_body_bytes)));
     }
-    uint64_t want = length ? *length : server_->options.max_body_bytes;
+    // Without Content-Length only a chunked request has a body (RFC 9112 §6.3); it may use the
+    // whole limit, so it reserves the whole limit.
+    uint64_t want = length ? *length : (parser_->chunked() ? server_->options.max_body_bytes : 0);
     if (want > 0) {
       if (!server_->TryReserve(want)) {
         keep_alive_ = false;
