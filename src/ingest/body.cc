@@ -135,6 +135,10 @@ Result<std::vector<EventDocument>> SplitArray(std::string_view body) {
       return Status::InvalidArgument(
           fmt::format("JSON array element {}: {}", index, simdjson::error_message(error)));
     }
+    // simdjson's raw text of the last element runs up to the closing bracket, spaces included.
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r')) {
+      text.remove_suffix(1);
+    }
     docs.push_back({index, text});
   }
   const char* trailing = nullptr;
