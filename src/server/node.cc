@@ -72,6 +72,10 @@ Status Node::Start() {
   log::LogOptions log_options;
   log_options.dir = config_.data_dir / "log";
   log_options.durability = config_.durability_fsync ? log::Durability::kFsync : log::Durability::kNone;
+  if (!config_.durability_fsync) {
+    spdlog::warn("DURABILITY IS OFF (durability = none): events are acknowledged before they reach the disk and a "
+                 "machine crash loses them. Use this for benchmarks only.");
+  }
   log_options.segment_bytes_max = config_.segment_bytes_max;
   log_options.free_space_min_bytes = config_.free_space_min_bytes;
   log_options.free_space_min_percent = config_.free_space_min_percent;
