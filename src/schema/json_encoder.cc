@@ -81,14 +81,14 @@ struct Node {
   TypeId id = TypeId::kVarchar;
   int precision = 0;
   int scale = 0;
-  std::string sql;                     // the type's name in messages
-  std::unique_ptr<Node> element;       // LIST
-  std::vector<const Field*> fields;    // STRUCT and the top level
+  std::string sql;                   // the type's name in messages
+  std::unique_ptr<Node> element;     // LIST
+  std::vector<const Field*> fields;  // STRUCT and the top level
   std::vector<std::unique_ptr<Node>> children;
   KeyIndex index;
-  std::vector<uint64_t> seen_stamp;    // per field: the stamp of the object that last had it
-  std::vector<Slot> slots;             // values of the current object, in order of appearance
-  std::vector<uint8_t> presence;       // LIST: element presence bits of the current array
+  std::vector<uint64_t> seen_stamp;  // per field: the stamp of the object that last had it
+  std::vector<Slot> slots;           // values of the current object, in order of appearance
+  std::vector<uint8_t> presence;     // LIST: element presence bits of the current array
 };
 
 std::unique_ptr<Node> Compile(const Type& type);
@@ -227,7 +227,8 @@ const char* MinifyJson(std::string_view in, std::string& out) {
     char c = in[i];
     const char* problem = nullptr;
     switch (want) {
-      case Want::kNothing: return "text follows the value";
+      case Want::kNothing:
+        return "text follows the value";
       case Want::kColon:
         if (c != ':') return "expected ':' after an object key";
         out += c;
@@ -337,8 +338,8 @@ class JsonRecordEncoder::Impl {
       info->unknown_fields.clear();
     }
     if (json.size() > options_.event_bytes_max) {
-      return Status::InvalidArgument(fmt::format("the event is {} bytes; the limit is {} bytes", json.size(),
-                                                 options_.event_bytes_max));
+      return Status::InvalidArgument(
+          fmt::format("the event is {} bytes; the limit is {} bytes", json.size(), options_.event_bytes_max));
     }
 #ifndef NDEBUG
     // The padding contract: AddressSanitizer reports a caller whose buffer ends early.
@@ -389,8 +390,8 @@ class JsonRecordEncoder::Impl {
     LAGOA_RETURN_IF_ERROR(EncodeFields(root_, object, out, 0, info));
     const char* location;
     if (doc.current_location().get(location) == simdjson::SUCCESS) {
-      return Status::InvalidArgument(fmt::format(
-          "malformed JSON at byte {}: text follows the event's closing \"}}\"", location - json_begin_));
+      return Status::InvalidArgument(
+          fmt::format("malformed JSON at byte {}: text follows the event's closing \"}}\"", location - json_begin_));
     }
     for (uint32_t column : not_null_) {
       if (root_.seen_stamp[column] != root_stamp_) {
@@ -474,8 +475,8 @@ class JsonRecordEncoder::Impl {
 
   Status UnknownColumn(std::string_view key, ondemand::value value, EncodeInfo* info) {
     if (options_.unknown_fields == UnknownFieldPolicy::kReject) {
-      return Status::InvalidArgument(fmt::format("field \"{}\" is not a column of stream \"{}\"", Excerpt(key),
-                                                 definition_->name));
+      return Status::InvalidArgument(
+          fmt::format("field \"{}\" is not a column of stream \"{}\"", Excerpt(key), definition_->name));
     }
     for (const std::string& seen : unknown_seen_) {
       if (seen == key) return Status::InvalidArgument(fmt::format("field \"{}\" appears twice", Excerpt(key)));
@@ -497,9 +498,12 @@ class JsonRecordEncoder::Impl {
         return Status::Ok();
       }
       case TypeId::kInteger:
-      case TypeId::kBigInt: return EncodeInteger(node, value, type, out, depth);
-      case TypeId::kDouble: return EncodeDouble(node, value, type, out, depth);
-      case TypeId::kDecimal: return EncodeDecimal(node, value, type, out, depth);
+      case TypeId::kBigInt:
+        return EncodeInteger(node, value, type, out, depth);
+      case TypeId::kDouble:
+        return EncodeDouble(node, value, type, out, depth);
+      case TypeId::kDecimal:
+        return EncodeDecimal(node, value, type, out, depth);
       case TypeId::kVarchar: {
         if (type != ondemand::json_type::string) return Expected(node, value, depth);
         std::string_view v;
@@ -511,8 +515,10 @@ class JsonRecordEncoder::Impl {
       }
       case TypeId::kDate:
       case TypeId::kTimestamp:
-      case TypeId::kTimestampTz: return EncodeTime(node, value, type, out, depth);
-      case TypeId::kJson: return EncodeJson(value, type, out, depth);
+      case TypeId::kTimestampTz:
+        return EncodeTime(node, value, type, out, depth);
+      case TypeId::kJson:
+        return EncodeJson(value, type, out, depth);
       case TypeId::kList: {
         if (type != ondemand::json_type::array) return Expected(node, value, depth);
         return EncodeList(node, value, out, depth);
@@ -528,8 +534,7 @@ class JsonRecordEncoder::Impl {
     return Status::Ok();
   }
 
-  Status EncodeInteger(const Node& node, ondemand::value& value, ondemand::json_type type, Bytes& out,
-                       size_t depth) {
+  Status EncodeInteger(const Node& node, ondemand::value& value, ondemand::json_type type, Bytes& out, size_t depth) {
     if (type != ondemand::json_type::number) return Expected(node, value, depth);
     std::string_view token = internal::TrimmedToken(value);
     int64_t v;
@@ -558,16 +563,15 @@ class JsonRecordEncoder::Impl {
         integer ? int64_t{std::numeric_limits<int32_t>::max()} : std::numeric_limits<int64_t>::max()));
   }
 
-  Status EncodeDouble(const Node& node, ondemand::value& value, ondemand::json_type type, Bytes& out,
-                      size_t depth) {
+  Status EncodeDouble(const Node& node, ondemand::value& value, ondemand::json_type type, Bytes& out, size_t depth) {
     if (type != ondemand::json_type::number) return Expected(node, value, depth);
     std::string_view token = internal::TrimmedToken(value);
     double v;
     if (auto error = value.get_double().get(v)) {
       if (!IsJsonNumber(token)) return Malformed(simdjson::NUMBER_ERROR);
       if (error == simdjson::NUMBER_ERROR && token.find_first_of("eE") != std::string_view::npos) {
-        return Status::InvalidArgument(fmt::format("field \"{}\": {} is out of range for DOUBLE", Path(depth),
-                                                   Excerpt(token)));
+        return Status::InvalidArgument(
+            fmt::format("field \"{}\": {} is out of range for DOUBLE", Path(depth), Excerpt(token)));
       }
       return Malformed(error);
     }
@@ -575,8 +579,7 @@ class JsonRecordEncoder::Impl {
     return Status::Ok();
   }
 
-  Status EncodeDecimal(const Node& node, ondemand::value& value, ondemand::json_type type, Bytes& out,
-                       size_t depth) {
+  Status EncodeDecimal(const Node& node, ondemand::value& value, ondemand::json_type type, Bytes& out, size_t depth) {
     std::string_view text;
     if (type == ondemand::json_type::number) {
       text = internal::TrimmedToken(value);  // exact digits; never through binary floating point
@@ -599,7 +602,8 @@ class JsonRecordEncoder::Impl {
     }
     std::string found = type == ondemand::json_type::string ? fmt::format("\"{}\"", Excerpt(text)) : Excerpt(text);
     switch (parsed) {
-      case internal::DecimalParse::kOk: break;
+      case internal::DecimalParse::kOk:
+        break;
       case internal::DecimalParse::kSyntax:
         if (type == ondemand::json_type::number) return Malformed(simdjson::NUMBER_ERROR);
         return Status::InvalidArgument(fmt::format("field \"{}\": expected {}, got {}", Path(depth), node.sql, found));
@@ -710,8 +714,8 @@ class JsonRecordEncoder::Impl {
   Status CheckRecordSize(const Bytes& out, size_t pending_bytes) {
     size_t size = out.size() - record_begin_ + pending_bytes;
     if (size <= options_.record_bytes_max) return Status::Ok();
-    return Status::InvalidArgument(fmt::format("the encoded record exceeds the limit of {} bytes",
-                                               options_.record_bytes_max));
+    return Status::InvalidArgument(
+        fmt::format("the encoded record exceeds the limit of {} bytes", options_.record_bytes_max));
   }
 
   // The error for a value of the wrong JSON type (or, when its token is not JSON at all, malformed).
@@ -778,8 +782,7 @@ JsonRecordEncoder::JsonRecordEncoder(std::shared_ptr<const StreamDefinition> def
         return options;
       }()) {}
 
-JsonRecordEncoder::JsonRecordEncoder(std::shared_ptr<const StreamDefinition> definition,
-                                     const EncoderOptions& options)
+JsonRecordEncoder::JsonRecordEncoder(std::shared_ptr<const StreamDefinition> definition, const EncoderOptions& options)
     : impl_(std::make_unique<Impl>(std::move(definition), options)) {}
 
 JsonRecordEncoder::~JsonRecordEncoder() = default;

@@ -47,8 +47,10 @@ class ValueDecoder {
         out_ += v != 0 ? "true" : "false";
         return nullptr;
       }
-      case TypeId::kInteger: return Integer<int32_t>();
-      case TypeId::kBigInt: return Integer<int64_t>();
+      case TypeId::kInteger:
+        return Integer<int32_t>();
+      case TypeId::kBigInt:
+        return Integer<int64_t>();
       case TypeId::kDouble: {
         double v;
         if (!reader_.ReadFixed(&v)) return kTruncated;
@@ -56,7 +58,8 @@ class ValueDecoder {
         fmt::format_to(std::back_inserter(out_), "{}", v);
         return nullptr;
       }
-      case TypeId::kDecimal: return Decimal(type);
+      case TypeId::kDecimal:
+        return Decimal(type);
       case TypeId::kVarchar: {
         std::span<const std::byte> bytes;
         if (const char* problem = LengthPrefixed(&bytes)) return problem;
@@ -91,8 +94,10 @@ class ValueDecoder {
         out_ += AsStringView(bytes);
         return nullptr;
       }
-      case TypeId::kList: return List(type.element());
-      case TypeId::kStruct: return Struct(type.fields());
+      case TypeId::kList:
+        return List(type.element());
+      case TypeId::kStruct:
+        return Struct(type.fields());
     }
     return "unknown type";
   }
@@ -161,7 +166,8 @@ class ValueDecoder {
     if (count / 8 > reader_.remaining()) return "LIST count exceeds the record";
     std::span<const std::byte> presence;
     if (!reader_.ReadBytes(PresenceBytes(static_cast<size_t>(count)), &presence)) return kTruncated;
-    if (!PaddingBitsClear(presence, static_cast<size_t>(count))) return "presence bitmap has bits past the last element";
+    if (!PaddingBitsClear(presence, static_cast<size_t>(count)))
+      return "presence bitmap has bits past the last element";
     out_ += '[';
     for (size_t i = 0; i < count; ++i) {
       if (i > 0) out_ += ',';

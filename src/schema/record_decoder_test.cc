@@ -68,6 +68,7 @@ const char* kEveryTypeEvent =
 
 TEST(RecordFormat, EncoderWritesTheDocumentedLayout) {
   Schema schema = MakeSchema("a INTEGER, b VARCHAR, l BIGINT[], st STRUCT(x BOOLEAN, y DATE), m DECIMAL(20,2)");
+  // clang-format off
   Bytes expected = Of({
       0x05, 0x1F,                                      // 5 columns, all present
       0xFE, 0xFF, 0xFF, 0xFF,                          // a: int32 -2
@@ -77,6 +78,7 @@ TEST(RecordFormat, EncoderWritesTheDocumentedLayout) {
       0x6A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,  // m: int128 -150, low 8 bytes
       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,  //    high 8 bytes
   });
+  // clang-format on
   EXPECT_EQ(EncodeWith(schema, R"({"m": -1.5, "st": {"y": "1970-01-02"}, "l": [5, null], "b": "hi", "a": -2})"),
             expected);
   std::string json;
@@ -91,8 +93,9 @@ TEST(RecordFormat, ReadmeExampleIsExact) {
 }
 
 TEST(RecordFormat, AbsentColumnsCostOnlyTheirPresenceBit) {
-  Schema schema = MakeSchema("a INTEGER, b BIGINT, c DOUBLE, d VARCHAR, e DATE, f JSON, g BOOLEAN, h INTEGER, "
-                             "i INTEGER");
+  Schema schema = MakeSchema(
+      "a INTEGER, b BIGINT, c DOUBLE, d VARCHAR, e DATE, f JSON, g BOOLEAN, h INTEGER, "
+      "i INTEGER");
   EXPECT_EQ(EncodeWith(schema, R"({"i": 1})"), Of({0x09, 0x00, 0x01, 0x01, 0, 0, 0}));
   EXPECT_EQ(EncodeWith(schema, R"({})"), Of({0x09, 0x00, 0x00}));
 }
@@ -147,8 +150,9 @@ TEST(RecordDecoder, TrailingBytesAreCorruption) {
 }
 
 TEST(RecordDecoder, CorruptionNamesTheColumnAndTheProblem) {
-  Schema schema = MakeSchema("flag BOOLEAN, m DECIMAL(4,2), day DATE, t TIMESTAMPTZ, d DOUBLE, s VARCHAR, "
-                             "l INTEGER[], st STRUCT(x INTEGER)");
+  Schema schema = MakeSchema(
+      "flag BOOLEAN, m DECIMAL(4,2), day DATE, t TIMESTAMPTZ, d DOUBLE, s VARCHAR, "
+      "l INTEGER[], st STRUCT(x INTEGER)");
   auto message = [&](std::initializer_list<int> bytes) { return Decode(Of(bytes), schema, nullptr).message(); };
   EXPECT_EQ(message({0x01, 0x01, 0x02}), R"(record column "flag" (BOOLEAN): BOOLEAN byte is neither 0 nor 1)");
   EXPECT_EQ(message({0x02, 0x02, 0x10, 0x27, 0, 0, 0, 0, 0, 0}),  // 10000 needs 5 digits
