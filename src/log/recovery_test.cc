@@ -3,48 +3,34 @@
 // intact with dense offsets, (b) nothing at or after the damage is served, and (c) appends continue
 // at the right offset. Batch boundaries come from parsing the segment files by hand (README.md).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdlib>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <future>
-#include <iterator>
-#include <memory>
+#include <functional>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/bytes.h"
-#include "base/crc32c.h"
 #include "base/status.h"
 #include "base/strong_int.h"
 #include "log/log.h"
+#include "log/log_test_util.h"
 
 namespace lagoa::log {
 namespace {
 
 namespace fs = std::filesystem;
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using namespace testing_util;
 
-constexpr uint64_t kHeaderBytes = 56;
-constexpr uint32_t kMagic = 0x3142474C;
 constexpr int kRecordsPerBatch = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Files
-
-Bytes ReadFileBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Bytes out(chars.size());
-  std::transform(chars.begin(), chars.end(), out.begin(), [](char c) { return static_cast<std::byte>(c); });
-  return out;
-}
 
 void WriteFileBytes(const fs::path& path, const Bytes& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -63,11 +49,6 @@ void AppendToFile(const fs::path& path, const Bytes& tail) {
   out.write(reinterpret_cast<const char*>(tail.data()), static_cast<std::streamsize>(tail.size()));
 }
 
-std::string SegmentName(int64_t base) {
-  std::string digits = std::to_string(base);
-  return std::string(20 - digits.size(), '0') + digits + ".log";
-}
-
 // One batch as found on disk.
 struct DiskBatch {
   fs::path file;
@@ -79,28 +60,33 @@ struct DiskBatch {
 
 // Parses every batch of every segment of a partition directory, checking framing and CRC.
 std::vector<DiskBatch> ScanPartition(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".log") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
   std::vector<DiskBatch> out;
-  for (const fs::path& file : files) {
+  for (const SegmentFile& segment : SegmentFiles(dir)) {
+    const fs::path& file = segment.path;
     Bytes data = ReadFileBytes(file);
     uint64_t pos = 0;
     while (pos + kHeaderBytes <= data.size()) {
-      const std::byte* h = data.data() + pos;
-      DiskBatch b{file, pos, LoadFixed<uint32_t>(h), LoadFixed<int64_t>(h + 16), LoadFixed<uint32_t>(h + 12)};
-      EXPECT_EQ(LoadFixed<uint32_t>(h + 8), kMagic) << file << " @" << pos;
+      const ParsedHeader h = ParseHeader(data.data() + pos);
+      DiskBatch b{file, pos, h.batch_bytes, h.base_offset, h.record_count};
+      EXPECT_EQ(h.magic, kMagic) << file << " @" << pos;
       if (b.bytes < kHeaderBytes || pos + b.bytes > data.size()) break;
-      EXPECT_EQ(LoadFixed<uint32_t>(h + 4), Crc32c(std::span<const std::byte>(data).subspan(pos + 8, b.bytes - 8)))
-          << file << " @" << pos;
+      EXPECT_EQ(h.crc, BatchCrc(data, pos, b.bytes)) << file << " @" << pos;
       out.push_back(b);
       pos += b.bytes;
     }
     EXPECT_EQ(pos, data.size()) << "trailing bytes in " << file;
   }
   return out;
+}
+
+// Rewrites the header of the batch `victim` through `change` and stamps a CRC that matches again,
+// so that only the changed field is wrong.
+void RewriteHeaderWithValidCrc(const DiskBatch& victim, const std::function<void(std::byte* header)>& change) {
+  Bytes bytes = ReadFileBytes(victim.file);
+  std::byte* h = bytes.data() + victim.pos;
+  change(h);
+  StoreFixed<uint32_t>(h + 4, BatchCrc(bytes, victim.pos, victim.bytes));
+  WriteFileBytes(victim.file, bytes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,42 +97,6 @@ struct Expected {
   int64_t event_time_us;
   std::string payload;
 };
-
-struct Rec {
-  int64_t offset;
-  uint32_t schema;
-  int64_t event_time_us;
-  std::string payload;
-};
-
-struct ReadOutcome {
-  std::vector<Rec> records;
-  Status status;
-};
-
-ReadOutcome ReadAll(Partition* p, Offset from, size_t max_bytes = 1 << 20) {
-  ReadOutcome out;
-  auto reader = p->OpenReader(from);
-  if (!reader.ok()) {
-    out.status = reader.status();
-    return out;
-  }
-  const auto deadline = Clock::now() + 20s;
-  while (Clock::now() < deadline) {
-    auto batch = (*reader)->Next(max_bytes);
-    if (!batch.ok()) {
-      out.status = batch.status();
-      return out;
-    }
-    if (batch->empty()) return out;
-    for (const ReadRecord& r : *batch) {
-      out.records.push_back({r.offset.value(), r.schema_version.value(), r.event_time_us,
-                             std::string(AsStringView(r.payload))});
-    }
-  }
-  out.status = Status::Internal("the reader did not catch up within 20 s");
-  return out;
-}
 
 // `records` must be exactly offsets [from, from + records.size()) of `expected`, and end at `end`
 // unless `end` is negative (a prefix of any length).
@@ -163,16 +113,6 @@ void ExpectRecords(const std::vector<Rec>& records, const std::vector<Expected>&
     ASSERT_EQ(r.schema, e.schema) << "offset " << r.offset;
     ASSERT_EQ(r.event_time_us, e.event_time_us) << "offset " << r.offset;
   }
-}
-
-Result<AppendResult> AppendSync(Partition* p, BatchBuilder&& batch) {
-  auto promise = std::make_shared<std::promise<Result<AppendResult>>>();
-  auto future = promise->get_future();
-  p->Append(std::move(batch), [promise](Result<AppendResult> r) { promise->set_value(std::move(r)); });
-  if (future.wait_for(20s) != std::future_status::ready) {
-    return Status::Internal("the append callback did not run within 20 s");
-  }
-  return future.get();
 }
 
 // Appends one batch of kRecordsPerBatch records tagged `tag`, recording it in `expected`.
@@ -196,48 +136,21 @@ void AppendTagged(Partition* p, const std::string& tag, size_t pad, std::vector<
 // ---------------------------------------------------------------------------------------------
 // Fixture
 
-class RecoveryTest : public ::testing::Test {
+// Logs at dir_ or below it (one root per case when a test loops), with a stream "events" written
+// through the log and then damaged on disk between a stop and a reopen.
+class RecoveryTest : public LogFixture {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("LAGOA_TEST_TMPDIR");
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(base != nullptr && *base != '\0' ? base : "/tmp") /
-           ("lagoa-log-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "." + info->name());
-    fs::remove_all(dir_);
-  }
-
-  void TearDown() override {
-    CloseLog();
-    fs::remove_all(dir_);
-  }
-
+  // Opens and starts the log at `root`, stopping a previous one first.
   void OpenLog(const fs::path& root, uint64_t segment_bytes_max = 128ull << 20) {
-    CloseLog();
-    LogOptions options;
-    options.dir = root;
-    options.segment_bytes_max = segment_bytes_max;
-    options.free_space_min_bytes = 0;
-    options.free_space_min_percent = 0;
-    auto opened = Log::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    log_ = std::move(opened).value();
-    Status started = log_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-
-  void CloseLog() {
-    if (log_) log_->Stop();
-    log_.reset();
+    options_.dir = root;
+    options_.segment_bytes_max = segment_bytes_max;
+    Reopen();
   }
 
   Partition* Events(int partition = 0) {
     Stream* s = log_->FindStream("events");
     EXPECT_NE(s, nullptr) << "the stream did not survive the reopen";
     return s == nullptr ? nullptr : s->partition(PartitionId(partition));
-  }
-
-  static fs::path PartitionDir(const fs::path& root, int partition = 0) {
-    return root / "events" / std::to_string(partition);
   }
 
   // Writes `batches` batches (one append each, acknowledged) to a fresh log at `root`, stops it and
@@ -251,7 +164,7 @@ class RecoveryTest : public ::testing::Test {
       ASSERT_NO_FATAL_FAILURE(AppendTagged(Events(), "batch" + std::to_string(i), 30, &expected_));
     }
     CloseLog();
-    disk_ = ScanPartition(PartitionDir(root));
+    disk_ = ScanPartition(PartitionDir("events"));  // options_.dir is still `root`
     ASSERT_EQ(disk_.size(), static_cast<size_t>(batches));
   }
 
@@ -288,8 +201,6 @@ class RecoveryTest : public ::testing::Test {
     CloseLog();
   }
 
-  fs::path dir_;
-  std::unique_ptr<Log> log_;
   std::vector<Expected> expected_;  // by offset, as written before the damage
   std::vector<DiskBatch> disk_;     // the batches on disk before the damage
 };
@@ -351,11 +262,8 @@ TEST_F(RecoveryTest, TruncatesAtABatchWithAValidCrcButAnUnexpectedBaseOffset) {
     const fs::path root = dir_ / ("delta" + std::to_string(delta + 10));
     ASSERT_NO_FATAL_FAILURE(WriteAndStop(root, 5));
     const DiskBatch victim = disk_[3];
-    Bytes bytes = ReadFileBytes(victim.file);
-    std::byte* h = bytes.data() + victim.pos;
-    StoreFixed<int64_t>(h + 16, LoadFixed<int64_t>(h + 16) + delta);
-    StoreFixed<uint32_t>(h + 4, Crc32c(std::span<const std::byte>(bytes).subspan(victim.pos + 8, victim.bytes - 8)));
-    WriteFileBytes(victim.file, bytes);
+    RewriteHeaderWithValidCrc(
+        victim, [delta](std::byte* h) { StoreFixed<int64_t>(h + 16, LoadFixed<int64_t>(h + 16) + delta); });
     ASSERT_NO_FATAL_FAILURE(ExpectRecovered(root, 3, victim.file, victim.pos));
   }
 }
@@ -363,11 +271,7 @@ TEST_F(RecoveryTest, TruncatesAtABatchWithAValidCrcButAnUnexpectedBaseOffset) {
 TEST_F(RecoveryTest, TruncatesAtABatchWithAValidCrcButTheWrongMagic) {
   ASSERT_NO_FATAL_FAILURE(WriteAndStop(dir_, 5));
   const DiskBatch victim = disk_[2];
-  Bytes bytes = ReadFileBytes(victim.file);
-  std::byte* h = bytes.data() + victim.pos;
-  StoreFixed<uint32_t>(h + 8, kMagic + 1);
-  StoreFixed<uint32_t>(h + 4, Crc32c(std::span<const std::byte>(bytes).subspan(victim.pos + 8, victim.bytes - 8)));
-  WriteFileBytes(victim.file, bytes);
+  RewriteHeaderWithValidCrc(victim, [](std::byte* h) { StoreFixed<uint32_t>(h + 8, kMagic + 1); });
   ASSERT_NO_FATAL_FAILURE(ExpectRecovered(dir_, 2, victim.file, victim.pos));
 }
 
@@ -415,7 +319,7 @@ TEST_F(RecoveryTest, EmptyNewestSegmentAfterARollIsAccepted) {
   // A crash right after the roll created the next segment file and before anything was written.
   ASSERT_NO_FATAL_FAILURE(WriteAndStop(dir_, 4));
   const int64_t next = disk_.back().base + disk_.back().count;
-  const fs::path empty = PartitionDir(dir_) / SegmentName(next);
+  const fs::path empty = PartitionDir("events") / SegmentFileName(next);
   { std::ofstream create(empty, std::ios::binary); }
   ASSERT_NO_FATAL_FAILURE(ExpectRecovered(dir_, 4, empty, 0));
 }
@@ -442,7 +346,7 @@ TEST_F(RecoveryTest, DamageInOnePartitionLeavesTheOthersAlone) {
     }
   }
   CloseLog();
-  std::vector<DiskBatch> damaged = ScanPartition(PartitionDir(dir_, 1));
+  std::vector<DiskBatch> damaged = ScanPartition(PartitionDir("events", 1));
   ASSERT_EQ(damaged.size(), 5u);
   fs::resize_file(damaged.back().file, damaged.back().pos + 30);
 
