@@ -2,23 +2,27 @@
 // buffer in the binary record format (README.md, "Binary record format").
 //
 // The stream's type tree is compiled once per encoder into Nodes: each STRUCT (and the top level)
-// gets a hash index from key to field and scratch space that is reused by every event, so the
-// steady state allocates nothing. Recursion follows the type tree (at most kTypeDepthMax + 1
-// levels); JSON columns, the only place an event may nest arbitrarily deep, are checked by an
-// iterative scanner with an explicit depth limit.
+// gets a hash index from key to field (json_key_index_internal.h) and scratch space that is reused
+// by every event, so the steady state allocates nothing. Recursion follows the type tree (at most
+// kTypeDepthMax + 1 levels); JSON columns, the only place an event may nest arbitrarily deep, are
+// checked by an iterative scanner with an explicit depth limit (json_minify.cc).
+//
+// Node, Slot and the compiler stay in this file, in the unnamed namespace, on purpose: because the
+// Impl methods that take a Node then have internal linkage, GCC inlines the per-type encoders into
+// EncodeValue; moved to a shared header, they became out-of-line calls for every value.
 #include "schema/json_encoder.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <bitset>
-#include <cctype>
 #include <cstring>
 #include <limits>
 
 #include "base/assert.h"
 #include "schema/json_internal.h"
+#include "schema/json_key_index_internal.h"
+#include "schema/json_minify_internal.h"
 #include "schema/value_text_internal.h"
 
 namespace lagoa::schema {
@@ -29,45 +33,14 @@ namespace {
 
 namespace ondemand = simdjson::ondemand;
 using internal::Excerpt;
+using internal::IsDigit;
+using internal::IsJsonNumber;
+using internal::IsJsonSpace;
+using internal::KeyIndex;
+using internal::MinifyJson;
 
 constexpr size_t kParserKeepBytesMax = 1u << 20;  // larger events do not leave their buffers behind
 constexpr size_t kVarintBytesMax = 10;
-
-// Key → field index for one STRUCT or the top level; open addressing, built once.
-class KeyIndex {
- public:
-  void Build(std::vector<std::string_view> names) {
-    names_ = std::move(names);
-    size_t slots = 8;
-    while (slots < names_.size() * 2) slots *= 2;
-    slots_.assign(slots, -1);
-    mask_ = slots - 1;
-    for (size_t i = 0; i < names_.size(); ++i) {
-      size_t at = Hash(names_[i]) & mask_;
-      while (slots_[at] >= 0) at = (at + 1) & mask_;
-      slots_[at] = static_cast<int32_t>(i);
-    }
-  }
-
-  // The field named exactly `key`, or -1.
-  int32_t Find(std::string_view key) const {
-    for (size_t at = Hash(key) & mask_;; at = (at + 1) & mask_) {
-      int32_t i = slots_[at];
-      if (i < 0 || names_[static_cast<size_t>(i)] == key) return i;
-    }
-  }
-
- private:
-  static size_t Hash(std::string_view key) {
-    uint64_t h = 14695981039346656037ull;  // FNV-1a: keys are short
-    for (char c : key) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
-
-  std::vector<std::string_view> names_;  // views of the definition's field names
-  std::vector<int32_t> slots_;
-  size_t mask_ = 0;
-};
 
 // One encoded field of the object being encoded: where its value sits in the output.
 struct Slot {
@@ -135,158 +108,10 @@ void Append(Bytes& out, std::string_view bytes) {
   if (!bytes.empty()) std::memcpy(out.data() + at, bytes.data(), bytes.size());
 }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 // True for -?[0-9]+: a JSON integer (simdjson checks the rest of the grammar).
 bool IsIntegerToken(std::string_view token) {
   if (!token.empty() && token[0] == '-') token.remove_prefix(1);
   return !token.empty() && std::all_of(token.begin(), token.end(), IsDigit);
-}
-
-const char* CopyNumber(std::string_view in, size_t* pos, std::string& out);
-
-// True when `token` is exactly one JSON number.
-bool IsJsonNumber(std::string_view token) {
-  std::string ignored;
-  size_t pos = 0;
-  return !token.empty() && CopyNumber(token, &pos, ignored) == nullptr && pos == token.size();
-}
-
-// --- JSON columns: validation and minification ---------------------------------------------
-
-// Copies the string starting at in[*pos] (a '"') to out; nullptr or the reason it is invalid.
-const char* CopyString(std::string_view in, size_t* pos, std::string& out) {
-  size_t i = *pos + 1;
-  while (true) {
-    if (i >= in.size()) return "a string is not closed";
-    auto c = static_cast<unsigned char>(in[i]);
-    if (c == '"') break;
-    if (c < 0x20) return "a control character in a string must be escaped";
-    if (c == '\\') {
-      if (i + 1 >= in.size()) return "a string is not closed";
-      char e = in[i + 1];
-      if (e == 'u') {
-        if (i + 6 > in.size()) return "invalid \\u escape";
-        for (size_t k = i + 2; k < i + 6; ++k) {
-          if (!std::isxdigit(static_cast<unsigned char>(in[k]))) return "invalid \\u escape";
-        }
-        i += 6;
-        continue;
-      }
-      if (std::strchr("\"\\/bfnrt", e) == nullptr || e == '\0') return "invalid escape in a string";
-      i += 2;
-      continue;
-    }
-    ++i;
-  }
-  out.append(in.substr(*pos, i + 1 - *pos));
-  *pos = i + 1;
-  return nullptr;
-}
-
-const char* CopyNumber(std::string_view in, size_t* pos, std::string& out) {
-  size_t i = *pos;
-  auto digits = [&] {
-    size_t begin = i;
-    while (i < in.size() && IsDigit(in[i])) ++i;
-    return i - begin;
-  };
-  if (i < in.size() && in[i] == '-') ++i;
-  size_t int_begin = i;
-  size_t n = digits();
-  if (n == 0 || (n > 1 && in[int_begin] == '0')) return "invalid number";
-  if (i < in.size() && in[i] == '.') {
-    ++i;
-    if (digits() == 0) return "invalid number";
-  }
-  if (i < in.size() && (in[i] == 'e' || in[i] == 'E')) {
-    ++i;
-    if (i < in.size() && (in[i] == '+' || in[i] == '-')) ++i;
-    if (digits() == 0) return "invalid number";
-  }
-  out.append(in.substr(*pos, i - *pos));
-  *pos = i;
-  return nullptr;
-}
-
-static_assert(internal::kJsonDepthMax == 1024, "the message in MinifyJson names the limit");
-
-// Checks that `in` is exactly one JSON value and appends it to `out` without insignificant
-// whitespace. Iterative with an explicit stack, so hostile nesting costs no C++ stack.
-const char* MinifyJson(std::string_view in, std::string& out) {
-  enum class Want { kValue, kValueOrClose, kKey, kKeyOrClose, kColon, kCommaOrClose, kNothing };
-  std::bitset<internal::kJsonDepthMax> in_object;
-  size_t depth = 0;
-  Want want = Want::kValue;
-  size_t i = 0;
-  auto after_value = [&] { want = depth == 0 ? Want::kNothing : Want::kCommaOrClose; };
-  while (true) {
-    while (i < in.size() && IsJsonSpace(in[i])) ++i;
-    if (i == in.size()) return want == Want::kNothing ? nullptr : "the value is not complete";
-    char c = in[i];
-    const char* problem = nullptr;
-    switch (want) {
-      case Want::kNothing:
-        return "text follows the value";
-      case Want::kColon:
-        if (c != ':') return "expected ':' after an object key";
-        out += c;
-        ++i;
-        want = Want::kValue;
-        continue;
-      case Want::kCommaOrClose:
-        if (c == ',') {
-          out += c;
-          ++i;
-          want = in_object[depth - 1] ? Want::kKey : Want::kValue;
-          continue;
-        }
-        if (c != (in_object[depth - 1] ? '}' : ']')) return "missing comma or closing bracket";
-        break;  // close below
-      case Want::kKeyOrClose:
-        if (c == '}') break;
-        [[fallthrough]];
-      case Want::kKey:
-        if (c != '"') return "expected a string as object key";
-        if ((problem = CopyString(in, &i, out)) != nullptr) return problem;
-        want = Want::kColon;
-        continue;
-      case Want::kValueOrClose:
-        if (c == ']') break;
-        [[fallthrough]];
-      case Want::kValue:
-        if (c == '{' || c == '[') {
-          if (depth == internal::kJsonDepthMax) return "nested too deeply (more than 1024 levels)";
-          in_object[depth++] = c == '{';
-          out += c;
-          ++i;
-          want = c == '{' ? Want::kKeyOrClose : Want::kValueOrClose;
-          continue;
-        }
-        if (c == '"') {
-          problem = CopyString(in, &i, out);
-        } else if (c == '-' || IsDigit(c)) {
-          problem = CopyNumber(in, &i, out);
-        } else {
-          std::string_view rest = in.substr(i);
-          std::string_view literal = rest.starts_with("true")    ? "true"
-                                     : rest.starts_with("false") ? "false"
-                                     : rest.starts_with("null")  ? "null"
-                                                                 : "";
-          if (literal.empty()) return "invalid value";
-          out += literal;
-          i += literal.size();
-        }
-        if (problem != nullptr) return problem;
-        after_value();
-        continue;
-    }
-    out += c;  // a closing bracket
-    ++i;
-    --depth;
-    after_value();
-  }
 }
 
 // One step of a field path for messages: a key, or a list index when name is null.
