@@ -17,6 +17,7 @@
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/metrics.h"
+#include "base/thread_name.h"
 #include "log/file_util.h"
 #include "log/partition.h"
 
@@ -154,7 +155,6 @@ class LogImpl final : public Log, public LogCore {
   bool running_ = false;             // guarded by queue_mu_
   std::atomic<uint64_t> pending_bytes_{0};
   std::thread io_thread_;
-  std::thread::id io_thread_id_;
 
   std::atomic<bool> failed_{false};
   std::string failure_;  // set once before failed_ becomes true
@@ -213,13 +213,18 @@ Status LogImpl::Start() {
     running_ = true;
   }
   CheckFreeSpace();
-  io_thread_ = std::thread([this] { IoLoop(); });
-  io_thread_id_ = io_thread_.get_id();
+  io_thread_ = std::thread([this] {
+    SetCurrentThreadName("lagoa-log-io");
+    IoLoop();
+  });
   {
     std::lock_guard lock(maintenance_mu_);
     maintenance_stop_ = false;
   }
-  maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
+  maintenance_thread_ = std::thread([this] {
+    SetCurrentThreadName("lagoa-log-maint");
+    MaintenanceLoop();
+  });
   return Status::Ok();
 }
 

@@ -13,6 +13,7 @@
 
 #include "base/json_writer.h"
 #include "base/metrics.h"
+#include "base/thread_name.h"
 
 namespace lagoa::serve {
 
@@ -360,7 +361,8 @@ Status HttpServer::Start() {
   s.work.emplace(s.ioc.get_executor());
   s.DoAccept();
   for (uint32_t i = 0; i < s.options.threads; ++i) {
-    s.threads.emplace_back([&s] {
+    s.threads.emplace_back([&s, i] {
+      SetCurrentThreadName("lagoa-http-" + std::to_string(i));
       for (;;) {
         try {
           s.ioc.run();

@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/json_writer.h"
 #include "base/metrics.h"
+#include "base/thread_name.h"
 #include "schema/record_decoder.h"
 #include "schema/schema.h"
 
@@ -122,7 +123,10 @@ RestApi::~RestApi() { Stop(); }
 
 void RestApi::Start() {
   impl_->work.emplace(impl_->timers.get_executor());
-  impl_->timer_thread = std::thread([this] { impl_->timers.run(); });
+  impl_->timer_thread = std::thread([this] {
+    SetCurrentThreadName("lagoa-timers");
+    impl_->timers.run();
+  });
 }
 
 void RestApi::Stop() {
