@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "base/clock.h"
 #include "base/metrics.h"
 #include "base/thread_name.h"
+#include "log/batch.h"
 #include "log/file_util.h"
 #include "log/partition.h"
 
@@ -130,7 +132,7 @@ class LogImpl final : public Log, public LogCore {
   Result<std::unique_ptr<StreamImpl>> OpenStream(const std::string& name, const fs::path& dir,
                                                  const StreamOptions& options, bool create);
   void IoLoop();
-  void RunCycle(std::vector<QueuedAppend>& items);
+  void RunCycle(std::span<QueuedAppend> items);
   void FailStop(const Status& cause);
   void RunOnIoThread(std::function<void()> fn);
   void MaintenanceLoop();
@@ -152,7 +154,8 @@ class LogImpl final : public Log, public LogCore {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::vector<QueuedAppend> queue_;  // guarded by queue_mu_
-  bool running_ = false;             // guarded by queue_mu_
+  bool running_ = false;             // guarded by queue_mu_; false once Stop() begins
+  bool io_active_ = false;           // guarded by queue_mu_; true until the I/O thread has drained and exited
   std::atomic<uint64_t> pending_bytes_{0};
   std::thread io_thread_;
 
@@ -161,6 +164,11 @@ class LogImpl final : public Log, public LogCore {
   std::atomic<bool> disk_full_{false};
   std::mutex disk_mu_;
   std::string disk_full_message_;  // guarded by disk_mu_
+
+  // Serializes renaming and deleting files under the log directory: retention's deletions against
+  // DropStream and CreateStream, so a stream dropped and re-created under the same name never
+  // loses a file to retention working on the old one.
+  std::mutex files_mu_;
 
   std::mutex maintenance_mu_;
   std::condition_variable maintenance_cv_;
@@ -209,8 +217,9 @@ Result<std::unique_ptr<StreamImpl>> LogImpl::OpenStream(const std::string& name,
 Status LogImpl::Start() {
   {
     std::lock_guard lock(queue_mu_);
-    if (running_) return Status::FailedPrecondition("the log is running already");
+    if (running_ || io_active_) return Status::FailedPrecondition("the log is running already");
     running_ = true;
+    io_active_ = true;
   }
   CheckFreeSpace();
   io_thread_ = std::thread([this] {
@@ -248,6 +257,7 @@ Result<Stream*> LogImpl::CreateStream(const std::string& name, const StreamOptio
   if (options.partitions < 1) {
     return Status::InvalidArgument(fmt::format("stream {}: partitions must be at least 1", name));
   }
+  std::lock_guard files_lock(files_mu_);
   std::lock_guard lock(streams_mu_);
   if (streams_.contains(name)) return Status::AlreadyExists(fmt::format("log stream `{}` exists already", name));
   // Built under a temporary name and renamed: a crash never leaves half a stream.
@@ -296,13 +306,28 @@ Status LogImpl::DropStream(std::string_view name) {
     dropped_.push_back(std::move(it->second));
     streams_.erase(it);
   }
-  // Between two group commits, so no write to its files is in flight.
+  // Between two group commits: appends queued before the drop are written and acknowledged first,
+  // later ones fail, and no write to its files is in flight afterwards.
   RunOnIoThread([stream] {
     for (auto& p : stream->partitions_) p->MarkDropped();
   });
+  std::lock_guard files_lock(files_mu_);
   fs::path dir = options_.dir / std::string(name);
   fs::path doomed = options_.dir / fmt::format("{}{}-{}", kDroppedPrefix, name, MonotonicNowNanos());
-  if (::rename(dir.c_str(), doomed.c_str()) != 0) return Status::FromErrno("rename " + dir.string(), errno);
+  if (::rename(dir.c_str(), doomed.c_str()) != 0) {
+    // Its files are intact: the stream keeps working, so that the drop can be tried again.
+    Status failed = Status::FromErrno("rename " + dir.string(), errno);
+    std::lock_guard lock(streams_mu_);
+    for (auto& p : stream->partitions_) p->Undrop();
+    for (auto it = dropped_.begin(); it != dropped_.end(); ++it) {
+      if (it->get() == stream) {
+        streams_.emplace(stream->name(), std::move(*it));
+        dropped_.erase(it);
+        break;
+      }
+    }
+    return failed;
+  }
   LAGOA_RETURN_IF_ERROR(SyncDir(options_.dir));
   std::error_code ec;
   fs::remove_all(doomed, ec);
@@ -314,7 +339,7 @@ void LogImpl::RunOnIoThread(std::function<void()> fn) {
   std::promise<void> ran;
   {
     std::unique_lock lock(queue_mu_);
-    if (running_) {
+    if (io_active_) {  // the I/O thread runs the queue to its end, even while stopping
       QueuedAppend item;
       item.control = [&ran, &fn] {
         fn();
@@ -327,7 +352,7 @@ void LogImpl::RunOnIoThread(std::function<void()> fn) {
       return;
     }
   }
-  fn();  // no I/O thread: nothing can be writing
+  fn();  // the I/O thread is not running: nothing can be writing
 }
 
 void LogImpl::Enqueue(PartitionImpl* partition, BatchBuilder&& batch, AppendCallback done) {
@@ -342,6 +367,10 @@ void LogImpl::Enqueue(PartitionImpl* partition, BatchBuilder&& batch, AppendCall
   }
   QueuedAppend item;
   item.framed_bytes = batch.framed_bytes();
+  if (item.framed_bytes > kBatchBytesMax) {
+    return done(Status::InvalidArgument(fmt::format("a batch of {} bytes exceeds the log's limit of {} bytes per batch",
+                                                    item.framed_bytes, kBatchBytesMax)));
+  }
   uint64_t pending = pending_bytes_.fetch_add(item.framed_bytes) ;
   if (pending > 0 && pending + item.framed_bytes > options_.pending_bytes_max) {
     pending_bytes_.fetch_sub(item.framed_bytes);
@@ -370,27 +399,35 @@ void LogImpl::IoLoop() {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return !queue_.empty() || !running_; });
-      if (queue_.empty()) return;  // stopped and drained
+      if (queue_.empty()) {  // stopped and drained
+        io_active_ = false;
+        return;
+      }
       items.swap(queue_);
     }
-    RunCycle(items);
+    // A control item (a drop) runs between two group commits: the appends queued before it are
+    // one cycle, those after it the next.
+    size_t begin = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!items[i].control) continue;
+      if (i > begin) RunCycle(std::span(items).subspan(begin, i - begin));
+      items[i].control();
+      begin = i + 1;
+    }
+    if (begin < items.size()) RunCycle(std::span(items).subspan(begin));
     items.clear();
   }
 }
 
 // One group commit: stage every queued batch, write each touched partition once, sync each once,
 // publish, then acknowledge.
-void LogImpl::RunCycle(std::vector<QueuedAppend>& items) {
+void LogImpl::RunCycle(std::span<QueuedAppend> items) {
   const int64_t now_us = WallNowMicros();
   std::vector<PartitionImpl*> touched;
   std::vector<std::optional<Result<AppendResult>>> results(items.size());
   Status cycle_status;
   for (size_t i = 0; i < items.size(); ++i) {
     QueuedAppend& item = items[i];
-    if (item.control) {
-      item.control();
-      continue;
-    }
     PartitionImpl* p = item.partition;
     if (p->dropped()) {
       results[i] = Status::NotFound(fmt::format("log stream `{}` was dropped", p->stream()));
@@ -422,7 +459,6 @@ void LogImpl::RunCycle(std::vector<QueuedAppend>& items) {
   const int64_t done_ns = MonotonicNowNanos();
   for (size_t i = 0; i < items.size(); ++i) {
     QueuedAppend& item = items[i];
-    if (item.control) continue;
     pending_bytes_.fetch_sub(item.framed_bytes);
     Result<AppendResult> result = *results[i];
     if (result.ok() && !cycle_status.ok()) result = Status::FailedPrecondition(failure_);
@@ -497,15 +533,17 @@ void LogImpl::ApplyRetention() {
     guard = guard_;
   }
   const int64_t now_us = WallNowMicros();
+  std::lock_guard files_lock(files_mu_);
   for (StreamImpl* s : streams) {
     uint64_t bytes = 0;
     for (int32_t p = 0; p < s->partition_count(); ++p) {
       PartitionImpl* partition = s->impl(PartitionId(p));
+      if (partition->dropped()) continue;
       Offset keep_from = guard ? guard(s->name(), PartitionId(p)) : partition->next_offset();
       partition->ApplyRetention(s->retention(), keep_from, now_us);
       bytes += partition->stats().size_bytes;
     }
-    s->size_gauge->Set(static_cast<int64_t>(bytes));
+    if (!s->impl(PartitionId(0))->dropped()) s->size_gauge->Set(static_cast<int64_t>(bytes));
   }
 }
 

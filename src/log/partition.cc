@@ -56,7 +56,10 @@ class PartitionReader final : public Reader {
     size_t payload_bytes = 0;
     // Each pass reads one chunk of one segment; records point into buffer_, so a pass that would
     // replace buffer_ runs only while no record is collected.
-    while (records.empty() && position_ < partition_->next_offset()) {
+    // Only what is published: a roll makes a segment's bytes readable before the cycle that
+    // wrote them is acknowledged, so the partition's end is the bound, not the segment's size.
+    const Offset end = partition_->next_offset();
+    while (records.empty() && position_ < end) {
       if (!segment_ || position_ >= segment_->end_offset()) LAGOA_RETURN_IF_ERROR(Locate());
       if (!segment_) break;
       const uint64_t readable_bytes = segment_->size_bytes();
@@ -83,6 +86,7 @@ class PartitionReader final : public Reader {
           continue;
         }
         auto header = BatchFraming::ParseHeader(rest);
+        if (header->base_offset >= end) break;  // batches are published whole
         std::span<const std::byte> batch = rest.first(batch_bytes);
         if (!BatchFraming::VerifyCrc(*header, batch)) return Damaged(at, "the batch fails its CRC");
         if (header->end_offset() > position_) {
@@ -235,8 +239,15 @@ PartitionStats PartitionImpl::stats() const {
   return stats;
 }
 
+void PartitionImpl::MarkDropped() {
+  dropped_.store(true, std::memory_order_release);
+  { std::lock_guard lock(wait_mu_); }
+  data_arrived_.notify_all();
+}
+
 Status PartitionImpl::CommitConsumerOffset(std::string_view consumer, Offset next) {
   LAGOA_RETURN_IF_ERROR(ValidateConsumerName(consumer));
+  if (dropped()) return Status::NotFound(fmt::format("log stream `{}` was dropped", stream_));
   if (next.value() < 0 || next > next_offset()) {
     return Status::OutOfRange(fmt::format("consumer `{}`: offset {} is beyond the partition's end {}", consumer,
                                           next.value(), next_offset().value()));
@@ -324,7 +335,9 @@ uint64_t PartitionImpl::ApplyRetention(const RetentionPolicy& policy, Offset kee
     while (segments_.size() > 1) {
       const auto& oldest = segments_.front();
       const auto& successor = segments_[1];
-      bool too_old = policy.max_age_ms >= 0 && oldest->max_ingest_time_us() < now_us - policy.max_age_ms * 1000;
+      // Ages beyond what microseconds since the epoch can hold never expire.
+      bool too_old = policy.max_age_ms >= 0 && policy.max_age_ms < now_us / 1000 &&
+                     oldest->max_ingest_time_us() < now_us - policy.max_age_ms * 1000;
       bool too_big = policy.max_bytes >= 0 && total > static_cast<uint64_t>(policy.max_bytes);
       if (!(too_old || too_big) || successor->base_offset() > keep_from) break;
       total -= oldest->size_bytes();
@@ -339,6 +352,11 @@ uint64_t PartitionImpl::ApplyRetention(const RetentionPolicy& policy, Offset kee
                  v->end_offset().value() - 1);
     deleted += v->size_bytes();
     v->RemoveFiles();
+  }
+  if (!victims.empty()) {
+    // Durable deletions: a crash must not bring an old segment back below start_offset.
+    Status s = SyncDir(dir_);
+    if (!s.ok()) spdlog::warn("log: {}", s.ToString());
   }
   return deleted;
 }

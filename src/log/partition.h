@@ -61,7 +61,8 @@ class PartitionImpl final : public Partition {
   uint64_t ApplyRetention(const RetentionPolicy& policy, Offset keep_from, int64_t now_us);
 
   // The log's I/O thread marks a dropped partition; its queued appends then fail.
-  void MarkDropped() { dropped_.store(true, std::memory_order_release); }
+  void MarkDropped();
+  void Undrop() { dropped_.store(false, std::memory_order_release); }  // the drop failed
   bool dropped() const { return dropped_.load(std::memory_order_acquire); }
 
   // Readers: the segment holding `offset`, or the first one after it; nullptr past the end.

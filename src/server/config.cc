@@ -63,10 +63,14 @@ struct KeyEntry {
   Setter set;
 };
 
-Setter BytesSetter(uint64_t ServerConfig::*field, const std::string& key, uint64_t minimum) {
+Setter BytesSetter(uint64_t ServerConfig::*field, const std::string& key, uint64_t minimum,
+                   uint64_t maximum = UINT64_MAX) {
   return [=](ServerConfig& c, const std::string& v, const std::string& source) {
     uint64_t parsed;
-    if (!ParseBytes(v, &parsed) || parsed < minimum) {
+    if (!ParseBytes(v, &parsed) || parsed < minimum || parsed > maximum) {
+      if (maximum != UINT64_MAX) {
+        return Invalid(key, source, v, fmt::format("a size from {} to {} bytes such as 16MiB", minimum, maximum));
+      }
       return Invalid(key, source, v, fmt::format("a size of at least {} bytes such as 4096, 16MiB or 1GiB", minimum));
     }
     c.*field = parsed;
@@ -126,7 +130,8 @@ const std::vector<KeyEntry>& Entries() {
          return Status::Ok();
        }},
       {{"max_body_bytes", "largest accepted request body, after decompression", "16MiB"},
-       BytesSetter(&ServerConfig::max_body_bytes, "max_body_bytes", 1024)},
+       // A body, or the dead letters of its lines, must fit one log batch (256 MiB).
+       BytesSetter(&ServerConfig::max_body_bytes, "max_body_bytes", 1024, 64ull << 20)},
       {{"ingest_memory_bytes_max", "request bodies held in memory at once, over all connections", "256MiB"},
        BytesSetter(&ServerConfig::ingest_memory_bytes_max, "ingest_memory_bytes_max", 1 << 20)},
       {{"log_pending_bytes_max", "bytes waiting for group commit before appends get 429", "64MiB"},
