@@ -37,6 +37,37 @@ using Clock = std::chrono::steady_clock;
 // ---------------------------------------------------------------------------------------------
 // Concurrency and waiting
 
+TEST_F(LogTest, NoAppendIsAcknowledgedAfterDropStreamReturns) {
+  Reopen();
+  Stream* s = Create("doomed");
+  ASSERT_NE(s, nullptr);
+  Partition* p = s->partition(PartitionId(0));
+  constexpr int kAppends = 2000;
+  std::atomic<bool> drop_returned{false};
+  std::atomic<int> ok{0}, ok_after_drop{0}, done{0};
+  const Bytes payload(64, std::byte{7});
+  std::thread appender([&] {
+    for (int i = 0; i < kAppends; ++i) {
+      BatchBuilder batch(SchemaVersion(1));
+      batch.Add(i, payload);
+      p->Append(std::move(batch), [&](Result<AppendResult> r) {
+        if (r.ok()) {
+          ok.fetch_add(1);
+          if (drop_returned.load()) ok_after_drop.fetch_add(1);
+        }
+        done.fetch_add(1);
+      });
+    }
+  });
+  ASSERT_TRUE(Eventually([&] { return ok.load() >= 10; }));
+  ASSERT_TRUE(log_->DropStream("doomed").ok());
+  drop_returned.store(true);
+  appender.join();
+  ASSERT_TRUE(Eventually([&] { return done.load() == kAppends; }));
+  EXPECT_EQ(ok_after_drop.load(), 0) << "an append was acknowledged after its stream was dropped";
+  EXPECT_EQ(p->CommitConsumerOffset("loader", Offset(0)).code(), StatusCode::kNotFound);
+}
+
 TEST_F(LogTest, GroupCommitGivesConcurrentAppendsDistinctDenseOffsets) {
   Reopen();
   Partition* p = Create("busy")->partition(PartitionId(0));
