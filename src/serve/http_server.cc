@@ -29,6 +29,11 @@ namespace {
 constexpr size_t kBodyPaddingBytes = 64;
 constexpr uint32_t kHeaderLimitBytes = 64 * 1024;
 constexpr uint32_t kBodyReadTimeoutMs = 60000;
+// Beast reads into the connection's buffer as much as its spare capacity allows, so a body read
+// through a small buffer costs one recvmsg per packet. Large bodies get this much room while they
+// are read (the memory is counted in the body budget); the buffer shrinks back afterwards.
+constexpr size_t kBodyReadChunkBytes = 256 * 1024;
+constexpr size_t kIdleBufferBytesMax = 16 * 1024;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -222,6 +227,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       reserved_bytes_ = want;
       if (length) req.body().reserve(*length + kBodyPaddingBytes);
+      buffer_.reserve(std::min<uint64_t>(want, kBodyReadChunkBytes));
     }
     stream_.expires_after(std::chrono::milliseconds(kBodyReadTimeoutMs));
     http::async_read(stream_, buffer_, *parser_,
@@ -235,6 +241,7 @@ class Session : public std::enable_shared_from_this<Session> {
           413, fmt::format("request body exceeds the limit of {} bytes (max_body_bytes)", server_->options.max_body_bytes)));
     }
     if (ec) return Close();
+    if (buffer_.capacity() > kIdleBufferBytesMax) buffer_.shrink_to_fit();
     auto& raw = parser_->get();
     HttpRequest req;
     req.method = std::string(raw.method_string());
