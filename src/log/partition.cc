@@ -341,6 +341,9 @@ uint64_t PartitionImpl::ApplyRetention(const RetentionPolicy& policy, Offset kee
       bool too_big = policy.max_bytes >= 0 && total > static_cast<uint64_t>(policy.max_bytes);
       if (!(too_old || too_big) || successor->base_offset() > keep_from) break;
       total -= oldest->size_bytes();
+      // Unlinked under the lock, so stats() never counts a segment whose file is gone or the
+      // reverse; open readers keep reading through their descriptor.
+      oldest->RemoveFiles();
       victims.push_back(oldest);
       segments_.erase(segments_.begin());
       start_offset_.store(segments_.front()->base_offset().value(), std::memory_order_release);
@@ -348,10 +351,9 @@ uint64_t PartitionImpl::ApplyRetention(const RetentionPolicy& policy, Offset kee
   }
   uint64_t deleted = 0;
   for (const auto& v : victims) {
-    spdlog::info("log: retention deletes {} (offsets {} to {})", v->path().string(), v->base_offset().value(),
+    spdlog::info("log: retention deleted {} (offsets {} to {})", v->path().string(), v->base_offset().value(),
                  v->end_offset().value() - 1);
     deleted += v->size_bytes();
-    v->RemoveFiles();
   }
   if (!victims.empty()) {
     // Durable deletions: a crash must not bring an old segment back below start_offset.
