@@ -1,0 +1,108 @@
+#include "lake/table_scan.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "schema/types.h"
+
+namespace lagoa::lake {
+namespace {
+
+using schema::QuoteIdentifier;
+
+// The value of `column` in `values`: exact name first, then ignoring case (Spark matches partition
+// columns case-insensitively).
+std::optional<std::string> PartitionValue(const PartitionValues& values, const std::string& column) {
+  auto it = values.find(column);
+  if (it != values.end()) return it->second;
+  for (const auto& [name, value] : values) {
+    if (schema::EqualsIgnoreCase(name, column)) return value;
+  }
+  return std::nullopt;
+}
+
+// The DuckDB type for an empty table's typed NULL columns.
+std::string EmptyColumnType(const DeltaColumn& column) {
+  if (column.type) return column.type->ToSql();
+  return column.spark_type == "binary" ? "BLOB" : "VARCHAR";
+}
+
+// A column of the scan's SELECT list: partition values are typed already; data columns are cast
+// from what Parquet stores (TINYINT, FLOAT, TIMESTAMP, MAP ...) to their lagoa type, and a column
+// without a lagoa type (binary) is returned as Parquet has it.
+std::string DataColumnSql(const DeltaColumn& column, bool partition) {
+  const std::string name = QuoteIdentifier(column.name);
+  if (partition) return "p." + name;
+  if (!column.type) return "d." + name;
+  if (column.type->id() == schema::TypeId::kJson) return fmt::format("to_json(d.{}) AS {}", name, name);
+  return fmt::format("CAST(d.{} AS {}) AS {}", name, column.type->ToSql(), name);
+}
+
+}  // namespace
+
+Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& store) {
+  const std::vector<std::string>& partitions = snapshot.metadata().partition_columns;
+  auto is_partition = [&](const std::string& name) {
+    return std::find(partitions.begin(), partitions.end(), name) != partitions.end();
+  };
+  std::vector<const DeltaColumn*> partition_columns;
+  for (const DeltaColumn& column : snapshot.columns()) {
+    if (!is_partition(column.name)) continue;
+    if (!column.type || column.type->is_nested()) {
+      return Status::InvalidArgument(
+          fmt::format("partition column `{}` has type {}, which lagoa cannot read as a "
+                      "partition value",
+                      column.name, column.spark_type));
+    }
+    partition_columns.push_back(&column);
+  }
+
+  if (snapshot.files().empty()) {
+    std::string select;
+    for (const DeltaColumn& column : snapshot.columns()) {
+      select += fmt::format("{}CAST(NULL AS {}) AS {}", select.empty() ? "" : ", ", EmptyColumnType(column),
+                            QuoteIdentifier(column.name));
+    }
+    return fmt::format("SELECT {} WHERE false", select);
+  }
+
+  std::string files;
+  std::string values;
+  for (const AddFile& file : snapshot.files()) {
+    LAGOA_ASSIGN_OR_RETURN(std::string location, store.DuckDbLocation(snapshot.table_prefix() + file.path));
+    files += fmt::format("{}{}", files.empty() ? "" : ", ", SqlStringLiteral(location));
+    if (partition_columns.empty()) continue;
+    std::string row = SqlStringLiteral(location);
+    for (const DeltaColumn* column : partition_columns) {
+      std::optional<std::string> value = PartitionValue(file.partition_values, column->name);
+      const std::string type = column->type->ToSql();
+      // An empty string is null too (Delta writes null for it); "null" is a real string.
+      row += value && !value->empty() ? fmt::format(", CAST({} AS {})", SqlStringLiteral(*value), type)
+                                      : fmt::format(", CAST(NULL AS {})", type);
+    }
+    values += fmt::format("{}({})", values.empty() ? "" : ", ", row);
+  }
+
+  std::string select;
+  for (const DeltaColumn& column : snapshot.columns()) {
+    select += fmt::format("{}{}", select.empty() ? "" : ", ", DataColumnSql(column, is_partition(column.name)));
+  }
+  // hive_partitioning=false: partition values come from the log, never from directory names.
+  // union_by_name: files written before a schema change may lack newer columns.
+  std::string scan = fmt::format("read_parquet([{}], hive_partitioning = false, union_by_name = true{})", files,
+                                 partition_columns.empty() ? "" : ", filename = 'lagoa_file'");
+  if (partition_columns.empty()) return fmt::format("SELECT {} FROM {} AS d", select, scan);
+  std::string names = "lagoa_file";
+  for (const DeltaColumn* column : partition_columns) names += ", " + QuoteIdentifier(column->name);
+  return fmt::format("SELECT {} FROM {} AS d JOIN (VALUES {}) AS p({}) ON d.lagoa_file = p.lagoa_file", select, scan,
+                     values, names);
+}
+
+Result<std::vector<TextRow>> QuerySnapshot(DuckDbConnection& duckdb, const Snapshot& snapshot, const ObjectStore& store,
+                                           std::string_view query) {
+  LAGOA_ASSIGN_OR_RETURN(std::string scan, BuildScanSql(snapshot, store));
+  return duckdb.QueryText(fmt::format("WITH t AS ({}) {}", scan, query));
+}
+
+}  // namespace lagoa::lake
