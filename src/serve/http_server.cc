@@ -170,6 +170,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Start() {
+    beast::error_code ignored;  // once per connection: getpeername is a system call
+    auto endpoint = stream_.socket().remote_endpoint(ignored);
+    if (!ignored) remote_address_ = endpoint.address().to_string();
     {
       std::lock_guard lock(server_->sessions_mu);
       server_->sessions.emplace(this, weak_from_this());
@@ -258,9 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.content_type = StripParameters(header(http::field::content_type));
     req.content_encoding = Lower(header(http::field::content_encoding));
     req.body = std::move(raw.body());
-    beast::error_code ignored;
-    auto endpoint = stream_.socket().remote_endpoint(ignored);
-    if (!ignored) req.remote_address = endpoint.address().to_string();
+    req.remote_address = remote_address_;
 
     Responder respond = [self = shared_from_this()](HttpResponse response) {
       asio::post(self->stream_.get_executor(),
@@ -319,6 +320,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
   uint64_t reserved_bytes_ = 0;
+  std::string remote_address_;
   bool busy_ = false;
   bool keep_alive_ = true;
   bool closed_ = false;
