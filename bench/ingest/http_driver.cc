@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "http_reply.h"
+#include "reconnecting_connection.h"
 
 namespace lagoa::bench {
 namespace {
@@ -18,75 +19,23 @@ using boost::system::error_code;
 
 constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr size_t kReadBufferBytesMax = 16 * 1024 * 1024;
-constexpr auto kReconnectDelay = std::chrono::milliseconds(100);
 
 // One keep-alive connection with at most one request in flight. The request is written and the
 // reply read concurrently (a server may answer an error before it has read the whole body); the
 // request is complete when both are done. A failed or closed connection is reopened after
 // kReconnectDelay. Handlers carry the connection's generation so that the handlers of a socket
 // that was closed after an error are ignored.
-class HttpConnection final : public Connection {
+class HttpConnection final : public ReconnectingConnection {
  public:
   HttpConnection(const ConnectionContext& context, tcp::endpoint endpoint, const std::vector<HttpRequest>& pool)
-      : context_(context),
-        endpoint_(endpoint),
+      : ReconnectingConnection(context, endpoint),
         pool_(pool),
-        next_(context.index * 7919),  // connections start at different places in the pool
-        socket_(context.io),
-        retry_timer_(context.io) {
+        next_(context.index * 7919) {  // connections start at different places in the pool
     read_buffer_.resize(kReadChunkBytes);
   }
 
-  void Start() override { Connect(); }
-
-  void Stop() override {
-    stopping_ = true;
-    error_code ignored;
-    socket_.close(ignored);
-    retry_timer_.cancel();
-  }
-
- private:
-  void Connect() {
-    ++generation_;
-    socket_ = tcp::socket(context_.io);
-    read_begin_ = read_end_ = 0;
-    socket_.async_connect(endpoint_, [this, g = generation_](const error_code& ec) {
-      if (g != generation_ || stopping_) return;
-      if (ec) {
-        ++context_.stats.connect_errors;
-        RetryLater();
-        return;
-      }
-      socket_.set_option(tcp::no_delay(true));
-      SendNext();
-    });
-  }
-
-  void RetryLater() {
-    error_code ignored;
-    socket_.close(ignored);
-    ++generation_;
-    if (stopping_ || context_.window.Over(Clock::now())) return Finish();
-    retry_timer_.expires_after(kReconnectDelay);
-    retry_timer_.async_wait([this](const error_code& ec) {
-      if (!ec && !stopping_) Connect();
-    });
-  }
-
-  void Fail(const error_code& ec, unsigned generation) {
-    if (generation != generation_ || stopping_) return;
-    if (ec != asio::error::operation_aborted) ++context_.stats.io_errors;
-    RetryLater();
-  }
-
-  void Finish() {
-    if (finished_) return;
-    finished_ = true;
-    error_code ignored;
-    socket_.close(ignored);
-    context_.on_finished();
-  }
+  void ResetForConnect() override { read_begin_ = read_end_ = 0; }
+  void OnConnected() override { SendNext(); }
 
   void SendNext() {
     const Clock::time_point now = Clock::now();
@@ -175,15 +124,8 @@ class HttpConnection final : public Connection {
     SendNext();
   }
 
-  ConnectionContext context_;
-  tcp::endpoint endpoint_;
   const std::vector<HttpRequest>& pool_;
   size_t next_;
-  tcp::socket socket_;
-  asio::steady_timer retry_timer_;
-  unsigned generation_ = 0;
-  bool stopping_ = false;
-  bool finished_ = false;
 
   const HttpRequest* current_ = nullptr;
   Clock::time_point sent_at_{};

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "reconnecting_connection.h"
+
 namespace lagoa::bench {
 namespace {
 
@@ -13,7 +15,6 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr size_t kReadBufferBytes = 256 * 1024;
-constexpr auto kReconnectDelay = std::chrono::milliseconds(100);
 
 void AppendBulk(std::string& out, std::string_view s) {
   out += '$';
@@ -64,27 +65,15 @@ ReplyKind ParseReply(std::string_view in, size_t& consumed, std::string_view& er
 // written together. A read is always outstanding while connected; replies arrive in command order,
 // so the send times wait in a FIFO ring. Errors reconnect after kReconnectDelay (the commands in
 // flight are lost and not counted). Handlers carry the generation, as in the HTTP driver.
-class RedisConnection final : public Connection {
+class RedisConnection final : public ReconnectingConnection {
  public:
   RedisConnection(const ConnectionContext& context, tcp::endpoint endpoint, const std::vector<RedisCommand>& pool,
                   size_t pipeline)
-      : context_(context),
-        endpoint_(endpoint),
+      : ReconnectingConnection(context, endpoint),
         pool_(pool),
         next_(context.index * 7919),
-        socket_(context.io),
-        retry_timer_(context.io),
         in_flight_(pipeline),
         read_buffer_(kReadBufferBytes) {}
-
-  void Start() override { Connect(); }
-
-  void Stop() override {
-    stopping_ = true;
-    error_code ignored;
-    socket_.close(ignored);
-    retry_timer_.cancel();
-  }
 
  private:
   struct InFlight {
@@ -92,49 +81,17 @@ class RedisConnection final : public Connection {
     size_t payload_bytes;
   };
 
-  void Connect() {
-    ++generation_;
-    socket_ = tcp::socket(context_.io);
+  void ResetForConnect() override {
     read_end_ = 0;
     in_flight_head_ = in_flight_count_ = 0;
     writing_ = false;
-    socket_.async_connect(endpoint_, [this, g = generation_](const error_code& ec) {
-      if (g != generation_ || stopping_) return;
-      if (ec) {
-        ++context_.stats.connect_errors;
-        return RetryLater();
-      }
-      socket_.set_option(tcp::no_delay(true));
-      Read();
-      Pump();
-    });
+  }
+  void OnConnected() override {
+    Read();
+    Pump();
   }
 
-  void RetryLater() {
-    error_code ignored;
-    socket_.close(ignored);
-    ++generation_;
-    if (stopping_ || context_.window.Over(Clock::now())) return Finish();
-    retry_timer_.expires_after(kReconnectDelay);
-    retry_timer_.async_wait([this](const error_code& ec) {
-      if (!ec && !stopping_) Connect();
-    });
-  }
 
-  void Fail(const error_code& ec, unsigned generation) {
-    if (generation != generation_ || stopping_) return;
-    if (ec != asio::error::operation_aborted) ++context_.stats.io_errors;
-    RetryLater();
-  }
-
-  void Finish() {
-    if (finished_) return;
-    finished_ = true;
-    ++generation_;
-    error_code ignored;
-    socket_.close(ignored);
-    context_.on_finished();
-  }
 
   // Sends as many commands as free slots allow; finishes when the run is over and nothing is pending.
   void Pump() {
@@ -212,15 +169,8 @@ class RedisConnection final : public Connection {
     return read_end_ < read_buffer_.size();  // a reply larger than the buffer is not an XADD reply
   }
 
-  ConnectionContext context_;
-  tcp::endpoint endpoint_;
   const std::vector<RedisCommand>& pool_;
   size_t next_;
-  tcp::socket socket_;
-  asio::steady_timer retry_timer_;
-  unsigned generation_ = 0;
-  bool stopping_ = false;
-  bool finished_ = false;
 
   std::vector<InFlight> in_flight_;  // ring of `pipeline` slots
   size_t in_flight_head_ = 0;
