@@ -107,6 +107,8 @@ Result<std::unique_ptr<DuckDbConnection>> DuckDbConnection::Make(const DuckDbOpt
   return connection;
 }
 
+_duckdb_connection* DuckDbConnection::raw() { return handles_->connection; }
+
 Status DuckDbConnection::Execute(std::string_view sql) {
   QueryResult result;
   return RunQuery(handles_->connection, sql, &result);

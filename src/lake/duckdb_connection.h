@@ -15,6 +15,8 @@
 
 #include "base/status.h"
 
+struct _duckdb_connection;  // duckdb.h's connection handle, without including duckdb.h
+
 namespace lagoa::lake {
 
 struct DuckDbOptions {
@@ -44,6 +46,10 @@ class DuckDbConnection {
   Result<std::vector<TextRow>> QueryText(std::string_view sql, size_t rows_max = kRowsMax);
 
   static constexpr size_t kRowsMax = 10'000'000;
+
+  // The C API's connection handle, for code that needs more of the API (the record appender);
+  // owned by this object.
+  _duckdb_connection* raw();
 
  private:
   struct Handles;

@@ -1,0 +1,338 @@
+// Binary record → one row of DuckDB vectors. Mirrors schema::AppendRecordJson's checks (every
+// length against the bytes left, every value against its type's range, presence padding bits,
+// no trailing bytes) so hostile bytes give a problem, never an out-of-bounds read; VARCHAR and
+// JSON bytes are also checked to be UTF-8, because DuckDB assumes its strings are. Recursion
+// follows the type tree, at most schema::kTypeDepthMax + 1 levels deep.
+#include "lake/record_vector_decoder_internal.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "base/assert.h"
+#include "base/bytes.h"
+
+namespace lagoa::lake::internal {
+namespace {
+
+using schema::Field;
+using schema::Type;
+using schema::TypeId;
+
+__extension__ typedef __int128 Int128;
+__extension__ typedef unsigned __int128 UInt128;
+
+// The ranges the encoder writes (src/schema/value_text_internal.h holds the same constants; it is
+// schema's internal header, so they are repeated here).
+constexpr int32_t kDateDaysMin = -719162;                    // 0001-01-01
+constexpr int32_t kDateDaysMax = 2932896;                    // 9999-12-31
+constexpr int64_t kTimestampMicrosMin = -62135596800000000;  // 0001-01-01T00:00:00Z
+constexpr int64_t kTimestampMicrosMax = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
+
+constexpr const char* kTruncated = "truncated";
+
+Int128 PowerOfTen(int n) {
+  Int128 p = 1;
+  for (int i = 0; i < n; ++i) p *= 10;
+  return p;
+}
+
+size_t PresenceBytes(size_t count) { return (count + 7) / 8; }
+
+bool IsPresent(std::span<const std::byte> presence, size_t i) {
+  return (static_cast<uint8_t>(presence[i / 8]) >> (i % 8) & 1) != 0;
+}
+
+bool PaddingBitsClear(std::span<const std::byte> presence, size_t count) {
+  if (count % 8 == 0) return true;
+  return (static_cast<uint8_t>(presence[count / 8]) >> (count % 8)) == 0;
+}
+
+template <typename T>
+void Store(duckdb_vector vector, idx_t row, T value) {
+  static_cast<T*>(duckdb_vector_get_data(vector))[row] = value;
+}
+
+// NULL at `row`; a STRUCT's fields are NULL too (DuckDB reads them when it writes Parquet), and a
+// LIST's entry is made empty so nothing ever follows garbage offsets.
+void SetNull(duckdb_vector vector, idx_t row, const Type& type) {
+  duckdb_vector_ensure_validity_writable(vector);
+  duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vector), row);
+  if (type.id() == TypeId::kList) {
+    Store(vector, row, duckdb_list_entry{0, 0});
+  } else if (type.id() == TypeId::kStruct) {
+    const auto& fields = type.fields();
+    for (size_t i = 0; i < fields.size(); ++i) SetNull(duckdb_struct_vector_get_child(vector, i), row, fields[i].type);
+  }
+}
+
+class VectorDecoder {
+ public:
+  explicit VectorDecoder(std::span<const std::byte> record) : reader_(record) {}
+
+  ByteReader& reader() { return reader_; }
+
+  const char* Value(const Type& type, duckdb_vector vector, idx_t row) {
+    switch (type.id()) {
+      case TypeId::kBoolean: {
+        uint8_t v;
+        if (!reader_.ReadFixed(&v)) return kTruncated;
+        if (v > 1) return "BOOLEAN byte is neither 0 nor 1";
+        Store<bool>(vector, row, v != 0);
+        return nullptr;
+      }
+      case TypeId::kInteger:
+        return Copy<int32_t>(vector, row);
+      case TypeId::kBigInt:
+        return Copy<int64_t>(vector, row);
+      case TypeId::kDouble: {
+        double v;
+        if (!reader_.ReadFixed(&v)) return kTruncated;
+        if (!std::isfinite(v)) return "DOUBLE is not finite";
+        Store(vector, row, v);
+        return nullptr;
+      }
+      case TypeId::kDecimal:
+        return Decimal(type, vector, row);
+      case TypeId::kVarchar:
+      case TypeId::kJson:
+        return String(type.id() == TypeId::kJson, vector, row);
+      case TypeId::kDate: {
+        int32_t days;
+        if (!reader_.ReadFixed(&days)) return kTruncated;
+        if (days < kDateDaysMin || days > kDateDaysMax) return "DATE out of range";
+        Store(vector, row, duckdb_date{days});
+        return nullptr;
+      }
+      case TypeId::kTimestamp:
+      case TypeId::kTimestampTz: {
+        int64_t micros;
+        if (!reader_.ReadFixed(&micros)) return kTruncated;
+        if (micros < kTimestampMicrosMin || micros > kTimestampMicrosMax) return "TIMESTAMP out of range";
+        Store(vector, row, duckdb_timestamp{micros});
+        return nullptr;
+      }
+      case TypeId::kList:
+        return List(type.element(), vector, row);
+      case TypeId::kStruct:
+        return Struct(type.fields(), vector, row);
+    }
+    return "unknown type";
+  }
+
+ private:
+  template <typename T>
+  const char* Copy(duckdb_vector vector, idx_t row) {
+    T v;
+    if (!reader_.ReadFixed(&v)) return kTruncated;
+    Store(vector, row, v);
+    return nullptr;
+  }
+
+  // DuckDB stores DECIMAL(p,s) unscaled in 2, 4, 8 or 16 bytes depending on p.
+  const char* Decimal(const Type& type, duckdb_vector vector, idx_t row) {
+    const int precision = type.precision();
+    Int128 unscaled;
+    if (precision <= schema::kDecimalPrecisionInt64Max) {
+      int64_t v;
+      if (!reader_.ReadFixed(&v)) return kTruncated;
+      unscaled = v;
+    } else {
+      uint64_t low, high;
+      if (!reader_.ReadFixed(&low) || !reader_.ReadFixed(&high)) return kTruncated;
+      unscaled = static_cast<Int128>((static_cast<UInt128>(high) << 64) | low);
+    }
+    const Int128 limit = PowerOfTen(precision);
+    if (unscaled >= limit || unscaled <= -limit) return "DECIMAL value has more digits than its precision";
+    if (precision <= 4) {
+      Store(vector, row, static_cast<int16_t>(unscaled));
+    } else if (precision <= 9) {
+      Store(vector, row, static_cast<int32_t>(unscaled));
+    } else if (precision <= 18) {
+      Store(vector, row, static_cast<int64_t>(unscaled));
+    } else {
+      const auto bits = static_cast<UInt128>(unscaled);
+      Store(vector, row, duckdb_hugeint{static_cast<uint64_t>(bits), static_cast<int64_t>(bits >> 64)});
+    }
+    return nullptr;
+  }
+
+  const char* String(bool json, duckdb_vector vector, idx_t row) {
+    uint64_t size;
+    if (!reader_.ReadVarint(&size)) return "truncated or invalid length";
+    std::span<const std::byte> bytes;
+    if (size > reader_.remaining() || !reader_.ReadBytes(static_cast<size_t>(size), &bytes)) {
+      return "length exceeds the record";
+    }
+    if (json && bytes.empty()) return "empty JSON value";
+    const std::string_view text = AsStringView(bytes);
+    if (!IsValidUtf8(text)) return json ? "JSON value is not valid UTF-8" : "VARCHAR is not valid UTF-8";
+    duckdb_vector_assign_string_element_len(vector, row, text.data(), text.size());
+    return nullptr;
+  }
+
+  // varint count, presence bitmap, present elements; appended to the LIST's child vector.
+  const char* List(const Type& element, duckdb_vector vector, idx_t row) {
+    uint64_t count;
+    if (!reader_.ReadVarint(&count)) return "truncated or invalid LIST count";
+    if (count / 8 > reader_.remaining()) return "LIST count exceeds the record";
+    const auto n = static_cast<size_t>(count);
+    std::span<const std::byte> presence;
+    if (!reader_.ReadBytes(PresenceBytes(n), &presence)) return kTruncated;
+    if (!PaddingBitsClear(presence, n)) return "presence bitmap has bits past the last element";
+    const idx_t first = duckdb_list_vector_get_size(vector);
+    if (duckdb_list_vector_reserve(vector, first + n) != DuckDBSuccess ||
+        duckdb_list_vector_set_size(vector, first + n) != DuckDBSuccess) {
+      return "LIST too large for DuckDB";
+    }
+    Store(vector, row, duckdb_list_entry{first, n});
+    duckdb_vector child = duckdb_list_vector_get_child(vector);
+    for (size_t i = 0; i < n; ++i) {
+      if (!IsPresent(presence, i)) {
+        SetNull(child, first + i, element);
+        continue;
+      }
+      if (const char* problem = Value(element, child, first + i)) return problem;
+    }
+    return nullptr;
+  }
+
+  const char* Struct(const std::vector<Field>& fields, duckdb_vector vector, idx_t row) {
+    std::span<const std::byte> presence;
+    if (!reader_.ReadBytes(PresenceBytes(fields.size()), &presence)) return kTruncated;
+    if (!PaddingBitsClear(presence, fields.size())) return "presence bitmap has bits past the last field";
+    for (size_t i = 0; i < fields.size(); ++i) {
+      duckdb_vector child = duckdb_struct_vector_get_child(vector, i);
+      if (!IsPresent(presence, i)) {
+        SetNull(child, row, fields[i].type);
+        continue;
+      }
+      if (const char* problem = Value(fields[i].type, child, row)) return problem;
+    }
+    return nullptr;
+  }
+
+  ByteReader reader_;
+};
+
+}  // namespace
+
+RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::Schema& schema,
+                              const std::vector<Field>& latest, std::span<const duckdb_vector> vectors, idx_t row) {
+  LAGOA_ASSERT(schema.fields.size() <= latest.size() && vectors.size() >= latest.size());
+  VectorDecoder decoder(record);
+  ByteReader& reader = decoder.reader();
+  uint64_t columns;
+  if (!reader.ReadVarint(&columns)) return {"truncated or invalid column count"};
+  if (columns > schema.fields.size()) return {"record has more columns than its schema version"};
+  const auto n = static_cast<size_t>(columns);
+  std::span<const std::byte> presence;
+  if (!reader.ReadBytes(PresenceBytes(n), &presence)) return {"truncated presence bitmap"};
+  if (!PaddingBitsClear(presence, n)) return {"presence bitmap has bits past the last column"};
+  for (size_t i = 0; i < latest.size(); ++i) {
+    const Field& field = latest[i];
+    if (i >= n || !IsPresent(presence, i)) {
+      // A NOT NULL column of the record's own version must be there; later columns are nullable.
+      if (!field.nullable && i < schema.fields.size()) return {"NOT NULL column is absent", static_cast<int>(i)};
+      SetNull(vectors[i], row, field.type);
+      continue;
+    }
+    if (const char* problem = decoder.Value(field.type, vectors[i], row)) return {problem, static_cast<int>(i)};
+  }
+  if (reader.remaining() != 0) return {"bytes after the last column"};
+  return {};
+}
+
+duckdb_logical_type MakeLogicalType(const Type& type) {
+  switch (type.id()) {
+    case TypeId::kBoolean:
+      return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+    case TypeId::kInteger:
+      return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
+    case TypeId::kBigInt:
+      return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    case TypeId::kDouble:
+      return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
+    case TypeId::kDecimal:
+      return duckdb_create_decimal_type(static_cast<uint8_t>(type.precision()), static_cast<uint8_t>(type.scale()));
+    case TypeId::kVarchar:
+    case TypeId::kJson:
+      return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    case TypeId::kDate:
+      return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+    case TypeId::kTimestamp:
+      return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
+    case TypeId::kTimestampTz:
+      return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
+    case TypeId::kList: {
+      duckdb_logical_type child = MakeLogicalType(type.element());
+      duckdb_logical_type list = duckdb_create_list_type(child);
+      duckdb_destroy_logical_type(&child);
+      return list;
+    }
+    case TypeId::kStruct: {
+      const auto& fields = type.fields();
+      std::vector<duckdb_logical_type> children;
+      std::vector<const char*> names;
+      for (const Field& field : fields) {
+        children.push_back(MakeLogicalType(field.type));
+        names.push_back(field.name.c_str());
+      }
+      duckdb_logical_type result = duckdb_create_struct_type(children.data(), names.data(), children.size());
+      for (duckdb_logical_type& child : children) duckdb_destroy_logical_type(&child);
+      return result;
+    }
+  }
+  LAGOA_ASSERT_MSG(false, "unknown lagoa type");
+  return nullptr;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  size_t i = 0;
+  while (i < size) {
+    // Eight ASCII bytes at a time: the common case for identifiers, URLs and most text.
+    if (i + 8 <= size) {
+      uint64_t word;
+      std::memcpy(&word, s + i, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    uint32_t code_point;
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+      code_point = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      code_point = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      code_point = c & 0x07;
+    } else {
+      return false;
+    }
+    if (size - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (s[i + k] & 0x3F);
+    }
+    if ((length == 3 && code_point < 0x800) || (length == 4 && (code_point < 0x10000 || code_point > 0x10FFFF)) ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace lagoa::lake::internal
