@@ -276,6 +276,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse response) {
+    // The handler is done with the body once it answers: free its budget before the client can
+    // see the answer, so a client that sends its next request at once finds the budget free.
+    ReleaseBody();
     auto res = std::make_shared<http::response<http::string_body>>();
     res->result(response.status);
     res->version(11);
