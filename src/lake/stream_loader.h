@@ -1,0 +1,136 @@
+// StreamLoader: loads one partition of a log stream into one Delta table, exactly once.
+//
+// Each LoadOnce() resumes from the table itself: the snapshot's `txn` for the appId
+// `lagoa:<stream>:<partition>` holds the last offset loaded (none: the start of the log). It reads
+// records from there, stages them in a RecordAppender until a trigger fires (rows_max, bytes_max,
+// or the log is caught up and interval_ms has passed), writes one Parquet file, puts it into the
+// table directory with ObjectStore::PutIfAbsent (a temporary name linked into place, so the table
+// never holds a partial file) and commits `add` + `txn(appId, last offset)` on top of the version
+// it resumed from. The commit is the only thing that makes data visible, and it carries the resume
+// point, so data and position can never disagree: a crash before it leaves an orphan file that no
+// commit references (CleanOrphans deletes it later); a crash after it resumes after the file.
+// A concurrent loader for the same appId makes the commit conflict; the file is discarded and the
+// load starts over from the new snapshot. See README.md, "Loading streams".
+//
+// Table columns: the stream's latest schema, then `_offset BIGINT, _partition INTEGER,
+// _ingested_at TIMESTAMPTZ, _event_time TIMESTAMPTZ`. Make() creates the table when missing and,
+// when the stream's schema gained columns since, adds them (at the end) with a metaData commit.
+// A table column whose type differs from the stream's is refused.
+//
+// Lifecycle: Make() opens DuckDB, creates or evolves the table; LoadOnce() / CleanOrphans() are
+// called by one thread (the loader's); destroying the loader abandons nothing that matters (staged
+// rows are not in the table; the next loader re-reads them from the log).
+// Threads: LoadOnce, CleanOrphans and the accessors other than CommittedOffset are one thread at a
+// time. CommittedOffset() may be called from any thread (the log's maintenance thread calls it
+// through the RetentionGuard).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/strong_int.h"
+#include "lake/delta_actions.h"
+#include "lake/duckdb_connection.h"
+#include "lake/object_store.h"
+#include "log/log.h"
+#include "schema/schema.h"
+
+namespace lagoa::lake {
+
+struct StreamLoaderOptions {
+  log::Partition* partition = nullptr;  // borrowed; must outlive the loader
+  PartitionId partition_id;
+  schema::StreamDefinition stream;  // every schema version; the table follows the latest
+  ObjectStore* store = nullptr;     // borrowed; must outlive the loader
+  std::string table_prefix;         // the table root's key prefix: "" or ending in '/'
+  DuckDbOptions duckdb;
+  // Local directory for Parquet files before they are put into the store; empty = system temp.
+  std::filesystem::path scratch_dir;
+  int64_t checkpoint_interval = 10;  // DeltaWriterOptions::checkpoint_interval
+
+  // Triggers: a file is written when it holds rows_max rows or about bytes_max bytes of record
+  // payload, or when the log is caught up and interval_ms passed since its first record (bounded
+  // by LoadOnce's max_wait).
+  int64_t rows_max = 1'000'000;
+  int64_t bytes_max = 256ll << 20;
+  std::chrono::milliseconds interval_ms{60'000};
+  // Bytes of payload asked of the log per Reader::Next call.
+  size_t read_bytes_max = 1u << 20;
+  // Commit conflicts (another loader advanced this appId) retried within one LoadOnce.
+  int conflict_retries_max = 3;
+
+  static StreamLoaderOptions Defaults() { return {}; }
+  Status Validate() const;
+};
+
+// What one LoadOnce did. files_written == 0 means nothing new was found (no commit).
+struct LoadStep {
+  int files_written = 0;
+  Offset first_offset;  // of the loaded records (valid when files_written > 0)
+  Offset last_offset;   // also the txn version committed
+  uint64_t rows = 0;
+  std::string file_key;      // the data file's key in the store
+  TableVersion version;      // the commit's version
+  int conflicts = 0;         // commits lost to another loader of the same appId
+  Status checkpoint_status;  // a failed checkpoint after the commit (the commit stands)
+};
+
+struct CleanOrphansResult {
+  int files_deleted = 0;
+  uint64_t bytes_deleted = 0;
+};
+
+class StreamLoader {
+ public:
+  static Result<std::unique_ptr<StreamLoader>> Make(StreamLoaderOptions options);
+  ~StreamLoader();
+  StreamLoader(const StreamLoader&) = delete;
+  StreamLoader& operator=(const StreamLoader&) = delete;
+
+  // Loads at most one file. Waits up to `max_wait` for the first record and, once records are
+  // staged, for more until interval_ms passed (never beyond `max_wait` from the call). With
+  // max_wait 0 it writes what the log holds now. OutOfRange when retention deleted offsets the
+  // table has not loaded (the lake would have a gap).
+  Result<LoadStep> LoadOnce(std::chrono::milliseconds max_wait);
+
+  // Deletes data files in the table directory (keys below the prefix outside `_delta_log/`,
+  // ending in `.parquet`) that no commit in the log mentions (add or remove) and no active file of
+  // the latest snapshot is, and whose modification time is older than `min_age`. min_age must
+  // exceed the longest time a loader takes from putting a file to committing it.
+  Result<CleanOrphansResult> CleanOrphans(std::chrono::milliseconds min_age);
+
+  // The first offset not yet in the lake (last committed txn version + 1, or 0): what retention
+  // must keep. Any thread.
+  Offset CommittedOffset() const { return Offset(committed_next_.load(std::memory_order_acquire)); }
+
+  // `lagoa:<stream>:<partition>`.
+  const std::string& app_id() const;
+
+  // Test hook: called after the data file is in the store and before the commit; an error it
+  // returns is returned by LoadOnce as if the process had died there (the file stays).
+  void SetBeforeCommitHookForTesting(std::function<Status(const std::string& file_key)> hook);
+
+ private:
+  struct State;
+  explicit StreamLoader(std::unique_ptr<State> state);
+  Status EnsureTable();
+  Result<bool> LoadAttempt(std::chrono::steady_clock::time_point call_deadline, LoadStep* step);
+  Result<uint64_t> StageRecords(std::chrono::steady_clock::time_point call_deadline, LoadStep* step);
+  Result<bool> WriteAndCommit(TableVersion read_version, uint64_t rows, LoadStep* step);
+
+  std::unique_ptr<State> state_;
+  std::atomic<int64_t> committed_next_{0};
+};
+
+// The columns of a stream's table: the latest schema's fields, then the loader's metadata columns.
+std::vector<schema::Field> StreamTableFields(const schema::StreamDefinition& stream);
+
+}  // namespace lagoa::lake
