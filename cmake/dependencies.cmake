@@ -21,3 +21,6 @@ add_library(duckdb SHARED IMPORTED GLOBAL)
 set_target_properties(duckdb PROPERTIES
   IMPORTED_LOCATION ${LAGOA_DUCKDB_DIR}/lib/libduckdb.so
   INTERFACE_INCLUDE_DIRECTORIES ${LAGOA_DUCKDB_DIR}/include)
+# libduckdb.so is not on the loader's path: every binary that links it finds it through its runpath.
+get_filename_component(lagoa_duckdb_lib_dir ${LAGOA_DUCKDB_DIR}/lib ABSOLUTE)
+set_property(TARGET duckdb PROPERTY INTERFACE_LINK_OPTIONS "LINKER:-rpath,${lagoa_duckdb_lib_dir}")

@@ -155,6 +155,16 @@ const std::vector<KeyEntry>& Entries() {
          if (!ParseBool(v, &c.auto_create_streams)) return Invalid("auto_create_streams", source, v, "true or false");
          return Status::Ok();
        }},
+      {{"lake_load_interval_ms", "how often new events are loaded into each stream's lake table; -1 turns it off",
+        "60000"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         int64_t parsed;
+         if (!ParseInt(v, &parsed) || parsed == 0 || parsed < -1) {
+           return Invalid("lake_load_interval_ms", source, v, "milliseconds >= 1, or -1 to turn loading off");
+         }
+         c.lake_load_interval_ms = parsed;
+         return Status::Ok();
+       }},
       {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},
        DurationSetter(&ServerConfig::retention_max_age_ms, "retention_max_age_ms")},
       {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited",

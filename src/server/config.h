@@ -30,6 +30,7 @@ struct ServerConfig {
   bool auto_create_streams = false;
   int64_t retention_max_age_ms = -1;  // default for new streams; -1 keeps events forever
   int64_t retention_max_bytes = -1;   // per partition; -1 is unlimited
+  int64_t lake_load_interval_ms = 60000;  // between loads of streams into the lake; -1 turns loading off
   std::string log_level = "info";
 };
 

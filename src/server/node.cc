@@ -18,6 +18,7 @@
 #include "schema/catalog.h"
 #include "serve/http_server.h"
 #include "serve/rest_api.h"
+#include "server/lake_loading.h"
 
 namespace lagoa::server {
 
@@ -25,6 +26,7 @@ struct Node::Components {
   int lock_fd = -1;
   std::unique_ptr<log::Log> log;
   std::unique_ptr<schema::Catalog> catalog;
+  std::unique_ptr<LakeLoading> lake;
   std::unique_ptr<ingest::StreamRegistry> registry;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<serve::RestApi> api;
@@ -88,6 +90,13 @@ Status Node::Start() {
   retention.max_age_ms = config_.retention_max_age_ms;
   retention.max_bytes = config_.retention_max_bytes;
   LAGOA_ASSIGN_OR_RETURN(c_->registry, ingest::StreamRegistry::Open(c_->log.get(), c_->catalog.get(), retention));
+  if (config_.lake_load_interval_ms > 0) {
+    LakeLoadingOptions lake;
+    lake.dir = config_.data_dir / "lake";
+    lake.interval_ms = std::chrono::milliseconds(config_.lake_load_interval_ms);
+    LAGOA_ASSIGN_OR_RETURN(c_->lake, LakeLoading::Make(c_->log.get(), c_->registry.get(), std::move(lake)));
+    c_->lake->Start();
+  }
 
   ingest::IngestOptions ingest_options;
   ingest_options.auto_create_streams = config_.auto_create_streams;
@@ -113,10 +122,12 @@ Status Node::Start() {
 void Node::Stop() {
   if (c_->http) c_->http->Stop();
   if (c_->api) c_->api->Stop();
+  if (c_->lake) c_->lake->Stop();
   if (c_->log) c_->log->Stop();
   c_->http.reset();
   c_->api.reset();
   c_->ingest.reset();
+  c_->lake.reset();
   c_->registry.reset();
   c_->catalog.reset();
   c_->log.reset();
