@@ -12,6 +12,7 @@
 
 #include "base/assert.h"
 #include "base/bytes.h"
+#include "schema/record_format.h"
 
 namespace lagoa::lake::internal {
 namespace {
@@ -20,34 +21,18 @@ using schema::Field;
 using schema::Type;
 using schema::TypeId;
 
-__extension__ typedef __int128 Int128;
-__extension__ typedef unsigned __int128 UInt128;
-
-// The ranges the encoder writes (src/schema/value_text_internal.h holds the same constants; it is
-// schema's internal header, so they are repeated here).
-constexpr int32_t kDateDaysMin = -719162;                    // 0001-01-01
-constexpr int32_t kDateDaysMax = 2932896;                    // 9999-12-31
-constexpr int64_t kTimestampMicrosMin = -62135596800000000;  // 0001-01-01T00:00:00Z
-constexpr int64_t kTimestampMicrosMax = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
+using schema::record_format::Int128;
+using schema::record_format::UInt128;
+using schema::record_format::IsPresent;
+using schema::record_format::kDateDaysMax;
+using schema::record_format::kDateDaysMin;
+using schema::record_format::kTimestampMicrosMax;
+using schema::record_format::kTimestampMicrosMin;
+using schema::record_format::PaddingBitsClear;
+using schema::record_format::PowerOfTen;
+using schema::record_format::PresenceBytes;
 
 constexpr const char* kTruncated = "truncated";
-
-Int128 PowerOfTen(int n) {
-  Int128 p = 1;
-  for (int i = 0; i < n; ++i) p *= 10;
-  return p;
-}
-
-size_t PresenceBytes(size_t count) { return (count + 7) / 8; }
-
-bool IsPresent(std::span<const std::byte> presence, size_t i) {
-  return (static_cast<uint8_t>(presence[i / 8]) >> (i % 8) & 1) != 0;
-}
-
-bool PaddingBitsClear(std::span<const std::byte> presence, size_t count) {
-  if (count % 8 == 0) return true;
-  return (static_cast<uint8_t>(presence[count / 8]) >> (count % 8)) == 0;
-}
 
 template <typename T>
 void Store(duckdb_vector vector, idx_t row, T value) {

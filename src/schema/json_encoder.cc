@@ -21,6 +21,7 @@
 
 #include "base/assert.h"
 #include "schema/json_internal.h"
+#include "schema/record_format.h"
 #include "schema/json_key_index_internal.h"
 #include "schema/json_minify_internal.h"
 #include "schema/value_text_internal.h"
@@ -90,7 +91,7 @@ std::unique_ptr<Node> Compile(const Type& type) {
   return node;
 }
 
-size_t PresenceBytes(size_t count) { return (count + 7) / 8; }
+using record_format::PresenceBytes;
 
 size_t EncodeVarint(uint64_t value, std::byte* at) {
   size_t n = 0;

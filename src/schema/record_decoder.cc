@@ -12,24 +12,16 @@
 
 #include "base/bytes.h"
 #include "base/json_writer.h"
+#include "schema/record_format.h"
 #include "schema/value_text_internal.h"
 
 namespace lagoa::schema {
 namespace {
 
 using internal::Int128;
-
-size_t PresenceBytes(size_t count) { return (count + 7) / 8; }
-
-bool IsPresent(std::span<const std::byte> presence, size_t i) {
-  return (static_cast<uint8_t>(presence[i / 8]) >> (i % 8) & 1) != 0;
-}
-
-// Bits past the last slot of a presence bitmap are always written as zero.
-bool PaddingBitsClear(std::span<const std::byte> presence, size_t count) {
-  if (count % 8 == 0) return true;
-  return (static_cast<uint8_t>(presence[count / 8]) >> (count % 8)) == 0;
-}
+using record_format::IsPresent;
+using record_format::PaddingBitsClear;
+using record_format::PresenceBytes;
 
 // Decodes values of one record; each method returns nullptr or what is wrong with the bytes.
 class ValueDecoder {

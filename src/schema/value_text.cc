@@ -62,13 +62,6 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 
 }  // namespace
 
-Int128 PowerOfTen(int n) {
-  LAGOA_ASSERT(n >= 0 && n <= kDecimalPrecisionMax);
-  Int128 v = 1;
-  for (int i = 0; i < n; ++i) v *= 10;
-  return v;
-}
-
 DecimalParse ParseDecimal(std::string_view text, int precision, int scale, Int128* unscaled) {
   size_t pos = 0;
   bool negative = false;
@@ -256,3 +249,14 @@ void AppendTimestamp(int64_t micros, bool utc_marker, std::string& out) {
 }
 
 }  // namespace lagoa::schema::internal
+
+namespace lagoa::schema::record_format {
+
+Int128 PowerOfTen(int n) {
+  LAGOA_ASSERT(n >= 0 && n <= kDecimalPrecisionMax);
+  Int128 v = 1;
+  for (int i = 0; i < n; ++i) v *= 10;
+  return v;
+}
+
+}  // namespace lagoa::schema::record_format

@@ -6,13 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "schema/record_format.h"
+
 namespace lagoa::schema::internal {
 
-__extension__ typedef __int128 Int128;
-__extension__ typedef unsigned __int128 UInt128;
-
-// 10^n for 0 <= n <= 38.
-Int128 PowerOfTen(int n);
+using record_format::Int128;
+using record_format::PowerOfTen;
+using record_format::UInt128;
 
 enum class DecimalParse { kOk, kSyntax, kTooManyDecimals, kOutOfRange };
 
@@ -24,11 +24,10 @@ DecimalParse ParseDecimal(std::string_view text, int precision, int scale, Int12
 // Appends the exact text of unscaled / 10^scale, with exactly `scale` fractional digits.
 void AppendDecimal(Int128 unscaled, int scale, std::string& out);
 
-// Supported range of DATE and TIMESTAMP values: years 0001 to 9999.
-inline constexpr int32_t kDateDaysMin = -719162;                  // 0001-01-01
-inline constexpr int32_t kDateDaysMax = 2932896;                  // 9999-12-31
-inline constexpr int64_t kTimestampMicrosMin = -62135596800000000;  // 0001-01-01T00:00:00Z
-inline constexpr int64_t kTimestampMicrosMax = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
+using record_format::kDateDaysMax;
+using record_format::kDateDaysMin;
+using record_format::kTimestampMicrosMax;
+using record_format::kTimestampMicrosMin;
 
 // "YYYY-MM-DD" → days since 1970-01-01. On failure returns false and sets `reason`.
 bool ParseDate(std::string_view text, int32_t* days, std::string* reason);
