@@ -27,7 +27,7 @@ constexpr std::string_view kTempSuffix = ".tmp";
 // limit keeps a stray huge file from being read whole into memory.
 constexpr size_t kDefinitionBytesMax = 64u << 20;
 
-constexpr std::string_view kDefinitionKeys = "name, versions, event_time, infer, partitions, created";
+constexpr std::string_view kDefinitionKeys = "name, versions, event_time, infer, partitions, created, lake";
 constexpr std::string_view kVersionKeys = "version, columns";
 constexpr std::string_view kColumnKeys = "name, type, nullable";
 
@@ -107,7 +107,8 @@ Result<Schema> StoredVersionFromJson(simdjson::dom::element element, size_t inde
 }
 
 // The inverse of StreamDefinitionToJson. Strict: every key must be present exactly once, so a
-// file written by a different version of lagoa is noticed rather than half-read.
+// file written by a different version of lagoa is noticed rather than half-read — except "lake",
+// which definitions stored before it existed lack (they mean the default, loaded).
 Result<StreamDefinition> StoredDefinitionFromJson(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -152,6 +153,10 @@ Result<StreamDefinition> StoredDefinitionFromJson(std::string_view json) {
       if (!internal::ParseTimestamp(created, &def.created_us, &reason)) {
         return Invalid(fmt::format("\"created\" \"{}\" {}", created, reason));
       }
+    } else if (key == "lake") {
+      auto lake = StreamLakeOptionsFromJson(simdjson::minify(value));
+      if (!lake.ok()) return lake.status().WithContext("\"lake\"");
+      def.lake = *lake;
     } else {
       return Invalid(fmt::format("unknown key \"{}\"; expected keys: {}", key, kDefinitionKeys));
     }

@@ -165,6 +165,7 @@ TEST_F(CatalogTest, EveryFieldRoundTripsThroughReopen) {
   def.infer = true;
   def.partitions = 17;
   def.created_us = 1714564800000001;
+  def.lake.enabled = false;
   {
     auto catalog = OpenOrDie();
     ASSERT_NE(catalog, nullptr);
@@ -188,6 +189,7 @@ TEST_F(CatalogTest, EveryFieldRoundTripsThroughReopen) {
   EXPECT_TRUE(loaded->infer);
   EXPECT_EQ(loaded->partitions, 17);
   EXPECT_EQ(loaded->created_us, def.created_us);
+  EXPECT_FALSE(loaded->lake.enabled);
   EXPECT_EQ(StreamDefinitionToJson(*loaded), StreamDefinitionToJson(def));
 
   auto plain = catalog->Find("plain");
@@ -196,8 +198,30 @@ TEST_F(CatalogTest, EveryFieldRoundTripsThroughReopen) {
   EXPECT_FALSE(plain->infer);
   EXPECT_EQ(plain->partitions, 1);
   EXPECT_EQ(plain->created_us, 0);
+  EXPECT_TRUE(plain->lake.enabled);
   EXPECT_FALSE(plain->latest().fields[0].nullable);
   EXPECT_TRUE(plain->latest().fields[1].nullable);
+}
+
+TEST_F(CatalogTest, DefinitionsStoredBeforeLakeOptionsExistedReadAsLoaded) {
+  {
+    auto catalog = OpenOrDie();
+    ASSERT_NE(catalog, nullptr);
+    StreamDefinition def = Simple("old");
+    def.lake.enabled = false;
+    ASSERT_TRUE(catalog->Create(def).ok());
+  }
+  std::string text = ReadFile(dir_ / "old.json");
+  const std::string lake = R"(,"lake":{"enabled":false})";
+  size_t at = text.find(lake);
+  ASSERT_NE(at, std::string::npos) << text;
+  text.erase(at, lake.size());
+  WriteFile(dir_ / "old.json", text);
+  auto catalog = OpenOrDie();
+  ASSERT_NE(catalog, nullptr);
+  auto old = catalog->Find("old");
+  ASSERT_NE(old, nullptr);
+  EXPECT_TRUE(old->lake.enabled);
 }
 
 TEST_F(CatalogTest, TheFileHoldsStreamDefinitionToJson) {

@@ -13,7 +13,8 @@
 namespace lagoa::schema {
 namespace {
 
-constexpr std::string_view kBodyKeys = "schema, columns, event_time, infer, partitions";
+constexpr std::string_view kBodyKeys = "schema, columns, event_time, infer, partitions, lake";
+constexpr std::string_view kLakeKeys = "enabled";
 constexpr std::string_view kColumnKeys = "name, type, nullable";
 
 Status ValidateStructTypes(const Type& type, std::string_view column) {
@@ -261,6 +262,10 @@ Result<StreamDefinition> StreamDefinitionFromJson(std::string_view name, std::st
             fmt::format("\"partitions\" must be an integer between 1 and {}", kPartitionsMax));
       }
       def.partitions = static_cast<int32_t>(partitions);
+    } else if (key == "lake") {
+      auto lake = StreamLakeOptionsFromJson(simdjson::minify(value));
+      if (!lake.ok()) return lake.status().WithContext("\"lake\"");
+      def.lake = *lake;
     } else {
       return Status::InvalidArgument(fmt::format("unknown key \"{}\"; allowed keys: {}", key, kBodyKeys));
     }
@@ -276,6 +281,24 @@ Result<StreamDefinition> StreamDefinitionFromJson(std::string_view name, std::st
   def.versions.push_back(std::move(first));
   LAGOA_RETURN_IF_ERROR(ValidateStreamDefinition(def));
   return def;
+}
+
+Result<StreamLakeOptions> StreamLakeOptionsFromJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(json.data(), json.size(), true).get(object) != simdjson::SUCCESS) {
+    return Status::InvalidArgument(fmt::format("expected an object like {{\"enabled\": false}}, found {}", json));
+  }
+  StreamLakeOptions lake;
+  for (auto [key, value] : object) {
+    if (key != "enabled") {
+      return Status::InvalidArgument(fmt::format("unknown key \"{}\"; allowed keys: {}", key, kLakeKeys));
+    }
+    if (value.get(lake.enabled) != simdjson::SUCCESS) {
+      return Status::InvalidArgument("\"enabled\" must be true or false");
+    }
+  }
+  return lake;
 }
 
 std::string StreamDefinitionToJson(const StreamDefinition& def) {
@@ -297,6 +320,7 @@ std::string StreamDefinitionToJson(const StreamDefinition& def) {
   }
   w.Key("infer").Bool(def.infer).Key("partitions").Int(def.partitions);
   w.Key("created").String(FormatRfc3339Micros(def.created_us));
+  w.Key("lake").BeginObject().Key("enabled").Bool(def.lake.enabled).EndObject();
   w.EndObject();
   return w.Take();
 }

@@ -55,6 +55,16 @@ Status ValidateColumns(const std::vector<Field>& fields);
 // also a file name in the catalog directory and a path segment of the REST API).
 Status ValidateStreamName(std::string_view name);
 
+// How a stream's events reach the lake (the "lake" object of a stream definition).
+struct StreamLakeOptions {
+  bool enabled = true;  // a loader keeps the stream's Delta table up to date; false opts out
+
+  friend bool operator==(const StreamLakeOptions&, const StreamLakeOptions&) = default;
+};
+
+// Parses the "lake" object: {"enabled": false}. Unknown keys are errors naming the allowed keys.
+Result<StreamLakeOptions> StreamLakeOptionsFromJson(std::string_view json);
+
 // A stream: its schema versions and ingest settings. Stored by the Catalog; shared read-only
 // (std::shared_ptr<const StreamDefinition>) once created.
 struct StreamDefinition {
@@ -66,6 +76,7 @@ struct StreamDefinition {
   bool infer = false;       // unknown fields of events become new nullable columns
   int32_t partitions = 1;   // 1..kPartitionsMax
   int64_t created_us = 0;   // microseconds since the epoch
+  StreamLakeOptions lake;
 
   const Schema& latest() const;                   // asserts versions is non-empty
   const Schema* version(SchemaVersion v) const;   // nullptr when v is not a version of this stream
@@ -77,14 +88,15 @@ Status ValidateStreamDefinition(const StreamDefinition& def);
 // The body of PUT /v1/streams/NAME:
 //   {"schema": "user_id BIGINT, ts TIMESTAMPTZ"}  or
 //   {"columns": [{"name": "user_id", "type": "BIGINT", "nullable": false}, ...]}
-// plus optional "event_time": "ts", "infer": true (then the schema may be absent or empty) and
-// "partitions": 1. Unknown keys are errors naming the key and the allowed keys. The result has one
+// plus optional "event_time": "ts", "infer": true (then the schema may be absent or empty),
+// "partitions": 1 and "lake": {"enabled": false}. Unknown keys are errors naming the key and the allowed keys. The result has one
 // version (1) and created_us 0 (the caller stamps it).
 Result<StreamDefinition> StreamDefinitionFromJson(std::string_view name, std::string_view json);
 
 // The definition for GET /v1/streams/NAME:
 //   {"name":"clicks","versions":[{"version":1,"columns":[{"name":"a","type":"BIGINT","nullable":true}]}],
-//    "event_time":"ts" or null,"infer":false,"partitions":1,"created":"2024-05-01T12:00:00.000000Z"}
+//    "event_time":"ts" or null,"infer":false,"partitions":1,"created":"2024-05-01T12:00:00.000000Z",
+//    "lake":{"enabled":true}}
 std::string StreamDefinitionToJson(const StreamDefinition& def);
 
 }  // namespace lagoa::schema

@@ -505,7 +505,13 @@ TEST(StreamDefinitionFromJson, InferMayStartWithoutColumns) {
 
 TEST(StreamDefinitionFromJson, RejectsBadBodiesWithActionableMessages) {
   EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "retention": "7d"})"),
-            "unknown key \"retention\"; allowed keys: schema, columns, event_time, infer, partitions");
+            "unknown key \"retention\"; allowed keys: schema, columns, event_time, infer, partitions, lake");
+  EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "lake": false})"),
+            "\"lake\": expected an object like {\"enabled\": false}, found false");
+  EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "lake": {"enabled": 1}})"),
+            "\"lake\": \"enabled\" must be true or false");
+  EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "lake": {"partition": "day"}})"),
+            "\"lake\": unknown key \"partition\"; allowed keys: enabled");
   EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "columns": [{"name": "a", "type": "INTEGER"}]})"),
             "give either \"schema\" or \"columns\", not both");
   EXPECT_EQ(FromJsonError(R"({})").rfind("give the columns as \"schema\"", 0), 0u);
@@ -560,14 +566,25 @@ TEST(StreamDefinitionToJson, WritesTheGetForm) {
       R"({"name":"ts","type":"TIMESTAMPTZ","nullable":true}]},)"
       R"({"version":2,"columns":[{"name":"id","type":"BIGINT","nullable":false},)"
       R"({"name":"ts","type":"TIMESTAMPTZ","nullable":true},{"name":"u\"rl","type":"VARCHAR","nullable":true}]}],)"
-      R"("event_time":"ts","infer":true,"partitions":3,"created":"2024-05-01T12:00:00.123456Z"})");
+      R"("event_time":"ts","infer":true,"partitions":3,"created":"2024-05-01T12:00:00.123456Z",)"
+      R"("lake":{"enabled":true}})");
   StreamDefinition plain;
   plain.name = "p";
   plain.versions.push_back(Schema{SchemaVersion(1), {F("s", Type::Struct({F("a b", Type::List(Type::Integer()))}))}});
   EXPECT_EQ(
       StreamDefinitionToJson(plain),
       R"j({"name":"p","versions":[{"version":1,"columns":[{"name":"s","type":"STRUCT(\"a b\" INTEGER[])",)j"
-      R"("nullable":true}]}],"event_time":null,"infer":false,"partitions":1,"created":"1970-01-01T00:00:00.000000Z"})");
+      R"("nullable":true}]}],"event_time":null,"infer":false,"partitions":1,"created":"1970-01-01T00:00:00.000000Z",)"
+      R"("lake":{"enabled":true}})");
+}
+
+TEST(StreamDefinitionFromJson, LakeOptionsDefaultToLoaded) {
+  auto loaded = FromJson(R"({"schema": "a INTEGER"})");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->lake.enabled);
+  auto opted_out = FromJson(R"({"schema": "a INTEGER", "lake": {"enabled": false}})");
+  ASSERT_TRUE(opted_out.ok()) << opted_out.status().ToString();
+  EXPECT_FALSE(opted_out->lake.enabled);
 }
 
 TEST(StreamDefinitionToJson, ColumnsOfTheFirstVersionFeedBackIntoFromJson) {
