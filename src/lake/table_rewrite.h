@@ -1,0 +1,53 @@
+// Deletes and overwrites by rewriting data files (copy-on-write; lagoa writes no deletion vectors).
+//
+// DeleteWhere evaluates `predicate_sql` on every active file through a per-file scan that reads
+// the rows as the table does (partition columns filled from the log). Files without a matching row
+// are untouched; a file whose rows all match is removed; any other matching file is removed and
+// replaced by a new file holding its other rows, in their order and with their stored Parquet
+// types. A row matches when the predicate is TRUE (NULL keeps the row, as SQL DELETE). One commit
+// holds every remove and add (dataChange: true), operation DELETE.
+//
+// OverwriteWhere does the same for `predicate_sql` ("" = every file is removed, none rewritten)
+// and, in the same commit (operation WRITE, mode Overwrite), adds one file with the rows of
+// `select_sql` cast to the table's column types. Only unpartitioned tables: a partitioned table is
+// FailedPrecondition (writing the new rows into partition directories is not implemented).
+//
+// `predicate_sql` is a DuckDB boolean expression over the table's columns ("user_id = 42") and
+// `select_sql` a DuckDB query whose columns are the table's, in table order; both are SQL text
+// run as given, for trusted callers (an administrator), not for end users' input. One that does not
+// bind, or a predicate that is not BOOLEAN, is InvalidArgument carrying DuckDB's message.
+//
+// Concurrency: a concurrent removal of a file this commit removes conflicts (FailedPrecondition;
+// the new files are deleted best effort). A delete does not conflict with concurrent appends
+// (their rows are not checked against the predicate); an overwrite does (serializable), so rows
+// appended meanwhile are never silently kept or dropped by it.
+//
+// Lifecycle: one call; borrows the store and connection. Threads: one thread at a time per
+// connection.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "lake/delta_table_writer.h"
+
+namespace lagoa::lake {
+
+struct RewriteResult {
+  int files_removed = 0;
+  int files_added = 0;
+  uint64_t rows_deleted = 0;
+  uint64_t rows_written = 0;            // rows in the added files: kept rows of rewritten files and new rows
+  std::optional<TableVersion> version;  // unset when nothing changed (no commit)
+};
+
+Result<RewriteResult> DeleteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+                                  const std::string& predicate_sql, const std::filesystem::path& scratch_dir);
+
+Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+                                     const std::string& predicate_sql, const std::string& select_sql,
+                                     const std::filesystem::path& scratch_dir);
+
+}  // namespace lagoa::lake
