@@ -1,6 +1,7 @@
 // ParquetFileWriter: the second half of the lake loader's data path. Copies what a RecordAppender
-// staged into one new Parquet file (zstd, 122,880-row row groups) and computes the statistics of
-// the file's Delta `add` action with one aggregate query over the staging table.
+// staged into one new Parquet file (zstd, 122,880-row row groups) with one DuckDB COPY, which
+// DuckDB runs on its worker threads; the statistics of the file's Delta `add` action are the ones
+// the RecordAppender gathered while decoding (no second pass over the rows).
 //
 // Lifecycle: Make() checks the options; each Write() produces one file under `dir` named
 // `part-<random UUID v4>.zstd.parquet` and never replaces an existing file. The caller moves the
@@ -49,8 +50,9 @@ class ParquetFileWriter {
  public:
   static Result<std::unique_ptr<ParquetFileWriter>> Make(const ParquetFileOptions& options);
 
-  // Flushes `staged`, writes its rows (in the order they were appended) to a new file and returns
-  // its description. FailedPrecondition when nothing is staged; on any error no file is left.
+  // Flushes `staged`, writes its rows to a new file and returns its description. Rows keep their
+  // order within each 2048-row chunk; with several DuckDB threads the chunks may be written in
+  // another order (Delta promises no row order; the stats cover the whole file). FailedPrecondition when nothing is staged; on any error no file is left.
   Result<ParquetFileInfo> Write(RecordAppender& staged);
 
  private:

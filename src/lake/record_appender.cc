@@ -1,11 +1,15 @@
-// RecordAppender: staging table, chunk and appender management. The per-record decoding lives in
-// record_vector_decoder.cc. Every DuckDB handle is owned by State and released in its destructor,
-// whatever failed in between.
+// RecordAppender: chunk management and the staging scan. The per-record decoding lives in
+// record_vector_decoder.cc, the statistics in chunk_stats.cc. Every DuckDB handle is owned by State
+// and released in its destructor, whatever failed in between.
 #include "lake/record_appender.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+
 #include "base/assert.h"
+#include "lake/chunk_stats_internal.h"
 #include "lake/record_vector_decoder_internal.h"
 
 namespace lagoa::lake {
@@ -14,54 +18,110 @@ using schema::Field;
 using schema::Type;
 using schema::TypeId;
 
+namespace {
+
+// The staged rows: completed chunks in append order, and their columns. The staging scan
+// `lagoa_staged()` (a table function) hands the chunks to DuckDB by reference, without copying;
+// DuckDB may call it from several threads at once, which only read this.
+struct StagedChunks {
+  std::vector<duckdb_logical_type> types;
+  std::vector<std::string> names;
+  std::vector<duckdb_data_chunk> chunks;
+  uint64_t rows = 0;
+
+  ~StagedChunks() {
+    Drop();
+    for (duckdb_logical_type& type : types) duckdb_destroy_logical_type(&type);
+  }
+  void Drop() {
+    for (duckdb_data_chunk& chunk : chunks) duckdb_destroy_data_chunk(&chunk);
+    chunks.clear();
+    rows = 0;
+  }
+};
+
+struct ScanState {
+  std::atomic<size_t> next_chunk{0};
+};
+
+void ScanBind(duckdb_bind_info info) {
+  const auto* staged = static_cast<const StagedChunks*>(duckdb_bind_get_extra_info(info));
+  for (size_t c = 0; c < staged->types.size(); ++c) {
+    duckdb_bind_add_result_column(info, staged->names[c].c_str(), staged->types[c]);
+  }
+  duckdb_bind_set_cardinality(info, staged->rows, true);
+}
+
+void ScanInit(duckdb_init_info info) {
+  const auto* staged = static_cast<const StagedChunks*>(duckdb_init_get_extra_info(info));
+  duckdb_init_set_init_data(info, new ScanState(), [](void* p) { delete static_cast<ScanState*>(p); });
+  duckdb_init_set_max_threads(info, std::max<idx_t>(1, staged->chunks.size()));
+}
+
+void ScanFunction(duckdb_function_info info, duckdb_data_chunk output) {
+  const auto* staged = static_cast<const StagedChunks*>(duckdb_function_get_extra_info(info));
+  auto* scan = static_cast<ScanState*>(duckdb_function_get_init_data(info));
+  const size_t index = scan->next_chunk.fetch_add(1, std::memory_order_relaxed);
+  if (index >= staged->chunks.size()) {
+    duckdb_data_chunk_set_size(output, 0);
+    return;
+  }
+  duckdb_data_chunk chunk = staged->chunks[index];
+  for (idx_t c = 0; c < staged->types.size(); ++c) {
+    duckdb_vector_reference_vector(duckdb_data_chunk_get_vector(output, c), duckdb_data_chunk_get_vector(chunk, c));
+  }
+  duckdb_data_chunk_set_size(output, duckdb_data_chunk_get_size(chunk));
+}
+
+}  // namespace
+
 struct RecordAppender::State {
+  StagedChunks staged;  // declared before `duckdb`: destroyed after the connection that scans it
   std::unique_ptr<DuckDbConnection> duckdb;
-  duckdb_connection connection = nullptr;  // duckdb->raw()
-  duckdb_appender appender = nullptr;
-  std::vector<duckdb_logical_type> types;  // the staging table's columns
-  duckdb_data_chunk chunk = nullptr;
-  std::vector<duckdb_vector> vectors;      // of `chunk`, one per column
+  duckdb_data_chunk chunk = nullptr;   // being filled
+  std::vector<duckdb_vector> vectors;  // of `chunk`, one per column
   idx_t chunk_rows = 0;
   idx_t chunk_capacity = 0;
+  std::unique_ptr<internal::ChunkStats> stats;  // of the staged chunks
   std::vector<schema::Schema> versions;
-  uint64_t staged_rows = 0;
 
   ~State() {
     if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
-    // destroy flushes rows already handed to the appender; a failure here has nowhere to go.
-    if (appender != nullptr) duckdb_appender_destroy(&appender);
-    for (duckdb_logical_type& type : types) duckdb_destroy_logical_type(&type);
   }
 
   // A fresh chunk: DuckDB's own list child buffers and validity masks start empty again.
   void NewChunk() {
     if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
-    chunk = duckdb_create_data_chunk(types.data(), types.size());
+    chunk = duckdb_create_data_chunk(staged.types.data(), staged.types.size());
     vectors.clear();
-    for (idx_t c = 0; c < types.size(); ++c) vectors.push_back(duckdb_data_chunk_get_vector(chunk, c));
+    for (idx_t c = 0; c < staged.types.size(); ++c) vectors.push_back(duckdb_data_chunk_get_vector(chunk, c));
     chunk_rows = 0;
   }
 
-  Status AppenderError(std::string_view what) const {
-    duckdb_error_data error = duckdb_appender_error_data(appender);
-    std::string message = error != nullptr ? duckdb_error_data_message(error) : "unknown error";
-    duckdb_destroy_error_data(&error);
-    return Status::Internal(fmt::format("DuckDB appender: {}: {}", what, message));
+  // Stages the rows of the current chunk (their statistics too) and starts a new chunk.
+  void CompleteChunk() {
+    if (chunk_rows == 0) return;
+    duckdb_data_chunk_set_size(chunk, chunk_rows);
+    stats->Add(vectors, chunk_rows);
+    staged.chunks.push_back(chunk);
+    staged.rows += chunk_rows;
+    chunk = nullptr;
+    NewChunk();
+  }
+
+  Status RegisterScan() {
+    duckdb_table_function function = duckdb_create_table_function();
+    duckdb_table_function_set_name(function, "lagoa_staged");
+    duckdb_table_function_set_extra_info(function, &staged, nullptr);
+    duckdb_table_function_set_bind(function, ScanBind);
+    duckdb_table_function_set_init(function, ScanInit);
+    duckdb_table_function_set_function(function, ScanFunction);
+    const bool registered = duckdb_register_table_function(duckdb->raw(), function) == DuckDBSuccess;
+    duckdb_destroy_table_function(&function);
+    if (!registered) return Status::Internal("DuckDB: cannot register the staging scan lagoa_staged()");
+    return duckdb->Execute(fmt::format("CREATE TEMP VIEW {} AS SELECT * FROM lagoa_staged()", kStagingTableName));
   }
 };
-
-namespace {
-
-std::string CreateTableSql(const std::vector<Field>& fields) {
-  std::string sql = fmt::format("CREATE TEMP TABLE {} (", kStagingTableName);
-  for (const Field& field : fields) {
-    sql += fmt::format("{} {}, ", schema::QuoteIdentifier(field.name), StagingTypeSql(field.type));
-  }
-  sql += "_offset BIGINT, _partition INTEGER, _ingested_at TIMESTAMPTZ, _event_time TIMESTAMPTZ)";
-  return sql;
-}
-
-}  // namespace
 
 std::string StagingTypeSql(const Type& type) {
   switch (type.id()) {
@@ -118,21 +178,18 @@ Result<std::unique_ptr<RecordAppender>> RecordAppender::Make(RecordAppenderOptio
   LAGOA_RETURN_IF_ERROR(options.Validate());
   auto state = std::make_unique<State>();
   LAGOA_ASSIGN_OR_RETURN(state->duckdb, DuckDbConnection::Make(options.duckdb));  // sets TimeZone UTC
-  state->connection = state->duckdb->raw();
   state->versions = std::move(options.versions);
-  const std::vector<Field>& fields = state->versions.back().fields;
-  LAGOA_RETURN_IF_ERROR(state->duckdb->Execute(CreateTableSql(fields)));
-  const std::string table(kStagingTableName);
-  if (duckdb_appender_create_ext(state->connection, "temp", "main", table.c_str(), &state->appender) !=
-      DuckDBSuccess) {
-    if (state->appender == nullptr) return Status::Internal("DuckDB: cannot create an appender on the staging table");
-    return state->AppenderError("cannot create an appender on the staging table");
+  std::vector<Field> columns = state->versions.back().fields;
+  columns.push_back({"_offset", Type::BigInt(), false});
+  columns.push_back({"_partition", Type::Integer(), false});
+  columns.push_back({"_ingested_at", Type::TimestampTz(), false});
+  columns.push_back({"_event_time", Type::TimestampTz(), false});
+  for (const Field& column : columns) {
+    state->staged.types.push_back(internal::MakeLogicalType(column.type));
+    state->staged.names.push_back(column.name);
   }
-  for (const Field& field : fields) state->types.push_back(internal::MakeLogicalType(field.type));
-  state->types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT));        // _offset
-  state->types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_INTEGER));       // _partition
-  state->types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ));  // _ingested_at
-  state->types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ));  // _event_time
+  state->stats = std::make_unique<internal::ChunkStats>(std::move(columns));
+  LAGOA_RETURN_IF_ERROR(state->RegisterScan());
   state->chunk_capacity = duckdb_vector_size();
   state->NewChunk();
   return std::unique_ptr<RecordAppender>(new RecordAppender(std::move(state)));
@@ -143,10 +200,10 @@ Status RecordAppender::Append(PartitionId partition, std::span<const LoadRecord>
   const std::vector<Field>& latest = s.versions.back().fields;
   const size_t meta = latest.size();
   for (const LoadRecord& record : records) {
-    if (s.chunk_rows == s.chunk_capacity) LAGOA_RETURN_IF_ERROR(AppendChunk());
+    if (s.chunk_rows == s.chunk_capacity) s.CompleteChunk();
     const uint32_t version = record.schema_version.value();
     if (version == 0 || version > s.versions.size()) {
-      LAGOA_RETURN_IF_ERROR(AppendChunk());
+      s.CompleteChunk();
       return Status::Corruption(fmt::format("record at offset {} of partition {}: schema version {} is unknown (the stream has {})",
                                             record.offset.value(), partition.value(), version, s.versions.size()));
     }
@@ -154,7 +211,7 @@ Status RecordAppender::Append(PartitionId partition, std::span<const LoadRecord>
     const idx_t row = s.chunk_rows;
     internal::RecordProblem problem = internal::DecodeRecordRow(record.payload, schema, latest, s.vectors, row);
     if (problem.what != nullptr) {
-      LAGOA_RETURN_IF_ERROR(AppendChunk());  // stages the rows before the bad one
+      s.CompleteChunk();  // stages the rows before the bad one; the bad row's leftovers go with the chunk
       std::string where =
           problem.column < 0
               ? std::string("record")
@@ -168,36 +225,34 @@ Status RecordAppender::Append(PartitionId partition, std::span<const LoadRecord>
     static_cast<duckdb_timestamp*>(duckdb_vector_get_data(s.vectors[meta + 2]))[row] = {record.ingest_time_us};
     static_cast<duckdb_timestamp*>(duckdb_vector_get_data(s.vectors[meta + 3]))[row] = {record.event_time_us};
     ++s.chunk_rows;
-    ++s.staged_rows;
   }
   return Status::Ok();
 }
 
-Status RecordAppender::AppendChunk() {
-  State& s = *state_;
-  if (s.chunk_rows == 0) return Status::Ok();
-  duckdb_data_chunk_set_size(s.chunk, s.chunk_rows);
-  const bool appended = duckdb_append_data_chunk(s.appender, s.chunk) == DuckDBSuccess;
-  s.NewChunk();
-  if (!appended) return s.AppenderError("cannot append a chunk");
-  return Status::Ok();
-}
-
 Status RecordAppender::Flush() {
-  LAGOA_RETURN_IF_ERROR(AppendChunk());
-  if (duckdb_appender_flush(state_->appender) != DuckDBSuccess) return state_->AppenderError("cannot flush");
+  state_->CompleteChunk();
   return Status::Ok();
 }
 
 Status RecordAppender::Clear() {
-  state_->NewChunk();  // drops rows not yet handed to the appender
-  LAGOA_RETURN_IF_ERROR(Flush());
-  LAGOA_RETURN_IF_ERROR(Execute(fmt::format("DELETE FROM {}", kStagingTableName)));
-  state_->staged_rows = 0;
+  State& s = *state_;
+  s.NewChunk();  // drops rows not yet staged
+  s.staged.Drop();
+  s.stats->Reset();
   return Status::Ok();
 }
 
-uint64_t RecordAppender::staged_rows() const { return state_->staged_rows; }
+uint64_t RecordAppender::staged_rows() const { return state_->staged.rows + state_->chunk_rows; }
+
+std::string RecordAppender::StagedStatsJson() const { return state_->stats->Json(); }
+
+std::optional<std::pair<Offset, Offset>> RecordAppender::StagedOffsetRange() const {
+  const size_t offset_column = state_->versions.back().fields.size();
+  const std::optional<int64_t> min = state_->stats->MinInt64(offset_column);
+  const std::optional<int64_t> max = state_->stats->MaxInt64(offset_column);
+  if (!min || !max) return std::nullopt;
+  return std::pair(Offset(*min), Offset(*max));
+}
 
 const schema::Schema& RecordAppender::latest_schema() const { return state_->versions.back(); }
 

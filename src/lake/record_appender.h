@@ -1,29 +1,37 @@
 // RecordAppender: the first half of the lake loader's data path. Decodes binary stream records
-// (src/schema/README.md, "Binary record format") straight into DuckDB vectors and appends them to
-// a staging table through DuckDB's appender; ParquetFileWriter then copies the table to a Parquet
-// file. No JSON and no SQL text per row: each record is read once, column by column, into a
-// duckdb_data_chunk of up to 2048 rows.
+// (src/schema/README.md, "Binary record format") straight into DuckDB vectors and stages them for
+// ParquetFileWriter, which COPYs them to a Parquet file. No JSON and no SQL text per row: each
+// record is read once, column by column, into a duckdb_data_chunk of up to 2048 rows; completed
+// chunks are kept as they are (not appended to a table) and DuckDB reads them through the table
+// function `lagoa_staged()`, by reference, in parallel. The Delta statistics of the staged rows
+// are gathered from each chunk as it completes, so no query has to read the rows again.
 //
-// The staging table `lagoa_load` (a TEMP table of the appender's own in-memory database) has the
-// latest schema version's columns, typed by StagingTypeSql (JSON is stored as VARCHAR: DuckDB's
-// JSON type is VARCHAR with an alias, and Parquet readers outside DuckDB know no JSON logical
-// type), then the loader's metadata columns `_offset BIGINT`, `_partition INTEGER`,
+// The staged rows are visible to SQL as the view `lagoa_load` (on the appender's own in-memory
+// database): the latest schema version's columns, typed by StagingTypeSql (JSON is stored as
+// VARCHAR: DuckDB's JSON type is VARCHAR with an alias, and Parquet readers outside DuckDB know no
+// JSON logical type), then the loader's metadata columns `_offset BIGINT`, `_partition INTEGER`,
 // `_ingested_at TIMESTAMPTZ`, `_event_time TIMESTAMPTZ`. Records written with an older schema
-// version have fewer columns; the missing ones are NULL.
+// version have fewer columns; the missing ones are NULL. A scan may return the chunks in any
+// order when DuckDB runs it on several threads.
 //
-// Lifecycle: Make() opens an in-memory DuckDB database, creates the staging table and the
-// appender; Append() stages records; Flush() makes them visible to SQL (ParquetFileWriter calls
-// it); Clear() empties the table for the next file. The destructor drops everything.
-// Threads: one thread at a time (DuckDB runs its own worker threads inside a query).
+// Memory: the staged chunks live outside DuckDB's buffer manager (its memory_limit does not bound
+// them); the caller bounds them by what it appends between Clear() calls.
+//
+// Lifecycle: Make() opens an in-memory DuckDB database and registers the scan; Append() stages
+// records; Flush() makes the last partial chunk visible to SQL (ParquetFileWriter calls it);
+// Clear() drops everything staged, for the next file. The destructor drops everything.
+// Threads: one thread at a time (DuckDB's worker threads read the staged chunks inside a query).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -71,16 +79,20 @@ class RecordAppender {
   // offset, version and column; the records before it stay staged, it and those after are not.
   Status Append(PartitionId partition, std::span<const LoadRecord> records);
 
-  // Hands the rows still held in the current chunk to DuckDB so SQL on the staging table sees them.
+  // Stages the rows still held in the current chunk, so SQL on `lagoa_load` sees them.
   Status Flush();
   // Deletes every staged row (after a file was written, or to start over after an error).
   Status Clear();
 
   // Rows staged since Make() or the last Clear(), flushed or not.
   uint64_t staged_rows() const;
+  // Delta statistics of the flushed rows (ParquetFileInfo::stats_json).
+  std::string StagedStatsJson() const;
+  // The lowest and highest `_offset` of the flushed rows; nullopt when there are none.
+  std::optional<std::pair<Offset, Offset>> StagedOffsetRange() const;
   const schema::Schema& latest_schema() const;
 
-  // SQL on the staging table's connection (for ParquetFileWriter and tests). QueryText's result
+  // SQL on the staging connection (for ParquetFileWriter and tests). QueryText's result
   // columns must all be VARCHAR; see DuckDbConnection::QueryText.
   Status Execute(std::string_view sql);
   Result<std::vector<TextRow>> QueryText(std::string_view sql, size_t rows_max = DuckDbConnection::kRowsMax);
@@ -88,7 +100,6 @@ class RecordAppender {
  private:
   struct State;
   explicit RecordAppender(std::unique_ptr<State> state);
-  Status AppendChunk();
   std::unique_ptr<State> state_;
 };
 
