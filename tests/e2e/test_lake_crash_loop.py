@@ -1,0 +1,143 @@
+"""The lake crash loop: clients post continuously while the server, loading its stream into the
+lake every 100 ms, is SIGKILLed and restarted 20 times on the same data directory. Afterwards the
+lake table must hold exactly what the server's log holds (every offset once, the same key at each
+offset, so every acknowledged event exactly once), the key column's count, sum and xor-hash read
+from the Parquet files through DuckDB must match, and every file the Delta log references must
+exist with the size and row count its `add` states (the files of the latest version; orphans
+of kills between a file's put and its commit are counted and allowed).
+
+Environment: LAGOA_E2E_SEED picks the kill moments; LAGOA_E2E_SCALE scales the batch sizes;
+LAGOA_DUCKDB_QUERY is the DuckDB query tool (see delta_check.py)."""
+
+import os
+import random
+import time
+
+import delta_check as dc
+import lagoa_harness as h
+import load_clients as lc
+
+KILLS = 20
+STREAM = "lakecrash"
+APP_ID = f"lagoa:{STREAM}:0"
+LOAD_FLAGS = ["--lake-load-interval-ms", "100"]
+PROGRESS_TIMEOUT_S = 60.0
+CATCH_UP_TIMEOUT_S = 90.0
+
+
+def commit_count(table_dir):
+    try:
+        return sum(1 for n in os.listdir(os.path.join(table_dir, "_delta_log")) if dc.COMMIT_RE.match(n))
+    except FileNotFoundError:
+        return 0
+
+
+class LakeCrashLoopTest(h.ServerTestCase):
+    start_class_server = False
+
+    def test_sigkill_while_loading_keeps_the_lake_equal_to_the_log(self):
+        dc.tool("LAGOA_DUCKDB_QUERY")
+        rng = random.Random(h.SEED)
+        data_dir = self.tmp_path("data")
+        table_dir = os.path.join(data_dir, "lake", STREAM)
+        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        server.create_stream(STREAM, lc.SCHEMA, partitions=1)
+        ref = lc.ServerRef()
+        ref.set_up(server.port)
+        clients, stop = lc.start_clients(ref, STREAM, h.SEED, count=2, batch_events=h.scaled(100, 10),
+                                         bad_fraction=0.0, big_batch_events=h.scaled(2000, 100), big_fraction=0.05)
+        t_start = time.monotonic()
+        after_commit_kills = 0
+        try:
+            for k in range(KILLS):
+                # Half the kills land shortly after the restarted server's first lake commit (so
+                # loading is under way), half at a random moment after the restart.
+                wait_for_commit = rng.random() < 0.5
+                self.wait_for_progress(clients, ref.generation, table_dir, wait_for_commit, k)
+                time.sleep(rng.uniform(0.0, 0.15) if wait_for_commit else rng.uniform(0.05, 0.6))
+                after_commit_kills += wait_for_commit
+                ref.set_down()
+                server.kill()
+                server.start()
+                ref.set_up(server.port)
+            time.sleep(0.5)  # a last stretch of ingest that the final loads must pick up
+        finally:
+            lc.stop_clients(clients, stop)
+        loop_s = time.monotonic() - t_start
+
+        status, desc, _ = server.json("GET", f"/v1/streams/{STREAM}")
+        self.assertEqual(status, 200, desc)
+        next_offset = desc["partitions"][0]["next_offset"]
+        t0 = time.monotonic()
+        log = self.wait_caught_up(table_dir, next_offset, server)
+        catch_up_s = time.monotonic() - t0
+
+        problems = log.problems() + dc.add_problems(log)
+        events = server.read_events(STREAM)
+        problems_log, summary = lc.Verdict(clients).check_events(events)
+        problems += [f"server log: {p}" for p in problems_log]
+        problems += self.compare_lake_with_log(table_dir, sorted(log.active), events)
+
+        acked_ids = {i for c in clients for b in c.batches if b.state == "acked" for i in b.ids}
+        lake_ids = [e["id"] for e in events]  # equal to the lake's when compare_lake_with_log found nothing
+        if not acked_ids <= set(lake_ids):
+            problems.append(f"{len(acked_ids - set(lake_ids))} acknowledged ids are not in the lake")
+        checksum = dc.duckdb_rows(dc.key_checksum_sql("id", table_dir, sorted(log.active)))[0]
+        want = {"n": len(lake_ids), "total": str(sum(lake_ids)), "xor_hash": str(dc.xor_hash(lake_ids))}
+        if checksum != want:
+            problems.append(f"key checksum read through DuckDB {checksum}, the log's events give {want}")
+        orphans = log.orphans()
+        print(f"\n[lake-crash] seed={h.SEED} kills={KILLS} ({after_commit_kills} after a lake commit) "
+              f"acked_events={summary['acked_events']} unacked_present={summary['unacked_present']} "
+              f"log_events={len(events)} lake_versions={log.latest() + 1} files={len(log.active)} "
+              f"orphan_files={len(orphans)} checkpoints={len(log.checkpoints)} "
+              f"loop {loop_s:.1f} s, catch-up {catch_up_s:.1f} s", flush=True)
+        self.assertEqual(problems, [], "\n".join(problems[:30]))
+        self.assertGreater(summary["acked_events"], 0)
+
+    def wait_for_progress(self, clients, generation, table_dir, wait_for_commit, k):
+        """Until the current server acknowledged a batch and, if asked, committed to the lake."""
+        commits_before = commit_count(table_dir)
+        t0 = time.monotonic()
+        while True:
+            acked = lc.acked_batches_in_generation(clients, generation) > 0
+            if acked and (not wait_for_commit or commit_count(table_dir) > commits_before):
+                return
+            if time.monotonic() - t0 > PROGRESS_TIMEOUT_S:
+                self.fail(f"before kill #{k + 1}: no {'lake commit' if acked else 'acknowledged batch'} "
+                          f"for {PROGRESS_TIMEOUT_S:.0f} s; client problems: "
+                          f"{[v for c in clients for v in c.violations][:5]}")
+            time.sleep(0.005)
+
+    def wait_caught_up(self, table_dir, next_offset, server):
+        """Polls the Delta log until the loader's txn covers every offset below next_offset."""
+        deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
+        while True:
+            log = dc.DeltaLog(table_dir)
+            if log.txns.get(APP_ID, -1) >= next_offset - 1:
+                return log
+            if time.monotonic() > deadline:
+                self.fail(f"the lake did not catch up within {CATCH_UP_TIMEOUT_S:.0f} s: txn {APP_ID} = "
+                          f"{log.txns.get(APP_ID)}, log next_offset {next_offset}\n{server.stderr_tail()}")
+            time.sleep(0.1)
+
+    def compare_lake_with_log(self, table_dir, paths, events):
+        """The lake's (offset, partition, id) rows read through DuckDB, against the log's events."""
+        rows = dc.duckdb_rows(f"SELECT _offset, _partition, id FROM read_parquet({dc.parquet_list_sql(table_dir, paths)}) "
+                              f"ORDER BY _offset, id")
+        problems = []
+        offsets = [r["_offset"] for r in rows]
+        if offsets != list(range(len(events))):
+            dups = len(offsets) - len(set(offsets))
+            missing = sorted(set(range(len(events))) - set(offsets))
+            problems.append(f"the lake holds {len(rows)} rows for {len(events)} log events: {dups} duplicate offsets, "
+                            f"{len(missing)} missing (e.g. {missing[:5]})")
+        for row, event in zip(rows, events):
+            if (row["_offset"], row["_partition"], row["id"]) != (event["_offset"], 0, event["id"]):
+                problems.append(f"lake row {row} differs from the log's event at offset {event['_offset']}: {event}")
+                break
+        return problems
+
+
+if __name__ == "__main__":
+    h.main()
