@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include "lake/maintenance_test_util.h"
 
 namespace lagoa::lake {
@@ -154,6 +157,37 @@ TEST_F(CompactionTest, ConcurrentAppendLandsAndConcurrentCompactionConflicts) {
   EXPECT_EQ(Checksum(), before_race);
   EXPECT_EQ(DataKeys().size(), keys_before.size() + 1);  // only the winner's new file
   EXPECT_NE(before, before_race);
+}
+
+// Run with --gtest_also_run_disabled_tests: compaction time for 100 files of 10,000 rows.
+TEST_F(CompactionTest, DISABLED_CompactsAHundredFilesOfTenThousandRows) {
+  CreateTable(kStreamFields);
+  std::vector<AddFile> files;
+  for (int f = 0; f < 100; ++f) {
+    files.push_back(
+        WriteFile(StreamRows(f * 10'000, f * 10'000 + 10'000), fmt::format("f{:03}.parquet", f), "t/", true));
+  }
+  Append(files);
+  const std::string before = Checksum();
+  const auto start = std::chrono::steady_clock::now();
+  auto compacted = CompactTable(store_.get(), duckdb_.get(), writer_options(), options());
+  const auto elapsed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(compacted.ok()) << compacted.status().ToString();
+  EXPECT_EQ(compacted->rows, 1'000'000u);
+  EXPECT_EQ(Checksum(), before);
+  std::printf("compacted %d files (%llu bytes) into %d (%llu bytes), 1,000,000 rows, in %lld ms\n",
+              compacted->files_removed, static_cast<unsigned long long>(compacted->bytes_removed),
+              compacted->files_added, static_cast<unsigned long long>(compacted->bytes_added),
+              static_cast<long long>(elapsed_ms));
+  const auto delete_start = std::chrono::steady_clock::now();
+  auto deleted = DeleteWhere(store_.get(), duckdb_.get(), writer_options(), "_offset % 1000 = 0", scratch());
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->rows_deleted, 1000u);
+  std::printf("deleted 1,000 of 1,000,000 rows (1 file rewritten) in %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - delete_start)
+                      .count()));
 }
 
 // Spark's table partitioned by 12 columns (nested data columns, null partition values): every
