@@ -1,11 +1,13 @@
-#include "log/file_util.h"
+#include "base/file_util.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-namespace lagoa::log {
+#include <fmt/format.h>
+
+namespace lagoa {
 
 Status SyncDir(const std::filesystem::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -15,6 +17,32 @@ Status SyncDir(const std::filesystem::path& dir) {
   ::close(fd);
   if (rc != 0) return Status::FromErrno("fsync " + dir.string(), err);
   return Status::Ok();
+}
+
+Result<std::string> ReadWholeFile(const std::filesystem::path& path, size_t bytes_max) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return Status::NotFound(fmt::format("{} does not exist", path.string()));
+  if (fd < 0) return Status::FromErrno("open " + path.string(), errno);
+  std::string contents;
+  char buffer[64 * 1024];
+  Status status;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = Status::FromErrno("read " + path.string(), errno);
+      break;
+    }
+    if (n == 0) break;
+    if (contents.size() + static_cast<size_t>(n) > bytes_max) {
+      status = Status::ResourceExhausted(fmt::format("{} holds more than {} bytes", path.string(), bytes_max));
+      break;
+    }
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (!status.ok()) return status;
+  return contents;
 }
 
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents) {
@@ -44,4 +72,4 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   return SyncDir(path.parent_path());
 }
 
-}  // namespace lagoa::log
+}  // namespace lagoa

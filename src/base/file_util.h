@@ -1,17 +1,22 @@
-// Small durable-file helpers shared by the log's files. Internal to src/log; any thread.
+// Small durable-file helpers (the log's segment and offset files, the attached-table list). Any thread.
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
 
-namespace lagoa::log {
+namespace lagoa {
 
 // fsync of a directory, so that file creations, renames and removals in it are durable.
 Status SyncDir(const std::filesystem::path& dir);
 
+// The whole file; NotFound when it does not exist, ResourceExhausted when it holds more than
+// `bytes_max` bytes.
+Result<std::string> ReadWholeFile(const std::filesystem::path& path, size_t bytes_max);
+
 // Replaces `path` with `contents`: write `path.tmp`, fdatasync, rename over, fsync the directory.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
 
-}  // namespace lagoa::log
+}  // namespace lagoa

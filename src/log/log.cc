@@ -20,7 +20,7 @@
 #include "base/metrics.h"
 #include "base/thread_name.h"
 #include "log/batch.h"
-#include "log/file_util.h"
+#include "base/file_util.h"
 #include "log/partition.h"
 
 namespace lagoa::log {

@@ -12,7 +12,7 @@
 #include "base/assert.h"
 #include "base/crc32c.h"
 #include "log/batch.h"
-#include "log/file_util.h"
+#include "base/file_util.h"
 
 namespace lagoa::log {
 namespace {
