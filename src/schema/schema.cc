@@ -9,6 +9,7 @@
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/json_writer.h"
+#include "schema/value_text_internal.h"
 
 namespace lagoa::schema {
 namespace {
@@ -281,6 +282,15 @@ Result<StreamDefinition> StreamDefinitionFromJson(std::string_view name, std::st
   def.versions.push_back(std::move(first));
   LAGOA_RETURN_IF_ERROR(ValidateStreamDefinition(def));
   return def;
+}
+
+Result<int64_t> ParseTimestampMicros(std::string_view text) {
+  int64_t micros = 0;
+  std::string reason;
+  if (!internal::ParseTimestamp(text, &micros, &reason)) {
+    return Status::InvalidArgument(fmt::format("timestamp \"{}\" {}", text, reason));
+  }
+  return micros;
 }
 
 Result<StreamLakeOptions> StreamLakeOptionsFromJson(std::string_view json) {

@@ -51,6 +51,10 @@ std::string ColumnsToSql(const std::vector<Field>& fields);
 Status ValidateFieldName(std::string_view name);
 // Names valid and unique ignoring case, at most kColumnsMax, STRUCT fields nullable.
 Status ValidateColumns(const std::vector<Field>& fields);
+// An RFC 3339 timestamp as events and query parameters carry it ("2024-05-01T12:00:00.5Z"; no
+// offset means UTC) as microseconds since the epoch; InvalidArgument saying what is wrong.
+Result<int64_t> ParseTimestampMicros(std::string_view text);
+
 // A stream name: 1..128 bytes of [A-Za-z0-9_.-], starting with a letter, digit or '_' (it is
 // also a file name in the catalog directory and a path segment of the REST API).
 Status ValidateStreamName(std::string_view name);

@@ -578,6 +578,18 @@ TEST(StreamDefinitionToJson, WritesTheGetForm) {
       R"("lake":{"enabled":true}})");
 }
 
+TEST(ParseTimestampMicros, ReadsRfc3339AndNamesWhatIsWrong) {
+  auto parsed = ParseTimestampMicros("2024-05-01T12:00:00.5Z");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, 1714564800500000);
+  auto offset = ParseTimestampMicros("2024-05-01T14:00:00+02:00");
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(*offset, 1714564800000000);
+  auto bad = ParseTimestampMicros("yesterday");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().rfind("timestamp \"yesterday\" ", 0), 0u) << bad.status().message();
+}
+
 TEST(StreamDefinitionFromJson, LakeOptionsDefaultToLoaded) {
   auto loaded = FromJson(R"({"schema": "a INTEGER"})");
   ASSERT_TRUE(loaded.ok());
