@@ -15,6 +15,7 @@ struct StreamCreateArgs {
   bool infer = false;
   std::string event_time;
   int32_t partitions = 1;
+  bool no_lake = false;  // the stream gets no lake table
 };
 
 int StreamCreate(const std::string& url, const StreamCreateArgs& args);
@@ -41,5 +42,30 @@ struct IngestArgs {
 int Ingest(const std::string& url, const IngestArgs& args);
 
 int Health(const std::string& url);
+
+// `lagoa table …`: the lake tables of streams and attached Delta tables.
+int TableList(const std::string& url, bool json);
+int TableDescribe(const std::string& url, const std::string& name, bool json);
+int TableHistory(const std::string& url, const std::string& name, int64_t limit, bool json);
+int TableCompact(const std::string& url, const std::string& name);
+
+struct VacuumArgs {
+  std::string name;
+  int64_t retain_hours = 168;
+  bool dry_run = false;
+  bool allow_short_retention = false;
+};
+int TableVacuum(const std::string& url, const VacuumArgs& args);
+int TableAttach(const std::string& url, const std::string& name, const std::string& path);
+int TableDetach(const std::string& url, const std::string& name);
+
+struct CatArgs {
+  std::string name;
+  std::optional<int64_t> version;
+  std::string timestamp;  // RFC 3339; empty: none
+  int64_t limit = -1;     // -1: every row
+};
+// Prints the table's rows as NDJSON, read through DuckDB by the server.
+int TableCat(const std::string& url, const CatArgs& args);
 
 }  // namespace lagoa::cli

@@ -1,6 +1,7 @@
 // `lagoa`: one binary, a table of subcommands. `lagoa server` runs the node; every other
 // subcommand talks to a running server at --url (default http://127.0.0.1:8080, or LAGOA_URL).
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <map>
 
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
   auto* infer_opt = create_cmd->add_flag("--infer", create.infer, "let the first events define the schema");
   create_cmd->add_option("--event-time", create.event_time, "column holding each event's time");
   create_cmd->add_option("--partitions", create.partitions, "number of partitions")->check(CLI::Range(1, 1024));
+  create_cmd->add_flag("--no-lake", create.no_lake, "do not load the stream into a lake table");
   (void)schema_opt;
   (void)infer_opt;
   add_url(create_cmd);
@@ -123,6 +125,78 @@ int main(int argc, char** argv) {
   tail_cmd->callback([&] {
     if (from >= 0) tail.from = from;
     exit_code = cli::StreamTail(url, tail);
+  });
+
+  auto* table = app.add_subcommand("table", "List, describe, read and maintain lake tables; attach Delta tables");
+  table->require_subcommand(1);
+  add_url(table);
+  bool json = false;
+  auto add_json = [&json](CLI::App* cmd) { cmd->add_flag("--json", json, "print the server's JSON"); };
+
+  auto* table_list = table->add_subcommand("list", "List the lake tables of streams and the attached tables");
+  add_json(table_list);
+  add_url(table_list);
+  table_list->callback([&] { exit_code = cli::TableList(url, json); });
+
+  auto* table_describe = table->add_subcommand("describe", "Show a table's schema, version, files, rows and size");
+  table_describe->add_option("name", name, "table name")->required();
+  add_json(table_describe);
+  add_url(table_describe);
+  table_describe->callback([&] { exit_code = cli::TableDescribe(url, name, json); });
+
+  int64_t history_limit = 0;
+  auto* table_history = table->add_subcommand("history", "List a table's commits, newest first");
+  table_history->add_option("name", name, "table name")->required();
+  table_history->add_option("--limit", history_limit, "at most this many commits")->check(CLI::PositiveNumber);
+  add_json(table_history);
+  add_url(table_history);
+  table_history->callback([&] { exit_code = cli::TableHistory(url, name, history_limit, json); });
+
+  auto* table_compact = table->add_subcommand("compact", "Rewrite a table's small files into larger ones");
+  table_compact->add_option("name", name, "table name")->required();
+  add_url(table_compact);
+  table_compact->callback([&] { exit_code = cli::TableCompact(url, name); });
+
+  cli::VacuumArgs vacuum;
+  auto* table_vacuum = table->add_subcommand("vacuum", "Delete files no table version has used for --retain hours");
+  table_vacuum->add_option("name", vacuum.name, "table name")->required();
+  table_vacuum->add_option("--retain", vacuum.retain_hours, "hours to keep unused files (time travel needs them)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  table_vacuum->add_flag("--dry-run", vacuum.dry_run, "list the files, delete nothing");
+  table_vacuum->add_flag("--allow-short-retention", vacuum.allow_short_retention,
+                         "permit --retain below 1 hour (a writer's file in flight may be deleted)");
+  add_url(table_vacuum);
+  table_vacuum->callback([&] { exit_code = cli::TableVacuum(url, vacuum); });
+
+  std::string attach_path;
+  auto* table_attach = table->add_subcommand("attach", "Register an existing Delta table, read-only");
+  table_attach->add_option("name", name, "table name")->required();
+  table_attach->add_option("path", attach_path, "the table's directory (it holds _delta_log/)")->required();
+  add_url(table_attach);
+  table_attach->callback([&] {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(attach_path, ec);
+    exit_code = cli::TableAttach(url, name, ec ? attach_path : absolute.lexically_normal().string());
+  });
+
+  auto* table_detach = table->add_subcommand("detach", "Forget an attached table (its files stay)");
+  table_detach->add_option("name", name, "table name")->required();
+  add_url(table_detach);
+  table_detach->callback([&] { exit_code = cli::TableDetach(url, name); });
+
+  cli::CatArgs cat;
+  int64_t cat_version = -1;
+  auto* table_cat = table->add_subcommand("cat", "Print a table's rows as NDJSON (at a version or a time)");
+  table_cat->add_option("name", cat.name, "table name")->required();
+  auto* version_opt = table_cat->add_option("--version", cat_version, "table version")->check(CLI::NonNegativeNumber);
+  table_cat->add_option("--timestamp", cat.timestamp, "the version current at this RFC 3339 time")
+      ->excludes(version_opt);
+  table_cat->add_option("--limit", cat.limit, "stop after this many rows");
+  add_url(table_cat);
+  table_cat->callback([&] {
+    if (cat_version >= 0) cat.version = cat_version;
+    exit_code = cli::TableCat(url, cat);
   });
 
   cli::IngestArgs ingest;

@@ -8,40 +8,9 @@
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/http_client.h"
+#include "cli/server_request.h"
 
 namespace lagoa::cli {
-namespace {
-
-// Prints the server's error (its JSON "error" field when there is one) and returns 1.
-int PrintServerError(const HttpResult& r) {
-  std::string message = r.body;
-  size_t at = message.find("\"error\":\"");
-  if (at != std::string::npos) {
-    size_t end = message.find("\",\"status\"", at);
-    if (end != std::string::npos) message = message.substr(at + 9, end - at - 9);
-  }
-  while (!message.empty() && message.back() == '\n') message.pop_back();
-  std::fprintf(stderr, "error (HTTP %u): %s\n", r.status, message.c_str());
-  return 1;
-}
-
-int PrintTransportError(const Status& s) {
-  std::fprintf(stderr, "error: %s\n", s.message().c_str());
-  return 2;
-}
-
-int SimpleRequest(const std::string& url, const std::string& method, const std::string& target,
-                  const std::string& body = {}) {
-  auto client = HttpClient::Make(url);
-  if (!client.ok()) return PrintTransportError(client.status());
-  auto r = (*client)->Request(method, target, body);
-  if (!r.ok()) return PrintTransportError(r.status());
-  if (r->status >= 300) return PrintServerError(*r);
-  std::fwrite(r->body.data(), 1, r->body.size(), stdout);
-  return 0;
-}
-
-}  // namespace
 
 int StreamCreate(const std::string& url, const StreamCreateArgs& args) {
   JsonWriter w;
@@ -49,7 +18,9 @@ int StreamCreate(const std::string& url, const StreamCreateArgs& args) {
   if (!args.schema.empty()) w.Key("schema").String(args.schema);
   if (args.infer) w.Key("infer").Bool(true);
   if (!args.event_time.empty()) w.Key("event_time").String(args.event_time);
-  w.Key("partitions").Int(args.partitions).EndObject();
+  w.Key("partitions").Int(args.partitions);
+  if (args.no_lake) w.Key("lake").BeginObject().Key("enabled").Bool(false).EndObject();
+  w.EndObject();
   return SimpleRequest(url, "PUT", "/v1/streams/" + UrlEncode(args.name), w.str());
 }
 

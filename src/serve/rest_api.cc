@@ -96,6 +96,7 @@ struct RestApi::Impl {
   ingest::StreamRegistry* registry;
   ingest::IngestService* ingest;
   log::Log* log;
+  TableApi* tables;
   asio::io_context timers;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread timer_thread;
@@ -112,8 +113,9 @@ struct RestApi::Impl {
   HttpResponse ReadNow(const ingest::StreamHandle& handle, int32_t partition, Offset from, int64_t limit);
 };
 
-RestApi::RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log)
+RestApi::RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables)
     : impl_(std::make_unique<Impl>()) {
+  impl_->tables = tables;
   impl_->registry = registry;
   impl_->ingest = ingest;
   impl_->log = log;
@@ -159,6 +161,7 @@ void RestApi::Impl::Route(HttpRequest&& req, Responder respond) {
     if (method != "GET") return respond(HttpResponse::Error(405, "GET /v1/streams lists streams; use PUT /v1/streams/NAME to create one"));
     return ListStreams(std::move(respond));
   }
+  if (tables != nullptr && TableApi::Owns(req)) return tables->Handle(std::move(req), std::move(respond));
   if (path.starts_with(kStreamsPrefix)) {
     std::string rest = path.substr(kStreamsPrefix.size());
     size_t slash = rest.find('/');

@@ -1,6 +1,6 @@
 // RestApi: the routes of lagoa's HTTP API (see src/serve/README.md for the table): health,
 // metrics, streams (create, list, describe, drop), event ingestion and reading a stream's events
-// (with long polling for `lagoa stream tail --follow`).
+// (with long polling for `lagoa stream tail --follow`); /v1/tables goes to the TableApi.
 //
 // Lifecycle: Make() → Start() (starts the long-poll timer thread) → Stop(); must outlive the
 // HttpServer that calls Handle(). Threads: Handle() runs on HTTP I/O threads and never blocks on
@@ -13,12 +13,14 @@
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
 #include "serve/http_server.h"
+#include "serve/table_api.h"
 
 namespace lagoa::serve {
 
 class RestApi {
  public:
-  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log);
+  // `tables` (may be null: no /v1/tables routes) is borrowed and must outlive the RestApi.
+  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables);
   ~RestApi();
   RestApi(const RestApi&) = delete;
   RestApi& operator=(const RestApi&) = delete;

@@ -165,6 +165,26 @@ const std::vector<KeyEntry>& Entries() {
          c.lake_load_interval_ms = parsed;
          return Status::Ok();
        }},
+      {{"lake_maintenance_interval_ms",
+        "how often stream tables are compacted, cleaned of orphan files and vacuumed; -1 turns it off", "600000"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         int64_t parsed;
+         if (!ParseInt(v, &parsed) || parsed == 0 || parsed < -1) {
+           return Invalid("lake_maintenance_interval_ms", source, v, "milliseconds >= 1, or -1 to turn it off");
+         }
+         c.lake_maintenance_interval_ms = parsed;
+         return Status::Ok();
+       }},
+      {{"lake_vacuum_retention_hours",
+        "how long VACUUM keeps data files no table version uses (time travel needs them); -1 never vacuums", "168"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         int64_t parsed;
+         if (!ParseInt(v, &parsed) || parsed == 0 || parsed < -1) {
+           return Invalid("lake_vacuum_retention_hours", source, v, "hours >= 1, or -1 to never vacuum");
+         }
+         c.lake_vacuum_retention_hours = parsed;
+         return Status::Ok();
+       }},
       {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},
        DurationSetter(&ServerConfig::retention_max_age_ms, "retention_max_age_ms")},
       {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited",

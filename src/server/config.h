@@ -31,6 +31,9 @@ struct ServerConfig {
   int64_t retention_max_age_ms = -1;  // default for new streams; -1 keeps events forever
   int64_t retention_max_bytes = -1;   // per partition; -1 is unlimited
   int64_t lake_load_interval_ms = 60000;  // between loads of streams into the lake; -1 turns loading off
+  // Between maintenance passes over the stream tables (compaction, orphan cleanup, VACUUM); -1 off.
+  int64_t lake_maintenance_interval_ms = 600000;
+  int64_t lake_vacuum_retention_hours = 168;  // VACUUM keeps unreferenced files this long; -1: never vacuum
   std::string log_level = "info";
 };
 

@@ -4,12 +4,37 @@
 #include <spdlog/spdlog.h>
 
 #include "base/thread_name.h"
+#include "lake/table_vacuum.h"
 
 namespace lagoa::server {
+namespace {
+
+// Files a writer put but never committed are deleted after this long; no writer of lagoa takes
+// near as long from putting a file to committing it.
+constexpr std::chrono::hours kOrphanAgeMin{1};
+
+lake::DuckDbOptions DuckDbOptionsForLake() {
+  lake::DuckDbOptions options;
+  options.memory_limit = "256MB";
+  return options;
+}
+
+void CleanOrphans(lake::StreamLoader& loader, const std::string& stream) {
+  auto cleaned = loader.CleanOrphans(kOrphanAgeMin);
+  if (!cleaned.ok()) {
+    spdlog::error("lake: table {}: cleaning orphan files: {}", stream, cleaned.status().message());
+  } else if (cleaned->files_deleted > 0) {
+    spdlog::info("lake: table {}: deleted {} orphan files ({} bytes)", stream, cleaned->files_deleted,
+                 cleaned->bytes_deleted);
+  }
+}
+
+}  // namespace
 
 Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::StreamRegistry* registry,
                                                        LakeLoadingOptions options) {
   if (options.interval_ms.count() <= 0) return Status::InvalidArgument("lake_load_interval_ms must be above 0");
+  LAGOA_RETURN_IF_ERROR(options.compact.Validate());
   lake::LocalObjectStoreOptions store_options;
   store_options.root = options.dir;
   store_options.create_if_missing = true;
@@ -25,6 +50,7 @@ Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::St
 LakeLoading::~LakeLoading() { Stop(); }
 
 void LakeLoading::Start() {
+  last_maintenance_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] {
     SetCurrentThreadName("lagoa-lake-load");
     Run();
@@ -44,6 +70,7 @@ void LakeLoading::Stop() {
 
 Offset LakeLoading::KeepFrom(const std::string& stream, PartitionId partition) {
   if (ingest::StreamRegistry::IsDeadLetterName(stream)) return Offset(INT64_MAX);  // not loaded
+  if (auto handle = registry_->Find(stream); handle && !handle->definition->lake.enabled) return Offset(INT64_MAX);
   std::lock_guard lock(loaders_mu_);
   auto it = partitions_.find({stream, partition.value()});
   // Not loaded yet (just started, or its table failed): keep everything.
@@ -57,29 +84,74 @@ void LakeLoading::Run() {
     stop_cv_.wait_for(lock, options_.interval_ms, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
+    auto now = std::chrono::steady_clock::now();
+    bool maintain = options_.maintenance_interval && now - last_maintenance_ >= *options_.maintenance_interval;
+    if (maintain) last_maintenance_ = now;
     for (const ingest::StreamHandle& handle : registry_->List()) {
-      if (ingest::StreamRegistry::IsDeadLetterName(handle.definition->name)) continue;
-      for (int32_t p = 0; p < handle.log->partition_count(); ++p) LoadPartition(handle, p);
+      const schema::StreamDefinition& def = *handle.definition;
+      if (ingest::StreamRegistry::IsDeadLetterName(def.name) || !def.lake.enabled) continue;
+      for (int32_t p = 0; p < handle.log->partition_count(); ++p) LoadPartition(handle, p, maintain && p == 0);
+      if (maintain) Maintain(def.name);
     }
     lock.lock();
   }
 }
 
-void LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t partition) {
+void LakeLoading::Report(const std::string& stream, int32_t partition, const Status& status) {
+  std::lock_guard lock(loaders_mu_);
+  std::string& last = partitions_[{stream, partition}].last_error;
+  if (last == status.message()) return;
+  last = status.message();
+  if (status.ok()) return;
+  if (partition < 0) {
+    spdlog::error("lake: table {}: {}", stream, status.message());
+  } else {
+    spdlog::error("lake: stream {} partition {}: {}", stream, partition, status.message());
+  }
+}
+
+void LakeLoading::Maintain(const std::string& stream) {
+  auto duckdb = lake::DuckDbConnection::Make(DuckDbOptionsForLake());
+  if (!duckdb.ok()) return Report(stream, -1, duckdb.status());
+  lake::DeltaWriterOptions writer;
+  writer.table_prefix = stream + "/";
+  writer.scratch_dir = options_.scratch_dir;
+  lake::CompactOptions compact = options_.compact;
+  compact.scratch_dir = options_.scratch_dir;
+  auto compacted = lake::CompactTable(store_.get(), duckdb->get(), writer, compact);
+  if (!compacted.ok() && compacted.status().code() != StatusCode::kNotFound) {
+    return Report(stream, -1, compacted.status().WithContext("compaction"));
+  }
+  if (compacted.ok() && compacted->version) {
+    spdlog::info("lake: table {}: compacted {} files into {} ({} rows) as version {}", stream,
+                 compacted->files_removed, compacted->files_added, compacted->rows, compacted->version->value());
+  }
+  if (options_.vacuum_retention) {
+    lake::VacuumOptions vacuum;
+    vacuum.retention = *options_.vacuum_retention;
+    auto vacuumed = lake::VacuumTable(store_.get(), duckdb->get(), writer.table_prefix, vacuum);
+    if (!vacuumed.ok() && vacuumed.status().code() != StatusCode::kNotFound) {
+      return Report(stream, -1, vacuumed.status().WithContext("VACUUM"));
+    }
+    if (vacuumed.ok() && vacuumed->files_deleted > 0) {
+      spdlog::info("lake: table {}: VACUUM deleted {} files ({} bytes)", stream, vacuumed->files_deleted,
+                   vacuumed->bytes_deleted);
+    }
+  }
+  Report(stream, -1, Status::Ok());
+}
+
+void LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans) {
   const std::string& stream = handle.definition->name;
-  auto report = [&](const Status& status) {
-    std::lock_guard lock(loaders_mu_);
-    std::string& last = partitions_[{stream, partition}].last_error;
-    if (last != status.message()) spdlog::error("lake: stream {} partition {}: {}", stream, partition, status.message());
-    last = status.message();
-  };
+  auto report = [&](const Status& status) { Report(stream, partition, status); };
   lake::StreamLoaderOptions options;
   options.partition = handle.log->partition(PartitionId(partition));
   options.partition_id = PartitionId(partition);
   options.stream = *handle.definition;
   options.store = store_.get();
   options.table_prefix = stream + "/";
-  options.duckdb.memory_limit = "256MB";
+  options.duckdb = DuckDbOptionsForLake();
+  options.scratch_dir = options_.scratch_dir;
   auto made = lake::StreamLoader::Make(std::move(options));
   if (!made.ok()) return report(made.status());
   lake::StreamLoader& loader = **made;
@@ -98,7 +170,10 @@ void LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
       std::lock_guard lock(loaders_mu_);
       partitions_[{stream, partition}].last_error.clear();
     }
-    if (step->files_written == 0) break;
+    if (step->files_written == 0) {
+      if (clean_orphans) CleanOrphans(loader, stream);
+      break;
+    }
     spdlog::info("lake: stream {} partition {}: loaded offsets {} to {} ({} rows) as version {}", stream, partition,
                  step->first_offset.value(), step->last_offset.value(), step->rows, step->version.value());
   }

@@ -1,7 +1,10 @@
 // LakeLoading: keeps every stream's lake table up to date. One thread walks the streams of the
 // registry every `interval_ms` and, for each partition, runs a lake::StreamLoader until the
 // partition is caught up; each stream has one Delta table under `<lake dir>/<stream>/`
-// (dead-letter streams are not loaded). A loader (and its in-memory DuckDB) lives only for one
+// (dead-letter streams and streams created with "lake": {"enabled": false} are not loaded).
+// Every `maintenance_interval_ms` the same thread also maintains each stream table after loading
+// it: compaction of small files (dataChange=false), deletion of orphan files older than an hour
+// (files a crashed writer put but never committed), and VACUUM with `vacuum_retention`. A loader (and its in-memory DuckDB) lives only for one
 // partition's pass, so memory does not grow with the number of streams. The log's RetentionGuard
 // asks for the first offset each partition has not committed to the lake, so retention never
 // deletes unloaded events.
@@ -26,6 +29,7 @@
 #include "ingest/stream_registry.h"
 #include "lake/local_object_store.h"
 #include "lake/stream_loader.h"
+#include "lake/table_compaction.h"
 #include "log/log.h"
 
 namespace lagoa::server {
@@ -33,6 +37,10 @@ namespace lagoa::server {
 struct LakeLoadingOptions {
   std::filesystem::path dir;                   // the lake's root (one table per stream)
   std::chrono::milliseconds interval_ms{60000};  // between passes over the streams
+  std::filesystem::path scratch_dir;             // local files in flight; must exist
+  std::optional<std::chrono::milliseconds> maintenance_interval;  // none: no maintenance
+  std::optional<std::chrono::hours> vacuum_retention;             // none: never vacuum
+  lake::CompactOptions compact;
 };
 
 class LakeLoading {
@@ -47,8 +55,13 @@ class LakeLoading {
   LakeLoading(log::Log* log, ingest::StreamRegistry* registry, LakeLoadingOptions options)
       : log_(log), registry_(registry), options_(std::move(options)) {}
   void Run();
-  void LoadPartition(const ingest::StreamHandle& handle, int32_t partition);
+  // Loads the partition until caught up; with `clean_orphans`, then deletes the table's orphans.
+  void LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans);
+  void Maintain(const std::string& stream);
+  void Report(const std::string& stream, int32_t partition, const Status& status);
   Offset KeepFrom(const std::string& stream, PartitionId partition);
+
+  std::chrono::steady_clock::time_point last_maintenance_;  // loader thread only
 
   struct PartitionState {
     std::optional<Offset> committed_next;  // first offset not in the lake, once a loader has run

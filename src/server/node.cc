@@ -17,7 +17,9 @@
 #include "log/log.h"
 #include "schema/catalog.h"
 #include "serve/http_server.h"
+#include "lake/attached_tables.h"
 #include "serve/rest_api.h"
+#include "serve/table_api.h"
 #include "server/lake_loading.h"
 
 namespace lagoa::server {
@@ -27,6 +29,8 @@ struct Node::Components {
   std::unique_ptr<log::Log> log;
   std::unique_ptr<schema::Catalog> catalog;
   std::unique_ptr<LakeLoading> lake;
+  std::unique_ptr<lake::AttachedTables> attached;
+  std::unique_ptr<serve::TableApi> tables;
   std::unique_ptr<ingest::StreamRegistry> registry;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<serve::RestApi> api;
@@ -48,6 +52,17 @@ Result<int> LockDataDir(const std::filesystem::path& dir) {
         fmt::format("data directory {} is in use by another lagoa process (lock {} is held)", dir.string(), path));
   }
   return fd;
+}
+
+// `<data dir>/tmp`: local files in flight (Parquet files before they enter the lake). Whatever a
+// previous process left there is garbage: nothing refers to it.
+Result<std::filesystem::path> ResetScratchDir(const std::filesystem::path& data_dir) {
+  std::filesystem::path dir = data_dir / "tmp";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (!ec) std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError(fmt::format("cannot reset the scratch directory {}: {}", dir.string(), ec.message()));
+  return dir;
 }
 
 }  // namespace
@@ -90,10 +105,18 @@ Status Node::Start() {
   retention.max_age_ms = config_.retention_max_age_ms;
   retention.max_bytes = config_.retention_max_bytes;
   LAGOA_ASSIGN_OR_RETURN(c_->registry, ingest::StreamRegistry::Open(c_->log.get(), c_->catalog.get(), retention));
+  LAGOA_ASSIGN_OR_RETURN(std::filesystem::path scratch_dir, ResetScratchDir(config_.data_dir));
   if (config_.lake_load_interval_ms > 0) {
     LakeLoadingOptions lake;
     lake.dir = config_.data_dir / "lake";
     lake.interval_ms = std::chrono::milliseconds(config_.lake_load_interval_ms);
+    lake.scratch_dir = scratch_dir;
+    if (config_.lake_maintenance_interval_ms > 0) {
+      lake.maintenance_interval = std::chrono::milliseconds(config_.lake_maintenance_interval_ms);
+    }
+    if (config_.lake_vacuum_retention_hours > 0) {
+      lake.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
+    }
     LAGOA_ASSIGN_OR_RETURN(c_->lake, LakeLoading::Make(c_->log.get(), c_->registry.get(), std::move(lake)));
     c_->lake->Start();
   }
@@ -102,7 +125,13 @@ Status Node::Start() {
   ingest_options.auto_create_streams = config_.auto_create_streams;
   ingest_options.max_body_bytes = config_.max_body_bytes;
   c_->ingest = std::make_unique<ingest::IngestService>(c_->registry.get(), ingest_options);
-  c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get());
+  LAGOA_ASSIGN_OR_RETURN(c_->attached, lake::AttachedTables::Open(config_.data_dir / "attached_tables.json"));
+  serve::TableApiOptions tables;
+  tables.lake_dir = config_.data_dir / "lake";
+  tables.scratch_dir = scratch_dir;
+  LAGOA_ASSIGN_OR_RETURN(c_->tables, serve::TableApi::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
+  c_->tables->Start();
+  c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get());
   c_->api->Start();
 
   serve::HttpServerOptions http;
@@ -122,10 +151,13 @@ Status Node::Start() {
 void Node::Stop() {
   if (c_->http) c_->http->Stop();
   if (c_->api) c_->api->Stop();
+  if (c_->tables) c_->tables->Stop();
   if (c_->lake) c_->lake->Stop();
   if (c_->log) c_->log->Stop();
   c_->http.reset();
   c_->api.reset();
+  c_->tables.reset();
+  c_->attached.reset();
   c_->ingest.reset();
   c_->lake.reset();
   c_->registry.reset();

@@ -1,0 +1,250 @@
+// `lagoa table …`: readable summaries of the /v1/tables routes (or their JSON with --json).
+#include <simdjson.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/json_writer.h"
+#include "cli/commands.h"
+#include "cli/http_client.h"
+#include "cli/server_request.h"
+
+namespace lagoa::cli {
+namespace {
+
+// A request whose 2xx JSON answer is parsed into `doc`; returns the exit code on failure.
+std::optional<int> RequestJson(const std::string& url, const std::string& method, const std::string& target,
+                               const std::string& body, simdjson::dom::parser& parser, simdjson::dom::element* doc,
+                               std::string* raw) {
+  auto client = HttpClient::Make(url);
+  if (!client.ok()) return PrintTransportError(client.status());
+  auto r = (*client)->Request(method, target, body);
+  if (!r.ok()) return PrintTransportError(r.status());
+  if (r->status >= 300) return PrintServerError(*r);
+  *raw = r->body;
+  if (parser.parse(*raw).get(*doc) != simdjson::SUCCESS) {
+    std::fprintf(stderr, "error: the server answered something that is not JSON: %.200s\n", raw->c_str());
+    return 2;
+  }
+  return std::nullopt;
+}
+
+std::string Text(simdjson::dom::element e) {
+  std::string_view s;
+  if (e.get(s) == simdjson::SUCCESS) return std::string(s);
+  if (e.is_null()) return "-";
+  return simdjson::minify(e);
+}
+
+std::string Field(simdjson::dom::element object, std::string_view key) {
+  simdjson::dom::element value;
+  if (object[key].get(value) != simdjson::SUCCESS) return "-";
+  return Text(value);
+}
+
+std::string Bytes(simdjson::dom::element object, std::string_view key) {
+  uint64_t bytes = 0;
+  if (object[key].get(bytes) != simdjson::SUCCESS) return "-";
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+// Prints rows as columns padded to their widest cell.
+void PrintAligned(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+void PrintDescription(simdjson::dom::element table) {
+  bool read_only = false;
+  if (table["read_only"].get(read_only) != simdjson::SUCCESS) read_only = false;
+  std::printf("table        %s (%s, %s)\n", Field(table, "name").c_str(), Field(table, "kind").c_str(),
+              read_only ? "read-only" : "read-write");
+  std::printf("path         %s\n", Field(table, "path").c_str());
+  if (table["version"].is_null()) {
+    std::printf("version      none yet (nothing loaded)\n");
+    return;
+  }
+  std::printf("version      %s (checkpoint %s)\n", Field(table, "version").c_str(),
+              Field(table, "checkpoint_version").c_str());
+  std::printf("files        %s\nrows         %s\nsize         %s\n", Field(table, "files").c_str(),
+              Field(table, "rows").c_str(), Bytes(table, "size_bytes").c_str());
+  simdjson::dom::array partition_columns;
+  std::string partitioning;
+  if (table["partition_columns"].get(partition_columns) == simdjson::SUCCESS) {
+    for (simdjson::dom::element c : partition_columns) partitioning += (partitioning.empty() ? "" : ", ") + Text(c);
+  }
+  std::printf("partitions   %s\n", partitioning.empty()
+                                       ? "none"
+                                       : fmt::format("{} values of ({})", Field(table, "partitions"), partitioning).c_str());
+  std::vector<std::vector<std::string>> columns = {{"  column", "type", "delta type", "nullable"}};
+  simdjson::dom::array array;
+  if (table["columns"].get(array) == simdjson::SUCCESS) {
+    for (simdjson::dom::element c : array) {
+      columns.push_back({"  " + Field(c, "name"), Field(c, "type"), Field(c, "delta_type"), Field(c, "nullable")});
+    }
+  }
+  std::printf("columns\n");
+  PrintAligned(columns);
+  simdjson::dom::object apps;
+  if (table["applications"].get(apps) == simdjson::SUCCESS && apps.size() > 0) {
+    std::printf("loaded up to (txn)\n");
+    for (auto [app, version] : apps) std::printf("  %s = %s\n", std::string(app).c_str(), Text(version).c_str());
+  }
+}
+
+}  // namespace
+
+int TableList(const std::string& url, bool json) {
+  if (json) return SimpleRequest(url, "GET", "/v1/tables");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string raw;
+  if (auto code = RequestJson(url, "GET", "/v1/tables", "", parser, &doc, &raw)) return *code;
+  std::vector<std::vector<std::string>> rows = {{"NAME", "KIND", "VERSION", "FILES", "ROWS", "SIZE", "PATH"}};
+  simdjson::dom::array tables;
+  if (doc["tables"].get(tables) == simdjson::SUCCESS) {
+    for (simdjson::dom::element t : tables) {
+      if (t["error"].error() == simdjson::SUCCESS) {
+        rows.push_back({Field(t, "name"), Field(t, "kind"), "error: " + Field(t["error"].value(), "error"), "", "", "",
+                        Field(t, "path")});
+        continue;
+      }
+      rows.push_back({Field(t, "name"), Field(t, "kind"), Field(t, "version"), Field(t, "files"), Field(t, "rows"),
+                      Bytes(t, "size_bytes"), Field(t, "path")});
+    }
+  }
+  PrintAligned(rows);
+  return 0;
+}
+
+int TableDescribe(const std::string& url, const std::string& name, bool json) {
+  const std::string target = "/v1/tables/" + UrlEncode(name);
+  if (json) return SimpleRequest(url, "GET", target);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string raw;
+  if (auto code = RequestJson(url, "GET", target, "", parser, &doc, &raw)) return *code;
+  PrintDescription(doc);
+  return 0;
+}
+
+int TableHistory(const std::string& url, const std::string& name, int64_t limit, bool json) {
+  std::string target = "/v1/tables/" + UrlEncode(name) + "/history";
+  if (limit > 0) target += fmt::format("?limit={}", limit);
+  if (json) return SimpleRequest(url, "GET", target);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string raw;
+  if (auto code = RequestJson(url, "GET", target, "", parser, &doc, &raw)) return *code;
+  std::vector<std::vector<std::string>> rows = {
+      {"VERSION", "TIMESTAMP", "OPERATION", "+FILES", "-FILES", "+ROWS", "PARAMETERS"}};
+  simdjson::dom::array commits;
+  if (doc["commits"].get(commits) == simdjson::SUCCESS) {
+    for (simdjson::dom::element c : commits) {
+      rows.push_back({Field(c, "version"), Field(c, "timestamp"), Field(c, "operation"), Field(c, "files_added"),
+                      Field(c, "files_removed"), Field(c, "rows_added"), Field(c, "operation_parameters")});
+    }
+  }
+  PrintAligned(rows);
+  return 0;
+}
+
+int TableCompact(const std::string& url, const std::string& name) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string raw;
+  if (auto code = RequestJson(url, "POST", "/v1/tables/" + UrlEncode(name) + "/compact", "", parser, &doc, &raw)) {
+    return *code;
+  }
+  if (doc["version"].is_null()) {
+    std::printf("nothing to compact in %s\n", name.c_str());
+  } else {
+    std::printf("compacted %s files (%s) into %s (%s), %s rows, as version %s\n", Field(doc, "files_removed").c_str(),
+                Bytes(doc, "bytes_removed").c_str(), Field(doc, "files_added").c_str(),
+                Bytes(doc, "bytes_added").c_str(), Field(doc, "rows").c_str(), Field(doc, "version").c_str());
+  }
+  return 0;
+}
+
+int TableVacuum(const std::string& url, const VacuumArgs& args) {
+  std::string target = fmt::format("/v1/tables/{}/vacuum?retain_hours={}&dry_run={}&allow_short_retention={}",
+                                   UrlEncode(args.name), args.retain_hours, args.dry_run,
+                                   args.allow_short_retention);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string raw;
+  if (auto code = RequestJson(url, "POST", target, "", parser, &doc, &raw)) return *code;
+  std::printf("%s %s files (%s) of %s\n", args.dry_run ? "would delete" : "deleted", Field(doc, "files_deleted").c_str(),
+              Bytes(doc, "bytes_deleted").c_str(), args.name.c_str());
+  simdjson::dom::array files;
+  if (args.dry_run && doc["files"].get(files) == simdjson::SUCCESS) {
+    for (simdjson::dom::element f : files) std::printf("  %s\n", Text(f).c_str());
+  }
+  return 0;
+}
+
+int TableAttach(const std::string& url, const std::string& name, const std::string& path) {
+  JsonWriter w;
+  w.BeginObject().Key("name").String(name).Key("path").String(path).EndObject();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string raw;
+  if (auto code = RequestJson(url, "POST", "/v1/tables", w.str(), parser, &doc, &raw)) return *code;
+  PrintDescription(doc);
+  return 0;
+}
+
+int TableDetach(const std::string& url, const std::string& name) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string raw;
+  if (auto code = RequestJson(url, "DELETE", "/v1/tables/" + UrlEncode(name), "", parser, &doc, &raw)) return *code;
+  std::printf("detached %s (its files are untouched)\n", name.c_str());
+  return 0;
+}
+
+int TableCat(const std::string& url, const CatArgs& args) {
+  auto client = HttpClient::Make(url);
+  if (!client.ok()) return PrintTransportError(client.status());
+  std::string pin;  // the version every page reads, fixed by the first page
+  if (args.version) pin = fmt::format("&version={}", *args.version);
+  if (!args.timestamp.empty()) pin = "&timestamp=" + UrlEncode(args.timestamp);
+  int64_t offset = 0;
+  for (;;) {
+    int64_t want = 10'000;
+    if (args.limit >= 0) want = std::min<int64_t>(want, args.limit - offset);
+    if (want <= 0) return 0;
+    auto r = (*client)->Request(
+        "GET", fmt::format("/v1/tables/{}/rows?offset={}&limit={}{}", UrlEncode(args.name), offset, want, pin));
+    if (!r.ok()) return PrintTransportError(r.status());
+    if (r->status != 200) return PrintServerError(*r);
+    std::fwrite(r->body.data(), 1, r->body.size(), stdout);
+    std::string next = r->Header("Lagoa-Next-Offset");
+    if (next.empty()) return 0;
+    offset = std::stoll(next);
+    pin = "&version=" + r->Header("Lagoa-Table-Version");
+  }
+}
+
+}  // namespace lagoa::cli

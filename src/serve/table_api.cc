@@ -1,0 +1,352 @@
+#include "serve/table_api.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "base/clock.h"
+#include "base/json_writer.h"
+#include "base/thread_name.h"
+#include "lake/delta_log.h"
+#include "schema/schema.h"
+#include "serve/table_operations_internal.h"
+
+namespace lagoa::serve {
+namespace {
+
+constexpr std::string_view kTablesPath = "/v1/tables";
+constexpr int64_t kRowsLimitDefault = 10'000;
+constexpr int64_t kRowsLimitMax = 100'000;
+
+using internal::ErrorResponse;
+using internal::TableRef;
+
+Result<int64_t> IntParam(const HttpRequest& req, const std::string& key, int64_t fallback, int64_t min, int64_t max) {
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return fallback;
+  const std::string& text = it->second;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return Status::InvalidArgument(
+        fmt::format("query parameter `{}`: expected a whole number from {} to {}, got `{}`", key, min, max, text));
+  }
+  return value;
+}
+
+Result<bool> BoolParam(const HttpRequest& req, const std::string& key) {
+  std::string text = req.Query(key, "false");
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  return Status::InvalidArgument(fmt::format("query parameter `{}`: expected true or false, got `{}`", key, text));
+}
+
+Result<internal::VersionChoice> VersionParams(const HttpRequest& req) {
+  internal::VersionChoice choice;
+  if (req.query.contains("version")) {
+    LAGOA_ASSIGN_OR_RETURN(int64_t version, IntParam(req, "version", 0, 0, INT64_MAX));
+    choice.version = version;
+  }
+  if (req.query.contains("timestamp")) {
+    if (choice.version) return Status::InvalidArgument("give `version` or `timestamp`, not both");
+    auto micros = schema::ParseTimestampMicros(req.Query("timestamp"));
+    if (!micros.ok()) return micros.status().WithContext("query parameter `timestamp`");
+    choice.timestamp_ms = *micros / 1000;
+  }
+  return choice;
+}
+
+// The body of POST /v1/tables: {"name": "sales", "path": "/data/sales"}.
+Result<lake::AttachedTable> AttachBody(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  const std::string_view expected = R"(expected {"name": "NAME", "path": "/absolute/path/of/the/table"})";
+  if (parser.parse(body.data(), body.size(), true).get(object) != simdjson::SUCCESS) {
+    return Status::InvalidArgument(fmt::format("the body is not a JSON object; {}", expected));
+  }
+  lake::AttachedTable table;
+  for (auto [key, value] : object) {
+    std::string_view text;
+    if (value.get(text) != simdjson::SUCCESS || (key != "name" && key != "path")) {
+      return Status::InvalidArgument(fmt::format("unexpected key \"{}\" or a value that is not a string; {}", key, expected));
+    }
+    if (key == "name") {
+      table.name = std::string(text);
+    } else {
+      table.path = std::string(text);
+    }
+  }
+  if (table.name.empty() || table.path.empty()) return Status::InvalidArgument(fmt::format("missing a key; {}", expected));
+  return table;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TableApi>> TableApi::Make(ingest::StreamRegistry* registry, lake::AttachedTables* attached,
+                                                 TableApiOptions options) {
+  LAGOA_RETURN_IF_ERROR(options.duckdb.Validate());
+  LAGOA_RETURN_IF_ERROR(options.compact.Validate());
+  if (options.queue_max == 0) return Status::InvalidArgument("the table operation queue needs room for one");
+  lake::LocalObjectStoreOptions store;
+  store.root = options.lake_dir;
+  store.create_if_missing = true;
+  std::unique_ptr<TableApi> api(new TableApi(registry, attached, std::move(options)));
+  LAGOA_ASSIGN_OR_RETURN(api->lake_store_, lake::LocalObjectStore::Make(store));
+  return api;
+}
+
+TableApi::~TableApi() { Stop(); }
+
+void TableApi::Start() {
+  {
+    std::lock_guard lock(mu_);
+    running_ = true;
+  }
+  worker_ = std::thread([this] {
+    SetCurrentThreadName("lagoa-tables");
+    RunWorker();
+  });
+}
+
+void TableApi::Stop() {
+  std::deque<Job> abandoned;
+  {
+    std::lock_guard lock(mu_);
+    running_ = false;
+    abandoned.swap(queue_);
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  for (Job& job : abandoned) job.respond(HttpResponse::Error(503, "the server is stopping"));
+}
+
+void TableApi::Submit(std::function<HttpResponse()> work, Responder respond) {
+  {
+    std::lock_guard lock(mu_);
+    if (running_ && queue_.size() < options_.queue_max) {
+      queue_.push_back(Job{std::move(work), std::move(respond)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  respond(HttpResponse::Error(
+      503, fmt::format("table operations are busy ({} waiting) or stopping; retry later", options_.queue_max)));
+}
+
+void TableApi::RunWorker() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return !running_ || !queue_.empty(); });
+      if (!running_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job.respond(job.work());
+  }
+}
+
+bool TableApi::Owns(const HttpRequest& request) {
+  return request.path == kTablesPath || request.path.starts_with(std::string(kTablesPath) + "/");
+}
+
+void TableApi::Handle(HttpRequest&& req, Responder respond) {
+  // Everything below runs on the worker; the request is moved into the job.
+  auto resolve = [this](const std::string& name) -> Result<TableRef> {
+    TableRef ref;
+    ref.name = name;
+    if (auto attached = attached_->Find(name)) {
+      lake::LocalObjectStoreOptions store;
+      store.root = attached->path;
+      LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
+      ref.kind = "attached";
+      ref.path = attached->path;
+      ref.store = ref.owned_store.get();
+      ref.read_only = true;
+      return ref;
+    }
+    auto stream = registry_->Find(name);
+    if (!stream || ingest::StreamRegistry::IsDeadLetterName(name)) {
+      return Status::NotFound(fmt::format(
+          "no table named \"{}\": tables are the lake tables of streams and attached tables (GET /v1/tables)", name));
+    }
+    if (!stream->definition->lake.enabled) {
+      return Status::NotFound(fmt::format(
+          "stream \"{}\" has no lake table: it was created with \"lake\": {{\"enabled\": false}}", name));
+    }
+    ref.kind = "stream";
+    ref.path = options_.lake_dir / name;
+    ref.store = lake_store_.get();
+    ref.prefix = name + "/";
+    return ref;
+  };
+  auto writable = [](const TableRef& ref) -> Status {
+    if (!ref.read_only) return Status::Ok();
+    return Status::FailedPrecondition(
+        fmt::format("table \"{}\" is attached read-only: lagoa never writes tables other engines own", ref.name));
+  };
+
+  const std::string method = req.method;
+  if (req.path == kTablesPath || req.path == std::string(kTablesPath) + "/") {
+    if (method == "GET") {
+      return Submit(
+          [this, resolve] {
+            std::vector<std::string> names;
+            for (const auto& handle : registry_->List()) {
+              const auto& def = *handle.definition;
+              if (def.lake.enabled && !ingest::StreamRegistry::IsDeadLetterName(def.name)) names.push_back(def.name);
+            }
+            for (const auto& table : attached_->List()) names.push_back(table.name);
+            std::string body = "{\"tables\":[";
+            bool first = true;
+            for (const std::string& name : names) {
+              auto ref = resolve(name);
+              if (!ref.ok()) continue;  // dropped meanwhile
+              HttpResponse one = internal::Describe(*ref, options_.duckdb);
+              if (one.status != 200) {  // keep the table in the list, with the reason it is unreadable
+                JsonWriter w;
+                w.BeginObject().Key("name").String(name).Key("kind").String(ref->kind);
+                w.Key("path").String(ref->path.string()).Key("error").Raw(one.body).EndObject();
+                one.body = w.Take();
+              }
+              if (!first) body += ',';
+              body += one.body;
+              first = false;
+            }
+            body += "]}";
+            return HttpResponse::Json(200, std::move(body));
+          },
+          std::move(respond));
+    }
+    if (method == "POST") {
+      auto table = AttachBody(req.body);
+      if (!table.ok()) return respond(ErrorResponse(table.status().WithContext("attaching a table")));
+      return Submit(
+          [this, resolve, table = std::move(table).value()]() mutable {
+            if (registry_->Find(table.name)) {
+              return ErrorResponse(Status::AlreadyExists(
+                  fmt::format("\"{}\" is the name of a stream; attach the table under another name", table.name)));
+            }
+            if (!table.path.is_absolute()) {
+              return ErrorResponse(Status::InvalidArgument(fmt::format(
+                  "the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string())));
+            }
+            table.path = table.path.lexically_normal();
+            lake::LocalObjectStoreOptions store_options;
+            store_options.root = table.path;
+            auto store = lake::LocalObjectStore::Make(store_options);
+            auto duckdb = lake::DuckDbConnection::Make(options_.duckdb);
+            if (!store.ok()) return ErrorResponse(store.status().WithContext("attaching a table"));
+            if (!duckdb.ok()) return ErrorResponse(duckdb.status());
+            // Only a table lagoa can read is attached: the reader refuses unknown protocols here.
+            lake::DeltaLogReader reader(store->get(), duckdb->get(), "");
+            if (auto snapshot = reader.LoadSnapshot(); !snapshot.ok()) {
+              return ErrorResponse(snapshot.status().WithContext(fmt::format("attaching `{}`", table.path.string())));
+            }
+            table.attached_ms = WallNowMicros() / 1000;
+            std::string name = table.name;
+            if (Status s = attached_->Attach(std::move(table)); !s.ok()) return ErrorResponse(s);
+            auto ref = resolve(name);
+            if (!ref.ok()) return ErrorResponse(ref.status());
+            return internal::Describe(*ref, options_.duckdb, 201);
+          },
+          std::move(respond));
+    }
+    return respond(HttpResponse::Error(405, fmt::format("{} {}: expected GET (list) or POST (attach)", method, req.path)));
+  }
+
+  std::string rest = req.path.substr(kTablesPath.size() + 1);
+  size_t slash = rest.find('/');
+  std::string name = rest.substr(0, slash);
+  std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  auto bad = [&](const Status& s) { respond(ErrorResponse(s)); };
+
+  if (action.empty() && method == "GET") {
+    return Submit([this, resolve, name] {
+      auto ref = resolve(name);
+      return ref.ok() ? internal::Describe(*ref, options_.duckdb) : ErrorResponse(ref.status());
+    }, std::move(respond));
+  }
+  if (action.empty() && method == "DELETE") {
+    return Submit([this, name] {
+      if (!attached_->Find(name)) {
+        return ErrorResponse(Status::FailedPrecondition(fmt::format(
+            "\"{}\" is not an attached table; a stream's lake table goes with its stream (DELETE /v1/streams/{})", name,
+            name)));
+      }
+      if (Status s = attached_->Detach(name); !s.ok()) return ErrorResponse(s);
+      JsonWriter w;
+      w.BeginObject().Key("detached").String(name).EndObject();
+      return HttpResponse::Json(200, w.Take());
+    }, std::move(respond));
+  }
+  if (action == "history" && method == "GET") {
+    auto limit = IntParam(req, "limit", 0, 0, INT64_MAX);
+    if (!limit.ok()) return bad(limit.status());
+    std::optional<int64_t> wanted;
+    if (*limit > 0) wanted = *limit;
+    return Submit([resolve, name, wanted] {
+      auto ref = resolve(name);
+      return ref.ok() ? internal::History(*ref, wanted) : ErrorResponse(ref.status());
+    }, std::move(respond));
+  }
+  if (action == "rows" && method == "GET") {
+    auto choice = VersionParams(req);
+    auto offset = IntParam(req, "offset", 0, 0, INT64_MAX);
+    auto limit = IntParam(req, "limit", kRowsLimitDefault, 1, kRowsLimitMax);
+    for (const Status& s : {choice.status(), offset.status(), limit.status()}) {
+      if (!s.ok()) return bad(s);
+    }
+    return Submit([this, resolve, name, choice = *choice, offset = *offset, limit = *limit] {
+      auto ref = resolve(name);
+      return ref.ok() ? internal::Rows(*ref, options_.duckdb, choice, offset, limit) : ErrorResponse(ref.status());
+    }, std::move(respond));
+  }
+  if (action == "compact" && method == "POST") {
+    lake::CompactOptions compact = options_.compact;
+    compact.scratch_dir = options_.scratch_dir;
+    auto target = IntParam(req, "target_file_bytes", compact.target_file_bytes, 1, INT64_MAX);
+    auto small = IntParam(req, "small_file_bytes", compact.small_file_bytes, 1, INT64_MAX);
+    auto min_files = IntParam(req, "min_small_files", compact.min_small_files, 2, 1'000'000);
+    for (const Status& s : {target.status(), small.status(), min_files.status()}) {
+      if (!s.ok()) return bad(s);
+    }
+    compact.target_file_bytes = *target;
+    compact.small_file_bytes = *small;
+    compact.min_small_files = static_cast<int>(*min_files);
+    if (Status s = compact.Validate(); !s.ok()) return bad(s);
+    return Submit([this, resolve, writable, name, compact] {
+      auto ref = resolve(name);
+      if (!ref.ok()) return ErrorResponse(ref.status());
+      if (Status s = writable(*ref); !s.ok()) return ErrorResponse(s);
+      return internal::Compact(*ref, options_.duckdb, compact);
+    }, std::move(respond));
+  }
+  if (action == "vacuum" && method == "POST") {
+    lake::VacuumOptions vacuum;
+    auto hours = IntParam(req, "retain_hours", vacuum.retention.count() / 3'600'000, 0, 1'000'000);
+    auto dry_run = BoolParam(req, "dry_run");
+    auto allow_short = BoolParam(req, "allow_short_retention");
+    for (const Status& s : {hours.status(), dry_run.status(), allow_short.status()}) {
+      if (!s.ok()) return bad(s);
+    }
+    vacuum.retention = std::chrono::hours(*hours);
+    vacuum.dry_run = *dry_run;
+    vacuum.allow_short_retention = *allow_short;
+    if (Status s = vacuum.Validate(); !s.ok()) return bad(s);
+    return Submit([this, resolve, writable, name, vacuum] {
+      auto ref = resolve(name);
+      if (!ref.ok()) return ErrorResponse(ref.status());
+      if (Status s = writable(*ref); !s.ok()) return ErrorResponse(s);
+      return internal::Vacuum(*ref, options_.duckdb, vacuum);
+    }, std::move(respond));
+  }
+  respond(HttpResponse::Error(
+      404, fmt::format("no route for {} {}; table routes: GET /v1/tables[/NAME[/history|/rows]], POST /v1/tables "
+                       "(attach), DELETE /v1/tables/NAME (detach), POST /v1/tables/NAME/compact|vacuum",
+                       method, req.path)));
+}
+
+}  // namespace lagoa::serve
