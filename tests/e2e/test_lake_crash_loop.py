@@ -32,6 +32,24 @@ def commit_count(table_dir):
         return 0
 
 
+def listing(path):
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
+
+
+def uncommitted_files(data_dir, table_dir):
+    """A measure of files in flight: Parquet files in the server's scratch directory
+    (<data>/tmp), store temporaries in the table directory, and data files beyond one per commit
+    (each load commits one file; version 0 holds none). Grows while a load is under way."""
+    names = listing(table_dir)
+    scratch = sum(1 for n in listing(os.path.join(data_dir, "tmp")) if n.endswith(".parquet"))
+    temps = sum(1 for n in names if n.startswith(".lagoa-tmp-"))
+    parts = sum(1 for n in names if n.endswith(".parquet"))
+    return scratch + temps + parts - max(commit_count(table_dir) - 1, 0)
+
+
 class LakeCrashLoopTest(h.ServerTestCase):
     start_class_server = False
 
@@ -44,18 +62,26 @@ class LakeCrashLoopTest(h.ServerTestCase):
         server.create_stream(STREAM, lc.SCHEMA, partitions=1)
         ref = lc.ServerRef()
         ref.set_up(server.port)
-        clients, stop = lc.start_clients(ref, STREAM, h.SEED, count=2, batch_events=h.scaled(100, 10),
-                                         bad_fraction=0.0, big_batch_events=h.scaled(2000, 100), big_fraction=0.05)
+        clients, stop = lc.start_clients(ref, STREAM, h.SEED, count=2, batch_events=h.scaled(50, 10),
+                                         bad_fraction=0.0, big_batch_events=h.scaled(1000, 100), big_fraction=0.05)
         t_start = time.monotonic()
-        after_commit_kills = 0
+        kinds = {"in_flight": 0, "in_flight_missed": 0, "after_commit": 0, "random": 0}
         try:
             for k in range(KILLS):
-                # Half the kills land shortly after the restarted server's first lake commit (so
-                # loading is under way), half at a random moment after the restart.
-                wait_for_commit = rng.random() < 0.5
-                self.wait_for_progress(clients, ref.generation, table_dir, wait_for_commit, k)
-                time.sleep(rng.uniform(0.0, 0.15) if wait_for_commit else rng.uniform(0.05, 0.6))
-                after_commit_kills += wait_for_commit
+                # 40 % of the kills wait for a file in flight (written, not yet committed), 30 %
+                # land shortly after the restarted server's first lake commit, 30 % at a random
+                # moment after the restart.
+                r = rng.random()
+                kind = "in_flight" if r < 0.4 else "after_commit" if r < 0.7 else "random"
+                self.wait_for_progress(clients, ref.generation, table_dir, kind == "after_commit", k)
+                if kind == "in_flight":
+                    if not self.wait_for_file_in_flight(data_dir, table_dir, timeout_s=5.0):
+                        kind = "in_flight_missed"
+                elif kind == "after_commit":
+                    time.sleep(rng.uniform(0.0, 0.15))
+                else:
+                    time.sleep(rng.uniform(0.05, 0.6))
+                kinds[kind] += 1
                 ref.set_down()
                 server.kill()
                 server.start()
@@ -76,18 +102,19 @@ class LakeCrashLoopTest(h.ServerTestCase):
         events = server.read_events(STREAM)
         problems_log, summary = lc.Verdict(clients).check_events(events)
         problems += [f"server log: {p}" for p in problems_log]
-        problems += self.compare_lake_with_log(table_dir, sorted(log.active), events)
+        lake_problems, lake_ids = self.compare_lake_with_log(table_dir, sorted(log.active), events)
+        problems += lake_problems
 
         acked_ids = {i for c in clients for b in c.batches if b.state == "acked" for i in b.ids}
-        lake_ids = [e["id"] for e in events]  # equal to the lake's when compare_lake_with_log found nothing
         if not acked_ids <= set(lake_ids):
             problems.append(f"{len(acked_ids - set(lake_ids))} acknowledged ids are not in the lake")
         checksum = dc.duckdb_rows(dc.key_checksum_sql("id", table_dir, sorted(log.active)))[0]
-        want = {"n": len(lake_ids), "total": str(sum(lake_ids)), "xor_hash": str(dc.xor_hash(lake_ids))}
+        log_ids = [e["id"] for e in events]
+        want = {"n": len(log_ids), "total": str(sum(log_ids)), "xor_hash": str(dc.xor_hash(log_ids))}
         if checksum != want:
             problems.append(f"key checksum read through DuckDB {checksum}, the log's events give {want}")
         orphans = log.orphans()
-        print(f"\n[lake-crash] seed={h.SEED} kills={KILLS} ({after_commit_kills} after a lake commit) "
+        print(f"\n[lake-crash] seed={h.SEED} kills={KILLS} {kinds} "
               f"acked_events={summary['acked_events']} unacked_present={summary['unacked_present']} "
               f"log_events={len(events)} lake_versions={log.latest() + 1} files={len(log.active)} "
               f"orphan_files={len(orphans)} checkpoints={len(log.checkpoints)} "
@@ -109,6 +136,16 @@ class LakeCrashLoopTest(h.ServerTestCase):
                           f"{[v for c in clients for v in c.violations][:5]}")
             time.sleep(0.005)
 
+    def wait_for_file_in_flight(self, data_dir, table_dir, timeout_s):
+        """Polls until a load has a file in flight; False when none showed within timeout_s."""
+        baseline = uncommitted_files(data_dir, table_dir)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if uncommitted_files(data_dir, table_dir) > baseline:
+                return True
+            time.sleep(0.001)
+        return False
+
     def wait_caught_up(self, table_dir, next_offset, server):
         """Polls the Delta log until the loader's txn covers every offset below next_offset."""
         deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
@@ -122,7 +159,8 @@ class LakeCrashLoopTest(h.ServerTestCase):
             time.sleep(0.1)
 
     def compare_lake_with_log(self, table_dir, paths, events):
-        """The lake's (offset, partition, id) rows read through DuckDB, against the log's events."""
+        """The lake's (offset, partition, id) rows read through DuckDB, against the log's events;
+        returns (problems, the lake's ids)."""
         rows = dc.duckdb_rows(f"SELECT _offset, _partition, id FROM read_parquet({dc.parquet_list_sql(table_dir, paths)}) "
                               f"ORDER BY _offset, id")
         problems = []
@@ -136,7 +174,7 @@ class LakeCrashLoopTest(h.ServerTestCase):
             if (row["_offset"], row["_partition"], row["id"]) != (event["_offset"], 0, event["id"]):
                 problems.append(f"lake row {row} differs from the log's event at offset {event['_offset']}: {event}")
                 break
-        return problems
+        return problems, [r["id"] for r in rows]
 
 
 if __name__ == "__main__":
