@@ -312,12 +312,15 @@ Result<std::string> NullRowSql(const Snapshot& snapshot) {
   return fmt::format("SELECT {}", fmt::join(select, ", "));
 }
 
+std::string PredicateSql(const std::string& predicate_sql) { return "(" + predicate_sql + "\n)"; }
+
 Status CheckPredicate(DuckDbConnection* duckdb, const Snapshot& snapshot, const std::string& predicate_sql) {
   if (predicate_sql.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Status::InvalidArgument("the predicate is empty; write `true` to match every row");
   }
   LAGOA_ASSIGN_OR_RETURN(std::string null_row, NullRowSql(snapshot));
-  auto type = duckdb->QueryText(fmt::format("SELECT typeof(({}))::VARCHAR FROM ({}) AS t", predicate_sql, null_row));
+  auto type = duckdb->QueryText(
+      fmt::format("SELECT typeof({})::VARCHAR FROM ({}) AS t", PredicateSql(predicate_sql), null_row));
   if (!type.ok()) {
     return Status::InvalidArgument(fmt::format("predicate `{}`: {}", predicate_sql, type.status().message()));
   }

@@ -43,6 +43,9 @@ Result<FileScan> BuildFileScan(DuckDbConnection* duckdb, const ObjectStore& stor
 // its type) without reading data.
 Result<std::string> NullRowSql(const Snapshot& snapshot);
 
+// The predicate as a parenthesized SQL expression; the newline ends a trailing `--` comment.
+std::string PredicateSql(const std::string& predicate_sql);
+
 // InvalidArgument carrying DuckDB's message when `predicate_sql` does not bind against the table's
 // columns or is not BOOLEAN.
 Status CheckPredicate(DuckDbConnection* duckdb, const Snapshot& snapshot, const std::string& predicate_sql);

@@ -334,7 +334,7 @@ class RewriteTest : public MaintenanceTest {
   std::string RowsWhere(const std::string& condition, std::optional<TableVersion> version = std::nullopt) {
     auto rows =
         Query(fmt::format("SELECT count(*)::VARCHAR, sum(hash(user_id, name, amount, ts, tags, _offset))::VARCHAR "
-                          "FROM t WHERE {}",
+                          "FROM t WHERE {}\n",
                           condition),
               "t/", version);
     return rows.empty() ? "" : rows[0];
@@ -344,8 +344,8 @@ class RewriteTest : public MaintenanceTest {
 TEST_F(RewriteTest, DeleteWhereRewritesOnlyFilesWithMatches) {
   MakeTable();
   const TableVersion before = Load().version();
-  const std::string predicate = "_offset IN (3, 4) OR _offset >= 20";
-  const std::string kept = RowsWhere(fmt::format("NOT ({})", predicate));
+  const std::string predicate = "_offset IN (3, 4) OR _offset >= 20 -- a trailing comment is fine";
+  const std::string kept = RowsWhere(fmt::format("NOT ({}\n)", predicate));
   auto deleted = DeleteWhere(store_.get(), duckdb_.get(), writer_options(), predicate, scratch());
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   EXPECT_EQ(deleted->files_removed, 2);  // f0 rewritten, f2 removed whole

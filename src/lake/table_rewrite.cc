@@ -46,8 +46,8 @@ Result<std::vector<FileMatch>> CountMatches(ObjectStore* store, DuckDbConnection
     std::vector<std::string> parts;
     for (size_t i = first; i < end; ++i) {
       parts.push_back(fmt::format(
-          "SELECT {}::VARCHAR, (count(*) FILTER (WHERE ({}) IS TRUE))::VARCHAR, count(*)::VARCHAR FROM ({}) AS t", i,
-          predicate_sql, matches[i].scan.sql));
+          "SELECT {}::VARCHAR, (count(*) FILTER (WHERE {} IS TRUE))::VARCHAR, count(*)::VARCHAR FROM ({}) AS t", i,
+          maintenance::PredicateSql(predicate_sql), matches[i].scan.sql));
     }
     LAGOA_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
                            duckdb->QueryText(fmt::format("{}", fmt::join(parts, " UNION ALL "))));
@@ -88,8 +88,9 @@ Status RemoveMatchingRows(ObjectStore* store, DuckDbConnection* duckdb, const Sn
     if (match.matched == 0) continue;
     remove(*match.file, match.matched);
     if (match.matched == match.total) continue;
-    const std::string kept = fmt::format("SELECT {} FROM ({}) AS t WHERE ({}) IS NOT TRUE",
-                                         fmt::join(match.scan.raw_select, ", "), match.scan.sql, predicate_sql);
+    const std::string kept =
+        fmt::format("SELECT {} FROM ({}) AS t WHERE {} IS NOT TRUE", fmt::join(match.scan.raw_select, ", "),
+                    match.scan.sql, maintenance::PredicateSql(predicate_sql));
     LAGOA_ASSIGN_OR_RETURN(std::optional<NewFile> written,
                            maintenance::WriteDataFile(store, duckdb, snapshot, kept, match.file->partition_values,
                                                       scratch_dir, /*data_change=*/true));
