@@ -8,7 +8,9 @@ in batches, the server loads them into its lake table, and then
     at every tenth version holding the files active there, and `_last_checkpoint`;
   - the files the log lists are read with `read_parquet([...])` through DuckDB (lagoa_duckdb_query,
     none of lagoa's code) and every value of every row is compared with what was ingested, and the
-    metadata columns with what the HTTP API reads back from the server's log.
+    metadata columns with what the HTTP API reads back from the server's log;
+  - an inferred stream that gains columns gets metaData commits that only append nullable
+    columns, and its older files read back with NULL in them.
 
 Environment: LAGOA_DUCKDB_QUERY (see delta_check.py); LAGOA_E2E_SCALE scales the event count
 (3000 at 1.0); LAGOA_E2E_SEED seeds the values."""
@@ -369,6 +371,55 @@ class DuckDbReadbackTest(h.ServerTestCase):
         if want["ts_us"] is None and abs(row["event_us"] - ingested_us) > 60 * 10**6:
             differ("_event_time (no ts: the arrival time)", row["event_us"], ingested_us)
         return out
+
+    def test_inferred_columns_added_later_read_back_as_null_in_older_files(self):
+        """An inferred stream gains columns after its table exists: the loader commits a new
+        metaData whose schema keeps the old columns in order and appends the new ones as nullable;
+        older files lack them and read as NULL (read_parquet with union_by_name)."""
+        data_dir = self.tmp_path("data")
+        table_dir = f"{data_dir}/lake/grow"
+        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        server.create_stream("grow", infer=True)
+        stages = [  # each stage's events bring the keys of the stage before plus new ones
+            [{"n": i, "name": f"v{i}"} for i in range(50)],
+            [{"n": i, "name": f"v{i}", "score": i / 4, "tags": ["a", f"t{i}"]} for i in range(50, 100)],
+            [{"n": i, "flag": i % 2 == 0} for i in range(100, 150)],
+        ]
+        metadata_versions = []
+        for stage in stages:
+            status, reply, _ = server.post_events("grow", "".join(json.dumps(e) + "\n" for e in stage))
+            self.assertEqual((status, reply["rejected"]), (200, 0), reply)
+            deadline = time.monotonic() + 60
+            while dc.DeltaLog(table_dir).txns.get("lagoa:grow:0", -1) < reply["last_offset"]:
+                self.assertLess(time.monotonic(), deadline, f"not loaded\n{server.stderr_tail()}")
+                time.sleep(0.05)
+        log = dc.DeltaLog(table_dir)
+        self.assertEqual(log.problems(), [])
+        self.assertEqual(dc.add_problems(log), [])
+        schemas = []
+        for v in log.versions:
+            for action in log.commits[v]:
+                if "metaData" in action:
+                    metadata_versions.append(v)
+                    schemas.append([(f["name"], f["type"], f["nullable"])
+                                    for f in json.loads(action["metaData"]["schemaString"])["fields"]])
+                    self.assertEqual(action["metaData"]["id"], log.metadata["id"], "the table id never changes")
+        self.assertGreaterEqual(len(schemas), 2, f"metaData commits at {metadata_versions}")
+        user = [[c for c in schema if not c[0].startswith("_")] for schema in schemas]
+        for older, newer in zip(user, user[1:]):
+            self.assertEqual(newer[:len(older)], older, "a new schema keeps the old columns in order")
+            self.assertTrue(all(c[2] for c in newer[len(older):]), f"added columns are nullable: {newer}")
+        self.assertEqual([c[:2] for c in user[-1]], [("n", "long"), ("name", "string"), ("score", "double"),
+                                                     ("tags", {"type": "array", "elementType": "string",
+                                                               "containsNull": True}),
+                                                     ("flag", "boolean")])
+        files = dc.parquet_list_sql(table_dir, sorted(log.active))
+        rows = dc.duckdb_rows(f"SELECT n, name, score, tags, flag FROM read_parquet({files}, union_by_name = true) "
+                              "ORDER BY n")
+        want = [{"n": e["n"], "name": e.get("name"), "score": e.get("score"), "tags": e.get("tags"),
+                 "flag": e.get("flag")} for stage in stages for e in stage]
+        self.assertEqual([{**r, "score": None if r["score"] is None else float(r["score"])} for r in rows], want)
+        print(f"\n[readback/evolution] metaData at versions {metadata_versions}, {len(rows)} rows", flush=True)
 
 
 if __name__ == "__main__":
