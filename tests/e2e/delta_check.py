@@ -148,9 +148,10 @@ class DeltaLog:
                     active.discard(decode_path(action["remove"]["path"]))
         return active
 
-    def problems(self):
+    def problems(self, every_version=True):
         """Structural problems any Delta reader would trip on: a gap in the versions, a missing
-        commitInfo, an active file (one the latest version references) that is not on disk."""
+        commitInfo, a referenced file that is not on disk — a file of any version (time travel),
+        or with every_version=False only the latest version's (after a VACUUM)."""
         out = []
         if self.versions and self.versions != list(range(self.versions[-1] + 1)):
             missing = sorted(set(range(self.versions[-1] + 1)) - set(self.versions))
@@ -158,7 +159,8 @@ class DeltaLog:
         for v, actions in self.commits.items():
             if not any("commitInfo" in a for a in actions):
                 out.append(f"commit {v} has no commitInfo")
-        absent = sorted(p for p in self.active if not os.path.exists(os.path.join(self.table_dir, p)))
+        referenced = self.all_added if every_version else self.active
+        absent = sorted(p for p in referenced if not os.path.exists(os.path.join(self.table_dir, p)))
         if absent:
             out.append(f"{len(absent)} files referenced by the log do not exist, e.g. {absent[:3]}")
         return out

@@ -3,8 +3,9 @@ lake every 100 ms, is SIGKILLed and restarted 20 times on the same data director
 lake table must hold exactly what the server's log holds (every offset once, the same key at each
 offset, so every acknowledged event exactly once), the key column's count, sum and xor-hash read
 from the Parquet files through DuckDB must match, and every file the Delta log references must
-exist with the size and row count its `add` states (the files of the latest version; orphans
-of kills between a file's put and its commit are counted and allowed).
+exist (nothing is vacuumed at the default retention), the latest version's files with the size
+and row count their `add`s state. Orphans of kills between a file's put and its commit are
+counted and allowed.
 
 Environment: LAGOA_E2E_SEED picks the kill moments; LAGOA_E2E_SCALE scales the batch sizes;
 LAGOA_DUCKDB_QUERY is the DuckDB query tool (see delta_check.py)."""
