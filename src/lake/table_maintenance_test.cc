@@ -431,10 +431,51 @@ TEST_F(RewriteTest, OverwriteWholeTableAndByPredicate) {
   EXPECT_EQ(columns.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(columns.status().message().find("returns 2 columns; the table has 6"), std::string::npos)
       << columns.status().ToString();
-  CreateTable({{"id", Type::BigInt(), true}, {"p", Type::Varchar(), true}}, {"p"}, "p/");
-  EXPECT_EQ(
-      OverwriteWhere(store_.get(), duckdb_.get(), writer_options("p/"), "", "SELECT 1, 'a'", scratch()).status().code(),
-      StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RewriteTest, OverwritePartitionedTableWritesEachPartitionsDirectory) {
+  CreateTable({{"id", Type::BigInt(), true}, {"p", Type::Varchar(), true}, {"ts", Type::TimestampTz(), true}},
+              {"p", "ts"}, "p/");
+  const std::string rows =
+      "SELECT i, CASE i % 3 WHEN 0 THEN 'a' WHEN 1 THEN 'b c' ELSE NULL END, "
+      "TIMESTAMPTZ '2026-01-01 10:00:00.5+00' + INTERVAL (i % 2) HOUR FROM range(12) r(i)";
+  auto created = OverwriteWhere(store_.get(), duckdb_.get(), writer_options("p/"), "", rows, scratch());
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->files_added, 6);  // 3 values of p x 2 of ts
+  EXPECT_EQ(created->rows_written, 12u);
+  const std::string all = "SELECT id::VARCHAR, coalesce(p, 'NULL'), epoch_us(ts)::VARCHAR FROM t ORDER BY id";
+  auto expected = duckdb_->QueryText(fmt::format(
+      "SELECT id::VARCHAR, coalesce(p, 'NULL'), epoch_us(ts)::VARCHAR FROM ({}) AS s(id, p, ts) ORDER BY id", rows));
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  std::vector<std::string> expected_rows;
+  for (const TextRow& row : *expected) expected_rows.push_back(*row[0] + "|" + *row[1] + "|" + *row[2]);
+  EXPECT_EQ(Query(all, "p/"), expected_rows);
+  const Snapshot snapshot = Load("p/");
+  for (const AddFile& file : snapshot.files()) {
+    const std::optional<std::string>& p = file.partition_values.at("p");
+    const std::string dir = p ? (*p == "a" ? "p=a/" : "p=b%20c/") : "p=__HIVE_DEFAULT_PARTITION__/";
+    EXPECT_TRUE(file.path.starts_with(dir + "ts=2026-01-01%20")) << file.path;
+    auto location = store_->DuckDbLocation("p/" + file.path);
+    ASSERT_TRUE(location.ok());
+    auto columns =
+        duckdb_->QueryText(fmt::format("SELECT string_agg(column_name, ',')::VARCHAR FROM (DESCRIBE SELECT * FROM "
+                                       "read_parquet({}, hive_partitioning = "
+                                       "false))",
+                                       SqlStringLiteral(*location)));
+    ASSERT_TRUE(columns.ok());
+    EXPECT_EQ((*columns)[0][0], "id");
+  }
+
+  // Replacing partition `a` leaves the others' files alone.
+  auto replaced = OverwriteWhere(store_.get(), duckdb_.get(), writer_options("p/"), "p = 'a'",
+                                 "SELECT 100, 'a', TIMESTAMPTZ '2026-03-01 00:00:00+00'", scratch());
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_EQ(replaced->files_removed, 2);
+  EXPECT_EQ(replaced->rows_deleted, 4u);
+  EXPECT_EQ(replaced->files_added, 1);
+  EXPECT_EQ(Query("SELECT count(*)::VARCHAR, min(id)::VARCHAR FROM t WHERE p = 'a'", "p/"),
+            std::vector<std::string>{"1|100"});
+  EXPECT_EQ(Query("SELECT count(*)::VARCHAR FROM t WHERE p IS DISTINCT FROM 'a'", "p/"), std::vector<std::string>{"8"});
 }
 
 }  // namespace

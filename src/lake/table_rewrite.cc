@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "lake/delta_log.h"
@@ -15,6 +16,8 @@ using maintenance::NewFile;
 
 // Files counted per query (a UNION ALL of per-file scans).
 constexpr size_t kFilesPerCountQuery = 64;
+// Distinct partitions one overwrite may write (one file each).
+constexpr size_t kNewPartitionsMax = 10'000;
 
 struct FileMatch {
   const AddFile* file = nullptr;
@@ -133,6 +136,77 @@ Result<std::string> NewRowsSql(DuckDbConnection* duckdb, const Snapshot& snapsho
   return fmt::format("SELECT {} FROM ({}) AS s({})", fmt::join(casts, ", "), select_sql, fmt::join(names, ", "));
 }
 
+// A partition column's value in the SELECT of new rows as Delta's partition value text (timestamps
+// in UTC, as "2024-05-01 12:00:00.000000"; the scan reads them back as UTC).
+Result<std::string> PartitionValueSql(const DeltaColumn& column) {
+  if (!column.type || column.type->is_nested()) {
+    return Status::InvalidArgument(
+        fmt::format("partition column `{}` has type {}, which lagoa cannot write as a partition value", column.name,
+                    column.spark_type));
+  }
+  const std::string value = "n." + schema::QuoteIdentifier(column.name);
+  const schema::TypeId id = column.type->id();
+  if (id == schema::TypeId::kTimestamp || id == schema::TypeId::kTimestampTz) {
+    return fmt::format("strftime({}, '%Y-%m-%d %H:%M:%S.%f')", value);
+  }
+  return fmt::format("CAST({} AS VARCHAR)", value);
+}
+
+// Writes the new rows: one file per distinct partition (in its partition directory, partition
+// columns not stored), or one file for an unpartitioned table.
+Status WriteNewRows(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot& snapshot, const std::string& new_rows,
+                    const std::filesystem::path& scratch_dir, Plan& plan) {
+  std::vector<std::string> data_select;
+  for (const DeltaColumn& column : maintenance::DataColumns(snapshot)) {
+    data_select.push_back("n." + schema::QuoteIdentifier(column.name));
+  }
+  if (data_select.empty())
+    return Status::InvalidArgument("the table has no data columns besides its partition columns");
+  std::vector<std::string> partition_names;
+  std::vector<std::string> partition_exprs;
+  for (const DeltaColumn& column : snapshot.columns()) {
+    const std::vector<std::string>& partitions = snapshot.metadata().partition_columns;
+    if (std::find(partitions.begin(), partitions.end(), column.name) == partitions.end()) continue;
+    LAGOA_ASSIGN_OR_RETURN(std::string expr, PartitionValueSql(column));
+    partition_names.push_back(column.name);
+    partition_exprs.push_back(std::move(expr));
+  }
+  std::vector<PartitionValues> partitions = {{}};
+  if (!partition_exprs.empty()) {
+    LAGOA_ASSIGN_OR_RETURN(
+        std::vector<TextRow> rows,
+        duckdb->QueryText(fmt::format("SELECT DISTINCT {} FROM ({}) AS n", fmt::join(partition_exprs, ", "), new_rows),
+                          kNewPartitionsMax));
+    partitions.clear();
+    for (const TextRow& row : rows) {
+      PartitionValues values;
+      for (size_t i = 0; i < row.size(); ++i) {
+        // An empty string is null in Delta's partition values.
+        values[partition_names[i]] = row[i] && !row[i]->empty() ? row[i] : std::nullopt;
+      }
+      partitions.push_back(std::move(values));
+    }
+  }
+  for (const PartitionValues& values : partitions) {
+    std::vector<std::string> conditions = {"true"};
+    for (size_t i = 0; i < partition_names.size(); ++i) {
+      const std::optional<std::string>& value = values.at(partition_names[i]);
+      conditions.push_back(value ? fmt::format("{} = {}", partition_exprs[i], SqlStringLiteral(*value))
+                                 : fmt::format("coalesce({}, '') = ''", partition_exprs[i]));
+    }
+    const std::string rows_sql = fmt::format("SELECT {} FROM ({}) AS n WHERE {}", fmt::join(data_select, ", "),
+                                             new_rows, fmt::join(conditions, " AND "));
+    LAGOA_ASSIGN_OR_RETURN(std::optional<NewFile> written,
+                           maintenance::WriteDataFile(store, duckdb, snapshot, rows_sql, values, scratch_dir,
+                                                      /*data_change=*/true));
+    if (!written) continue;
+    plan.added.push_back(written->add);
+    ++plan.result.files_added;
+    plan.result.rows_written += written->rows;
+  }
+  return Status::Ok();
+}
+
 Result<RewriteResult> CommitPlan(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
                                  const Snapshot& snapshot, Plan& plan, const CommitOptions& options) {
   if (plan.actions.empty() && plan.added.empty()) return plan.result;
@@ -178,26 +252,13 @@ Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckd
                                      const std::string& predicate_sql, const std::string& select_sql,
                                      const std::filesystem::path& scratch_dir) {
   LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
-  if (!snapshot.metadata().partition_columns.empty()) {
-    return Status::FailedPrecondition(fmt::format(
-        "overwrite of the partitioned table `{}` is not implemented (only unpartitioned tables); use DeleteWhere and "
-        "an append instead",
-        writer.table_prefix));
-  }
   if (!predicate_sql.empty()) LAGOA_RETURN_IF_ERROR(maintenance::CheckPredicate(duckdb, snapshot, predicate_sql));
   LAGOA_ASSIGN_OR_RETURN(std::string new_rows, NewRowsSql(duckdb, snapshot, select_sql));
   Plan plan;
   Status planned = RemoveMatchingRows(store, duckdb, snapshot, predicate_sql, scratch_dir, plan);
   if (planned.ok()) {
-    Result<std::optional<NewFile>> written =
-        maintenance::WriteDataFile(store, duckdb, snapshot, new_rows, {}, scratch_dir, /*data_change=*/true);
-    if (!written.ok()) {
-      planned = written.status().WithContext(fmt::format("writing the rows of `{}`", select_sql));
-    } else if (written->has_value()) {
-      plan.added.push_back((*written)->add);
-      ++plan.result.files_added;
-      plan.result.rows_written += (*written)->rows;
-    }
+    planned = WriteNewRows(store, duckdb, snapshot, new_rows, scratch_dir, plan)
+                  .WithContext(fmt::format("writing the rows of `{}`", select_sql));
   }
   if (!planned.ok()) {
     maintenance::DeleteBestEffort(store, snapshot.table_prefix(), plan.added);

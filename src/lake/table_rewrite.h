@@ -8,9 +8,10 @@
 // holds every remove and add (dataChange: true), operation DELETE.
 //
 // OverwriteWhere does the same for `predicate_sql` ("" = every file is removed, none rewritten)
-// and, in the same commit (operation WRITE, mode Overwrite), adds one file with the rows of
-// `select_sql` cast to the table's column types. Only unpartitioned tables: a partitioned table is
-// FailedPrecondition (writing the new rows into partition directories is not implemented).
+// and, in the same commit (operation WRITE, mode Overwrite), adds the rows of `select_sql` cast to
+// the table's column types: one file, or for a partitioned table one file per distinct partition
+// (at most 10,000) in its `col=value/` directory without the partition columns (an empty string
+// partition value becomes null, as Delta treats it; timestamps are written in UTC).
 //
 // `predicate_sql` is a DuckDB boolean expression over the table's columns ("user_id = 42") and
 // `select_sql` a DuckDB query whose columns are the table's, in table order; both are SQL text
