@@ -19,6 +19,7 @@ import lagoa_harness as h
 import load_clients as lc
 
 KILLS = 20
+KILLS_WHILE_COMPACTING = 10
 STREAM = "lakecrash"
 APP_ID = f"lagoa:{STREAM}:0"
 LOAD_FLAGS = ["--lake-load-interval-ms", "100"]
@@ -55,34 +56,62 @@ class LakeCrashLoopTest(h.ServerTestCase):
     start_class_server = False
 
     def test_sigkill_while_loading_keeps_the_lake_equal_to_the_log(self):
+        def kill_moment(rng, k, clients, generation, data_dir, table_dir):
+            # 40 % of the kills wait for a file in flight (written, not yet committed), 30 % land
+            # shortly after the restarted server's first lake commit, 30 % at a random moment.
+            r = rng.random()
+            kind = "in_flight" if r < 0.4 else "after_commit" if r < 0.7 else "random"
+            self.wait_for_progress(clients, generation, table_dir, kind == "after_commit", k)
+            if kind == "in_flight":
+                if not self.wait_for_file_in_flight(data_dir, table_dir, timeout_s=5.0):
+                    kind = "in_flight_missed"
+            elif kind == "after_commit":
+                time.sleep(rng.uniform(0.0, 0.15))
+            else:
+                time.sleep(rng.uniform(0.05, 0.6))
+            return kind
+
+        self.run_crash_loop("lake-crash", KILLS, LOAD_FLAGS, kill_moment)
+
+    def test_sigkill_while_compacting_keeps_the_lake_equal_to_the_log(self):
+        """The same with table maintenance (compaction into OPTIMIZE commits) every 200 ms: kills
+        land during loads and compactions alike; compacted files must hold the same rows.
+
+        The clients pause before each kill: under sustained ingest the server's loader never
+        leaves the busy partition, so maintenance would not run (see test_lake_fairness.py)."""
+        def kill_moment(rng, k, clients, generation, data_dir, table_dir):
+            self.wait_for_progress(clients, generation, table_dir, False, k)
+            time.sleep(rng.uniform(0.0, 0.3))
+            ref.set_down()  # the clients pause; loads catch up, then maintenance compacts
+            time.sleep(rng.uniform(0.1, 1.0))
+            return "paused"
+
+        ref = lc.ServerRef()
+        log = self.run_crash_loop("lake-compact", KILLS_WHILE_COMPACTING,
+                                  LOAD_FLAGS + ["--lake-maintenance-interval-ms", "200"], kill_moment, ref)
+        optimize = [v for v in log.versions for a in log.commits[v]
+                    if a.get("commitInfo", {}).get("operation") == "OPTIMIZE"]
+        self.assertGreater(len(optimize), 1, "compaction hardly happened: the test did not test it")
+
+    def run_crash_loop(self, name, kills, flags, kill_moment, ref=None):
+        """Clients post (through `ref`) while the server is killed `kills` times at moments
+        kill_moment picks; then the lake must equal the log. Returns the final DeltaLog."""
         dc.tool("LAGOA_DUCKDB_QUERY")
         rng = random.Random(h.SEED)
         data_dir = self.tmp_path("data")
         table_dir = os.path.join(data_dir, "lake", STREAM)
-        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        server = self.start_server(flags, data_dir=data_dir)
         server.create_stream(STREAM, lc.SCHEMA, partitions=1)
-        ref = lc.ServerRef()
+        ref = ref or lc.ServerRef()
         ref.set_up(server.port)
         clients, stop = lc.start_clients(ref, STREAM, h.SEED, count=2, batch_events=h.scaled(50, 10),
                                          bad_fraction=0.0, big_batch_events=h.scaled(1000, 100), big_fraction=0.05)
         t_start = time.monotonic()
-        kinds = {"in_flight": 0, "in_flight_missed": 0, "after_commit": 0, "random": 0}
+        kinds = {}
         try:
-            for k in range(KILLS):
-                # 40 % of the kills wait for a file in flight (written, not yet committed), 30 %
-                # land shortly after the restarted server's first lake commit, 30 % at a random
-                # moment after the restart.
-                r = rng.random()
-                kind = "in_flight" if r < 0.4 else "after_commit" if r < 0.7 else "random"
-                self.wait_for_progress(clients, ref.generation, table_dir, kind == "after_commit", k)
-                if kind == "in_flight":
-                    if not self.wait_for_file_in_flight(data_dir, table_dir, timeout_s=5.0):
-                        kind = "in_flight_missed"
-                elif kind == "after_commit":
-                    time.sleep(rng.uniform(0.0, 0.15))
-                else:
-                    time.sleep(rng.uniform(0.05, 0.6))
-                kinds[kind] += 1
+            for k in range(kills):
+                kind = kill_moment(rng, k, clients, ref.generation, data_dir, table_dir)
+                kinds[kind] = kinds.get(kind, 0) + 1
                 ref.set_down()
                 server.kill()
                 server.start()
@@ -114,14 +143,20 @@ class LakeCrashLoopTest(h.ServerTestCase):
         want = {"n": len(log_ids), "total": str(sum(log_ids)), "xor_hash": str(dc.xor_hash(log_ids))}
         if checksum != want:
             problems.append(f"key checksum read through DuckDB {checksum}, the log's events give {want}")
-        orphans = log.orphans()
-        print(f"\n[lake-crash] seed={h.SEED} kills={KILLS} {kinds} "
+        operations = {}
+        for v in log.versions:
+            for a in log.commits[v]:
+                if "commitInfo" in a:
+                    op = a["commitInfo"].get("operation")
+                    operations[op] = operations.get(op, 0) + 1
+        print(f"\n[{name}] seed={h.SEED} kills={kills} {kinds} "
               f"acked_events={summary['acked_events']} unacked_present={summary['unacked_present']} "
-              f"log_events={len(events)} lake_versions={log.latest() + 1} files={len(log.active)} "
-              f"orphan_files={len(orphans)} checkpoints={len(log.checkpoints)} "
+              f"log_events={len(events)} lake_versions={log.latest() + 1} {operations} files={len(log.active)} "
+              f"orphan_files={len(log.orphans())} checkpoints={len(log.checkpoints)} "
               f"loop {loop_s:.1f} s, catch-up {catch_up_s:.1f} s", flush=True)
         self.assertEqual(problems, [], "\n".join(problems[:30]))
         self.assertGreater(summary["acked_events"], 0)
+        return log
 
     def wait_for_progress(self, clients, generation, table_dir, wait_for_commit, k):
         """Until the current server acknowledged a batch and, if asked, committed to the lake."""
