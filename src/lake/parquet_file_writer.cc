@@ -63,6 +63,8 @@ Result<ParquetFileInfo> ParquetFileWriter::Write(RecordAppender& staged) {
     return Status::AlreadyExists(fmt::format("parquet writer: {} exists; refusing to overwrite it", info.path.string()));
   }
   auto remove_file = [&] { std::filesystem::remove(info.path, ec); };
+  LAGOA_RETURN_IF_ERROR(
+      staged.Execute(fmt::format("SET preserve_insertion_order = {}", options_.keep_row_order ? "true" : "false")));
   Status copied = staged.Execute(
       fmt::format("COPY (SELECT * FROM {}) TO {} (FORMAT parquet, COMPRESSION {}, ROW_GROUP_SIZE {})", kStagingTableName,
                   SqlStringLiteral(info.path.string()), options_.compression, options_.row_group_rows));

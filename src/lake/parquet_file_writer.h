@@ -25,6 +25,10 @@ struct ParquetFileOptions {
   std::filesystem::path dir;             // local directory for new files; must exist
   int64_t row_group_rows = 122'880;      // Parquet ROW_GROUP_SIZE; >= 2048 (one DuckDB chunk)
   std::string compression = "zstd";      // one of: zstd, snappy, uncompressed
+  // true: rows land in the file in the order they were appended, and DuckDB writes the file on one
+  // thread (the staging scan cannot tell DuckDB its order, so an ordered COPY is not parallel).
+  // false: DuckDB's threads each write whole 2048-row chunks, in whatever order they finish.
+  bool keep_row_order = false;
 
   static ParquetFileOptions Defaults() { return {}; }
   Status Validate() const;
@@ -51,7 +55,7 @@ class ParquetFileWriter {
   static Result<std::unique_ptr<ParquetFileWriter>> Make(const ParquetFileOptions& options);
 
   // Flushes `staged`, writes its rows to a new file and returns its description. Rows keep their
-  // order within each 2048-row chunk; with several DuckDB threads the chunks may be written in
+  // order within each 2048-row chunk; unless `keep_row_order`, the chunks may be written in
   // another order (Delta promises no row order; the stats cover the whole file). FailedPrecondition when nothing is staged; on any error no file is left.
   Result<ParquetFileInfo> Write(RecordAppender& staged);
 

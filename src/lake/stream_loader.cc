@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <span>
 #include <utility>
@@ -29,11 +28,17 @@ int64_t NowMs() {
       .count();
 }
 
+// One read of the whole file (a stream iterator's byte-at-a-time copy showed in profiles).
 Result<std::string> ReadLocalFile(const std::filesystem::path& path) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::IoError(fmt::format("cannot stat `{}`: {}", path.string(), ec.message()));
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError(fmt::format("cannot open `{}`", path.string()));
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IoError(fmt::format("cannot read `{}`", path.string()));
+  std::string data(static_cast<size_t>(size), '\0');
+  if (!in.read(data.data(), static_cast<std::streamsize>(size)) || in.gcount() != static_cast<std::streamsize>(size)) {
+    return Status::IoError(fmt::format("cannot read `{}`", path.string()));
+  }
   return data;
 }
 
