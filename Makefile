@@ -4,7 +4,7 @@ ASAN_DIR ?= build/asan
 JOBS ?= $(shell nproc)
 RUN_ARGS ?=
 
-.PHONY: run test build bootstrap test-asan fuzz bench format clean
+.PHONY: run test build bootstrap test-asan fuzz bench bench-lake format clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -31,6 +31,9 @@ test-asan: bootstrap $(ASAN_DIR)/build.ninja
 
 bench: build
 	bench/ingest/run.sh
+
+bench-lake: build
+	BUILD_DIR=$(BUILD_DIR) bench/lake/run.sh
 
 format:
 	find src bench tests -name '*.h' -o -name '*.cc' | xargs clang-format -i
