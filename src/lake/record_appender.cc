@@ -83,6 +83,7 @@ struct RecordAppender::State {
   idx_t chunk_rows = 0;
   idx_t chunk_capacity = 0;
   std::unique_ptr<internal::ChunkStats> stats;  // of the staged chunks
+  internal::StringArena strings;                // long strings of the staged chunks and `chunk`
   std::vector<schema::Schema> versions;
 
   ~State() {
@@ -209,7 +210,7 @@ Status RecordAppender::Append(PartitionId partition, std::span<const LoadRecord>
     }
     const schema::Schema& schema = s.versions[version - 1];
     const idx_t row = s.chunk_rows;
-    internal::RecordProblem problem = internal::DecodeRecordRow(record.payload, schema, latest, s.vectors, row);
+    internal::RecordProblem problem = internal::DecodeRecordRow(record.payload, schema, latest, s.vectors, row, s.strings);
     if (problem.what != nullptr) {
       s.CompleteChunk();  // stages the rows before the bad one; the bad row's leftovers go with the chunk
       std::string where =
@@ -238,6 +239,7 @@ Status RecordAppender::Clear() {
   State& s = *state_;
   s.NewChunk();  // drops rows not yet staged
   s.staged.Drop();
+  s.strings.Clear();  // after the chunks that point into it
   s.stats->Reset();
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 // follows the type tree, at most schema::kTypeDepthMax + 1 levels deep.
 #include "lake/record_vector_decoder_internal.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -52,9 +53,28 @@ void SetNull(duckdb_vector vector, idx_t row, const Type& type) {
   }
 }
 
+// A VARCHAR value in place: short strings inline (zero-padded, as DuckDB compares all 16 bytes of
+// an inlined string), longer ones as length, 4-byte prefix and pointer into `strings`.
+void StoreString(duckdb_vector vector, idx_t row, std::string_view text, StringArena& strings) {
+  duckdb_string_t value;
+  const auto length = static_cast<uint32_t>(text.size());
+  if (length <= sizeof(value.value.inlined.inlined)) {
+    std::memset(&value, 0, sizeof(value));
+    value.value.inlined.length = length;
+    if (length > 0) std::memcpy(value.value.inlined.inlined, text.data(), length);
+  } else {
+    char* bytes = strings.Allocate(length);
+    std::memcpy(bytes, text.data(), length);
+    value.value.pointer.length = length;
+    std::memcpy(value.value.pointer.prefix, bytes, sizeof(value.value.pointer.prefix));
+    value.value.pointer.ptr = bytes;
+  }
+  Store(vector, row, value);
+}
+
 class VectorDecoder {
  public:
-  explicit VectorDecoder(std::span<const std::byte> record) : reader_(record) {}
+  VectorDecoder(std::span<const std::byte> record, StringArena& strings) : reader_(record), strings_(strings) {}
 
   ByteReader& reader() { return reader_; }
 
@@ -153,7 +173,7 @@ class VectorDecoder {
     if (json && bytes.empty()) return "empty JSON value";
     const std::string_view text = AsStringView(bytes);
     if (!IsValidUtf8(text)) return json ? "JSON value is not valid UTF-8" : "VARCHAR is not valid UTF-8";
-    duckdb_vector_assign_string_element_len(vector, row, text.data(), text.size());
+    StoreString(vector, row, text, strings_);
     return nullptr;
   }
 
@@ -199,14 +219,35 @@ class VectorDecoder {
   }
 
   ByteReader reader_;
+  StringArena& strings_;
 };
 
 }  // namespace
 
+char* StringArena::Allocate(size_t size) {
+  if (size > left_bytes_) {
+    const size_t block_bytes = std::max(size, kBlockBytes);
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(block_bytes));
+    next_ = blocks_.back().get();
+    left_bytes_ = block_bytes;
+  }
+  char* bytes = next_;
+  next_ += size;
+  left_bytes_ -= size;
+  return bytes;
+}
+
+void StringArena::Clear() {
+  blocks_.clear();
+  next_ = nullptr;
+  left_bytes_ = 0;
+}
+
 RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::Schema& schema,
-                              const std::vector<Field>& latest, std::span<const duckdb_vector> vectors, idx_t row) {
+                              const std::vector<Field>& latest, std::span<const duckdb_vector> vectors, idx_t row,
+                              StringArena& strings) {
   LAGOA_ASSERT(schema.fields.size() <= latest.size() && vectors.size() >= latest.size());
-  VectorDecoder decoder(record);
+  VectorDecoder decoder(record, strings);
   ByteReader& reader = decoder.reader();
   uint64_t columns;
   if (!reader.ReadVarint(&columns)) return {"truncated or invalid column count"};
