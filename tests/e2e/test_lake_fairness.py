@@ -26,38 +26,44 @@ LOADED_WITHIN_S = 5.0  # 50 load intervals
 class LakeFairnessTest(h.ServerTestCase):
     start_class_server = False
 
+    def setUp(self):
+        """Everything but the measurement, so that only the known bug is the expected failure (a
+        failure here is an error the decorator does not hide): the server, a busy stream under
+        two clients with its table created, and one event posted to a quiet stream."""
+        super().setUp()
+        self.data_dir = self.tmp_path("data")
+        self.server = self.start_server(FLAGS, data_dir=self.data_dir)
+        self.server.create_stream("busy", lc.SCHEMA, partitions=1)
+        self.server.create_stream("quiet", lc.SCHEMA, partitions=1)
+        ref = lc.ServerRef()
+        ref.set_up(self.server.port)
+        self.clients, stop = lc.start_clients(ref, "busy", h.SEED, count=2, batch_events=50, bad_fraction=0.0,
+                                              big_batch_events=1000, big_fraction=0.05)
+        self.addCleanup(lc.stop_clients, self.clients, stop)
+        deadline = time.monotonic() + 30
+        while dc.DeltaLog(self.table("busy")).latest() is None:
+            self.assertLess(time.monotonic(), deadline, f"busy is never loaded\n{self.server.stderr_tail()}")
+            time.sleep(0.05)
+        status, reply, _ = self.server.post_events("quiet", '{"id": 1, "client": 0, "payload": "q"}\n')
+        self.assertEqual(status, 200, reply)
+        self.posted_at = time.monotonic()
+
+    def table(self, stream):
+        return os.path.join(self.data_dir, "lake", stream)
+
     @unittest.expectedFailure
     def test_a_quiet_stream_is_loaded_and_tables_compacted_while_another_is_busy(self):
-        data_dir = self.tmp_path("data")
-        server = self.start_server(FLAGS, data_dir=data_dir)
-        server.create_stream("busy", lc.SCHEMA, partitions=1)
-        server.create_stream("quiet", lc.SCHEMA, partitions=1)
-        ref = lc.ServerRef()
-        ref.set_up(server.port)
-        clients, stop = lc.start_clients(ref, "busy", h.SEED, count=2, batch_events=50, bad_fraction=0.0,
-                                         big_batch_events=1000, big_fraction=0.05)
-        try:
-            deadline = time.monotonic() + 30
-            while dc.DeltaLog(os.path.join(data_dir, "lake", "busy")).latest() is None:
-                self.assertLess(time.monotonic(), deadline, f"busy is never loaded\n{server.stderr_tail()}")
-                time.sleep(0.05)
-            status, reply, _ = server.post_events("quiet", '{"id": 1, "client": 0, "payload": "q"}\n')
-            self.assertEqual(status, 200, reply)
-            t0 = time.monotonic()
-            quiet_s = optimize_s = None
-            while time.monotonic() - t0 < LOADED_WITHIN_S and (quiet_s is None or optimize_s is None):
-                if quiet_s is None and dc.DeltaLog(os.path.join(data_dir, "lake", "quiet")).txns.get("lagoa:quiet:0", -1) >= 0:
-                    quiet_s = time.monotonic() - t0
-                busy = dc.DeltaLog(os.path.join(data_dir, "lake", "busy"))
-                if optimize_s is None and any(a.get("commitInfo", {}).get("operation") == "OPTIMIZE"
-                                              for v in busy.versions for a in busy.commits[v]):
-                    optimize_s = time.monotonic() - t0
-                time.sleep(0.05)
-            busy_ingested = lc.acked_events(clients)
-        finally:
-            lc.stop_clients(clients, stop)
-        print(f"\n[lake-fairness] busy: {busy_ingested} events acknowledged; quiet loaded after {quiet_s} s, "
-              f"busy compacted after {optimize_s} s (limit {LOADED_WITHIN_S} s)", flush=True)
+        quiet_s = optimize_s = None
+        while time.monotonic() - self.posted_at < LOADED_WITHIN_S and (quiet_s is None or optimize_s is None):
+            if quiet_s is None and dc.DeltaLog(self.table("quiet")).txns.get("lagoa:quiet:0", -1) >= 0:
+                quiet_s = time.monotonic() - self.posted_at
+            busy = dc.DeltaLog(self.table("busy"))
+            if optimize_s is None and any(a.get("commitInfo", {}).get("operation") == "OPTIMIZE"
+                                          for v in busy.versions for a in busy.commits[v]):
+                optimize_s = time.monotonic() - self.posted_at
+            time.sleep(0.05)
+        print(f"\n[lake-fairness] busy: {lc.acked_events(self.clients)} events acknowledged; quiet loaded after "
+              f"{quiet_s} s, busy compacted after {optimize_s} s (limit {LOADED_WITHIN_S} s)", flush=True)
         self.assertIsNotNone(quiet_s, f"the quiet stream's event is not in its table after {LOADED_WITHIN_S} s")
         self.assertIsNotNone(optimize_s, f"no compaction of the busy table within {LOADED_WITHIN_S} s")
 
