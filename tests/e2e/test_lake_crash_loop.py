@@ -5,7 +5,8 @@ offset, so every acknowledged event exactly once), the key column's count, sum a
 from the Parquet files through DuckDB must match, and every file the Delta log references must
 exist (nothing is vacuumed at the default retention), the latest version's files with the size
 and row count their `add`s state. Orphans of kills between a file's put and its commit are
-counted and allowed.
+counted and allowed. A second loop (10 kills) runs table maintenance every 200 ms, so kills land
+during compactions (OPTIMIZE commits) too, with the same checks.
 
 Environment: LAGOA_E2E_SEED picks the kill moments; LAGOA_E2E_SCALE scales the batch sizes;
 LAGOA_DUCKDB_QUERY is the DuckDB query tool (see delta_check.py)."""
