@@ -51,7 +51,7 @@ int TableCompact(const std::string& url, const std::string& name);
 
 struct VacuumArgs {
   std::string name;
-  int64_t retain_hours = 168;
+  std::optional<int64_t> retain_hours;  // none: the server's lake_vacuum_retention_hours
   bool dry_run = false;
   bool allow_short_retention = false;
 };

@@ -160,8 +160,9 @@ int main(int argc, char** argv) {
   cli::VacuumArgs vacuum;
   auto* table_vacuum = table->add_subcommand("vacuum", "Delete files no table version has used for --retain hours");
   table_vacuum->add_option("name", vacuum.name, "table name")->required();
-  table_vacuum->add_option("--retain", vacuum.retain_hours, "hours to keep unused files (time travel needs them)")
-      ->capture_default_str()
+  table_vacuum->add_option("--retain", vacuum.retain_hours,
+                           "hours to keep unused files (time travel needs them; default: the server's "
+                           "lake_vacuum_retention_hours)")
       ->check(CLI::NonNegativeNumber);
   table_vacuum->add_flag("--dry-run", vacuum.dry_run, "list the files, delete nothing");
   table_vacuum->add_flag("--allow-short-retention", vacuum.allow_short_retention,

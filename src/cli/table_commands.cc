@@ -1,6 +1,7 @@
 // `lagoa table …`: readable summaries of the /v1/tables routes (or their JSON with --json).
 #include <simdjson.h>
 
+#include <charconv>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -188,9 +189,9 @@ int TableCompact(const std::string& url, const std::string& name) {
 }
 
 int TableVacuum(const std::string& url, const VacuumArgs& args) {
-  std::string target = fmt::format("/v1/tables/{}/vacuum?retain_hours={}&dry_run={}&allow_short_retention={}",
-                                   UrlEncode(args.name), args.retain_hours, args.dry_run,
-                                   args.allow_short_retention);
+  std::string target = fmt::format("/v1/tables/{}/vacuum?dry_run={}&allow_short_retention={}", UrlEncode(args.name),
+                                   args.dry_run, args.allow_short_retention);
+  if (args.retain_hours) target += fmt::format("&retain_hours={}", *args.retain_hours);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string raw;
@@ -242,7 +243,13 @@ int TableCat(const std::string& url, const CatArgs& args) {
     std::fwrite(r->body.data(), 1, r->body.size(), stdout);
     std::string next = r->Header("Lagoa-Next-Offset");
     if (next.empty()) return 0;
-    offset = std::stoll(next);
+    int64_t parsed = 0;
+    auto [end, ec] = std::from_chars(next.data(), next.data() + next.size(), parsed);
+    if (ec != std::errc() || end != next.data() + next.size() || parsed <= offset) {
+      std::fprintf(stderr, "error: the server sent a bad Lagoa-Next-Offset header: %s\n", next.c_str());
+      return 2;
+    }
+    offset = parsed;
     pin = "&version=" + r->Header("Lagoa-Table-Version");
   }
 }

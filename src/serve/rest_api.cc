@@ -202,6 +202,10 @@ void RestApi::Impl::CreateStream(const std::string& name, const HttpRequest& req
   auto def = schema::StreamDefinitionFromJson(name, req.body);
   if (!def.ok()) return respond(FromStatus(def.status().WithContext("stream definition")));
   def->created_us = WallNowMicros();
+  if (tables != nullptr && tables->IsAttached(name)) {
+    return respond(HttpResponse::Error(
+        409, fmt::format("\"{}\" is the name of an attached table; detach it or name the stream otherwise", name)));
+  }
   auto created = registry->Create(std::move(def).value());
   if (!created.ok()) return respond(FromStatus(created.status()));
   DescribeStream(name, 201, std::move(respond));
@@ -225,6 +229,7 @@ void RestApi::Impl::DescribeStream(const std::string& name, unsigned status, Res
 void RestApi::Impl::DropStream(const std::string& name, Responder respond) {
   Status s = registry->Drop(name);
   if (!s.ok()) return respond(FromStatus(s));
+  if (tables != nullptr) return tables->RemoveStreamTable(name, std::move(respond));
   JsonWriter w;
   w.BeginObject().Key("dropped").String(name).EndObject();
   respond(HttpResponse::Json(200, w.Take()));

@@ -16,8 +16,12 @@ namespace lagoa::serve {
 namespace {
 
 constexpr std::string_view kTablesPath = "/v1/tables";
-constexpr int64_t kRowsLimitDefault = 10'000;
-constexpr int64_t kRowsLimitMax = 100'000;
+// Rows per page (also the default): pages are materialised before they are cut at 32 MiB.
+constexpr int64_t kRowsLimitMax = 10'000;
+constexpr int64_t kHistoryLimitDefault = 1'000;
+constexpr int64_t kHistoryLimitMax = 100'000;
+// Compaction reads each output file into memory before putting it into the store.
+constexpr int64_t kTargetFileBytesMax = 1ll << 30;
 
 using internal::ErrorResponse;
 using internal::TableRef;
@@ -88,6 +92,7 @@ Result<std::unique_ptr<TableApi>> TableApi::Make(ingest::StreamRegistry* registr
   LAGOA_RETURN_IF_ERROR(options.duckdb.Validate());
   LAGOA_RETURN_IF_ERROR(options.compact.Validate());
   if (options.queue_max == 0) return Status::InvalidArgument("the table operation queue needs room for one");
+  if (options.stream_table_writes == nullptr) return Status::InvalidArgument("TableApi needs the stream-table write lock");
   lake::LocalObjectStoreOptions store;
   store.root = options.lake_dir;
   store.create_if_missing = true;
@@ -121,10 +126,10 @@ void TableApi::Stop() {
   for (Job& job : abandoned) job.respond(HttpResponse::Error(503, "the server is stopping"));
 }
 
-void TableApi::Submit(std::function<HttpResponse()> work, Responder respond) {
+void TableApi::Submit(std::function<HttpResponse()> work, Responder respond, bool always) {
   {
     std::lock_guard lock(mu_);
-    if (running_ && queue_.size() < options_.queue_max) {
+    if (running_ && (always || queue_.size() < options_.queue_max)) {
       queue_.push_back(Job{std::move(work), std::move(respond)});
       cv_.notify_one();
       return;
@@ -144,7 +149,13 @@ void TableApi::RunWorker() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    job.respond(job.work());
+    HttpResponse response;
+    try {
+      response = job.work();
+    } catch (const std::exception& e) {  // a library threw (allocation, filesystem): answer, keep serving
+      response = HttpResponse::Error(500, fmt::format("table operation failed: {}", e.what()));
+    }
+    job.respond(std::move(response));
   }
 }
 
@@ -152,163 +163,188 @@ bool TableApi::Owns(const HttpRequest& request) {
   return request.path == kTablesPath || request.path.starts_with(std::string(kTablesPath) + "/");
 }
 
-void TableApi::Handle(HttpRequest&& req, Responder respond) {
-  // Everything below runs on the worker; the request is moved into the job.
-  auto resolve = [this](const std::string& name) -> Result<TableRef> {
-    TableRef ref;
-    ref.name = name;
-    if (auto attached = attached_->Find(name)) {
-      lake::LocalObjectStoreOptions store;
-      store.root = attached->path;
-      LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
-      ref.kind = "attached";
-      ref.path = attached->path;
-      ref.store = ref.owned_store.get();
-      ref.read_only = true;
-      return ref;
-    }
-    auto stream = registry_->Find(name);
-    if (!stream || ingest::StreamRegistry::IsDeadLetterName(name)) {
-      return Status::NotFound(fmt::format(
-          "no table named \"{}\": tables are the lake tables of streams and attached tables (GET /v1/tables)", name));
-    }
-    if (!stream->definition->lake.enabled) {
-      return Status::NotFound(fmt::format(
-          "stream \"{}\" has no lake table: it was created with \"lake\": {{\"enabled\": false}}", name));
-    }
-    ref.kind = "stream";
-    ref.path = options_.lake_dir / name;
-    ref.store = lake_store_.get();
-    ref.prefix = name + "/";
-    return ref;
-  };
-  auto writable = [](const TableRef& ref) -> Status {
-    if (!ref.read_only) return Status::Ok();
-    return Status::FailedPrecondition(
-        fmt::format("table \"{}\" is attached read-only: lagoa never writes tables other engines own", ref.name));
-  };
+bool TableApi::IsAttached(const std::string& name) const { return attached_->Find(name).has_value(); }
 
-  const std::string method = req.method;
-  if (req.path == kTablesPath || req.path == std::string(kTablesPath) + "/") {
-    if (method == "GET") {
-      return Submit(
-          [this, resolve] {
-            std::vector<std::string> names;
-            for (const auto& handle : registry_->List()) {
-              const auto& def = *handle.definition;
-              if (def.lake.enabled && !ingest::StreamRegistry::IsDeadLetterName(def.name)) names.push_back(def.name);
-            }
-            for (const auto& table : attached_->List()) names.push_back(table.name);
-            std::string body = "{\"tables\":[";
-            bool first = true;
-            for (const std::string& name : names) {
-              auto ref = resolve(name);
-              if (!ref.ok()) continue;  // dropped meanwhile
-              HttpResponse one = internal::Describe(*ref, options_.duckdb);
-              if (one.status != 200) {  // keep the table in the list, with the reason it is unreadable
-                JsonWriter w;
-                w.BeginObject().Key("name").String(name).Key("kind").String(ref->kind);
-                w.Key("path").String(ref->path.string()).Key("error").Raw(one.body).EndObject();
-                one.body = w.Take();
-              }
-              if (!first) body += ',';
-              body += one.body;
-              first = false;
-            }
-            body += "]}";
-            return HttpResponse::Json(200, std::move(body));
-          },
-          std::move(respond));
+Result<TableRef> TableApi::Resolve(const std::string& name) {
+  TableRef ref;
+  ref.name = name;
+  if (auto attached = attached_->Find(name)) {
+    lake::LocalObjectStoreOptions store;
+    store.root = attached->path;
+    LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
+    ref.kind = "attached";
+    ref.path = attached->path;
+    ref.store = ref.owned_store.get();
+    ref.read_only = true;
+    return ref;
+  }
+  auto stream = registry_->Find(name);
+  if (!stream || ingest::StreamRegistry::IsDeadLetterName(name)) {
+    return Status::NotFound(fmt::format(
+        "no table named \"{}\": tables are the lake tables of streams and attached tables (GET /v1/tables)", name));
+  }
+  if (!stream->definition->lake.enabled) {
+    return Status::NotFound(
+        fmt::format("stream \"{}\" has no lake table: it was created with \"lake\": {{\"enabled\": false}}", name));
+  }
+  ref.kind = "stream";
+  ref.path = options_.lake_dir / name;
+  ref.store = lake_store_.get();
+  ref.prefix = name + "/";
+  return ref;
+}
+
+HttpResponse TableApi::ListTables() {
+  std::vector<std::string> names;
+  for (const auto& handle : registry_->List()) {
+    const auto& def = *handle.definition;
+    if (def.lake.enabled && !ingest::StreamRegistry::IsDeadLetterName(def.name)) names.push_back(def.name);
+  }
+  for (const auto& table : attached_->List()) names.push_back(table.name);
+  std::string body = "{\"tables\":[";
+  bool first = true;
+  for (const std::string& name : names) {
+    auto ref = Resolve(name);
+    if (!ref.ok()) continue;  // dropped meanwhile
+    HttpResponse one = internal::Describe(*ref, options_.duckdb);
+    if (one.status != 200) {  // listed all the same, with the reason it cannot be read
+      JsonWriter w;
+      w.BeginObject().Key("name").String(name).Key("kind").String(ref->kind);
+      w.Key("path").String(ref->path.string()).Key("error").Raw(one.body).EndObject();
+      one.body = w.Take();
     }
+    if (!first) body += ',';
+    body += one.body;
+    first = false;
+  }
+  body += "]}";
+  return HttpResponse::Json(200, std::move(body));
+}
+
+HttpResponse TableApi::Attach(lake::AttachedTable table) {
+  if (registry_->Find(table.name)) {
+    return ErrorResponse(Status::AlreadyExists(
+        fmt::format("\"{}\" is the name of a stream; attach the table under another name", table.name)));
+  }
+  if (!table.path.is_absolute()) {
+    return ErrorResponse(Status::InvalidArgument(
+        fmt::format("the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string())));
+  }
+  table.path = table.path.lexically_normal();
+  lake::LocalObjectStoreOptions store_options;
+  store_options.root = table.path;
+  auto store = lake::LocalObjectStore::Make(store_options);
+  if (!store.ok()) return ErrorResponse(store.status().WithContext("attaching a table"));
+  auto duckdb = lake::DuckDbConnection::Make(options_.duckdb);
+  if (!duckdb.ok()) return ErrorResponse(duckdb.status());
+  // Only a table lagoa can read is attached: the reader refuses unknown protocols here.
+  lake::DeltaLogReader reader(store->get(), duckdb->get(), "");
+  if (auto snapshot = reader.LoadSnapshot(); !snapshot.ok()) {
+    return ErrorResponse(snapshot.status().WithContext(fmt::format("attaching `{}`", table.path.string())));
+  }
+  table.attached_ms = WallNowMicros() / 1000;
+  std::string name = table.name;
+  if (Status s = attached_->Attach(std::move(table)); !s.ok()) return ErrorResponse(s);
+  auto ref = Resolve(name);
+  if (!ref.ok()) return ErrorResponse(ref.status());
+  return internal::Describe(*ref, options_.duckdb, 201);
+}
+
+HttpResponse TableApi::Detach(const std::string& name) {
+  if (!attached_->Find(name)) {
+    return ErrorResponse(Status::FailedPrecondition(fmt::format(
+        "\"{}\" is not an attached table; a stream's lake table goes with its stream (DELETE /v1/streams/{})", name,
+        name)));
+  }
+  if (Status s = attached_->Detach(name); !s.ok()) return ErrorResponse(s);
+  JsonWriter w;
+  w.BeginObject().Key("detached").String(name).EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+void TableApi::RemoveStreamTable(const std::string& name, Responder respond) {
+  Submit(
+      [this, name] {
+        std::lock_guard write_lock(*options_.stream_table_writes);
+        std::error_code ec;
+        std::filesystem::remove_all(options_.lake_dir / name, ec);
+        if (options_.on_stream_table_removed) options_.on_stream_table_removed(name);
+        if (ec) {
+          return ErrorResponse(Status::IoError(fmt::format("stream \"{}\" was dropped, but removing its lake table {} "
+                                                           "failed: {}",
+                                                           name, (options_.lake_dir / name).string(), ec.message())));
+        }
+        JsonWriter w;
+        w.BeginObject().Key("dropped").String(name).EndObject();
+        return HttpResponse::Json(200, w.Take());
+      },
+      std::move(respond), /*always=*/true);
+}
+
+void TableApi::Handle(HttpRequest&& req, Responder respond) {
+  const std::string& method = req.method;
+  if (req.path == kTablesPath || req.path == std::string(kTablesPath) + "/") {
+    if (method == "GET") return Submit([this] { return ListTables(); }, std::move(respond));
     if (method == "POST") {
       auto table = AttachBody(req.body);
       if (!table.ok()) return respond(ErrorResponse(table.status().WithContext("attaching a table")));
-      return Submit(
-          [this, resolve, table = std::move(table).value()]() mutable {
-            if (registry_->Find(table.name)) {
-              return ErrorResponse(Status::AlreadyExists(
-                  fmt::format("\"{}\" is the name of a stream; attach the table under another name", table.name)));
-            }
-            if (!table.path.is_absolute()) {
-              return ErrorResponse(Status::InvalidArgument(fmt::format(
-                  "the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string())));
-            }
-            table.path = table.path.lexically_normal();
-            lake::LocalObjectStoreOptions store_options;
-            store_options.root = table.path;
-            auto store = lake::LocalObjectStore::Make(store_options);
-            auto duckdb = lake::DuckDbConnection::Make(options_.duckdb);
-            if (!store.ok()) return ErrorResponse(store.status().WithContext("attaching a table"));
-            if (!duckdb.ok()) return ErrorResponse(duckdb.status());
-            // Only a table lagoa can read is attached: the reader refuses unknown protocols here.
-            lake::DeltaLogReader reader(store->get(), duckdb->get(), "");
-            if (auto snapshot = reader.LoadSnapshot(); !snapshot.ok()) {
-              return ErrorResponse(snapshot.status().WithContext(fmt::format("attaching `{}`", table.path.string())));
-            }
-            table.attached_ms = WallNowMicros() / 1000;
-            std::string name = table.name;
-            if (Status s = attached_->Attach(std::move(table)); !s.ok()) return ErrorResponse(s);
-            auto ref = resolve(name);
-            if (!ref.ok()) return ErrorResponse(ref.status());
-            return internal::Describe(*ref, options_.duckdb, 201);
-          },
-          std::move(respond));
+      return Submit([this, table = std::move(table).value()] { return Attach(table); }, std::move(respond));
     }
     return respond(HttpResponse::Error(405, fmt::format("{} {}: expected GET (list) or POST (attach)", method, req.path)));
   }
-
   std::string rest = req.path.substr(kTablesPath.size() + 1);
   size_t slash = rest.find('/');
-  std::string name = rest.substr(0, slash);
-  std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  HandleTable(rest.substr(0, slash), slash == std::string::npos ? "" : rest.substr(slash + 1), req,
+              std::move(respond));
+}
+
+void TableApi::HandleTable(const std::string& name, const std::string& action, const HttpRequest& req,
+                           Responder respond) {
+  const std::string& method = req.method;
   auto bad = [&](const Status& s) { respond(ErrorResponse(s)); };
+  // Runs `operation` on the resolved table, on the worker; `write` refuses read-only tables and
+  // holds the stream-table write lock.
+  auto on_table = [this, name, &respond](bool write, auto operation) {
+    Submit(
+        [this, name, write, operation] {
+          auto ref = Resolve(name);
+          if (!ref.ok()) return ErrorResponse(ref.status());
+          if (!write) return operation(*ref);
+          if (ref->read_only) {
+            return ErrorResponse(Status::FailedPrecondition(fmt::format(
+                "table \"{}\" is attached read-only: lagoa never writes tables other engines own", ref->name)));
+          }
+          std::lock_guard write_lock(*options_.stream_table_writes);
+          return operation(*ref);
+        },
+        std::move(respond));
+  };
 
   if (action.empty() && method == "GET") {
-    return Submit([this, resolve, name] {
-      auto ref = resolve(name);
-      return ref.ok() ? internal::Describe(*ref, options_.duckdb) : ErrorResponse(ref.status());
-    }, std::move(respond));
+    return on_table(false, [this](const TableRef& t) { return internal::Describe(t, options_.duckdb); });
   }
-  if (action.empty() && method == "DELETE") {
-    return Submit([this, name] {
-      if (!attached_->Find(name)) {
-        return ErrorResponse(Status::FailedPrecondition(fmt::format(
-            "\"{}\" is not an attached table; a stream's lake table goes with its stream (DELETE /v1/streams/{})", name,
-            name)));
-      }
-      if (Status s = attached_->Detach(name); !s.ok()) return ErrorResponse(s);
-      JsonWriter w;
-      w.BeginObject().Key("detached").String(name).EndObject();
-      return HttpResponse::Json(200, w.Take());
-    }, std::move(respond));
-  }
+  if (action.empty() && method == "DELETE") return Submit([this, name] { return Detach(name); }, std::move(respond));
   if (action == "history" && method == "GET") {
-    auto limit = IntParam(req, "limit", 0, 0, INT64_MAX);
+    auto limit = IntParam(req, "limit", kHistoryLimitDefault, 1, kHistoryLimitMax);
     if (!limit.ok()) return bad(limit.status());
-    std::optional<int64_t> wanted;
-    if (*limit > 0) wanted = *limit;
-    return Submit([resolve, name, wanted] {
-      auto ref = resolve(name);
-      return ref.ok() ? internal::History(*ref, wanted) : ErrorResponse(ref.status());
-    }, std::move(respond));
+    return on_table(false, [limit = *limit](const TableRef& t) { return internal::History(t, limit); });
   }
   if (action == "rows" && method == "GET") {
     auto choice = VersionParams(req);
     auto offset = IntParam(req, "offset", 0, 0, INT64_MAX);
-    auto limit = IntParam(req, "limit", kRowsLimitDefault, 1, kRowsLimitMax);
+    auto limit = IntParam(req, "limit", kRowsLimitMax, 1, kRowsLimitMax);
     for (const Status& s : {choice.status(), offset.status(), limit.status()}) {
       if (!s.ok()) return bad(s);
     }
-    return Submit([this, resolve, name, choice = *choice, offset = *offset, limit = *limit] {
-      auto ref = resolve(name);
-      return ref.ok() ? internal::Rows(*ref, options_.duckdb, choice, offset, limit) : ErrorResponse(ref.status());
-    }, std::move(respond));
+    return on_table(false, [this, choice = *choice, offset = *offset, limit = *limit](const TableRef& t) {
+      return internal::Rows(t, options_.duckdb, choice, offset, limit);
+    });
   }
   if (action == "compact" && method == "POST") {
     lake::CompactOptions compact = options_.compact;
     compact.scratch_dir = options_.scratch_dir;
-    auto target = IntParam(req, "target_file_bytes", compact.target_file_bytes, 1, INT64_MAX);
-    auto small = IntParam(req, "small_file_bytes", compact.small_file_bytes, 1, INT64_MAX);
+    auto target = IntParam(req, "target_file_bytes", compact.target_file_bytes, 1, kTargetFileBytesMax);
+    auto small = IntParam(req, "small_file_bytes", compact.small_file_bytes, 1, kTargetFileBytesMax);
     auto min_files = IntParam(req, "min_small_files", compact.min_small_files, 2, 1'000'000);
     for (const Status& s : {target.status(), small.status(), min_files.status()}) {
       if (!s.ok()) return bad(s);
@@ -317,16 +353,11 @@ void TableApi::Handle(HttpRequest&& req, Responder respond) {
     compact.small_file_bytes = *small;
     compact.min_small_files = static_cast<int>(*min_files);
     if (Status s = compact.Validate(); !s.ok()) return bad(s);
-    return Submit([this, resolve, writable, name, compact] {
-      auto ref = resolve(name);
-      if (!ref.ok()) return ErrorResponse(ref.status());
-      if (Status s = writable(*ref); !s.ok()) return ErrorResponse(s);
-      return internal::Compact(*ref, options_.duckdb, compact);
-    }, std::move(respond));
+    return on_table(true, [this, compact](const TableRef& t) { return internal::Compact(t, options_.duckdb, compact); });
   }
   if (action == "vacuum" && method == "POST") {
     lake::VacuumOptions vacuum;
-    auto hours = IntParam(req, "retain_hours", vacuum.retention.count() / 3'600'000, 0, 1'000'000);
+    auto hours = IntParam(req, "retain_hours", options_.vacuum_retention.count(), 0, 1'000'000);
     auto dry_run = BoolParam(req, "dry_run");
     auto allow_short = BoolParam(req, "allow_short_retention");
     for (const Status& s : {hours.status(), dry_run.status(), allow_short.status()}) {
@@ -336,12 +367,7 @@ void TableApi::Handle(HttpRequest&& req, Responder respond) {
     vacuum.dry_run = *dry_run;
     vacuum.allow_short_retention = *allow_short;
     if (Status s = vacuum.Validate(); !s.ok()) return bad(s);
-    return Submit([this, resolve, writable, name, vacuum] {
-      auto ref = resolve(name);
-      if (!ref.ok()) return ErrorResponse(ref.status());
-      if (Status s = writable(*ref); !s.ok()) return ErrorResponse(s);
-      return internal::Vacuum(*ref, options_.duckdb, vacuum);
-    }, std::move(respond));
+    return on_table(true, [this, vacuum](const TableRef& t) { return internal::Vacuum(t, options_.duckdb, vacuum); });
   }
   respond(HttpResponse::Error(
       404, fmt::format("no route for {} {}; table routes: GET /v1/tables[/NAME[/history|/rows]], POST /v1/tables "

@@ -6,13 +6,17 @@
 // option is enabled) or an attached table (lake::AttachedTables). Attached tables are read-only:
 // lagoa never writes, compacts or vacuums them.
 //
-// Lifecycle: Make() → Start() (starts the worker) → Stop() (answers queued requests 503, joins);
-// must outlive the HttpServer that calls Handle(). Threads: Handle() runs on HTTP I/O threads, only
-// parses the route and queues the work; one worker thread ("lagoa-tables") runs the operations —
-// they read Delta logs and Parquet files through DuckDB and may take seconds — one at a time, each
-// with its own in-memory DuckDB. The queue is bounded; a full queue answers 503.
+// Lifecycle: Make() → Start() (starts the worker) → Stop() (answers queued requests 503, waits for
+// the running one, joins); must outlive the HttpServer that calls Handle(). Threads: Handle() runs
+// on HTTP I/O threads, only parses the route and queues the work; one worker thread
+// ("lagoa-tables") runs the operations — they read Delta logs and Parquet files through DuckDB and
+// may take seconds — one at a time, each with its own in-memory DuckDB. The queue is bounded; a
+// full queue answers 503. Compaction and VACUUM of a stream table hold `stream_table_writes`, the
+// lock the lake loader holds while it writes, so neither deletes or replaces a file the loader is
+// about to commit (and the loader waits while they run).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -28,6 +32,7 @@
 #include "lake/local_object_store.h"
 #include "lake/table_compaction.h"
 #include "serve/http_server.h"
+#include "serve/table_operations_internal.h"
 
 namespace lagoa::serve {
 
@@ -36,7 +41,11 @@ struct TableApiOptions {
   std::filesystem::path scratch_dir;  // local files in flight (compaction, rewrites); must exist
   lake::DuckDbOptions duckdb;         // for each operation's DuckDB
   lake::CompactOptions compact;       // defaults of POST .../compact
+  std::chrono::hours vacuum_retention{168};  // default of POST .../vacuum
   size_t queue_max = 16;              // operations waiting for the worker
+  std::mutex* stream_table_writes = nullptr;  // required; see above
+  // Called (on the worker, holding stream_table_writes) after a dropped stream's table is removed.
+  std::function<void(const std::string& stream)> on_stream_table_removed;
 };
 
 class TableApi {
@@ -54,12 +63,25 @@ class TableApi {
   static bool Owns(const HttpRequest& request);
   void Handle(HttpRequest&& request, Responder respond);
 
+  // Whether `name` is an attached table (stream names must not collide with them). Any thread.
+  bool IsAttached(const std::string& name) const;
+  // Deletes the lake table of a stream that was just dropped, on the worker (waiting for the
+  // loader's current write), then answers `respond` with {"dropped": name}. Never refused for a
+  // full queue: a table left behind would meet a re-created stream of the same name.
+  void RemoveStreamTable(const std::string& name, Responder respond);
+
  private:
   TableApi(ingest::StreamRegistry* registry, lake::AttachedTables* attached, TableApiOptions options)
       : registry_(registry), attached_(attached), options_(std::move(options)) {}
-  // Queues `work`; answers 503 itself when the queue is full or the worker stopped.
-  void Submit(std::function<HttpResponse()> work, Responder respond);
+  // Queues `work`; answers 503 itself when the queue is full (unless `always`) or the worker stopped.
+  void Submit(std::function<HttpResponse()> work, Responder respond, bool always = false);
   void RunWorker();
+  void HandleTable(const std::string& name, const std::string& action, const HttpRequest& req, Responder respond);
+  HttpResponse ListTables();
+  HttpResponse Attach(lake::AttachedTable table);
+  HttpResponse Detach(const std::string& name);
+  // On the worker: where the table is and whether lagoa may write it.
+  Result<internal::TableRef> Resolve(const std::string& name);
 
   ingest::StreamRegistry* const registry_;
   lake::AttachedTables* const attached_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/assert.h"
 #include "base/thread_name.h"
 #include "lake/table_vacuum.h"
 
@@ -35,6 +36,7 @@ Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::St
                                                        LakeLoadingOptions options) {
   if (options.interval_ms.count() <= 0) return Status::InvalidArgument("lake_load_interval_ms must be above 0");
   LAGOA_RETURN_IF_ERROR(options.compact.Validate());
+  LAGOA_ASSERT(options.stream_table_writes != nullptr);
   lake::LocalObjectStoreOptions store_options;
   store_options.root = options.dir;
   store_options.create_if_missing = true;
@@ -78,20 +80,37 @@ Offset LakeLoading::KeepFrom(const std::string& stream, PartitionId partition) {
   return *it->second.committed_next;
 }
 
+void LakeLoading::ForgetStream(const std::string& stream) {
+  std::lock_guard lock(loaders_mu_);
+  std::erase_if(partitions_, [&](const auto& entry) { return entry.first.first == stream; });
+}
+
+std::optional<std::unique_lock<std::mutex>> LakeLoading::LockIfCurrent(const ingest::StreamHandle& handle) {
+  std::unique_lock lock(*options_.stream_table_writes);
+  auto current = registry_->Find(handle.definition->name);
+  if (!current || current->definition->created_us != handle.definition->created_us) return std::nullopt;
+  return lock;
+}
+
 void LakeLoading::Run() {
   std::unique_lock lock(stop_mu_);
+  bool behind = false;  // the last pass left a partition not caught up
   while (!stopping_) {
-    stop_cv_.wait_for(lock, options_.interval_ms, [this] { return stopping_; });
+    stop_cv_.wait_for(lock, behind ? std::chrono::milliseconds(0) : options_.interval_ms,
+                      [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
     auto now = std::chrono::steady_clock::now();
     bool maintain = options_.maintenance_interval && now - last_maintenance_ >= *options_.maintenance_interval;
     if (maintain) last_maintenance_ = now;
+    behind = false;
     for (const ingest::StreamHandle& handle : registry_->List()) {
       const schema::StreamDefinition& def = *handle.definition;
       if (ingest::StreamRegistry::IsDeadLetterName(def.name) || !def.lake.enabled) continue;
-      for (int32_t p = 0; p < handle.log->partition_count(); ++p) LoadPartition(handle, p, maintain && p == 0);
-      if (maintain) Maintain(def.name);
+      for (int32_t p = 0; p < handle.log->partition_count(); ++p) {
+        if (!LoadPartition(handle, p, maintain && p == 0)) behind = true;
+      }
+      if (maintain) Maintain(handle);
     }
     lock.lock();
   }
@@ -110,7 +129,10 @@ void LakeLoading::Report(const std::string& stream, int32_t partition, const Sta
   }
 }
 
-void LakeLoading::Maintain(const std::string& stream) {
+void LakeLoading::Maintain(const ingest::StreamHandle& handle) {
+  const std::string& stream = handle.definition->name;
+  auto write_lock = LockIfCurrent(handle);
+  if (!write_lock) return;  // dropped meanwhile
   auto duckdb = lake::DuckDbConnection::Make(DuckDbOptionsForLake());
   if (!duckdb.ok()) return Report(stream, -1, duckdb.status());
   lake::DeltaWriterOptions writer;
@@ -141,7 +163,7 @@ void LakeLoading::Maintain(const std::string& stream) {
   Report(stream, -1, Status::Ok());
 }
 
-void LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans) {
+bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans) {
   const std::string& stream = handle.definition->name;
   auto report = [&](const Status& status) { Report(stream, partition, status); };
   lake::StreamLoaderOptions options;
@@ -152,18 +174,31 @@ void LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
   options.table_prefix = stream + "/";
   options.duckdb = DuckDbOptionsForLake();
   options.scratch_dir = options_.scratch_dir;
-  auto made = lake::StreamLoader::Make(std::move(options));
-  if (!made.ok()) return report(made.status());
-  lake::StreamLoader& loader = **made;
-  // Until caught up: each call writes at most one file.
-  for (;;) {
+  std::unique_ptr<lake::StreamLoader> loader;
+  {
+    auto write_lock = LockIfCurrent(handle);
+    if (!write_lock) return true;  // dropped meanwhile: nothing to load
+    auto made = lake::StreamLoader::Make(std::move(options));
+    if (!made.ok()) {
+      report(made.status());
+      return true;  // retried next pass, not at once
+    }
+    loader = std::move(made).value();
+  }
+  // Until caught up or out of budget: each call writes at most one file.
+  const auto deadline = std::chrono::steady_clock::now() + kPartitionPassBudget;
+  bool caught_up = false;
+  while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(stop_mu_);
       if (stopping_) break;
     }
-    auto step = loader.LoadOnce(std::chrono::milliseconds(0));
+    auto write_lock = LockIfCurrent(handle);
+    if (!write_lock) return true;
+    auto step = loader->LoadOnce(std::chrono::milliseconds(0));
     if (!step.ok()) {
       report(step.status());
+      caught_up = true;  // retried next pass, not at once
       break;
     }
     {
@@ -171,14 +206,16 @@ void LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
       partitions_[{stream, partition}].last_error.clear();
     }
     if (step->files_written == 0) {
-      if (clean_orphans) CleanOrphans(loader, stream);
+      if (clean_orphans) CleanOrphans(*loader, stream);
+      caught_up = true;
       break;
     }
     spdlog::info("lake: stream {} partition {}: loaded offsets {} to {} ({} rows) as version {}", stream, partition,
                  step->first_offset.value(), step->last_offset.value(), step->rows, step->version.value());
   }
   std::lock_guard lock(loaders_mu_);
-  partitions_[{stream, partition}].committed_next = loader.CommittedOffset();
+  partitions_[{stream, partition}].committed_next = loader->CommittedOffset();
+  return caught_up;
 }
 
 }  // namespace lagoa::server

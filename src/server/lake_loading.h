@@ -4,7 +4,12 @@
 // (dead-letter streams and streams created with "lake": {"enabled": false} are not loaded).
 // Every `maintenance_interval_ms` the same thread also maintains each stream table after loading
 // it: compaction of small files (dataChange=false), deletion of orphan files older than an hour
-// (files a crashed writer put but never committed), and VACUUM with `vacuum_retention`. A loader (and its in-memory DuckDB) lives only for one
+// (files a crashed writer put but never committed), and VACUUM with `vacuum_retention`.
+// A partition gets at most kPartitionPassBudget per pass, so one busy stream cannot starve the
+// others; a pass that left a partition behind starts the next one at once.
+// Writes to a stream table hold `stream_table_writes` and first check that the stream is still
+// the one the pass started with (not dropped, not dropped and re-created), so a load never
+// recreates a table that DELETE /v1/streams just removed. A loader (and its in-memory DuckDB) lives only for one
 // partition's pass, so memory does not grow with the number of streams. The log's RetentionGuard
 // asks for the first offset each partition has not committed to the lake, so retention never
 // deletes unloaded events.
@@ -38,6 +43,9 @@ struct LakeLoadingOptions {
   std::filesystem::path dir;                   // the lake's root (one table per stream)
   std::chrono::milliseconds interval_ms{60000};  // between passes over the streams
   std::filesystem::path scratch_dir;             // local files in flight; must exist
+  // Held by every writer of a stream table in this process (loads, maintenance, the table API's
+  // compaction and VACUUM) from putting a file to committing it; required, borrowed.
+  std::mutex* stream_table_writes = nullptr;
   std::optional<std::chrono::milliseconds> maintenance_interval;  // none: no maintenance
   std::optional<std::chrono::hours> vacuum_retention;             // none: never vacuum
   lake::CompactOptions compact;
@@ -50,14 +58,21 @@ class LakeLoading {
   ~LakeLoading();
   void Start();
   void Stop();
+  // Forgets what it knew of a dropped stream's partitions. Any thread.
+  void ForgetStream(const std::string& stream);
+
+  static constexpr std::chrono::seconds kPartitionPassBudget{10};
 
  private:
   LakeLoading(log::Log* log, ingest::StreamRegistry* registry, LakeLoadingOptions options)
       : log_(log), registry_(registry), options_(std::move(options)) {}
   void Run();
-  // Loads the partition until caught up; with `clean_orphans`, then deletes the table's orphans.
-  void LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans);
-  void Maintain(const std::string& stream);
+  // Loads the partition until caught up or out of budget (then returns false); with
+  // `clean_orphans`, once caught up, deletes the table's orphans.
+  bool LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans);
+  void Maintain(const ingest::StreamHandle& handle);
+  // The write lock, if the stream is still the incarnation `handle` names.
+  std::optional<std::unique_lock<std::mutex>> LockIfCurrent(const ingest::StreamHandle& handle);
   void Report(const std::string& stream, int32_t partition, const Status& status);
   Offset KeepFrom(const std::string& stream, PartitionId partition);
 

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -29,6 +30,7 @@ struct Node::Components {
   std::unique_ptr<log::Log> log;
   std::unique_ptr<schema::Catalog> catalog;
   std::unique_ptr<LakeLoading> lake;
+  std::mutex stream_table_writes;  // every writer of a stream table in this process holds it
   std::unique_ptr<lake::AttachedTables> attached;
   std::unique_ptr<serve::TableApi> tables;
   std::unique_ptr<ingest::StreamRegistry> registry;
@@ -111,6 +113,7 @@ Status Node::Start() {
     lake.dir = config_.data_dir / "lake";
     lake.interval_ms = std::chrono::milliseconds(config_.lake_load_interval_ms);
     lake.scratch_dir = scratch_dir;
+    lake.stream_table_writes = &c_->stream_table_writes;
     if (config_.lake_maintenance_interval_ms > 0) {
       lake.maintenance_interval = std::chrono::milliseconds(config_.lake_maintenance_interval_ms);
     }
@@ -129,6 +132,12 @@ Status Node::Start() {
   serve::TableApiOptions tables;
   tables.lake_dir = config_.data_dir / "lake";
   tables.scratch_dir = scratch_dir;
+  tables.stream_table_writes = &c_->stream_table_writes;
+  if (config_.lake_vacuum_retention_hours > 0) tables.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
+  LakeLoading* loading = c_->lake.get();
+  tables.on_stream_table_removed = [loading](const std::string& stream) {
+    if (loading != nullptr) loading->ForgetStream(stream);
+  };
   LAGOA_ASSIGN_OR_RETURN(c_->tables, serve::TableApi::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
   c_->tables->Start();
   c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get());
@@ -149,9 +158,11 @@ Status Node::Start() {
 }
 
 void Node::Stop() {
+  // Table operations first: queued ones are answered while HTTP still runs, and the running one
+  // finishes before the HTTP drain starts its clock.
+  if (c_->tables) c_->tables->Stop();
   if (c_->http) c_->http->Stop();
   if (c_->api) c_->api->Stop();
-  if (c_->tables) c_->tables->Stop();
   if (c_->lake) c_->lake->Stop();
   if (c_->log) c_->log->Stop();
   c_->http.reset();

@@ -130,6 +130,16 @@ class LakeTablesTest(h.ServerTestCase):
         r = self.cli(server, "detach", "clicks", expect=1)
         self.assertIn("DELETE /v1/streams/clicks", r.stderr)
 
+        # Dropping the stream removes its table; a new stream of the same name starts a new table.
+        status, reply, _ = server.json("DELETE", "/v1/streams/clicks")
+        self.assertEqual(status, 200, reply)
+        self.assertFalse(os.path.exists(os.path.join(server.data_dir, "lake", "clicks")))
+        server.create_stream("clicks", "word VARCHAR")
+        status, reply, _ = server.post_events("clicks", '{"word": "a"}\n{"word": "b"}\n{"word": "c"}\n')
+        self.assertEqual(status, 200, reply)
+        self.wait_rows(server, "clicks", 3)
+        self.assertEqual(sorted(r["word"] for r in self.cat(server, "clicks")), ["a", "b", "c"])
+
     def test_spark_tables_attach_read_only_and_read_correctly(self):
         server = self.start_server(["--lake-load-interval-ms", "-1"])
         golden = golden_dir()
@@ -164,6 +174,9 @@ class LakeTablesTest(h.ServerTestCase):
         r = self.cli(server, "attach", "missing", self.tmp_path("nowhere"), expect=1)
         r = self.cli(server, "attach", "multi_part_checkpoint", os.path.join(golden, "multi-part-checkpoint"), expect=1)
         self.assertIn("already", r.stderr)
+        status, reply, _ = server.json("PUT", "/v1/streams/multi_part_checkpoint", json.dumps({"schema": "a BIGINT"}))
+        self.assertEqual(status, 409, reply)
+        self.assertIn("attached table", reply["error"])
 
         listing = self.cli(server, "list").stdout
         self.assertIn("attached", listing)
