@@ -221,6 +221,59 @@ TEST(LakeLoad, ManyChunksOfNestedValuesKeepEveryRow) {
                               "true", "DECIMAL(9,3)"}));
 }
 
+// Statistics come from every chunk (2048 rows each), long strings (outside DuckDB's 12-byte
+// inline size) included; with several DuckDB threads every row still lands in the file once, and
+// keep_row_order writes them in append order.
+TEST(LakeLoad, StatsCoverEveryChunkAndRowOrderIsKeptOnRequest) {
+  TempDir dir;
+  const auto versions = Versions({"id BIGINT, s VARCHAR, d DATE"});
+  std::vector<std::string> events;
+  for (int k = 0; k < 7000; ++k) {
+    // Short and long strings; the smallest and largest sit in different chunks.
+    const std::string s = k % 3 == 0 ? fmt::format("s{}", k) : fmt::format("a long string number {:05}", 7000 - k);
+    events.push_back(k % 11 == 0 ? fmt::format(R"({{"id":{}}})", k)
+                                 : fmt::format(R"({{"id":{},"s":"{}","d":"2024-01-{:02}"}})", k, s, 1 + k % 28));
+  }
+  const std::vector<Bytes> records = Encode(versions, events);
+  for (const bool ordered : {false, true}) {
+    RecordAppenderOptions options;
+    options.versions = versions;
+    options.duckdb.threads = 2;
+    auto appender = RecordAppender::Make(std::move(options));
+    ASSERT_TRUE(appender.ok()) << appender.status().ToString();
+    ASSERT_TRUE((*appender)->Append(PartitionId(1), AsLoadRecords(records, 1000, 1)).ok());
+    auto writer = ParquetFileWriter::Make({.dir = dir.path(), .keep_row_order = ordered});
+    ASSERT_TRUE(writer.ok());
+    auto file = (*writer)->Write(**appender);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    EXPECT_EQ(file->min_offset, Offset(1000));
+    EXPECT_EQ(file->max_offset, Offset(7999));
+    // The same statistics as DuckDB computes over the file it wrote.
+    const std::string source = "read_parquet(" + SqlStringLiteral(file->path.string()) + ", file_row_number = true)";
+    auto rows = Query(
+        "SELECT count(*)::VARCHAR, count(DISTINCT _offset)::VARCHAR, min(s), max(s), min(d)::VARCHAR, "
+        "max(d)::VARCHAR, (count(*) - count(s))::VARCHAR, max(id)::VARCHAR, "
+        "count(*) FILTER (WHERE _offset - 1000 <> file_row_number)::VARCHAR FROM " + source);
+    ASSERT_EQ(rows.size(), 1u);
+    const TextRow& r = rows[0];
+    EXPECT_EQ(r[0], "7000");
+    EXPECT_EQ(r[1], "7000");
+    const std::string expected_prefix = fmt::format(
+        R"({{"numRecords":7000,"minValues":{{"id":0,"s":"{}","d":"{}","_offset":1000,)", *r[2], *r[4]);
+    EXPECT_TRUE(file->stats_json.starts_with(expected_prefix)) << file->stats_json;
+    EXPECT_NE(file->stats_json.find(fmt::format(R"("maxValues":{{"id":{},"s":"{}","d":"{}","_offset":7999,)", *r[7],
+                                                *r[3], *r[5])),
+              std::string::npos)
+        << file->stats_json;
+    EXPECT_NE(file->stats_json.find(fmt::format(R"("nullCount":{{"id":0,"s":{},"d":{},)", *r[6], *r[6])),
+              std::string::npos)
+        << file->stats_json;
+    if (ordered) {
+      EXPECT_EQ(r[8], "0") << "rows out of append order";
+    }
+  }
+}
+
 TEST(LakeLoad, CorruptRecordIsAnErrorNamingItsOffset) {
   const auto versions = Versions({"b BOOLEAN, s VARCHAR"});
   const std::vector<Bytes> good = Encode(versions, {R"({"b":true,"s":"ok"})", R"({"b":false})"});
