@@ -78,8 +78,9 @@ class LakeCrashLoopTest(h.ServerTestCase):
         """The same with table maintenance (compaction into OPTIMIZE commits) every 200 ms: kills
         land during loads and compactions alike; compacted files must hold the same rows.
 
-        The clients pause before each kill: under sustained ingest the server's loader never
-        leaves the busy partition, so maintenance would not run (see test_lake_fairness.py)."""
+        The clients pause before each kill: under sustained ingest the loader stays on the busy
+        partition for up to 10 s per pass (test_lake_fairness.py), longer than a server lives
+        here, so maintenance would hardly run."""
         def kill_moment(rng, k, clients, generation, data_dir, table_dir):
             self.wait_for_progress(clients, generation, table_dir, False, k)
             time.sleep(rng.uniform(0.0, 0.3))
