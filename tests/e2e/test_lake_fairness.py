@@ -1,6 +1,6 @@
 """Lake loading under sustained ingest: while clients keep one stream busy, another stream's events
-must still reach its lake table, and table maintenance (compaction) must still run, within the
-bound the server documents: a partition gets at most LakeLoading::kPartitionPassBudget (10 s) per
+must still reach its lake table, and table maintenance (compaction) must still run, within bounds
+that follow from what the server documents: a partition gets at most LakeLoading::kPartitionPassBudget (10 s) per
 pass, then the pass moves on (src/server/lake_loading.h).
 
 History: before that budget the loader called LoadOnce until a call wrote nothing, so under
@@ -18,6 +18,10 @@ import load_clients as lc
 FLAGS = ["--lake-load-interval-ms", "100", "--lake-maintenance-interval-ms", "200"]
 PASS_BUDGET_S = 10.0  # LakeLoading::kPartitionPassBudget
 LOADED_WITHIN_S = 2 * PASS_BUDGET_S  # the busy partition's pass, then the quiet one's; plus slack
+# Maintenance runs after a pass's loads once its interval is due: the pass under way when the
+# busy table appeared (maintenance not yet due), the next pass's busy load, then the compaction
+# of hundreds of small files.
+COMPACTED_WITHIN_S = 4 * PASS_BUDGET_S
 
 
 class LakeFairnessTest(h.ServerTestCase):
@@ -49,7 +53,7 @@ class LakeFairnessTest(h.ServerTestCase):
 
     def test_a_quiet_stream_is_loaded_and_tables_compacted_while_another_is_busy(self):
         quiet_s = optimize_s = None
-        while time.monotonic() - self.posted_at < LOADED_WITHIN_S and (quiet_s is None or optimize_s is None):
+        while time.monotonic() - self.posted_at < COMPACTED_WITHIN_S and (quiet_s is None or optimize_s is None):
             if quiet_s is None and dc.DeltaLog(self.table("quiet")).txns.get("lagoa:quiet:0", -1) >= 0:
                 quiet_s = time.monotonic() - self.posted_at
             busy = dc.DeltaLog(self.table("busy"))
@@ -61,10 +65,12 @@ class LakeFairnessTest(h.ServerTestCase):
             return "never" if value is None else f"{value:.1f} s"
 
         print(f"\n[lake-fairness] busy: {lc.acked_events(self.clients)} events acknowledged; quiet loaded after "
-              f"{seconds(quiet_s)}, busy compacted after {seconds(optimize_s)} (limit {LOADED_WITHIN_S:.0f} s)",
+              f"{seconds(quiet_s)} (limit {LOADED_WITHIN_S:.0f} s), busy compacted after {seconds(optimize_s)} "
+              f"(limit {COMPACTED_WITHIN_S:.0f} s)",
               flush=True)
-        self.assertIsNotNone(quiet_s, f"the quiet stream's event is not in its table after {LOADED_WITHIN_S} s")
-        self.assertIsNotNone(optimize_s, f"no compaction of the busy table within {LOADED_WITHIN_S} s")
+        self.assertTrue(quiet_s is not None and quiet_s <= LOADED_WITHIN_S,
+                        f"the quiet stream's event is not in its table after {LOADED_WITHIN_S} s")
+        self.assertIsNotNone(optimize_s, f"no compaction of the busy table within {COMPACTED_WITHIN_S} s")
         self.assertGreater(lc.acked_events(self.clients), 0)
 
 
