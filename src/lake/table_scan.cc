@@ -42,6 +42,10 @@ std::string DataColumnSql(const DeltaColumn& column, bool partition) {
 }  // namespace
 
 Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& store) {
+  return BuildScanSql(snapshot, store, snapshot.files());
+}
+
+Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& store, const std::vector<AddFile>& files) {
   const std::vector<std::string>& partitions = snapshot.metadata().partition_columns;
   auto is_partition = [&](const std::string& name) {
     return std::find(partitions.begin(), partitions.end(), name) != partitions.end();
@@ -58,7 +62,7 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
     partition_columns.push_back(&column);
   }
 
-  if (snapshot.files().empty()) {
+  if (files.empty()) {
     std::string select;
     for (const DeltaColumn& column : snapshot.columns()) {
       select += fmt::format("{}CAST(NULL AS {}) AS {}", select.empty() ? "" : ", ", EmptyColumnType(column),
@@ -67,11 +71,11 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
     return fmt::format("SELECT {} WHERE false", select);
   }
 
-  std::string files;
+  std::string locations;
   std::string values;
-  for (const AddFile& file : snapshot.files()) {
+  for (const AddFile& file : files) {
     LAGOA_ASSIGN_OR_RETURN(std::string location, store.DuckDbLocation(snapshot.table_prefix() + file.path));
-    files += fmt::format("{}{}", files.empty() ? "" : ", ", SqlStringLiteral(location));
+    locations += fmt::format("{}{}", locations.empty() ? "" : ", ", SqlStringLiteral(location));
     if (partition_columns.empty()) continue;
     std::string row = SqlStringLiteral(location);
     for (const DeltaColumn* column : partition_columns) {
@@ -90,7 +94,7 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
   }
   // hive_partitioning=false: partition values come from the log, never from directory names.
   // union_by_name: files written before a schema change may lack newer columns.
-  std::string scan = fmt::format("read_parquet([{}], hive_partitioning = false, union_by_name = true{})", files,
+  std::string scan = fmt::format("read_parquet([{}], hive_partitioning = false, union_by_name = true{})", locations,
                                  partition_columns.empty() ? "" : ", filename = 'lagoa_file'");
   if (partition_columns.empty()) return fmt::format("SELECT {} FROM {} AS d", select, scan);
   std::string names = "lagoa_file";

@@ -18,6 +18,8 @@ namespace lagoa::lake {
 // the files as Parquet stores them; partition columns are cast to their lagoa type.
 // InvalidArgument when a partition column has no lagoa type or a partition value does not parse.
 Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& store);
+// The same over some of the snapshot's files (what PruneFiles kept, file_pruning.h).
+Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& store, const std::vector<AddFile>& files);
 
 // Runs `query` with the snapshot's rows bound to the name `t`, e.g.
 // "SELECT count(*)::VARCHAR FROM t"; every result column must be VARCHAR.
