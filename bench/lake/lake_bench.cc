@@ -91,6 +91,10 @@ struct CopyFigures {
   double seconds = 0;
   double cpu_seconds = 0;
   uint64_t parquet_bytes = 0;
+  // DuckDB's COPY of a table of one lagoa file's rows (the first rows_max), as many times as lagoa
+  // wrote files: the same work cut the way lagoa cuts it.
+  double per_file_seconds = 0;
+  double per_file_cpu_seconds = 0;
 };
 
 Result<CopyFigures> TimeDuckDbCopy(const BenchOptions& o, const LoadFigures& load) {
@@ -126,6 +130,17 @@ Result<CopyFigures> TimeDuckDbCopy(const BenchOptions& o, const LoadFigures& loa
   }
   CopyFigures figures;
   figures.parquet_bytes = std::filesystem::file_size(out);
+  std::filesystem::remove(out);
+  LAGOA_RETURN_IF_ERROR(duckdb->Execute(
+      fmt::format("CREATE TABLE bench_file_rows AS SELECT * FROM bench_rows WHERE _offset < {}", o.rows_max)));
+  const Stopwatch per_file_watch;
+  for (int i = 0; i < load.files; ++i) {
+    std::filesystem::remove(out);
+    LAGOA_RETURN_IF_ERROR(duckdb->Execute(fmt::format("COPY bench_file_rows TO {} (FORMAT parquet, COMPRESSION zstd)",
+                                                      lake::SqlStringLiteral(out.string()))));
+  }
+  figures.per_file_seconds = per_file_watch.seconds();
+  figures.per_file_cpu_seconds = per_file_watch.cpu_seconds();
   std::filesystem::remove(out);
   std::sort(runs.begin(), runs.end());
   figures.seconds = runs[runs.size() / 2].first;
@@ -163,6 +178,11 @@ Status RunLoad(const BenchOptions& o) {
               copy.cpu_seconds, static_cast<double>(load.rows) / copy.cpu_seconds);
   std::printf("ratio lagoa / DuckDB COPY: %.2f by wall time (target >= 0.80), %.2f by CPU time\n",
               lagoa_rows_s / copy_rows_s, copy.cpu_seconds / load.cpu_seconds);
+  const double per_file_rows_s = static_cast<double>(load.rows) / copy.per_file_seconds;
+  std::printf("DuckDB COPY of a %lld-row table, %d times (lagoa's file size): %.2f s = %.0f rows/s; %.2f CPU s; "
+              "ratio lagoa / this: %.2f by wall time, %.2f by CPU time\n",
+              static_cast<long long>(o.rows_max), load.files, copy.per_file_seconds, per_file_rows_s,
+              copy.per_file_cpu_seconds, lagoa_rows_s / per_file_rows_s, copy.per_file_cpu_seconds / load.cpu_seconds);
   std::printf("%s\n", MachineLine().c_str());
   return Status::Ok();
 }
@@ -207,6 +227,18 @@ Status RunSnapshot(const BenchOptions& o) {
       return Status::Internal("the snapshot does not hold every commit");
     }
   }
+  // Part of it: listing `_delta_log/` (every commit and checkpoint file is listed).
+  std::vector<double> list_ms;
+  size_t listed = 0;
+  for (int i = 0; i < o.snapshot_repeats; ++i) {
+    lake::DeltaLogReader reader(store.get(), duckdb.get(), "t/");
+    const Stopwatch watch;
+    LAGOA_ASSIGN_OR_RETURN(const lake::LogListing listing, reader.List());
+    list_ms.push_back(watch.seconds() * 1000);
+    listed = listing.commits.size();
+  }
+  std::printf("listing _delta_log/ alone (%zu commits; part of LoadSnapshot below): median %.1f ms\n", listed,
+              Median(list_ms));
   std::sort(ms.begin(), ms.end());
   std::printf("LoadSnapshot of version %lld (%lld active files): median %.1f ms of %d (min %.1f, max %.1f); "
               "target <= 100 ms\n",
