@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "lake/object_store.h"
+#include "schema/types.h"
 
 namespace lagoa::lake {
 namespace {
@@ -240,6 +241,15 @@ Result<std::vector<Action>> ParseCommitFile(std::string_view contents) {
     if (action->has_value()) actions.push_back(std::move(**action));
   }
   return actions;
+}
+
+std::optional<std::string> FindPartitionValue(const PartitionValues& values, std::string_view column) {
+  auto it = values.find(std::string(column));
+  if (it != values.end()) return it->second;
+  for (const auto& [name, value] : values) {
+    if (schema::EqualsIgnoreCase(name, column)) return value;
+  }
+  return std::nullopt;
 }
 
 Result<std::string> DecodeDeltaPath(std::string_view uri) {

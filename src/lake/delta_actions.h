@@ -44,6 +44,10 @@ struct Metadata {
 // Partition column name → serialized value; std::nullopt is null (also an empty string).
 using PartitionValues = std::map<std::string, std::optional<std::string>>;
 
+// The value of partition column `column`: exact name first, then ignoring case (Spark matches
+// partition columns case-insensitively). nullopt when absent or null.
+std::optional<std::string> FindPartitionValue(const PartitionValues& values, std::string_view column);
+
 struct AddFile {
   std::string path;  // decoded: a key relative to the table root
   PartitionValues partition_values;

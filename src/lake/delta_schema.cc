@@ -189,4 +189,9 @@ Result<std::vector<schema::Field>> ToLagoaFields(const std::vector<DeltaColumn>&
   return fields;
 }
 
+std::string DuckDbTypeName(const DeltaColumn& column) {
+  if (column.type) return column.type->ToSql();
+  return column.spark_type == "binary" ? "BLOB" : "VARCHAR";
+}
+
 }  // namespace lagoa::lake

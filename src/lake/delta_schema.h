@@ -26,6 +26,10 @@ struct DeltaColumn {
 // other columns stay readable.
 Result<std::vector<DeltaColumn>> ParseSparkSchema(std::string_view schema_json);
 
+// The DuckDB type of the column's values as lagoa reads them: its lagoa type, else BLOB for
+// binary, else VARCHAR (for typed NULLs of columns a scan has no file for).
+std::string DuckDbTypeName(const DeltaColumn& column);
+
 // The columns as lagoa fields; InvalidArgument naming the first column without a lagoa type.
 Result<std::vector<schema::Field>> ToLagoaFields(const std::vector<DeltaColumn>& columns);
 

@@ -112,18 +112,11 @@ struct BoundPredicate {
   Comparable literal;
 };
 
-std::optional<std::string> PartitionValue(const PartitionValues& values, const std::string& column) {
-  for (const auto& [name, value] : values) {
-    if (schema::EqualsIgnoreCase(name, column)) return value;
-  }
-  return std::nullopt;
-}
-
 // Whether the file may hold a row matching `p`. `stats` is the parsed statistics object, or null.
 bool MayMatch(const AddFile& file, const simdjson::dom::element* stats, const BoundPredicate& p) {
   const TypeId id = p.column->type->id();
   if (p.partition) {
-    std::optional<std::string> value = PartitionValue(file.partition_values, p.column->name);
+    std::optional<std::string> value = FindPartitionValue(file.partition_values, p.column->name);
     if (!value || value->empty()) return false;  // NULL: no comparison is true
     std::optional<Comparable> parsed = ParseText(id, *value);
     return !parsed || Satisfiable(p.op, *parsed, *parsed, p.literal);

@@ -28,22 +28,6 @@ bool IsPartitionColumn(const Snapshot& snapshot, const std::string& name) {
   return std::find(partitions.begin(), partitions.end(), name) != partitions.end();
 }
 
-// Exact name first, then ignoring case (Spark matches partition columns case-insensitively).
-std::optional<std::string> PartitionValue(const PartitionValues& values, const std::string& column) {
-  auto it = values.find(column);
-  if (it != values.end()) return it->second;
-  for (const auto& [name, value] : values) {
-    if (schema::EqualsIgnoreCase(name, column)) return value;
-  }
-  return std::nullopt;
-}
-
-// The DuckDB type of a typed NULL for the column (as table_scan.cc's empty scan).
-std::string NullColumnType(const DeltaColumn& column) {
-  if (column.type) return column.type->ToSql();
-  return column.spark_type == "binary" ? "BLOB" : "VARCHAR";
-}
-
 // The column as the table reads it, from a Parquet column `d.<name>` (the rules of table_scan.cc).
 std::string TypedDataColumnSql(const DeltaColumn& column, const std::string& file_name) {
   const std::string source = "d." + QuoteIdentifier(file_name);
@@ -282,7 +266,7 @@ Result<FileScan> BuildFileScan(DuckDbConnection* duckdb, const ObjectStore& stor
             fmt::format("partition column `{}` has type {}, which lagoa cannot read as a partition value", column.name,
                         column.spark_type));
       }
-      std::optional<std::string> value = PartitionValue(file.partition_values, column.name);
+      std::optional<std::string> value = FindPartitionValue(file.partition_values, column.name);
       select.push_back(value && !value->empty()
                            ? fmt::format("CAST({} AS {}) AS {}", SqlStringLiteral(*value), column.type->ToSql(), name)
                            : fmt::format("CAST(NULL AS {}) AS {}", column.type->ToSql(), name));
@@ -291,7 +275,7 @@ Result<FileScan> BuildFileScan(DuckDbConnection* duckdb, const ObjectStore& stor
     const size_t index = data_index++;
     std::optional<std::string> file_name = FindName(names, column.name);
     if (!file_name) {
-      select.push_back(fmt::format("CAST(NULL AS {}) AS {}", NullColumnType(column), name));
+      select.push_back(fmt::format("CAST(NULL AS {}) AS {}", DuckDbTypeName(column), name));
       continue;
     }
     const std::string raw = QuoteIdentifier(fmt::format("__lagoa_raw_{}", index));
@@ -306,7 +290,7 @@ Result<FileScan> BuildFileScan(DuckDbConnection* duckdb, const ObjectStore& stor
 Result<std::string> NullRowSql(const Snapshot& snapshot) {
   std::vector<std::string> select;
   for (const DeltaColumn& column : snapshot.columns()) {
-    select.push_back(fmt::format("CAST(NULL AS {}) AS {}", NullColumnType(column), QuoteIdentifier(column.name)));
+    select.push_back(fmt::format("CAST(NULL AS {}) AS {}", DuckDbTypeName(column), QuoteIdentifier(column.name)));
   }
   if (select.empty()) return Status::Corruption("the table has no columns");
   return fmt::format("SELECT {}", fmt::join(select, ", "));
@@ -365,7 +349,7 @@ Result<std::optional<NewFile>> WriteDataFile(ObjectStore* store, DuckDbConnectio
 std::string PartitionDirectory(const std::vector<std::string>& partition_columns, const PartitionValues& values) {
   std::string dir;
   for (const std::string& column : partition_columns) {
-    std::optional<std::string> value = PartitionValue(values, column);
+    std::optional<std::string> value = FindPartitionValue(values, column);
     dir += EscapePathSegment(column) + "=" +
            (value && !value->empty() ? EscapePathSegment(*value) : std::string(kNullPartition)) + "/";
   }

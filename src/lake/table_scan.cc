@@ -11,23 +11,6 @@ namespace {
 
 using schema::QuoteIdentifier;
 
-// The value of `column` in `values`: exact name first, then ignoring case (Spark matches partition
-// columns case-insensitively).
-std::optional<std::string> PartitionValue(const PartitionValues& values, const std::string& column) {
-  auto it = values.find(column);
-  if (it != values.end()) return it->second;
-  for (const auto& [name, value] : values) {
-    if (schema::EqualsIgnoreCase(name, column)) return value;
-  }
-  return std::nullopt;
-}
-
-// The DuckDB type for an empty table's typed NULL columns.
-std::string EmptyColumnType(const DeltaColumn& column) {
-  if (column.type) return column.type->ToSql();
-  return column.spark_type == "binary" ? "BLOB" : "VARCHAR";
-}
-
 // A column of the scan's SELECT list: partition values are typed already; data columns are cast
 // from what Parquet stores (TINYINT, FLOAT, TIMESTAMP, MAP ...) to their lagoa type, and a column
 // without a lagoa type (binary) is returned as Parquet has it.
@@ -65,7 +48,7 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
   if (files.empty()) {
     std::string select;
     for (const DeltaColumn& column : snapshot.columns()) {
-      select += fmt::format("{}CAST(NULL AS {}) AS {}", select.empty() ? "" : ", ", EmptyColumnType(column),
+      select += fmt::format("{}CAST(NULL AS {}) AS {}", select.empty() ? "" : ", ", DuckDbTypeName(column),
                             QuoteIdentifier(column.name));
     }
     return fmt::format("SELECT {} WHERE false", select);
@@ -79,7 +62,7 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
     if (partition_columns.empty()) continue;
     std::string row = SqlStringLiteral(location);
     for (const DeltaColumn* column : partition_columns) {
-      std::optional<std::string> value = PartitionValue(file.partition_values, column->name);
+      std::optional<std::string> value = FindPartitionValue(file.partition_values, column->name);
       const std::string type = column->type->ToSql();
       // An empty string is null too (Delta writes null for it); "null" is a real string.
       row += value && !value->empty() ? fmt::format(", CAST({} AS {})", SqlStringLiteral(*value), type)
