@@ -60,6 +60,13 @@ std::vector<LogListing::Checkpoint> CompleteCheckpoints(const std::map<int64_t, 
   return out;
 }
 
+// Whether `listing` holds the complete checkpoint `hint` names.
+bool HasHintedCheckpoint(const LogListing& listing, const LastCheckpointHint& hint) {
+  return std::any_of(listing.checkpoints.begin(), listing.checkpoints.end(), [&](const auto& c) {
+    return c.version == hint.version && (!hint.parts || *hint.parts == c.parts);
+  });
+}
+
 }  // namespace
 
 std::string VersionFileStem(TableVersion version) { return fmt::format("{:020d}", version.value()); }
@@ -95,9 +102,13 @@ DeltaLogReader::DeltaLogReader(ObjectStore* store, DuckDbConnection* duckdb, std
   LAGOA_ASSERT_MSG(table_prefix_.empty() || table_prefix_.back() == '/', "table_prefix must be empty or end in '/'");
 }
 
-Result<LogListing> DeltaLogReader::List() {
+Result<LogListing> DeltaLogReader::List() { return ListFrom(std::nullopt); }
+
+Result<LogListing> DeltaLogReader::ListFrom(std::optional<TableVersion> from) {
   const std::string log_prefix = table_prefix_ + std::string(kLogDir);
-  LAGOA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store_->List(log_prefix));
+  // Keys of version v start with its 20-digit stem, which sorts after every earlier version's.
+  const std::string start_after = from ? log_prefix + VersionFileStem(*from) : std::string();
+  LAGOA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store_->ListAfter(log_prefix, start_after));
   LogListing listing;
   std::map<int64_t, std::string> classic;
   std::map<std::pair<int64_t, int64_t>, PartSet> multi;
@@ -129,24 +140,24 @@ Result<LogListing> DeltaLogReader::List() {
   return listing;
 }
 
-void DeltaLogReader::CheckHint(const LogListing& listing) {
-  last_checkpoint_note_.clear();
-  if (!listing.last_checkpoint_key) return;
-  Result<std::string> contents = store_->Get(*listing.last_checkpoint_key);
+std::optional<LastCheckpointHint> DeltaLogReader::ReadHint() {
+  Result<std::string> contents = store_->Get(table_prefix_ + std::string(kLogDir) + std::string(kLastCheckpoint));
+  if (!contents.ok() && contents.status().code() == StatusCode::kNotFound) return std::nullopt;
   Result<LastCheckpointHint> hint =
       contents.ok() ? ParseLastCheckpoint(*contents) : Result<LastCheckpointHint>(contents.status());
   if (!hint.ok()) {
     last_checkpoint_note_ = hint.status().message() + "; used the listing instead";
-    return;
+    return std::nullopt;
   }
-  bool complete = std::any_of(listing.checkpoints.begin(), listing.checkpoints.end(), [&](const auto& c) {
-    return c.version == hint->version && (!hint->parts || *hint->parts == c.parts);
-  });
-  if (!complete) {
+  return *hint;
+}
+
+void DeltaLogReader::CheckHint(const LogListing& listing, const LastCheckpointHint& hint) {
+  if (!HasHintedCheckpoint(listing, hint)) {
     last_checkpoint_note_ = fmt::format(
         "_last_checkpoint names version {}, which is not a complete checkpoint; used "
         "the listing instead",
-        hint->version.value());
+        hint.version.value());
   }
 }
 
@@ -200,14 +211,25 @@ Status DeltaLogReader::ReadCommit(int64_t version, const std::string& key, LogRe
 }
 
 Result<Snapshot> DeltaLogReader::LoadSnapshot(std::optional<TableVersion> version) {
-  LAGOA_ASSIGN_OR_RETURN(LogListing listing, List());
+  last_checkpoint_note_.clear();
+  std::optional<LastCheckpointHint> hint = ReadHint();
+  std::optional<LogListing> hinted;
+  if (hint && (!version || *version >= hint->version)) {
+    auto partial = ListFrom(hint->version);
+    if (partial.ok() && HasHintedCheckpoint(*partial, *hint)) hinted = std::move(partial).value();
+  }
+  if (!hinted) {
+    LAGOA_ASSIGN_OR_RETURN(LogListing full, List());
+    if (hint) CheckHint(full, *hint);
+    hinted = std::move(full);
+  }
+  const LogListing& listing = *hinted;
   int64_t latest = listing.commits.empty() ? -1 : listing.commits.rbegin()->first;
   if (!listing.checkpoints.empty()) latest = std::max(latest, listing.checkpoints.back().version.value());
   const int64_t target = version ? version->value() : latest;
   if (target < 0 || target > latest) {
     return Status::NotFound(fmt::format("table version {} does not exist; the latest is {}", target, latest));
   }
-  CheckHint(listing);
   const LogListing::Checkpoint* checkpoint = nullptr;
   for (const auto& candidate : listing.checkpoints) {
     if (candidate.version.value() <= target) checkpoint = &candidate;

@@ -1,7 +1,9 @@
 // Reading a Delta table's transaction log (`<table>/_delta_log/`) into a Snapshot.
 //
-// The log is listed once; `_last_checkpoint` is read as a hint (a missing, empty or corrupt one
-// is ignored and the listing decides), the newest complete checkpoint at or below the wanted
+// `_last_checkpoint` is read first as a hint: when it names a complete checkpoint at or below the
+// wanted version, the log is listed only from that version on (what keeps a table of many commits
+// quick to open); otherwise (missing, empty, corrupt, stale, or an older version wanted) the whole
+// log is listed and the listing decides; the newest complete checkpoint at or below the wanted
 // version is read through DuckDB (classic `<v>.checkpoint.parquet` or multi-part
 // `<v>.checkpoint.<i>.<n>.parquet`; a multi-part checkpoint missing a part is skipped), then the
 // JSON commits after it, which must be contiguous. Tables whose protocol lagoa cannot read are
@@ -63,9 +65,13 @@ class DeltaLogReader {
   const std::string& last_checkpoint_note() const { return last_checkpoint_note_; }
 
  private:
+  // Lists the commits and checkpoints at or after `from` (all when unset).
+  Result<LogListing> ListFrom(std::optional<TableVersion> from);
+  // `_last_checkpoint`, when it exists and parses; else nullopt (a bad one is noted).
+  std::optional<LastCheckpointHint> ReadHint();
   Status ReadCheckpoint(const LogListing::Checkpoint& checkpoint, LogReplay* replay);
   Status ReadCommit(int64_t version, const std::string& key, LogReplay* replay);
-  void CheckHint(const LogListing& listing);
+  void CheckHint(const LogListing& listing, const LastCheckpointHint& hint);
 
   ObjectStore* store_;
   DuckDbConnection* duckdb_;

@@ -67,6 +67,49 @@ class GoldenTable : public ::testing::Test {
   static std::filesystem::path Table(std::string_view name) { return GoldenTablesDir() / name; }
 };
 
+// Records the `start_after` of every listing, delegating to a local store.
+class ListRecordingStore final : public ObjectStore {
+ public:
+  explicit ListRecordingStore(std::unique_ptr<LocalObjectStore> inner) : inner_(std::move(inner)) {}
+  std::vector<std::string> listed_after;
+
+  Status PutIfAbsent(std::string_view key, std::string_view data) override { return inner_->PutIfAbsent(key, data); }
+  Result<std::string> Get(std::string_view key) override { return inner_->Get(key); }
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    return inner_->GetRange(key, offset, length);
+  }
+  Result<std::vector<ObjectInfo>> ListAfter(std::string_view prefix, std::string_view start_after) override {
+    listed_after.emplace_back(start_after);
+    return inner_->ListAfter(prefix, start_after);
+  }
+  Status Delete(std::string_view key) override { return inner_->Delete(key); }
+  Result<std::string> DuckDbLocation(std::string_view key) const override { return inner_->DuckDbLocation(key); }
+
+ private:
+  std::unique_ptr<LocalObjectStore> inner_;
+};
+
+TEST_F(GoldenTable, TheCheckpointHintSparesListingEarlierCommits) {
+  auto local = LocalObjectStore::Make({.root = Table("basic-with-inserts-deletes-checkpoint")});
+  ASSERT_TRUE(local.ok());
+  ListRecordingStore store(std::move(local).value());
+  auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+  ASSERT_TRUE(duckdb.ok());
+  DeltaLogReader reader(&store, duckdb->get(), "");
+  auto latest = reader.LoadSnapshot();
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_EQ(latest->version(), TableVersion(13));
+  EXPECT_EQ(latest->checkpoint_version(), TableVersion(10));
+  EXPECT_EQ(store.listed_after, std::vector<std::string>{"_delta_log/00000000000000000010"});
+  EXPECT_EQ(reader.last_checkpoint_note(), "");
+  // An older version than the checkpoint needs the whole log.
+  store.listed_after.clear();
+  auto old = reader.LoadSnapshot(TableVersion(3));
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->version(), TableVersion(3));
+  EXPECT_EQ(store.listed_after, std::vector<std::string>{""});
+}
+
 TEST_F(GoldenTable, CheckpointThenCommitsGiveInsertsMinusDeletes) {
   TableFixture table(Table("basic-with-inserts-deletes-checkpoint"));
   auto snapshot = table.Load();

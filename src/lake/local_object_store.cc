@@ -172,7 +172,7 @@ Result<std::string> LocalObjectStore::GetRange(std::string_view key, uint64_t of
   return data;
 }
 
-Result<std::vector<ObjectInfo>> LocalObjectStore::List(std::string_view prefix) {
+Result<std::vector<ObjectInfo>> LocalObjectStore::ListAfter(std::string_view prefix, std::string_view start_after) {
   // Walk only the directory the prefix's last '/' names; keys are then filtered by the full prefix.
   size_t slash = prefix.rfind('/');
   fs::path start = slash == std::string_view::npos ? root_ : PathOf(prefix.substr(0, slash));
@@ -188,7 +188,7 @@ Result<std::vector<ObjectInfo>> LocalObjectStore::List(std::string_view prefix) 
     if (name.starts_with(kTempObjectPrefix)) continue;
     if (!entry.is_regular_file(ec)) continue;
     std::string key = entry.path().lexically_relative(root_).generic_string();
-    if (!key.starts_with(prefix)) continue;
+    if (!key.starts_with(prefix) || key <= start_after) continue;  // before the stat: that is the cost
     struct stat st {};
     if (::stat(entry.path().c_str(), &st) != 0) {
       if (errno == ENOENT) continue;  // deleted while listing

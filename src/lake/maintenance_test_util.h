@@ -39,7 +39,9 @@ class HookedStore final : public ObjectStore {
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     return inner_->GetRange(key, offset, length);
   }
-  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override { return inner_->List(prefix); }
+  Result<std::vector<ObjectInfo>> ListAfter(std::string_view prefix, std::string_view start_after) override {
+    return inner_->ListAfter(prefix, start_after);
+  }
   Status Delete(std::string_view key) override { return inner_->Delete(key); }
   Result<std::string> DuckDbLocation(std::string_view key) const override { return inner_->DuckDbLocation(key); }
 

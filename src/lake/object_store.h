@@ -42,7 +42,11 @@ class ObjectStore {
 
   // Every object whose key starts with `prefix` (plain string prefix, not only whole directories),
   // sorted by key. An empty prefix lists the whole store.
-  virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) { return ListAfter(prefix, {}); }
+
+  // The same, only the keys greater than `start_after` (S3's StartAfter): a Delta reader lists
+  // the log from its last checkpoint on instead of every commit.
+  virtual Result<std::vector<ObjectInfo>> ListAfter(std::string_view prefix, std::string_view start_after) = 0;
 
   // Removes the object; NotFound when it does not exist.
   virtual Status Delete(std::string_view key) = 0;
