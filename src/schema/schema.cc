@@ -15,7 +15,7 @@ namespace lagoa::schema {
 namespace {
 
 constexpr std::string_view kBodyKeys = "schema, columns, event_time, infer, partitions, lake";
-constexpr std::string_view kLakeKeys = "enabled";
+constexpr std::string_view kLakeKeys = "enabled, partition_by";
 constexpr std::string_view kColumnKeys = "name, type, nullable";
 
 Status ValidateStructTypes(const Type& type, std::string_view column) {
@@ -149,6 +149,43 @@ const Schema* StreamDefinition::version(SchemaVersion v) const {
   return &versions[v.value() - 1];
 }
 
+// The lake's "partition_by": "date(COLUMN)": COLUMN is a TIMESTAMP/TIMESTAMPTZ column of every
+// schema version (the first one: later versions only add columns) or a loader time column, and no
+// column is named like the partition column `_date`.
+namespace {
+
+template <typename Invalid>
+Status ValidateDatePartition(const StreamDefinition& def, const Invalid& invalid) {
+  const std::string& source = def.lake.date_partition_source;
+  if (source.empty()) return Status::Ok();
+  for (const Field& f : def.latest().fields) {
+    if (EqualsIgnoreCase(f.name, "_date")) {
+      return invalid("column \"_date\" collides with the lake's date partition column; rename the column");
+    }
+  }
+  if (source == "_event_time" || source == "_ingested_at") return Status::Ok();
+  const Schema& first = def.versions.front();
+  auto index = first.FieldIndex(source);
+  if (!index) {
+    std::string names;
+    for (const Field& f : first.fields) {
+      const TypeId id = f.type.id();
+      if (id == TypeId::kTimestamp || id == TypeId::kTimestampTz) names += (names.empty() ? "" : ", ") + f.name;
+    }
+    return invalid(fmt::format("lake partition_by date({}): no such column; use a TIMESTAMP or TIMESTAMPTZ column "
+                               "({}) or _event_time or _ingested_at",
+                               source, names.empty() ? "the stream has none" : names));
+  }
+  const TypeId id = first.fields[*index].type.id();
+  if (id != TypeId::kTimestamp && id != TypeId::kTimestampTz) {
+    return invalid(fmt::format("lake partition_by date({}): column \"{}\" is {}; it must be TIMESTAMP or TIMESTAMPTZ",
+                               source, source, first.fields[*index].type.ToSql()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ValidateStreamDefinition(const StreamDefinition& def) {
   LAGOA_RETURN_IF_ERROR(ValidateStreamName(def.name));
   auto invalid = [&](std::string message) {
@@ -197,7 +234,7 @@ Status ValidateStreamDefinition(const StreamDefinition& def) {
   if (def.partitions < 1 || def.partitions > kPartitionsMax) {
     return invalid(fmt::format("partitions must be between 1 and {}, found {}", kPartitionsMax, def.partitions));
   }
-  return Status::Ok();
+  return ValidateDatePartition(def, invalid);
 }
 
 Result<StreamDefinition> StreamDefinitionFromJson(std::string_view name, std::string_view json) {
@@ -301,6 +338,18 @@ Result<StreamLakeOptions> StreamLakeOptionsFromJson(std::string_view json) {
   }
   StreamLakeOptions lake;
   for (auto [key, value] : object) {
+    if (key == "partition_by") {
+      std::string_view text;
+      if (value.get(text) != simdjson::SUCCESS || !text.starts_with("date(") || !text.ends_with(")") ||
+          text.size() == 6) {
+        return Status::InvalidArgument(
+            fmt::format("\"partition_by\" must be a string like \"date(ts)\" (the UTC date of a timestamp column), "
+                        "found {}",
+                        simdjson::minify(value)));
+      }
+      lake.date_partition_source = std::string(text.substr(5, text.size() - 6));
+      continue;
+    }
     if (key != "enabled") {
       return Status::InvalidArgument(fmt::format("unknown key \"{}\"; allowed keys: {}", key, kLakeKeys));
     }
@@ -330,7 +379,11 @@ std::string StreamDefinitionToJson(const StreamDefinition& def) {
   }
   w.Key("infer").Bool(def.infer).Key("partitions").Int(def.partitions);
   w.Key("created").String(FormatRfc3339Micros(def.created_us));
-  w.Key("lake").BeginObject().Key("enabled").Bool(def.lake.enabled).EndObject();
+  w.Key("lake").BeginObject().Key("enabled").Bool(def.lake.enabled);
+  if (!def.lake.date_partition_source.empty()) {
+    w.Key("partition_by").String("date(" + def.lake.date_partition_source + ")");
+  }
+  w.EndObject();
   w.EndObject();
   return w.Take();
 }

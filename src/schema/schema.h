@@ -62,11 +62,16 @@ Status ValidateStreamName(std::string_view name);
 // How a stream's events reach the lake (the "lake" object of a stream definition).
 struct StreamLakeOptions {
   bool enabled = true;  // a loader keeps the stream's Delta table up to date; false opts out
+  // "partition_by": "date(COLUMN)" keeps COLUMN here: the table gets a `_date DATE` partition
+  // column, the UTC date of COLUMN (a TIMESTAMP/TIMESTAMPTZ column of the stream, or the loader's
+  // `_event_time` / `_ingested_at`). Empty: the table is unpartitioned.
+  std::string date_partition_source;
 
   friend bool operator==(const StreamLakeOptions&, const StreamLakeOptions&) = default;
 };
 
-// Parses the "lake" object: {"enabled": false}. Unknown keys are errors naming the allowed keys.
+// Parses the "lake" object: {"enabled": false} or {"partition_by": "date(ts)"}. Unknown keys are
+// errors naming the allowed keys; the partition column itself is checked by ValidateStreamDefinition.
 Result<StreamLakeOptions> StreamLakeOptionsFromJson(std::string_view json);
 
 // A stream: its schema versions and ingest settings. Stored by the Catalog; shared read-only

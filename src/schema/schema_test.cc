@@ -1,5 +1,6 @@
 #include "schema/schema.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -511,7 +512,7 @@ TEST(StreamDefinitionFromJson, RejectsBadBodiesWithActionableMessages) {
   EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "lake": {"enabled": 1}})"),
             "\"lake\": \"enabled\" must be true or false");
   EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "lake": {"partition": "day"}})"),
-            "\"lake\": unknown key \"partition\"; allowed keys: enabled");
+            "\"lake\": unknown key \"partition\"; allowed keys: enabled, partition_by");
   EXPECT_EQ(FromJsonError(R"({"schema": "a INTEGER", "columns": [{"name": "a", "type": "INTEGER"}]})"),
             "give either \"schema\" or \"columns\", not both");
   EXPECT_EQ(FromJsonError(R"({})").rfind("give the columns as \"schema\"", 0), 0u);
@@ -597,6 +598,44 @@ TEST(StreamDefinitionFromJson, LakeOptionsDefaultToLoaded) {
   auto opted_out = FromJson(R"({"schema": "a INTEGER", "lake": {"enabled": false}})");
   ASSERT_TRUE(opted_out.ok()) << opted_out.status().ToString();
   EXPECT_FALSE(opted_out->lake.enabled);
+}
+
+TEST(StreamDefinitionFromJson, LakeDatePartitionNamesATimestampColumnOrALoaderTime) {
+  auto by_ts = FromJson(R"j({"schema": "a INTEGER, ts TIMESTAMP", "lake": {"enabled": true, "partition_by": "date(ts)"}})j");
+  ASSERT_TRUE(by_ts.ok()) << by_ts.status().ToString();
+  EXPECT_EQ(by_ts->lake.date_partition_source, "ts");
+  for (std::string_view source : {"_event_time", "_ingested_at"}) {
+    auto by_loader = FromJson(fmt::format(R"j({{"schema": "a INTEGER", "lake": {{"partition_by": "date({})"}}}})j", source));
+    ASSERT_TRUE(by_loader.ok()) << by_loader.status().ToString();
+    EXPECT_EQ(by_loader->lake.date_partition_source, source);
+  }
+  EXPECT_EQ(FromJson(R"j({"schema": "a INTEGER"})j")->lake.date_partition_source, "");
+
+  EXPECT_EQ(FromJsonError(R"j({"schema": "a INTEGER, ts TIMESTAMPTZ", "lake": {"partition_by": "date(nope)"}})j"),
+            "stream \"clicks\": lake partition_by date(nope): no such column; use a TIMESTAMP or TIMESTAMPTZ column "
+            "(ts) or _event_time or _ingested_at");
+  EXPECT_EQ(FromJsonError(R"j({"schema": "a INTEGER, ts TIMESTAMPTZ", "lake": {"partition_by": "date(a)"}})j"),
+            "stream \"clicks\": lake partition_by date(a): column \"a\" is INTEGER; it must be TIMESTAMP or "
+            "TIMESTAMPTZ");
+  for (std::string_view bad : {R"j("ts")j", R"j("date()")j", R"j("month(ts)")j", R"j(5)j", R"j("date(ts")j"}) {
+    const std::string error =
+        FromJsonError(fmt::format(R"j({{"schema": "ts TIMESTAMP", "lake": {{"partition_by": {}}}}})j", bad));
+    EXPECT_EQ(error.rfind("\"lake\": \"partition_by\" must be a string like \"date(ts)\"", 0), 0u) << bad << ": " << error;
+  }
+  EXPECT_EQ(FromJsonError(R"j({"schema": "_date DATE, ts TIMESTAMP", "lake": {"partition_by": "date(ts)"}})j"),
+            "stream \"clicks\": column \"_date\" collides with the lake's date partition column; rename the column");
+}
+
+TEST(StreamDefinitionToJson, LakeDatePartitionRoundTripsAndIsLeftOutWhenUnset) {
+  auto def = FromJson(R"j({"schema": "ts TIMESTAMPTZ", "lake": {"partition_by": "date(ts)"}})j");
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  const std::string json = StreamDefinitionToJson(*def);
+  EXPECT_NE(json.find(R"j("lake":{"enabled":true,"partition_by":"date(ts)"})j"), std::string::npos) << json;
+  auto lake = StreamLakeOptionsFromJson(R"j({"enabled":true,"partition_by":"date(ts)"})j");
+  ASSERT_TRUE(lake.ok());
+  EXPECT_EQ(*lake, def->lake);
+  auto plain = FromJson(R"j({"schema": "ts TIMESTAMPTZ"})j");
+  EXPECT_NE(StreamDefinitionToJson(*plain).find(R"j("lake":{"enabled":true}})j"), std::string::npos);
 }
 
 TEST(StreamDefinitionToJson, ColumnsOfTheFirstVersionFeedBackIntoFromJson) {
