@@ -127,13 +127,43 @@ Result<bool> WriteStatValue(const Type& type, const std::string& text, JsonWrite
   }
 }
 
-struct FileStatsText {
-  uint64_t rows = 0;
-  std::string json;
+Result<std::string> ReadLocalFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(fmt::format("cannot open {}", path.string()));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::IoError(fmt::format("cannot read {}", path.string()));
+  return bytes;
+}
+
+// Removes a local scratch file when it goes out of scope.
+class ScratchFile {
+ public:
+  explicit ScratchFile(std::filesystem::path path) : path_(std::move(path)) {}
+  ~ScratchFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
 };
 
-// numRecords, minValues, maxValues and nullCount of a written file, in the JSON conventions of
-// parquet_file_writer.cc, computed by one aggregate query over the file itself.
+std::string EscapePathSegment(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool plain = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || (byte >= '0' && byte <= '9') ||
+                       c == '-' || c == '.' || c == '_' || c == '~';
+    out += plain ? std::string(1, c) : fmt::format("%{:02X}", byte);
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<FileStatsText> ComputeStats(DuckDbConnection* duckdb, const std::string& read_sql,
                                    const std::vector<DeltaColumn>& columns) {
   LAGOA_ASSIGN_OR_RETURN(std::vector<std::string> names, ParquetColumnNames(duckdb, read_sql));
@@ -182,43 +212,6 @@ Result<FileStatsText> ComputeStats(DuckDbConnection* duckdb, const std::string& 
   json.EndObject().EndObject();
   return FileStatsText{static_cast<uint64_t>(records), json.Take()};
 }
-
-Result<std::string> ReadLocalFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(fmt::format("cannot open {}", path.string()));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IoError(fmt::format("cannot read {}", path.string()));
-  return bytes;
-}
-
-// Removes a local scratch file when it goes out of scope.
-class ScratchFile {
- public:
-  explicit ScratchFile(std::filesystem::path path) : path_(std::move(path)) {}
-  ~ScratchFile() {
-    std::error_code ignored;
-    std::filesystem::remove(path_, ignored);
-  }
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string EscapePathSegment(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    const bool plain = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || (byte >= '0' && byte <= '9') ||
-                       c == '-' || c == '.' || c == '_' || c == '~';
-    out += plain ? std::string(1, c) : fmt::format("%{:02X}", byte);
-  }
-  return out;
-}
-
-}  // namespace
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -63,6 +63,16 @@ Result<std::optional<NewFile>> WriteDataFile(ObjectStore* store, DuckDbConnectio
                                              const std::string& select_sql, const PartitionValues& partition_values,
                                              const std::filesystem::path& scratch_dir, bool data_change);
 
+// numRecords, minValues, maxValues and nullCount of a written Parquet file (`read_parquet_sql`,
+// see ReadParquetSql) for `columns` (the data columns), by one aggregate query over the file, in the
+// JSON conventions of ParquetFileInfo::stats_json. The stream loader uses it for partitioned loads.
+struct FileStatsText {
+  uint64_t rows = 0;
+  std::string json;
+};
+Result<FileStatsText> ComputeStats(DuckDbConnection* duckdb, const std::string& read_parquet_sql,
+                                   const std::vector<DeltaColumn>& columns);
+
 // `<col>=<value>/` per partition column in schema order: bytes other than ALPHA, DIGIT and `-._~`
 // percent-encoded (Hive's convention of escaping in directory names, made stricter), a null or
 // empty value as `__HIVE_DEFAULT_PARTITION__`. "" for an unpartitioned table. Readers take the

@@ -52,9 +52,7 @@ std::string ParquetFileWriter::NewFileName() {
                      high & 0xFFFF, low >> 48, low & 0xFFFFFFFFFFFFull, options_.compression);
 }
 
-Result<ParquetFileInfo> ParquetFileWriter::Write(RecordAppender& staged) {
-  LAGOA_RETURN_IF_ERROR(staged.Flush());
-  if (staged.staged_rows() == 0) return Status::FailedPrecondition("parquet writer: no rows are staged");
+Result<ParquetFileInfo> ParquetFileWriter::CopyToNewFile(RecordAppender& staged, std::string_view where_sql) {
   ParquetFileInfo info;
   info.file_name = NewFileName();
   info.path = options_.dir / info.file_name;
@@ -65,25 +63,38 @@ Result<ParquetFileInfo> ParquetFileWriter::Write(RecordAppender& staged) {
   auto remove_file = [&] { std::filesystem::remove(info.path, ec); };
   LAGOA_RETURN_IF_ERROR(
       staged.Execute(fmt::format("SET preserve_insertion_order = {}", options_.keep_row_order ? "true" : "false")));
-  Status copied = staged.Execute(
-      fmt::format("COPY (SELECT * FROM {}) TO {} (FORMAT parquet, COMPRESSION {}, ROW_GROUP_SIZE {})", kStagingTableName,
-                  SqlStringLiteral(info.path.string()), options_.compression, options_.row_group_rows));
+  Status copied = staged.Execute(fmt::format(
+      "COPY (SELECT * FROM {}{}{}) TO {} (FORMAT parquet, COMPRESSION {}, ROW_GROUP_SIZE {})", kStagingTableName,
+      where_sql.empty() ? "" : " WHERE ", where_sql, SqlStringLiteral(info.path.string()), options_.compression,
+      options_.row_group_rows));
   if (!copied.ok()) {
     remove_file();
     return copied.WithContext(fmt::format("writing {}", info.path.string()));
   }
-  const std::optional<std::pair<Offset, Offset>> offsets = staged.StagedOffsetRange();
-  LAGOA_ASSERT(offsets.has_value());  // rows are staged and `_offset` is NOT NULL
-  info.num_records = staged.staged_rows();
-  info.min_offset = offsets->first;
-  info.max_offset = offsets->second;
-  info.stats_json = staged.StagedStatsJson();
   info.size_bytes = std::filesystem::file_size(info.path, ec);
   if (ec) {
     remove_file();
     return Status::FromErrno("stat " + info.path.string(), ec.value());
   }
   return info;
+}
+
+Result<ParquetFileInfo> ParquetFileWriter::Write(RecordAppender& staged) {
+  LAGOA_RETURN_IF_ERROR(staged.Flush());
+  if (staged.staged_rows() == 0) return Status::FailedPrecondition("parquet writer: no rows are staged");
+  LAGOA_ASSIGN_OR_RETURN(ParquetFileInfo info, CopyToNewFile(staged, {}));
+  const std::optional<std::pair<Offset, Offset>> offsets = staged.StagedOffsetRange();
+  LAGOA_ASSERT(offsets.has_value());  // rows are staged and `_offset` is NOT NULL
+  info.num_records = staged.staged_rows();
+  info.min_offset = offsets->first;
+  info.max_offset = offsets->second;
+  info.stats_json = staged.StagedStatsJson();
+  return info;
+}
+
+Result<ParquetFileInfo> ParquetFileWriter::WriteWhere(RecordAppender& staged, std::string_view where_sql) {
+  LAGOA_RETURN_IF_ERROR(staged.Flush());
+  return CopyToNewFile(staged, where_sql);
 }
 
 }  // namespace lagoa::lake

@@ -14,6 +14,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "base/strong_int.h"
@@ -59,9 +60,17 @@ class ParquetFileWriter {
   // another order (Delta promises no row order; the stats cover the whole file). FailedPrecondition when nothing is staged; on any error no file is left.
   Result<ParquetFileInfo> Write(RecordAppender& staged);
 
+  // Flushes `staged` and writes those of its rows for which `where_sql` (an SQL condition over
+  // `lagoa_load`'s columns) holds to a new file: one partition of a partitioned load. Only `path`,
+  // `file_name` and `size_bytes` are set (the appender's statistics cover every staged row); the
+  // caller takes the statistics from the file. The file may hold no row.
+  Result<ParquetFileInfo> WriteWhere(RecordAppender& staged, std::string_view where_sql);
+
  private:
   explicit ParquetFileWriter(ParquetFileOptions options);
   std::string NewFileName();
+  // COPY (SELECT * FROM lagoa_load WHERE where_sql) to a new file; on any error no file is left.
+  Result<ParquetFileInfo> CopyToNewFile(RecordAppender& staged, std::string_view where_sql);
 
   ParquetFileOptions options_;
   std::mt19937_64 random_;

@@ -13,6 +13,7 @@
 #include "lake/delta_schema.h"
 #include "lake/delta_table_writer.h"
 #include "lake/delta_writer_actions.h"
+#include "lake/maintenance_files_internal.h"
 #include "lake/parquet_file_writer.h"
 #include "lake/record_appender.h"
 #include "lake/snapshot.h"
@@ -106,16 +107,23 @@ Status StreamLoaderOptions::Validate() const {
         fmt::format("stream loader: `interval_ms` must be >= 0, got {}", interval_ms.count()));
   }
   if (read_bytes_max < 1) return Status::InvalidArgument("stream loader: `read_bytes_max` must be >= 1");
+  if (!date_partition_source.empty()) {
+    schema::StreamDefinition partitioned = stream;
+    partitioned.lake.date_partition_source = date_partition_source;
+    LAGOA_RETURN_IF_ERROR(schema::ValidateStreamDefinition(partitioned).WithContext("stream loader"));
+  }
   if (conflict_retries_max < 0) return Status::InvalidArgument("stream loader: `conflict_retries_max` must be >= 0");
   return duckdb.Validate();
 }
 
-std::vector<schema::Field> StreamTableFields(const schema::StreamDefinition& stream) {
+std::vector<schema::Field> StreamTableFields(const schema::StreamDefinition& stream,
+                                             const std::string& date_partition_source) {
   std::vector<schema::Field> fields = stream.latest().fields;
   fields.push_back({"_offset", schema::Type::BigInt(), false});
   fields.push_back({"_partition", schema::Type::Integer(), false});
   fields.push_back({"_ingested_at", schema::Type::TimestampTz(), false});
   fields.push_back({"_event_time", schema::Type::TimestampTz(), false});
+  if (!date_partition_source.empty()) fields.push_back({std::string(kDatePartitionColumn), schema::Type::Date(), true});
   return fields;
 }
 
@@ -129,6 +137,8 @@ struct StreamLoader::State {
   std::unique_ptr<log::Reader> reader;  // kept across LoadOnce calls while its position fits
   std::function<Status(const std::string&)> before_commit_hook;
   std::string schema_string;  // the table's, as checked by EnsureTable
+  // A partitioned table's columns stored in its files (all but `_date`), for the files' statistics.
+  std::vector<DeltaColumn> data_columns;
 };
 
 StreamLoader::StreamLoader(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -169,23 +179,31 @@ Result<std::unique_ptr<StreamLoader>> StreamLoader::Make(StreamLoaderOptions opt
 // process may create or change the table at the same time: a lost race re-reads and checks again.
 Status StreamLoader::EnsureTable() {
   State& s = *state_;
-  const std::vector<schema::Field> wanted = StreamTableFields(s.options.stream);
+  const std::string& date_source = s.options.date_partition_source;
+  const std::vector<schema::Field> wanted = StreamTableFields(s.options.stream, date_source);
+  std::vector<std::string> wanted_partitions;
+  if (!date_source.empty()) wanted_partitions.emplace_back(kDatePartitionColumn);
   LAGOA_ASSIGN_OR_RETURN(const std::vector<schema::Field> wanted_read, AsDeltaReadsThem(wanted));
   DeltaLogReader log_reader(s.options.store, s.duckdb.get(), s.options.table_prefix);
   for (int attempt = 0; attempt < kCreateAttemptsMax; ++attempt) {
     Result<Snapshot> snapshot = log_reader.LoadSnapshot();
     if (!snapshot.ok() && snapshot.status().code() == StatusCode::kNotFound) {
-      Result<CommitResult> created = s.writer->CreateTable(wanted, {}, {});
+      Result<CommitResult> created = s.writer->CreateTable(wanted, wanted_partitions, {});
       if (created.ok() || created.status().code() == StatusCode::kAlreadyExists) continue;
       return created.status();
     }
     if (!snapshot.ok()) return snapshot.status();
     LAGOA_RETURN_IF_ERROR(CheckWriterProtocol(snapshot->protocol()));
-    if (!snapshot->metadata().partition_columns.empty()) {
-      return Status::FailedPrecondition(
-          fmt::format("table `{}` is partitioned; the stream loader writes only "
-                      "unpartitioned tables",
-                      s.options.table_prefix));
+    const std::vector<std::string>& partitions = snapshot->metadata().partition_columns;
+    if (partitions != wanted_partitions) {
+      const auto describe = [](const std::vector<std::string>& columns) {
+        return columns.empty() ? std::string("unpartitioned") : fmt::format("partitioned by {}", fmt::join(columns, ", "));
+      };
+      return Status::FailedPrecondition(fmt::format(
+          "table `{}` is {} but stream `{}` asks for {} (lake partition_by {}); the loader never changes a table's "
+          "partitioning: keep the stream's partitioning or load into a new table",
+          s.options.table_prefix, describe(partitions), s.options.stream.name, describe(wanted_partitions),
+          date_source.empty() ? std::string("unset") : "date(" + date_source + ")"));
     }
     LAGOA_ASSIGN_OR_RETURN(const std::vector<schema::Field> table_fields, ToLagoaFields(snapshot->columns()));
     LAGOA_ASSIGN_OR_RETURN(const std::vector<schema::Field> new_fields,
@@ -194,6 +212,10 @@ Status StreamLoader::EnsureTable() {
     committed_next_.store(app_version ? *app_version + 1 : 0, std::memory_order_release);
     if (new_fields.size() == table_fields.size()) {
       s.schema_string = snapshot->metadata().schema_string;
+      s.data_columns.clear();
+      for (const DeltaColumn& column : snapshot->columns()) {
+        if (column.name != kDatePartitionColumn) s.data_columns.push_back(column);
+      }
       return Status::Ok();
     }
 
@@ -293,52 +315,121 @@ Result<uint64_t> StreamLoader::StageRecords(std::chrono::steady_clock::time_poin
   return rows;
 }
 
-// Writes the staged rows as one file, puts it into the table and commits it with the txn. false
-// after a conflict (the file is deleted again).
-Result<bool> StreamLoader::WriteAndCommit(TableVersion read_version, uint64_t rows, LoadStep* step) {
+// Writes the staged rows as one file, puts it into the store and returns its `add`.
+Result<std::vector<AddFile>> StreamLoader::PutFiles(uint64_t rows, LoadStep* step) {
   State& s = *state_;
-  const StreamLoaderOptions& o = s.options;
-
+  if (!s.options.date_partition_source.empty()) return PutDatePartitionedFiles(rows);
   LAGOA_ASSIGN_OR_RETURN(const ParquetFileInfo file, s.parquet->Write(*s.appender));
-  LAGOA_RETURN_IF_ERROR(s.appender->Clear());
   LAGOA_ASSERT(file.min_offset == step->first_offset && file.max_offset == step->last_offset);
   LAGOA_ASSERT(file.num_records == rows);
   Result<std::string> data = ReadLocalFile(file.path);
   std::error_code ignored;
   std::filesystem::remove(file.path, ignored);
   if (!data.ok()) return data.status();
-  const std::string file_key = o.table_prefix + file.file_name;
-  LAGOA_RETURN_IF_ERROR(o.store->PutIfAbsent(file_key, *data));
-  if (s.before_commit_hook) LAGOA_RETURN_IF_ERROR(s.before_commit_hook(file_key));
-
-  const int64_t now_ms = NowMs();
+  LAGOA_RETURN_IF_ERROR(s.options.store->PutIfAbsent(s.options.table_prefix + file.file_name, *data));
   AddFile add;
   add.path = file.file_name;
   add.size_bytes = static_cast<int64_t>(file.size_bytes);
-  add.modification_time_ms = now_ms;
-  add.data_change = true;
   add.stats = file.stats_json;
-  Txn txn{s.app_id, step->last_offset.value(), now_ms};
+  return std::vector<AddFile>{std::move(add)};
+}
+
+// One file per distinct UTC date of the source column (NULL dates in a file of their own), each
+// under its `_date=.../` directory. The appender's statistics cover all staged rows, so each file's
+// are read back from the file itself (the unpartitioned path needs no second pass).
+Result<std::vector<AddFile>> StreamLoader::PutDatePartitionedFiles(uint64_t rows) {
+  State& s = *state_;
+  const StreamLoaderOptions& o = s.options;
+  const std::vector<std::string> partition_columns = {std::string(kDatePartitionColumn)};
+  // CAST through TIMESTAMP: the UTC wall clock of a TIMESTAMPTZ (the connection's zone is UTC).
+  const std::string date_sql =
+      fmt::format("CAST(CAST({} AS TIMESTAMP) AS DATE)", schema::QuoteIdentifier(o.date_partition_source));
+  LAGOA_RETURN_IF_ERROR(s.appender->Flush());
+  LAGOA_ASSIGN_OR_RETURN(
+      const std::vector<TextRow> dates,
+      s.appender->QueryText(fmt::format("SELECT DISTINCT strftime({0}, '%Y-%m-%d') AS d FROM {1} ORDER BY d NULLS LAST",
+                                        date_sql, kStagingTableName)));
+  std::vector<AddFile> adds;
+  uint64_t rows_written = 0;
+  auto forget_files = [&] { maintenance::DeleteBestEffort(o.store, o.table_prefix, adds); };
+  for (const TextRow& date : dates) {
+    const std::optional<std::string>& day = date[0];
+    const std::string where = day ? fmt::format("{} = DATE {}", date_sql, SqlStringLiteral(*day))
+                                  : fmt::format("{} IS NULL", date_sql);
+    Result<ParquetFileInfo> file = s.parquet->WriteWhere(*s.appender, where);
+    if (!file.ok()) {
+      forget_files();
+      return file.status();
+    }
+    Result<maintenance::FileStatsText> stats = maintenance::ComputeStats(
+        s.duckdb.get(), maintenance::ReadParquetSql({file->path.string()}), s.data_columns);
+    Result<std::string> data = stats.ok() ? ReadLocalFile(file->path) : Result<std::string>(stats.status());
+    std::error_code ignored;
+    std::filesystem::remove(file->path, ignored);
+    AddFile add;
+    add.partition_values = {{partition_columns[0], day}};
+    add.path = maintenance::PartitionDirectory(partition_columns, add.partition_values) + file->file_name;
+    Status put = data.ok() ? o.store->PutIfAbsent(o.table_prefix + add.path, *data) : data.status();
+    if (!put.ok()) {
+      forget_files();
+      return put;
+    }
+    add.size_bytes = static_cast<int64_t>(file->size_bytes);
+    add.stats = std::move(stats->json);
+    rows_written += stats->rows;
+    adds.push_back(std::move(add));
+  }
+  if (rows_written != rows) {
+    forget_files();
+    return Status::Internal(fmt::format("stream loader `{}`: the date partitions hold {} rows, {} were staged",
+                                        s.app_id, rows_written, rows));
+  }
+  return adds;
+}
+
+// Writes the staged rows as files, puts them into the table and commits them with the txn. false
+// after a conflict (the files are deleted again).
+Result<bool> StreamLoader::WriteAndCommit(TableVersion read_version, uint64_t rows, LoadStep* step) {
+  State& s = *state_;
+  const StreamLoaderOptions& o = s.options;
+
+  Result<std::vector<AddFile>> put = PutFiles(rows, step);
+  LAGOA_RETURN_IF_ERROR(s.appender->Clear());
+  if (!put.ok()) return put.status();
+  std::vector<AddFile> adds = std::move(*put);
+  LAGOA_ASSERT(!adds.empty());
+  if (s.before_commit_hook) LAGOA_RETURN_IF_ERROR(s.before_commit_hook(o.table_prefix + adds.front().path));
+
+  const int64_t now_ms = NowMs();
+  std::vector<Action> actions;
+  actions.reserve(adds.size() + 1);
+  for (AddFile& add : adds) {
+    add.modification_time_ms = now_ms;
+    add.data_change = true;
+    actions.emplace_back(add);
+  }
+  actions.emplace_back(Txn{s.app_id, step->last_offset.value(), now_ms});
   CommitOptions commit_options;
   commit_options.operation = "STREAMING UPDATE";
   commit_options.operation_parameters = {
       {"outputMode", "Append"}, {"queryId", s.app_id}, {"epochId", std::to_string(step->last_offset.value())}};
-  Result<CommitResult> committed = s.writer->Commit({Action(add), Action(txn)}, read_version, commit_options);
+  Result<CommitResult> committed = s.writer->Commit(actions, read_version, commit_options);
   if (!committed.ok()) {
     if (committed.status().code() == StatusCode::kFailedPrecondition) {
-      // A conflict is decided: this file is in no commit and never will be.
-      o.store->Delete(file_key).IgnoreError();  // CleanOrphans catches a survivor
+      // A conflict is decided: these files are in no commit and never will be.
+      maintenance::DeleteBestEffort(o.store, o.table_prefix, adds);  // CleanOrphans catches a survivor
       s.reader.reset();
       return false;
     }
-    // Any other failure leaves the outcome open (the commit may have landed): keep the file and
+    // Any other failure leaves the outcome open (the commit may have landed): keep the files and
     // let the next load find out from the table.
     return committed.status();
   }
   committed_next_.store(step->last_offset.value() + 1, std::memory_order_release);
-  step->files_written = 1;
+  step->files_written = static_cast<int>(adds.size());
   step->rows = rows;
-  step->file_key = file_key;
+  for (const AddFile& add : adds) step->file_keys.push_back(o.table_prefix + add.path);
+  step->file_key = step->file_keys.front();
   step->version = committed->version;
   step->checkpoint_status = committed->checkpoint_status;
   return true;

@@ -13,9 +13,14 @@
 // load starts over from the new snapshot. See README.md, "Loading streams".
 //
 // Table columns: the stream's latest schema, then `_offset BIGINT, _partition INTEGER,
-// _ingested_at TIMESTAMPTZ, _event_time TIMESTAMPTZ`. Make() creates the table when missing and,
+// _ingested_at TIMESTAMPTZ, _event_time TIMESTAMPTZ`, and with a date partition source `_date DATE`
+// (the UTC date of the source column, NULL when it is NULL), the table's only partition column:
+// each load then writes one file per distinct date under `_date=YYYY-MM-DD/` (NULL:
+// `_date=__HIVE_DEFAULT_PARTITION__/`, a null partition value) and commits all of them with the one
+// txn, so the exactly-once argument above holds unchanged. Make() creates the table when missing and,
 // when the stream's schema gained columns since, adds them (at the end) with a metaData commit.
-// A table column whose type differs from the stream's is refused.
+// A table column whose type differs from the stream's, or a table partitioned otherwise than the
+// options say, is refused (FailedPrecondition); the loader never changes a table's partitioning.
 //
 // Lifecycle: Make() opens DuckDB, creates or evolves the table; LoadOnce() / CleanOrphans() are
 // called by one thread (the loader's); destroying the loader abandons nothing that matters (staged
@@ -33,6 +38,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -55,6 +61,10 @@ struct StreamLoaderOptions {
   // Local directory for Parquet files before they are put into the store; empty = system temp.
   std::filesystem::path scratch_dir;
   int64_t checkpoint_interval = 10;  // DeltaWriterOptions::checkpoint_interval
+  // Empty: an unpartitioned table. Otherwise the column whose UTC date is the partition column
+  // `_date`: a TIMESTAMP/TIMESTAMPTZ column of the stream, `_event_time` or `_ingested_at`
+  // (schema::StreamLakeOptions::date_partition_source).
+  std::string date_partition_source;
 
   // Triggers: a file is written when it holds rows_max rows or about bytes_max bytes of record
   // payload, or when the log is caught up and interval_ms passed since its first record (bounded
@@ -71,13 +81,15 @@ struct StreamLoaderOptions {
   Status Validate() const;
 };
 
-// What one LoadOnce did. files_written == 0 means nothing new was found (no commit).
+// What one LoadOnce did. files_written == 0 means nothing new was found (no commit); a partitioned
+// table gets one file per distinct date, all in the one commit.
 struct LoadStep {
   int files_written = 0;
   Offset first_offset;  // of the loaded records (valid when files_written > 0)
   Offset last_offset;   // also the txn version committed
   uint64_t rows = 0;
-  std::string file_key;      // the data file's key in the store
+  std::string file_key;                // the (first) data file's key in the store
+  std::vector<std::string> file_keys;  // every data file's key, in the commit's order
   TableVersion version;      // the commit's version
   int conflicts = 0;         // commits lost to another loader of the same appId
   Status checkpoint_status;  // a failed checkpoint after the commit (the commit stands)
@@ -114,8 +126,9 @@ class StreamLoader {
   // `lagoa:<stream>:<partition>`.
   const std::string& app_id() const;
 
-  // Test hook: called after the data file is in the store and before the commit; an error it
-  // returns is returned by LoadOnce as if the process had died there (the file stays).
+  // Test hook: called after the data files are in the store and before the commit, with the first
+  // file's key; an error it returns is returned by LoadOnce as if the process had died there (the
+  // files stay).
   void SetBeforeCommitHookForTesting(std::function<Status(const std::string& file_key)> hook);
 
  private:
@@ -125,12 +138,20 @@ class StreamLoader {
   Result<bool> LoadAttempt(std::chrono::steady_clock::time_point call_deadline, LoadStep* step);
   Result<uint64_t> StageRecords(std::chrono::steady_clock::time_point call_deadline, LoadStep* step);
   Result<bool> WriteAndCommit(TableVersion read_version, uint64_t rows, LoadStep* step);
+  // The staged rows as files and their `add`s (partition values set; the files are in the store).
+  Result<std::vector<AddFile>> PutFiles(uint64_t rows, LoadStep* step);
+  Result<std::vector<AddFile>> PutDatePartitionedFiles(uint64_t rows);
 
   std::unique_ptr<State> state_;
   std::atomic<int64_t> committed_next_{0};
 };
 
-// The columns of a stream's table: the latest schema's fields, then the loader's metadata columns.
-std::vector<schema::Field> StreamTableFields(const schema::StreamDefinition& stream);
+// The columns of a stream's table: the latest schema's fields, then the loader's metadata columns,
+// then `_date DATE` when `date_partition_source` is not empty.
+std::vector<schema::Field> StreamTableFields(const schema::StreamDefinition& stream,
+                                             const std::string& date_partition_source = {});
+
+// The partition column of a table partitioned by a derived date.
+inline constexpr std::string_view kDatePartitionColumn = "_date";
 
 }  // namespace lagoa::lake

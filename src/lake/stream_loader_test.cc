@@ -6,7 +6,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <set>
 #include <future>
 #include <memory>
 #include <string>
@@ -44,6 +49,7 @@ schema::StreamDefinition Definition(const std::vector<std::string_view>& column_
 
 const schema::StreamDefinition kV1 = Definition({"id BIGINT NOT NULL, name VARCHAR"});
 const schema::StreamDefinition kV2 = Definition({"id BIGINT NOT NULL, name VARCHAR", "extra INTEGER"});
+const schema::StreamDefinition kDated = Definition({"id BIGINT NOT NULL, ts TIMESTAMPTZ"});
 
 // A log, a store and helpers to append events and read the table back.
 class StreamLoaderTest : public ::testing::Test {
@@ -95,6 +101,10 @@ class StreamLoaderTest : public ::testing::Test {
       ASSERT_TRUE(result.ok()) << result.status().ToString();
     }
   }
+
+  // Appends events of kDated with ids [first, first + count): `ts` cycles through four UTC dates
+  // (id % 4: 2024-05-01, 2024-05-02, 2024-05-03 written with a +02:00 offset, NULL).
+  void AppendDatedEvents(int64_t first, int64_t count);
 
   StreamLoaderOptions Options(const schema::StreamDefinition& def, int64_t rows_max = 1000) {
     StreamLoaderOptions options = StreamLoaderOptions::Defaults();
@@ -369,6 +379,174 @@ TEST_F(StreamLoaderTest, BytesMaxCutsFilesByPayloadSize) {
   EXPECT_GT(steps.size(), 4u);
   for (size_t k = 1; k < steps.size(); ++k) EXPECT_EQ(steps[k].first_offset, steps[k - 1].last_offset + 1);
   EXPECT_EQ(Totals(), ExpectedTotals(500));
+}
+
+void StreamLoaderTest::AppendDatedEvents(int64_t first, int64_t count) {
+  static constexpr std::array<std::string_view, 4> kTimes = {
+      R"("2024-05-01T23:59:59.999999Z")", R"("2024-05-02T00:00:00Z")", R"("2024-05-04T01:00:00+02:00")", "null"};
+  schema::JsonRecordEncoder encoder(std::make_shared<schema::StreamDefinition>(kDated),
+                                    schema::UnknownFieldPolicy::kReject);
+  log::BatchBuilder batch(kDated.latest().version);
+  for (int64_t id = first; id < first + count; ++id) {
+    std::string json = fmt::format(R"({{"id":{},"ts":{}}})", id, kTimes[static_cast<size_t>(id % 4)]);
+    const size_t size = json.size();
+    json.append(schema::kJsonPaddingBytes, ' ');
+    Bytes record;
+    ASSERT_TRUE(encoder.Encode(std::string_view(json.data(), size), record, nullptr).ok());
+    batch.Add(1'700'000'000'000'000 + id, record);
+  }
+  std::promise<Result<log::AppendResult>> done;
+  partition_->Append(std::move(batch), [&done](Result<log::AppendResult> r) { done.set_value(std::move(r)); });
+  auto result = done.get_future().get();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+}
+
+TEST_F(StreamLoaderTest, DatePartitionedLoadWritesOneFilePerUtcDateInOneCommit) {
+  AppendDatedEvents(0, 40);
+  auto options = Options(kDated);
+  options.date_partition_source = "ts";
+  auto made = StreamLoader::Make(options);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto step = (*made)->LoadOnce(0ms);
+  ASSERT_TRUE(step.ok()) << step.status().ToString();
+  EXPECT_EQ(step->files_written, 4);
+  EXPECT_EQ(step->rows, 40u);
+  EXPECT_EQ(step->version, TableVersion(1));  // all four adds and the txn in one commit
+  ASSERT_EQ(step->file_keys.size(), 4u);
+
+  const Snapshot snapshot = LoadSnapshot();
+  EXPECT_EQ(snapshot.metadata().partition_columns, std::vector<std::string>{"_date"});
+  EXPECT_EQ(snapshot.app_version("lagoa:events:0"), 39);
+  ASSERT_EQ(snapshot.files().size(), 4u);
+  const std::map<std::string, std::optional<std::string>> dates = {{"_date=2024-05-01/", "2024-05-01"},
+                                                                    {"_date=2024-05-02/", "2024-05-02"},
+                                                                    {"_date=2024-05-03/", "2024-05-03"},
+                                                                    {"_date=__HIVE_DEFAULT_PARTITION__/", std::nullopt}};
+  std::set<std::string> seen;
+  for (const AddFile& file : snapshot.files()) {
+    const std::string dir = file.path.substr(0, file.path.find('/') + 1);
+    ASSERT_TRUE(dates.contains(dir)) << file.path;
+    seen.insert(dir);
+    EXPECT_TRUE(file.path.substr(dir.size()).starts_with("part-")) << file.path;
+    EXPECT_TRUE(store_->Get(std::string(kPrefix) + file.path).ok()) << file.path;
+    EXPECT_EQ(file.partition_values, (PartitionValues{{"_date", dates.at(dir)}})) << file.path;
+    // id % 4 == k for the k-th date: ids k, k + 4, ..., k + 36, and so the offsets.
+    const int64_t k = std::distance(dates.begin(), dates.find(dir));
+    const std::string& stats = file.stats;
+    EXPECT_NE(stats.find(R"("numRecords":10,)"), std::string::npos) << stats;
+    EXPECT_NE(stats.find(fmt::format(R"("minValues":{{"id":{},)", k)), std::string::npos) << stats;
+    EXPECT_NE(stats.find(fmt::format(R"("maxValues":{{"id":{},)", k + 36)), std::string::npos) << stats;
+    EXPECT_NE(stats.find(fmt::format(R"("_offset":{},)", k)), std::string::npos) << stats;
+    EXPECT_NE(stats.find(fmt::format(R"("_offset":{},)", k + 36)), std::string::npos) << stats;
+    EXPECT_EQ(stats.find("_date"), std::string::npos) << stats;
+    EXPECT_NE(stats.find(k == 3 ? R"("nullCount":{"id":0,"ts":10,)" : R"("nullCount":{"id":0,"ts":0,)"),
+              std::string::npos)
+        << stats;
+  }
+  EXPECT_EQ(seen.size(), 4u);
+  // The partition column is in the log, not in the files.
+  auto columns = duckdb_->QueryText(fmt::format(
+      "SELECT string_agg(name, ',' ORDER BY name) FROM parquet_schema({}) WHERE name = '_date'",
+      SqlStringLiteral((dir_.path() / "store" / kPrefix / snapshot.files()[0].path).string())));
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  EXPECT_EQ(columns->at(0)[0], std::nullopt);
+
+  EXPECT_EQ(Totals(), ExpectedTotals(40));
+  EXPECT_EQ(QueryRow("SELECT string_agg(d, ',' ORDER BY d) FROM (SELECT DISTINCT "
+                     "coalesce(_date::VARCHAR, 'NULL') || ':' || (id % 4)::VARCHAR || ':' || "
+                     "count(*) OVER (PARTITION BY _date)::VARCHAR AS d FROM t)"),
+            std::vector<std::string>{"2024-05-01:0:10,2024-05-02:1:10,2024-05-03:2:10,NULL:3:10"});
+  EXPECT_EQ(QueryRow("SELECT count(*)::VARCHAR FROM t WHERE (id % 4 = 0 AND ts = TIMESTAMPTZ "
+                     "'2024-05-01 23:59:59.999999+00') OR (id % 4 = 2 AND ts = TIMESTAMPTZ '2024-05-03 23:00:00+00') "
+                     "OR (id % 4 = 3 AND ts IS NULL)"),
+            std::vector<std::string>{"30"});
+}
+
+TEST_F(StreamLoaderTest, DatePartitionedLoadResumesExactlyOnceAfterACrashBeforeTheCommit) {
+  AppendDatedEvents(0, 30);
+  auto options = Options(kDated, 20);
+  options.date_partition_source = "ts";
+  std::string orphan_key;
+  {
+    auto loader = StreamLoader::Make(options);
+    ASSERT_TRUE(loader.ok()) << loader.status().ToString();
+    EXPECT_EQ(LoadAll(**loader).size(), 2u);  // 20 + 10 rows
+    AppendDatedEvents(30, 10);
+    (*loader)->SetBeforeCommitHookForTesting([&](const std::string& key) {
+      orphan_key = key;
+      return Status::Internal("simulated crash before the commit");
+    });
+    auto step = (*loader)->LoadOnce(0ms);
+    ASSERT_FALSE(step.ok());
+    EXPECT_EQ((*loader)->CommittedOffset(), Offset(30));
+  }
+  ASSERT_FALSE(orphan_key.empty());
+  EXPECT_TRUE(store_->Get(orphan_key).ok());
+  EXPECT_EQ(DataFilesInStore(), 12u);  // 4 + 4 committed, 4 orphans
+
+  auto loader = StreamLoader::Make(options);
+  ASSERT_TRUE(loader.ok()) << loader.status().ToString();
+  EXPECT_EQ((*loader)->CommittedOffset(), Offset(30));
+  const std::vector<LoadStep> steps = LoadAll(**loader);
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].first_offset, Offset(30));
+  EXPECT_EQ(steps[0].files_written, 4);
+  EXPECT_EQ(Totals(), ExpectedTotals(40));
+  auto cleaned = (*loader)->CleanOrphans(0ms);
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status().ToString();
+  EXPECT_EQ(cleaned->files_deleted, 4);
+  EXPECT_EQ(store_->Get(orphan_key).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(LoadSnapshot().files().size(), 12u);
+  EXPECT_EQ(Totals(), ExpectedTotals(40));
+}
+
+TEST_F(StreamLoaderTest, RefusesATableWhosePartitioningDiffersFromTheOption) {
+  AppendDatedEvents(0, 8);
+  auto plain = MakeLoader(kDated);  // creates an unpartitioned table
+  ASSERT_NE(plain, nullptr);
+  auto options = Options(kDated);
+  options.date_partition_source = "ts";
+  auto refused = StreamLoader::Make(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("is unpartitioned but stream `events` asks for partitioned by _date"),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_TRUE(LoadSnapshot().metadata().partition_columns.empty());  // never changed
+
+  options.table_prefix = "lake/dated/";
+  auto dated = StreamLoader::Make(options);
+  ASSERT_TRUE(dated.ok()) << dated.status().ToString();
+  auto unpartitioned = Options(kDated);
+  unpartitioned.table_prefix = "lake/dated/";
+  auto refused_plain = StreamLoader::Make(unpartitioned);
+  ASSERT_FALSE(refused_plain.ok());
+  EXPECT_EQ(refused_plain.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused_plain.status().message().find("is partitioned by _date but stream `events` asks for unpartitioned"),
+            std::string::npos)
+      << refused_plain.status().ToString();
+}
+
+TEST_F(StreamLoaderTest, DatePartitionByEventTimeAndBadSourcesAreRefused) {
+  AppendDatedEvents(0, 8);  // event times 2023-11-14T22:13:20.0000xxZ
+  auto options = Options(kDated);
+  options.date_partition_source = "_event_time";
+  auto made = StreamLoader::Make(options);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto step = (*made)->LoadOnce(0ms);
+  ASSERT_TRUE(step.ok()) << step.status().ToString();
+  EXPECT_EQ(step->files_written, 1);
+  ASSERT_EQ(LoadSnapshot().files().size(), 1u);
+  EXPECT_TRUE(LoadSnapshot().files()[0].path.starts_with("_date=2023-11-14/")) << LoadSnapshot().files()[0].path;
+
+  for (std::string_view bad : {"id", "nope"}) {
+    options.date_partition_source = std::string(bad);
+    auto refused = StreamLoader::Make(options);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find(fmt::format("date({})", bad)), std::string::npos)
+        << refused.status().ToString();
+  }
 }
 
 TEST(StreamLoaderOptions, ValidateNamesTheKey) {

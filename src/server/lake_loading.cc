@@ -170,6 +170,7 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
   options.partition = handle.log->partition(PartitionId(partition));
   options.partition_id = PartitionId(partition);
   options.stream = *handle.definition;
+  options.date_partition_source = handle.definition->lake.date_partition_source;
   options.store = store_.get();
   options.table_prefix = stream + "/";
   options.duckdb = DuckDbOptionsForLake();
