@@ -58,15 +58,16 @@ Result<ParquetFileInfo> ParquetFileWriter::CopyToNewFile(RecordAppender& staged,
   info.path = options_.dir / info.file_name;
   std::error_code ec;
   if (std::filesystem::exists(info.path, ec) || ec) {
-    return Status::AlreadyExists(fmt::format("parquet writer: {} exists; refusing to overwrite it", info.path.string()));
+    return Status::AlreadyExists(
+        fmt::format("parquet writer: {} exists; refusing to overwrite it", info.path.string()));
   }
   auto remove_file = [&] { std::filesystem::remove(info.path, ec); };
   LAGOA_RETURN_IF_ERROR(
       staged.Execute(fmt::format("SET preserve_insertion_order = {}", options_.keep_row_order ? "true" : "false")));
-  Status copied = staged.Execute(fmt::format(
-      "COPY (SELECT * FROM {}{}{}) TO {} (FORMAT parquet, COMPRESSION {}, ROW_GROUP_SIZE {})", kStagingTableName,
-      where_sql.empty() ? "" : " WHERE ", where_sql, SqlStringLiteral(info.path.string()), options_.compression,
-      options_.row_group_rows));
+  Status copied = staged.Execute(
+      fmt::format("COPY (SELECT * FROM {}{}{}) TO {} (FORMAT parquet, COMPRESSION {}, ROW_GROUP_SIZE {})",
+                  kStagingTableName, where_sql.empty() ? "" : " WHERE ", where_sql,
+                  SqlStringLiteral(info.path.string()), options_.compression, options_.row_group_rows));
   if (!copied.ok()) {
     remove_file();
     return copied.WithContext(fmt::format("writing {}", info.path.string()));

@@ -197,7 +197,8 @@ Status StreamLoader::EnsureTable() {
     const std::vector<std::string>& partitions = snapshot->metadata().partition_columns;
     if (partitions != wanted_partitions) {
       const auto describe = [](const std::vector<std::string>& columns) {
-        return columns.empty() ? std::string("unpartitioned") : fmt::format("partitioned by {}", fmt::join(columns, ", "));
+        return columns.empty() ? std::string("unpartitioned")
+                               : fmt::format("partitioned by {}", fmt::join(columns, ", "));
       };
       return Status::FailedPrecondition(fmt::format(
           "table `{}` is {} but stream `{}` asks for {} (lake partition_by {}); the loader never changes a table's "
@@ -354,15 +355,15 @@ Result<std::vector<AddFile>> StreamLoader::PutDatePartitionedFiles(uint64_t rows
   auto forget_files = [&] { maintenance::DeleteBestEffort(o.store, o.table_prefix, adds); };
   for (const TextRow& date : dates) {
     const std::optional<std::string>& day = date[0];
-    const std::string where = day ? fmt::format("{} = DATE {}", date_sql, SqlStringLiteral(*day))
-                                  : fmt::format("{} IS NULL", date_sql);
+    const std::string where =
+        day ? fmt::format("{} = DATE {}", date_sql, SqlStringLiteral(*day)) : fmt::format("{} IS NULL", date_sql);
     Result<ParquetFileInfo> file = s.parquet->WriteWhere(*s.appender, where);
     if (!file.ok()) {
       forget_files();
       return file.status();
     }
-    Result<maintenance::FileStatsText> stats = maintenance::ComputeStats(
-        s.duckdb.get(), maintenance::ReadParquetSql({file->path.string()}), s.data_columns);
+    Result<maintenance::FileStatsText> stats =
+        maintenance::ComputeStats(s.duckdb.get(), maintenance::ReadParquetSql({file->path.string()}), s.data_columns);
     Result<std::string> data = stats.ok() ? ReadLocalFile(file->path) : Result<std::string>(stats.status());
     std::error_code ignored;
     std::filesystem::remove(file->path, ignored);

@@ -90,9 +90,9 @@ struct LoadStep {
   uint64_t rows = 0;
   std::string file_key;                // the (first) data file's key in the store
   std::vector<std::string> file_keys;  // every data file's key, in the commit's order
-  TableVersion version;      // the commit's version
-  int conflicts = 0;         // commits lost to another loader of the same appId
-  Status checkpoint_status;  // a failed checkpoint after the commit (the commit stands)
+  TableVersion version;                // the commit's version
+  int conflicts = 0;                   // commits lost to another loader of the same appId
+  Status checkpoint_status;            // a failed checkpoint after the commit (the commit stands)
 };
 
 struct CleanOrphansResult {

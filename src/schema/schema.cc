@@ -172,9 +172,10 @@ Status ValidateDatePartition(const StreamDefinition& def, const Invalid& invalid
       const TypeId id = f.type.id();
       if (id == TypeId::kTimestamp || id == TypeId::kTimestampTz) names += (names.empty() ? "" : ", ") + f.name;
     }
-    return invalid(fmt::format("lake partition_by date({}): no such column; use a TIMESTAMP or TIMESTAMPTZ column "
-                               "({}) or _event_time or _ingested_at",
-                               source, names.empty() ? "the stream has none" : names));
+    return invalid(
+        fmt::format("lake partition_by date({}): no such column; use a TIMESTAMP or TIMESTAMPTZ column "
+                    "({}) or _event_time or _ingested_at",
+                    source, names.empty() ? "the stream has none" : names));
   }
   const TypeId id = first.fields[*index].type.id();
   if (id != TypeId::kTimestamp && id != TypeId::kTimestampTz) {
