@@ -154,7 +154,7 @@ TEST(LakeLoad, EveryTypeRoundTripsThroughParquetAcrossSchemaVersions) {
   ASSERT_EQ(types.size(), 1u);
   EXPECT_EQ(types[0][0],
             "b BOOLEAN, i INTEGER, bi BIGINT, d DOUBLE, dec DECIMAL(10,2), small DECIMAL(4,1), big DECIMAL(38,10), "
-            "s VARCHAR, dt DATE, ts TIMESTAMP, tz TIMESTAMP WITH TIME ZONE, j VARCHAR, l BIGINT[], "
+            "s VARCHAR, dt DATE, ts TIMESTAMP WITH TIME ZONE, tz TIMESTAMP WITH TIME ZONE, j VARCHAR, l BIGINT[], "
             "st STRUCT(a INTEGER, tags VARCHAR[], \"inner\" STRUCT(x DOUBLE)), extra VARCHAR, _offset BIGINT, "
             "_partition INTEGER, _ingested_at TIMESTAMP WITH TIME ZONE, _event_time TIMESTAMP WITH TIME ZONE");
 

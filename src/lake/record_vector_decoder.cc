@@ -287,8 +287,10 @@ duckdb_logical_type MakeLogicalType(const Type& type) {
       return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
     case TypeId::kDate:
       return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+    // Both are UTC microseconds, and the Delta schema says `timestamp` (an instant) for both: the
+    // Parquet column must then be annotated isAdjustedToUTC=true, which DuckDB writes for
+    // TIMESTAMP WITH TIME ZONE, or Spark and Trino would read a TIMESTAMP column as local time.
     case TypeId::kTimestamp:
-      return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
     case TypeId::kTimestampTz:
       return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
     case TypeId::kList: {

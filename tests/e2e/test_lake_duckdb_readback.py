@@ -53,10 +53,9 @@ SPARK_TYPES = {
 DUCKDB_TYPES = {
     "k": "BIGINT", "i": "INTEGER", "d": "DOUBLE", "b": "BOOLEAN", "s": "VARCHAR",
     "ts": "TIMESTAMP WITH TIME ZONE",
-    # The Delta schema says `timestamp` (an instant), but the Parquet column of a TIMESTAMP stream
-    # column is annotated isAdjustedToUTC=false, so Parquet readers see a local timestamp. The
-    # values are UTC µs either way (checked below); the annotation is pinned here so a change shows.
-    "tsn": "TIMESTAMP",
+    # The Delta schema says `timestamp` (an instant) for TIMESTAMP stream columns too, so their
+    # Parquet column is annotated isAdjustedToUTC=true like TIMESTAMPTZ (values: UTC µs, below).
+    "tsn": "TIMESTAMP WITH TIME ZONE",
     "day": "DATE", "amount": "DECIMAL(18,4)",
     "big": "DECIMAL(38,10)", "small": "DECIMAL(4,2)", "tags": "VARCHAR[]", "nums": "BIGINT[]",
     "geo": "STRUCT(lat DOUBLE, lon DOUBLE, \"name\" VARCHAR, pts INTEGER[])", "j": "VARCHAR",
