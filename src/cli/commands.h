@@ -15,7 +15,8 @@ struct StreamCreateArgs {
   bool infer = false;
   std::string event_time;
   int32_t partitions = 1;
-  bool no_lake = false;  // the stream gets no lake table
+  bool no_lake = false;      // the stream gets no lake table
+  std::string partition_by;  // "date(COLUMN)": its lake table is partitioned by that UTC date
 };
 
 int StreamCreate(const std::string& url, const StreamCreateArgs& args);

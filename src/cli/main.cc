@@ -86,6 +86,8 @@ int main(int argc, char** argv) {
   create_cmd->add_option("--event-time", create.event_time, "column holding each event's time");
   create_cmd->add_option("--partitions", create.partitions, "number of partitions")->check(CLI::Range(1, 1024));
   create_cmd->add_flag("--no-lake", create.no_lake, "do not load the stream into a lake table");
+  create_cmd->add_option("--partition-by", create.partition_by,
+                         "partition the lake table by the UTC date of a timestamp column: 'date(ts)'");
   (void)schema_opt;
   (void)infer_opt;
   add_url(create_cmd);

@@ -19,7 +19,11 @@ int StreamCreate(const std::string& url, const StreamCreateArgs& args) {
   if (args.infer) w.Key("infer").Bool(true);
   if (!args.event_time.empty()) w.Key("event_time").String(args.event_time);
   w.Key("partitions").Int(args.partitions);
-  if (args.no_lake) w.Key("lake").BeginObject().Key("enabled").Bool(false).EndObject();
+  if (args.no_lake || !args.partition_by.empty()) {
+    w.Key("lake").BeginObject().Key("enabled").Bool(!args.no_lake);
+    if (!args.partition_by.empty()) w.Key("partition_by").String(args.partition_by);
+    w.EndObject();
+  }
   w.EndObject();
   return SimpleRequest(url, "PUT", "/v1/streams/" + UrlEncode(args.name), w.str());
 }

@@ -175,6 +175,11 @@ const std::vector<KeyEntry>& Entries() {
          c.lake_maintenance_interval_ms = parsed;
          return Status::Ok();
        }},
+      {{"lake_file_bytes_target",
+        "size of lake data files: a load stops a file at about this much event payload; compaction merges files "
+        "under a quarter of it into files of about this size",
+        "128MiB"},
+       BytesSetter(&ServerConfig::lake_file_bytes_target, "lake_file_bytes_target", 1ull << 20, 1ull << 30)},
       {{"lake_vacuum_retention_hours",
         "how long VACUUM keeps data files no table version uses (time travel needs them); -1 never vacuums", "168"},
        [](ServerConfig& c, const std::string& v, const std::string& source) {

@@ -33,6 +33,9 @@ struct ServerConfig {
   int64_t lake_load_interval_ms = 60000;  // between loads of streams into the lake; -1 turns loading off
   // Between maintenance passes over the stream tables (compaction, orphan cleanup, VACUUM); -1 off.
   int64_t lake_maintenance_interval_ms = 600000;
+  // Lake data files: a load writes at most about this much record payload per file, and
+  // compaction merges files under a quarter of it into files of about this size.
+  uint64_t lake_file_bytes_target = 128ull << 20;
   int64_t lake_vacuum_retention_hours = 168;  // VACUUM keeps unreferenced files this long; -1: never vacuum
   std::string log_level = "info";
 };

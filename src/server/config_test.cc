@@ -54,6 +54,28 @@ TEST(ServerConfig, WrongValuesNameTheKeyTheSourceAndWhatIsAllowed) {
   EXPECT_NE(size.status().message().find("16MiB"), std::string::npos);
 }
 
+TEST(ServerConfig, LakeKeysHaveDefaultsAndBounds) {
+  auto defaults = LoadServerConfig("", {}, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->lake_file_bytes_target, 128u << 20);
+  EXPECT_EQ(defaults->lake_maintenance_interval_ms, 600000);
+  EXPECT_EQ(defaults->lake_vacuum_retention_hours, 168);
+  auto set = LoadServerConfig("", {{"LAGOA_LAKE_FILE_BYTES_TARGET", "64MiB"}},
+                              {{"lake_maintenance_interval_ms", "-1"}, {"lake_vacuum_retention_hours", "720"}});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->lake_file_bytes_target, 64u << 20);
+  EXPECT_EQ(set->lake_maintenance_interval_ms, -1);
+  EXPECT_EQ(set->lake_vacuum_retention_hours, 720);
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{{"lake_file_bytes_target", "1KiB"},
+                                                                           {"lake_file_bytes_target", "2GiB"},
+                                                                           {"lake_maintenance_interval_ms", "0"},
+                                                                           {"lake_vacuum_retention_hours", "-2"}}) {
+    auto bad = LoadServerConfig("", {}, {{key, value}});
+    ASSERT_FALSE(bad.ok()) << key << "=" << value;
+    EXPECT_NE(bad.status().message().find("`" + key + "`"), std::string::npos) << bad.status().message();
+  }
+}
+
 TEST(ServerConfig, BrokenYamlReportsLineAndColumn) {
   auto config = LoadServerConfig(WriteTempFile("broken", "http: [unclosed\n"), {}, {});
   ASSERT_FALSE(config.ok());

@@ -175,8 +175,8 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
   options.table_prefix = stream + "/";
   options.duckdb = DuckDbOptionsForLake();
   options.scratch_dir = options_.scratch_dir;
-  // Staged rows live outside DuckDB's memory_limit; this bounds them (about 1 M typical events).
-  options.bytes_max = 128ll << 20;
+  // Also the bound of the staged rows, which live outside DuckDB's memory_limit.
+  options.bytes_max = options_.file_bytes_max;
   std::unique_ptr<lake::StreamLoader> loader;
   {
     auto write_lock = LockIfCurrent(handle);

@@ -49,6 +49,7 @@ struct LakeLoadingOptions {
   std::optional<std::chrono::milliseconds> maintenance_interval;  // none: no maintenance
   std::optional<std::chrono::hours> vacuum_retention;             // none: never vacuum
   lake::CompactOptions compact;
+  int64_t file_bytes_max = 128ll << 20;  // the loader's bytes_max: record payload per file
 };
 
 class LakeLoading {

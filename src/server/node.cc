@@ -67,6 +67,13 @@ Result<std::filesystem::path> ResetScratchDir(const std::filesystem::path& data_
   return dir;
 }
 
+lake::CompactOptions CompactOptionsFor(const ServerConfig& config) {
+  lake::CompactOptions compact;
+  compact.target_file_bytes = static_cast<int64_t>(config.lake_file_bytes_target);
+  compact.small_file_bytes = compact.target_file_bytes / 4;
+  return compact;
+}
+
 }  // namespace
 
 void SetUpLogging(const std::string& level) {
@@ -113,6 +120,8 @@ Status Node::Start() {
     lake.dir = config_.data_dir / "lake";
     lake.interval_ms = std::chrono::milliseconds(config_.lake_load_interval_ms);
     lake.scratch_dir = scratch_dir;
+    lake.file_bytes_max = static_cast<int64_t>(config_.lake_file_bytes_target);
+    lake.compact = CompactOptionsFor(config_);
     lake.stream_table_writes = &c_->stream_table_writes;
     if (config_.lake_maintenance_interval_ms > 0) {
       lake.maintenance_interval = std::chrono::milliseconds(config_.lake_maintenance_interval_ms);
@@ -132,6 +141,7 @@ Status Node::Start() {
   serve::TableApiOptions tables;
   tables.lake_dir = config_.data_dir / "lake";
   tables.scratch_dir = scratch_dir;
+  tables.compact = CompactOptionsFor(config_);
   tables.stream_table_writes = &c_->stream_table_writes;
   if (config_.lake_vacuum_retention_hours > 0) tables.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
   LakeLoading* loading = c_->lake.get();
