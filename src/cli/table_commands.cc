@@ -16,18 +16,24 @@
 namespace lagoa::cli {
 namespace {
 
-// A request whose 2xx JSON answer is parsed into `doc`; returns the exit code on failure.
+// A 2xx JSON answer of the server, parsed; `doc` points into `raw` through `parser`.
+struct JsonReply {
+  simdjson::dom::parser parser;
+  std::string raw;
+  simdjson::dom::element doc;
+};
+
+// Sends the request and parses its answer into `reply`; the exit code when that fails.
 std::optional<int> RequestJson(const std::string& url, const std::string& method, const std::string& target,
-                               const std::string& body, simdjson::dom::parser& parser, simdjson::dom::element* doc,
-                               std::string* raw) {
+                               const std::string& body, JsonReply* reply) {
   auto client = HttpClient::Make(url);
   if (!client.ok()) return PrintTransportError(client.status());
   auto r = (*client)->Request(method, target, body);
   if (!r.ok()) return PrintTransportError(r.status());
   if (r->status >= 300) return PrintServerError(*r);
-  *raw = r->body;
-  if (parser.parse(*raw).get(*doc) != simdjson::SUCCESS) {
-    std::fprintf(stderr, "error: the server answered something that is not JSON: %.200s\n", raw->c_str());
+  reply->raw = std::move(r->body);
+  if (reply->parser.parse(reply->raw).get(reply->doc) != simdjson::SUCCESS) {
+    std::fprintf(stderr, "error: the server answered something that is not JSON: %.200s\n", reply->raw.c_str());
     return 2;
   }
   return std::nullopt;
@@ -95,9 +101,10 @@ void PrintDescription(simdjson::dom::element table) {
   if (table["partition_columns"].get(partition_columns) == simdjson::SUCCESS) {
     for (simdjson::dom::element c : partition_columns) partitioning += (partitioning.empty() ? "" : ", ") + Text(c);
   }
-  std::printf("partitions   %s\n", partitioning.empty()
-                                       ? "none"
-                                       : fmt::format("{} values of ({})", Field(table, "partitions"), partitioning).c_str());
+  std::printf("partitions   %s\n",
+              partitioning.empty()
+                  ? "none"
+                  : fmt::format("{} values of ({})", Field(table, "partitions"), partitioning).c_str());
   std::vector<std::vector<std::string>> columns = {{"  column", "type", "delta type", "nullable"}};
   simdjson::dom::array array;
   if (table["columns"].get(array) == simdjson::SUCCESS) {
@@ -118,13 +125,11 @@ void PrintDescription(simdjson::dom::element table) {
 
 int TableList(const std::string& url, bool json) {
   if (json) return SimpleRequest(url, "GET", "/v1/tables");
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string raw;
-  if (auto code = RequestJson(url, "GET", "/v1/tables", "", parser, &doc, &raw)) return *code;
+  JsonReply reply;
+  if (auto code = RequestJson(url, "GET", "/v1/tables", "", &reply)) return *code;
   std::vector<std::vector<std::string>> rows = {{"NAME", "KIND", "VERSION", "FILES", "ROWS", "SIZE", "PATH"}};
   simdjson::dom::array tables;
-  if (doc["tables"].get(tables) == simdjson::SUCCESS) {
+  if (reply.doc["tables"].get(tables) == simdjson::SUCCESS) {
     for (simdjson::dom::element t : tables) {
       if (t["error"].error() == simdjson::SUCCESS) {
         rows.push_back({Field(t, "name"), Field(t, "kind"), "error: " + Field(t["error"].value(), "error"), "", "", "",
@@ -142,11 +147,9 @@ int TableList(const std::string& url, bool json) {
 int TableDescribe(const std::string& url, const std::string& name, bool json) {
   const std::string target = "/v1/tables/" + UrlEncode(name);
   if (json) return SimpleRequest(url, "GET", target);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string raw;
-  if (auto code = RequestJson(url, "GET", target, "", parser, &doc, &raw)) return *code;
-  PrintDescription(doc);
+  JsonReply reply;
+  if (auto code = RequestJson(url, "GET", target, "", &reply)) return *code;
+  PrintDescription(reply.doc);
   return 0;
 }
 
@@ -154,14 +157,12 @@ int TableHistory(const std::string& url, const std::string& name, int64_t limit,
   std::string target = "/v1/tables/" + UrlEncode(name) + "/history";
   if (limit > 0) target += fmt::format("?limit={}", limit);
   if (json) return SimpleRequest(url, "GET", target);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string raw;
-  if (auto code = RequestJson(url, "GET", target, "", parser, &doc, &raw)) return *code;
+  JsonReply reply;
+  if (auto code = RequestJson(url, "GET", target, "", &reply)) return *code;
   std::vector<std::vector<std::string>> rows = {
       {"VERSION", "TIMESTAMP", "OPERATION", "+FILES", "-FILES", "+ROWS", "PARAMETERS"}};
   simdjson::dom::array commits;
-  if (doc["commits"].get(commits) == simdjson::SUCCESS) {
+  if (reply.doc["commits"].get(commits) == simdjson::SUCCESS) {
     for (simdjson::dom::element c : commits) {
       rows.push_back({Field(c, "version"), Field(c, "timestamp"), Field(c, "operation"), Field(c, "files_added"),
                       Field(c, "files_removed"), Field(c, "rows_added"), Field(c, "operation_parameters")});
@@ -172,18 +173,17 @@ int TableHistory(const std::string& url, const std::string& name, int64_t limit,
 }
 
 int TableCompact(const std::string& url, const std::string& name) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string raw;
-  if (auto code = RequestJson(url, "POST", "/v1/tables/" + UrlEncode(name) + "/compact", "", parser, &doc, &raw)) {
+  JsonReply reply;
+  if (auto code = RequestJson(url, "POST", "/v1/tables/" + UrlEncode(name) + "/compact", "", &reply)) {
     return *code;
   }
-  if (doc["version"].is_null()) {
+  if (reply.doc["version"].is_null()) {
     std::printf("nothing to compact in %s\n", name.c_str());
   } else {
-    std::printf("compacted %s files (%s) into %s (%s), %s rows, as version %s\n", Field(doc, "files_removed").c_str(),
-                Bytes(doc, "bytes_removed").c_str(), Field(doc, "files_added").c_str(),
-                Bytes(doc, "bytes_added").c_str(), Field(doc, "rows").c_str(), Field(doc, "version").c_str());
+    std::printf("compacted %s files (%s) into %s (%s), %s rows, as version %s\n",
+                Field(reply.doc, "files_removed").c_str(), Bytes(reply.doc, "bytes_removed").c_str(),
+                Field(reply.doc, "files_added").c_str(), Bytes(reply.doc, "bytes_added").c_str(),
+                Field(reply.doc, "rows").c_str(), Field(reply.doc, "version").c_str());
   }
   return 0;
 }
@@ -192,14 +192,12 @@ int TableVacuum(const std::string& url, const VacuumArgs& args) {
   std::string target = fmt::format("/v1/tables/{}/vacuum?dry_run={}&allow_short_retention={}", UrlEncode(args.name),
                                    args.dry_run, args.allow_short_retention);
   if (args.retain_hours) target += fmt::format("&retain_hours={}", *args.retain_hours);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string raw;
-  if (auto code = RequestJson(url, "POST", target, "", parser, &doc, &raw)) return *code;
-  std::printf("%s %s files (%s) of %s\n", args.dry_run ? "would delete" : "deleted", Field(doc, "files_deleted").c_str(),
-              Bytes(doc, "bytes_deleted").c_str(), args.name.c_str());
+  JsonReply reply;
+  if (auto code = RequestJson(url, "POST", target, "", &reply)) return *code;
+  std::printf("%s %s files (%s) of %s\n", args.dry_run ? "would delete" : "deleted",
+              Field(reply.doc, "files_deleted").c_str(), Bytes(reply.doc, "bytes_deleted").c_str(), args.name.c_str());
   simdjson::dom::array files;
-  if (args.dry_run && doc["files"].get(files) == simdjson::SUCCESS) {
+  if (args.dry_run && reply.doc["files"].get(files) == simdjson::SUCCESS) {
     for (simdjson::dom::element f : files) std::printf("  %s\n", Text(f).c_str());
   }
   return 0;
@@ -208,19 +206,15 @@ int TableVacuum(const std::string& url, const VacuumArgs& args) {
 int TableAttach(const std::string& url, const std::string& name, const std::string& path) {
   JsonWriter w;
   w.BeginObject().Key("name").String(name).Key("path").String(path).EndObject();
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string raw;
-  if (auto code = RequestJson(url, "POST", "/v1/tables", w.str(), parser, &doc, &raw)) return *code;
-  PrintDescription(doc);
+  JsonReply reply;
+  if (auto code = RequestJson(url, "POST", "/v1/tables", w.str(), &reply)) return *code;
+  PrintDescription(reply.doc);
   return 0;
 }
 
 int TableDetach(const std::string& url, const std::string& name) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string raw;
-  if (auto code = RequestJson(url, "DELETE", "/v1/tables/" + UrlEncode(name), "", parser, &doc, &raw)) return *code;
+  JsonReply reply;
+  if (auto code = RequestJson(url, "DELETE", "/v1/tables/" + UrlEncode(name), "", &reply)) return *code;
   std::printf("detached %s (its files are untouched)\n", name.c_str());
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "lake/delta_log.h"
 #include "lake/delta_writer_actions.h"
 #include "lake/local_object_store.h"
+#include "lake/scratch_file.h"
 
 namespace lagoa::lake {
 namespace {
@@ -30,22 +31,9 @@ constexpr std::string_view kCheckpointColumns =
 
 std::atomic<uint64_t> scratch_counter{0};
 
-// Removes its file when destroyed.
-class ScratchFile {
- public:
-  ScratchFile(const std::filesystem::path& dir, std::string_view suffix)
-      : path_(dir / fmt::format("lagoa-checkpoint-{}-{}{}", getpid(), scratch_counter.fetch_add(1), suffix)) {}
-  ~ScratchFile() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+std::filesystem::path ScratchPath(const std::filesystem::path& dir, std::string_view suffix) {
+  return dir / fmt::format("lagoa-checkpoint-{}-{}{}", getpid(), scratch_counter.fetch_add(1), suffix);
+}
 
 Status WriteLocalFile(const std::filesystem::path& path, std::string_view data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -129,8 +117,8 @@ Status WriteCheckpoint(ObjectStore& store, DuckDbConnection& duckdb, const Snaps
     lines.push_back(SerializeAction(Txn{.app_id = app_id, .version = version, .last_updated_ms = std::nullopt}));
   }
 
-  ScratchFile json_file(scratch_dir, ".json");
-  ScratchFile parquet_file(scratch_dir, ".parquet");
+  ScratchFile json_file(ScratchPath(scratch_dir, ".json"));
+  ScratchFile parquet_file(ScratchPath(scratch_dir, ".parquet"));
   LAGOA_RETURN_IF_ERROR(where(WriteLocalFile(json_file.path(), SerializeCommit(lines))));
   const std::string sql = fmt::format(
       "COPY (SELECT txn, \"add\", \"remove\", \"metaData\", protocol FROM read_json({}, format = 'newline_delimited', "

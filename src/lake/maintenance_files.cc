@@ -12,7 +12,9 @@
 
 #include "base/clock.h"
 #include "base/json_writer.h"
+#include "lake/chunk_stats_internal.h"
 #include "lake/delta_writer_actions.h"
+#include "lake/scratch_file.h"
 
 namespace lagoa::lake::maintenance {
 namespace {
@@ -45,25 +47,6 @@ std::optional<std::string> FindName(const std::vector<std::string>& names, const
     if (schema::EqualsIgnoreCase(name, wanted)) return name;
   }
   return std::nullopt;
-}
-
-// Delta min/max are for data skipping over comparable scalars; as parquet_file_writer.cc: none for
-// BOOLEAN, JSON or nested columns.
-bool HasMinMax(const std::optional<Type>& type) {
-  if (!type) return false;
-  switch (type->id()) {
-    case TypeId::kInteger:
-    case TypeId::kBigInt:
-    case TypeId::kDouble:
-    case TypeId::kDecimal:
-    case TypeId::kVarchar:
-    case TypeId::kDate:
-    case TypeId::kTimestamp:
-    case TypeId::kTimestampTz:
-      return true;
-    default:
-      return false;
-  }
 }
 
 bool IsTimestamp(const Type& type) { return type.id() == TypeId::kTimestamp || type.id() == TypeId::kTimestampTz; }
@@ -135,22 +118,6 @@ Result<std::string> ReadLocalFile(const std::filesystem::path& path) {
   return bytes;
 }
 
-// Removes a local scratch file when it goes out of scope.
-class ScratchFile {
- public:
-  explicit ScratchFile(std::filesystem::path path) : path_(std::move(path)) {}
-  ~ScratchFile() {
-    std::error_code ignored;
-    std::filesystem::remove(path_, ignored);
-  }
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 std::string EscapePathSegment(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -174,7 +141,7 @@ Result<FileStatsText> ComputeStats(DuckDbConnection* duckdb, const std::string& 
   std::vector<std::string> exprs = {"count(*)::VARCHAR"};
   std::vector<const DeltaColumn*> min_max;
   for (const auto& [column, name] : present) {
-    if (!HasMinMax(column->type)) continue;
+    if (!column->type || !internal::HasMinMax(*column->type)) continue;
     min_max.push_back(column);
     for (std::string_view aggregate : {"min", "max"}) {
       exprs.push_back(IsTimestamp(*column->type)

@@ -8,12 +8,13 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
-#include <future>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,24 +83,33 @@ class StreamLoaderTest : public ::testing::Test {
   // latest version of `def`; `extra` adds the v2 column.
   void AppendEvents(const schema::StreamDefinition& def, int64_t first, int64_t count, bool extra = false,
                     int64_t batch_rows = 100) {
+    for (int64_t start = first; start < first + count; start += batch_rows) {
+      AppendBatch(def, start, std::min(first + count, start + batch_rows) - start, [extra](int64_t id) {
+        return extra ? fmt::format(R"({{"id":{},"name":"n{}","extra":{}}})", id, id, id % 7)
+                     : fmt::format(R"({{"id":{},"name":"n{}"}})", id, id);
+      });
+    }
+  }
+
+  // Appends one batch: the events with ids [first, first + count), `json_of(id)` encoded with the
+  // latest version of `def`, each ingested at a time derived from its id.
+  void AppendBatch(const schema::StreamDefinition& def, int64_t first, int64_t count,
+                   const std::function<std::string(int64_t id)>& json_of) {
     schema::JsonRecordEncoder encoder(std::make_shared<schema::StreamDefinition>(def),
                                       schema::UnknownFieldPolicy::kReject);
-    for (int64_t start = first; start < first + count; start += batch_rows) {
-      log::BatchBuilder batch(def.latest().version);
-      for (int64_t id = start; id < std::min(first + count, start + batch_rows); ++id) {
-        std::string json = extra ? fmt::format(R"({{"id":{},"name":"n{}","extra":{}}})", id, id, id % 7)
-                                 : fmt::format(R"({{"id":{},"name":"n{}"}})", id, id);
-        const size_t size = json.size();
-        json.append(schema::kJsonPaddingBytes, ' ');
-        Bytes record;
-        ASSERT_TRUE(encoder.Encode(std::string_view(json.data(), size), record, nullptr).ok());
-        batch.Add(1'700'000'000'000'000 + id, record);
-      }
-      std::promise<Result<log::AppendResult>> done;
-      partition_->Append(std::move(batch), [&done](Result<log::AppendResult> r) { done.set_value(std::move(r)); });
-      auto result = done.get_future().get();
-      ASSERT_TRUE(result.ok()) << result.status().ToString();
+    log::BatchBuilder batch(def.latest().version);
+    for (int64_t id = first; id < first + count; ++id) {
+      std::string json = json_of(id);
+      const size_t size = json.size();
+      json.append(schema::kJsonPaddingBytes, ' ');
+      Bytes record;
+      ASSERT_TRUE(encoder.Encode(std::string_view(json.data(), size), record, nullptr).ok());
+      batch.Add(1'700'000'000'000'000 + id, record);
     }
+    std::promise<Result<log::AppendResult>> done;
+    partition_->Append(std::move(batch), [&done](Result<log::AppendResult> r) { done.set_value(std::move(r)); });
+    auto result = done.get_future().get();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
   }
 
   // Appends events of kDated with ids [first, first + count): `ts` cycles through four UTC dates
@@ -384,21 +394,9 @@ TEST_F(StreamLoaderTest, BytesMaxCutsFilesByPayloadSize) {
 void StreamLoaderTest::AppendDatedEvents(int64_t first, int64_t count) {
   static constexpr std::array<std::string_view, 4> kTimes = {
       R"("2024-05-01T23:59:59.999999Z")", R"("2024-05-02T00:00:00Z")", R"("2024-05-04T01:00:00+02:00")", "null"};
-  schema::JsonRecordEncoder encoder(std::make_shared<schema::StreamDefinition>(kDated),
-                                    schema::UnknownFieldPolicy::kReject);
-  log::BatchBuilder batch(kDated.latest().version);
-  for (int64_t id = first; id < first + count; ++id) {
-    std::string json = fmt::format(R"({{"id":{},"ts":{}}})", id, kTimes[static_cast<size_t>(id % 4)]);
-    const size_t size = json.size();
-    json.append(schema::kJsonPaddingBytes, ' ');
-    Bytes record;
-    ASSERT_TRUE(encoder.Encode(std::string_view(json.data(), size), record, nullptr).ok());
-    batch.Add(1'700'000'000'000'000 + id, record);
-  }
-  std::promise<Result<log::AppendResult>> done;
-  partition_->Append(std::move(batch), [&done](Result<log::AppendResult> r) { done.set_value(std::move(r)); });
-  auto result = done.get_future().get();
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  AppendBatch(kDated, first, count, [](int64_t id) {
+    return fmt::format(R"({{"id":{},"ts":{}}})", id, kTimes[static_cast<size_t>(id % 4)]);
+  });
 }
 
 TEST_F(StreamLoaderTest, DatePartitionedLoadWritesOneFilePerUtcDateInOneCommit) {
@@ -419,9 +417,9 @@ TEST_F(StreamLoaderTest, DatePartitionedLoadWritesOneFilePerUtcDateInOneCommit) 
   EXPECT_EQ(snapshot.app_version("lagoa:events:0"), 39);
   ASSERT_EQ(snapshot.files().size(), 4u);
   const std::map<std::string, std::optional<std::string>> dates = {{"_date=2024-05-01/", "2024-05-01"},
-                                                                    {"_date=2024-05-02/", "2024-05-02"},
-                                                                    {"_date=2024-05-03/", "2024-05-03"},
-                                                                    {"_date=__HIVE_DEFAULT_PARTITION__/", std::nullopt}};
+                                                                   {"_date=2024-05-02/", "2024-05-02"},
+                                                                   {"_date=2024-05-03/", "2024-05-03"},
+                                                                   {"_date=__HIVE_DEFAULT_PARTITION__/", std::nullopt}};
   std::set<std::string> seen;
   for (const AddFile& file : snapshot.files()) {
     const std::string dir = file.path.substr(0, file.path.find('/') + 1);
@@ -445,9 +443,9 @@ TEST_F(StreamLoaderTest, DatePartitionedLoadWritesOneFilePerUtcDateInOneCommit) 
   }
   EXPECT_EQ(seen.size(), 4u);
   // The partition column is in the log, not in the files.
-  auto columns = duckdb_->QueryText(fmt::format(
-      "SELECT string_agg(name, ',' ORDER BY name) FROM parquet_schema({}) WHERE name = '_date'",
-      SqlStringLiteral((dir_.path() / "store" / kPrefix / snapshot.files()[0].path).string())));
+  auto columns = duckdb_->QueryText(
+      fmt::format("SELECT string_agg(name, ',' ORDER BY name) FROM parquet_schema({}) WHERE name = '_date'",
+                  SqlStringLiteral((dir_.path() / "store" / kPrefix / snapshot.files()[0].path).string())));
   ASSERT_TRUE(columns.ok()) << columns.status().ToString();
   EXPECT_EQ(columns->at(0)[0], std::nullopt);
 

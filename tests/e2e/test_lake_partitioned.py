@@ -5,9 +5,9 @@ across a restart (the catalog file)."""
 
 import json
 import os
-import time
 
 import lagoa_harness as h
+from table_cli import TableCli
 
 # Loads often; background maintenance (which would compact) effectively never, so the test decides.
 FLAGS = ["--lake-load-interval-ms", "150", "--lake-maintenance-interval-ms", "3600000"]
@@ -27,31 +27,8 @@ def events(start, count):
     return "".join(json.dumps({"user_id": i, "ts": TIMES[i % 5][0]}) + "\n" for i in range(start, start + count))
 
 
-class LakePartitionedTest(h.ServerTestCase):
+class LakePartitionedTest(TableCli, h.ServerTestCase):
     start_class_server = False
-
-    def cli(self, server, *args, expect=0):
-        r = h.run_cli(["table", *args], url=server.url)
-        r.stdout, r.stderr = r.stdout.decode(), r.stderr.decode()
-        self.assertEqual(r.returncode, expect, f"lagoa table {' '.join(args)}:\n{r.stdout}\n{r.stderr}\n"
-                                               f"{server.stderr_tail()}")
-        return r
-
-    def describe(self, server, name):
-        return json.loads(self.cli(server, "describe", name, "--json").stdout)
-
-    def cat(self, server, name):
-        return [json.loads(line) for line in self.cli(server, "cat", name).stdout.splitlines()]
-
-    def wait_rows(self, server, name, rows, timeout_s=60):
-        deadline = time.monotonic() + timeout_s
-        table = {}
-        while time.monotonic() < deadline:
-            table = self.describe(server, name)
-            if table.get("rows") == rows:
-                return table
-            time.sleep(0.1)
-        self.fail(f"table {name} never held {rows} rows: {table}\n{server.stderr_tail()}")
 
     def check_rows(self, server, sent):
         rows = self.cat(server, "visits")

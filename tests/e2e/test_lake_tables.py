@@ -7,6 +7,7 @@ import os
 import time
 
 import lagoa_harness as h
+from table_cli import TableCli
 
 SCHEMA = "user_id BIGINT, url VARCHAR, ts TIMESTAMPTZ"
 # Loads often; maintains (compacts, cleans, vacuums) every 1.5 s.
@@ -27,31 +28,8 @@ def events(start, count):
                    for i in range(start, start + count))
 
 
-class LakeTablesTest(h.ServerTestCase):
+class LakeTablesTest(TableCli, h.ServerTestCase):
     start_class_server = False
-
-    def cli(self, server, *args, expect=0):
-        r = h.run_cli(["table", *args], url=server.url)
-        r.stdout, r.stderr = r.stdout.decode(), r.stderr.decode()
-        self.assertEqual(r.returncode, expect, f"lagoa table {' '.join(args)}:\n{r.stdout}\n{r.stderr}\n"
-                                               f"{server.stderr_tail()}")
-        return r
-
-    def cat(self, server, name, *args):
-        return [json.loads(line) for line in self.cli(server, "cat", name, *args).stdout.splitlines()]
-
-    def describe(self, server, name):
-        return json.loads(self.cli(server, "describe", name, "--json").stdout)
-
-    def wait_rows(self, server, name, rows, timeout_s=60):
-        deadline = time.monotonic() + timeout_s
-        table = {}
-        while time.monotonic() < deadline:
-            table = self.describe(server, name)
-            if table.get("rows") == rows:
-                return table
-            time.sleep(0.1)
-        self.fail(f"table {name} never held {rows} rows: {table}\n{server.stderr_tail()}")
 
     def test_stream_tables_are_listed_read_compacted_and_vacuumed(self):
         server = self.start_server(FLAGS)
