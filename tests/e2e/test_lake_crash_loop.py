@@ -35,6 +35,20 @@ def commit_count(table_dir):
         return 0
 
 
+def optimize_count(table_dir):
+    """OPTIMIZE commits in the table's JSON log."""
+    log_dir = os.path.join(table_dir, "_delta_log")
+    count = 0
+    for name in listing(log_dir):
+        if dc.COMMIT_RE.match(name):
+            try:
+                with open(os.path.join(log_dir, name)) as f:
+                    count += '"operation":"OPTIMIZE"' in f.read()
+            except FileNotFoundError:
+                pass
+    return count
+
+
 def listing(path):
     try:
         return os.listdir(path)
@@ -85,8 +99,17 @@ class LakeCrashLoopTest(h.ServerTestCase):
             self.wait_for_progress(clients, generation, table_dir, False, k)
             time.sleep(rng.uniform(0.0, 0.3))
             ref.set_down()  # the clients pause; loads catch up, then maintenance compacts
-            time.sleep(rng.uniform(0.1, 1.0))
-            return "paused"
+            if rng.random() < 0.5:
+                time.sleep(rng.uniform(0.1, 1.0))  # often mid-load or mid-compaction
+                return "paused"
+            # Half the kills wait for a compaction to land first (a slow build may otherwise kill
+            # every server before its maintenance ran); the first lives may have one file only.
+            optimized = optimize_count(table_dir)
+            deadline = time.monotonic() + 5.0
+            while optimize_count(table_dir) == optimized and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.3))
+            return "paused_after_optimize"
 
         ref = lc.ServerRef()
         log = self.run_crash_loop("lake-compact", KILLS_WHILE_COMPACTING,
