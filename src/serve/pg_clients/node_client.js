@@ -1,0 +1,35 @@
+// node-postgres against lagoa's PostgreSQL front door (pg_server_test): simple queries,
+// parameterized (extended) queries, types, an error, and a transaction. Prints "NODE OK".
+const { Client } = require('pg');
+const assert = require('assert');
+
+async function main() {
+  const client = new Client({ host: '127.0.0.1', port: Number(process.argv[2]), user: 'tester', database: 'lagoa' });
+  await client.connect();
+  await client.query('CREATE TABLE events (id BIGINT, kind VARCHAR, amount DOUBLE, ts TIMESTAMP)');
+  const inserted = await client.query('INSERT INTO events VALUES ($1, $2, $3, $4)', [1, 'click', 2.5, '2026-01-02 03:04:05']);
+  assert.strictEqual(inserted.rowCount, 1);
+  await client.query("INSERT INTO events VALUES (2, 'view', NULL, '2026-01-03 00:00:00')");
+  const res = await client.query('SELECT id, kind, amount, ts FROM events WHERE id >= $1 ORDER BY id', [1]);
+  assert.strictEqual(res.rows.length, 2);
+  assert.strictEqual(res.rows[0].kind, 'click');
+  assert.strictEqual(res.rows[0].amount, 2.5);
+  assert.strictEqual(res.rows[1].amount, null);
+  assert.strictEqual(res.fields[0].dataTypeID, 20);
+  assert.ok(res.rows[0].ts instanceof Date);
+  const count = await client.query('SELECT count(*)::INTEGER AS n FROM events');
+  assert.strictEqual(count.rows[0].n, 2);
+  await assert.rejects(client.query('SELECT * FROM nope'), (e) => e.code === '42P01');
+  await client.query('BEGIN');
+  await client.query("INSERT INTO events VALUES (3, 'buy', 9.0, NULL)");
+  await client.query('ROLLBACK');
+  const after = await client.query('SELECT count(*)::INTEGER AS n FROM events');
+  assert.strictEqual(after.rows[0].n, 2);
+  await client.end();
+  console.log('NODE OK');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

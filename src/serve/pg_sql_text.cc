@@ -1,0 +1,156 @@
+#include "serve/pg_sql_text.h"
+
+#include <cctype>
+
+namespace lagoa::serve::pg {
+namespace {
+
+bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80); }
+bool IsIdentChar(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$'; }
+bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// If a comment or quoted token starts at `pos`, returns the position just after it (or the end
+// of the text when it is unterminated); else returns `pos`.
+size_t SkipQuotedOrComment(std::string_view s, size_t pos) {
+  char c = s[pos];
+  if (c == '-' && pos + 1 < s.size() && s[pos + 1] == '-') {
+    size_t end = s.find('\n', pos);
+    return end == std::string_view::npos ? s.size() : end + 1;
+  }
+  if (c == '/' && pos + 1 < s.size() && s[pos + 1] == '*') {
+    int depth = 0;
+    size_t i = pos;
+    while (i + 1 < s.size()) {
+      if (s[i] == '/' && s[i + 1] == '*') {
+        ++depth;
+        i += 2;
+      } else if (s[i] == '*' && s[i + 1] == '/') {
+        i += 2;
+        if (--depth == 0) return i;
+      } else {
+        ++i;
+      }
+    }
+    return s.size();
+  }
+  if (c == '\'' || c == '"') {
+    // E'…' strings may escape a quote with a backslash; doubled quotes work in all forms.
+    bool backslash_escapes = c == '\'' && pos > 0 && (s[pos - 1] == 'E' || s[pos - 1] == 'e');
+    size_t i = pos + 1;
+    while (i < s.size()) {
+      if (backslash_escapes && s[i] == '\\') {
+        i += 2;
+      } else if (s[i] == c) {
+        if (i + 1 < s.size() && s[i + 1] == c) {
+          i += 2;
+        } else {
+          return i + 1;
+        }
+      } else {
+        ++i;
+      }
+    }
+    return s.size();
+  }
+  if (c == '$' && (pos == 0 || !IsIdentChar(s[pos - 1]))) {
+    size_t tag_end = pos + 1;
+    while (tag_end < s.size() && IsIdentChar(s[tag_end]) && s[tag_end] != '$') ++tag_end;
+    if (tag_end < s.size() && s[tag_end] == '$' && (tag_end == pos + 1 || IsIdentStart(s[pos + 1]))) {
+      std::string_view tag = s.substr(pos, tag_end - pos + 1);
+      size_t close = s.find(tag, tag_end + 1);
+      return close == std::string_view::npos ? s.size() : close + tag.size();
+    }
+  }
+  return pos;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string_view> SplitStatements(std::string_view sql) {
+  std::vector<std::string_view> statements;
+  size_t start = 0;
+  bool has_content = false;  // something other than white space and comments since `start`
+  size_t pos = 0;
+  while (pos < sql.size()) {
+    size_t skipped = SkipQuotedOrComment(sql, pos);
+    if (skipped != pos) {
+      if (sql[pos] != '-' && sql[pos] != '/') has_content = true;
+      pos = skipped;
+      continue;
+    }
+    if (sql[pos] == ';') {
+      if (has_content) statements.push_back(Trim(sql.substr(start, pos - start)));
+      start = pos + 1;
+      has_content = false;
+    } else if (!IsSpace(sql[pos])) {
+      has_content = true;
+    }
+    ++pos;
+  }
+  if (has_content) statements.push_back(Trim(sql.substr(start)));
+  return statements;
+}
+
+std::vector<std::string> LeadingKeywords(std::string_view statement, size_t count) {
+  std::vector<std::string> words;
+  size_t pos = 0;
+  while (pos < statement.size() && words.size() < count) {
+    size_t skipped = SkipQuotedOrComment(statement, pos);
+    if (skipped != pos) {
+      if (statement[pos] != '-' && statement[pos] != '/') break;  // a quoted token ends the keywords
+      pos = skipped;
+      continue;
+    }
+    if (IsIdentStart(statement[pos])) {
+      size_t end = pos;
+      while (end < statement.size() && IsIdentChar(statement[end])) ++end;
+      std::string word(statement.substr(pos, end - pos));
+      for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      words.push_back(std::move(word));
+      pos = end;
+    } else if (IsSpace(statement[pos]) || statement[pos] == '(') {
+      ++pos;
+    } else {
+      break;
+    }
+  }
+  return words;
+}
+
+std::string NormalizeSql(std::string_view statement) {
+  std::string out;
+  size_t pos = 0;
+  bool pending_space = false;
+  while (pos < statement.size()) {
+    size_t skipped = SkipQuotedOrComment(statement, pos);
+    if (skipped != pos) {
+      if (statement[pos] == '-' || statement[pos] == '/') {
+        pending_space = true;
+      } else {
+        if (pending_space && !out.empty()) out.push_back(' ');
+        pending_space = false;
+        out.append(statement.substr(pos, skipped - pos));
+      }
+      pos = skipped;
+      continue;
+    }
+    if (IsSpace(statement[pos])) {
+      pending_space = true;
+    } else {
+      if (pending_space && !out.empty()) out.push_back(' ');
+      pending_space = false;
+      out.push_back(statement[pos]);
+    }
+    ++pos;
+  }
+  while (!out.empty() && (out.back() == ';' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace lagoa::serve::pg
