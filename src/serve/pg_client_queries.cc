@@ -118,11 +118,22 @@ const std::vector<Repair>& CatalogRepairs() {
                  "(SELECT oid FROM pg_catalog.pg_class WHERE relname = '$1' LIMIT 1)"});
     r.push_back({std::regex(R"(::(regclass|regtype|regproc|regnamespace|name|"char")(?!\w))", icase), "::VARCHAR"});
     r.push_back({std::regex(R"(::oid\b)", icase), "::BIGINT"});
+    r.push_back({std::regex(R"(\bpg_catalog\.pg_class\b)", icase), "lagoa_pg_class"});
+    r.push_back({std::regex(R"(\bpg_catalog\.pg_collation\b)", icase), "lagoa_pg_collation"});
+    r.push_back({std::regex(R"(pg_get_expr\(([^,()]+),\s*([^,()]+),\s*(true|false)\))", icase), "pg_get_expr($1, $2)"});
     r.push_back({std::regex(R"(pg_catalog\.(pg_get_userbyid|pg_encoding_to_char|obj_description|col_description|shobj_description)\s*\()", icase),
                  "$1("});
     return r;
   }();
   return kRepairs;
+}
+
+// PostgreSQL catalog tables DuckDB's pg_catalog lacks. What clients ask of them (psql's \d asks for
+// policies, publications, inheritance, triggers …) has no answer in lagoa: an empty result.
+bool MentionsMissingCatalogTable(const std::string& lower) {
+  static const std::regex kMissing(
+      R"(pg_catalog\.(pg_policy|pg_statistic_ext|pg_publication|pg_publication_rel|pg_publication_namespace|pg_inherits|pg_trigger|pg_rewrite|pg_foreign_table|pg_partitioned_table|pg_roles)\b)");
+  return std::regex_search(lower, kMissing);
 }
 
 bool MentionsCatalog(const std::string& lower) {
@@ -134,6 +145,8 @@ bool MentionsCatalog(const std::string& lower) {
 std::span<const std::string_view> SessionSetupStatements() {
   // Temporary macros: they exist for the session only and shadow nothing of DuckDB's.
   static constexpr std::string_view kStatements[] = {
+      "CREATE OR REPLACE TEMP VIEW lagoa_pg_class AS SELECT *, false AS relforcerowsecurity FROM pg_catalog.pg_class",
+      "CREATE OR REPLACE TEMP VIEW lagoa_pg_collation AS SELECT 0::BIGINT AS oid, 'default' AS collname WHERE false",
       "CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS 'lagoa'",
       "CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(id) AS 'UTF8'",
       "CREATE OR REPLACE TEMP MACRO obj_description(id, catalog := NULL) AS NULL::VARCHAR",
@@ -165,6 +178,7 @@ ClientQueryAnswer InterceptClientQuery(std::string_view statement) {
     return Rewrite("SELECT " + Quote("PostgreSQL " + std::string(kServerVersion) + " on x86_64-pc-linux-gnu") +
                    " AS version");
   }
+  if (MentionsMissingCatalogTable(lower)) return Rewrite("SELECT NULL AS none WHERE false");
   if (MentionsCatalog(lower)) {
     std::string repaired(statement);
     for (const Repair& r : CatalogRepairs()) repaired = std::regex_replace(repaired, r.pattern, r.replacement);
