@@ -135,6 +135,33 @@ void ChunkStats::Add(std::span<const duckdb_vector> vectors, idx_t rows) {
   rows_ += rows;
 }
 
+void ChunkStats::Merge(const ChunkStats& other) {
+  LAGOA_ASSERT(other.fields_.size() == fields_.size());
+  for (size_t c = 0; c < fields_.size(); ++c) {
+    const Range& from = other.ranges_[c];
+    Range& into = ranges_[c];
+    if (from.any) {
+      if (!into.any) {
+        into = from;
+      } else {
+        into.min_int = std::min(into.min_int, from.min_int);
+        into.max_int = std::max(into.max_int, from.max_int);
+        into.min_double = std::min(into.min_double, from.min_double);
+        into.max_double = std::max(into.max_double, from.max_double);
+        if (from.min_string < into.min_string) into.min_string = from.min_string;
+        if (into.max_string < from.max_string) into.max_string = from.max_string;
+      }
+    }
+    MergeNulls(other.nulls_[c], nulls_[c]);
+  }
+  rows_ += other.rows_;
+}
+
+void ChunkStats::MergeNulls(const Nulls& from, Nulls& into) {
+  into.count += from.count;
+  for (size_t i = 0; i < from.fields.size(); ++i) MergeNulls(from.fields[i], into.fields[i]);
+}
+
 void ChunkStats::AddRange(const Type& type, duckdb_vector vector, idx_t rows, Range& range) {
   auto merge_int = [&range](Int128 min, Int128 max) {
     range.min_int = range.any ? std::min(range.min_int, min) : min;

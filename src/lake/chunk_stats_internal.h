@@ -1,11 +1,12 @@
 // ChunkStats: the Delta `add` statistics of a file (numRecords, minValues, maxValues, nullCount),
-// gathered from the DuckDB chunks the record decoder fills, column by column, as they are
-// completed — so writing a file needs no second pass over its rows. Internal to the lake loader
+// gathered from the DuckDB chunks the staging scan decodes, column by column, as DuckDB's threads
+// ask for them — so writing a file needs no second pass over its rows. Internal to the lake loader
 // (it includes duckdb.h). Which columns get min/max and how values are written: see
 // ParquetFileInfo::stats_json in parquet_file_writer.h.
 //
-// Lifecycle: made for a column list; Add() per completed chunk; Json() at any time; Reset() for
-// the next file. Threads: one thread at a time (the RecordAppender's).
+// Lifecycle: made for a column list; Add() per decoded chunk or Merge() of another ChunkStats of
+// the same columns; Json() at any time; Reset() for the next file. Threads: one thread at a time
+// (the staging scan keeps one per DuckDB thread and merges them into the file's under a mutex).
 #pragma once
 
 #include <duckdb.h>
@@ -29,6 +30,8 @@ class ChunkStats {
 
   // Accumulates rows [0, rows) of `vectors` (one per field).
   void Add(std::span<const duckdb_vector> vectors, idx_t rows);
+  // Accumulates what `other` (made for the same fields) gathered.
+  void Merge(const ChunkStats& other);
   void Reset();
 
   uint64_t rows() const { return rows_; }
@@ -55,6 +58,7 @@ class ChunkStats {
   void AddRange(const schema::Type& type, duckdb_vector vector, idx_t rows, Range& range);
   static void AddNulls(const schema::Type& type, duckdb_vector vector, idx_t rows, Nulls& nulls);
   static Nulls MakeNulls(const schema::Type& type);
+  static void MergeNulls(const Nulls& from, Nulls& into);
   static void WriteNulls(const schema::Type& type, const Nulls& nulls, JsonWriter& json);
 
   std::vector<schema::Field> fields_;

@@ -1,6 +1,6 @@
-// ParquetFileWriter: COPY the staged rows to Parquet. The Delta statistics were gathered by the
-// RecordAppender while it decoded the rows (chunk_stats.cc), so the rows are read only once, by
-// DuckDB's Parquet writer.
+// ParquetFileWriter: COPY the staged rows to Parquet. The staging scan decodes the records and
+// gathers the Delta statistics on DuckDB's threads during the COPY (chunk_stats.cc), so the rows
+// are decoded only once, for DuckDB's Parquet writer.
 #include "lake/parquet_file_writer.h"
 
 #include <fmt/format.h>
@@ -81,7 +81,6 @@ Result<ParquetFileInfo> ParquetFileWriter::CopyToNewFile(RecordAppender& staged,
 }
 
 Result<ParquetFileInfo> ParquetFileWriter::Write(RecordAppender& staged) {
-  LAGOA_RETURN_IF_ERROR(staged.Flush());
   if (staged.staged_rows() == 0) return Status::FailedPrecondition("parquet writer: no rows are staged");
   LAGOA_ASSIGN_OR_RETURN(ParquetFileInfo info, CopyToNewFile(staged, {}));
   const std::optional<std::pair<Offset, Offset>> offsets = staged.StagedOffsetRange();
@@ -89,12 +88,17 @@ Result<ParquetFileInfo> ParquetFileWriter::Write(RecordAppender& staged) {
   info.num_records = staged.staged_rows();
   info.min_offset = offsets->first;
   info.max_offset = offsets->second;
-  info.stats_json = staged.StagedStatsJson();
+  Result<std::string> stats = staged.StagedStatsJson();
+  if (!stats.ok()) {
+    std::error_code ec;
+    std::filesystem::remove(info.path, ec);
+    return stats.status();
+  }
+  info.stats_json = std::move(*stats);
   return info;
 }
 
 Result<ParquetFileInfo> ParquetFileWriter::WriteWhere(RecordAppender& staged, std::string_view where_sql) {
-  LAGOA_RETURN_IF_ERROR(staged.Flush());
   return CopyToNewFile(staged, where_sql);
 }
 

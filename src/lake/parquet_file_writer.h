@@ -1,7 +1,8 @@
 // ParquetFileWriter: the second half of the lake loader's data path. Copies what a RecordAppender
 // staged into one new Parquet file (zstd, 122,880-row row groups) with one DuckDB COPY, which
-// DuckDB runs on its worker threads; the statistics of the file's Delta `add` action are the ones
-// the RecordAppender gathered while decoding (no second pass over the rows).
+// DuckDB runs on its worker threads, decoding the staged records as it goes; the statistics of the
+// file's Delta `add` action are the ones the staging scan gathered during that COPY (no second
+// pass over the rows).
 //
 // Lifecycle: Make() checks the options; each Write() produces one file under `dir` named
 // `part-<random UUID v4>.zstd.parquet` and never replaces an existing file. The caller moves the
@@ -55,12 +56,13 @@ class ParquetFileWriter {
  public:
   static Result<std::unique_ptr<ParquetFileWriter>> Make(const ParquetFileOptions& options);
 
-  // Flushes `staged`, writes its rows to a new file and returns its description. Rows keep their
+  // Writes the rows of `staged` to a new file and returns its description. Rows keep their
   // order within each 2048-row chunk; unless `keep_row_order`, the chunks may be written in
-  // another order (Delta promises no row order; the stats cover the whole file). FailedPrecondition when nothing is staged; on any error no file is left.
+  // another order (Delta promises no row order; the stats cover the whole file). FailedPrecondition when nothing is
+  // staged; on any error no file is left.
   Result<ParquetFileInfo> Write(RecordAppender& staged);
 
-  // Flushes `staged` and writes those of its rows for which `where_sql` (an SQL condition over
+  // Writes those of the rows of `staged` for which `where_sql` (an SQL condition over
   // `lagoa_load`'s columns) holds to a new file: one partition of a partitioned load. Only `path`,
   // `file_name` and `size_bytes` are set (the appender's statistics cover every staged row); the
   // caller takes the statistics from the file. The file may hold no row.

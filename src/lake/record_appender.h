@@ -1,10 +1,13 @@
-// RecordAppender: the first half of the lake loader's data path. Decodes binary stream records
-// (src/schema/README.md, "Binary record format") straight into DuckDB vectors and stages them for
-// ParquetFileWriter, which COPYs them to a Parquet file. No JSON and no SQL text per row: each
-// record is read once, column by column, into a duckdb_data_chunk of up to 2048 rows; completed
-// chunks are kept as they are (not appended to a table) and DuckDB reads them through the table
-// function `lagoa_staged()`, by reference, in parallel. The Delta statistics of the staged rows
-// are gathered from each chunk as it completes, so no query has to read the rows again.
+// RecordAppender: the first half of the lake loader's data path. Checks binary stream records
+// (src/schema/README.md, "Binary record format") and stages them for ParquetFileWriter, which COPYs
+// them to a Parquet file. No JSON and no SQL text per row: Append() copies each record's payload
+// into buffers the appender owns (the log reader reuses its own) after checking it; DuckDB reads
+// the staged records through the table function `lagoa_staged()`, which decodes them straight into
+// DuckDB's output vectors, 2048 records per call, on whichever of DuckDB's threads asks — so the
+// decoding runs in parallel inside the query, and strings are not copied (long ones point into
+// the staged payloads). The Delta statistics are gathered from each decoded chunk by the thread
+// that decoded it, once per chunk however many queries scan it, and merged under a mutex, so no
+// query has to read the rows again.
 //
 // The staged rows are visible to SQL as the view `lagoa_load` (on the appender's own in-memory
 // database): the latest schema version's columns, typed by StagingTypeSql (JSON is stored as
@@ -14,13 +17,15 @@
 // version have fewer columns; the missing ones are NULL. A scan may return the chunks in any
 // order when DuckDB runs it on several threads.
 //
-// Memory: the staged chunks live outside DuckDB's buffer manager (its memory_limit does not bound
-// them); the caller bounds them by what it appends between Clear() calls.
+// Memory: the staged payloads (plus 48 bytes per record) live outside DuckDB's buffer manager (its
+// memory_limit does not bound them); the caller bounds them by what it appends between Clear()
+// calls. Decoded rows exist only in DuckDB's output chunks, one per DuckDB thread at a time.
 //
 // Lifecycle: Make() opens an in-memory DuckDB database and registers the scan; Append() stages
-// records; Flush() makes the last partial chunk visible to SQL (ParquetFileWriter calls it);
-// Clear() drops everything staged, for the next file. The destructor drops everything.
-// Threads: one thread at a time (DuckDB's worker threads read the staged chunks inside a query).
+// records, visible to SQL at once; Clear() drops everything staged, for the next file. The
+// destructor drops everything.
+// Threads: one thread at a time calls the methods (DuckDB's worker threads decode the staged
+// records inside a query that thread runs; nothing is staged or cleared during a query).
 #pragma once
 
 #include <array>
@@ -73,22 +78,23 @@ class RecordAppender {
   RecordAppender(const RecordAppender&) = delete;
   RecordAppender& operator=(const RecordAppender&) = delete;
 
-  // Decodes and stages `records`, all read from `partition`. Each record is decoded with its own
-  // schema version and checked like schema::AppendRecordJson checks it (lengths, ranges, UTF-8,
-  // NOT NULL columns present, no trailing bytes). A record that fails is Corruption naming its
-  // offset, version and column; the records before it stay staged, it and those after are not.
+  // Checks and stages `records`, all read from `partition` (their payloads are copied). Each
+  // record is checked with its own schema version like schema::AppendRecordJson checks it
+  // (lengths, ranges, UTF-8, NOT NULL columns present, no trailing bytes). A record that fails is
+  // Corruption naming its offset, version and column; the records before it stay staged, it and
+  // those after are not.
   Status Append(PartitionId partition, std::span<const LoadRecord> records);
 
-  // Stages the rows still held in the current chunk, so SQL on `lagoa_load` sees them.
-  Status Flush();
   // Deletes every staged row (after a file was written, or to start over after an error).
   Status Clear();
 
-  // Rows staged since Make() or the last Clear(), flushed or not.
+  // Rows staged since Make() or the last Clear().
   uint64_t staged_rows() const;
-  // Delta statistics of the flushed rows (ParquetFileInfo::stats_json).
-  std::string StagedStatsJson() const;
-  // The lowest and highest `_offset` of the flushed rows; nullopt when there are none.
+  // Delta statistics of the staged rows (ParquetFileInfo::stats_json). Decodes, on this thread,
+  // the chunks no query has scanned whole (none after ParquetFileWriter::Write's COPY); fails only
+  // as that decoding can (see the scan's errors in the README).
+  Result<std::string> StagedStatsJson();
+  // The lowest and highest `_offset` of the staged rows; nullopt when there are none.
   std::optional<std::pair<Offset, Offset>> StagedOffsetRange() const;
   const schema::Schema& latest_schema() const;
 

@@ -1,8 +1,11 @@
-// Binary record → one row of DuckDB vectors. Mirrors schema::AppendRecordJson's checks (every
-// length against the bytes left, every value against its type's range, presence padding bits,
-// no trailing bytes) so hostile bytes give a problem, never an out-of-bounds read; VARCHAR and
-// JSON bytes are also checked to be UTF-8, because DuckDB assumes its strings are. Recursion
-// follows the type tree, at most schema::kTypeDepthMax + 1 levels deep.
+// Binary record → one row of DuckDB vectors. One decoder walks the record for both jobs: checking
+// (kWrite false: no vector is touched) and writing (kWrite true). The check mirrors
+// schema::AppendRecordJson's (every length against the bytes left, every value against its type's
+// range, presence padding bits, no trailing bytes) so hostile bytes give a problem, never an
+// out-of-bounds read; VARCHAR and JSON bytes are also checked to be UTF-8, because DuckDB assumes
+// its strings are. Writing repeats every check but UTF-8 (the only one that costs per byte), since
+// it only ever sees records the check accepted. Recursion follows the type tree, at most
+// schema::kTypeDepthMax + 1 levels deep.
 #include "lake/record_vector_decoder_internal.h"
 
 #include <algorithm>
@@ -54,8 +57,8 @@ void SetNull(duckdb_vector vector, idx_t row, const Type& type) {
 }
 
 // A VARCHAR value in place: short strings inline (zero-padded, as DuckDB compares all 16 bytes of
-// an inlined string), longer ones as length, 4-byte prefix and pointer into `strings`.
-void StoreString(duckdb_vector vector, idx_t row, std::string_view text, StringArena& strings) {
+// an inlined string), longer ones as length, 4-byte prefix and pointer to `text` itself.
+void StoreString(duckdb_vector vector, idx_t row, std::string_view text) {
   duckdb_string_t value;
   const auto length = static_cast<uint32_t>(text.size());
   if (length <= sizeof(value.value.inlined.inlined)) {
@@ -63,18 +66,18 @@ void StoreString(duckdb_vector vector, idx_t row, std::string_view text, StringA
     value.value.inlined.length = length;
     if (length > 0) std::memcpy(value.value.inlined.inlined, text.data(), length);
   } else {
-    char* bytes = strings.Allocate(length);
-    std::memcpy(bytes, text.data(), length);
     value.value.pointer.length = length;
-    std::memcpy(value.value.pointer.prefix, bytes, sizeof(value.value.pointer.prefix));
-    value.value.pointer.ptr = bytes;
+    std::memcpy(value.value.pointer.prefix, text.data(), sizeof(value.value.pointer.prefix));
+    value.value.pointer.ptr = const_cast<char*>(text.data());  // DuckDB only reads it
   }
   Store(vector, row, value);
 }
 
+// kWrite false: checks only, `vector` and `row` are ignored (callers pass nullptr and 0).
+template <bool kWrite>
 class VectorDecoder {
  public:
-  VectorDecoder(std::span<const std::byte> record, StringArena& strings) : reader_(record), strings_(strings) {}
+  explicit VectorDecoder(std::span<const std::byte> record) : reader_(record) {}
 
   ByteReader& reader() { return reader_; }
 
@@ -84,7 +87,7 @@ class VectorDecoder {
         uint8_t v;
         if (!reader_.ReadFixed(&v)) return kTruncated;
         if (v > 1) return "BOOLEAN byte is neither 0 nor 1";
-        Store<bool>(vector, row, v != 0);
+        Put<bool>(vector, row, v != 0);
         return nullptr;
       }
       case TypeId::kInteger:
@@ -95,7 +98,7 @@ class VectorDecoder {
         double v;
         if (!reader_.ReadFixed(&v)) return kTruncated;
         if (!std::isfinite(v)) return "DOUBLE is not finite";
-        Store(vector, row, v);
+        Put(vector, row, v);
         return nullptr;
       }
       case TypeId::kDecimal:
@@ -107,7 +110,7 @@ class VectorDecoder {
         int32_t days;
         if (!reader_.ReadFixed(&days)) return kTruncated;
         if (days < kDateDaysMin || days > kDateDaysMax) return "DATE out of range";
-        Store(vector, row, duckdb_date{days});
+        Put(vector, row, duckdb_date{days});
         return nullptr;
       }
       case TypeId::kTimestamp:
@@ -115,7 +118,7 @@ class VectorDecoder {
         int64_t micros;
         if (!reader_.ReadFixed(&micros)) return kTruncated;
         if (micros < kTimestampMicrosMin || micros > kTimestampMicrosMax) return "TIMESTAMP out of range";
-        Store(vector, row, duckdb_timestamp{micros});
+        Put(vector, row, duckdb_timestamp{micros});
         return nullptr;
       }
       case TypeId::kList:
@@ -131,7 +134,7 @@ class VectorDecoder {
   const char* Copy(duckdb_vector vector, idx_t row) {
     T v;
     if (!reader_.ReadFixed(&v)) return kTruncated;
-    Store(vector, row, v);
+    Put(vector, row, v);
     return nullptr;
   }
 
@@ -150,15 +153,17 @@ class VectorDecoder {
     }
     const Int128 limit = PowerOfTen(precision);
     if (unscaled >= limit || unscaled <= -limit) return "DECIMAL value has more digits than its precision";
-    if (precision <= 4) {
-      Store(vector, row, static_cast<int16_t>(unscaled));
-    } else if (precision <= 9) {
-      Store(vector, row, static_cast<int32_t>(unscaled));
-    } else if (precision <= 18) {
-      Store(vector, row, static_cast<int64_t>(unscaled));
-    } else {
-      const auto bits = static_cast<UInt128>(unscaled);
-      Store(vector, row, duckdb_hugeint{static_cast<uint64_t>(bits), static_cast<int64_t>(bits >> 64)});
+    if constexpr (kWrite) {
+      if (precision <= 4) {
+        Store(vector, row, static_cast<int16_t>(unscaled));
+      } else if (precision <= 9) {
+        Store(vector, row, static_cast<int32_t>(unscaled));
+      } else if (precision <= 18) {
+        Store(vector, row, static_cast<int64_t>(unscaled));
+      } else {
+        const auto bits = static_cast<UInt128>(unscaled);
+        Store(vector, row, duckdb_hugeint{static_cast<uint64_t>(bits), static_cast<int64_t>(bits >> 64)});
+      }
     }
     return nullptr;
   }
@@ -172,8 +177,11 @@ class VectorDecoder {
     }
     if (json && bytes.empty()) return "empty JSON value";
     const std::string_view text = AsStringView(bytes);
-    if (!IsValidUtf8(text)) return json ? "JSON value is not valid UTF-8" : "VARCHAR is not valid UTF-8";
-    StoreString(vector, row, text, strings_);
+    if constexpr (kWrite) {
+      StoreString(vector, row, text);
+    } else if (!IsValidUtf8(text)) {
+      return json ? "JSON value is not valid UTF-8" : "VARCHAR is not valid UTF-8";
+    }
     return nullptr;
   }
 
@@ -186,6 +194,13 @@ class VectorDecoder {
     std::span<const std::byte> presence;
     if (!reader_.ReadBytes(PresenceBytes(n), &presence)) return kTruncated;
     if (!PaddingBitsClear(presence, n)) return "presence bitmap has bits past the last element";
+    if constexpr (!kWrite) {
+      for (size_t i = 0; i < n; ++i) {
+        if (!IsPresent(presence, i)) continue;
+        if (const char* problem = Value(element, nullptr, 0)) return problem;
+      }
+      return nullptr;
+    }
     const idx_t first = duckdb_list_vector_get_size(vector);
     if (duckdb_list_vector_reserve(vector, first + n) != DuckDBSuccess ||
         duckdb_list_vector_set_size(vector, first + n) != DuckDBSuccess) {
@@ -208,9 +223,9 @@ class VectorDecoder {
     if (!reader_.ReadBytes(PresenceBytes(fields.size()), &presence)) return kTruncated;
     if (!PaddingBitsClear(presence, fields.size())) return "presence bitmap has bits past the last field";
     for (size_t i = 0; i < fields.size(); ++i) {
-      duckdb_vector child = duckdb_struct_vector_get_child(vector, i);
+      duckdb_vector child = kWrite ? duckdb_struct_vector_get_child(vector, i) : nullptr;
       if (!IsPresent(presence, i)) {
-        SetNull(child, row, fields[i].type);
+        if constexpr (kWrite) SetNull(child, row, fields[i].type);
         continue;
       }
       if (const char* problem = Value(fields[i].type, child, row)) return problem;
@@ -218,36 +233,21 @@ class VectorDecoder {
     return nullptr;
   }
 
+  template <typename T>
+  static void Put(duckdb_vector vector, idx_t row, T value) {
+    if constexpr (kWrite) Store(vector, row, value);
+  }
+
   ByteReader reader_;
-  StringArena& strings_;
 };
 
-}  // namespace
-
-char* StringArena::Allocate(size_t size) {
-  if (size > left_bytes_) {
-    const size_t block_bytes = std::max(size, kBlockBytes);
-    blocks_.push_back(std::make_unique_for_overwrite<char[]>(block_bytes));
-    next_ = blocks_.back().get();
-    left_bytes_ = block_bytes;
-  }
-  char* bytes = next_;
-  next_ += size;
-  left_bytes_ -= size;
-  return bytes;
-}
-
-void StringArena::Clear() {
-  blocks_.clear();
-  next_ = nullptr;
-  left_bytes_ = 0;
-}
-
-RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::Schema& schema,
-                              const std::vector<Field>& latest, std::span<const duckdb_vector> vectors, idx_t row,
-                              StringArena& strings) {
-  LAGOA_ASSERT(schema.fields.size() <= latest.size() && vectors.size() >= latest.size());
-  VectorDecoder decoder(record, strings);
+// The record's column count and presence bitmap, then each column of `latest`; `vectors` is empty
+// when checking.
+template <bool kWrite>
+RecordProblem WalkRecord(std::span<const std::byte> record, const schema::Schema& schema,
+                         const std::vector<Field>& latest, std::span<const duckdb_vector> vectors, idx_t row) {
+  LAGOA_ASSERT(schema.fields.size() <= latest.size() && (!kWrite || vectors.size() >= latest.size()));
+  VectorDecoder<kWrite> decoder(record);
   ByteReader& reader = decoder.reader();
   uint64_t columns;
   if (!reader.ReadVarint(&columns)) return {"truncated or invalid column count"};
@@ -258,16 +258,48 @@ RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::S
   if (!PaddingBitsClear(presence, n)) return {"presence bitmap has bits past the last column"};
   for (size_t i = 0; i < latest.size(); ++i) {
     const Field& field = latest[i];
+    duckdb_vector vector = kWrite ? vectors[i] : nullptr;
     if (i >= n || !IsPresent(presence, i)) {
       // A NOT NULL column of the record's own version must be there; later columns are nullable.
       if (!field.nullable && i < schema.fields.size()) return {"NOT NULL column is absent", static_cast<int>(i)};
-      SetNull(vectors[i], row, field.type);
+      if constexpr (kWrite) SetNull(vector, row, field.type);
       continue;
     }
-    if (const char* problem = decoder.Value(field.type, vectors[i], row)) return {problem, static_cast<int>(i)};
+    if (const char* problem = decoder.Value(field.type, vector, row)) return {problem, static_cast<int>(i)};
   }
   if (reader.remaining() != 0) return {"bytes after the last column"};
   return {};
+}
+
+}  // namespace
+
+std::byte* ByteArena::Allocate(size_t size) {
+  if (size > left_bytes_) {
+    const size_t block_bytes = std::max(size, kBlockBytes);
+    blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(block_bytes));
+    next_ = blocks_.back().get();
+    left_bytes_ = block_bytes;
+  }
+  std::byte* bytes = next_;
+  next_ += size;
+  left_bytes_ -= size;
+  return bytes;
+}
+
+void ByteArena::Clear() {
+  blocks_.clear();
+  next_ = nullptr;
+  left_bytes_ = 0;
+}
+
+RecordProblem CheckRecord(std::span<const std::byte> record, const schema::Schema& schema,
+                          const std::vector<Field>& latest) {
+  return WalkRecord<false>(record, schema, latest, {}, 0);
+}
+
+RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::Schema& schema,
+                              const std::vector<Field>& latest, std::span<const duckdb_vector> vectors, idx_t row) {
+  return WalkRecord<true>(record, schema, latest, vectors, row);
 }
 
 duckdb_logical_type MakeLogicalType(const Type& type) {

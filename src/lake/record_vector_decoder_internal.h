@@ -1,6 +1,7 @@
-// Decodes one binary record (src/schema/README.md, "Binary record format") into one row of
-// DuckDB vectors. Internal to the lake loader: it includes duckdb.h, which stays out of public
-// headers. Pure functions over the caller's vectors; the caller's thread.
+// Checks one binary record (src/schema/README.md, "Binary record format") and decodes it into one
+// row of DuckDB vectors. Internal to the lake loader: it includes duckdb.h, which stays out of
+// public headers. Pure functions over the caller's vectors; any thread (the loader's thread
+// checks records as they are staged, DuckDB's threads decode them inside the staging scan).
 #pragma once
 
 #include <duckdb.h>
@@ -15,21 +16,21 @@
 
 namespace lagoa::lake::internal {
 
-// Bytes of the strings longer than DuckDB's inline size (12 bytes) that decoded vectors point at.
-// DuckDB reads them in place — duckdb_vector_assign_string_element_len would copy each one into
-// the vector's own heap, one call and one allocation per value. The arena must outlive every chunk
-// that points into it and every query reading those chunks.
-// Lifecycle: Allocate() while decoding; Clear() frees every block. Threads: one at a time.
-class StringArena {
+// The staged record payloads, copied out of the log reader's buffer (which the next read reuses).
+// Decoded VARCHAR vectors point straight into these bytes, so the arena must outlive every query
+// reading the staging scan.
+// Lifecycle: Allocate() while staging; Clear() frees every block. Threads: Allocate() and Clear()
+// on one thread, never during a query; DuckDB's threads only read the bytes.
+class ByteArena {
  public:
   // `size` bytes, valid until Clear().
-  char* Allocate(size_t size);
+  std::byte* Allocate(size_t size);
   void Clear();
 
  private:
   static constexpr size_t kBlockBytes = 1u << 20;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  char* next_ = nullptr;
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;
+  std::byte* next_ = nullptr;
   size_t left_bytes_ = 0;
 };
 
@@ -40,14 +41,20 @@ struct RecordProblem {
   int column = -1;
 };
 
-// Writes the record into row `row` of `vectors` (one per column of `latest`, at least). Columns
-// the record does not have, and absent ones, become NULL. `schema` is the version the record was
-// written with; its columns are a prefix of `latest`'s. Never reads outside `record`. On a
-// problem the row is partly written and must not be used (LIST children it added stay unused).
-// Strings longer than 12 bytes are copied into `strings`.
+// Checks the record against `schema`, the version it was written with (whose columns are a prefix
+// of `latest`'s): every length against the bytes left, every value against its type's range,
+// UTF-8 of VARCHAR and JSON, NOT NULL columns present, no trailing bytes. Never reads outside
+// `record`.
+RecordProblem CheckRecord(std::span<const std::byte> record, const schema::Schema& schema,
+                          const std::vector<schema::Field>& latest);
+
+// Writes a record CheckRecord accepted into row `row` of `vectors` (one per column of `latest`, at
+// least). Columns the record does not have, and absent ones, become NULL. Strings longer than
+// DuckDB's 12-byte inline size point into `record`, which must outlive every use of the vectors.
+// Lengths are checked again (never reads outside `record`); UTF-8 is not.
 RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::Schema& schema,
                               const std::vector<schema::Field>& latest, std::span<const duckdb_vector> vectors,
-                              idx_t row, StringArena& strings);
+                              idx_t row);
 
 // The DuckDB logical type of a lagoa type (JSON as VARCHAR); the caller destroys it.
 duckdb_logical_type MakeLogicalType(const schema::Type& type);

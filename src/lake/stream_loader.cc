@@ -345,7 +345,6 @@ Result<std::vector<AddFile>> StreamLoader::PutDatePartitionedFiles(uint64_t rows
   // CAST through TIMESTAMP: the UTC wall clock of a TIMESTAMPTZ (the connection's zone is UTC).
   const std::string date_sql =
       fmt::format("CAST(CAST({} AS TIMESTAMP) AS DATE)", schema::QuoteIdentifier(o.date_partition_source));
-  LAGOA_RETURN_IF_ERROR(s.appender->Flush());
   LAGOA_ASSIGN_OR_RETURN(
       const std::vector<TextRow> dates,
       s.appender->QueryText(fmt::format("SELECT DISTINCT strftime({0}, '%Y-%m-%d') AS d FROM {1} ORDER BY d NULLS LAST",
