@@ -24,6 +24,8 @@ enum class StatusCode : uint8_t {
   kOutOfRange,         // an offset or index outside what exists
   kUnavailable,        // a peer cannot be reached
   kInternal,           // a library threw or returned something unexpected
+  kCancelled,          // the caller (or a client) cancelled the operation
+  kDeadlineExceeded,   // the operation ran past its time limit
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -45,6 +47,8 @@ class [[nodiscard]] Status {
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+  static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   // An I/O failure with the path and errno text appended: "open /x/y: No such file or directory".
   static Status FromErrno(std::string_view what, int errno_value);
 

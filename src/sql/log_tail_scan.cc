@@ -1,0 +1,254 @@
+#include "sql/log_tail_scan_internal.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ingest/stream_registry.h"
+#include "lake/record_vector_decoder_internal.h"
+
+namespace lagoa::sql::internal {
+namespace {
+
+using lake::internal::ByteArena;
+using lake::internal::CheckRecord;
+using lake::internal::DecodeRecordRow;
+using lake::internal::RecordProblem;
+
+// Owns a duckdb_value (duckdb_bind_get_parameter's result).
+class OwnedValue {
+ public:
+  explicit OwnedValue(duckdb_value value) : value_(value) {}
+  OwnedValue(const OwnedValue&) = delete;
+  OwnedValue& operator=(const OwnedValue&) = delete;
+  ~OwnedValue() { duckdb_destroy_value(&value_); }
+  duckdb_value get() const { return value_; }
+
+ private:
+  duckdb_value value_;
+};
+
+std::string VarcharParameter(duckdb_bind_info info, idx_t index) {
+  OwnedValue value(duckdb_bind_get_parameter(info, index));
+  char* text = duckdb_get_varchar(value.get());
+  std::string result = text != nullptr ? text : "";
+  duckdb_free(text);
+  return result;
+}
+
+// What the bind decided; read-only afterwards (shared by the scan's threads).
+struct TailBindData {
+  ingest::StreamHandle stream;
+  std::vector<int64_t> from;  // per partition; -1: the log's oldest offset
+};
+
+// One scan: the partitions in order, each read from its start up to the end fixed at init.
+struct TailScanState {
+  size_t partition = 0;
+  std::unique_ptr<log::Reader> reader;
+  Offset end;                            // of the current partition: first offset not read
+  std::vector<log::ReadRecord> pending;  // read, not yet returned
+  size_t next = 0;                       // into `pending`
+  std::vector<Offset> ends;              // per partition, fixed at init
+  // Copies of the payloads returned: decoded strings point into them, and the reader reuses its
+  // buffer. Lives as long as the scan (DuckDB may hold a chunk past the next call).
+  ByteArena payloads;
+};
+
+constexpr size_t kReadBytes = 1u << 20;
+
+Result<std::vector<int64_t>> ParseOffsets(const std::string& text, int32_t partitions) {
+  std::vector<int64_t> offsets;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    int64_t value = 0;
+    const char* first = text.data() + start;
+    const char* last = text.data() + comma;
+    auto [end, error] = std::from_chars(first, last, value);
+    if (error != std::errc() || end != last || value < -1) {
+      return Status::InvalidArgument(
+          fmt::format("{}(): from_offsets \"{}\" is not a comma-separated list of offsets (-1 for the oldest)",
+                      kLogTailFunction, text));
+    }
+    offsets.push_back(value);
+    start = comma + 1;
+  }
+  if (offsets.size() != static_cast<size_t>(partitions)) {
+    return Status::InvalidArgument(fmt::format("{}(): from_offsets \"{}\" has {} offsets; the stream has {} partitions",
+                                               kLogTailFunction, text, offsets.size(), partitions));
+  }
+  return offsets;
+}
+
+void TailBind(duckdb_bind_info info) {
+  auto* streams = static_cast<ingest::StreamRegistry*>(duckdb_bind_get_extra_info(info));
+  const std::string name = VarcharParameter(info, 0);
+  const std::string from_text = VarcharParameter(info, 1);
+  OwnedValue created(duckdb_bind_get_parameter(info, 2));
+  const int64_t created_us = duckdb_get_int64(created.get());
+
+  std::optional<ingest::StreamHandle> stream = streams->Find(name);
+  if (!stream || stream->definition->created_us != created_us) {
+    const std::string error =
+        fmt::format("stream \"{}\" was dropped or re-created while the statement was planned; run it again", name);
+    duckdb_bind_set_error(info, error.c_str());
+    return;
+  }
+  Result<std::vector<int64_t>> from = ParseOffsets(from_text, stream->log->partition_count());
+  if (!from.ok()) {
+    duckdb_bind_set_error(info, from.status().message().c_str());
+    return;
+  }
+  auto add_column = [&](const std::string& column, const schema::Type& type) {
+    duckdb_logical_type logical = lake::internal::MakeLogicalType(type);
+    duckdb_bind_add_result_column(info, column.c_str(), logical);
+    duckdb_destroy_logical_type(&logical);
+  };
+  for (const schema::Field& field : stream->definition->latest().fields) add_column(field.name, field.type);
+  add_column("_offset", schema::Type::BigInt());
+  add_column("_partition", schema::Type::Integer());
+  add_column("_ingested_at", schema::Type::TimestampTz());
+  add_column("_event_time", schema::Type::TimestampTz());
+
+  uint64_t rows = 0;
+  for (int32_t p = 0; p < stream->log->partition_count(); ++p) {
+    const int64_t next = stream->log->partition(PartitionId(p))->next_offset().value();
+    const int64_t start = std::max<int64_t>((*from)[static_cast<size_t>(p)], 0);
+    if (next > start) rows += static_cast<uint64_t>(next - start);
+  }
+  duckdb_bind_set_cardinality(info, rows, false);
+  auto* data = new TailBindData{std::move(*stream), std::move(*from)};
+  duckdb_bind_set_bind_data(info, data, [](void* p) { delete static_cast<TailBindData*>(p); });
+}
+
+void TailInit(duckdb_init_info info) {
+  const auto* bind = static_cast<const TailBindData*>(duckdb_init_get_bind_data(info));
+  auto* state = new TailScanState();
+  duckdb_init_set_init_data(info, state, [](void* p) { delete static_cast<TailScanState*>(p); });
+  // The end of every partition is fixed now: an event acknowledged before the statement started
+  // is durable, so it is below these ends (read-your-writes); later ones are not read.
+  for (int32_t p = 0; p < bind->stream.log->partition_count(); ++p) {
+    state->ends.push_back(bind->stream.log->partition(PartitionId(p))->next_offset());
+  }
+  duckdb_init_set_max_threads(info, 1);
+}
+
+// Opens the reader of state->partition; false when every partition is done.
+Status OpenPartition(const TailBindData& bind, TailScanState* state) {
+  log::Partition* partition = bind.stream.log->partition(PartitionId(static_cast<int32_t>(state->partition)));
+  const int64_t requested = bind.from[state->partition];
+  const Offset from = requested < 0 ? partition->stats().start_offset : Offset(requested);
+  state->end = state->ends[state->partition];
+  state->pending.clear();
+  state->next = 0;
+  Result<std::unique_ptr<log::Reader>> reader = partition->OpenReader(from);
+  if (!reader.ok()) {
+    return reader.status().WithContext(fmt::format("stream \"{}\" partition {}: reading the log from offset {}",
+                                                   bind.stream.definition->name, state->partition, from.value()));
+  }
+  state->reader = std::move(*reader);
+  return Status::Ok();
+}
+
+// The next record of the scan, or nullptr at its end.
+Result<const log::ReadRecord*> NextRecord(const TailBindData& bind, TailScanState* state) {
+  const size_t partitions = static_cast<size_t>(bind.stream.log->partition_count());
+  while (state->partition < partitions) {
+    if (state->reader == nullptr) LAGOA_RETURN_IF_ERROR(OpenPartition(bind, state));
+    if (state->next < state->pending.size()) {
+      const log::ReadRecord& record = state->pending[state->next];
+      if (record.offset < state->end) {
+        ++state->next;
+        return &record;
+      }
+    } else if (state->reader->position() < state->end) {
+      LAGOA_ASSIGN_OR_RETURN(state->pending, state->reader->Next(kReadBytes));
+      state->next = 0;
+      if (!state->pending.empty()) continue;
+    }
+    state->reader.reset();
+    state->pending.clear();
+    ++state->partition;
+  }
+  return static_cast<const log::ReadRecord*>(nullptr);
+}
+
+Status FillChunk(const TailBindData& bind, TailScanState* state, duckdb_data_chunk output) {
+  const schema::StreamDefinition& definition = *bind.stream.definition;
+  const std::vector<schema::Field>& latest = definition.latest().fields;
+  const size_t meta = latest.size();
+  std::vector<duckdb_vector> vectors;
+  for (idx_t c = 0; c < duckdb_data_chunk_get_column_count(output); ++c) {
+    vectors.push_back(duckdb_data_chunk_get_vector(output, c));
+  }
+  const idx_t capacity = duckdb_vector_size();
+  idx_t row = 0;
+  while (row < capacity) {
+    LAGOA_ASSIGN_OR_RETURN(const log::ReadRecord* record, NextRecord(bind, state));
+    if (record == nullptr) break;
+    const schema::Schema* schema = definition.version(record->schema_version);
+    const int32_t partition = static_cast<int32_t>(state->partition);
+    if (schema == nullptr) {
+      return Status::Corruption(fmt::format("stream \"{}\": record at offset {} of partition {}: schema version {} is unknown",
+                                            definition.name, record->offset.value(), partition,
+                                            record->schema_version.value()));
+    }
+    std::byte* copy = state->payloads.Allocate(record->payload.size());
+    std::copy(record->payload.begin(), record->payload.end(), copy);
+    const std::span<const std::byte> payload(copy, record->payload.size());
+    RecordProblem problem = CheckRecord(payload, *schema, latest);
+    if (problem.what == nullptr) problem = DecodeRecordRow(payload, *schema, latest, vectors, row);
+    if (problem.what != nullptr) {
+      std::string where = problem.column < 0 ? std::string("record")
+                                             : fmt::format("column \"{}\"", latest[static_cast<size_t>(problem.column)].name);
+      return Status::Corruption(fmt::format("stream \"{}\": record at offset {} of partition {}: {}: {}", definition.name,
+                                            record->offset.value(), partition, where, problem.what));
+    }
+    static_cast<int64_t*>(duckdb_vector_get_data(vectors[meta]))[row] = record->offset.value();
+    static_cast<int32_t*>(duckdb_vector_get_data(vectors[meta + 1]))[row] = partition;
+    static_cast<duckdb_timestamp*>(duckdb_vector_get_data(vectors[meta + 2]))[row] = {record->ingest_time_us};
+    static_cast<duckdb_timestamp*>(duckdb_vector_get_data(vectors[meta + 3]))[row] = {record->event_time_us};
+    ++row;
+  }
+  duckdb_data_chunk_set_size(output, row);
+  return Status::Ok();
+}
+
+void TailFunction(duckdb_function_info info, duckdb_data_chunk output) {
+  const auto* bind = static_cast<const TailBindData*>(duckdb_function_get_bind_data(info));
+  auto* state = static_cast<TailScanState*>(duckdb_function_get_init_data(info));
+  Status status = FillChunk(*bind, state, output);
+  if (!status.ok()) {
+    duckdb_data_chunk_set_size(output, 0);
+    duckdb_function_set_error(info, status.ToString().c_str());
+  }
+}
+
+}  // namespace
+
+Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams) {
+  duckdb_table_function function = duckdb_create_table_function();
+  duckdb_table_function_set_name(function, kLogTailFunction);
+  duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+  duckdb_logical_type bigint = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+  duckdb_table_function_add_parameter(function, varchar);
+  duckdb_table_function_add_parameter(function, varchar);
+  duckdb_table_function_add_parameter(function, bigint);
+  duckdb_destroy_logical_type(&varchar);
+  duckdb_destroy_logical_type(&bigint);
+  duckdb_table_function_set_extra_info(function, streams, nullptr);
+  duckdb_table_function_set_bind(function, TailBind);
+  duckdb_table_function_set_init(function, TailInit);
+  duckdb_table_function_set_function(function, TailFunction);
+  const bool registered = duckdb_register_table_function(connection, function) == DuckDBSuccess;
+  duckdb_destroy_table_function(&function);
+  if (!registered) return Status::Internal(fmt::format("DuckDB: cannot register the table function {}()", kLogTailFunction));
+  return Status::Ok();
+}
+
+}  // namespace lagoa::sql::internal

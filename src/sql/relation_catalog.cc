@@ -1,0 +1,149 @@
+#include "sql/relation_catalog_internal.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include "ingest/stream_registry.h"
+#include "lake/attached_tables.h"
+#include "lake/delta_log.h"
+#include "lake/table_scan.h"
+#include "schema/types.h"
+#include "sql/log_tail_scan_internal.h"
+
+namespace lagoa::sql::internal {
+namespace {
+
+using schema::QuoteIdentifier;
+
+bool DirectoryExists(const std::filesystem::path& dir) {
+  std::error_code error;
+  return std::filesystem::is_directory(dir, error);
+}
+
+// The stream's view: the log tail first (its columns are the stream's latest schema and the
+// metadata columns, in order), then the lake's rows matched BY NAME, so columns the stream gained
+// after the table's last load are NULL for those rows.
+std::string StreamSelect(const schema::StreamDefinition& stream, int32_t partitions, const lake::Snapshot* snapshot,
+                         const std::string& lake_scan) {
+  std::string from;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t offset = -1;
+    if (snapshot != nullptr) {
+      std::optional<int64_t> loaded = snapshot->app_version(fmt::format("lagoa:{}:{}", stream.name, p));
+      offset = loaded ? *loaded + 1 : 0;
+    }
+    from += fmt::format("{}{}", p == 0 ? "" : ",", offset);
+  }
+  std::string date;
+  if (!stream.lake.date_partition_source.empty()) {
+    date = fmt::format(", CAST(timezone('UTC', {}) AS DATE) AS \"_date\"",
+                       QuoteIdentifier(stream.lake.date_partition_source));
+  }
+  std::string tail = fmt::format("SELECT *{} FROM {}({}, {}, {})", date, kLogTailFunction,
+                                 lake::SqlStringLiteral(stream.name), lake::SqlStringLiteral(from), stream.created_us);
+  if (lake_scan.empty()) return tail;
+  return fmt::format("{} UNION ALL BY NAME ({})", tail, lake_scan);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RelationCatalog>> RelationCatalog::Make(std::filesystem::path lake_dir,
+                                                               ingest::StreamRegistry* streams,
+                                                               const lake::AttachedTables* attached) {
+  auto catalog = std::unique_ptr<RelationCatalog>(new RelationCatalog(std::move(lake_dir), streams, attached));
+  LAGOA_ASSIGN_OR_RETURN(catalog->duckdb_, lake::DuckDbConnection::Make(lake::DuckDbOptions::Defaults()));
+  return catalog;
+}
+
+std::vector<std::string> RelationCatalog::Names() const {
+  std::vector<std::string> names;
+  if (streams_ != nullptr) {
+    for (const ingest::StreamHandle& stream : streams_->List()) names.push_back(stream.definition->name);
+  }
+  if (attached_ != nullptr) {
+    for (const lake::AttachedTable& table : attached_->List()) names.push_back(table.name);
+  }
+  return names;
+}
+
+Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std::filesystem::path& dir,
+                                                                      const std::string& incarnation,
+                                                                      const lake::ObjectStore** store) {
+  *store = nullptr;
+  if (!DirectoryExists(dir / "_delta_log")) {
+    tables_.erase(dir);
+    return std::shared_ptr<const lake::Snapshot>();
+  }
+  CachedTable& cached = tables_[dir];
+  if (cached.incarnation != incarnation) {
+    cached.snapshot.reset();
+    cached.incarnation = incarnation;
+  }
+  if (cached.store == nullptr) {
+    lake::LocalObjectStoreOptions options;
+    options.root = dir;
+    LAGOA_ASSIGN_OR_RETURN(cached.store, lake::LocalObjectStore::Make(options));
+  }
+  *store = cached.store.get();
+  if (cached.snapshot != nullptr) {
+    // Commits are immutable and numbered densely: the snapshot is current while the next
+    // version's commit does not exist.
+    const lake::TableVersion next(cached.snapshot->version().value() + 1);
+    std::error_code error;
+    if (!std::filesystem::exists(dir / "_delta_log" / (lake::VersionFileStem(next) + ".json"), error)) {
+      return cached.snapshot;
+    }
+  }
+  lake::DeltaLogReader reader(cached.store.get(), duckdb_.get(), "");
+  Result<lake::Snapshot> snapshot = reader.LoadSnapshot();
+  if (!snapshot.ok()) {
+    cached.snapshot.reset();
+    if (snapshot.status().code() == StatusCode::kNotFound) return std::shared_ptr<const lake::Snapshot>();
+    return snapshot.status().WithContext(fmt::format("reading the Delta table in {}", dir.string()));
+  }
+  cached.snapshot = std::make_shared<const lake::Snapshot>(std::move(*snapshot));
+  return cached.snapshot;
+}
+
+Result<std::optional<RelationDefinition>> RelationCatalog::Find(std::string_view name) {
+  std::optional<ingest::StreamHandle> stream;
+  if (streams_ != nullptr) stream = streams_->Find(name);
+  if (stream) {
+    const schema::StreamDefinition& definition = *stream->definition;
+    std::lock_guard lock(mu_);
+    const lake::ObjectStore* store = nullptr;
+    std::shared_ptr<const lake::Snapshot> snapshot;
+    if (!ingest::StreamRegistry::IsDeadLetterName(definition.name) && definition.lake.enabled) {
+      LAGOA_ASSIGN_OR_RETURN(snapshot, Latest(lake_dir_ / definition.name, std::to_string(definition.created_us), &store));
+    }
+    std::string scan;
+    if (snapshot != nullptr && !snapshot->files().empty()) {
+      LAGOA_ASSIGN_OR_RETURN(scan, lake::BuildScanSql(*snapshot, *store));
+    }
+    RelationDefinition relation;
+    relation.name = definition.name;
+    relation.key = fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(),
+                               snapshot != nullptr ? snapshot->version().value() : -1);
+    relation.select = StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan);
+    return std::optional(std::move(relation));
+  }
+  std::optional<lake::AttachedTable> table;
+  if (attached_ != nullptr) table = attached_->Find(name);
+  if (!table) return std::optional<RelationDefinition>();
+  std::lock_guard lock(mu_);
+  const lake::ObjectStore* store = nullptr;
+  LAGOA_ASSIGN_OR_RETURN(std::shared_ptr<const lake::Snapshot> snapshot, Latest(table->path, std::to_string(table->attached_ms), &store));
+  if (snapshot == nullptr) {
+    return Status::NotFound(fmt::format("attached table \"{}\": {} holds no Delta commit", table->name, table->path.string()));
+  }
+  LAGOA_RETURN_IF_ERROR(lake::CheckReaderProtocol(snapshot->protocol()).WithContext(fmt::format("table \"{}\"", table->name)));
+  RelationDefinition relation;
+  relation.name = table->name;
+  relation.key = fmt::format("attached:{}:{}:{}", table->attached_ms, table->path.string(), snapshot->version().value());
+  LAGOA_ASSIGN_OR_RETURN(relation.select, lake::BuildScanSql(*snapshot, *store));
+  return std::optional(std::move(relation));
+}
+
+}  // namespace lagoa::sql::internal

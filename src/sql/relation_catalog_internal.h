@@ -1,0 +1,80 @@
+// RelationCatalog: what lagoa serves as SQL relations, and the SQL that defines each one now.
+// - A stream S is the view
+//     SELECT <columns> FROM <the lake snapshot's files>          -- when the table has files
+//     UNION ALL
+//     SELECT <columns> FROM lagoa_tail('S', '<from offsets>', <created_us>)
+//   where the from offset of each partition is the one after the snapshot's `txn` for
+//   `lagoa:S:<partition>` (the lake loader's exactly-once resume point), so an event is in the
+//   files or in the tail, never both and never neither. Streams without a lake table (not loaded
+//   yet, opted out, dead-letter streams) are the tail alone from the oldest offset.
+// - An attached table is its latest snapshot's scan (lake/table_scan.h).
+// Each definition carries a key naming what it was built from (stream incarnation, schema
+// version, snapshot version); sessions re-create their temporary view only when the key changes.
+//
+// Lifecycle: lives as long as the engine; borrows the registry and attached-table list.
+// Threads: every method is safe from any thread (a mutex guards the snapshot cache; snapshots are
+// loaded under it, through the catalog's own DuckDB connection, for checkpoint files).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "lake/duckdb_connection.h"
+#include "lake/local_object_store.h"
+#include "lake/snapshot.h"
+
+namespace lagoa::ingest {
+class StreamRegistry;
+}
+namespace lagoa::lake {
+class AttachedTables;
+}
+
+namespace lagoa::sql::internal {
+
+struct RelationDefinition {
+  std::string name;
+  std::string key;  // changes whenever `select` would
+  std::string select;
+};
+
+class RelationCatalog {
+ public:
+  static Result<std::unique_ptr<RelationCatalog>> Make(std::filesystem::path lake_dir, ingest::StreamRegistry* streams,
+                                                       const lake::AttachedTables* attached);
+
+  // The definition of the relation called `name` now; std::nullopt when lagoa has none.
+  Result<std::optional<RelationDefinition>> Find(std::string_view name);
+  // The names of every relation lagoa serves now.
+  std::vector<std::string> Names() const;
+
+ private:
+  RelationCatalog(std::filesystem::path lake_dir, ingest::StreamRegistry* streams, const lake::AttachedTables* attached)
+      : lake_dir_(std::move(lake_dir)), streams_(streams), attached_(attached) {}
+
+  struct CachedTable {
+    std::unique_ptr<lake::LocalObjectStore> store;  // rooted at the table's directory
+    std::shared_ptr<const lake::Snapshot> snapshot;  // nullptr: the table has no commit yet
+    std::string incarnation;  // of the stream or attachment the table belongs to
+  };
+  // The latest snapshot of the Delta table in `dir`, which belongs to `incarnation` (a re-created
+  // stream's table starts again at version 0); nullptr when it has no commit. REQUIRES: mu_ held.
+  Result<std::shared_ptr<const lake::Snapshot>> Latest(const std::filesystem::path& dir, const std::string& incarnation,
+                                                       const lake::ObjectStore** store);
+
+  const std::filesystem::path lake_dir_;
+  ingest::StreamRegistry* const streams_;
+  const lake::AttachedTables* const attached_;
+  std::mutex mu_;
+  std::map<std::filesystem::path, CachedTable> tables_;  // guarded by mu_
+  std::unique_ptr<lake::DuckDbConnection> duckdb_;       // guarded by mu_
+};
+
+}  // namespace lagoa::sql::internal

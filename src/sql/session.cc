@@ -1,0 +1,352 @@
+// Sessions, prepared statements and cursors over one DuckDB connection each.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "schema/types.h"
+#include "sql/result_chunk_internal.h"
+#include "sql/session_internal.h"
+
+namespace lagoa::sql::internal {
+namespace {
+
+StatementKind KindOf(duckdb_statement_type type) {
+  switch (type) {
+    case DUCKDB_STATEMENT_TYPE_SELECT: return StatementKind::kSelect;
+    case DUCKDB_STATEMENT_TYPE_INSERT: return StatementKind::kInsert;
+    case DUCKDB_STATEMENT_TYPE_UPDATE: return StatementKind::kUpdate;
+    case DUCKDB_STATEMENT_TYPE_DELETE: return StatementKind::kDelete;
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN: return StatementKind::kExplain;
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return StatementKind::kCreate;
+    case DUCKDB_STATEMENT_TYPE_DROP: return StatementKind::kDrop;
+    case DUCKDB_STATEMENT_TYPE_ALTER: return StatementKind::kAlter;
+    case DUCKDB_STATEMENT_TYPE_COPY: return StatementKind::kCopy;
+    case DUCKDB_STATEMENT_TYPE_SET:
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET:
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return StatementKind::kSet;
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return StatementKind::kTransaction;
+    default: return StatementKind::kOther;
+  }
+}
+
+bool ReturnsChangedRows(StatementKind kind) {
+  return kind == StatementKind::kInsert || kind == StatementKind::kUpdate || kind == StatementKind::kDelete ||
+         kind == StatementKind::kCopy;
+}
+
+class CursorImpl final : public Cursor {
+ public:
+  CursorImpl(SessionImpl* session, uint64_t generation, duckdb_result result, std::vector<ResultColumn> columns,
+             std::shared_ptr<const ResultTypes> types)
+      : session_(session), generation_(generation), result_(result), columns_(std::move(columns)),
+        types_(std::move(types)) {}
+  ~CursorImpl() override {
+    duckdb_destroy_result(&result_);
+    if (!done_ && session_->generation() == generation_) session_->Finish();
+  }
+
+  const std::vector<ResultColumn>& columns() const override { return columns_; }
+  int64_t changed_rows() const override { return changed_rows_; }
+
+  Result<std::unique_ptr<ResultChunk>> Next() override {
+    if (done_) return std::unique_ptr<ResultChunk>();
+    if (session_->generation() != generation_) {
+      return Status::FailedPrecondition("the result was closed: its session ran another statement since");
+    }
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(result_);
+    if (chunk == nullptr) {
+      done_ = true;
+      session_->Finish();
+      const char* error = duckdb_result_error(&result_);
+      if (error != nullptr) return session_->ErrorStatus(duckdb_result_error_type(&result_), error);
+      return std::unique_ptr<ResultChunk>();
+    }
+    return MakeResultChunk(chunk, types_);
+  }
+
+  // Reads a DML statement's single "Count" row into changed_rows.
+  Status ConsumeCount() {
+    changed_rows_ = 0;
+    while (true) {
+      LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<ResultChunk> chunk, Next());
+      if (chunk == nullptr) return Status::Ok();
+      for (size_t row = 0; row < chunk->row_count(); ++row) {
+        if (chunk->IsNull(0, row)) continue;
+        std::string text;
+        chunk->AppendText(0, row, &text);
+        changed_rows_ += std::stoll(text);
+      }
+    }
+  }
+
+ private:
+  SessionImpl* session_;
+  uint64_t generation_;
+  duckdb_result result_;
+  std::vector<ResultColumn> columns_;
+  std::shared_ptr<const ResultTypes> types_;
+  int64_t changed_rows_ = -1;
+  bool done_ = false;
+};
+
+class StatementImpl final : public Statement {
+ public:
+  StatementImpl(SessionImpl* session, duckdb_prepared_statement prepared, std::optional<std::vector<std::string>> names)
+      : session_(session), prepared_(prepared), names_(std::move(names)) {
+    kind_ = KindOf(duckdb_prepared_statement_type(prepared_));
+    const idx_t count = duckdb_prepared_statement_column_count(prepared_);
+    for (idx_t c = 0; c < count; ++c) {
+      duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(prepared_, c);
+      columns_.push_back({duckdb_prepared_statement_column_name(prepared_, c), DescribeType(type)});
+      duckdb_destroy_logical_type(&type);
+    }
+    if (ReturnsChangedRows(kind_) && columns_.size() == 1 && columns_[0].name == "Count") columns_.clear();
+  }
+  ~StatementImpl() override { duckdb_destroy_prepare(&prepared_); }
+
+  StatementKind kind() const override { return kind_; }
+  size_t param_count() const override { return duckdb_nparams(prepared_); }
+  ColumnType param_type(size_t index) const override {
+    duckdb_logical_type type = duckdb_param_logical_type(prepared_, index + 1);
+    if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
+    ColumnType described = DescribeType(type);
+    duckdb_destroy_logical_type(&type);
+    return described;
+  }
+  const std::vector<ResultColumn>& columns() const override { return columns_; }
+
+  Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) override {
+    if (params.size() != param_count()) {
+      return Status::InvalidArgument(
+          fmt::format("the statement has {} parameters; {} values were given", param_count(), params.size()));
+    }
+    const uint64_t generation = session_->NextGeneration();
+    // The relations are brought up to date before every execution, so a statement prepared once
+    // and executed many times still sees the latest lake snapshot and log tail.
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(names_));
+    duckdb_clear_bindings(prepared_);
+    for (size_t i = 0; i < params.size(); ++i) LAGOA_RETURN_IF_ERROR(Bind(i, params[i]));
+    session_->Begin();
+    duckdb_result result;
+    if (duckdb_execute_prepared_streaming(prepared_, &result) != DuckDBSuccess) {
+      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+      duckdb_destroy_result(&result);
+      session_->Finish();
+      return status;
+    }
+    if (kind_ == StatementKind::kTransaction) session_->ForgetViews();
+    std::vector<duckdb_logical_type> logical;
+    std::vector<ResultColumn> columns;
+    for (idx_t c = 0; c < duckdb_column_count(&result); ++c) {
+      logical.push_back(duckdb_column_logical_type(&result, c));
+      columns.push_back({duckdb_column_name(&result, c), DescribeType(logical.back())});
+    }
+    auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
+                                               MakeResultTypes(std::move(logical)));
+    if (ReturnsChangedRows(kind_) && cursor->columns().size() == 1 && cursor->columns()[0].name == "Count") {
+      LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount());
+    }
+    return std::unique_ptr<Cursor>(std::move(cursor));
+  }
+
+ private:
+  Status Bind(size_t index, const Param& param) {
+    const idx_t at = index + 1;
+    duckdb_state state = DuckDBSuccess;
+    if (std::holds_alternative<std::monostate>(param)) {
+      state = duckdb_bind_null(prepared_, at);
+    } else if (const bool* b = std::get_if<bool>(&param)) {
+      state = duckdb_bind_boolean(prepared_, at, *b);
+    } else if (const int64_t* i = std::get_if<int64_t>(&param)) {
+      state = duckdb_bind_int64(prepared_, at, *i);
+    } else if (const double* d = std::get_if<double>(&param)) {
+      state = duckdb_bind_double(prepared_, at, *d);
+    } else {
+      const std::string& text = std::get<std::string>(param);
+      state = duckdb_bind_varchar_length(prepared_, at, text.data(), text.size());
+    }
+    if (state != DuckDBSuccess) {
+      const char* error = duckdb_prepare_error(prepared_);
+      return Status::InvalidArgument(
+          fmt::format("parameter ${}: {}", at, error != nullptr ? error : "DuckDB refused the value"));
+    }
+    return Status::Ok();
+  }
+
+  SessionImpl* session_;
+  duckdb_prepared_statement prepared_;
+  std::optional<std::vector<std::string>> names_;
+  StatementKind kind_;
+  std::vector<ResultColumn> columns_;
+};
+
+}  // namespace
+
+std::optional<std::vector<std::string>> TableNames(duckdb_connection connection, const std::string& sql) {
+  // Parameters make DuckDB's table-name reader fail; NULL in their place keeps the names (a
+  // replacement inside a string literal changes no table name).
+  std::string text;
+  text.reserve(sql.size());
+  for (size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] == '?' || (sql[i] == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
+      text += " NULL ";
+      if (sql[i] == '$') {
+        while (i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) ++i;
+      }
+      continue;
+    }
+    text += sql[i];
+  }
+  duckdb_value list = duckdb_get_table_names(connection, text.c_str(), false);
+  if (list == nullptr) return std::nullopt;
+  std::vector<std::string> names;
+  const idx_t size = duckdb_get_list_size(list);
+  for (idx_t i = 0; i < size; ++i) {
+    duckdb_value item = duckdb_get_list_child(list, i);
+    char* text = duckdb_get_varchar(item);
+    if (text != nullptr) names.emplace_back(text);
+    duckdb_free(text);
+    duckdb_destroy_value(&item);
+  }
+  duckdb_destroy_value(&list);
+  return names;
+}
+
+Result<std::unique_ptr<SessionImpl>> SessionImpl::Make(std::shared_ptr<EngineShared> shared) {
+  duckdb_connection connection = nullptr;
+  if (duckdb_connect(shared->database, &connection) != DuckDBSuccess) {
+    return Status::Internal("DuckDB: cannot open a connection for a SQL session");
+  }
+  return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(shared), connection));
+}
+
+SessionImpl::~SessionImpl() {
+  if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
+  duckdb_disconnect(&connection_);
+  std::lock_guard lock(shared_->mu);
+  shared_->running.erase(this);
+  --shared_->open_sessions;
+}
+
+Result<size_t> SessionImpl::Parse(std::string_view sql) {
+  if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
+  const std::string text(sql);
+  const idx_t count = duckdb_extract_statements(connection_, text.c_str(), &extracted_);
+  const char* error = duckdb_extract_statements_error(extracted_);
+  if (error != nullptr) return Status::InvalidArgument(error);
+  parsed_names_ = count > 0 ? TableNames(connection_, text) : std::vector<std::string>();
+  if (count > 1) parsed_names_.reset();  // DuckDB reads the names of one statement at a time only
+  return static_cast<size_t>(count);
+}
+
+Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
+  NextGeneration();
+  LAGOA_RETURN_IF_ERROR(RefreshRelations(parsed_names_));
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare_extracted_statement(connection_, extracted_, index, &prepared) != DuckDBSuccess) {
+    const char* error = duckdb_prepare_error(prepared);
+    Status status = Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the statement");
+    duckdb_destroy_prepare(&prepared);
+    return status;
+  }
+  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, parsed_names_));
+}
+
+Result<std::unique_ptr<Statement>> SessionImpl::Prepare(std::string_view sql) {
+  LAGOA_ASSIGN_OR_RETURN(size_t count, Parse(sql));
+  if (count != 1) {
+    return Status::InvalidArgument(fmt::format("expected exactly one SQL statement, found {}", count));
+  }
+  return PrepareParsed(0);
+}
+
+Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string>>& names) {
+  std::vector<std::string> lagoa_names = shared_->catalog->Names();
+  auto is_lagoa = [&](const std::string& name) {
+    return std::find(lagoa_names.begin(), lagoa_names.end(), name) != lagoa_names.end();
+  };
+  // Statements naming no table (SHOW TABLES, catalog queries) and names that are not lagoa's
+  // (views over streams) may read any relation.
+  const bool all = !names || names->empty() ||
+                   std::any_of(names->begin(), names->end(), [&](const std::string& n) { return !is_lagoa(n); });
+  for (const std::string& name : all ? lagoa_names : *names) LAGOA_RETURN_IF_ERROR(RefreshRelation(name));
+  // Views of relations lagoa no longer serves (a dropped stream) go too.
+  for (auto it = views_.begin(); it != views_.end();) {
+    if (is_lagoa(it->first)) {
+      ++it;
+      continue;
+    }
+    duckdb_result result;
+    const std::string drop = fmt::format("DROP VIEW IF EXISTS temp.{}", schema::QuoteIdentifier(it->first));
+    duckdb_query(connection_, drop.c_str(), &result);
+    duckdb_destroy_result(&result);
+    it = views_.erase(it);
+  }
+  return Status::Ok();
+}
+
+Status SessionImpl::RefreshRelation(const std::string& name) {
+  LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> relation, shared_->catalog->Find(name));
+  if (!relation) return Status::Ok();
+  auto known = views_.find(name);
+  if (known != views_.end() && known->second == relation->key) return Status::Ok();
+  const std::string create =
+      fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", schema::QuoteIdentifier(name), relation->select);
+  duckdb_result result;
+  const bool ok = duckdb_query(connection_, create.c_str(), &result) == DuckDBSuccess;
+  Status status = ok ? Status::Ok()
+                     : Status::InvalidArgument(fmt::format("defining the relation \"{}\": {}", name,
+                                                           duckdb_result_error(&result)));
+  duckdb_destroy_result(&result);
+  if (ok) views_[name] = relation->key;
+  return status;
+}
+
+void SessionImpl::Begin() {
+  timed_out_ = false;
+  cancelled_ = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    const auto timeout = shared_->options.statement_timeout_ms;
+    deadline_ = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
+                                    : std::chrono::steady_clock::time_point::max();
+    shared_->running.insert(this);
+  }
+  shared_->wake.notify_all();
+}
+
+void SessionImpl::Finish() {
+  std::lock_guard lock(shared_->mu);
+  shared_->running.erase(this);
+}
+
+void SessionImpl::InterruptForTimeout() {
+  timed_out_ = true;
+  deadline_ = std::chrono::steady_clock::time_point::max();
+  duckdb_interrupt(connection_);
+}
+
+void SessionImpl::Cancel() {
+  std::lock_guard lock(shared_->mu);
+  if (shared_->running.count(this) == 0) return;
+  cancelled_ = true;
+  duckdb_interrupt(connection_);
+}
+
+Status SessionImpl::ErrorStatus(duckdb_error_type type, const char* message) const {
+  std::string text = message != nullptr ? message : "DuckDB failed without a message";
+  if (type == DUCKDB_ERROR_INTERRUPT || timed_out_ || cancelled_) {
+    if (timed_out_) {
+      return Status::DeadlineExceeded(fmt::format("the statement ran past the statement timeout of {} ms",
+                                                  shared_->options.statement_timeout_ms.count()));
+    }
+    if (cancelled_) return Status::Cancelled("the statement was cancelled");
+  }
+  if (type == DUCKDB_ERROR_OUT_OF_MEMORY) return Status::ResourceExhausted(text);
+  if (type == DUCKDB_ERROR_INTERNAL || type == DUCKDB_ERROR_FATAL) return Status::Internal(text);
+  return Status::InvalidArgument(text);
+}
+
+}  // namespace lagoa::sql::internal

@@ -1,0 +1,98 @@
+// The engine's internals shared by sql_engine.cc and session.cc: the database handle, the relation
+// catalog, and the watchdog that interrupts statements past their deadline. Internal to src/sql.
+#pragma once
+
+#include <duckdb.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sql/relation_catalog_internal.h"
+#include "sql/sql_engine.h"
+
+namespace lagoa::sql::internal {
+
+class SessionImpl;
+
+// The state every session shares. Lifecycle: built by SqlEngine::Make, destroyed after every
+// session closed. Threads: any; `mu` guards `running` and `open_sessions`.
+struct EngineShared {
+  SqlEngineOptions options;
+  duckdb_database database = nullptr;
+  std::unique_ptr<RelationCatalog> catalog;
+
+  std::mutex mu;
+  std::condition_variable wake;  // a statement started, or stopping
+  std::set<SessionImpl*> running;  // sessions with a statement in flight
+  int open_sessions = 0;
+  bool stopping = false;
+  std::thread watchdog;
+
+  ~EngineShared();
+};
+
+// One session. Lifecycle: from SqlEngine::OpenSession; closes its connection when destroyed.
+// Threads: the caller's, one at a time; Cancel and the watchdog's Interrupt from any thread.
+class SessionImpl final : public Session {
+ public:
+  static Result<std::unique_ptr<SessionImpl>> Make(std::shared_ptr<EngineShared> shared);
+  ~SessionImpl() override;
+
+  Result<size_t> Parse(std::string_view sql) override;
+  Result<std::unique_ptr<Statement>> PrepareParsed(size_t index) override;
+  Result<std::unique_ptr<Statement>> Prepare(std::string_view sql) override;
+  void Cancel() override;
+
+  // Called by statements and cursors (session.cc).
+  duckdb_connection connection() const { return connection_; }
+  // Creates or re-creates the temporary views of lagoa's relations among `names` (every
+  // relation when `names` is unknown or empty, or one of them is not lagoa's: it may be a view
+  // over them).
+  Status RefreshRelations(const std::optional<std::vector<std::string>>& names);
+  // Marks a statement in flight until its deadline (watchdog) or Finish.
+  void Begin();
+  void Finish();
+  // The status for a DuckDB failure while a statement ran: Cancelled or DeadlineExceeded after
+  // an interrupt, ResourceExhausted past the memory limit, else InvalidArgument with DuckDB's text.
+  Status ErrorStatus(duckdb_error_type type, const char* message) const;
+  // Which statement runs now; a cursor is valid while the generation it started with is current.
+  uint64_t generation() const { return generation_; }
+  uint64_t NextGeneration() { return ++generation_; }
+  // Forgets which views exist (after a transaction ends: a rollback undoes views made in it).
+  void ForgetViews() { views_.clear(); }
+
+  // Watchdog side (EngineShared::mu held).
+  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+  void InterruptForTimeout();
+
+ private:
+  SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection)
+      : shared_(std::move(shared)), connection_(connection) {}
+  Status RefreshRelation(const std::string& name);
+
+  std::shared_ptr<EngineShared> shared_;
+  duckdb_connection connection_;
+  duckdb_extracted_statements extracted_ = nullptr;  // of the last Parse
+  std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
+  std::map<std::string, std::string> views_;         // relation name → definition key
+  uint64_t generation_ = 0;
+
+  std::chrono::steady_clock::time_point deadline_;  // guarded by shared_->mu
+  std::atomic<bool> timed_out_{false};
+  std::atomic<bool> cancelled_{false};
+};
+
+// The names of the tables `sql` mentions (DuckDB's parser); std::nullopt when DuckDB cannot tell
+// (it reads one statement without parameters; $1 and ? are read as NULL first).
+std::optional<std::vector<std::string>> TableNames(duckdb_connection connection, const std::string& sql);
+
+}  // namespace lagoa::sql::internal

@@ -1,0 +1,163 @@
+// SqlEngine: the DuckDB database, its settings, lagoa's table functions, and the watchdog thread.
+#include "sql/sql_engine.h"
+
+#include <fmt/format.h>
+
+#include "sql/log_tail_scan_internal.h"
+#include "sql/session_internal.h"
+
+namespace lagoa::sql {
+namespace {
+
+using internal::EngineShared;
+using internal::SessionImpl;
+
+class Config {
+ public:
+  Config() = default;
+  Config(const Config&) = delete;
+  Config& operator=(const Config&) = delete;
+  ~Config() {
+    if (config_ != nullptr) duckdb_destroy_config(&config_);
+  }
+  duckdb_config* out() { return &config_; }
+  duckdb_config get() const { return config_; }
+
+ private:
+  duckdb_config config_ = nullptr;
+};
+
+// Runs a statement on `connection` and drops its result.
+Status Run(duckdb_connection connection, const std::string& sql) {
+  duckdb_result result;
+  const bool ok = duckdb_query(connection, sql.c_str(), &result) == DuckDBSuccess;
+  std::string error = ok ? "" : duckdb_result_error(&result);
+  duckdb_destroy_result(&result);
+  if (!ok) return Status::Internal(fmt::format("DuckDB: {}: {}", sql, error));
+  return Status::Ok();
+}
+
+void RunWatchdog(EngineShared* shared) {
+  std::unique_lock lock(shared->mu);
+  while (!shared->stopping) {
+    auto next = std::chrono::steady_clock::time_point::max();
+    const auto now = std::chrono::steady_clock::now();
+    for (SessionImpl* session : shared->running) {
+      if (session->deadline() <= now) {
+        session->InterruptForTimeout();
+      } else {
+        next = std::min(next, session->deadline());
+      }
+    }
+    if (next == std::chrono::steady_clock::time_point::max()) {
+      shared->wake.wait(lock);
+    } else {
+      shared->wake.wait_until(lock, next);
+    }
+  }
+}
+
+class SqlEngineImpl final : public SqlEngine {
+ public:
+  explicit SqlEngineImpl(std::shared_ptr<EngineShared> shared) : shared_(std::move(shared)) {}
+  ~SqlEngineImpl() override {
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->stopping = true;
+    }
+    shared_->wake.notify_all();
+    if (shared_->watchdog.joinable()) shared_->watchdog.join();
+  }
+
+  Result<std::unique_ptr<Session>> OpenSession() override {
+    {
+      std::lock_guard lock(shared_->mu);
+      if (shared_->open_sessions >= shared_->options.sessions_max) {
+        return Status::ResourceExhausted(
+            fmt::format("{} SQL sessions are open, the most `sql_sessions_max` allows; close one or raise the limit",
+                        shared_->open_sessions));
+      }
+      ++shared_->open_sessions;
+    }
+    Result<std::unique_ptr<SessionImpl>> session = SessionImpl::Make(shared_);
+    if (!session.ok()) {
+      std::lock_guard lock(shared_->mu);
+      --shared_->open_sessions;
+      return session.status();
+    }
+    return std::unique_ptr<Session>(std::move(*session));
+  }
+
+ private:
+  std::shared_ptr<EngineShared> shared_;
+};
+
+}  // namespace
+
+namespace internal {
+
+EngineShared::~EngineShared() {
+  if (database != nullptr) duckdb_close(&database);
+}
+
+}  // namespace internal
+
+Status SqlEngineOptions::Validate() const {
+  if (threads < 1) return Status::InvalidArgument(fmt::format("sql `threads` must be >= 1, got {}", threads));
+  if (memory_limit.empty()) return Status::InvalidArgument("sql `memory_limit` is empty; e.g. \"1GB\"");
+  if (sessions_max < 1) return Status::InvalidArgument(fmt::format("sql `sessions_max` must be >= 1, got {}", sessions_max));
+  if (statement_timeout_ms.count() < 0) {
+    return Status::InvalidArgument(
+        fmt::format("sql `statement_timeout_ms` must be >= 0 (0: none), got {}", statement_timeout_ms.count()));
+  }
+  if (temp_dir.empty()) return Status::InvalidArgument("sql `temp_dir` is empty; DuckDB needs a directory to spill to");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log::Log* /*log*/,
+                                                   ingest::StreamRegistry* streams,
+                                                   const lake::AttachedTables* attached) {
+  LAGOA_RETURN_IF_ERROR(options.Validate());
+  auto shared = std::make_shared<EngineShared>();
+  shared->options = options;
+  Config config;
+  if (duckdb_create_config(config.out()) != DuckDBSuccess) return Status::Internal("DuckDB: cannot create a config");
+  const std::string threads = std::to_string(options.threads);
+  const std::string temp_dir = options.temp_dir.string();
+  // No extension is ever downloaded: lagoa runs what libduckdb ships (parquet, json, icu).
+  const std::pair<const char*, const char*> settings[] = {
+      {"threads", threads.c_str()},
+      {"memory_limit", options.memory_limit.c_str()},
+      {"temp_directory", temp_dir.c_str()},
+      {"autoinstall_known_extensions", "false"},
+      {"autoload_known_extensions", "false"},
+  };
+  for (const auto& [name, value] : settings) {
+    if (duckdb_set_config(config.get(), name, value) != DuckDBSuccess) {
+      return Status::InvalidArgument(fmt::format("DuckDB rejected the setting {} = {}", name, value));
+    }
+  }
+  char* error = nullptr;
+  if (duckdb_open_ext(nullptr, &shared->database, config.get(), &error) != DuckDBSuccess) {
+    std::string message = error != nullptr ? error : "unknown error";
+    duckdb_free(error);
+    shared->database = nullptr;
+    return Status::InvalidArgument("DuckDB: cannot open the SQL engine's database: " + message);
+  }
+  duckdb_connection setup = nullptr;
+  if (duckdb_connect(shared->database, &setup) != DuckDBSuccess) {
+    return Status::Internal("DuckDB: cannot connect to the SQL engine's database");
+  }
+  // Timestamps are UTC instants; sessions may SET their own TimeZone. Parquet footers are cached
+  // between statements (lake files are immutable).
+  Status status = Run(setup, "SET GLOBAL TimeZone = 'UTC'");
+  if (status.ok()) status = Run(setup, "SET GLOBAL parquet_metadata_cache = true");
+  if (status.ok() && streams != nullptr) status = internal::RegisterLogTailScan(setup, streams);
+  duckdb_disconnect(&setup);
+  LAGOA_RETURN_IF_ERROR(status);
+  LAGOA_ASSIGN_OR_RETURN(shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached));
+  shared->watchdog = std::thread(RunWatchdog, shared.get());
+  return std::unique_ptr<SqlEngine>(new SqlEngineImpl(std::move(shared)));
+}
+
+}  // namespace lagoa::sql

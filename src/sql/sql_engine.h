@@ -1,0 +1,133 @@
+// SqlEngine: lagoa's SQL, run by an embedded DuckDB (through its C API). Streams and lake tables
+// are SQL tables: a stream reads its Delta table's Parquet files (the snapshot current when the
+// statement starts) plus the events still only in the log after the offsets that snapshot loaded
+// (the live tail), so every acknowledged event is seen exactly once (README.md, "Reading
+// streams"). Attached Delta tables read their latest snapshot. Every other statement is DuckDB's
+// own dialect.
+//
+// Lifecycle: Make() opens the in-memory DuckDB database (memory limit, threads, spill directory)
+// and registers lagoa's table functions; sessions are opened and closed any number of times; the
+// engine outlives every session. The log, registry and attached-table list it reads are borrowed
+// and must outlive it.
+// Threads: OpenSession and the engine's accessors are safe from any thread. A Session runs one
+// statement at a time, on the thread that calls it; only Session::Cancel may be called from
+// another thread. A watchdog thread interrupts statements that pass their timeout.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+#include "sql/result_chunk.h"
+
+namespace lagoa::log {
+class Log;
+}
+namespace lagoa::ingest {
+class StreamRegistry;
+}
+namespace lagoa::lake {
+class AttachedTables;
+}
+
+namespace lagoa::sql {
+
+struct SqlEngineOptions {
+  std::filesystem::path lake_dir;  // one Delta table per stream: <lake_dir>/<stream>/
+  std::filesystem::path temp_dir;  // DuckDB spills here; must exist
+  int threads = 2;                 // DuckDB worker threads, shared by all statements
+  std::string memory_limit = "1GB";  // DuckDB's memory_limit: a statement beyond it fails
+  int sessions_max = 64;             // open sessions at once (HTTP workers + PostgreSQL clients)
+  // A statement running longer is interrupted and fails with DeadlineExceeded; 0 = no limit.
+  std::chrono::milliseconds statement_timeout_ms{300'000};
+
+  static SqlEngineOptions Defaults() { return {}; }
+  Status Validate() const;
+};
+
+// A statement parameter ($1, $2 … or ?): NULL, or a value DuckDB casts to the parameter's type.
+using Param = std::variant<std::monostate, bool, int64_t, double, std::string>;
+
+// What kind of statement ran: front doors derive their completion tags from it
+// (PostgreSQL's "SELECT 3", "INSERT 0 1", "CREATE TABLE" …).
+enum class StatementKind : uint8_t {
+  kSelect,
+  kInsert,
+  kUpdate,
+  kDelete,
+  kCreate,  // tables, views, schemas, sequences, macros
+  kDrop,
+  kAlter,
+  kCopy,
+  kExplain,
+  kSet,  // SET, RESET, PRAGMA
+  kTransaction,
+  kOther,
+};
+
+// Rows of one executed statement, fetched chunk by chunk (streamed from DuckDB, not materialized).
+// Lifecycle: from Statement::Execute; valid until its session runs another statement, after which
+// Next fails with FailedPrecondition. Threads: the session's.
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  virtual const std::vector<ResultColumn>& columns() const = 0;
+  // The next chunk of rows, or nullptr when the result is exhausted. DeadlineExceeded when the
+  // statement timed out, Cancelled after Session::Cancel, ResourceExhausted past the memory limit.
+  virtual Result<std::unique_ptr<ResultChunk>> Next() = 0;
+  // For INSERT/UPDATE/DELETE/COPY: the rows changed (DuckDB returns them as the single "Count"
+  // row, which this cursor does not return as a row); else -1.
+  virtual int64_t changed_rows() const = 0;
+};
+
+// One prepared statement. Lifecycle: from Session::Prepare; lives at most as long as its session.
+class Statement {
+ public:
+  virtual ~Statement() = default;
+  virtual StatementKind kind() const = 0;
+  virtual size_t param_count() const = 0;
+  // The type DuckDB inferred for parameter `index` (0-based); kOther with sql "UNKNOWN" when it
+  // could not tell.
+  virtual ColumnType param_type(size_t index) const = 0;
+  // The result's columns as known before execution (empty for statements without rows).
+  virtual const std::vector<ResultColumn>& columns() const = 0;
+  // Binds `params` (param_count() of them) and runs the statement. InvalidArgument when a
+  // parameter is missing or does not cast to its type; errors keep DuckDB's message.
+  virtual Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) = 0;
+};
+
+// A DuckDB connection with lagoa's catalog: settings (SET), temporary objects and prepared
+// statements live as long as the session.
+class Session {
+ public:
+  virtual ~Session() = default;
+  // Splits `sql` into its statements (DuckDB's parser); InvalidArgument with DuckDB's message and
+  // position on a syntax error. An empty or comment-only text has none.
+  virtual Result<size_t> Parse(std::string_view sql) = 0;
+  // Prepares statement `index` of the last Parse (statements are prepared one at a time, after
+  // the previous ones ran, since they may depend on them).
+  virtual Result<std::unique_ptr<Statement>> PrepareParsed(size_t index) = 0;
+  // Parse + PrepareParsed for a text holding exactly one statement.
+  virtual Result<std::unique_ptr<Statement>> Prepare(std::string_view sql) = 0;
+  // Interrupts the running statement, if any. Any thread.
+  virtual void Cancel() = 0;
+};
+
+class SqlEngine {
+ public:
+  static Result<std::unique_ptr<SqlEngine>> Make(SqlEngineOptions options, log::Log* log,
+                                                 ingest::StreamRegistry* streams,
+                                                 const lake::AttachedTables* attached);
+  virtual ~SqlEngine() = default;
+  // ResourceExhausted when sessions_max sessions are open.
+  virtual Result<std::unique_ptr<Session>> OpenSession() = 0;
+};
+
+}  // namespace lagoa::sql
