@@ -97,6 +97,7 @@ struct RestApi::Impl {
   ingest::IngestService* ingest;
   log::Log* log;
   TableApi* tables;
+  SqlApi* sql;
   asio::io_context timers;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread timer_thread;
@@ -113,9 +114,11 @@ struct RestApi::Impl {
   HttpResponse ReadNow(const ingest::StreamHandle& handle, int32_t partition, Offset from, int64_t limit);
 };
 
-RestApi::RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables)
+RestApi::RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables,
+                 SqlApi* sql)
     : impl_(std::make_unique<Impl>()) {
   impl_->tables = tables;
+  impl_->sql = sql;
   impl_->registry = registry;
   impl_->ingest = ingest;
   impl_->log = log;
@@ -162,6 +165,7 @@ void RestApi::Impl::Route(HttpRequest&& req, Responder respond) {
     return ListStreams(std::move(respond));
   }
   if (tables != nullptr && TableApi::Owns(req)) return tables->Handle(std::move(req), std::move(respond));
+  if (sql != nullptr && SqlApi::Owns(req)) return sql->Handle(std::move(req), std::move(respond));
   if (path.starts_with(kStreamsPrefix)) {
     std::string rest = path.substr(kStreamsPrefix.size());
     size_t slash = rest.find('/');

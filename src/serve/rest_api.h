@@ -1,6 +1,7 @@
 // RestApi: the routes of lagoa's HTTP API (see src/serve/README.md for the table): health,
 // metrics, streams (create, list, describe, drop), event ingestion and reading a stream's events
-// (with long polling for `lagoa stream tail --follow`); /v1/tables goes to the TableApi.
+// (with long polling for `lagoa stream tail --follow`); /v1/tables goes to the TableApi and
+// /v1/sql to the SqlApi.
 //
 // Lifecycle: Make() → Start() (starts the long-poll timer thread) → Stop(); must outlive the
 // HttpServer that calls Handle(). Threads: Handle() runs on HTTP I/O threads and never blocks on
@@ -13,14 +14,17 @@
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
 #include "serve/http_server.h"
+#include "serve/sql_api.h"
 #include "serve/table_api.h"
 
 namespace lagoa::serve {
 
 class RestApi {
  public:
-  // `tables` (may be null: no /v1/tables routes) is borrowed and must outlive the RestApi.
-  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables);
+  // `tables` and `sql` (may be null: no /v1/tables or /v1/sql routes) are borrowed and must
+  // outlive the RestApi.
+  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables,
+          SqlApi* sql);
   ~RestApi();
   RestApi(const RestApi&) = delete;
   RestApi& operator=(const RestApi&) = delete;

@@ -190,6 +190,33 @@ const std::vector<KeyEntry>& Entries() {
          c.lake_vacuum_retention_hours = parsed;
          return Status::Ok();
        }},
+      {{"sql_threads", "DuckDB worker threads shared by all SQL statements; 0 is one per core", "0"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         uint32_t parsed;
+         if (!ParseInt(v, &parsed) || parsed > 256) return Invalid("sql_threads", source, v, "a whole number 0..256");
+         c.sql_threads = parsed;
+         return Status::Ok();
+       }},
+      {{"sql_memory_limit", "memory all SQL statements may use together; a statement beyond it fails", "2GiB"},
+       BytesSetter(&ServerConfig::sql_memory_limit_bytes, "sql_memory_limit", 64ull << 20)},
+      {{"sql_statement_timeout_ms", "a SQL statement running longer is interrupted; 0 is no limit", "300000"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         int64_t parsed;
+         if (!ParseInt(v, &parsed) || parsed < 0) {
+           return Invalid("sql_statement_timeout_ms", source, v, "milliseconds >= 1, or 0 for no limit");
+         }
+         c.sql_statement_timeout_ms = parsed;
+         return Status::Ok();
+       }},
+      {{"sql_http_workers", "SQL statements POST /v1/sql runs at once", "4"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         uint32_t parsed;
+         if (!ParseInt(v, &parsed) || parsed == 0 || parsed > 256) {
+           return Invalid("sql_http_workers", source, v, "a whole number 1..256");
+         }
+         c.sql_http_workers = parsed;
+         return Status::Ok();
+       }},
       {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},
        DurationSetter(&ServerConfig::retention_max_age_ms, "retention_max_age_ms")},
       {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited",

@@ -37,6 +37,10 @@ struct ServerConfig {
   // compaction merges files under a quarter of it into files of about this size.
   uint64_t lake_file_bytes_target = 128ull << 20;
   int64_t lake_vacuum_retention_hours = 168;  // VACUUM keeps unreferenced files this long; -1: never vacuum
+  uint32_t sql_threads = 0;                   // DuckDB worker threads; 0: one per core
+  uint64_t sql_memory_limit_bytes = 2ull << 30;  // DuckDB's memory limit for all statements
+  int64_t sql_statement_timeout_ms = 300000;  // 0: no limit
+  uint32_t sql_http_workers = 4;              // POST /v1/sql statements running at once
   std::string log_level = "info";
 };
 

@@ -22,6 +22,7 @@
 #include "serve/rest_api.h"
 #include "serve/table_api.h"
 #include "server/lake_loading.h"
+#include "sql/sql_engine.h"
 
 namespace lagoa::server {
 
@@ -34,6 +35,8 @@ struct Node::Components {
   std::unique_ptr<lake::AttachedTables> attached;
   std::unique_ptr<serve::TableApi> tables;
   std::unique_ptr<ingest::StreamRegistry> registry;
+  std::unique_ptr<sql::SqlEngine> sql;
+  std::unique_ptr<serve::SqlApi> sql_api;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<serve::RestApi> api;
   std::unique_ptr<serve::HttpServer> http;
@@ -150,7 +153,21 @@ Status Node::Start() {
   };
   LAGOA_ASSIGN_OR_RETURN(c_->tables, serve::TableApi::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
   c_->tables->Start();
-  c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get());
+
+  sql::SqlEngineOptions sql_options;
+  sql_options.lake_dir = config_.data_dir / "lake";
+  sql_options.temp_dir = scratch_dir;
+  sql_options.threads = static_cast<int>(config_.sql_threads != 0 ? config_.sql_threads
+                                                                   : std::max(1u, std::thread::hardware_concurrency()));
+  sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config_.sql_memory_limit_bytes >> 20));
+  sql_options.statement_timeout_ms = std::chrono::milliseconds(config_.sql_statement_timeout_ms);
+  LAGOA_ASSIGN_OR_RETURN(c_->sql, sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
+  serve::SqlApiOptions sql_api = serve::SqlApiOptions::Defaults();
+  sql_api.workers = static_cast<int>(config_.sql_http_workers);
+  LAGOA_ASSIGN_OR_RETURN(c_->sql_api, serve::SqlApi::Make(c_->sql.get(), sql_api));
+  c_->sql_api->Start();
+  c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get(),
+                                             c_->sql_api.get());
   c_->api->Start();
 
   serve::HttpServerOptions http;
@@ -171,6 +188,7 @@ void Node::Stop() {
   // Table operations first: queued ones are answered while HTTP still runs, and the running one
   // finishes before the HTTP drain starts its clock.
   if (c_->tables) c_->tables->Stop();
+  if (c_->sql_api) c_->sql_api->Stop();  // cancels running statements; queued ones get 503
   if (c_->http) c_->http->Stop();
   if (c_->api) c_->api->Stop();
   if (c_->lake) c_->lake->Stop();
@@ -178,6 +196,8 @@ void Node::Stop() {
   c_->http.reset();
   c_->api.reset();
   c_->tables.reset();
+  c_->sql_api.reset();
+  c_->sql.reset();
   c_->attached.reset();
   c_->ingest.reset();
   c_->lake.reset();

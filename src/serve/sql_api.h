@@ -1,0 +1,73 @@
+// SqlApi: POST /v1/sql. The body is the SQL text (any content type but JSON), or JSON
+// {"sql": "...", "params": [1, "a", null, true, 2.5]} whose params fill $1, $2 … of a single
+// statement. Every statement of the text runs in order in a fresh session; the response holds
+// the last statement's result, as ?format=
+//   json (default): {"columns": [{"name", "type"}], "rows": [[…]], "row_count", "changed_rows"
+//                    (DML only), "elapsed_ms"} with values as DuckDB's to_json gives them;
+//   ndjson: one JSON object per row; csv: a header line and RFC 4180 rows (DuckDB's text).
+// Responses are built in memory up to `response_bytes_max`; a bigger result fails with 413 and
+// says so (lower it with LIMIT). Errors: 400 with DuckDB's message (syntax, binding, conversion),
+// 408 past the statement timeout, 429 when every worker is busy and the queue is full, 503 when
+// stopping or out of SQL sessions.
+//
+// Lifecycle: Make() → Start() (starts the workers) → Stop() (answers queued requests 503, cancels
+// and waits for running statements, joins); must outlive the HttpServer that calls Handle().
+// Threads: Handle() runs on HTTP I/O threads and only queues; `workers` threads ("lagoa-sql") run
+// the statements, each in its own session.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "serve/http_server.h"
+#include "sql/sql_engine.h"
+
+namespace lagoa::serve {
+
+struct SqlApiOptions {
+  int workers = 4;                               // statements running at once over HTTP
+  size_t queue_max = 64;                         // requests waiting for a worker
+  size_t response_bytes_max = 64ull << 20;       // one response's body
+  static SqlApiOptions Defaults() { return {}; }
+  Status Validate() const;
+};
+
+class SqlApi {
+ public:
+  static Result<std::unique_ptr<SqlApi>> Make(sql::SqlEngine* engine, SqlApiOptions options);
+  ~SqlApi();
+  SqlApi(const SqlApi&) = delete;
+  SqlApi& operator=(const SqlApi&) = delete;
+
+  void Start();
+  void Stop();
+
+  static bool Owns(const HttpRequest& request) { return request.path == "/v1/sql"; }
+  void Handle(HttpRequest&& request, Responder respond);
+
+ private:
+  struct Job {
+    HttpRequest request;
+    Responder respond;
+  };
+  SqlApi(sql::SqlEngine* engine, SqlApiOptions options) : engine_(engine), options_(options) {}
+  void RunWorker();
+  HttpResponse Run(const HttpRequest& request, sql::Session& session);
+
+  sql::SqlEngine* const engine_;
+  const SqlApiOptions options_;
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<Job> queue_;                  // guarded by mu_
+  std::vector<sql::Session*> running_;     // guarded by mu_: sessions to cancel on Stop
+  bool stopping_ = false;                  // guarded by mu_
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace lagoa::serve
