@@ -69,4 +69,14 @@ struct CatArgs {
 // Prints the table's rows as NDJSON, read through DuckDB by the server.
 int TableCat(const std::string& url, const CatArgs& args);
 
+// `lagoa sql`: -c runs one text, -f a file's text (each as one request: every statement runs, the
+// last one's result is printed), neither an interactive shell reading statements from stdin.
+struct SqlArgs {
+  std::string command;
+  std::string file;
+  std::string format = "table";  // table | csv | json (one object per row)
+  bool timing = false;
+};
+int Sql(const std::string& url, const SqlArgs& args);
+
 }  // namespace lagoa::cli

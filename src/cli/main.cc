@@ -217,6 +217,16 @@ int main(int argc, char** argv) {
     exit_code = cli::Ingest(url, ingest);
   });
 
+  cli::SqlArgs sql;
+  auto* sql_cmd = app.add_subcommand("sql", "Run SQL on a server: -c SQL, -f FILE, or an interactive shell");
+  auto* sql_c = sql_cmd->add_option("-c,--command", sql.command, "run this SQL text and exit");
+  sql_cmd->add_option("-f,--file", sql.file, "run the SQL text of this file and exit")->excludes(sql_c);
+  sql_cmd->add_option("--format", sql.format, "table, csv or json (one object per row)")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  sql_cmd->add_flag("--timing", sql.timing, "print how long each statement took (on in the shell)");
+  add_url(sql_cmd);
+  sql_cmd->callback([&] { exit_code = cli::Sql(url, sql); });
+
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
