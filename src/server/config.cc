@@ -58,6 +58,19 @@ bool ParseBool(std::string_view text, bool* out) {
 
 using Setter = std::function<Status(ServerConfig&, const std::string& value, const std::string& source)>;
 
+// "HOST:PORT", "[v6]:PORT".
+bool ParseHostPort(const std::string& v, std::string* host, uint16_t* port) {
+  size_t colon = v.rfind(':');
+  uint16_t parsed;
+  if (colon == std::string::npos || colon == 0 || !ParseInt(std::string_view(v).substr(colon + 1), &parsed)) {
+    return false;
+  }
+  *host = v.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  *port = parsed;
+  return true;
+}
+
 struct KeyEntry {
   ConfigKey key;
   Setter set;
@@ -97,16 +110,9 @@ const std::vector<KeyEntry>& Entries() {
        }},
       {{"http", "HOST:PORT for the HTTP API", "127.0.0.1:8080"},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
-         size_t colon = v.rfind(':');
-         uint16_t port;
-         if (colon == std::string::npos || colon == 0 || !ParseInt(std::string_view(v).substr(colon + 1), &port)) {
+         if (!ParseHostPort(v, &c.http_host, &c.http_port)) {
            return Invalid("http", source, v, "HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free one)");
          }
-         c.http_host = v.substr(0, colon);
-         if (c.http_host.size() > 2 && c.http_host.front() == '[' && c.http_host.back() == ']') {
-           c.http_host = c.http_host.substr(1, c.http_host.size() - 2);
-         }
-         c.http_port = port;
          return Status::Ok();
        }},
       {{"durability", "fsync (acknowledge after fdatasync) or none (benchmarks only: may lose data)", "fsync"},
@@ -215,6 +221,46 @@ const std::vector<KeyEntry>& Entries() {
            return Invalid("sql_http_workers", source, v, "a whole number 1..256");
          }
          c.sql_http_workers = parsed;
+         return Status::Ok();
+       }},
+      {{"pg", "HOST:PORT for the PostgreSQL wire protocol, or off", "127.0.0.1:5433"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         if (v == "off") {
+           c.pg_enabled = false;
+           return Status::Ok();
+         }
+         if (!ParseHostPort(v, &c.pg_host, &c.pg_port)) {
+           return Invalid("pg", source, v, "HOST:PORT such as 127.0.0.1:5433 (port 0 picks a free one), or off");
+         }
+         c.pg_enabled = true;
+         return Status::Ok();
+       }},
+      {{"pg_connections_max", "PostgreSQL clients connected at once; more are refused (53300)", "64"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         uint32_t parsed;
+         if (!ParseInt(v, &parsed) || parsed == 0 || parsed > 4096) {
+           return Invalid("pg_connections_max", source, v, "a whole number 1..4096");
+         }
+         c.pg_connections_max = parsed;
+         return Status::Ok();
+       }},
+      {{"pg_users",
+        "NAME:PASSWORD[,NAME:PASSWORD...]: PostgreSQL clients must log in (SCRAM-SHA-256); empty trusts every "
+        "client",
+        ""},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         c.pg_users.clear();
+         size_t start = 0;
+         while (start < v.size()) {
+           const size_t comma = std::min(v.find(',', start), v.size());
+           const std::string entry = v.substr(start, comma - start);
+           const size_t colon = entry.find(':');
+           if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
+             return Invalid("pg_users", source, "(hidden)", "NAME:PASSWORD pairs separated by commas");
+           }
+           c.pg_users.emplace_back(entry.substr(0, colon), entry.substr(colon + 1));
+           start = comma + 1;
+         }
          return Status::Ok();
        }},
       {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},

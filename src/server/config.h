@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -41,6 +42,11 @@ struct ServerConfig {
   uint64_t sql_memory_limit_bytes = 2ull << 30;  // DuckDB's memory limit for all statements
   int64_t sql_statement_timeout_ms = 300000;  // 0: no limit
   uint32_t sql_http_workers = 4;              // POST /v1/sql statements running at once
+  bool pg_enabled = true;                     // the PostgreSQL wire protocol front door
+  std::string pg_host = "127.0.0.1";
+  uint16_t pg_port = 5433;
+  uint32_t pg_connections_max = 64;
+  std::vector<std::pair<std::string, std::string>> pg_users;  // (name, password); empty: trust
   std::string log_level = "info";
 };
 

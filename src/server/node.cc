@@ -19,6 +19,7 @@
 #include "schema/catalog.h"
 #include "serve/http_server.h"
 #include "lake/attached_tables.h"
+#include "serve/pg_server.h"
 #include "serve/rest_api.h"
 #include "serve/table_api.h"
 #include "server/lake_loading.h"
@@ -37,6 +38,7 @@ struct Node::Components {
   std::unique_ptr<ingest::StreamRegistry> registry;
   std::unique_ptr<sql::SqlEngine> sql;
   std::unique_ptr<serve::SqlApi> sql_api;
+  std::unique_ptr<serve::PgServer> pg;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<serve::RestApi> api;
   std::unique_ptr<serve::HttpServer> http;
@@ -161,11 +163,22 @@ Status Node::Start() {
                                                                    : std::max(1u, std::thread::hardware_concurrency()));
   sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config_.sql_memory_limit_bytes >> 20));
   sql_options.statement_timeout_ms = std::chrono::milliseconds(config_.sql_statement_timeout_ms);
+  // Every PostgreSQL connection and HTTP worker holds a session; a few spare for the rest.
+  sql_options.sessions_max = static_cast<int>(config_.pg_connections_max + config_.sql_http_workers + 8);
   LAGOA_ASSIGN_OR_RETURN(c_->sql, sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
   serve::SqlApiOptions sql_api = serve::SqlApiOptions::Defaults();
   sql_api.workers = static_cast<int>(config_.sql_http_workers);
   LAGOA_ASSIGN_OR_RETURN(c_->sql_api, serve::SqlApi::Make(c_->sql.get(), sql_api));
   c_->sql_api->Start();
+  if (config_.pg_enabled) {
+    serve::PgServerOptions pg;
+    pg.host = config_.pg_host;
+    pg.port = config_.pg_port;
+    pg.connections_max = static_cast<int>(config_.pg_connections_max);
+    for (const auto& [name, password] : config_.pg_users) pg.users.push_back({name, password});
+    LAGOA_ASSIGN_OR_RETURN(c_->pg, serve::PgServer::Make(std::move(pg), c_->sql.get()));
+    LAGOA_RETURN_IF_ERROR(c_->pg->Start());
+  }
   c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get(),
                                              c_->sql_api.get());
   c_->api->Start();
@@ -188,6 +201,7 @@ void Node::Stop() {
   // Table operations first: queued ones are answered while HTTP still runs, and the running one
   // finishes before the HTTP drain starts its clock.
   if (c_->tables) c_->tables->Stop();
+  if (c_->pg) c_->pg->Stop();  // cancels running statements, closes client connections
   if (c_->sql_api) c_->sql_api->Stop();  // cancels running statements; queued ones get 503
   if (c_->http) c_->http->Stop();
   if (c_->api) c_->api->Stop();
@@ -196,6 +210,7 @@ void Node::Stop() {
   c_->http.reset();
   c_->api.reset();
   c_->tables.reset();
+  c_->pg.reset();
   c_->sql_api.reset();
   c_->sql.reset();
   c_->attached.reset();
@@ -211,6 +226,7 @@ void Node::Stop() {
 }
 
 uint16_t Node::http_port() const { return c_->http ? c_->http->port() : 0; }
+uint16_t Node::pg_port() const { return c_->pg ? c_->pg->port() : 0; }
 
 int RunServer(const ServerConfig& config) {
   // Block the stop signals in every thread the node starts; the main thread waits for them.
@@ -233,6 +249,10 @@ int RunServer(const ServerConfig& config) {
   std::string url = fmt::format("http://{}:{}", config.http_host, (*node)->http_port());
   spdlog::info("lagoa listening on {} with data in {} (durability {})", url,
                std::filesystem::absolute(config.data_dir).string(), config.durability_fsync ? "fsync" : "none");
+  if (config.pg_enabled) {
+    spdlog::info("PostgreSQL wire protocol on {}:{}", config.pg_host, (*node)->pg_port());
+    std::printf("lagoa postgres: %s:%u\n", config.pg_host.c_str(), static_cast<unsigned>((*node)->pg_port()));
+  }
   // One line on stdout for people and scripts: where to reach the server.
   std::printf("lagoa is ready: %s (data: %s)\n", url.c_str(), std::filesystem::absolute(config.data_dir).c_str());
   std::fflush(stdout);

@@ -23,6 +23,7 @@ class Node {
   Status Start();
   void Stop();
   uint16_t http_port() const;
+  uint16_t pg_port() const;  // 0 when the PostgreSQL front door is off
 
   struct Components;
 

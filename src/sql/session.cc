@@ -143,6 +143,15 @@ class StatementImpl final : public Statement {
       logical.push_back(duckdb_column_logical_type(&result, c));
       columns.push_back({duckdb_column_name(&result, c), DescribeType(logical.back())});
     }
+    for (const ResultColumn& column : columns) {
+      if (column.type.readable) continue;
+      duckdb_destroy_result(&result);
+      for (duckdb_logical_type& type : logical) duckdb_destroy_logical_type(&type);
+      session_->Finish();
+      return Status::InvalidArgument(fmt::format(
+          "result column \"{}\" has type {}, which lagoa cannot send to clients; CAST it to VARCHAR", column.name,
+          column.type.sql));
+    }
     auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
                                                MakeResultTypes(std::move(logical)));
     if (ReturnsChangedRows(kind_) && cursor->columns().size() == 1 && cursor->columns()[0].name == "Count") {

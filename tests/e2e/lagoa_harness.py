@@ -40,6 +40,7 @@ SEED = int(os.environ.get("LAGOA_E2E_SEED", "20261125") or "20261125")
 READY_TIMEOUT_S = 90.0  # startup includes log recovery and DuckDB initialisation; ASan is slow
 STOP_GRACE_S = 10.0  # SIGTERM, then SIGKILL after this long
 HTTP_TIMEOUT_S = 60.0
+PG_RE = re.compile(r"^lagoa postgres: 127\.0\.0\.1:(\d+)$")
 READY_RE = re.compile(r"^lagoa is ready: (http://127\.0\.0\.1:(\d+)) \(data: (.*)\)$")
 SERVER_TEST_FLAGS = ["--free-space-min-bytes", "0", "--free-space-min-percent", "0"]
 
@@ -101,6 +102,7 @@ class LagoaServer:
         self.proc = None
         self.url = None
         self.port = None
+        self.pg_port = None
         self.ready_data_dir = None
         self.stdout_lines = []
         self.stderr_path = None
@@ -112,6 +114,8 @@ class LagoaServer:
         cmd = [binary(), "server", "--data-dir", self.data_dir, "--http", self.http]
         if self.test_flags:
             cmd += SERVER_TEST_FLAGS
+        if "--pg" not in self.extra_args:
+            cmd += ["--pg", "127.0.0.1:0"]  # servers run side by side: never the fixed 5433
         return cmd + self.extra_args
 
     def spawn(self):
@@ -125,7 +129,7 @@ class LagoaServer:
         self.starts += 1
         os.makedirs(self.data_dir, exist_ok=True)
         self.stderr_path = os.path.join(self.log_dir, f"server-{n}.stderr")
-        self.url = self.port = self.ready_data_dir = None
+        self.url = self.port = self.pg_port = self.ready_data_dir = None
         self.exit_code = None
         self.stdout_lines = []
         prefix = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
@@ -164,6 +168,9 @@ class LagoaServer:
                 raise ServerStartError(
                     f"server exited with {code} before it was ready; stdout={self.stdout_lines!r}\n"
                     f"{self.stderr_tail()}")
+            m = PG_RE.match(line)
+            if m:
+                self.pg_port = int(m.group(1))
             m = READY_RE.match(line)
             if m:
                 self.url, self.port, self.ready_data_dir = m.group(1), int(m.group(2)), m.group(3)
