@@ -95,6 +95,54 @@ std::string HttpRequest::Query(const std::string& key, const std::string& fallba
   return it == query.end() ? fallback : it->second;
 }
 
+bool ResponseStream::Push(std::string piece) {
+  std::unique_lock lock(mu_);
+  space_.wait(lock, [&] { return cancelled_ || queued_.size() < capacity_bytes_; });
+  if (cancelled_) return false;
+  queued_ += piece;
+  WakeLocked(lock);
+  return true;
+}
+
+void ResponseStream::Finish() {
+  std::unique_lock lock(mu_);
+  finished_ = true;
+  WakeLocked(lock);
+}
+
+void ResponseStream::Abort() {
+  std::unique_lock lock(mu_);
+  aborted_ = true;
+  WakeLocked(lock);
+}
+
+void ResponseStream::Cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  space_.notify_all();
+}
+
+ResponseStream::State ResponseStream::Take(std::string* out, std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  if (aborted_) return State::kAborted;
+  if (!queued_.empty()) {
+    out->swap(queued_);
+    queued_.clear();
+    space_.notify_all();
+    return State::kData;
+  }
+  if (finished_) return State::kFinished;
+  wake_ = std::move(wake);
+  return State::kWaiting;
+}
+
+void ResponseStream::WakeLocked(std::unique_lock<std::mutex>& lock) {
+  std::function<void()> wake = std::move(wake_);
+  wake_ = nullptr;
+  lock.unlock();
+  if (wake) wake();
+}
+
 HttpResponse HttpResponse::Error(unsigned status, const std::string& message) {
   JsonWriter w;
   w.BeginObject().Key("error").String(message).Key("status").Uint(status).EndObject();
@@ -276,6 +324,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse response) {
+    if (response.stream != nullptr) return WriteStreamed(std::move(response));
     // The handler is done with the body once it answers: free its budget before the client can
     // see the answer, so a client that sends its next request at once finds the budget free.
     ReleaseBody();
@@ -292,6 +341,60 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       self->OnWrite(ec, res->keep_alive());
     });
+  }
+
+  // The header now, then the stream's pieces as chunks as they come, then the last chunk.
+  void WriteStreamed(HttpResponse response) {
+    ReleaseBody();
+    auto res = std::make_shared<http::response<http::empty_body>>();
+    res->result(response.status);
+    res->version(11);
+    res->set(http::field::server, "lagoa");
+    res->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res->set(name, value);
+    res->keep_alive(keep_alive_ && !server_->stopping);
+    res->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    stream_.expires_after(std::chrono::milliseconds(kBodyReadTimeoutMs));
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), res, serializer, body = response.stream](beast::error_code ec, size_t) {
+          if (ec) {
+            body->Cancel();
+            return self->Close();
+          }
+          self->PumpStream(body, res->keep_alive());
+        });
+  }
+
+  void PumpStream(const std::shared_ptr<ResponseStream>& body, bool keep_alive) {
+    auto piece = std::make_shared<std::string>();
+    auto wake = [self = shared_from_this(), body, keep_alive] {
+      asio::post(self->stream_.get_executor(), [self, body, keep_alive] { self->PumpStream(body, keep_alive); });
+    };
+    switch (body->Take(piece.get(), std::move(wake))) {
+      case ResponseStream::State::kWaiting:
+        return;
+      case ResponseStream::State::kAborted:
+        body->Cancel();
+        return Close();
+      case ResponseStream::State::kFinished:
+        stream_.expires_after(std::chrono::milliseconds(kBodyReadTimeoutMs));
+        return asio::async_write(stream_, http::make_chunk_last(),
+                                 [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                                   self->OnWrite(ec, keep_alive);
+                                 });
+      case ResponseStream::State::kData:
+        stream_.expires_after(std::chrono::milliseconds(kBodyReadTimeoutMs));
+        return asio::async_write(stream_, http::make_chunk(asio::buffer(*piece)),
+                                 [self = shared_from_this(), piece, body, keep_alive](beast::error_code ec, size_t) {
+                                   if (ec) {
+                                     body->Cancel();
+                                     return self->Close();
+                                   }
+                                   self->PumpStream(body, keep_alive);
+                                 });
+    }
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {

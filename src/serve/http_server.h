@@ -10,10 +10,12 @@
 // a Responder may be called once, from any thread.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,11 +37,51 @@ struct HttpRequest {
   std::string Query(const std::string& key, const std::string& fallback = {}) const;
 };
 
+// The body of a streamed response, sent with chunked transfer encoding as a producer thread
+// makes it, so a large result is never held whole. Bounded: Push blocks while `capacity_bytes`
+// are queued and not yet written.
+// Lifecycle: the handler makes it and answers with HttpResponse::stream set; the producer then
+// calls Push any number of times and ends with Finish (the response is complete) or Abort (the
+// connection closes without the final chunk, so the client sees a truncated response rather than
+// a complete wrong one). Threads: Push/Finish/Abort from one producer thread; the connection's
+// strand calls Take and Cancel.
+class ResponseStream {
+ public:
+  explicit ResponseStream(size_t capacity_bytes = 1u << 20) : capacity_bytes_(capacity_bytes) {}
+
+  // Queues `piece`; false once the client is gone (stop producing).
+  bool Push(std::string piece);
+  void Finish();
+  void Abort();
+
+  enum class State { kData, kWaiting, kFinished, kAborted };
+  // Moves the queued bytes into `out` (kData). With nothing queued and the stream open, keeps
+  // `wake`, calls it once more arrives or the stream ends, and answers kWaiting.
+  State Take(std::string* out, std::function<void()> wake);
+  // The client went away or the server stops: Push answers false from now on (the producer still
+  // ends with Abort or Finish).
+  void Cancel();
+
+ private:
+  void WakeLocked(std::unique_lock<std::mutex>& lock);
+
+  const size_t capacity_bytes_;
+  std::mutex mu_;
+  std::condition_variable space_;
+  std::string queued_;  // guarded by mu_
+  bool finished_ = false;
+  bool aborted_ = false;
+  bool cancelled_ = false;
+  std::function<void()> wake_;  // guarded by mu_
+};
+
 struct HttpResponse {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body comes from this stream (chunked) and `body` is ignored.
+  std::shared_ptr<ResponseStream> stream;
 
   // {"error": message, "status": code}
   static HttpResponse Error(unsigned status, const std::string& message);

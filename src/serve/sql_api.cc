@@ -7,11 +7,17 @@
 
 #include "base/json_writer.h"
 #include "base/thread_name.h"
+#include <spdlog/spdlog.h>
 
 namespace lagoa::serve {
 namespace {
 
 enum class Format { kJson, kNdjson, kCsv };
+
+// Formatted rows are handed to the connection in pieces of about this size; at most
+// kStreamQueueBytes wait to be written, so a response holds a bounded amount of memory.
+constexpr size_t kPieceBytes = 256u << 10;
+constexpr size_t kStreamQueueBytes = 1u << 20;
 
 HttpResponse ErrorFor(const Status& status) {
   unsigned code = 500;
@@ -102,43 +108,56 @@ void AppendCsvField(std::string* out, std::string_view text) {
   out->push_back('"');
 }
 
-// Appends the cursor's rows to `body` in `format`; ResourceExhausted past `bytes_max`.
-Status AppendRows(sql::Cursor& cursor, Format format, size_t bytes_max, std::string* body, int64_t* rows) {
-  const std::vector<sql::ResultColumn>& columns = cursor.columns();
+// Appends the rows of `chunk` to `out` in `format`; `rows` counts the rows written so far.
+void AppendRows(const sql::ResultChunk& chunk, const std::vector<sql::ResultColumn>& columns, Format format,
+                std::string* out, int64_t* rows) {
   std::string cell;
-  while (true) {
-    LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<sql::ResultChunk> chunk, cursor.Next());
-    if (chunk == nullptr) return Status::Ok();
-    for (size_t r = 0; r < chunk->row_count(); ++r) {
-      if (format == Format::kJson) body->append(*rows > 0 ? ",[" : "[");
-      if (format == Format::kNdjson) body->push_back('{');
-      for (size_t c = 0; c < columns.size(); ++c) {
-        if (c > 0) body->push_back(',');
-        if (format == Format::kNdjson) {
-          AppendJsonString(*body, columns[c].name);
-          body->push_back(':');
-        }
-        const bool null = chunk->IsNull(c, r);
-        if (format == Format::kCsv) {
-          if (null) continue;
-          cell.clear();
-          chunk->AppendText(c, r, &cell);
-          AppendCsvField(body, cell);
-        } else if (null) {
-          body->append("null");
-        } else {
-          chunk->AppendJson(c, r, body);
-        }
+  for (size_t r = 0; r < chunk.row_count(); ++r) {
+    if (format == Format::kJson) out->append(*rows > 0 ? ",[" : "[");
+    if (format == Format::kNdjson) out->push_back('{');
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (c > 0) out->push_back(',');
+      if (format == Format::kNdjson) {
+        AppendJsonString(*out, columns[c].name);
+        out->push_back(':');
       }
-      body->append(format == Format::kNdjson ? "}\n" : format == Format::kJson ? "]" : "\n");
-      ++*rows;
+      const bool null = chunk.IsNull(c, r);
+      if (format == Format::kCsv) {
+        if (null) continue;
+        cell.clear();
+        chunk.AppendText(c, r, &cell);
+        AppendCsvField(out, cell);
+      } else if (null) {
+        out->append("null");
+      } else {
+        chunk.AppendJson(c, r, out);
+      }
     }
-    if (body->size() > bytes_max) {
-      return Status::OutOfRange(fmt::format("the result is larger than the {} bytes one response may hold; add a "
-                                            "LIMIT or aggregate",
-                                            bytes_max));
-    }
+    out->append(format == Format::kNdjson ? "}\n" : format == Format::kJson ? "]" : "\n");
+    ++*rows;
   }
+}
+
+// The start of the body: the JSON object up to its rows, or the CSV header line.
+std::string BodyStart(const std::vector<sql::ResultColumn>& columns, Format format) {
+  if (format == Format::kJson) {
+    JsonWriter header;
+    header.BeginObject().Key("columns").BeginArray();
+    for (const sql::ResultColumn& column : columns) {
+      header.BeginObject().Key("name").String(column.name).Key("type").String(column.type.sql).EndObject();
+    }
+    header.EndArray();
+    return header.Take() + ",\"rows\":[";
+  }
+  std::string body;
+  if (format == Format::kCsv && !columns.empty()) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (c > 0) body.push_back(',');
+      AppendCsvField(&body, columns[c].name);
+    }
+    body.push_back('\n');
+  }
+  return body;
 }
 
 }  // namespace
@@ -166,7 +185,10 @@ void SqlApi::Stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
     refused.swap(queue_);
-    for (sql::Session* session : running_) session->Cancel();
+    for (Running& running : running_) {
+      running.session->Cancel();
+      if (running.body != nullptr) running.body->Cancel();  // a worker blocked on a slow client
+    }
   }
   ready_.notify_all();
   for (Job& job : refused) job.respond(HttpResponse::Error(503, "the server is stopping"));
@@ -210,18 +232,17 @@ void SqlApi::RunWorker() {
     }
     {
       std::lock_guard lock(mu_);
-      running_.push_back(session->get());
+      running_.push_back({session->get(), nullptr});
     }
-    HttpResponse response = Run(job.request, **session);
+    Run(job.request, **session, job.respond);
     {
       std::lock_guard lock(mu_);
-      std::erase(running_, session->get());
+      std::erase_if(running_, [&](const Running& r) { return r.session == session->get(); });
     }
-    job.respond(std::move(response));
   }
 }
 
-HttpResponse SqlApi::Run(const HttpRequest& request, sql::Session& session) {
+void SqlApi::Run(const HttpRequest& request, sql::Session& session, const Responder& respond) {
   const auto start = std::chrono::steady_clock::now();
   const std::string format_name = request.Query("format", "json");
   Format format;
@@ -232,65 +253,71 @@ HttpResponse SqlApi::Run(const HttpRequest& request, sql::Session& session) {
   } else if (format_name == "csv") {
     format = Format::kCsv;
   } else {
-    return HttpResponse::Error(400, fmt::format("unknown format \"{}\"; expected json, ndjson or csv", format_name));
+    return respond(
+        HttpResponse::Error(400, fmt::format("unknown format \"{}\"; expected json, ndjson or csv", format_name)));
   }
   Result<SqlRequest> parsed = ParseRequest(request);
-  if (!parsed.ok()) return ErrorFor(parsed.status());
+  if (!parsed.ok()) return respond(ErrorFor(parsed.status()));
   Result<size_t> count = session.Parse(parsed->sql);
-  if (!count.ok()) return ErrorFor(count.status());
-  if (*count == 0) return HttpResponse::Error(400, "the body holds no SQL statement");
+  if (!count.ok()) return respond(ErrorFor(count.status()));
+  if (*count == 0) return respond(HttpResponse::Error(400, "the body holds no SQL statement"));
   if (parsed->has_params && *count != 1) {
-    return HttpResponse::Error(400, fmt::format("\"params\" need exactly one statement; the text has {}", *count));
+    return respond(
+        HttpResponse::Error(400, fmt::format("\"params\" need exactly one statement; the text has {}", *count)));
   }
   std::unique_ptr<sql::Cursor> cursor;
   for (size_t i = 0; i < *count; ++i) {
     cursor.reset();
     Result<std::unique_ptr<sql::Statement>> statement = session.PrepareParsed(i);
-    if (!statement.ok()) return ErrorFor(statement.status().WithContext(fmt::format("statement {}", i + 1)));
+    if (!statement.ok()) return respond(ErrorFor(statement.status().WithContext(fmt::format("statement {}", i + 1))));
     Result<std::unique_ptr<sql::Cursor>> executed = (*statement)->Execute(parsed->params);
-    if (!executed.ok()) return ErrorFor(executed.status().WithContext(fmt::format("statement {}", i + 1)));
+    if (!executed.ok()) return respond(ErrorFor(executed.status().WithContext(fmt::format("statement {}", i + 1))));
     cursor = std::move(*executed);
   }
+  // The first chunk decides between an error answer and a streamed 200.
+  Result<std::unique_ptr<sql::ResultChunk>> chunk = cursor->Next();
+  if (!chunk.ok()) return respond(ErrorFor(chunk.status()));
 
+  auto stream = std::make_shared<ResponseStream>(kStreamQueueBytes);
   HttpResponse response;
+  response.content_type = format == Format::kJson   ? "application/json"
+                          : format == Format::kCsv ? "text/csv"
+                                                    : "application/x-ndjson";
+  response.stream = stream;
+  {
+    std::lock_guard lock(mu_);
+    for (Running& running : running_) {
+      if (running.session == &session) running.body = stream;
+    }
+    if (stopping_) stream->Cancel();
+  }
+  respond(std::move(response));
+
+  const std::vector<sql::ResultColumn>& columns = cursor->columns();
+  std::string piece = BodyStart(columns, format);
   int64_t rows = 0;
-  std::string body;
-  if (format == Format::kJson) {
-    JsonWriter header;
-    header.BeginObject().Key("columns").BeginArray();
-    for (const sql::ResultColumn& column : cursor->columns()) {
-      header.BeginObject().Key("name").String(column.name).Key("type").String(column.type.sql).EndObject();
+  while (*chunk != nullptr) {
+    AppendRows(**chunk, columns, format, &piece, &rows);
+    if (piece.size() >= kPieceBytes) {
+      if (!stream->Push(std::move(piece))) return stream->Abort();  // the client left or we stop
+      piece.clear();
     }
-    header.EndArray();
-    body = header.Take();
-    body.append(",\"rows\":[");
-  } else if (format == Format::kCsv) {
-    const auto& columns = cursor->columns();
-    for (size_t c = 0; c < columns.size(); ++c) {
-      if (c > 0) body.push_back(',');
-      AppendCsvField(&body, columns[c].name);
+    chunk = cursor->Next();
+    if (!chunk.ok()) {
+      // The status line is sent already: a truncated chunked body tells the client it failed.
+      spdlog::warn("POST /v1/sql: the statement failed after its first rows were sent: {}", chunk.status().ToString());
+      return stream->Abort();
     }
-    if (!columns.empty()) body.push_back('\n');
   }
-  Status status = AppendRows(*cursor, format, options_.response_bytes_max, &body, &rows);
-  if (!status.ok()) {
-    if (status.code() == StatusCode::kOutOfRange) return HttpResponse::Error(413, status.message());
-    return ErrorFor(status);
-  }
-  const int64_t elapsed_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   if (format == Format::kJson) {
-    body += fmt::format("],\"row_count\":{}", rows);
-    if (cursor->changed_rows() >= 0) body += fmt::format(",\"changed_rows\":{}", cursor->changed_rows());
-    body += fmt::format(",\"elapsed_ms\":{}}}", elapsed_ms);
-    response.content_type = "application/json";
-  } else {
-    response.content_type = format == Format::kCsv ? "text/csv" : "application/x-ndjson";
-    response.headers.emplace_back("Lagoa-Row-Count", std::to_string(rows));
+    const int64_t elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    piece += fmt::format("],\"row_count\":{}", rows);
+    if (cursor->changed_rows() >= 0) piece += fmt::format(",\"changed_rows\":{}", cursor->changed_rows());
+    piece += fmt::format(",\"elapsed_ms\":{}}}", elapsed_ms);
   }
-  response.headers.emplace_back("Lagoa-Elapsed-Ms", std::to_string(elapsed_ms));
-  response.body = std::move(body);
-  return response;
+  if (!piece.empty() && !stream->Push(std::move(piece))) return stream->Abort();
+  stream->Finish();
 }
 
 }  // namespace lagoa::serve

@@ -5,10 +5,11 @@
 //   json (default): {"columns": [{"name", "type"}], "rows": [[…]], "row_count", "changed_rows"
 //                    (DML only), "elapsed_ms"} with values as DuckDB's to_json gives them;
 //   ndjson: one JSON object per row; csv: a header line and RFC 4180 rows (DuckDB's text).
-// Responses are built in memory up to `response_bytes_max`; a bigger result fails with 413 and
-// says so (lower it with LIMIT). Errors: 400 with DuckDB's message (syntax, binding, conversion),
-// 408 past the statement timeout, 429 when every worker is busy and the queue is full, 503 when
-// stopping or out of SQL sessions.
+// The body is streamed (chunked) as DuckDB produces rows, in bounded pieces, so a result of any
+// size costs bounded memory. Errors before the first row: 400 with DuckDB's message (syntax,
+// binding, conversion), 408 past the statement timeout, 429 when every worker is busy and the
+// queue is full, 503 when stopping or out of SQL sessions. An error after rows were sent closes
+// the connection without the final chunk (a truncated response, never a complete wrong one).
 //
 // Lifecycle: Make() → Start() (starts the workers) → Stop() (answers queued requests 503, cancels
 // and waits for running statements, joins); must outlive the HttpServer that calls Handle().
@@ -33,7 +34,6 @@ namespace lagoa::serve {
 struct SqlApiOptions {
   int workers = 4;                               // statements running at once over HTTP
   size_t queue_max = 64;                         // requests waiting for a worker
-  size_t response_bytes_max = 64ull << 20;       // one response's body
   static SqlApiOptions Defaults() { return {}; }
   Status Validate() const;
 };
@@ -58,14 +58,20 @@ class SqlApi {
   };
   SqlApi(sql::SqlEngine* engine, SqlApiOptions options) : engine_(engine), options_(options) {}
   void RunWorker();
-  HttpResponse Run(const HttpRequest& request, sql::Session& session);
+  // Runs the request's statements and answers through `respond` (a streamed body once rows come).
+  void Run(const HttpRequest& request, sql::Session& session, const Responder& respond);
 
   sql::SqlEngine* const engine_;
   const SqlApiOptions options_;
   std::mutex mu_;
   std::condition_variable ready_;
   std::deque<Job> queue_;                  // guarded by mu_
-  std::vector<sql::Session*> running_;     // guarded by mu_: sessions to cancel on Stop
+  // What Stop must cancel: each worker's session and, once its answer streams, its body.
+  struct Running {
+    sql::Session* session;
+    std::shared_ptr<ResponseStream> body;
+  };
+  std::vector<Running> running_;  // guarded by mu_
   bool stopping_ = false;                  // guarded by mu_
   std::vector<std::thread> workers_;
 };
