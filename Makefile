@@ -4,7 +4,7 @@ ASAN_DIR ?= build/asan
 JOBS ?= $(shell nproc)
 RUN_ARGS ?=
 
-.PHONY: run test build bootstrap test-asan fuzz bench bench-lake format clean
+.PHONY: run test build bootstrap test-asan fuzz bench bench-lake bench-query format clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -34,6 +34,9 @@ bench: build
 
 bench-lake: build
 	BUILD_DIR=$(BUILD_DIR) bench/lake/run.sh
+
+bench-query: build
+	BUILD_DIR=$(BUILD_DIR) bench/query/run.sh
 
 format:
 	find src bench tests -name '*.h' -o -name '*.cc' | xargs clang-format -i
