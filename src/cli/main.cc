@@ -227,6 +227,11 @@ int main(int argc, char** argv) {
   add_url(sql_cmd);
   sql_cmd->callback([&] { exit_code = cli::Sql(url, sql); });
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as commands.h promises.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return exit_code;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "schema/types.h"
 
@@ -76,9 +77,19 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
     select += fmt::format("{}{}", select.empty() ? "" : ", ", DataColumnSql(column, is_partition(column.name)));
   }
   // hive_partitioning=false: partition values come from the log, never from directory names.
-  // union_by_name: files written before a schema change may lack newer columns.
-  std::string scan = fmt::format("read_parquet([{}], hive_partitioning = false, union_by_name = true{})", locations,
-                                 partition_columns.empty() ? "" : ", filename = 'lagoa_file'");
+  // union_by_name: files written before a schema change may lack newer columns; the empty row
+  // source after it, matched BY NAME, supplies (as NULL) a column that no file has yet — the
+  // schema may gain a column before the first file holding it is committed.
+  std::vector<std::string> typed_nulls;
+  for (const DeltaColumn& column : snapshot.columns()) {
+    if (is_partition(column.name)) continue;
+    typed_nulls.push_back(fmt::format("CAST(NULL AS {}) AS {}", DuckDbTypeName(column), QuoteIdentifier(column.name)));
+  }
+  if (!partition_columns.empty()) typed_nulls.push_back("CAST(NULL AS VARCHAR) AS lagoa_file");
+  std::string scan = fmt::format(
+      "(SELECT * FROM read_parquet([{}], hive_partitioning = false, union_by_name = true{}) UNION ALL BY NAME "
+      "SELECT {} WHERE false)",
+      locations, partition_columns.empty() ? "" : ", filename = 'lagoa_file'", fmt::join(typed_nulls, ", "));
   if (partition_columns.empty()) return fmt::format("SELECT {} FROM {} AS d", select, scan);
   std::string names = "lagoa_file";
   for (const DeltaColumn* column : partition_columns) names += ", " + QuoteIdentifier(column->name);

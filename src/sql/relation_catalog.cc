@@ -8,7 +8,9 @@
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/delta_log.h"
+#include "lake/table_history.h"
 #include "lake/table_scan.h"
+#include "schema/schema.h"
 #include "schema/types.h"
 #include "sql/log_tail_scan_internal.h"
 
@@ -108,6 +110,68 @@ Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std:
 }
 
 Result<std::optional<RelationDefinition>> RelationCatalog::Find(std::string_view name) {
+  LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> current, FindCurrent(name));
+  if (current) return current;
+  const size_t at = name.rfind('@');
+  if (at == std::string_view::npos || at == 0) return std::optional<RelationDefinition>();
+  return FindAsOf(name, name.substr(0, at), name.substr(at + 1));
+}
+
+Result<std::optional<RelationDefinition>> RelationCatalog::FindAsOf(std::string_view name, std::string_view base,
+                                                                    std::string_view when) {
+  // Where the Delta table of `base` is, if lagoa has a relation of that name.
+  std::filesystem::path dir;
+  std::string incarnation;
+  std::optional<ingest::StreamHandle> stream;
+  if (streams_ != nullptr) stream = streams_->Find(base);
+  std::optional<lake::AttachedTable> table;
+  if (!stream && attached_ != nullptr) table = attached_->Find(base);
+  if (stream) {
+    dir = lake_dir_ / stream->definition->name;
+    incarnation = std::to_string(stream->definition->created_us);
+  } else if (table) {
+    dir = table->path;
+    incarnation = std::to_string(table->attached_ms);
+  } else {
+    return std::optional<RelationDefinition>();
+  }
+  std::optional<int64_t> version;
+  std::optional<int64_t> timestamp_ms;
+  if (when.size() > 1 && when[0] == 'v' &&
+      std::all_of(when.begin() + 1, when.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    version = std::stoll(std::string(when.substr(1)));
+  } else if (Result<int64_t> micros = schema::ParseTimestampMicros(when); micros.ok()) {
+    timestamp_ms = *micros / 1000;
+  } else {
+    return Status::InvalidArgument(fmt::format(
+        "\"{}\": after '@' comes a version (v12) or an RFC 3339 time (2026-11-26T10:00:00Z) of the table \"{}\"",
+        name, base));
+  }
+  std::lock_guard lock(mu_);
+  const lake::ObjectStore* ignored = nullptr;
+  LAGOA_ASSIGN_OR_RETURN(std::shared_ptr<const lake::Snapshot> latest, Latest(dir, incarnation, &ignored));
+  if (latest == nullptr) {
+    return Status::NotFound(fmt::format("\"{}\": the table \"{}\" has no version yet (nothing loaded)", name, base));
+  }
+  lake::ObjectStore* store = tables_[dir].store.get();
+  if (timestamp_ms) {
+    Result<lake::TableVersion> at = lake::VersionAtTimestamp(store, "", *timestamp_ms);
+    if (!at.ok()) return at.status().WithContext(fmt::format("\"{}\"", name));
+    version = at->value();
+  }
+  lake::DeltaLogReader reader(store, duckdb_.get(), "");
+  Result<lake::Snapshot> loaded = reader.LoadSnapshot(lake::TableVersion(*version));
+  if (!loaded.ok()) return loaded.status().WithContext(fmt::format("\"{}\"", name));
+  const lake::Snapshot& snapshot = *loaded;
+  LAGOA_RETURN_IF_ERROR(lake::CheckReaderProtocol(snapshot.protocol()).WithContext(fmt::format("table \"{}\"", base)));
+  RelationDefinition relation;
+  relation.name = std::string(name);
+  relation.key = fmt::format("as-of:{}:{}", incarnation, snapshot.version().value());
+  LAGOA_ASSIGN_OR_RETURN(relation.select, lake::BuildScanSql(snapshot, *store));
+  return std::optional(std::move(relation));
+}
+
+Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::string_view name) {
   std::optional<ingest::StreamHandle> stream;
   if (streams_ != nullptr) stream = streams_->Find(name);
   if (stream) {

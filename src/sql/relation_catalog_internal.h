@@ -8,6 +8,9 @@
 //   files or in the tail, never both and never neither. Streams without a lake table (not loaded
 //   yet, opted out, dead-letter streams) are the tail alone from the oldest offset.
 // - An attached table is its latest snapshot's scan (lake/table_scan.h).
+// - `NAME@v12` is version 12 of the Delta table of the stream or attached table NAME, and
+//   `NAME@2026-11-26T10:00:00Z` the version current at that time (time travel): the lake's rows
+//   only, as that version holds them (a stream's log tail is not part of its history).
 // Each definition carries a key naming what it was built from (stream incarnation, schema
 // version, snapshot version); sessions re-create their temporary view only when the key changes.
 //
@@ -50,7 +53,8 @@ class RelationCatalog {
   static Result<std::unique_ptr<RelationCatalog>> Make(std::filesystem::path lake_dir, ingest::StreamRegistry* streams,
                                                        const lake::AttachedTables* attached);
 
-  // The definition of the relation called `name` now; std::nullopt when lagoa has none.
+  // The definition of the relation called `name` now (time travel names included); std::nullopt
+  // when lagoa has none.
   Result<std::optional<RelationDefinition>> Find(std::string_view name);
   // The names of every relation lagoa serves now.
   std::vector<std::string> Names() const;
@@ -58,6 +62,11 @@ class RelationCatalog {
  private:
   RelationCatalog(std::filesystem::path lake_dir, ingest::StreamRegistry* streams, const lake::AttachedTables* attached)
       : lake_dir_(std::move(lake_dir)), streams_(streams), attached_(attached) {}
+
+  Result<std::optional<RelationDefinition>> FindCurrent(std::string_view name);
+  // `name` is `base@when`.
+  Result<std::optional<RelationDefinition>> FindAsOf(std::string_view name, std::string_view base,
+                                                     std::string_view when);
 
   struct CachedTable {
     std::unique_ptr<lake::LocalObjectStore> store;  // rooted at the table's directory
