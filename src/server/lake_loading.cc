@@ -163,6 +163,12 @@ void LakeLoading::Maintain(const ingest::StreamHandle& handle) {
   Report(stream, -1, Status::Ok());
 }
 
+bool LakeLoading::SchemaChangedSince(const ingest::StreamHandle& handle) const {
+  std::optional<ingest::StreamHandle> now = registry_->Find(handle.definition->name);
+  return now && now->definition->created_us == handle.definition->created_us &&
+         now->definition->latest().version != handle.definition->latest().version;
+}
+
 bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans) {
   const std::string& stream = handle.definition->name;
   auto report = [&](const Status& status) { Report(stream, partition, status); };
@@ -200,6 +206,7 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
     if (!write_lock) return true;
     auto step = loader->LoadOnce(std::chrono::milliseconds(0));
     if (!step.ok()) {
+      if (SchemaChangedSince(handle)) break;  // records of a newer schema: the next pass, at once
       report(step.status());
       caught_up = true;  // retried next pass, not at once
       break;

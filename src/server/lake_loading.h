@@ -72,6 +72,9 @@ class LakeLoading {
   // `clean_orphans`, once caught up, deletes the table's orphans.
   bool LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans);
   void Maintain(const ingest::StreamHandle& handle);
+  // True when the stream gained columns after `handle` was read: a load that met records of the
+  // newer schema is retried at once with it instead of failing until the next pass.
+  bool SchemaChangedSince(const ingest::StreamHandle& handle) const;
   // The write lock, if the stream is still the incarnation `handle` names.
   std::optional<std::unique_lock<std::mutex>> LockIfCurrent(const ingest::StreamHandle& handle);
   void Report(const std::string& stream, int32_t partition, const Status& status);
