@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "serve/pg_sql_text.h"
+#include "sql/pg_catalog_shim.h"
 
 namespace lagoa::serve::pg {
 namespace {
@@ -100,8 +101,9 @@ std::optional<ClientQueryAnswer> InterceptSet(const std::string& normalized, con
 }
 
 // Text repairs for catalog queries of psql and pgjdbc, where DuckDB's pg_catalog lacks what
-// PostgreSQL has: OPERATOR(pg_catalog.~) syntax, COLLATE pg_catalog.default, reg* casts, and
-// functions the session set-up defines as macros (see SessionSetupStatements).
+// PostgreSQL has: OPERATOR(pg_catalog.~) syntax, COLLATE pg_catalog.default, reg* casts; and the
+// catalog views and functions the engine's PostgreSQL catalog shim replaces (sql/pg_catalog_shim.h:
+// lagoa's relations as tables, PostgreSQL type OIDs and names).
 struct Repair {
   std::regex pattern;
   std::string replacement;
@@ -110,6 +112,7 @@ struct Repair {
 const std::vector<Repair>& CatalogRepairs() {
   static const std::vector<Repair> kRepairs = [] {
     auto icase = std::regex::ECMAScript | std::regex::icase;
+    const std::string shim(sql::kPgCatalogSchema);
     std::vector<Repair> r;
     r.push_back({std::regex(R"(OPERATOR\(pg_catalog\.([^)\s]+)\))", icase), " $1 "});
     r.push_back({std::regex(R"(\s+COLLATE\s+pg_catalog\.(default|"default"|"C"))", icase), ""});
@@ -118,11 +121,20 @@ const std::vector<Repair>& CatalogRepairs() {
                  "(SELECT oid FROM pg_catalog.pg_class WHERE relname = '$1' LIMIT 1)"});
     r.push_back({std::regex(R"(::(regclass|regtype|regproc|regnamespace|name|"char")(?!\w))", icase), "::VARCHAR"});
     r.push_back({std::regex(R"(::oid\b)", icase), "::BIGINT"});
-    r.push_back({std::regex(R"(\bpg_catalog\.pg_class\b)", icase), "lagoa_pg_class"});
-    r.push_back({std::regex(R"(\bpg_catalog\.pg_collation\b)", icase), "lagoa_pg_collation"});
+    r.push_back({std::regex(R"(\bpg_catalog\.(pg_class|pg_attribute|pg_type|pg_namespace|pg_database|pg_collation)\b)",
+                            icase),
+                 shim + ".$1"});
+    r.push_back({std::regex(R"(\binformation_schema\.("?)(tables|columns)\1(?!\w))", icase), shim + ".$2"});
     r.push_back({std::regex(R"(pg_get_expr\(([^,()]+),\s*([^,()]+),\s*(true|false)\))", icase), "pg_get_expr($1, $2)"});
-    r.push_back({std::regex(R"(pg_catalog\.(pg_get_userbyid|pg_encoding_to_char|obj_description|col_description|shobj_description)\s*\()", icase),
-                 "$1("});
+    r.push_back(
+        {std::regex(
+             R"((^|[^.\w])(?:pg_catalog\.)?(pg_get_userbyid|pg_encoding_to_char|obj_description|col_description|shobj_description|format_type|pg_table_size|pg_relation_size|pg_total_relation_size)\s*\()",
+             icase),
+         "$1" + shim + ".$2("});
+    // DuckDB reads pg_catalog.f(x) as the method f of a column pg_catalog unless pg_catalog has f.
+    r.push_back({std::regex(R"(\bpg_catalog\.(\w+)\s*\()", icase), "$1("});
+    // PostgreSQL's ~ finds the pattern anywhere; DuckDB's must match the whole text.
+    r.push_back({std::regex(R"((^|[^~!])(!?~)\s*'((?:[^']|'')*)')"), "$1$2 '.*(?:$3).*'"});
     return r;
   }();
   return kRepairs;
@@ -137,24 +149,11 @@ bool MentionsMissingCatalogTable(const std::string& lower) {
 }
 
 bool MentionsCatalog(const std::string& lower) {
-  return lower.find("pg_catalog") != std::string::npos || lower.find("::reg") != std::string::npos;
+  return lower.find("pg_catalog") != std::string::npos || lower.find("information_schema") != std::string::npos ||
+         lower.find("::reg") != std::string::npos;
 }
 
 }  // namespace
-
-std::span<const std::string_view> SessionSetupStatements() {
-  // Temporary macros: they exist for the session only and shadow nothing of DuckDB's.
-  static constexpr std::string_view kStatements[] = {
-      "CREATE OR REPLACE TEMP VIEW lagoa_pg_class AS SELECT *, false AS relforcerowsecurity FROM pg_catalog.pg_class",
-      "CREATE OR REPLACE TEMP VIEW lagoa_pg_collation AS SELECT 0::BIGINT AS oid, 'default' AS collname WHERE false",
-      "CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS 'lagoa'",
-      "CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(id) AS 'UTF8'",
-      "CREATE OR REPLACE TEMP MACRO obj_description(id, catalog := NULL) AS NULL::VARCHAR",
-      "CREATE OR REPLACE TEMP MACRO col_description(id, column_number) AS NULL::VARCHAR",
-      "CREATE OR REPLACE TEMP MACRO shobj_description(id, catalog) AS NULL::VARCHAR",
-  };
-  return kStatements;
-}
 
 ClientQueryAnswer InterceptClientQuery(std::string_view statement) {
   std::string normalized = NormalizeSql(statement);

@@ -1,14 +1,14 @@
 // Answers for what PostgreSQL clients send that DuckDB does not understand the PostgreSQL way:
 // session settings drivers set at connect (SET extra_float_digits, application_name …), SHOW of
 // PostgreSQL settings, version(), and the catalog queries of psql (\dt, \d name) and pgjdbc
-// (DatabaseMetaData) where DuckDB's pg_catalog lacks a function, operator or column. Each
+// (DatabaseMetaData) where DuckDB's pg_catalog lacks a function, operator or column, or where the
+// engine's PostgreSQL catalog shim (sql/pg_catalog_shim.h) answers instead. Each
 // statement is looked at alone (after SplitStatements); anything not recognized passes through
 // unchanged to DuckDB. See README.md, "PostgreSQL wire protocol", for the list.
 // Threads: pure functions.
 #pragma once
 
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,9 +28,5 @@ ClientQueryAnswer InterceptClientQuery(std::string_view statement);
 
 // The version string of version() and the server_version parameter.
 inline constexpr std::string_view kServerVersion = "15.0 (lagoa)";
-
-// Statements run once in every new session before the client's (temporary macros standing in for
-// PostgreSQL catalog functions DuckDB lacks).
-std::span<const std::string_view> SessionSetupStatements();
 
 }  // namespace lagoa::serve::pg

@@ -27,6 +27,7 @@ inline constexpr std::string_view kInvalidAuthorization = "28000";
 inline constexpr std::string_view kInvalidStatementName = "26000";
 inline constexpr std::string_view kInvalidCursorName = "34000";
 inline constexpr std::string_view kDuplicatePreparedStatement = "42P05";
+inline constexpr std::string_view kIndeterminateDatatype = "42P18";
 inline constexpr std::string_view kInFailedTransaction = "25P02";
 inline constexpr std::string_view kAdminShutdown = "57P01";
 inline constexpr std::string_view kInternal = "XX000";

@@ -20,6 +20,23 @@ std::shared_ptr<QueryProtocol::Prepared> QueryProtocol::PrepareOne(std::string_v
   }
   prepared->run_sql = answer.kind == ClientQueryAnswer::Kind::kRewrite ? std::move(answer.sql) : prepared->sql;
   auto statement = session_.Prepare(prepared->run_sql);
+  if (statement.ok() && !(*statement)->columns_known()) {
+    // PostgreSQL types every parameter at Parse; DuckDB leaves a result unknown until execution
+    // when it cannot type one. As PostgreSQL does, the declared types hold, and the rest are text.
+    std::vector<std::string> casts((*statement)->param_count());
+    for (size_t i = 0; i < casts.size(); ++i) {
+      if (i < param_oids.size()) casts[i] = std::string(DuckDbTypeOfOid(param_oids[i]));
+      if (casts[i].empty() && (*statement)->param_type(i).sql == "UNKNOWN") casts[i] = "VARCHAR";
+    }
+    prepared->run_sql = CastParameters(prepared->run_sql, casts);
+    statement = session_.Prepare(prepared->run_sql);
+    if (statement.ok() && !(*statement)->columns_known()) {
+      SendError(MakeError(sqlstate::kIndeterminateDatatype,
+                          "could not determine the data type of a parameter; cast it, as in $1::BIGINT"));
+      if (transaction_status_ == 'T') transaction_status_ = 'E';
+      return nullptr;
+    }
+  }
   if (!statement.ok()) {
     SendStatusError(statement.status(), prepared->run_sql);
     if (transaction_status_ == 'T') transaction_status_ = 'E';

@@ -1,8 +1,6 @@
 // The query phase: the message loop, simple query, portals' execution and transaction status.
 #include "serve/pg_query.h"
 
-#include <spdlog/spdlog.h>
-
 #include "serve/pg_client_queries.h"
 #include "serve/pg_errors.h"
 #include "serve/pg_results.h"
@@ -11,15 +9,6 @@
 namespace lagoa::serve::pg {
 
 bool QueryProtocol::Setup(const StartupInfo& startup, int32_t pid, int32_t secret) {
-  for (std::string_view sql : SessionSetupStatements()) {
-    auto statement = session_.Prepare(sql);
-    Status status = statement.status();
-    if (status.ok()) {
-      auto cursor = (*statement)->Execute({});
-      status = cursor.status();
-    }
-    if (!status.ok()) spdlog::warn("pg: session set-up statement failed: {}: {}", sql, status.ToString());
-  }
   const std::pair<std::string_view, std::string_view> parameters[] = {
       {"server_version", kServerVersion},
       {"server_encoding", "UTF8"},

@@ -57,8 +57,8 @@ class QueryProtocol {
  public:
   QueryProtocol(WireIo& wire, sql::Session& session) : wire_(wire), session_(session) {}
 
-  // Runs the session set-up statements and greets the client (ParameterStatus, BackendKeyData,
-  // ReadyForQuery). False when the connection must close.
+  // Greets the client (ParameterStatus, BackendKeyData, ReadyForQuery). False when the
+  // connection must close.
   bool Setup(const StartupInfo& startup, int32_t pid, int32_t secret);
   // Serves messages until Terminate, EOF, a socket error or a protocol violation.
   void Serve();

@@ -44,6 +44,28 @@ uint32_t ParamTypeOid(const sql::ColumnType& type) {
   return sql::PgTypeOid(type);
 }
 
+std::string_view DuckDbTypeOfOid(uint32_t oid) {
+  switch (oid) {
+    case 16: return "BOOLEAN";
+    case 17: return "BLOB";
+    case 20: return "BIGINT";
+    case 21: return "SMALLINT";
+    case 23: return "INTEGER";
+    case 25:
+    case 1042:
+    case 1043: return "VARCHAR";
+    case 700: return "FLOAT";
+    case 701: return "DOUBLE";
+    case 1082: return "DATE";
+    case 1083: return "TIME";
+    case 1114: return "TIMESTAMP";
+    case 1184: return "TIMESTAMPTZ";
+    case 1186: return "INTERVAL";
+    case 2950: return "UUID";
+    default: return {};
+  }
+}
+
 std::optional<PgError> ExpandFormats(std::span<const int16_t> codes, size_t count, std::vector<int16_t>* out) {
   if (codes.empty()) {
     out->assign(count, 0);

@@ -26,6 +26,10 @@ std::vector<FieldDescription> DescribeColumns(const std::vector<sql::ResultColum
 // The OID a statement parameter is described with; text for types DuckDB could not infer.
 uint32_t ParamTypeOid(const sql::ColumnType& type);
 
+// DuckDB's type for a parameter a client declared with PostgreSQL type `oid` ("BIGINT" for int8
+// …); empty for types without a fixed counterpart here (numeric, json …).
+std::string_view DuckDbTypeOfOid(uint32_t oid);
+
 // Expands Bind's format codes (none: all text; one: for all; else one each) to `count` codes.
 // A protocol violation (08P01) when the number of codes matches neither.
 std::optional<PgError> ExpandFormats(std::span<const int16_t> codes, size_t count, std::vector<int16_t>* out);

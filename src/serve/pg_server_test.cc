@@ -98,9 +98,27 @@ TEST_F(PgServerTest, PsqlRunsQueriesAndDescribesTables) {
   EXPECT_NE(r.output.find("CREATE TABLE"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("INSERT 0 2"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("a|b\n1|one\n2|two\n(2 rows)"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("main|t|table"), std::string::npos) << r.output;  // \dt
-  EXPECT_NE(r.output.find("a|int4"), std::string::npos) << r.output;  // \d t: DuckDB's format_type names
-  EXPECT_NE(r.output.find("b|varchar"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("main|t|table|lagoa"), std::string::npos) << r.output;  // \dt
+  EXPECT_NE(r.output.find("Table \"main.t\""), std::string::npos) << r.output;      // \d t
+  EXPECT_NE(r.output.find("a|integer"), std::string::npos) << r.output;  // PostgreSQL's type names
+  EXPECT_NE(r.output.find("b|text"), std::string::npos) << r.output;
+}
+
+TEST_F(PgServerTest, PsqlCatalogCommandsAnswer) {
+  if (!HasProgram("psql")) GTEST_SKIP() << "psql is not installed";
+  StartServer();
+  auto r = Psql({"CREATE TABLE k (id BIGINT NOT NULL, amount DECIMAL(10,2), ts TIMESTAMPTZ, tags VARCHAR[])",
+                 "\\d+ k", "\\dt+", "\\dn", "\\l",
+                 "SELECT table_schema, table_type FROM information_schema.tables WHERE table_name = 'k'",
+                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'k' "
+                 "ORDER BY ordinal_position"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* expected : {"id|bigint||not null|", "amount|numeric(10,2)|", "ts|timestamp with time zone|",
+                               "tags|text[]|", "main|k|table|lagoa", "Name|Owner\nmain|lagoa\n(1 row)", "memory|lagoa|UTF8|C|C",
+                               "main|BASE TABLE", "id|bigint\namount|numeric\nts|timestamp with time zone\ntags|ARRAY"}) {
+    EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
+  }
+  EXPECT_EQ(r.output.find("ERROR"), std::string::npos) << r.output;
 }
 
 TEST_F(PgServerTest, PsqlSeesErrorsTransactionsAndMultipleStatements) {

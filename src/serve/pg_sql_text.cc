@@ -153,4 +153,34 @@ std::string NormalizeSql(std::string_view statement) {
   return out;
 }
 
+std::string CastParameters(std::string_view statement, const std::vector<std::string>& types) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < statement.size()) {
+    size_t skipped = SkipQuotedOrComment(statement, pos);
+    if (skipped != pos) {
+      out.append(statement.substr(pos, skipped - pos));
+      pos = skipped;
+      continue;
+    }
+    const bool parameter = statement[pos] == '$' && (pos == 0 || !IsIdentChar(statement[pos - 1]));
+    size_t end = pos + 1;
+    while (parameter && end < statement.size() && std::isdigit(static_cast<unsigned char>(statement[end]))) ++end;
+    if (end == pos + 1 || end - pos > 6) {  // not $n, or more parameters than the protocol allows
+      out.append(statement.substr(pos, end - pos));
+      pos = end;
+      continue;
+    }
+    const std::string_view text = statement.substr(pos, end - pos);
+    const size_t number = std::stoul(std::string(text.substr(1)));
+    if (number >= 1 && number <= types.size() && !types[number - 1].empty()) {
+      out += "CAST(" + std::string(text) + " AS " + types[number - 1] + ")";
+    } else {
+      out.append(text);
+    }
+    pos = end;
+  }
+  return out;
+}
+
 }  // namespace lagoa::serve::pg

@@ -23,4 +23,8 @@ std::vector<std::string> LeadingKeywords(std::string_view statement, size_t coun
 // trimmed; quoted text is kept as is. Used to recognize known client queries.
 std::string NormalizeSql(std::string_view statement);
 
+// `statement` with each parameter $n (outside quotes and comments) for which `types[n - 1]` is
+// not empty written as CAST($n AS <that type>); other parameters are left as they are.
+std::string CastParameters(std::string_view statement, const std::vector<std::string>& types);
+
 }  // namespace lagoa::serve::pg

@@ -56,5 +56,26 @@ TEST(PgErrors, MapsDuckDbErrorsToSqlStateAndPosition) {
   EXPECT_EQ(ErrorFromStatus(Status::Internal("boom"), "").sqlstate, "XX000");
 }
 
+TEST(PgSqlText, CastParametersWrapsTypedParametersOutsideQuotesAndComments) {
+  EXPECT_EQ(CastParameters("SELECT $1::BIGINT + 1, '$2', $2 /* $1 */, $$ $1 $$, a$1, $3", {"BIGINT", "VARCHAR", ""}),
+            "SELECT CAST($1 AS BIGINT)::BIGINT + 1, '$2', CAST($2 AS VARCHAR) /* $1 */, $$ $1 $$, a$1, $3");
+  EXPECT_EQ(CastParameters("SELECT $10, $", {"", "", "", "", "", "", "", "", "", "DATE"}), "SELECT CAST($10 AS DATE), $");
+}
+
+TEST(PgClientQueries, CatalogQueriesGoToTheCatalogShim) {
+  auto a = InterceptClientQuery(
+      "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a, pg_catalog.pg_am m, "
+      "information_schema.\"columns\" c WHERE a.attrelid = '7'");
+  ASSERT_EQ(a.kind, ClientQueryAnswer::Kind::kRewrite);
+  EXPECT_EQ(a.sql, "SELECT lagoa_pg.format_type(a.atttypid, a.atttypmod) FROM lagoa_pg.pg_attribute a, pg_catalog.pg_am m, "
+                   "lagoa_pg.columns c WHERE a.attrelid = '7'");
+  EXPECT_EQ(InterceptClientQuery("SELECT pg_catalog.array_to_string(n.x, ',') FROM pg_catalog.pg_namespace n "
+                                 "WHERE n.nspname OPERATOR(pg_catalog.!~) '^pg_' AND n.nspname ~ 'a''b' AND y ~~ 'z'")
+                .sql,
+            "SELECT array_to_string(n.x, ',') FROM lagoa_pg.pg_namespace n "
+            "WHERE n.nspname  !~ '.*(?:^pg_).*' AND n.nspname ~ '.*(?:a''b).*' AND y ~~ 'z'");
+  EXPECT_EQ(InterceptClientQuery("SELECT format_type(23, -1)").kind, ClientQueryAnswer::Kind::kPass);  // no catalog
+}
+
 }  // namespace
 }  // namespace lagoa::serve::pg

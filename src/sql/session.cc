@@ -99,9 +99,15 @@ class StatementImpl final : public Statement {
     const idx_t count = duckdb_prepared_statement_column_count(prepared_);
     for (idx_t c = 0; c < count; ++c) {
       duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(prepared_, c);
-      columns_.push_back({duckdb_prepared_statement_column_name(prepared_, c), DescribeType(type)});
+      // A parameter DuckDB could not type leaves a placeholder: one column of no type ("unknown").
+      if (duckdb_get_type_id(type) == DUCKDB_TYPE_INVALID) columns_known_ = false;
+      // A copy the caller frees, though typed const.
+      const char* name = duckdb_prepared_statement_column_name(prepared_, c);
+      columns_.push_back({name != nullptr ? name : "", DescribeType(type)});
+      duckdb_free(const_cast<char*>(name));
       duckdb_destroy_logical_type(&type);
     }
+    if (!columns_known_) columns_.clear();
     if (ReturnsChangedRows(kind_) && columns_.size() == 1 && columns_[0].name == "Count") columns_.clear();
   }
   ~StatementImpl() override { duckdb_destroy_prepare(&prepared_); }
@@ -116,6 +122,7 @@ class StatementImpl final : public Statement {
     return described;
   }
   const std::vector<ResultColumn>& columns() const override { return columns_; }
+  bool columns_known() const override { return columns_known_; }
 
   Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) override {
     if (params.size() != param_count()) {
@@ -189,6 +196,7 @@ class StatementImpl final : public Statement {
   std::optional<std::vector<std::string>> names_;
   StatementKind kind_;
   std::vector<ResultColumn> columns_;
+  bool columns_known_ = true;
 };
 
 }  // namespace
@@ -301,8 +309,10 @@ Status SessionImpl::RefreshRelation(const std::string& name) {
   if (!relation) return Status::Ok();
   auto known = views_.find(name);
   if (known != views_.end() && known->second == relation->key) return Status::Ok();
-  const std::string create =
-      fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", schema::QuoteIdentifier(name), relation->select);
+  // The comment marks the view as lagoa's for the PostgreSQL catalog shim (a table there).
+  const std::string quoted = schema::QuoteIdentifier(name);
+  const std::string create = fmt::format("CREATE OR REPLACE TEMP VIEW {0} AS {1}; COMMENT ON VIEW temp.main.{0} IS '{2}'",
+                                         quoted, relation->select, kRelationComment);
   duckdb_result result;
   const bool ok = duckdb_query(connection_, create.c_str(), &result) == DuckDBSuccess;
   Status status = ok ? Status::Ok()

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,7 @@ class SessionImpl final : public Session {
   SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection)
       : shared_(std::move(shared)), connection_(connection) {}
   Status RefreshRelation(const std::string& name);
+  void DropView(const std::string& name);
 
   std::shared_ptr<EngineShared> shared_;
   duckdb_connection connection_;
@@ -90,6 +92,13 @@ class SessionImpl final : public Session {
   std::atomic<bool> timed_out_{false};
   std::atomic<bool> cancelled_{false};
 };
+
+// The comment on each session's temporary view of a lagoa relation: the PostgreSQL catalog shim
+// (pg_catalog_shim.h) tells lagoa's relations from other temporary views by it.
+inline constexpr std::string_view kRelationComment = "lagoa relation";
+
+// Creates the PostgreSQL catalog shim's schema, views and macros (pg_catalog_shim.cc).
+Status CreatePgCatalogShim(duckdb_connection connection);
 
 // The names of the tables `sql` mentions (DuckDB's parser); std::nullopt when DuckDB cannot tell
 // (it reads one statement without parameters; $1 and ? are read as NULL first).

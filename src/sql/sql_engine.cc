@@ -153,6 +153,7 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   Status status = Run(setup, "SET GLOBAL TimeZone = 'UTC'");
   if (status.ok()) status = Run(setup, "SET GLOBAL parquet_metadata_cache = true");
   if (status.ok() && streams != nullptr) status = internal::RegisterLogTailScan(setup, streams);
+  if (status.ok()) status = internal::CreatePgCatalogShim(setup);
   duckdb_disconnect(&setup);
   LAGOA_RETURN_IF_ERROR(status);
   LAGOA_ASSIGN_OR_RETURN(shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached));

@@ -98,6 +98,9 @@ class Statement {
   virtual ColumnType param_type(size_t index) const = 0;
   // The result's columns as known before execution (empty for statements without rows).
   virtual const std::vector<ResultColumn>& columns() const = 0;
+  // False when DuckDB cannot tell the result's columns before execution because it could not type
+  // a parameter (`SELECT $1 AS t`): columns() is then empty, and the executed Cursor has them.
+  virtual bool columns_known() const = 0;
   // Binds `params` (param_count() of them) and runs the statement. InvalidArgument when a
   // parameter is missing or does not cast to its type; errors keep DuckDB's message.
   virtual Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) = 0;

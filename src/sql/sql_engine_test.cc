@@ -300,5 +300,59 @@ TEST_F(SqlEngineTest, SessionLimit) {
   EXPECT_TRUE(engine_->OpenSession().ok());
 }
 
+TEST_F(SqlEngineTest, PgCatalogShimShowsStreamsAsTablesWithPostgresTypes) {
+  CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR, price DECIMAL(10,2), tags INTEGER[]");
+  ASSERT_TRUE(Query("CREATE TABLE dim (k INTEGER)").ok());
+  ASSERT_TRUE(Query("CREATE TEMP VIEW mine AS SELECT 1 AS one").ok());
+  constexpr std::string_view kRelations =
+      "SELECT n.nspname, c.relname, c.relkind FROM lagoa_pg.pg_class c JOIN lagoa_pg.pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE c.relname IN ('clicks', 'dim', 'mine') ORDER BY 2";
+  auto rows = Query(kRelations);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  // A session's own temporary view stays a view (its namespace, temp, is not PostgreSQL's).
+  EXPECT_EQ(*rows, (std::vector<std::string>{"main|clicks|r", "main|dim|r"}));
+  EXPECT_EQ(QueryOne("SELECT relkind FROM lagoa_pg.pg_class WHERE relname = 'mine'"), "v");
+  rows = Query(
+      "SELECT a.attnum, a.attname, a.atttypid, lagoa_pg.format_type(a.atttypid, a.atttypmod), a.attnotnull "
+      "FROM lagoa_pg.pg_attribute a JOIN lagoa_pg.pg_class c ON c.oid = a.attrelid JOIN lagoa_pg.pg_type t "
+      "ON t.oid = a.atttypid WHERE c.relname = 'clicks' ORDER BY a.attnum");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows, (std::vector<std::string>{
+                       "1|id|20|bigint|false",  // a view's columns are nullable to DuckDB
+                       "2|name|25|text|false", "3|price|1700|numeric(10,2)|false", "4|tags|1007|integer[]|false",
+                       "5|_offset|20|bigint|false", "6|_partition|23|integer|false",
+                       "7|_ingested_at|1184|timestamp with time zone|false",
+                       "8|_event_time|1184|timestamp with time zone|false"}));
+  EXPECT_EQ(QueryOne("SELECT table_catalog, table_schema, table_type FROM lagoa_pg.tables WHERE table_name = 'clicks'"),
+            "memory|main|BASE TABLE");
+  EXPECT_EQ(QueryOne("SELECT string_agg(data_type || '/' || udt_name, ',' ORDER BY ordinal_position) "
+                     "FROM lagoa_pg.columns WHERE table_name = 'clicks' AND column_name IN ('id', 'name', 'tags')"),
+            "bigint/int8,text/text,ARRAY/_int4");
+}
+
+TEST_F(SqlEngineTest, PgCatalogShimLeavesDuckDbsOwnCatalogAlone) {
+  CreateStream("clicks", "id BIGINT");
+  EXPECT_EQ(QueryOne("SELECT relkind FROM pg_catalog.pg_class WHERE relname = 'clicks'"), "v");
+  // The stream and its dead-letter stream, none of the shim's views.
+  EXPECT_EQ(QueryOne("SELECT string_agg(name, ',' ORDER BY name) FROM (SHOW TABLES)"), "clicks,clicks.dlq");
+  EXPECT_EQ(QueryOne("SELECT format_type(23, -1) = 'integer'"), "false");  // DuckDB's function
+}
+
+TEST_F(SqlEngineTest, ColumnsOfAStatementWithAnUntypedParameterAreKnownAtExecution) {
+  auto typed = session_->Prepare("SELECT $1::BIGINT + 1 AS n");
+  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
+  EXPECT_TRUE((*typed)->columns_known());
+  EXPECT_EQ((*typed)->columns().size(), 1u);
+  auto untyped = session_->Prepare("SELECT $1::BIGINT + 1 AS n, $2 AS t");
+  ASSERT_TRUE(untyped.ok()) << untyped.status().ToString();
+  EXPECT_FALSE((*untyped)->columns_known());
+  EXPECT_TRUE((*untyped)->columns().empty());
+  std::vector<Param> params = {int64_t{41}, std::string("x")};
+  auto cursor = (*untyped)->Execute(params);
+  ASSERT_TRUE(cursor.ok()) << cursor.status().ToString();
+  ASSERT_EQ((*cursor)->columns().size(), 2u);
+  EXPECT_EQ((*cursor)->columns()[1].name, "t");
+}
+
 }  // namespace
 }  // namespace lagoa::sql

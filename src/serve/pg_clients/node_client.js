@@ -17,6 +17,10 @@ async function main() {
   assert.strictEqual(res.rows[1].amount, null);
   assert.strictEqual(res.fields[0].dataTypeID, 20);
   assert.ok(res.rows[0].ts instanceof Date);
+  // Parameters node-postgres sends untyped are text where DuckDB cannot tell their type.
+  const untyped = await client.query('SELECT $1 AS t, $2::BIGINT + 1 AS n', ['x', 41]);
+  assert.deepStrictEqual(untyped.fields.map((f) => [f.name, f.dataTypeID]), [['t', 25], ['n', 20]]);
+  assert.deepStrictEqual(untyped.rows[0], { t: 'x', n: '42' });
   const count = await client.query('SELECT count(*)::INTEGER AS n FROM events');
   assert.strictEqual(count.rows[0].n, 2);
   await assert.rejects(client.query('SELECT * FROM nope'), (e) => e.code === '42P01');
