@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
+#include <string_view>
 
 #include "schema/types.h"
 #include "sql/result_chunk_internal.h"
@@ -36,6 +38,13 @@ bool ReturnsChangedRows(StatementKind kind) {
          kind == StatementKind::kCopy;
 }
 
+// DuckDB answers DML with one "Count" row and DDL with an empty "Count" column: not rows a client
+// asked for. A SELECT is never rewritten, whatever its column is called.
+bool IsCountResult(StatementKind kind, const std::vector<ResultColumn>& columns) {
+  return kind != StatementKind::kSelect && kind != StatementKind::kExplain && columns.size() == 1 &&
+         columns[0].name == "Count";
+}
+
 class CursorImpl final : public Cursor {
  public:
   CursorImpl(SessionImpl* session, uint64_t generation, duckdb_result result, std::vector<ResultColumn> columns,
@@ -66,12 +75,12 @@ class CursorImpl final : public Cursor {
     return MakeResultChunk(chunk, types_);
   }
 
-  // Reads a DML statement's single "Count" row into changed_rows.
-  Status ConsumeCount() {
+  // Reads DuckDB's "Count" result (IsCountResult) into changed_rows (DML only) and hides it.
+  Status ConsumeCount(bool changes_rows) {
     changed_rows_ = 0;
     while (true) {
       LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<ResultChunk> chunk, Next());
-      if (chunk == nullptr) return Status::Ok();
+      if (chunk == nullptr) break;
       for (size_t row = 0; row < chunk->row_count(); ++row) {
         if (chunk->IsNull(0, row)) continue;
         std::string text;
@@ -79,6 +88,9 @@ class CursorImpl final : public Cursor {
         changed_rows_ += std::stoll(text);
       }
     }
+    columns_.clear();
+    if (!changes_rows) changed_rows_ = -1;
+    return Status::Ok();
   }
 
  private:
@@ -108,7 +120,7 @@ class StatementImpl final : public Statement {
       duckdb_destroy_logical_type(&type);
     }
     if (!columns_known_) columns_.clear();
-    if (ReturnsChangedRows(kind_) && columns_.size() == 1 && columns_[0].name == "Count") columns_.clear();
+    if (IsCountResult(kind_, columns_)) columns_.clear();
   }
   ~StatementImpl() override { duckdb_destroy_prepare(&prepared_); }
 
@@ -143,7 +155,9 @@ class StatementImpl final : public Statement {
       session_->Finish();
       return status;
     }
-    if (kind_ == StatementKind::kTransaction) session_->ForgetViews();
+    // A rollback undoes views made in its transaction, and a DROP may have dropped one: the
+    // session re-creates them as needed (CREATE OR REPLACE).
+    if (kind_ == StatementKind::kTransaction || kind_ == StatementKind::kDrop) session_->ForgetViews();
     std::vector<duckdb_logical_type> logical;
     std::vector<ResultColumn> columns;
     for (idx_t c = 0; c < duckdb_column_count(&result); ++c) {
@@ -161,9 +175,7 @@ class StatementImpl final : public Statement {
     }
     auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
                                                MakeResultTypes(std::move(logical)));
-    if (ReturnsChangedRows(kind_) && cursor->columns().size() == 1 && cursor->columns()[0].name == "Count") {
-      LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount());
-    }
+    if (IsCountResult(kind_, cursor->columns())) LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount(ReturnsChangedRows(kind_)));
     return std::unique_ptr<Cursor>(std::move(cursor));
   }
 
@@ -281,27 +293,52 @@ Result<std::unique_ptr<Statement>> SessionImpl::Prepare(std::string_view sql) {
 
 Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string>>& names) {
   std::vector<std::string> lagoa_names = shared_->catalog->Names();
-  auto is_lagoa = [&](const std::string& name) {
+  auto is_lagoa = [&](std::string_view name) {
     return std::find(lagoa_names.begin(), lagoa_names.end(), name) != lagoa_names.end();
   };
+  // What the statement names must be current, time travel names (NAME@v3) included; their
+  // errors are the statement's.
+  std::set<std::string> named;
+  if (names) {
+    for (const std::string& name : *names) {
+      LAGOA_RETURN_IF_ERROR(RefreshRelation(name));
+      named.insert(name);
+    }
+  }
   // Statements naming no table (SHOW TABLES, catalog queries) and names that are not lagoa's
-  // (views over streams) may read any relation.
+  // (views over streams) may read any relation. A relation that cannot be read now (an attached
+  // table whose files are gone) then goes missing rather than failing a statement that does not
+  // name it.
   const bool all = !names || names->empty() ||
                    std::any_of(names->begin(), names->end(), [&](const std::string& n) { return !is_lagoa(n); });
-  for (const std::string& name : all ? lagoa_names : *names) LAGOA_RETURN_IF_ERROR(RefreshRelation(name));
-  // Views of relations lagoa no longer serves (a dropped stream) go too.
+  if (all) {
+    for (const std::string& name : lagoa_names) {
+      if (named.count(name) == 0 && !RefreshRelation(name).ok()) DropView(name);
+    }
+  }
+  // Views of relations lagoa no longer serves (a dropped stream) go too; time travel views of
+  // served relations stay (a version never changes).
   for (auto it = views_.begin(); it != views_.end();) {
-    if (is_lagoa(it->first)) {
+    const size_t at = it->first.rfind('@');
+    const bool keep = is_lagoa(it->first) || named.count(it->first) > 0 ||
+                      (at != std::string::npos && is_lagoa(std::string_view(it->first).substr(0, at)));
+    if (keep) {
       ++it;
       continue;
     }
-    duckdb_result result;
-    const std::string drop = fmt::format("DROP VIEW IF EXISTS temp.{}", schema::QuoteIdentifier(it->first));
-    duckdb_query(connection_, drop.c_str(), &result);
-    duckdb_destroy_result(&result);
-    it = views_.erase(it);
+    const std::string name = it->first;
+    ++it;
+    DropView(name);
   }
   return Status::Ok();
+}
+
+void SessionImpl::DropView(const std::string& name) {
+  duckdb_result result;
+  const std::string drop = fmt::format("DROP VIEW IF EXISTS temp.{}", schema::QuoteIdentifier(name));
+  duckdb_query(connection_, drop.c_str(), &result);
+  duckdb_destroy_result(&result);
+  views_.erase(name);
 }
 
 Status SessionImpl::RefreshRelation(const std::string& name) {
