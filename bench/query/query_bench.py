@@ -367,7 +367,7 @@ def measure_visibility(args, lagoa, results):
     latencies, polls_needed, query_s = [], [], []
     sent_before, t_start = sent[0], time.monotonic()
     end = t_start + args.latency_seconds
-    marker = 2 * 10**12
+    marker = 2 * 10**12 + int(time.time()) * 100_000  # unique per run, even on a table reused by hand
     while time.monotonic() < end:
         marker += 1
         event = ('{"event_id":%d,"user_id":1,"session_id":1,"event_type":"marker","country":"US","device":"mobile",'
@@ -449,7 +449,7 @@ def report(args, results, queries):
             p_text, r2_text = f"> {args.timeout_s}", f"> {args.timeout_s / l:.1f}×" if l else ""
             ratios_pg.append(args.timeout_s / l)
         elif p and l:
-            p_text, r2_text = f"{p:.3f}", f"{p / l:.1f}×"
+            p_text, r2_text = f"{p:.3f}", f"{p / l:.3g}×"
             ratios_pg.append(p / l)
         else:
             p_text, r2_text = "–", ""
