@@ -182,16 +182,15 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     if (!ingest::StreamRegistry::IsDeadLetterName(definition.name) && definition.lake.enabled) {
       LAGOA_ASSIGN_OR_RETURN(snapshot, Latest(lake_dir_ / definition.name, std::to_string(definition.created_us), &store));
     }
+    const std::string key = fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(),
+                                        snapshot != nullptr ? snapshot->version().value() : -1);
+    if (const RelationDefinition* built = Built(definition.name, key)) return std::optional(*built);
     std::string scan;
     if (snapshot != nullptr && !snapshot->files().empty()) {
       LAGOA_ASSIGN_OR_RETURN(scan, lake::BuildScanSql(*snapshot, *store));
     }
-    RelationDefinition relation;
-    relation.name = definition.name;
-    relation.key = fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(),
-                               snapshot != nullptr ? snapshot->version().value() : -1);
-    relation.select = StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan);
-    return std::optional(std::move(relation));
+    return std::optional(Remember(definition.name, key,
+                                  StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan)));
   }
   std::optional<lake::AttachedTable> table;
   if (attached_ != nullptr) table = attached_->Find(name);
@@ -203,11 +202,23 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     return Status::NotFound(fmt::format("attached table \"{}\": {} holds no Delta commit", table->name, table->path.string()));
   }
   LAGOA_RETURN_IF_ERROR(lake::CheckReaderProtocol(snapshot->protocol()).WithContext(fmt::format("table \"{}\"", table->name)));
-  RelationDefinition relation;
-  relation.name = table->name;
-  relation.key = fmt::format("attached:{}:{}:{}", table->attached_ms, table->path.string(), snapshot->version().value());
-  LAGOA_ASSIGN_OR_RETURN(relation.select, lake::BuildScanSql(*snapshot, *store));
-  return std::optional(std::move(relation));
+  const std::string key =
+      fmt::format("attached:{}:{}:{}", table->attached_ms, table->path.string(), snapshot->version().value());
+  if (const RelationDefinition* built = Built(table->name, key)) return std::optional(*built);
+  LAGOA_ASSIGN_OR_RETURN(std::string select, lake::BuildScanSql(*snapshot, *store));
+  return std::optional(Remember(table->name, key, std::move(select)));
+}
+
+const RelationDefinition* RelationCatalog::Built(const std::string& name, const std::string& key) const {
+  auto it = built_.find(name);
+  return it != built_.end() && it->second.key == key ? &it->second : nullptr;
+}
+
+const RelationDefinition& RelationCatalog::Remember(const std::string& name, const std::string& key,
+                                                    std::string select) {
+  RelationDefinition& relation = built_[name];
+  relation = {name, key, std::move(select)};
+  return relation;
 }
 
 }  // namespace lagoa::sql::internal

@@ -78,12 +78,19 @@ class RelationCatalog {
   Result<std::shared_ptr<const lake::Snapshot>> Latest(const std::filesystem::path& dir, const std::string& incarnation,
                                                        const lake::ObjectStore** store);
 
+  // The definition built for `name` when its key is `key`, else nullptr. REQUIRES: mu_ held.
+  const RelationDefinition* Built(const std::string& name, const std::string& key) const;
+  // Keeps a definition, so the SQL of a relation is built once per key (a table's scan lists
+  // every file), not once per statement. REQUIRES: mu_ held.
+  const RelationDefinition& Remember(const std::string& name, const std::string& key, std::string select);
+
   const std::filesystem::path lake_dir_;
   ingest::StreamRegistry* const streams_;
   const lake::AttachedTables* const attached_;
   std::mutex mu_;
   std::map<std::filesystem::path, CachedTable> tables_;  // guarded by mu_
   std::unique_ptr<lake::DuckDbConnection> duckdb_;       // guarded by mu_
+  std::map<std::string, RelationDefinition> built_;      // guarded by mu_: by relation name
 };
 
 }  // namespace lagoa::sql::internal
