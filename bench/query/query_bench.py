@@ -97,7 +97,7 @@ class Lagoa:
         for _ in range(600):
             text = Path(work / "lagoa.out").read_text()
             m = re.search(r"^lagoa is ready: (\S+)", text, re.M)
-            p = re.search(r"^lagoa postgres: (\S+):(\d+)", text, re.M)
+            p = re.search(r"\(postgres: ([^:\s]+):(\d+)\)$", text, re.M)
             if m and p:
                 self.url, self.pg = m.group(1), (p.group(1), int(p.group(2)))
                 break

@@ -249,12 +249,14 @@ int RunServer(const ServerConfig& config) {
   std::string url = fmt::format("http://{}:{}", config.http_host, (*node)->http_port());
   spdlog::info("lagoa listening on {} with data in {} (durability {})", url,
                std::filesystem::absolute(config.data_dir).string(), config.durability_fsync ? "fsync" : "none");
+  std::string postgres;
   if (config.pg_enabled) {
     spdlog::info("PostgreSQL wire protocol on {}:{}", config.pg_host, (*node)->pg_port());
-    std::printf("lagoa postgres: %s:%u\n", config.pg_host.c_str(), static_cast<unsigned>((*node)->pg_port()));
+    postgres = fmt::format(" (postgres: {}:{})", config.pg_host, (*node)->pg_port());
   }
   // One line on stdout for people and scripts: where to reach the server.
-  std::printf("lagoa is ready: %s (data: %s)\n", url.c_str(), std::filesystem::absolute(config.data_dir).c_str());
+  std::printf("lagoa is ready: %s (data: %s)%s\n", url.c_str(), std::filesystem::absolute(config.data_dir).c_str(),
+              postgres.c_str());
   std::fflush(stdout);
 
   int received = 0;

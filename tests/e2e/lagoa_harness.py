@@ -10,7 +10,7 @@ Environment:
   LAGOA_E2E_KEEP     if set, temporary directories are kept for inspection
 
 Servers are started with `--http 127.0.0.1:0`; the port is read from the one stdout line
-`lagoa is ready: http://127.0.0.1:PORT (data: DIR)`. Each server's stderr goes to a file whose tail
+`lagoa is ready: http://127.0.0.1:PORT (data: DIR) (postgres: 127.0.0.1:PORT)`. Each server's stderr goes to a file whose tail
 is printed when a test fails. Servers are spawned through `setpriv --pdeathsig KILL` when
 available, so a test runner killed by a timeout does not leave servers behind; because the death
 signal follows the spawning *thread*, servers must be spawned from the main thread.
@@ -40,8 +40,8 @@ SEED = int(os.environ.get("LAGOA_E2E_SEED", "20261125") or "20261125")
 READY_TIMEOUT_S = 90.0  # startup includes log recovery and DuckDB initialisation; ASan is slow
 STOP_GRACE_S = 10.0  # SIGTERM, then SIGKILL after this long
 HTTP_TIMEOUT_S = 60.0
-PG_RE = re.compile(r"^lagoa postgres: 127\.0\.0\.1:(\d+)$")
-READY_RE = re.compile(r"^lagoa is ready: (http://127\.0\.0\.1:(\d+)) \(data: (.*)\)$")
+READY_RE = re.compile(r"^lagoa is ready: (http://127\.0\.0\.1:(\d+)) \(data: (.*?)\)"
+                      r"(?: \(postgres: 127\.0\.0\.1:(\d+)\))?$")
 SERVER_TEST_FLAGS = ["--free-space-min-bytes", "0", "--free-space-min-percent", "0"]
 
 
@@ -168,12 +168,10 @@ class LagoaServer:
                 raise ServerStartError(
                     f"server exited with {code} before it was ready; stdout={self.stdout_lines!r}\n"
                     f"{self.stderr_tail()}")
-            m = PG_RE.match(line)
-            if m:
-                self.pg_port = int(m.group(1))
             m = READY_RE.match(line)
             if m:
                 self.url, self.port, self.ready_data_dir = m.group(1), int(m.group(2)), m.group(3)
+                self.pg_port = int(m.group(4)) if m.group(4) else None
                 return self
 
     def start(self):
