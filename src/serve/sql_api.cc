@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 
 #include "base/json_writer.h"
 #include "base/thread_name.h"
-#include <spdlog/spdlog.h>
 
 namespace lagoa::serve {
 namespace {
