@@ -6,6 +6,8 @@
 #include <charconv>
 
 #include "lake/delta_log.h"
+#include "lake/delta_schema.h"
+#include "lake/delta_writer_actions.h"
 #include "lake/maintenance_files_internal.h"
 
 namespace lagoa::lake {
@@ -268,6 +270,41 @@ Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckd
                     {.operation = "WRITE",
                      .operation_parameters = {{"mode", "Overwrite"}, {"predicate", predicate_sql}},
                      .conflict_on_concurrent_adds = true});
+}
+
+Result<RewriteResult> AppendRows(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+                                 const std::string& select_sql, const std::filesystem::path& scratch_dir) {
+  LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
+  LAGOA_ASSIGN_OR_RETURN(std::string new_rows, NewRowsSql(duckdb, snapshot, select_sql));
+  Plan plan;
+  Status planned = WriteNewRows(store, duckdb, snapshot, new_rows, scratch_dir, plan)
+                       .WithContext(fmt::format("writing the rows of `{}`", select_sql));
+  if (!planned.ok()) {
+    maintenance::DeleteBestEffort(store, snapshot.table_prefix(), plan.added);
+    return planned;
+  }
+  return CommitPlan(store, duckdb, writer, snapshot, plan,
+                    {.operation = "WRITE", .operation_parameters = {{"mode", "Append"}}, .conflict_on_concurrent_adds = false});
+}
+
+Result<TableVersion> AddColumns(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+                                const std::vector<schema::Field>& fields) {
+  LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
+  LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> columns, ToLagoaFields(snapshot.columns()));
+  for (const schema::Field& field : fields) {
+    for (const schema::Field& column : columns) {
+      if (schema::EqualsIgnoreCase(column.name, field.name)) {
+        return Status::AlreadyExists(fmt::format("the table already has a column \"{}\"", column.name));
+      }
+    }
+    columns.push_back(field);
+  }
+  Metadata metadata = snapshot.metadata();
+  metadata.schema_string = SparkSchemaString(columns);
+  LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<DeltaTableWriter> table_writer, DeltaTableWriter::Make(store, duckdb, writer));
+  LAGOA_ASSIGN_OR_RETURN(CommitResult committed,
+                         table_writer->Commit({Action(metadata)}, snapshot.version(), {.operation = "ADD COLUMNS"}));
+  return committed.version;
 }
 
 }  // namespace lagoa::lake

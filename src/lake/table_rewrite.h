@@ -13,6 +13,12 @@
 // (at most 10,000) in its `col=value/` directory without the partition columns (an empty string
 // partition value becomes null, as Delta treats it; timestamps are written in UTC).
 //
+// AppendRows adds the rows of `select_sql` (cast and partitioned as for OverwriteWhere) in one
+// commit (operation WRITE, mode Append) that removes nothing, so it never conflicts with other
+// appends or deletes (INSERT and COPY FROM of SQL tables). AddColumns appends columns to the
+// schema with a metaData commit (operation ADD COLUMNS); existing files read NULL for them.
+// AlreadyExists when the table has a column of that name (ignoring case, as Delta does).
+//
 // `predicate_sql` is a DuckDB boolean expression over the table's columns ("user_id = 42") and
 // `select_sql` a DuckDB query whose columns are the table's, in table order; both are SQL text
 // run as given, for trusted callers (an administrator), not for end users' input. One that does not
@@ -50,5 +56,11 @@ Result<RewriteResult> DeleteWhere(ObjectStore* store, DuckDbConnection* duckdb, 
 Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
                                      const std::string& predicate_sql, const std::string& select_sql,
                                      const std::filesystem::path& scratch_dir);
+
+Result<RewriteResult> AppendRows(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+                                 const std::string& select_sql, const std::filesystem::path& scratch_dir);
+
+Result<TableVersion> AddColumns(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+                                const std::vector<schema::Field>& fields);
 
 }  // namespace lagoa::lake
