@@ -5,7 +5,7 @@
 #include <regex>
 #include <vector>
 
-#include "serve/pg_sql_text.h"
+#include "sql/sql_text.h"
 #include "sql/pg_catalog_shim.h"
 
 namespace lagoa::serve::pg {
@@ -156,7 +156,7 @@ bool MentionsCatalog(const std::string& lower) {
 }  // namespace
 
 ClientQueryAnswer InterceptClientQuery(std::string_view statement) {
-  std::string normalized = NormalizeSql(statement);
+  std::string normalized = sql::NormalizeSql(statement);
   std::string lower = Lower(normalized);
   if (lower.starts_with("set ")) {
     if (auto a = InterceptSet(normalized, lower)) return *a;

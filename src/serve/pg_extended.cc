@@ -3,7 +3,7 @@
 #include "serve/pg_errors.h"
 #include "serve/pg_query.h"
 #include "serve/pg_results.h"
-#include "serve/pg_sql_text.h"
+#include "sql/sql_text.h"
 
 namespace lagoa::serve::pg {
 
@@ -11,7 +11,7 @@ std::shared_ptr<QueryProtocol::Prepared> QueryProtocol::PrepareOne(std::string_v
                                                                    std::vector<uint32_t> param_oids) {
   auto prepared = std::make_shared<Prepared>();
   prepared->sql = std::string(text);
-  if (SplitStatements(text).empty()) return prepared;  // the empty query
+  if (sql::SplitStatements(text).empty()) return prepared;  // the empty query
   ClientQueryAnswer answer = InterceptClientQuery(text);
   if (answer.kind == ClientQueryAnswer::Kind::kCommand) {
     prepared->command_tag = std::move(answer.tag);
@@ -28,7 +28,7 @@ std::shared_ptr<QueryProtocol::Prepared> QueryProtocol::PrepareOne(std::string_v
       if (i < param_oids.size()) casts[i] = std::string(DuckDbTypeOfOid(param_oids[i]));
       if (casts[i].empty() && (*statement)->param_type(i).sql == "UNKNOWN") casts[i] = "VARCHAR";
     }
-    prepared->run_sql = CastParameters(prepared->run_sql, casts);
+    prepared->run_sql = sql::CastParameters(prepared->run_sql, casts);
     statement = session_.Prepare(prepared->run_sql);
     if (statement.ok() && !(*statement)->columns_known()) {
       SendError(MakeError(sqlstate::kIndeterminateDatatype,
@@ -62,7 +62,7 @@ QueryProtocol::Outcome QueryProtocol::HandleParse(Parse& m) {
                                      std::to_string(kPreparedStatementsMax) + "); close some"));
     return Outcome::kError;
   }
-  if (SplitStatements(m.sql).size() > 1) {
+  if (sql::SplitStatements(m.sql).size() > 1) {
     SendError(MakeError(sqlstate::kSyntaxError, "cannot insert multiple commands into a prepared statement"));
     return Outcome::kError;
   }

@@ -4,7 +4,7 @@
 #include "serve/pg_client_queries.h"
 #include "serve/pg_errors.h"
 #include "serve/pg_results.h"
-#include "serve/pg_sql_text.h"
+#include "sql/sql_text.h"
 
 namespace lagoa::serve::pg {
 
@@ -84,7 +84,7 @@ QueryProtocol::Outcome QueryProtocol::Dispatch(char type, const std::string& bod
 }
 
 QueryProtocol::Outcome QueryProtocol::SimpleQuery(const std::string& sql) {
-  std::vector<std::string_view> texts = SplitStatements(sql);
+  std::vector<std::string_view> texts = sql::SplitStatements(sql);
   if (texts.empty()) {
     AppendEmptyQueryResponse(&wire_.out());
     return Outcome::kOk;

@@ -5,7 +5,7 @@
 
 #include "base/assert.h"
 #include "serve/pg_errors.h"
-#include "serve/pg_sql_text.h"
+#include "sql/sql_text.h"
 
 namespace lagoa::serve::pg {
 namespace {
@@ -184,7 +184,7 @@ std::string CommandTag(sql::StatementKind kind, std::string_view sql, int64_t ro
     case StatementKind::kDrop:
     case StatementKind::kAlter: {
       // "CREATE OR REPLACE TEMP VIEW v" → "CREATE VIEW"
-      auto words = LeadingKeywords(sql, 6);
+      auto words = sql::LeadingKeywords(sql, 6);
       if (words.empty()) break;
       std::string tag = words[0];
       for (size_t i = 1; i < words.size(); ++i) {
@@ -199,7 +199,7 @@ std::string CommandTag(sql::StatementKind kind, std::string_view sql, int64_t ro
       return tag;
     }
     case StatementKind::kTransaction: {
-      auto words = LeadingKeywords(sql, 1);
+      auto words = sql::LeadingKeywords(sql, 1);
       if (words.empty()) break;
       if (words[0] == "BEGIN") return "BEGIN";
       if (words[0] == "START") return "START TRANSACTION";
@@ -209,7 +209,7 @@ std::string CommandTag(sql::StatementKind kind, std::string_view sql, int64_t ro
     }
     case StatementKind::kSet:
     case StatementKind::kOther: {
-      auto words = LeadingKeywords(sql, 1);
+      auto words = sql::LeadingKeywords(sql, 1);
       if (words.empty() || words[0] == "PRAGMA") return kind == StatementKind::kSet ? "SET" : "SELECT " + std::to_string(rows);
       if (words[0] == "WITH" || words[0] == "FROM" || words[0] == "VALUES" || words[0] == "TABLE") {
         return "SELECT " + std::to_string(rows);
@@ -233,7 +233,7 @@ bool SendsRows(const sql::Statement& statement) {
 }
 
 TransactionEffect TransactionEffectOf(std::string_view sql) {
-  auto words = LeadingKeywords(sql, 1);
+  auto words = sql::LeadingKeywords(sql, 1);
   if (words.empty()) return TransactionEffect::kNone;
   if (words[0] == "BEGIN" || words[0] == "START") return TransactionEffect::kBegin;
   if (words[0] == "COMMIT" || words[0] == "END" || words[0] == "ROLLBACK" || words[0] == "ABORT") {

@@ -1,4 +1,4 @@
-#include "serve/pg_sql_text.h"
+#include "sql/sql_text.h"
 
 #include <gtest/gtest.h>
 
@@ -9,23 +9,23 @@ namespace lagoa::serve::pg {
 namespace {
 
 TEST(PgSqlText, SplitsStatementsOutsideQuotesAndComments) {
-  auto s = SplitStatements("SELECT 'a;b'; -- c;d\n SELECT \"x;\" /* ; /* nested; */ */ FROM t;;  ; SELECT $$;$$, $q$;$q$");
+  auto s = sql::SplitStatements("SELECT 'a;b'; -- c;d\n SELECT \"x;\" /* ; /* nested; */ */ FROM t;;  ; SELECT $$;$$, $q$;$q$");
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0], "SELECT 'a;b'");
   EXPECT_EQ(s[1], "-- c;d\n SELECT \"x;\" /* ; /* nested; */ */ FROM t");
   EXPECT_EQ(s[2], "SELECT $$;$$, $q$;$q$");
-  EXPECT_TRUE(SplitStatements("  ; -- only a comment\n").empty());
-  EXPECT_EQ(SplitStatements("SELECT E'\\';'").size(), 1u);
-  EXPECT_EQ(SplitStatements("SELECT 'unterminated; SELECT 2").size(), 1u);
+  EXPECT_TRUE(sql::SplitStatements("  ; -- only a comment\n").empty());
+  EXPECT_EQ(sql::SplitStatements("SELECT E'\\';'").size(), 1u);
+  EXPECT_EQ(sql::SplitStatements("SELECT 'unterminated; SELECT 2").size(), 1u);
 }
 
 TEST(PgSqlText, ReadsLeadingKeywordsAndNormalizes) {
-  EXPECT_EQ(LeadingKeywords("/* x */ create or replace TEMP view v AS SELECT 1", 4),
+  EXPECT_EQ(sql::LeadingKeywords("/* x */ create or replace TEMP view v AS SELECT 1", 4),
             (std::vector<std::string>{"CREATE", "OR", "REPLACE", "TEMP"}));
-  EXPECT_EQ(LeadingKeywords("(SELECT 1)", 1), (std::vector<std::string>{"SELECT"}));
-  EXPECT_TRUE(LeadingKeywords("'x'", 1).empty());
-  EXPECT_EQ(NormalizeSql("  SET  extra_float_digits\n = 3 -- c\n;"), "SET extra_float_digits = 3");
-  EXPECT_EQ(NormalizeSql("SELECT '  a  '"), "SELECT '  a  '");
+  EXPECT_EQ(sql::LeadingKeywords("(SELECT 1)", 1), (std::vector<std::string>{"SELECT"}));
+  EXPECT_TRUE(sql::LeadingKeywords("'x'", 1).empty());
+  EXPECT_EQ(sql::NormalizeSql("  SET  extra_float_digits\n = 3 -- c\n;"), "SET extra_float_digits = 3");
+  EXPECT_EQ(sql::NormalizeSql("SELECT '  a  '"), "SELECT '  a  '");
 }
 
 TEST(PgClientQueries, AnswersDriverSettingsShowAndVersion) {
@@ -57,9 +57,9 @@ TEST(PgErrors, MapsDuckDbErrorsToSqlStateAndPosition) {
 }
 
 TEST(PgSqlText, CastParametersWrapsTypedParametersOutsideQuotesAndComments) {
-  EXPECT_EQ(CastParameters("SELECT $1::BIGINT + 1, '$2', $2 /* $1 */, $$ $1 $$, a$1, $3", {"BIGINT", "VARCHAR", ""}),
+  EXPECT_EQ(sql::CastParameters("SELECT $1::BIGINT + 1, '$2', $2 /* $1 */, $$ $1 $$, a$1, $3", {"BIGINT", "VARCHAR", ""}),
             "SELECT CAST($1 AS BIGINT)::BIGINT + 1, '$2', CAST($2 AS VARCHAR) /* $1 */, $$ $1 $$, a$1, $3");
-  EXPECT_EQ(CastParameters("SELECT $10, $", {"", "", "", "", "", "", "", "", "", "DATE"}), "SELECT CAST($10 AS DATE), $");
+  EXPECT_EQ(sql::CastParameters("SELECT $10, $", {"", "", "", "", "", "", "", "", "", "DATE"}), "SELECT CAST($10 AS DATE), $");
 }
 
 TEST(PgClientQueries, CatalogQueriesGoToTheCatalogShim) {

@@ -159,6 +159,7 @@ Status Node::Start() {
   sql::SqlEngineOptions sql_options;
   sql_options.lake_dir = config_.data_dir / "lake";
   sql_options.temp_dir = scratch_dir;
+  sql_options.tables_dir = config_.data_dir / "tables";
   sql_options.threads = static_cast<int>(config_.sql_threads != 0 ? config_.sql_threads
                                                                    : std::max(1u, std::thread::hardware_concurrency()));
   sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config_.sql_memory_limit_bytes >> 20));

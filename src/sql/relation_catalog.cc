@@ -53,8 +53,10 @@ std::string StreamSelect(const schema::StreamDefinition& stream, int32_t partiti
 
 Result<std::unique_ptr<RelationCatalog>> RelationCatalog::Make(std::filesystem::path lake_dir,
                                                                ingest::StreamRegistry* streams,
-                                                               const lake::AttachedTables* attached) {
-  auto catalog = std::unique_ptr<RelationCatalog>(new RelationCatalog(std::move(lake_dir), streams, attached));
+                                                               const lake::AttachedTables* attached,
+                                                               const lake::AttachedTables* lake_tables) {
+  auto catalog =
+      std::unique_ptr<RelationCatalog>(new RelationCatalog(std::move(lake_dir), streams, attached, lake_tables));
   LAGOA_ASSIGN_OR_RETURN(catalog->duckdb_, lake::DuckDbConnection::Make(lake::DuckDbOptions::Defaults()));
   return catalog;
 }
@@ -67,7 +69,25 @@ std::vector<std::string> RelationCatalog::Names() const {
   if (attached_ != nullptr) {
     for (const lake::AttachedTable& table : attached_->List()) names.push_back(table.name);
   }
+  if (lake_tables_ != nullptr) {
+    for (const lake::AttachedTable& table : lake_tables_->List()) names.push_back(table.name);
+  }
   return names;
+}
+
+void RelationCatalog::ForgetTable(const std::filesystem::path& dir) {
+  std::lock_guard lock(mu_);
+  tables_.erase(dir);
+}
+
+std::optional<std::pair<lake::AttachedTable, std::string>> RelationCatalog::FindTable(std::string_view name) const {
+  if (attached_ != nullptr) {
+    if (std::optional<lake::AttachedTable> table = attached_->Find(name)) return std::pair(*table, "attached");
+  }
+  if (lake_tables_ != nullptr) {
+    if (std::optional<lake::AttachedTable> table = lake_tables_->Find(name)) return std::pair(*table, "table");
+  }
+  return std::nullopt;
 }
 
 Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std::filesystem::path& dir,
@@ -124,8 +144,9 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindAsOf(std::string_
   std::string incarnation;
   std::optional<ingest::StreamHandle> stream;
   if (streams_ != nullptr) stream = streams_->Find(base);
-  std::optional<lake::AttachedTable> table;
-  if (!stream && attached_ != nullptr) table = attached_->Find(base);
+  std::optional<std::pair<lake::AttachedTable, std::string>> found;
+  if (!stream) found = FindTable(base);
+  const lake::AttachedTable* table = found ? &found->first : nullptr;
   if (stream) {
     dir = lake_dir_ / stream->definition->name;
     incarnation = std::to_string(stream->definition->created_us);
@@ -192,18 +213,19 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     return std::optional(Remember(definition.name, key,
                                   StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan)));
   }
-  std::optional<lake::AttachedTable> table;
-  if (attached_ != nullptr) table = attached_->Find(name);
-  if (!table) return std::optional<RelationDefinition>();
+  std::optional<std::pair<lake::AttachedTable, std::string>> found = FindTable(name);
+  if (!found) return std::optional<RelationDefinition>();
+  const lake::AttachedTable* table = &found->first;
   std::lock_guard lock(mu_);
   const lake::ObjectStore* store = nullptr;
   LAGOA_ASSIGN_OR_RETURN(std::shared_ptr<const lake::Snapshot> snapshot, Latest(table->path, std::to_string(table->attached_ms), &store));
   if (snapshot == nullptr) {
-    return Status::NotFound(fmt::format("attached table \"{}\": {} holds no Delta commit", table->name, table->path.string()));
+    return Status::NotFound(
+        fmt::format("{} table \"{}\": {} holds no Delta commit", found->second, table->name, table->path.string()));
   }
   LAGOA_RETURN_IF_ERROR(lake::CheckReaderProtocol(snapshot->protocol()).WithContext(fmt::format("table \"{}\"", table->name)));
   const std::string key =
-      fmt::format("attached:{}:{}:{}", table->attached_ms, table->path.string(), snapshot->version().value());
+      fmt::format("{}:{}:{}:{}", found->second, table->attached_ms, table->path.string(), snapshot->version().value());
   if (const RelationDefinition* built = Built(table->name, key)) return std::optional(*built);
   LAGOA_ASSIGN_OR_RETURN(std::string select, lake::BuildScanSql(*snapshot, *store));
   return std::optional(Remember(table->name, key, std::move(select)));

@@ -7,7 +7,8 @@
 //   `lagoa:S:<partition>` (the lake loader's exactly-once resume point), so an event is in the
 //   files or in the tail, never both and never neither. Streams without a lake table (not loaded
 //   yet, opted out, dead-letter streams) are the tail alone from the oldest offset.
-// - An attached table is its latest snapshot's scan (lake/table_scan.h).
+// - An attached table, and a lake table (CREATE TABLE, lake_write_internal.h), is its latest
+//   snapshot's scan (lake/table_scan.h).
 // - `NAME@v12` is version 12 of the Delta table of the stream or attached table NAME, and
 //   `NAME@2026-11-26T10:00:00Z` the version current at that time (time travel): the lake's rows
 //   only, as that version holds them (a stream's log tail is not part of its history).
@@ -29,15 +30,13 @@
 #include <vector>
 
 #include "base/status.h"
+#include "lake/attached_tables.h"
 #include "lake/duckdb_connection.h"
 #include "lake/local_object_store.h"
 #include "lake/snapshot.h"
 
 namespace lagoa::ingest {
 class StreamRegistry;
-}
-namespace lagoa::lake {
-class AttachedTables;
 }
 
 namespace lagoa::sql::internal {
@@ -50,18 +49,27 @@ struct RelationDefinition {
 
 class RelationCatalog {
  public:
+  // `lake_tables` may be null (no lake tables).
   static Result<std::unique_ptr<RelationCatalog>> Make(std::filesystem::path lake_dir, ingest::StreamRegistry* streams,
-                                                       const lake::AttachedTables* attached);
+                                                       const lake::AttachedTables* attached,
+                                                       const lake::AttachedTables* lake_tables);
 
   // The definition of the relation called `name` now (time travel names included); std::nullopt
   // when lagoa has none.
   Result<std::optional<RelationDefinition>> Find(std::string_view name);
   // The names of every relation lagoa serves now.
   std::vector<std::string> Names() const;
+  // Drops what is cached of the Delta table in `dir` (a lake table dropped: one re-created under
+  // the same name starts again at version 0).
+  void ForgetTable(const std::filesystem::path& dir);
 
  private:
-  RelationCatalog(std::filesystem::path lake_dir, ingest::StreamRegistry* streams, const lake::AttachedTables* attached)
-      : lake_dir_(std::move(lake_dir)), streams_(streams), attached_(attached) {}
+  RelationCatalog(std::filesystem::path lake_dir, ingest::StreamRegistry* streams, const lake::AttachedTables* attached,
+                  const lake::AttachedTables* lake_tables)
+      : lake_dir_(std::move(lake_dir)), streams_(streams), attached_(attached), lake_tables_(lake_tables) {}
+
+  // The attached or lake table called `name`, with the key prefix of its definitions.
+  std::optional<std::pair<lake::AttachedTable, std::string>> FindTable(std::string_view name) const;
 
   Result<std::optional<RelationDefinition>> FindCurrent(std::string_view name);
   // `name` is `base@when`.
@@ -87,6 +95,7 @@ class RelationCatalog {
   const std::filesystem::path lake_dir_;
   ingest::StreamRegistry* const streams_;
   const lake::AttachedTables* const attached_;
+  const lake::AttachedTables* const lake_tables_;
   std::mutex mu_;
   std::map<std::filesystem::path, CachedTable> tables_;  // guarded by mu_
   std::unique_ptr<lake::DuckDbConnection> duckdb_;       // guarded by mu_

@@ -8,6 +8,7 @@
 
 #include "schema/types.h"
 #include "sql/result_chunk_internal.h"
+#include "sql/sql_text.h"
 #include "sql/session_internal.h"
 
 namespace lagoa::sql::internal {
@@ -145,8 +146,7 @@ class StatementImpl final : public Statement {
     // The relations are brought up to date before every execution, so a statement prepared once
     // and executed many times still sees the latest lake snapshot and log tail.
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(names_));
-    duckdb_clear_bindings(prepared_);
-    for (size_t i = 0; i < params.size(); ++i) LAGOA_RETURN_IF_ERROR(Bind(i, params[i]));
+    LAGOA_RETURN_IF_ERROR(BindParams(prepared_, params));
     session_->Begin();
     duckdb_result result;
     if (duckdb_execute_prepared_streaming(prepared_, &result) != DuckDBSuccess) {
@@ -180,29 +180,6 @@ class StatementImpl final : public Statement {
   }
 
  private:
-  Status Bind(size_t index, const Param& param) {
-    const idx_t at = index + 1;
-    duckdb_state state = DuckDBSuccess;
-    if (std::holds_alternative<std::monostate>(param)) {
-      state = duckdb_bind_null(prepared_, at);
-    } else if (const bool* b = std::get_if<bool>(&param)) {
-      state = duckdb_bind_boolean(prepared_, at, *b);
-    } else if (const int64_t* i = std::get_if<int64_t>(&param)) {
-      state = duckdb_bind_int64(prepared_, at, *i);
-    } else if (const double* d = std::get_if<double>(&param)) {
-      state = duckdb_bind_double(prepared_, at, *d);
-    } else {
-      const std::string& text = std::get<std::string>(param);
-      state = duckdb_bind_varchar_length(prepared_, at, text.data(), text.size());
-    }
-    if (state != DuckDBSuccess) {
-      const char* error = duckdb_prepare_error(prepared_);
-      return Status::InvalidArgument(
-          fmt::format("parameter ${}: {}", at, error != nullptr ? error : "DuckDB refused the value"));
-    }
-    return Status::Ok();
-  }
-
   SessionImpl* session_;
   duckdb_prepared_statement prepared_;
   std::optional<std::vector<std::string>> names_;
@@ -212,6 +189,33 @@ class StatementImpl final : public Statement {
 };
 
 }  // namespace
+
+Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> params) {
+  duckdb_clear_bindings(prepared);
+  for (size_t index = 0; index < params.size(); ++index) {
+    const Param& param = params[index];
+    const idx_t at = index + 1;
+    duckdb_state state = DuckDBSuccess;
+    if (std::holds_alternative<std::monostate>(param)) {
+      state = duckdb_bind_null(prepared, at);
+    } else if (const bool* b = std::get_if<bool>(&param)) {
+      state = duckdb_bind_boolean(prepared, at, *b);
+    } else if (const int64_t* i = std::get_if<int64_t>(&param)) {
+      state = duckdb_bind_int64(prepared, at, *i);
+    } else if (const double* d = std::get_if<double>(&param)) {
+      state = duckdb_bind_double(prepared, at, *d);
+    } else {
+      const std::string& text = std::get<std::string>(param);
+      state = duckdb_bind_varchar_length(prepared, at, text.data(), text.size());
+    }
+    if (state != DuckDBSuccess) {
+      const char* error = duckdb_prepare_error(prepared);
+      return Status::InvalidArgument(
+          fmt::format("parameter ${}: {}", at, error != nullptr ? error : "DuckDB refused the value"));
+    }
+  }
+  return Status::Ok();
+}
 
 std::optional<std::vector<std::string>> TableNames(duckdb_connection connection, const std::string& sql) {
   // Parameters make DuckDB's table-name reader fail; NULL in their place keeps the names (a
@@ -261,6 +265,17 @@ SessionImpl::~SessionImpl() {
 
 Result<size_t> SessionImpl::Parse(std::string_view sql) {
   if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
+  pieces_.clear();
+  if (shared_->lake_tables != nullptr) {
+    const auto is_lake_table = [&](std::string_view name) { return shared_->lake_tables->Find(name).has_value(); };
+    bool writes = false;
+    for (std::string_view text : SplitStatements(sql)) {
+      pieces_.push_back({std::string(text), RecognizeLakeWrite(text, is_lake_table)});
+      writes = writes || pieces_.back().write.has_value();
+    }
+    if (writes) return pieces_.size();
+    pieces_.clear();
+  }
   const std::string text(sql);
   const idx_t count = duckdb_extract_statements(connection_, text.c_str(), &extracted_);
   const char* error = duckdb_extract_statements_error(extracted_);
@@ -271,8 +286,27 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
+  if (!pieces_.empty()) {
+    if (index >= pieces_.size()) return Status::InvalidArgument(fmt::format("no statement {} was parsed", index));
+    Piece& piece = pieces_[index];
+    // Earlier statements may have created or dropped the lake table this one names.
+    const auto is_lake_table = [&](std::string_view name) { return shared_->lake_tables->Find(name).has_value(); };
+    piece.write = RecognizeLakeWrite(piece.text, is_lake_table);
+    if (piece.write) return PrepareLakeWrite(this, *piece.write);
+    if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
+    const idx_t count = duckdb_extract_statements(connection_, piece.text.c_str(), &extracted_);
+    const char* error = duckdb_extract_statements_error(extracted_);
+    if (error != nullptr) return Status::InvalidArgument(error);
+    if (count != 1) return Status::InvalidArgument(fmt::format("expected one statement in `{}`", piece.text));
+    return PrepareExtracted(0, TableNames(connection_, piece.text));
+  }
+  return PrepareExtracted(index, parsed_names_);
+}
+
+Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
+                                                                 const std::optional<std::vector<std::string>>& names) {
   NextGeneration();
-  LAGOA_RETURN_IF_ERROR(RefreshRelations(parsed_names_));
+  LAGOA_RETURN_IF_ERROR(RefreshRelations(names));
   duckdb_prepared_statement prepared = nullptr;
   if (duckdb_prepare_extracted_statement(connection_, extracted_, index, &prepared) != DuckDBSuccess) {
     const char* error = duckdb_prepare_error(prepared);
@@ -280,7 +314,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     duckdb_destroy_prepare(&prepared);
     return status;
   }
-  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, parsed_names_));
+  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names));
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::Prepare(std::string_view sql) {

@@ -12,13 +12,20 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "sql/lake_write_internal.h"
+#include "lake/attached_tables.h"
 #include "sql/relation_catalog_internal.h"
 #include "sql/sql_engine.h"
+
+namespace lagoa::ingest {
+class StreamRegistry;
+}
 
 namespace lagoa::sql::internal {
 
@@ -29,6 +36,9 @@ class SessionImpl;
 struct EngineShared {
   SqlEngineOptions options;
   duckdb_database database = nullptr;
+  std::unique_ptr<lake::AttachedTables> lake_tables;  // CREATE TABLE's tables; null without options.tables_dir
+  ingest::StreamRegistry* streams = nullptr;          // borrowed; may be null
+  const lake::AttachedTables* attached = nullptr;     // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
 
   std::mutex mu;
@@ -53,8 +63,9 @@ class SessionImpl final : public Session {
   Result<std::unique_ptr<Statement>> Prepare(std::string_view sql) override;
   void Cancel() override;
 
-  // Called by statements and cursors (session.cc).
+  // Called by statements and cursors (session.cc, lake_write.cc).
   duckdb_connection connection() const { return connection_; }
+  EngineShared& shared() const { return *shared_; }
   // Creates or re-creates the temporary views of lagoa's relations among `names` (every
   // relation when `names` is unknown or empty, or one of them is not lagoa's: it may be a view
   // over them).
@@ -79,12 +90,21 @@ class SessionImpl final : public Session {
   SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection)
       : shared_(std::move(shared)), connection_(connection) {}
   Status RefreshRelation(const std::string& name);
+  // Prepares statement `index` of extracted_, after refreshing the relations `names`.
+  Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index, const std::optional<std::vector<std::string>>& names);
   void DropView(const std::string& name);
 
   std::shared_ptr<EngineShared> shared_;
   duckdb_connection connection_;
   duckdb_extracted_statements extracted_ = nullptr;  // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
+  // When the last Parse's text holds a write to a lake table: every statement's own text, and what
+  // it writes (the statements are then prepared one by one from their text).
+  struct Piece {
+    std::string text;
+    std::optional<LakeWriteText> write;
+  };
+  std::vector<Piece> pieces_;
   std::map<std::string, std::string> views_;         // relation name → definition key
   uint64_t generation_ = 0;
 
@@ -103,5 +123,13 @@ Status CreatePgCatalogShim(duckdb_connection connection);
 // The names of the tables `sql` mentions (DuckDB's parser); std::nullopt when DuckDB cannot tell
 // (it reads one statement without parameters; $1 and ? are read as NULL first).
 std::optional<std::vector<std::string>> TableNames(duckdb_connection connection, const std::string& sql);
+
+// Binds `params` to `prepared` ($1 is params[0]); InvalidArgument naming the parameter DuckDB
+// refused.
+Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> params);
+
+// The statement carrying out `write` in `session` (lake_write.cc): INSERT and COPY are prepared
+// (their stage made), refusals fail here.
+Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write);
 
 }  // namespace lagoa::sql::internal

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "sql/log_tail_scan_internal.h"
 #include "sql/session_internal.h"
 
@@ -156,7 +158,19 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   if (status.ok()) status = internal::CreatePgCatalogShim(setup);
   duckdb_disconnect(&setup);
   LAGOA_RETURN_IF_ERROR(status);
-  LAGOA_ASSIGN_OR_RETURN(shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached));
+  if (!options.tables_dir.empty()) {
+    std::error_code made;
+    std::filesystem::create_directories(options.tables_dir, made);
+    if (made) {
+      return Status::IoError(fmt::format("creating the lake tables' directory {}: {}", options.tables_dir.string(),
+                                         made.message()));
+    }
+    LAGOA_ASSIGN_OR_RETURN(shared->lake_tables, lake::AttachedTables::Open(options.tables_dir / "tables.json"));
+  }
+  shared->streams = streams;
+  shared->attached = attached;
+  LAGOA_ASSIGN_OR_RETURN(shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached,
+                                                                          shared->lake_tables.get()));
   shared->watchdog = std::thread(RunWatchdog, shared.get());
   return std::unique_ptr<SqlEngine>(new SqlEngineImpl(std::move(shared)));
 }

@@ -41,7 +41,12 @@ namespace lagoa::sql {
 
 struct SqlEngineOptions {
   std::filesystem::path lake_dir;  // one Delta table per stream: <lake_dir>/<stream>/
-  std::filesystem::path temp_dir;  // DuckDB spills here; must exist
+  std::filesystem::path temp_dir;  // DuckDB spills here, lake writes stage files here; must exist
+  // Lake tables (CREATE TABLE): <tables_dir>/<name>/, listed in <tables_dir>/tables.json. Empty:
+  // no lake tables; CREATE TABLE makes DuckDB's in-memory tables.
+  std::filesystem::path tables_dir;
+  int lake_write_threads = 2;              // DuckDB threads of each write to a lake table
+  std::string lake_write_memory = "512MB";  // and its memory_limit
   int threads = 2;                 // DuckDB worker threads, shared by all statements
   std::string memory_limit = "1GB";  // DuckDB's memory_limit: a statement beyond it fails
   int sessions_max = 64;             // open sessions at once (HTTP workers + PostgreSQL clients)

@@ -1,5 +1,6 @@
--- DuckDB's own tables, views and DML next to streams. They live in the server's in-memory
--- database: they outlive a request but not a restart (nor a -- load).
+-- DuckDB's own tables, views and DML next to streams: tables named in DuckDB's in-memory
+-- catalog (memory.NAME; an unqualified CREATE TABLE makes a lake table, see lake_tables.sql) and
+-- TEMP tables. They outlive a request but not a restart (nor a -- load).
 
 -- stream: orders {"schema": "id BIGINT, customer VARCHAR, amount DECIMAL(10,2)"}
 -- events: orders
@@ -11,7 +12,7 @@
 {"id": 4, "customer": "cid", "amount": "7.75"}
 
 -- statement
-CREATE TABLE customers (name VARCHAR PRIMARY KEY, city VARCHAR)
+CREATE TABLE memory.customers (name VARCHAR PRIMARY KEY, city VARCHAR)
 
 -- statement
 INSERT INTO customers VALUES ('ann', 'Lisbon'), ('bob', 'Porto'), ('cid', 'Faro')
@@ -37,7 +38,7 @@ Porto,3.25,1
 
 -- CREATE TABLE AS from a stream copies the rows at that moment.
 -- statement
-CREATE TABLE order_copy AS SELECT id, customer, amount, _offset FROM orders
+CREATE TABLE memory.order_copy AS SELECT id, customer, amount, _offset FROM orders
 
 -- A view over a stream is evaluated at each query: it sees later events.
 -- statement

@@ -1,8 +1,8 @@
-#include "serve/pg_sql_text.h"
+#include "sql/sql_text.h"
 
 #include <cctype>
 
-namespace lagoa::serve::pg {
+namespace lagoa::sql {
 namespace {
 
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80); }
@@ -123,6 +123,51 @@ std::vector<std::string> LeadingKeywords(std::string_view statement, size_t coun
   return words;
 }
 
+bool SqlToken::Is(std::string_view keyword) const {
+  if (kind != Kind::kWord || text.size() != keyword.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(text[i])) != keyword[i]) return false;
+  }
+  return true;
+}
+
+std::vector<SqlToken> LeadingTokens(std::string_view statement, size_t count) {
+  std::vector<SqlToken> tokens;
+  size_t pos = 0;
+  while (pos < statement.size() && tokens.size() < count) {
+    const char c = statement[pos];
+    const size_t skipped = SkipQuotedOrComment(statement, pos);
+    if (skipped != pos) {
+      if (c == '-' || c == '/') {
+        pos = skipped;
+        continue;
+      }
+      SqlToken token{SqlToken::Kind::kQuoted, std::string(statement.substr(pos, skipped - pos)), pos, skipped};
+      if (c == '"' && skipped >= pos + 2 && statement[skipped - 1] == '"') {
+        token.kind = SqlToken::Kind::kQuotedIdentifier;
+        token.text.clear();
+        for (size_t i = pos + 1; i + 1 < skipped; ++i) {
+          token.text.push_back(statement[i]);
+          if (statement[i] == '"') ++i;  // "" is one quote
+        }
+      }
+      tokens.push_back(std::move(token));
+      pos = skipped;
+    } else if (IsIdentStart(c)) {
+      size_t end = pos;
+      while (end < statement.size() && IsIdentChar(statement[end])) ++end;
+      tokens.push_back({SqlToken::Kind::kWord, std::string(statement.substr(pos, end - pos)), pos, end});
+      pos = end;
+    } else if (IsSpace(c)) {
+      ++pos;
+    } else {
+      tokens.push_back({SqlToken::Kind::kSymbol, std::string(1, c), pos, pos + 1});
+      ++pos;
+    }
+  }
+  return tokens;
+}
+
 std::string NormalizeSql(std::string_view statement) {
   std::string out;
   size_t pos = 0;
@@ -183,4 +228,4 @@ std::string CastParameters(std::string_view statement, const std::vector<std::st
   return out;
 }
 
-}  // namespace lagoa::serve::pg
+}  // namespace lagoa::sql

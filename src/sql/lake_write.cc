@@ -1,0 +1,385 @@
+// Carrying out writes to lake tables (lake_write_internal.h) in a session.
+//
+// DuckDB does the SQL; src/lake does the commits. Each write first builds its rows in a temporary
+// "stage" table of the session's connection — so INSERT's column lists, VALUES, parameters and
+// casts, COPY's formats and options, and CREATE TABLE's types are exactly DuckDB's — then copies
+// the stage to a Parquet file in the scratch directory and hands that to lake::AppendRows on its
+// own DuckDB connection (the lake sets its own settings, and the session's views must not leak
+// into the files). Each write is one Delta commit of its own, whatever transaction the session has
+// open.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "ingest/stream_registry.h"
+#include "lake/attached_tables.h"
+#include "lake/delta_table_writer.h"
+#include "lake/local_object_store.h"
+#include "lake/table_rewrite.h"
+#include "schema/schema.h"
+#include "sql/lake_write_internal.h"
+#include "sql/result_chunk_internal.h"
+#include "sql/session_internal.h"
+
+namespace lagoa::sql::internal {
+namespace {
+
+using schema::QuoteIdentifier;
+
+std::atomic<uint64_t> next_stage_id{0};
+
+// A DuckDB type as a lake column's type: lagoa's types as they are; narrower integers, FLOAT,
+// HUGEINT and the text-like types widened to one that holds every value.
+Result<schema::Type> LakeColumnType(const std::string& name, const std::string& duckdb_type) {
+  if (Result<schema::Type> type = schema::ParseType(duckdb_type); type.ok()) return type;
+  static const std::pair<std::string_view, std::string_view> kWidened[] = {
+      {"TINYINT", "INTEGER"}, {"SMALLINT", "INTEGER"}, {"UTINYINT", "INTEGER"}, {"USMALLINT", "INTEGER"},
+      {"UINTEGER", "BIGINT"}, {"FLOAT", "DOUBLE"},     {"HUGEINT", "DECIMAL(38,0)"}, {"UBIGINT", "DECIMAL(38,0)"},
+      {"UHUGEINT", "DECIMAL(38,0)"}, {"UUID", "VARCHAR"}, {"TIME", "VARCHAR"}, {"INTERVAL", "VARCHAR"},
+  };
+  for (const auto& [from, to] : kWidened) {
+    if (duckdb_type == from) return schema::ParseType(to);
+  }
+  if (duckdb_type.starts_with("ENUM(")) return schema::Type::Varchar();
+  return Status::InvalidArgument(fmt::format(
+      "column \"{}\" has type {}, which a lake table cannot hold; CAST it to BOOLEAN, INTEGER, BIGINT, DOUBLE, "
+      "DECIMAL(p,s), VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ, JSON, or a list or struct of those",
+      name, duckdb_type));
+}
+
+// A statement that changed `rows` rows (or none, for DDL: -1) and returns no rows.
+class DoneCursor final : public Cursor {
+ public:
+  explicit DoneCursor(int64_t rows) : rows_(rows) {}
+  const std::vector<ResultColumn>& columns() const override { return columns_; }
+  Result<std::unique_ptr<ResultChunk>> Next() override { return std::unique_ptr<ResultChunk>(); }
+  int64_t changed_rows() const override { return rows_; }
+
+ private:
+  int64_t rows_;
+  std::vector<ResultColumn> columns_;
+};
+
+class LakeWriteStatement final : public Statement {
+ public:
+  LakeWriteStatement(SessionImpl* session, LakeWriteText write) : session_(session), write_(std::move(write)) {
+    stage_ = fmt::format("lagoa_stage_{}", next_stage_id.fetch_add(1));
+  }
+  ~LakeWriteStatement() override {
+    if (insert_ != nullptr) duckdb_destroy_prepare(&insert_);
+    if (staged_) Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();
+  }
+
+  // Refusals, and for INSERT/COPY the stage and the prepared statement filling it.
+  Status Prepare() {
+    if (write_.kind == LakeWriteKind::kRefused) return Status::InvalidArgument(write_.refusal);
+    if (write_.kind != LakeWriteKind::kInsert && write_.kind != LakeWriteKind::kCopyFrom) return Status::Ok();
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(std::vector<std::string>{write_.table}));
+    LAGOA_RETURN_IF_ERROR(
+        Query(fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM {} LIMIT 0", stage_, QuoteIdentifier(write_.table)))
+            .status());
+    staged_ = true;
+    const std::string fill = fmt::format("{} {} {}", write_.kind == LakeWriteKind::kInsert ? "INSERT INTO" : "COPY",
+                                         stage_, write_.rest);
+    // The rows may come from lagoa's relations (INSERT … SELECT FROM a stream).
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), fill)));
+    if (duckdb_prepare(session_->connection(), fill.c_str(), &insert_) != DuckDBSuccess) {
+      const char* error = duckdb_prepare_error(insert_);
+      return NameTheTable(Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the statement"));
+    }
+    return Status::Ok();
+  }
+
+  // DuckDB's errors name the stage; users know the table. Context: the table.
+  Status NameTheTable(const Status& status) const {
+    std::string message = status.message();
+    const std::string table = QuoteIdentifier(write_.table);
+    for (size_t at = message.find(stage_); at != std::string::npos; at = message.find(stage_, at + table.size())) {
+      message.replace(at, stage_.size(), table);
+    }
+    return Status(status.code(), std::move(message)).WithContext(fmt::format("lake table \"{}\"", write_.table));
+  }
+
+  StatementKind kind() const override {
+    switch (write_.kind) {
+      case LakeWriteKind::kInsert: return StatementKind::kInsert;
+      case LakeWriteKind::kCopyFrom: return StatementKind::kCopy;
+      case LakeWriteKind::kDelete: return StatementKind::kDelete;
+      case LakeWriteKind::kUpdate: return StatementKind::kUpdate;
+      case LakeWriteKind::kAddColumn: return StatementKind::kAlter;
+      case LakeWriteKind::kDropTable: return StatementKind::kDrop;
+      default: return StatementKind::kCreate;
+    }
+  }
+  size_t param_count() const override { return insert_ != nullptr ? duckdb_nparams(insert_) : 0; }
+  ColumnType param_type(size_t index) const override {
+    duckdb_logical_type type = insert_ != nullptr ? duckdb_param_logical_type(insert_, index + 1) : nullptr;
+    if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
+    ColumnType described = DescribeType(type);
+    duckdb_destroy_logical_type(&type);
+    return described;
+  }
+  const std::vector<ResultColumn>& columns() const override { return no_columns_; }
+  bool columns_known() const override { return true; }
+
+  Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) override {
+    if (params.size() != param_count()) {
+      return Status::InvalidArgument(
+          fmt::format("the statement has {} parameters; {} values were given", param_count(), params.size()));
+    }
+    session_->NextGeneration();
+    session_->Begin();
+    Result<int64_t> rows = Run(params);
+    session_->Finish();
+    if (!rows.ok()) return NameTheTable(rows.status());
+    return std::unique_ptr<Cursor>(new DoneCursor(*rows));
+  }
+
+ private:
+  EngineShared& shared() const { return session_->shared(); }
+  std::filesystem::path TableDir() const { return shared().options.tables_dir / write_.table; }
+
+  Result<int64_t> Run(std::span<const Param> params) {
+    switch (write_.kind) {
+      case LakeWriteKind::kCreateTable:
+      case LakeWriteKind::kCreateTableAs: return CreateTable();
+      case LakeWriteKind::kInsert:
+      case LakeWriteKind::kCopyFrom: return Insert(params);
+      case LakeWriteKind::kDelete: return Delete();
+      case LakeWriteKind::kUpdate: return Update();
+      case LakeWriteKind::kAddColumn: return AddColumn();
+      case LakeWriteKind::kDropTable: return DropTable();
+      case LakeWriteKind::kRefused: break;
+    }
+    return Status::InvalidArgument(write_.refusal);
+  }
+
+  // Runs `sql` on the session's connection; the row count of its first column's first row when
+  // `count` (else 0).
+  Result<int64_t> Query(const std::string& sql, bool count = false) {
+    duckdb_result result;
+    if (duckdb_query(session_->connection(), sql.c_str(), &result) != DuckDBSuccess) {
+      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+      duckdb_destroy_result(&result);
+      return status;
+    }
+    int64_t value = count && duckdb_row_count(&result) > 0 ? duckdb_value_int64(&result, 0, 0) : 0;
+    duckdb_destroy_result(&result);
+    return value;
+  }
+
+  // The stage's columns as lake fields.
+  Result<std::vector<schema::Field>> StageFields() {
+    duckdb_result result;
+    const std::string sql = fmt::format("SELECT column_name, column_type FROM (DESCRIBE {})", stage_);
+    if (duckdb_query(session_->connection(), sql.c_str(), &result) != DuckDBSuccess) {
+      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+      duckdb_destroy_result(&result);
+      return status;
+    }
+    std::vector<std::pair<std::string, std::string>> described;
+    for (idx_t row = 0; row < duckdb_row_count(&result); ++row) {
+      char* name = duckdb_value_varchar(&result, 0, row);
+      char* type = duckdb_value_varchar(&result, 1, row);
+      described.emplace_back(name != nullptr ? name : "", type != nullptr ? type : "");
+      duckdb_free(name);
+      duckdb_free(type);
+    }
+    duckdb_destroy_result(&result);
+    std::vector<schema::Field> fields;
+    for (const auto& [name, type] : described) {
+      LAGOA_ASSIGN_OR_RETURN(schema::Type lake_type, LakeColumnType(name, type));
+      schema::Field field;
+      field.name = name;
+      field.type = std::move(lake_type);
+      fields.push_back(std::move(field));
+    }
+    return fields;
+  }
+
+  Result<std::unique_ptr<lake::LocalObjectStore>> Store() const {
+    lake::LocalObjectStoreOptions options;
+    options.root = TableDir();
+    return lake::LocalObjectStore::Make(options);
+  }
+  Result<std::unique_ptr<lake::DuckDbConnection>> LakeConnection() const {
+    lake::DuckDbOptions options;
+    options.threads = shared().options.lake_write_threads;
+    options.memory_limit = shared().options.lake_write_memory;
+    return lake::DuckDbConnection::Make(options);
+  }
+  lake::DeltaWriterOptions Writer() const {
+    lake::DeltaWriterOptions writer;
+    writer.scratch_dir = shared().options.temp_dir;
+    return writer;
+  }
+
+  // The stage's rows in a Parquet file of the scratch directory, deleted with this object.
+  struct StagedFile {
+    std::filesystem::path path;
+    StagedFile(std::filesystem::path p) : path(std::move(p)) {}
+    StagedFile(StagedFile&& other) noexcept : path(std::exchange(other.path, {})) {}
+    ~StagedFile() {
+      std::error_code ignored;
+      if (!path.empty()) std::filesystem::remove(path, ignored);
+    }
+    std::string Select() const { return fmt::format("SELECT * FROM read_parquet({})", lake::SqlStringLiteral(path.string())); }
+  };
+
+  // Moves the stage's rows into a Parquet file (the stage is left empty).
+  Result<StagedFile> ExportStage() {
+    StagedFile file(shared().options.temp_dir /
+                    fmt::format("{}-{}.parquet", stage_, std::chrono::steady_clock::now().time_since_epoch().count()));
+    LAGOA_RETURN_IF_ERROR(
+        Query(fmt::format("COPY {} TO {} (FORMAT parquet)", stage_, lake::SqlStringLiteral(file.path.string()))).status());
+    LAGOA_RETURN_IF_ERROR(Query(fmt::format("DELETE FROM {}", stage_)).status());
+    return file;
+  }
+
+  // Copies the stage's rows into the table (one commit) and empties the stage; the rows added.
+  Result<int64_t> AppendStage() {
+    LAGOA_ASSIGN_OR_RETURN(int64_t rows, Query(fmt::format("SELECT count(*) FROM {}", stage_), true));
+    if (rows == 0) return 0;
+    LAGOA_ASSIGN_OR_RETURN(StagedFile file, ExportStage());
+    LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+    LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
+    LAGOA_ASSIGN_OR_RETURN(lake::RewriteResult appended, lake::AppendRows(store.get(), duckdb.get(), Writer(),
+                                                                          file.Select(), shared().options.temp_dir));
+    return static_cast<int64_t>(appended.rows_written);
+  }
+
+  bool NameTaken(const std::string& name) const {
+    if (shared().streams != nullptr && shared().streams->Find(name)) return true;
+    if (shared().attached != nullptr && shared().attached->Find(name)) return true;
+    return shared().lake_tables->Find(name).has_value();
+  }
+
+  Result<int64_t> CreateTable() {
+    if (NameTaken(write_.table)) {
+      if (write_.if_exists) return -1;
+      return Status::AlreadyExists(
+          fmt::format("a stream or table called \"{}\" exists already; DROP it or choose another name", write_.table));
+    }
+    LAGOA_RETURN_IF_ERROR(schema::ValidateStreamName(write_.table).WithContext("a lake table's name follows the rules of stream names"));
+    const std::string stage_sql = fmt::format("CREATE TEMP TABLE {} {}", stage_, write_.rest);
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), stage_sql)));
+    LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
+    staged_ = true;
+    LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> fields, StageFields());
+    // A directory without a listed table is what a crash left between its creation and the list.
+    std::error_code error;
+    std::filesystem::remove_all(TableDir(), error);
+    std::filesystem::create_directories(TableDir(), error);
+    if (error) return Status::IoError(fmt::format("creating {}: {}", TableDir().string(), error.message()));
+    shared().catalog->ForgetTable(TableDir());
+    {
+      LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+      LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
+      LAGOA_ASSIGN_OR_RETURN(auto writer, lake::DeltaTableWriter::Make(store.get(), duckdb.get(), Writer()));
+      LAGOA_RETURN_IF_ERROR(writer->CreateTable(fields, {}, {}).status());
+    }
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    LAGOA_RETURN_IF_ERROR(shared().lake_tables->Attach({write_.table, TableDir(), now_ms}));
+    if (write_.kind == LakeWriteKind::kCreateTable) return -1;
+    Result<int64_t> rows = AppendStage();
+    if (!rows.ok()) {
+      DropTable().status().IgnoreError();  // the error that matters is the load's
+      return rows.status();
+    }
+    return *rows;
+  }
+
+  Result<int64_t> Insert(std::span<const Param> params) {
+    LAGOA_RETURN_IF_ERROR(BindParams(insert_, params));
+    duckdb_result result;
+    if (duckdb_execute_prepared(insert_, &result) != DuckDBSuccess) {
+      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+      duckdb_destroy_result(&result);
+      Query(fmt::format("DELETE FROM {}", stage_)).status().IgnoreError();  // the statement's error is what matters
+      return status;
+    }
+    duckdb_destroy_result(&result);
+    Result<int64_t> rows = AppendStage();
+    if (!rows.ok()) Query(fmt::format("DELETE FROM {}", stage_)).status().IgnoreError();  // the append's error matters
+    return rows;
+  }
+
+  Result<int64_t> Delete() {
+    LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+    LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
+    LAGOA_ASSIGN_OR_RETURN(lake::RewriteResult deleted,
+                           lake::DeleteWhere(store.get(), duckdb.get(), Writer(),
+                                             write_.rest.empty() ? std::string("true") : write_.rest,
+                                             shared().options.temp_dir));
+    return static_cast<int64_t>(deleted.rows_deleted);
+  }
+
+  // The matching rows are staged and updated by DuckDB, then replace their files' rows in one
+  // serializable commit (lake::OverwriteWhere: a concurrent append to those files conflicts).
+  Result<int64_t> Update() {
+    const std::string where = write_.predicate.empty() ? "" : fmt::format(" WHERE {}", write_.predicate);
+    const std::string stage_sql =
+        fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM {}{}", stage_, QuoteIdentifier(write_.table), where);
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), stage_sql)));
+    Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();  // a previous execution's
+    LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
+    staged_ = true;
+    LAGOA_RETURN_IF_ERROR(Query(fmt::format("UPDATE {} SET {}", stage_, write_.rest)).status());
+    LAGOA_ASSIGN_OR_RETURN(int64_t rows, Query(fmt::format("SELECT count(*) FROM {}", stage_), true));
+    if (rows == 0) return 0;
+    LAGOA_ASSIGN_OR_RETURN(StagedFile file, ExportStage());
+    LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+    LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
+    LAGOA_RETURN_IF_ERROR(lake::OverwriteWhere(store.get(), duckdb.get(), Writer(), write_.predicate, file.Select(),
+                                               shared().options.temp_dir)
+                              .status());
+    return rows;
+  }
+
+  Result<int64_t> AddColumn() {
+    LAGOA_RETURN_IF_ERROR(Query(fmt::format("CREATE TEMP TABLE {} ({})", stage_, write_.rest)).status());
+    staged_ = true;
+    LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> fields, StageFields());
+    LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+    LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
+    Result<lake::TableVersion> added = lake::AddColumns(store.get(), duckdb.get(), Writer(), fields);
+    if (!added.ok() && !(write_.if_exists && added.status().code() == StatusCode::kAlreadyExists)) {
+      return added.status();
+    }
+    return -1;
+  }
+
+  Result<int64_t> DropTable() {
+    LAGOA_RETURN_IF_ERROR(shared().lake_tables->Detach(write_.table));
+    std::error_code error;
+    std::filesystem::remove_all(TableDir(), error);
+    shared().catalog->ForgetTable(TableDir());
+    if (error) {
+      return Status::IoError(fmt::format("the table is dropped, but deleting {} failed: {}", TableDir().string(),
+                                         error.message()));
+    }
+    return -1;
+  }
+
+  SessionImpl* session_;
+  LakeWriteText write_;
+  std::string stage_;
+  bool staged_ = false;
+  duckdb_prepared_statement insert_ = nullptr;
+  std::vector<ResultColumn> no_columns_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write) {
+  auto statement = std::make_unique<LakeWriteStatement>(session, std::move(write));
+  LAGOA_RETURN_IF_ERROR(statement->Prepare());
+  return std::unique_ptr<Statement>(std::move(statement));
+}
+
+}  // namespace lagoa::sql::internal

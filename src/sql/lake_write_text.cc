@@ -1,0 +1,160 @@
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdint>
+#include <vector>
+
+#include "sql/lake_write_internal.h"
+#include "sql/sql_text.h"
+
+namespace lagoa::sql::internal {
+namespace {
+
+// Enough tokens for the longest head: ALTER TABLE NAME ADD COLUMN IF NOT EXISTS NAME.
+constexpr size_t kHeadTokens = 12;
+
+class Head {
+ public:
+  explicit Head(std::string_view statement)
+      : statement_(statement), tokens_(LeadingTokens(statement, kHeadTokens)) {}
+
+  bool Is(size_t i, std::string_view keyword) const { return i < tokens_.size() && tokens_[i].Is(keyword); }
+  bool IsSymbol(size_t i, char c) const {
+    return i < tokens_.size() && tokens_[i].kind == SqlToken::Kind::kSymbol && tokens_[i].text[0] == c;
+  }
+  // Token i is an unqualified name (not followed by '.').
+  bool IsPlainName(size_t i) const { return i < tokens_.size() && tokens_[i].IsName() && !IsSymbol(i + 1, '.'); }
+  const std::string& Text(size_t i) const { return tokens_[i].text; }
+  // The statement's text from token i on ("" past the last token).
+  std::string RestFrom(size_t i) const {
+    return i < tokens_.size() ? std::string(statement_.substr(tokens_[i].begin)) : std::string();
+  }
+  // The statement's text after token i.
+  std::string RestAfter(size_t i) const {
+    std::string_view rest = statement_.substr(tokens_[i].end);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    return std::string(rest);
+  }
+
+ private:
+  std::string_view statement_;
+  std::vector<SqlToken> tokens_;
+};
+
+LakeWriteText Refused(std::string table, std::string why) {
+  return {LakeWriteKind::kRefused, std::move(table), false, "", "", std::move(why)};
+}
+
+std::string Trimmed(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return std::string(text);
+}
+
+// UPDATE NAME SET assignments [WHERE predicate]: the clauses split at their keywords outside
+// parentheses.
+LakeWriteText RecognizeUpdate(std::string_view statement, const std::string& table) {
+  const std::vector<SqlToken> tokens = LeadingTokens(statement, SIZE_MAX);
+  if (tokens.size() < 3 || !tokens[2].Is("SET")) {
+    return Refused(table, fmt::format("UPDATE \"{}\": expected SET after the table's name (no alias)", table));
+  }
+  LakeWriteText write{LakeWriteKind::kUpdate, table, false, "", "", ""};
+  int depth = 0;
+  size_t set_end = statement.size();
+  for (size_t i = 3; i < tokens.size(); ++i) {
+    const SqlToken& token = tokens[i];
+    if (token.kind == SqlToken::Kind::kSymbol) depth += token.text == "(" ? 1 : token.text == ")" ? -1 : 0;
+    if (depth != 0) continue;
+    if (token.Is("FROM") || token.Is("RETURNING")) {
+      return Refused(table, fmt::format("UPDATE \"{}\": {} is not supported for lake tables", table, token.text));
+    }
+    if (token.Is("WHERE") && set_end == statement.size()) {
+      set_end = token.begin;
+      write.predicate = Trimmed(statement.substr(token.end));
+    }
+  }
+  write.rest = Trimmed(statement.substr(tokens[2].end, set_end - tokens[2].end));
+  return write;
+}
+
+std::optional<LakeWriteText> RecognizeCreate(const Head& h) {
+  if (h.Is(1, "OR") && h.Is(2, "REPLACE") && h.Is(3, "TABLE") && h.IsPlainName(4)) {
+    return Refused(h.Text(4), fmt::format("CREATE OR REPLACE TABLE \"{}\": lake tables are not replaced; DROP TABLE it "
+                                          "first, or name a temporary table (CREATE TEMP TABLE)",
+                                          h.Text(4)));
+  }
+  if (!h.Is(1, "TABLE")) return std::nullopt;
+  size_t name = 2;
+  const bool if_not_exists = h.Is(2, "IF") && h.Is(3, "NOT") && h.Is(4, "EXISTS");
+  if (if_not_exists) name = 5;
+  if (!h.IsPlainName(name)) return std::nullopt;
+  LakeWriteText write{LakeWriteKind::kCreateTable, h.Text(name), if_not_exists, h.RestAfter(name), "", ""};
+  if (h.Is(name + 1, "AS")) {
+    write.kind = LakeWriteKind::kCreateTableAs;
+  } else if (!h.IsSymbol(name + 1, '(')) {
+    return Refused(write.table, fmt::format("CREATE TABLE \"{}\": expected a column list \"(name TYPE, …)\" or "
+                                            "\"AS query\" after the table's name",
+                                            write.table));
+  }
+  return write;
+}
+
+}  // namespace
+
+std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
+                                                const std::function<bool(std::string_view)>& is_lake_table) {
+  const Head h(statement);
+  const auto lake = [&](size_t i) { return h.IsPlainName(i) && is_lake_table(h.Text(i)); };
+  if (h.Is(0, "CREATE")) return RecognizeCreate(h);
+  if (h.Is(0, "INSERT") && h.Is(1, "INTO") && lake(2)) {
+    return LakeWriteText{LakeWriteKind::kInsert, h.Text(2), false, h.RestAfter(2), "", ""};
+  }
+  if (h.Is(0, "COPY") && lake(1)) {
+    // COPY NAME TO … reads the table: DuckDB's.
+    if (h.Is(2, "TO")) return std::nullopt;
+    return LakeWriteText{LakeWriteKind::kCopyFrom, h.Text(1), false, h.RestAfter(1), "", ""};
+  }
+  if (h.Is(0, "DELETE") && h.Is(1, "FROM") && lake(2)) {
+    LakeWriteText write{LakeWriteKind::kDelete, h.Text(2), false, "", "", ""};
+    if (h.Is(3, "WHERE")) {
+      write.rest = h.RestAfter(3);
+    } else if (!h.RestFrom(3).empty()) {
+      return Refused(write.table, fmt::format("DELETE FROM \"{}\": only a WHERE clause may follow the table's name "
+                                              "(no alias, USING or RETURNING)",
+                                              write.table));
+    }
+    return write;
+  }
+  if (h.Is(0, "TRUNCATE")) {
+    const size_t name = h.Is(1, "TABLE") ? 2 : 1;
+    if (lake(name)) return LakeWriteText{LakeWriteKind::kDelete, h.Text(name), false, "", "", ""};
+    return std::nullopt;
+  }
+  if (h.Is(0, "UPDATE") && lake(1)) return RecognizeUpdate(statement, h.Text(1));
+  if (h.Is(0, "ALTER") && h.Is(1, "TABLE") && lake(2)) {
+    size_t at = 3;
+    if (!h.Is(at++, "ADD")) {
+      return Refused(h.Text(2), fmt::format("ALTER TABLE \"{}\": lake tables support only ADD COLUMN", h.Text(2)));
+    }
+    if (h.Is(at, "COLUMN")) ++at;
+    LakeWriteText write{LakeWriteKind::kAddColumn, h.Text(2), false, "", "", ""};
+    if (h.Is(at, "IF") && h.Is(at + 1, "NOT") && h.Is(at + 2, "EXISTS")) {
+      write.if_exists = true;
+      at += 3;
+    }
+    write.rest = h.RestFrom(at);
+    return write;
+  }
+  if (h.Is(0, "DROP") && h.Is(1, "TABLE")) {
+    const bool if_exists = h.Is(2, "IF") && h.Is(3, "EXISTS");
+    const size_t name = if_exists ? 4 : 2;
+    if (!lake(name)) return std::nullopt;
+    if (!h.RestAfter(name).empty()) {
+      return Refused(h.Text(name), "DROP TABLE of a lake table: name one table, without CASCADE or RESTRICT");
+    }
+    return LakeWriteText{LakeWriteKind::kDropTable, h.Text(name), if_exists, "", "", ""};
+  }
+  return std::nullopt;
+}
+
+}  // namespace lagoa::sql::internal
