@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <system_error>
 
@@ -12,6 +13,9 @@
 
 namespace lagoa::lake {
 namespace {
+
+// Temporary names are unique in the process: several stores may share a directory.
+std::atomic<uint64_t> next_temp_id{0};
 
 namespace fs = std::filesystem;
 
@@ -126,7 +130,7 @@ Status LocalObjectStore::PutIfAbsent(std::string_view key, std::string_view data
   const fs::path dir = path.parent_path();
   LAGOA_RETURN_IF_ERROR(EnsureDirectory(dir));
   const fs::path temp = dir / fmt::format("{}{}-{}-{}", kTempObjectPrefix, path.filename().string(), ::getpid(),
-                                          temp_counter_.fetch_add(1, std::memory_order_relaxed));
+                                          next_temp_id.fetch_add(1, std::memory_order_relaxed));
   FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return Status::FromErrno("create " + temp.string(), errno);
   Status written = WriteAll(fd.get(), data, temp);

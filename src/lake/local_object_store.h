@@ -4,11 +4,11 @@
 // of several racing writers wins; the directory is fsynced afterwards so the name is durable.
 //
 // Lifecycle: Make() checks (or creates) the root; the object is then immutable. Threads: all
-// methods are safe to call concurrently from any thread (no shared mutable state but an atomic
-// counter for temporary names).
+// methods are safe to call concurrently from any thread (no shared mutable state but a
+// process-wide atomic counter for temporary names, so stores over the same directory never pick
+// the same one).
 #pragma once
 
-#include <atomic>
 #include <filesystem>
 #include <memory>
 
@@ -44,7 +44,6 @@ class LocalObjectStore final : public ObjectStore {
   Status EnsureDirectory(const std::filesystem::path& dir);
 
   const std::filesystem::path root_;  // absolute, lexically normal
-  std::atomic<uint64_t> temp_counter_{0};
 };
 
 }  // namespace lagoa::lake
