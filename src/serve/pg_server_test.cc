@@ -51,6 +51,7 @@ class PgServerTest : public ::testing::Test {
     sql::SqlEngineOptions options;
     options.lake_dir = dir_.path() / "lake";
     options.temp_dir = dir_.path() / "tmp";
+    options.tables_dir = dir_.path() / "tables";  // CREATE TABLE makes lake tables, as in the server
     options.statement_timeout_ms = std::chrono::milliseconds(60'000);
     auto engine = sql::SqlEngine::Make(options, nullptr, nullptr, nullptr);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
@@ -107,7 +108,7 @@ TEST_F(PgServerTest, PsqlRunsQueriesAndDescribesTables) {
 TEST_F(PgServerTest, PsqlCatalogCommandsAnswer) {
   if (!HasProgram("psql")) GTEST_SKIP() << "psql is not installed";
   StartServer();
-  auto r = Psql({"CREATE TABLE k (id BIGINT NOT NULL, amount DECIMAL(10,2), ts TIMESTAMPTZ, tags VARCHAR[])",
+  auto r = Psql({"CREATE TABLE memory.k (id BIGINT NOT NULL, amount DECIMAL(10,2), ts TIMESTAMPTZ, tags VARCHAR[])",
                  "\\d+ k", "\\dt+", "\\dn", "\\l",
                  "SELECT table_schema, table_type FROM information_schema.tables WHERE table_name = 'k'",
                  "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'k' "
@@ -131,7 +132,7 @@ TEST_F(PgServerTest, PsqlSeesErrorsTransactionsAndMultipleStatements) {
   r = Psql({"SELEC 1"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("syntax error"), std::string::npos) << r.output;
-  r = Psql({"CREATE TABLE u (x INTEGER); BEGIN; INSERT INTO u VALUES (1); ROLLBACK; SELECT count(*) AS c FROM u",
+  r = Psql({"CREATE TEMP TABLE u (x INTEGER); BEGIN; INSERT INTO u VALUES (1); ROLLBACK; SELECT count(*) AS c FROM u",
             "SELECT version()", "SHOW transaction_isolation", "SET extra_float_digits = 3", ""});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("c\n0\n"), std::string::npos) << r.output;

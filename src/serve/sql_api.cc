@@ -28,9 +28,9 @@ HttpResponse ErrorFor(const Status& status) {
     case StatusCode::kOutOfRange: code = 400; break;
     case StatusCode::kDeadlineExceeded: code = 408; break;
     case StatusCode::kResourceExhausted: code = 429; break;
+    case StatusCode::kFailedPrecondition: code = 409; break;  // a lake commit lost to a concurrent one
     case StatusCode::kCancelled:
-    case StatusCode::kUnavailable:
-    case StatusCode::kFailedPrecondition: code = 503; break;
+    case StatusCode::kUnavailable: code = 503; break;
     default: break;
   }
   return HttpResponse::Error(code, status.message());

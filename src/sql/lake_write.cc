@@ -132,6 +132,12 @@ class LakeWriteStatement final : public Statement {
           fmt::format("the statement has {} parameters; {} values were given", param_count(), params.size()));
     }
     session_->NextGeneration();
+    if (InTransaction()) {
+      return Status::InvalidArgument(fmt::format(
+          "lake table \"{}\": a write to a lake table commits on its own and cannot be part of a transaction; "
+          "COMMIT or ROLLBACK first (or write to a TEMP table inside the transaction)",
+          write_.table));
+    }
     session_->Begin();
     Result<int64_t> rows = Run(params);
     session_->Finish();
@@ -141,6 +147,13 @@ class LakeWriteStatement final : public Statement {
 
  private:
   EngineShared& shared() const { return session_->shared(); }
+
+  // Whether the session has a transaction open (BEGIN fails inside one).
+  bool InTransaction() {
+    if (!Query("BEGIN TRANSACTION").ok()) return true;
+    Query("ROLLBACK").status().IgnoreError();  // an empty transaction: nothing to lose
+    return false;
+  }
   std::filesystem::path TableDir() const { return shared().options.tables_dir / write_.table; }
 
   Result<int64_t> Run(std::span<const Param> params) {
@@ -175,23 +188,33 @@ class LakeWriteStatement final : public Statement {
   // The stage's columns as lake fields.
   Result<std::vector<schema::Field>> StageFields() {
     duckdb_result result;
-    const std::string sql = fmt::format("SELECT column_name, column_type FROM (DESCRIBE {})", stage_);
+    const std::string sql = fmt::format("SELECT column_name, column_type, \"null\" FROM (DESCRIBE {})", stage_);
     if (duckdb_query(session_->connection(), sql.c_str(), &result) != DuckDBSuccess) {
       Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
       duckdb_destroy_result(&result);
       return status;
     }
-    std::vector<std::pair<std::string, std::string>> described;
+    struct Described {
+      std::string name, type, null;
+    };
+    std::vector<Described> described;
     for (idx_t row = 0; row < duckdb_row_count(&result); ++row) {
-      char* name = duckdb_value_varchar(&result, 0, row);
-      char* type = duckdb_value_varchar(&result, 1, row);
-      described.emplace_back(name != nullptr ? name : "", type != nullptr ? type : "");
-      duckdb_free(name);
-      duckdb_free(type);
+      Described column;
+      for (auto [index, out] : {std::pair<idx_t, std::string*>{0, &column.name}, {1, &column.type}, {2, &column.null}}) {
+        char* text = duckdb_value_varchar(&result, index, row);
+        if (text != nullptr) *out = text;
+        duckdb_free(text);
+      }
+      described.push_back(std::move(column));
     }
     duckdb_destroy_result(&result);
     std::vector<schema::Field> fields;
-    for (const auto& [name, type] : described) {
+    for (const auto& [name, type, null] : described) {
+      if (null == "NO") {
+        return Status::InvalidArgument(fmt::format(
+            "column \"{}\": lake tables enforce no NOT NULL or PRIMARY KEY constraint; drop it, or use a TEMP table",
+            name));
+      }
       LAGOA_ASSIGN_OR_RETURN(schema::Type lake_type, LakeColumnType(name, type));
       schema::Field field;
       field.name = name;

@@ -146,6 +146,15 @@ CREATE TABLE orders (x INTEGER)
 CREATE TABLE IF NOT EXISTS customers (x INTEGER)
 
 -- statement
+CREATE TABLE strict (id INTEGER NOT NULL)
+-- error: lake tables enforce no NOT NULL or PRIMARY KEY constraint
+
+-- A write to a lake table is a commit of its own, so it is refused inside a transaction.
+-- statement
+BEGIN; INSERT INTO order_totals VALUES ('x', 1, 1)
+-- error: cannot be part of a transaction
+
+-- statement
 CREATE TABLE blobs (b BLOB)
 -- error: column "b" has type BLOB, which a lake table cannot hold
 
