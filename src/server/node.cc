@@ -6,6 +6,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -166,6 +168,19 @@ Status Node::Start() {
   sql_options.statement_timeout_ms = std::chrono::milliseconds(config_.sql_statement_timeout_ms);
   // Every PostgreSQL connection and HTTP worker holds a session; a few spare for the rest.
   sql_options.sessions_max = static_cast<int>(config_.pg_connections_max + config_.sql_http_workers + 8);
+  // As DELETE /v1/streams/NAME: the stream, then its lake table (on the table worker, which waits
+  // for the loader's current write).
+  sql_options.drop_stream = [c = c_.get()](const std::string& stream) -> Status {
+    LAGOA_RETURN_IF_ERROR(c->registry->Drop(stream));
+    auto removed = std::make_shared<std::promise<serve::HttpResponse>>();
+    std::future<serve::HttpResponse> answer = removed->get_future();
+    c->tables->RemoveStreamTable(stream, [removed](serve::HttpResponse response) { removed->set_value(std::move(response)); });
+    serve::HttpResponse response = answer.get();
+    if (response.status != 200) {
+      return Status::IoError(fmt::format("the stream is dropped, but removing its lake table failed: {}", response.body));
+    }
+    return Status::Ok();
+  };
   LAGOA_ASSIGN_OR_RETURN(c_->sql, sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
   serve::SqlApiOptions sql_api = serve::SqlApiOptions::Defaults();
   sql_api.workers = static_cast<int>(config_.sql_http_workers);

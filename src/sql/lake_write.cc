@@ -166,7 +166,7 @@ class LakeWriteStatement final : public Statement {
       case LakeWriteKind::kUpdate: return Update();
       case LakeWriteKind::kAddColumn: return AddColumn();
       case LakeWriteKind::kDropTable: return DropTable();
-      case LakeWriteKind::kRefused: break;
+      default: break;
     }
     return Status::InvalidArgument(write_.refusal);
   }
@@ -400,6 +400,9 @@ class LakeWriteStatement final : public Statement {
 }  // namespace
 
 Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write) {
+  if (write.kind == LakeWriteKind::kCreateStream || write.kind == LakeWriteKind::kDropStream) {
+    return PrepareStreamDdl(session, std::move(write));
+  }
   auto statement = std::make_unique<LakeWriteStatement>(session, std::move(write));
   LAGOA_RETURN_IF_ERROR(statement->Prepare());
   return std::unique_ptr<Statement>(std::move(statement));

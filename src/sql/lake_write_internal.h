@@ -15,6 +15,9 @@
 //                                                                   predicate: the predicate
 //   ALTER TABLE NAME ADD [COLUMN] [IF NOT EXISTS] c  kAddColumn     rest: the column definition
 //   DROP TABLE [IF EXISTS] NAME                      kDropTable
+//   CREATE STREAM [IF NOT EXISTS] NAME [(columns)] [WITH (options)]
+//                                                    kCreateStream  rest: after NAME
+//   DROP STREAM [IF EXISTS] NAME                     kDropStream
 // and refused with a reason (kRefused): CREATE OR REPLACE TABLE NAME, other ALTERs of a lake table,
 // DELETE … USING/RETURNING, UPDATE … FROM/RETURNING. INSERT, COPY, DELETE, UPDATE, ALTER and DROP are recognized only
 // when NAME is a lake table (else DuckDB runs them: a temporary table, a stream's view, …).
@@ -38,6 +41,8 @@ enum class LakeWriteKind : uint8_t {
   kUpdate,
   kAddColumn,
   kDropTable,
+  kCreateStream,
+  kDropStream,
   kRefused,
 };
 

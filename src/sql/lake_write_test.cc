@@ -53,6 +53,18 @@ TEST(LakeWriteText, RecognizesWritesToLakeTablesOnly) {
   EXPECT_EQ(add->kind, LakeWriteKind::kAddColumn);
   EXPECT_TRUE(add->if_exists);
   EXPECT_EQ(add->rest, "b VARCHAR");
+  // Comments are not part of the texts (they are embedded in other SQL).
+  auto commented = RecognizeLakeWrite("DELETE FROM t WHERE a = 1 -- the first\n/* done */", OnlyT);
+  ASSERT_TRUE(commented);
+  EXPECT_EQ(commented->kind, LakeWriteKind::kDelete);
+  EXPECT_EQ(commented->rest, "a = 1");
+  auto drop = RecognizeLakeWrite("DROP TABLE IF EXISTS t -- bye", OnlyT);
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(drop->kind, LakeWriteKind::kDropTable);
+  auto stream = RecognizeLakeWrite("CREATE STREAM s (a BIGINT) WITH (partitions = 2)", OnlyT);
+  ASSERT_TRUE(stream);
+  EXPECT_EQ(stream->kind, LakeWriteKind::kCreateStream);
+  EXPECT_EQ(stream->rest, "(a BIGINT) WITH (partitions = 2)");
   auto truncate = RecognizeLakeWrite("TRUNCATE TABLE t", OnlyT);
   ASSERT_TRUE(truncate);
   EXPECT_EQ(truncate->kind, LakeWriteKind::kDelete);

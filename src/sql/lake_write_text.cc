@@ -25,16 +25,15 @@ class Head {
   // Token i is an unqualified name (not followed by '.').
   bool IsPlainName(size_t i) const { return i < tokens_.size() && tokens_[i].IsName() && !IsSymbol(i + 1, '.'); }
   const std::string& Text(size_t i) const { return tokens_[i].text; }
-  // The statement's text from token i on ("" past the last token).
+  // Whether the statement has no token i (comments are no tokens).
+  bool End(size_t i) const { return i >= tokens_.size(); }
+  // The statement's text from token i on ("" past the last token), without comments: it is
+  // embedded in other SQL (a line comment would swallow what follows it there).
   std::string RestFrom(size_t i) const {
-    return i < tokens_.size() ? std::string(statement_.substr(tokens_[i].begin)) : std::string();
+    return i < tokens_.size() ? NormalizeSql(statement_.substr(tokens_[i].begin)) : std::string();
   }
-  // The statement's text after token i.
-  std::string RestAfter(size_t i) const {
-    std::string_view rest = statement_.substr(tokens_[i].end);
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
-    return std::string(rest);
-  }
+  // The statement's text after token i, the same way.
+  std::string RestAfter(size_t i) const { return NormalizeSql(statement_.substr(tokens_[i].end)); }
 
  private:
   std::string_view statement_;
@@ -43,12 +42,6 @@ class Head {
 
 LakeWriteText Refused(std::string table, std::string why) {
   return {LakeWriteKind::kRefused, std::move(table), false, "", "", std::move(why)};
-}
-
-std::string Trimmed(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return std::string(text);
 }
 
 // UPDATE NAME SET assignments [WHERE predicate]: the clauses split at their keywords outside
@@ -70,10 +63,10 @@ LakeWriteText RecognizeUpdate(std::string_view statement, const std::string& tab
     }
     if (token.Is("WHERE") && set_end == statement.size()) {
       set_end = token.begin;
-      write.predicate = Trimmed(statement.substr(token.end));
+      write.predicate = NormalizeSql(statement.substr(token.end));
     }
   }
-  write.rest = Trimmed(statement.substr(tokens[2].end, set_end - tokens[2].end));
+  write.rest = NormalizeSql(statement.substr(tokens[2].end, set_end - tokens[2].end));
   return write;
 }
 
@@ -82,6 +75,12 @@ std::optional<LakeWriteText> RecognizeCreate(const Head& h) {
     return Refused(h.Text(4), fmt::format("CREATE OR REPLACE TABLE \"{}\": lake tables are not replaced; DROP TABLE it "
                                           "first, or name a temporary table (CREATE TEMP TABLE)",
                                           h.Text(4)));
+  }
+  if (h.Is(1, "STREAM")) {
+    const bool if_not_exists = h.Is(2, "IF") && h.Is(3, "NOT") && h.Is(4, "EXISTS");
+    const size_t name = if_not_exists ? 5 : 2;
+    if (!h.IsPlainName(name)) return Refused("", "CREATE STREAM: expected the stream's name (one identifier)");
+    return LakeWriteText{LakeWriteKind::kCreateStream, h.Text(name), if_not_exists, h.RestAfter(name), "", ""};
   }
   if (!h.Is(1, "TABLE")) return std::nullopt;
   size_t name = 2;
@@ -118,7 +117,7 @@ std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
     LakeWriteText write{LakeWriteKind::kDelete, h.Text(2), false, "", "", ""};
     if (h.Is(3, "WHERE")) {
       write.rest = h.RestAfter(3);
-    } else if (!h.RestFrom(3).empty()) {
+    } else if (!h.End(3)) {
       return Refused(write.table, fmt::format("DELETE FROM \"{}\": only a WHERE clause may follow the table's name "
                                               "(no alias, USING or RETURNING)",
                                               write.table));
@@ -145,11 +144,19 @@ std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
     write.rest = h.RestFrom(at);
     return write;
   }
+  if (h.Is(0, "DROP") && h.Is(1, "STREAM")) {
+    const bool if_exists = h.Is(2, "IF") && h.Is(3, "EXISTS");
+    const size_t name = if_exists ? 4 : 2;
+    if (!h.IsPlainName(name) || !h.End(name + 1)) {
+      return Refused("", "DROP STREAM: expected one stream's name");
+    }
+    return LakeWriteText{LakeWriteKind::kDropStream, h.Text(name), if_exists, "", "", ""};
+  }
   if (h.Is(0, "DROP") && h.Is(1, "TABLE")) {
     const bool if_exists = h.Is(2, "IF") && h.Is(3, "EXISTS");
     const size_t name = if_exists ? 4 : 2;
     if (!lake(name)) return std::nullopt;
-    if (!h.RestAfter(name).empty()) {
+    if (!h.End(name + 1)) {
       return Refused(h.Text(name), "DROP TABLE of a lake table: name one table, without CASCADE or RESTRICT");
     }
     return LakeWriteText{LakeWriteKind::kDropTable, h.Text(name), if_exists, "", "", ""};

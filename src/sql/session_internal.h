@@ -128,8 +128,9 @@ std::optional<std::vector<std::string>> TableNames(duckdb_connection connection,
 // refused.
 Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> params);
 
-// The statement carrying out `write` in `session` (lake_write.cc): INSERT and COPY are prepared
-// (their stage made), refusals fail here.
+// The statement carrying out `write` in `session` (lake_write.cc; stream DDL in stream_ddl.cc):
+// INSERT and COPY are prepared (their stage made), refusals fail here.
 Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write);
+Result<std::unique_ptr<Statement>> PrepareStreamDdl(SessionImpl* session, LakeWriteText write);
 
 }  // namespace lagoa::sql::internal

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -52,6 +53,10 @@ struct SqlEngineOptions {
   int sessions_max = 64;             // open sessions at once (HTTP workers + PostgreSQL clients)
   // A statement running longer is interrupted and fails with DeadlineExceeded; 0 = no limit.
   std::chrono::milliseconds statement_timeout_ms{300'000};
+
+  // DROP STREAM: drops the stream and deletes its lake table, as the REST API does (the node
+  // provides it; unset, DROP STREAM is refused).
+  std::function<Status(const std::string& stream)> drop_stream;
 
   static SqlEngineOptions Defaults() { return {}; }
   Status Validate() const;
