@@ -141,7 +141,7 @@ struct Completion {
     w.Key("errors").Raw(errors_json);
     if (!dead_letter_status.ok()) w.Key("dead_letter_error").String(dead_letter_status.message());
     w.EndObject();
-    done({accepted > 0 ? 200u : 400u, w.Take(), 0});
+    done({accepted > 0 ? 200u : 400u, w.Take(), 0, accepted});
   }
 
   // Called once per append.

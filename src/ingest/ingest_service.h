@@ -33,6 +33,7 @@ struct IngestReply {
   unsigned http_status = 200;
   std::string body;  // JSON
   int retry_after_s = 0;
+  uint64_t accepted = 0;  // events appended to the stream (the body says the same)
 };
 
 using IngestCallback = std::function<void(IngestReply)>;

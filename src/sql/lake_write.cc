@@ -400,7 +400,8 @@ class LakeWriteStatement final : public Statement {
 }  // namespace
 
 Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write) {
-  if (write.kind == LakeWriteKind::kCreateStream || write.kind == LakeWriteKind::kDropStream) {
+  if (write.kind == LakeWriteKind::kCreateStream || write.kind == LakeWriteKind::kDropStream ||
+      write.kind == LakeWriteKind::kInsertStream) {
     return PrepareStreamDdl(session, std::move(write));
   }
   auto statement = std::make_unique<LakeWriteStatement>(session, std::move(write));

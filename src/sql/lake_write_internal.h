@@ -18,8 +18,9 @@
 //   CREATE STREAM [IF NOT EXISTS] NAME [(columns)] [WITH (options)]
 //                                                    kCreateStream  rest: after NAME
 //   DROP STREAM [IF EXISTS] NAME                     kDropStream
+//   INSERT INTO STREAM …, where STREAM is a stream   kInsertStream  rest: after the name
 // and refused with a reason (kRefused): CREATE OR REPLACE TABLE NAME, other ALTERs of a lake table,
-// DELETE … USING/RETURNING, UPDATE … FROM/RETURNING. INSERT, COPY, DELETE, UPDATE, ALTER and DROP are recognized only
+// DELETE … USING/RETURNING, UPDATE … FROM/RETURNING, and UPDATE/DELETE of a stream (append-only). INSERT, COPY, DELETE, UPDATE, ALTER and DROP are recognized only
 // when NAME is a lake table (else DuckDB runs them: a temporary table, a stream's view, …).
 // Threads: pure functions.
 #pragma once
@@ -43,6 +44,7 @@ enum class LakeWriteKind : uint8_t {
   kDropTable,
   kCreateStream,
   kDropStream,
+  kInsertStream,
   kRefused,
 };
 
@@ -55,9 +57,10 @@ struct LakeWriteText {
   std::string refusal;         // kRefused: what is not supported and what to do instead
 };
 
-// std::nullopt when `statement` (one statement, no ';') is not a write to a lake table.
-// `is_lake_table(name)` tells whether a lake table of that name exists now.
+// std::nullopt when `statement` (one statement, no ';') is none of the above.
+// `is_lake_table(name)` / `is_stream(name)` tell whether a lake table / stream of that name exists now.
 std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
-                                                const std::function<bool(std::string_view)>& is_lake_table);
+                                                const std::function<bool(std::string_view)>& is_lake_table,
+                                                const std::function<bool(std::string_view)>& is_stream = nullptr);
 
 }  // namespace lagoa::sql::internal

@@ -65,6 +65,12 @@ TEST(LakeWriteText, RecognizesWritesToLakeTablesOnly) {
   ASSERT_TRUE(stream);
   EXPECT_EQ(stream->kind, LakeWriteKind::kCreateStream);
   EXPECT_EQ(stream->rest, "(a BIGINT) WITH (partitions = 2)");
+  const auto is_stream = [](std::string_view name) { return name == "s"; };
+  auto into_stream = RecognizeLakeWrite("INSERT INTO s (a) VALUES (1)", OnlyT, is_stream);
+  ASSERT_TRUE(into_stream);
+  EXPECT_EQ(into_stream->kind, LakeWriteKind::kInsertStream);
+  EXPECT_EQ(into_stream->rest, "(a) VALUES (1)");
+  EXPECT_FALSE(RecognizeLakeWrite("INSERT INTO s VALUES (1)", OnlyT));  // no ingest: DuckDB's
   auto truncate = RecognizeLakeWrite("TRUNCATE TABLE t", OnlyT);
   ASSERT_TRUE(truncate);
   EXPECT_EQ(truncate->kind, LakeWriteKind::kDelete);

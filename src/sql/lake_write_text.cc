@@ -101,8 +101,18 @@ std::optional<LakeWriteText> RecognizeCreate(const Head& h) {
 }  // namespace
 
 std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
-                                                const std::function<bool(std::string_view)>& is_lake_table) {
+                                                const std::function<bool(std::string_view)>& is_lake_table,
+                                                const std::function<bool(std::string_view)>& is_stream) {
   const Head h(statement);
+  if (is_stream && h.Is(0, "INSERT") && h.Is(1, "INTO") && h.IsPlainName(2) && is_stream(h.Text(2))) {
+    return LakeWriteText{LakeWriteKind::kInsertStream, h.Text(2), false, h.RestAfter(2), "", ""};
+  }
+  const size_t changed = h.Is(0, "UPDATE") ? 1 : h.Is(0, "DELETE") && h.Is(1, "FROM") ? 2 : 0;
+  if (is_stream && changed > 0 && h.IsPlainName(changed) && is_stream(h.Text(changed))) {
+    return Refused(h.Text(changed), fmt::format("stream \"{}\" is append-only: its events are never updated or deleted "
+                                                "(INSERT appends events)",
+                                                h.Text(changed)));
+  }
   const auto lake = [&](size_t i) { return h.IsPlainName(i) && is_lake_table(h.Text(i)); };
   if (h.Is(0, "CREATE")) return RecognizeCreate(h);
   if (h.Is(0, "INSERT") && h.Is(1, "INTO") && lake(2)) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 
+#include "ingest/stream_registry.h"
 #include "schema/types.h"
 #include "sql/result_chunk_internal.h"
 #include "sql/sql_text.h"
@@ -270,7 +271,7 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
     const auto is_lake_table = [&](std::string_view name) { return shared_->lake_tables->Find(name).has_value(); };
     bool writes = false;
     for (std::string_view text : SplitStatements(sql)) {
-      pieces_.push_back({std::string(text), RecognizeLakeWrite(text, is_lake_table)});
+      pieces_.push_back({std::string(text), RecognizeLakeWrite(text, is_lake_table, IsStreamFunction())});
       writes = writes || pieces_.back().write.has_value();
     }
     if (writes) return pieces_.size();
@@ -291,7 +292,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     Piece& piece = pieces_[index];
     // Earlier statements may have created or dropped the lake table this one names.
     const auto is_lake_table = [&](std::string_view name) { return shared_->lake_tables->Find(name).has_value(); };
-    piece.write = RecognizeLakeWrite(piece.text, is_lake_table);
+    piece.write = RecognizeLakeWrite(piece.text, is_lake_table, IsStreamFunction());
     if (piece.write) return PrepareLakeWrite(this, *piece.write);
     if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
     const idx_t count = duckdb_extract_statements(connection_, piece.text.c_str(), &extracted_);
@@ -301,6 +302,23 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     return PrepareExtracted(0, TableNames(connection_, piece.text));
   }
   return PrepareExtracted(index, parsed_names_);
+}
+
+Status SessionImpl::Exec(const std::string& sql) {
+  duckdb_result result;
+  Status status;
+  if (duckdb_query(connection_, sql.c_str(), &result) != DuckDBSuccess) {
+    status = ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+  }
+  duckdb_destroy_result(&result);
+  return status;
+}
+
+std::function<bool(std::string_view)> SessionImpl::IsStreamFunction() const {
+  if (shared_->streams == nullptr || !shared_->options.ingest) return nullptr;
+  return [streams = shared_->streams](std::string_view name) {
+    return !ingest::StreamRegistry::IsDeadLetterName(name) && streams->Find(name).has_value();
+  };
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,

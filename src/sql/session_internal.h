@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <map>
@@ -66,6 +67,10 @@ class SessionImpl final : public Session {
   // Called by statements and cursors (session.cc, lake_write.cc).
   duckdb_connection connection() const { return connection_; }
   EngineShared& shared() const { return *shared_; }
+  // Runs `sql` (no parameters) on the session's connection and drops its result.
+  Status Exec(const std::string& sql);
+  // Whether a name is a stream INSERT can write to (null when the engine cannot ingest).
+  std::function<bool(std::string_view)> IsStreamFunction() const;
   // Creates or re-creates the temporary views of lagoa's relations among `names` (every
   // relation when `names` is unknown or empty, or one of them is not lagoa's: it may be a view
   // over them).

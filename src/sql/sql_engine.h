@@ -57,6 +57,11 @@ struct SqlEngineOptions {
   // DROP STREAM: drops the stream and deletes its lake table, as the REST API does (the node
   // provides it; unset, DROP STREAM is refused).
   std::function<Status(const std::string& stream)> drop_stream;
+  // INSERT INTO a stream: appends the NDJSON events (at most ingest_body_bytes each call) as
+  // POST /v1/streams/NAME/events does and returns how many were accepted (the others went to the
+  // dead-letter stream); unset, INSERT into a stream is DuckDB's (and fails: a stream is a view).
+  std::function<Result<int64_t>(const std::string& stream, std::string ndjson)> ingest;
+  size_t ingest_body_bytes = 8u << 20;
 
   static SqlEngineOptions Defaults() { return {}; }
   Status Validate() const;

@@ -38,10 +38,14 @@ SELECT ts + 1 FROM ev
 SELECT 1; SELECT * FROM nowhere
 -- error: statement 2: Catalog Error
 
--- Streams are read-only relations.
+-- Streams are append-only.
 -- query
-INSERT INTO ev VALUES (2, 'two', NULL)
--- error: Catalog Error
+DELETE FROM ev WHERE id = 1
+-- error: stream "ev" is append-only
+
+-- query
+UPDATE ev SET name = 'x'
+-- error: stream "ev" is append-only
 
 -- query
 SELECT id, name FROM ev

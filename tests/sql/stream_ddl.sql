@@ -20,10 +20,31 @@ user_id,url,_event_time,_date
 -- load: clicks
 
 -- query
-SELECT count(*) AS n, count(DISTINCT _partition) AS partitions FROM clicks
+SELECT count(*) AS n, count(DISTINCT _partition) AS partitions FROM clicks WHERE user_id < 3
 -- expect
 n,partitions
 2,2
+
+-- INSERT into a stream appends events as POST /v1/streams/NAME/events does: DuckDB's VALUES,
+-- column lists and SELECTs; the event time from its column, else the ingest time.
+-- statement
+INSERT INTO clicks VALUES (3, '/c', '2026-11-28 12:00:00+02'), (4, '/d', NULL)
+
+-- statement
+INSERT INTO clicks (user_id, url) SELECT 10 + range, '/r' FROM range(2)
+
+-- query
+SELECT user_id, url, ts, _event_time IS NOT NULL AS has_time, _date IS NOT NULL AS has_date FROM clicks WHERE user_id > 2 ORDER BY user_id
+-- expect
+user_id,url,ts,has_time,has_date
+3,/c,2026-11-28 10:00:00+00,true,true
+4,/d,,true,false
+10,/r,,true,false
+11,/r,,true,false
+
+-- statement
+INSERT INTO clicks VALUES ('x')
+-- error: stream "clicks": Binder Error: table clicks has 3 columns but 1 values were supplied
 
 -- An inferred stream without columns; one kept out of the lake.
 -- statement

@@ -1,4 +1,4 @@
-// CREATE STREAM and DROP STREAM (lake_write_internal.h recognizes them).
+// CREATE STREAM, DROP STREAM and INSERT INTO a stream (lake_write_internal.h recognizes them).
 //
 //   CREATE STREAM [IF NOT EXISTS] name [(column TYPE, …)] [WITH (option = value, …)]
 //
@@ -7,15 +7,24 @@
 // infer = true|false, lake = true|false, partition_by = 'date(column)'. The definition is built as
 // the REST API's JSON body and read by the same parser, so both front doors accept the same
 // streams with the same errors.
+//
+// INSERT INTO stream … runs DuckDB's INSERT into a temporary stage table with the stream's latest
+// columns (so VALUES, column lists, SELECTs, parameters and casts are DuckDB's), then sends the
+// staged rows as NDJSON through the ingest path (SqlEngineOptions::ingest): the same encoding,
+// event time, inference, dead-letter stream and durability as POST /v1/streams/NAME/events, in
+// bodies of at most ingest_body_bytes (each one acknowledged on its own).
 #include <fmt/format.h>
 
 #include <cctype>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 
 #include "base/json_writer.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "schema/schema.h"
+#include "sql/result_chunk_internal.h"
 #include "sql/session_internal.h"
 #include "sql/sql_text.h"
 
@@ -190,9 +199,159 @@ class DoneStatement final : public Statement {
   std::vector<ResultColumn> no_columns_;
 };
 
+// A value of a stream column as the JSON the ingest path reads: timestamps in RFC 3339.
+std::string JsonValueSql(const schema::Field& field) {
+  const std::string name = schema::QuoteIdentifier(field.name);
+  switch (field.type.id()) {
+    case schema::TypeId::kTimestampTz:
+      return fmt::format("strftime(timezone('UTC', {}), '%Y-%m-%dT%H:%M:%S.%fZ')", name);
+    case schema::TypeId::kTimestamp: return fmt::format("strftime({}, '%Y-%m-%dT%H:%M:%S.%f')", name);
+    default: return name;
+  }
+}
+
+class InsertStreamStatement final : public Statement {
+ public:
+  InsertStreamStatement(SessionImpl* session, LakeWriteText insert) : session_(session), insert_(std::move(insert)) {
+    stage_ = fmt::format("lagoa_stream_stage_{}", reinterpret_cast<uintptr_t>(this));
+  }
+  ~InsertStreamStatement() override {
+    if (prepared_ != nullptr) duckdb_destroy_prepare(&prepared_);
+    if (staged_) session_->Exec(fmt::format("DROP TABLE IF EXISTS {}", stage_)).IgnoreError();
+  }
+
+  Status Prepare() {
+    EngineShared& shared = session_->shared();
+    std::optional<ingest::StreamHandle> stream = shared.streams->Find(insert_.table);
+    if (!stream) return Status::NotFound(fmt::format("INSERT: stream \"{}\" does not exist", insert_.table));
+    definition_ = stream->definition;
+    std::vector<std::string> columns;
+    std::vector<std::string> values;
+    for (const schema::Field& field : definition_->latest().fields) {
+      columns.push_back(fmt::format("{} {}", schema::QuoteIdentifier(field.name), field.type.ToSql()));
+      values.push_back(fmt::format("{} AS {}", JsonValueSql(field), schema::QuoteIdentifier(field.name)));
+    }
+    if (columns.empty()) {
+      return Status::InvalidArgument(fmt::format(
+          "INSERT: stream \"{}\" has no columns yet (an inferred stream learns them from posted events)", insert_.table));
+    }
+    LAGOA_RETURN_IF_ERROR(session_->Exec(fmt::format("CREATE TEMP TABLE {} ({})", stage_, fmt::join(columns, ", "))));
+    staged_ = true;
+    json_sql_ = fmt::format("SELECT to_json(r)::VARCHAR FROM (SELECT {} FROM {}) AS r", fmt::join(values, ", "), stage_);
+    const std::string fill = fmt::format("INSERT INTO {} {}", stage_, insert_.rest);
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), fill)));
+    if (duckdb_prepare(session_->connection(), fill.c_str(), &prepared_) != DuckDBSuccess) {
+      const char* error = duckdb_prepare_error(prepared_);
+      return NameTheStream(Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the INSERT"));
+    }
+    return Status::Ok();
+  }
+
+  StatementKind kind() const override { return StatementKind::kInsert; }
+  size_t param_count() const override { return duckdb_nparams(prepared_); }
+  ColumnType param_type(size_t index) const override {
+    duckdb_logical_type type = duckdb_param_logical_type(prepared_, index + 1);
+    if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
+    ColumnType described = DescribeType(type);
+    duckdb_destroy_logical_type(&type);
+    return described;
+  }
+  const std::vector<ResultColumn>& columns() const override { return no_columns_; }
+  bool columns_known() const override { return true; }
+
+  Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) override {
+    if (params.size() != param_count()) {
+      return Status::InvalidArgument(
+          fmt::format("the statement has {} parameters; {} values were given", param_count(), params.size()));
+    }
+    session_->NextGeneration();
+    session_->Begin();
+    Result<int64_t> accepted = Run(params);
+    session_->Exec(fmt::format("DELETE FROM {}", stage_)).IgnoreError();  // the insert's outcome matters
+    session_->Finish();
+    if (!accepted.ok()) return NameTheStream(accepted.status());
+    class Done final : public Cursor {
+     public:
+      explicit Done(int64_t rows) : rows_(rows) {}
+      const std::vector<ResultColumn>& columns() const override { return columns_; }
+      Result<std::unique_ptr<ResultChunk>> Next() override { return std::unique_ptr<ResultChunk>(); }
+      int64_t changed_rows() const override { return rows_; }
+
+     private:
+      int64_t rows_;
+      std::vector<ResultColumn> columns_;
+    };
+    return std::unique_ptr<Cursor>(new Done(*accepted));
+  }
+
+ private:
+  Result<int64_t> Run(std::span<const Param> params) {
+    LAGOA_RETURN_IF_ERROR(BindParams(prepared_, params));
+    duckdb_result result;
+    if (duckdb_execute_prepared(prepared_, &result) != DuckDBSuccess) {
+      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+      duckdb_destroy_result(&result);
+      return status;
+    }
+    duckdb_destroy_result(&result);
+    if (duckdb_query(session_->connection(), json_sql_.c_str(), &result) != DuckDBSuccess) {
+      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+      duckdb_destroy_result(&result);
+      return status;
+    }
+    const EngineShared& shared = session_->shared();
+    int64_t accepted = 0;
+    Status status;
+    std::string body;
+    const idx_t rows = duckdb_row_count(&result);
+    for (idx_t row = 0; row < rows && status.ok(); ++row) {
+      char* json = duckdb_value_varchar(&result, 0, row);
+      body += json != nullptr ? json : "{}";
+      body += '\n';
+      duckdb_free(json);
+      if (body.size() >= shared.options.ingest_body_bytes || row + 1 == rows) {
+        Result<int64_t> sent = shared.options.ingest(insert_.table, std::move(body));
+        body.clear();
+        if (sent.ok()) {
+          accepted += *sent;
+        } else {
+          status = sent.status().WithContext(
+              accepted > 0 ? fmt::format("after {} rows were appended", accepted) : std::string("no row was appended"));
+        }
+      }
+    }
+    duckdb_destroy_result(&result);
+    if (!status.ok()) return status;
+    return accepted;
+  }
+
+  Status NameTheStream(const Status& status) const {
+    std::string message = status.message();
+    const std::string name = schema::QuoteIdentifier(insert_.table);
+    for (size_t at = message.find(stage_); at != std::string::npos; at = message.find(stage_, at + name.size())) {
+      message.replace(at, stage_.size(), name);
+    }
+    return Status(status.code(), std::move(message)).WithContext(fmt::format("stream \"{}\"", insert_.table));
+  }
+
+  SessionImpl* session_;
+  LakeWriteText insert_;
+  std::string stage_;
+  bool staged_ = false;
+  std::shared_ptr<const schema::StreamDefinition> definition_;
+  std::string json_sql_;
+  duckdb_prepared_statement prepared_ = nullptr;
+  std::vector<ResultColumn> no_columns_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Statement>> PrepareStreamDdl(SessionImpl* session, LakeWriteText write) {
+  if (write.kind == LakeWriteKind::kInsertStream) {
+    auto insert = std::make_unique<InsertStreamStatement>(session, std::move(write));
+    LAGOA_RETURN_IF_ERROR(insert->Prepare());
+    return std::unique_ptr<Statement>(std::move(insert));
+  }
   if (write.kind == LakeWriteKind::kCreateStream) {
     // Syntax errors show at once, before anything runs.
     LAGOA_RETURN_IF_ERROR(DefinitionJson(write.rest).status());
