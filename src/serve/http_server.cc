@@ -442,6 +442,10 @@ void HttpServer::Impl::DoAccept() {
       beast::error_code ignored;
       socket.close(ignored);
     } else {
+      // A streamed response ends with small writes (the last chunk); with Nagle they would wait for
+      // the client's delayed ACK (~40 ms on Linux) on a kept-alive connection.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Session>(std::move(socket), this)->Start();
     }
     if (!stopping) DoAccept();
