@@ -160,6 +160,17 @@ std::string BodyStart(const std::vector<sql::ResultColumn>& columns, Format form
   return body;
 }
 
+// An answer that ends the request early: the session is not kept (a statement may have left state).
+bool Refuse(const Responder& respond, HttpResponse response) {
+  respond(std::move(response));
+  return false;
+}
+
+bool Abort(ResponseStream& stream) {
+  stream.Abort();
+  return false;
+}
+
 }  // namespace
 
 Status SqlApiOptions::Validate() const {
@@ -216,6 +227,7 @@ void SqlApi::Handle(HttpRequest&& request, Responder respond) {
 
 void SqlApi::RunWorker() {
   SetCurrentThreadName("lagoa-sql");
+  std::unique_ptr<sql::Session> session;  // kept between requests that only queried
   while (true) {
     Job job;
     {
@@ -225,24 +237,28 @@ void SqlApi::RunWorker() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    Result<std::unique_ptr<sql::Session>> session = engine_->OpenSession();
-    if (!session.ok()) {
-      job.respond(HttpResponse::Error(503, session.status().message()));
-      continue;
+    if (session == nullptr) {
+      Result<std::unique_ptr<sql::Session>> opened = engine_->OpenSession();
+      if (!opened.ok()) {
+        job.respond(HttpResponse::Error(503, opened.status().message()));
+        continue;
+      }
+      session = std::move(opened).value();
     }
     {
       std::lock_guard lock(mu_);
-      running_.push_back({session->get(), nullptr});
+      running_.push_back({session.get(), nullptr});
     }
-    Run(job.request, **session, job.respond);
+    const bool reusable = Run(job.request, *session, job.respond);
     {
       std::lock_guard lock(mu_);
-      std::erase_if(running_, [&](const Running& r) { return r.session == session->get(); });
+      std::erase_if(running_, [&](const Running& r) { return r.session == session.get(); });
     }
+    if (!reusable) session.reset();
   }
 }
 
-void SqlApi::Run(const HttpRequest& request, sql::Session& session, const Responder& respond) {
+bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Responder& respond) {
   const auto start = std::chrono::steady_clock::now();
   const std::string format_name = request.Query("format", "json");
   Format format;
@@ -253,30 +269,37 @@ void SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
   } else if (format_name == "csv") {
     format = Format::kCsv;
   } else {
-    return respond(
-        HttpResponse::Error(400, fmt::format("unknown format \"{}\"; expected json, ndjson or csv", format_name)));
+    return Refuse(respond, HttpResponse::Error(
+                               400, fmt::format("unknown format \"{}\"; expected json, ndjson or csv", format_name)));
   }
   Result<SqlRequest> parsed = ParseRequest(request);
-  if (!parsed.ok()) return respond(ErrorFor(parsed.status()));
+  if (!parsed.ok()) return Refuse(respond, ErrorFor(parsed.status()));
   Result<size_t> count = session.Parse(parsed->sql);
-  if (!count.ok()) return respond(ErrorFor(count.status()));
-  if (*count == 0) return respond(HttpResponse::Error(400, "the body holds no SQL statement"));
+  if (!count.ok()) return Refuse(respond, ErrorFor(count.status()));
+  if (*count == 0) return Refuse(respond, HttpResponse::Error(400, "the body holds no SQL statement"));
   if (parsed->has_params && *count != 1) {
-    return respond(
-        HttpResponse::Error(400, fmt::format("\"params\" need exactly one statement; the text has {}", *count)));
+    return Refuse(respond, HttpResponse::Error(
+                               400, fmt::format("\"params\" need exactly one statement; the text has {}", *count)));
   }
   std::unique_ptr<sql::Cursor> cursor;
+  bool only_queries = true;
   for (size_t i = 0; i < *count; ++i) {
     cursor.reset();
     Result<std::unique_ptr<sql::Statement>> statement = session.PrepareParsed(i);
-    if (!statement.ok()) return respond(ErrorFor(statement.status().WithContext(fmt::format("statement {}", i + 1))));
+    if (!statement.ok()) {
+      return Refuse(respond, ErrorFor(statement.status().WithContext(fmt::format("statement {}", i + 1))));
+    }
+    const sql::StatementKind kind = (*statement)->kind();
+    only_queries = only_queries && (kind == sql::StatementKind::kSelect || kind == sql::StatementKind::kExplain);
     Result<std::unique_ptr<sql::Cursor>> executed = (*statement)->Execute(parsed->params);
-    if (!executed.ok()) return respond(ErrorFor(executed.status().WithContext(fmt::format("statement {}", i + 1))));
+    if (!executed.ok()) {
+      return Refuse(respond, ErrorFor(executed.status().WithContext(fmt::format("statement {}", i + 1))));
+    }
     cursor = std::move(*executed);
   }
   // The first chunk decides between an error answer and a streamed 200.
   Result<std::unique_ptr<sql::ResultChunk>> chunk = cursor->Next();
-  if (!chunk.ok()) return respond(ErrorFor(chunk.status()));
+  if (!chunk.ok()) return Refuse(respond, ErrorFor(chunk.status()));
 
   auto stream = std::make_shared<ResponseStream>(kStreamQueueBytes);
   HttpResponse response;
@@ -299,14 +322,14 @@ void SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
   while (*chunk != nullptr) {
     AppendRows(**chunk, columns, format, &piece, &rows);
     if (piece.size() >= kPieceBytes) {
-      if (!stream->Push(std::move(piece))) return stream->Abort();  // the client left or we stop
+      if (!stream->Push(std::move(piece))) return Abort(*stream);  // the client left or we stop
       piece.clear();
     }
     chunk = cursor->Next();
     if (!chunk.ok()) {
       // The status line is sent already: a truncated chunked body tells the client it failed.
       spdlog::warn("POST /v1/sql: the statement failed after its first rows were sent: {}", chunk.status().ToString());
-      return stream->Abort();
+      return Abort(*stream);
     }
   }
   if (format == Format::kJson) {
@@ -316,8 +339,9 @@ void SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
     if (cursor->changed_rows() >= 0) piece += fmt::format(",\"changed_rows\":{}", cursor->changed_rows());
     piece += fmt::format(",\"elapsed_ms\":{}}}", elapsed_ms);
   }
-  if (!piece.empty() && !stream->Push(std::move(piece))) return stream->Abort();
+  if (!piece.empty() && !stream->Push(std::move(piece))) return Abort(*stream);
   stream->Finish();
+  return only_queries;
 }
 
 }  // namespace lagoa::serve

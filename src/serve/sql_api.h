@@ -1,7 +1,11 @@
 // SqlApi: POST /v1/sql. The body is the SQL text (any content type but JSON), or JSON
 // {"sql": "...", "params": [1, "a", null, true, 2.5]} whose params fill $1, $2 … of a single
-// statement. Every statement of the text runs in order in a fresh session; the response holds
-// the last statement's result, as ?format=
+// statement. Every statement of the text runs in order in one session that no other request
+// changed: a worker keeps its session for the next request only when every statement of this one
+// was a query (SELECT, EXPLAIN) that succeeded — so the session's views of streams and tables are
+// not re-created for every request — and otherwise opens a fresh one (SET, temporary objects,
+// transactions and prepared statements never leak into another request). The response holds the
+// last statement's result, as ?format=
 //   json (default): {"columns": [{"name", "type"}], "rows": [[…]], "row_count", "changed_rows"
 //                    (DML only), "elapsed_ms"} with values as DuckDB's to_json gives them;
 //   ndjson: one JSON object per row; csv: a header line and RFC 4180 rows (DuckDB's text).
@@ -59,7 +63,8 @@ class SqlApi {
   SqlApi(sql::SqlEngine* engine, SqlApiOptions options) : engine_(engine), options_(options) {}
   void RunWorker();
   // Runs the request's statements and answers through `respond` (a streamed body once rows come).
-  void Run(const HttpRequest& request, sql::Session& session, const Responder& respond);
+  // Runs the request's statements; true when the session may serve the next request (see above).
+  bool Run(const HttpRequest& request, sql::Session& session, const Responder& respond);
 
   sql::SqlEngine* const engine_;
   const SqlApiOptions options_;

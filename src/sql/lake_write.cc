@@ -86,7 +86,7 @@ class LakeWriteStatement final : public Statement {
     const std::string fill = fmt::format("{} {} {}", write_.kind == LakeWriteKind::kInsert ? "INSERT INTO" : "COPY",
                                          stage_, write_.rest);
     // The rows may come from lagoa's relations (INSERT … SELECT FROM a stream).
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), fill)));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &insert_) != DuckDBSuccess) {
       const char* error = duckdb_prepare_error(insert_);
       return NameTheTable(Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the statement"));
@@ -289,7 +289,7 @@ class LakeWriteStatement final : public Statement {
     }
     LAGOA_RETURN_IF_ERROR(schema::ValidateStreamName(write_.table).WithContext("a lake table's name follows the rules of stream names"));
     const std::string stage_sql = fmt::format("CREATE TEMP TABLE {} {}", stage_, write_.rest);
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), stage_sql)));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(stage_sql)));
     LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
     staged_ = true;
     LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> fields, StageFields());
@@ -348,7 +348,7 @@ class LakeWriteStatement final : public Statement {
     const std::string where = write_.predicate.empty() ? "" : fmt::format(" WHERE {}", write_.predicate);
     const std::string stage_sql =
         fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM {}{}", stage_, QuoteIdentifier(write_.table), where);
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), stage_sql)));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(stage_sql)));
     Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();  // a previous execution's
     LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
     staged_ = true;

@@ -250,15 +250,19 @@ std::optional<std::vector<std::string>> TableNames(duckdb_connection connection,
 
 Result<std::unique_ptr<SessionImpl>> SessionImpl::Make(std::shared_ptr<EngineShared> shared) {
   duckdb_connection connection = nullptr;
-  if (duckdb_connect(shared->database, &connection) != DuckDBSuccess) {
+  duckdb_connection names_connection = nullptr;
+  if (duckdb_connect(shared->database, &connection) != DuckDBSuccess ||
+      duckdb_connect(shared->database, &names_connection) != DuckDBSuccess) {
+    if (connection != nullptr) duckdb_disconnect(&connection);
     return Status::Internal("DuckDB: cannot open a connection for a SQL session");
   }
-  return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(shared), connection));
+  return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(shared), connection, names_connection));
 }
 
 SessionImpl::~SessionImpl() {
   if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
   duckdb_disconnect(&connection_);
+  duckdb_disconnect(&names_connection_);
   std::lock_guard lock(shared_->mu);
   shared_->running.erase(this);
   --shared_->open_sessions;
@@ -281,7 +285,7 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
   const idx_t count = duckdb_extract_statements(connection_, text.c_str(), &extracted_);
   const char* error = duckdb_extract_statements_error(extracted_);
   if (error != nullptr) return Status::InvalidArgument(error);
-  parsed_names_ = count > 0 ? TableNames(connection_, text) : std::vector<std::string>();
+  parsed_names_ = count > 0 ? NamesIn(text) : std::vector<std::string>();
   if (count > 1) parsed_names_.reset();  // DuckDB reads the names of one statement at a time only
   return static_cast<size_t>(count);
 }
@@ -299,7 +303,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     const char* error = duckdb_extract_statements_error(extracted_);
     if (error != nullptr) return Status::InvalidArgument(error);
     if (count != 1) return Status::InvalidArgument(fmt::format("expected one statement in `{}`", piece.text));
-    return PrepareExtracted(0, TableNames(connection_, piece.text));
+    return PrepareExtracted(0, NamesIn(piece.text));
   }
   return PrepareExtracted(index, parsed_names_);
 }

@@ -32,6 +32,10 @@ namespace lagoa::sql::internal {
 
 class SessionImpl;
 
+// The names of the tables `sql` mentions (DuckDB's parser); std::nullopt when DuckDB cannot tell
+// (it reads one statement without parameters; $1 and ? are read as NULL first).
+std::optional<std::vector<std::string>> TableNames(duckdb_connection connection, const std::string& sql);
+
 // The state every session shares. Lifecycle: built by SqlEngine::Make, destroyed after every
 // session closed. Threads: any; `mu` guards `running` and `open_sessions`.
 struct EngineShared {
@@ -67,6 +71,12 @@ class SessionImpl final : public Session {
   // Called by statements and cursors (session.cc, lake_write.cc).
   duckdb_connection connection() const { return connection_; }
   EngineShared& shared() const { return *shared_; }
+  // The tables `sql` names (TableNames), read on a connection of its own: DuckDB binds the views
+  // a text names to list them, and this session's views of lagoa's relations would be bound too
+  // (slow, and failing for some texts) — the names connection has none.
+  std::optional<std::vector<std::string>> NamesIn(const std::string& sql) const {
+    return TableNames(names_connection_, sql);
+  }
   // Runs `sql` (no parameters) on the session's connection and drops its result.
   Status Exec(const std::string& sql);
   // Whether a name is a stream INSERT can write to (null when the engine cannot ingest).
@@ -92,8 +102,8 @@ class SessionImpl final : public Session {
   void InterruptForTimeout();
 
  private:
-  SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection)
-      : shared_(std::move(shared)), connection_(connection) {}
+  SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection, duckdb_connection names_connection)
+      : shared_(std::move(shared)), connection_(connection), names_connection_(names_connection) {}
   Status RefreshRelation(const std::string& name);
   // Prepares statement `index` of extracted_, after refreshing the relations `names`.
   Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index, const std::optional<std::vector<std::string>>& names);
@@ -101,6 +111,7 @@ class SessionImpl final : public Session {
 
   std::shared_ptr<EngineShared> shared_;
   duckdb_connection connection_;
+  duckdb_connection names_connection_;  // only for NamesIn
   duckdb_extracted_statements extracted_ = nullptr;  // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
   // When the last Parse's text holds a write to a lake table: every statement's own text, and what
@@ -125,9 +136,6 @@ inline constexpr std::string_view kRelationComment = "lagoa relation";
 // Creates the PostgreSQL catalog shim's schema, views and macros (pg_catalog_shim.cc).
 Status CreatePgCatalogShim(duckdb_connection connection);
 
-// The names of the tables `sql` mentions (DuckDB's parser); std::nullopt when DuckDB cannot tell
-// (it reads one statement without parameters; $1 and ? are read as NULL first).
-std::optional<std::vector<std::string>> TableNames(duckdb_connection connection, const std::string& sql);
 
 // Binds `params` to `prepared` ($1 is params[0]); InvalidArgument naming the parameter DuckDB
 // refused.

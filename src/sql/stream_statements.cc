@@ -239,7 +239,7 @@ class InsertStreamStatement final : public Statement {
     staged_ = true;
     json_sql_ = fmt::format("SELECT to_json(r)::VARCHAR FROM (SELECT {} FROM {}) AS r", fmt::join(values, ", "), stage_);
     const std::string fill = fmt::format("INSERT INTO {} {}", stage_, insert_.rest);
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(TableNames(session_->connection(), fill)));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &prepared_) != DuckDBSuccess) {
       const char* error = duckdb_prepare_error(prepared_);
       return NameTheStream(Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the INSERT"));
