@@ -178,10 +178,23 @@ Result<TableRef> TableApi::Resolve(const std::string& name) {
     ref.read_only = true;
     return ref;
   }
+  if (options_.lake_tables != nullptr) {
+    if (auto table = options_.lake_tables->Find(name)) {
+      lake::LocalObjectStoreOptions store;
+      store.root = table->path;
+      LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
+      ref.kind = "table";
+      ref.path = table->path;
+      ref.store = ref.owned_store.get();
+      return ref;
+    }
+  }
   auto stream = registry_->Find(name);
   if (!stream || ingest::StreamRegistry::IsDeadLetterName(name)) {
     return Status::NotFound(fmt::format(
-        "no table named \"{}\": tables are the lake tables of streams and attached tables (GET /v1/tables)", name));
+        "no table named \"{}\": tables are the lake tables of streams, tables made by SQL and attached tables "
+        "(GET /v1/tables)",
+        name));
   }
   if (!stream->definition->lake.enabled) {
     return Status::NotFound(
@@ -201,6 +214,9 @@ HttpResponse TableApi::ListTables() {
     if (def.lake.enabled && !ingest::StreamRegistry::IsDeadLetterName(def.name)) names.push_back(def.name);
   }
   for (const auto& table : attached_->List()) names.push_back(table.name);
+  if (options_.lake_tables != nullptr) {
+    for (const auto& table : options_.lake_tables->List()) names.push_back(table.name);
+  }
   std::string body = "{\"tables\":[";
   bool first = true;
   for (const std::string& name : names) {
@@ -253,8 +269,9 @@ HttpResponse TableApi::Attach(lake::AttachedTable table) {
 HttpResponse TableApi::Detach(const std::string& name) {
   if (!attached_->Find(name)) {
     return ErrorResponse(Status::FailedPrecondition(fmt::format(
-        "\"{}\" is not an attached table; a stream's lake table goes with its stream (DELETE /v1/streams/{})", name,
-        name)));
+        "\"{}\" is not an attached table; a stream's lake table goes with its stream (DELETE /v1/streams/{}), a "
+        "table made by SQL with DROP TABLE",
+        name, name)));
   }
   if (Status s = attached_->Detach(name); !s.ok()) return ErrorResponse(s);
   JsonWriter w;

@@ -2,8 +2,9 @@
 // describe, history, rows (NDJSON pages, by version or timestamp), compact and vacuum of lake
 // tables, and attach/detach of read-only Delta tables written by other engines.
 //
-// A table is either the lake table of a stream (`<lake dir>/<stream>/`, for streams whose lake
-// option is enabled) or an attached table (lake::AttachedTables). Attached tables are read-only:
+// A table is the lake table of a stream (`<lake dir>/<stream>/`, for streams whose lake option is
+// enabled), a lake table made by SQL (`<data>/tables/<name>/`), or an attached table
+// (lake::AttachedTables). Attached tables are read-only:
 // lagoa never writes, compacts or vacuums them.
 //
 // Lifecycle: Make() → Start() (starts the worker) → Stop() (answers queued requests 503, waits for
@@ -44,6 +45,9 @@ struct TableApiOptions {
   std::chrono::hours vacuum_retention{168};  // default of POST .../vacuum
   size_t queue_max = 16;              // operations waiting for the worker
   std::mutex* stream_table_writes = nullptr;  // required; see above
+  // The SQL engine's lake tables (CREATE TABLE): listed, described, read, compacted and vacuumed
+  // like stream tables; may be null.
+  const lake::AttachedTables* lake_tables = nullptr;
   // Called (on the worker, holding stream_table_writes) after a dropped stream's table is removed.
   std::function<void(const std::string& stream)> on_stream_table_removed;
 };

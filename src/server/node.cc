@@ -145,18 +145,6 @@ Status Node::Start() {
   ingest_options.max_body_bytes = config_.max_body_bytes;
   c_->ingest = std::make_unique<ingest::IngestService>(c_->registry.get(), ingest_options);
   LAGOA_ASSIGN_OR_RETURN(c_->attached, lake::AttachedTables::Open(config_.data_dir / "attached_tables.json"));
-  serve::TableApiOptions tables;
-  tables.lake_dir = config_.data_dir / "lake";
-  tables.scratch_dir = scratch_dir;
-  tables.compact = CompactOptionsFor(config_);
-  tables.stream_table_writes = &c_->stream_table_writes;
-  if (config_.lake_vacuum_retention_hours > 0) tables.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
-  LakeLoading* loading = c_->lake.get();
-  tables.on_stream_table_removed = [loading](const std::string& stream) {
-    if (loading != nullptr) loading->ForgetStream(stream);
-  };
-  LAGOA_ASSIGN_OR_RETURN(c_->tables, serve::TableApi::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
-  c_->tables->Start();
 
   sql::SqlEngineOptions sql_options;
   sql_options.lake_dir = config_.data_dir / "lake";
@@ -196,6 +184,19 @@ Status Node::Start() {
     return static_cast<int64_t>(reply.accepted);
   };
   LAGOA_ASSIGN_OR_RETURN(c_->sql, sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
+  serve::TableApiOptions tables;
+  tables.lake_dir = config_.data_dir / "lake";
+  tables.scratch_dir = scratch_dir;
+  tables.compact = CompactOptionsFor(config_);
+  tables.stream_table_writes = &c_->stream_table_writes;
+  if (config_.lake_vacuum_retention_hours > 0) tables.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
+  LakeLoading* loading = c_->lake.get();
+  tables.on_stream_table_removed = [loading](const std::string& stream) {
+    if (loading != nullptr) loading->ForgetStream(stream);
+  };
+  tables.lake_tables = c_->sql->lake_tables();
+  LAGOA_ASSIGN_OR_RETURN(c_->tables, serve::TableApi::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
+  c_->tables->Start();
   serve::SqlApiOptions sql_api = serve::SqlApiOptions::Defaults();
   sql_api.workers = static_cast<int>(config_.sql_http_workers);
   LAGOA_ASSIGN_OR_RETURN(c_->sql_api, serve::SqlApi::Make(c_->sql.get(), sql_api));

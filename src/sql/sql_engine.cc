@@ -71,6 +71,8 @@ class SqlEngineImpl final : public SqlEngine {
     if (shared_->watchdog.joinable()) shared_->watchdog.join();
   }
 
+  const lake::AttachedTables* lake_tables() const override { return shared_->lake_tables.get(); }
+
   Result<std::unique_ptr<Session>> OpenSession() override {
     {
       std::lock_guard lock(shared_->mu);

@@ -146,6 +146,8 @@ class SqlEngine {
   virtual ~SqlEngine() = default;
   // ResourceExhausted when sessions_max sessions are open.
   virtual Result<std::unique_ptr<Session>> OpenSession() = 0;
+  // The list of lake tables (CREATE TABLE); null without `tables_dir`. Any thread.
+  virtual const lake::AttachedTables* lake_tables() const = 0;
 };
 
 }  // namespace lagoa::sql

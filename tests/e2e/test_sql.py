@@ -382,6 +382,31 @@ class SqlApiTest(SqlTestBase):
         r = self.sql_cli(s, "-c", "CREATE TABLE dml_u (a INTEGER)")
         self.assertEqual(r.stdout, "OK\n")
 
+    def test_a_lake_table_made_by_sql_is_a_table_of_the_rest_api_and_psql(self):
+        s = self.server
+        status, body, _ = sql(s, "CREATE TABLE rest_t (a INTEGER, b VARCHAR)")
+        self.assertEqual(status, 200, body)
+        for i in range(3):  # three appends: three files to compact
+            status, body, _ = sql(s, f"INSERT INTO rest_t VALUES ({i}, 'v{i}')")
+            self.assertEqual(status, 200, body)
+        status, listed, _ = s.json("GET", "/v1/tables")
+        self.assertEqual(status, 200, listed)
+        mine = [t for t in listed["tables"] if t["name"] == "rest_t"]
+        self.assertEqual(len(mine), 1, listed)
+        self.assertEqual((mine[0]["kind"], mine[0]["version"], mine[0]["files"]), ("table", 3, 3), mine[0])
+        status, compacted, _ = s.json("POST", "/v1/tables/rest_t/compact", {})
+        self.assertEqual(status, 200, compacted)
+        self.assertEqual(self.sql_rows(s, "SELECT count(*), string_agg(b, ',' ORDER BY a) FROM rest_t"),
+                         [[3, "v0,v1,v2"]])
+        status, described, _ = s.json("GET", "/v1/tables/rest_t")
+        self.assertEqual((status, described["files"]), (200, 1), described)
+        r = psql(s, "SELECT b FROM rest_t WHERE a = 1")
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "v1"), r.stderr)
+        status, body, _ = sql(s, "DROP TABLE rest_t")
+        self.assertEqual(status, 200, body)
+        status, missing, _ = s.json("GET", "/v1/tables/rest_t")
+        self.assertEqual(status, 404, missing)
+
 
 class SqlTimeoutTest(SqlTestBase):
     class_server_args = ["--sql-statement-timeout-ms", "500"]
