@@ -252,8 +252,14 @@ Result<RewriteResult> DeleteWhere(ObjectStore* store, DuckDbConnection* duckdb, 
 
 Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
                                      const std::string& predicate_sql, const std::string& select_sql,
-                                     const std::filesystem::path& scratch_dir) {
+                                     const std::filesystem::path& scratch_dir,
+                                     std::optional<TableVersion> read_version) {
   LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
+  if (read_version && snapshot.version() != *read_version) {
+    return Status::FailedPrecondition(fmt::format(
+        "the table changed (version {} is now {}) while the new rows were computed; run the statement again",
+        read_version->value(), snapshot.version().value()));
+  }
   if (!predicate_sql.empty()) LAGOA_RETURN_IF_ERROR(maintenance::CheckPredicate(duckdb, snapshot, predicate_sql));
   LAGOA_ASSIGN_OR_RETURN(std::string new_rows, NewRowsSql(duckdb, snapshot, select_sql));
   Plan plan;

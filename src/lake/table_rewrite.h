@@ -53,9 +53,13 @@ struct RewriteResult {
 Result<RewriteResult> DeleteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
                                   const std::string& predicate_sql, const std::filesystem::path& scratch_dir);
 
+// `read_version`, when set, is the version `select_sql` was computed from: a table that has moved
+// on since fails with FailedPrecondition (UPDATE: rows matching the predicate that a later commit
+// added are not in the select, and would be lost).
 Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
                                      const std::string& predicate_sql, const std::string& select_sql,
-                                     const std::filesystem::path& scratch_dir);
+                                     const std::filesystem::path& scratch_dir,
+                                     std::optional<TableVersion> read_version = std::nullopt);
 
 Result<RewriteResult> AppendRows(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
                                  const std::string& select_sql, const std::filesystem::path& scratch_dir);

@@ -28,6 +28,7 @@ HttpResponse ErrorFor(const Status& status) {
     case StatusCode::kOutOfRange: code = 400; break;
     case StatusCode::kDeadlineExceeded: code = 408; break;
     case StatusCode::kResourceExhausted: code = 429; break;
+    case StatusCode::kDiskFull: code = 507; break;
     case StatusCode::kFailedPrecondition: code = 409; break;  // a lake commit lost to a concurrent one
     case StatusCode::kCancelled:
     case StatusCode::kUnavailable: code = 503; break;
@@ -290,7 +291,8 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
       return Refuse(respond, ErrorFor(statement.status().WithContext(fmt::format("statement {}", i + 1))));
     }
     const sql::StatementKind kind = (*statement)->kind();
-    only_queries = only_queries && (kind == sql::StatementKind::kSelect || kind == sql::StatementKind::kExplain);
+    // EXPLAIN ANALYZE runs its statement, which may be anything.
+    only_queries = only_queries && kind == sql::StatementKind::kSelect;
     Result<std::unique_ptr<sql::Cursor>> executed = (*statement)->Execute(parsed->params);
     if (!executed.ok()) {
       return Refuse(respond, ErrorFor(executed.status().WithContext(fmt::format("statement {}", i + 1))));

@@ -2,7 +2,7 @@
 // {"sql": "...", "params": [1, "a", null, true, 2.5]} whose params fill $1, $2 … of a single
 // statement. Every statement of the text runs in order in one session that no other request
 // changed: a worker keeps its session for the next request only when every statement of this one
-// was a query (SELECT, EXPLAIN) that succeeded — so the session's views of streams and tables are
+// was a SELECT that succeeded — so the session's views of streams and tables are
 // not re-created for every request — and otherwise opens a fresh one (SET, temporary objects,
 // transactions and prepared statements never leak into another request). The response holds the
 // last statement's result, as ?format=

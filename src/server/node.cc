@@ -177,9 +177,10 @@ Status Node::Start() {
                       [replied](ingest::IngestReply reply) { replied->set_value(std::move(reply)); });
     ingest::IngestReply reply = answer.get();
     if (reply.http_status != 200) {
-      return Status(reply.http_status == 503 || reply.http_status == 429 ? StatusCode::kUnavailable
-                                                                          : StatusCode::kInvalidArgument,
-                    fmt::format("the events were refused (HTTP {}): {}", reply.http_status, reply.body));
+      const StatusCode code = reply.http_status == 507                             ? StatusCode::kDiskFull
+                              : reply.http_status == 503 || reply.http_status == 429 ? StatusCode::kUnavailable
+                                                                                     : StatusCode::kInvalidArgument;
+      return Status(code, fmt::format("the events were refused (HTTP {}): {}", reply.http_status, reply.body));
     }
     return static_cast<int64_t>(reply.accepted);
   };

@@ -71,12 +71,19 @@ class LakeWriteStatement final : public Statement {
   }
   ~LakeWriteStatement() override {
     if (insert_ != nullptr) duckdb_destroy_prepare(&insert_);
-    if (staged_) Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();
+    if (staged_) {
+      session_->NextGeneration();  // a statement on the connection ends any result still streaming
+      Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();
+    }
   }
 
   // Refusals, and for INSERT/COPY the stage and the prepared statement filling it.
   Status Prepare() {
     if (write_.kind == LakeWriteKind::kRefused) return Status::InvalidArgument(write_.refusal);
+    session_->NextGeneration();  // statements run on the connection from here on
+    if (write_.kind == LakeWriteKind::kDelete || write_.kind == LakeWriteKind::kUpdate) {
+      LAGOA_RETURN_IF_ERROR(CheckPredicate());
+    }
     if (write_.kind != LakeWriteKind::kInsert && write_.kind != LakeWriteKind::kCopyFrom) return Status::Ok();
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(std::vector<std::string>{write_.table}));
     LAGOA_RETURN_IF_ERROR(
@@ -86,12 +93,44 @@ class LakeWriteStatement final : public Statement {
     const std::string fill = fmt::format("{} {} {}", write_.kind == LakeWriteKind::kInsert ? "INSERT INTO" : "COPY",
                                          stage_, write_.rest);
     // The rows may come from lagoa's relations (INSERT … SELECT FROM a stream).
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(fill)));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &insert_) != DuckDBSuccess) {
       const char* error = duckdb_prepare_error(insert_);
       return NameTheTable(Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the statement"));
     }
     return Status::Ok();
+  }
+
+  // The relations `sql` names, but the stage (a temporary table, not lagoa's: naming it would make
+  // every relation's view be refreshed).
+  std::optional<std::vector<std::string>> NamesBesideTheStage(const std::string& sql) const {
+    std::optional<std::vector<std::string>> names = session_->NamesIn(sql);
+    if (names) std::erase(*names, stage_);
+    return names;
+  }
+
+  // A WHERE that is present must hold a condition that DuckDB reads as one, against the table: the
+  // lake embeds it in its own SQL, where a stray ')' or an empty text would change what matches.
+  Status CheckPredicate() {
+    if (!write_.has_where) return Status::Ok();
+    if (write_.kind == LakeWriteKind::kDelete ? write_.rest.empty() : write_.predicate.empty()) {
+      return Status::InvalidArgument(
+          fmt::format("lake table \"{}\": expected a condition after WHERE (no WHERE changes every row)", write_.table));
+    }
+    const std::string& predicate = write_.kind == LakeWriteKind::kDelete ? write_.rest : write_.predicate;
+    const std::string probe = fmt::format("SELECT 1 FROM {} WHERE {}", QuoteIdentifier(write_.table), predicate);
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(probe)));
+    duckdb_prepared_statement prepared = nullptr;
+    const bool ok = duckdb_prepare(session_->connection(), probe.c_str(), &prepared) == DuckDBSuccess;
+    Status status;
+    if (!ok) {
+      const char* error = duckdb_prepare_error(prepared);
+      status = Status::InvalidArgument(fmt::format("WHERE {}: {}", predicate, error != nullptr ? error : "not a condition"));
+    } else if (duckdb_nparams(prepared) > 0) {
+      status = Status::InvalidArgument("parameters ($1, ?) are not supported in UPDATE and DELETE of lake tables");
+    }
+    duckdb_destroy_prepare(&prepared);
+    return status.WithContext(fmt::format("lake table \"{}\"", write_.table));
   }
 
   // DuckDB's errors name the stage; users know the table. Context: the table.
@@ -132,7 +171,7 @@ class LakeWriteStatement final : public Statement {
           fmt::format("the statement has {} parameters; {} values were given", param_count(), params.size()));
     }
     session_->NextGeneration();
-    if (InTransaction()) {
+    if (session_->InTransaction()) {
       return Status::InvalidArgument(fmt::format(
           "lake table \"{}\": a write to a lake table commits on its own and cannot be part of a transaction; "
           "COMMIT or ROLLBACK first (or write to a TEMP table inside the transaction)",
@@ -148,12 +187,6 @@ class LakeWriteStatement final : public Statement {
  private:
   EngineShared& shared() const { return session_->shared(); }
 
-  // Whether the session has a transaction open (BEGIN fails inside one).
-  bool InTransaction() {
-    if (!Query("BEGIN TRANSACTION").ok()) return true;
-    Query("ROLLBACK").status().IgnoreError();  // an empty transaction: nothing to lose
-    return false;
-  }
   std::filesystem::path TableDir() const { return shared().options.tables_dir / write_.table; }
 
   Result<int64_t> Run(std::span<const Param> params) {
@@ -188,19 +221,20 @@ class LakeWriteStatement final : public Statement {
   // The stage's columns as lake fields.
   Result<std::vector<schema::Field>> StageFields() {
     duckdb_result result;
-    const std::string sql = fmt::format("SELECT column_name, column_type, \"null\" FROM (DESCRIBE {})", stage_);
+    const std::string sql = fmt::format("SELECT column_name, column_type, \"null\", \"key\", \"default\" FROM (DESCRIBE {})", stage_);
     if (duckdb_query(session_->connection(), sql.c_str(), &result) != DuckDBSuccess) {
       Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
       duckdb_destroy_result(&result);
       return status;
     }
     struct Described {
-      std::string name, type, null;
+      std::string name, type, null, key, default_value;
     };
     std::vector<Described> described;
     for (idx_t row = 0; row < duckdb_row_count(&result); ++row) {
       Described column;
-      for (auto [index, out] : {std::pair<idx_t, std::string*>{0, &column.name}, {1, &column.type}, {2, &column.null}}) {
+      for (auto [index, out] : {std::pair<idx_t, std::string*>{0, &column.name}, {1, &column.type}, {2, &column.null},
+                                {3, &column.key}, {4, &column.default_value}}) {
         char* text = duckdb_value_varchar(&result, index, row);
         if (text != nullptr) *out = text;
         duckdb_free(text);
@@ -209,11 +243,12 @@ class LakeWriteStatement final : public Statement {
     }
     duckdb_destroy_result(&result);
     std::vector<schema::Field> fields;
-    for (const auto& [name, type, null] : described) {
-      if (null == "NO") {
-        return Status::InvalidArgument(fmt::format(
-            "column \"{}\": lake tables enforce no NOT NULL or PRIMARY KEY constraint; drop it, or use a TEMP table",
-            name));
+    for (const auto& [name, type, null, key, default_value] : described) {
+      if (null == "NO" || !key.empty() || !default_value.empty()) {
+        return Status::InvalidArgument(
+            fmt::format("column \"{}\": lake tables keep no NOT NULL, PRIMARY KEY, UNIQUE or DEFAULT; drop it, or "
+                        "use a TEMP table",
+                        name));
       }
       LAGOA_ASSIGN_OR_RETURN(schema::Type lake_type, LakeColumnType(name, type));
       schema::Field field;
@@ -244,7 +279,7 @@ class LakeWriteStatement final : public Statement {
   // The stage's rows in a Parquet file of the scratch directory, deleted with this object.
   struct StagedFile {
     std::filesystem::path path;
-    StagedFile(std::filesystem::path p) : path(std::move(p)) {}
+    explicit StagedFile(std::filesystem::path p) : path(std::move(p)) {}
     StagedFile(StagedFile&& other) noexcept : path(std::exchange(other.path, {})) {}
     ~StagedFile() {
       std::error_code ignored;
@@ -253,21 +288,32 @@ class LakeWriteStatement final : public Statement {
     std::string Select() const { return fmt::format("SELECT * FROM read_parquet({})", lake::SqlStringLiteral(path.string())); }
   };
 
-  // Moves the stage's rows into a Parquet file (the stage is left empty).
-  Result<StagedFile> ExportStage() {
+  // Moves the stage's rows into a Parquet file (the stage is left empty), each column cast to its
+  // lake type when `lake_types` are given: DuckDB writes HUGEINT to Parquet as DOUBLE, which would
+  // round the values a DECIMAL(38,0) column holds exactly.
+  Result<StagedFile> ExportStage(const std::vector<schema::Field>* lake_types = nullptr) {
     StagedFile file(shared().options.temp_dir /
                     fmt::format("{}-{}.parquet", stage_, std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::string rows = stage_;
+    if (lake_types != nullptr) {
+      std::vector<std::string> casts;
+      for (const schema::Field& field : *lake_types) {
+        const std::string name = QuoteIdentifier(field.name);
+        casts.push_back(fmt::format("CAST({} AS {}) AS {}", name, field.type.ToSql(), name));
+      }
+      rows = fmt::format("(SELECT {} FROM {})", fmt::join(casts, ", "), stage_);
+    }
     LAGOA_RETURN_IF_ERROR(
-        Query(fmt::format("COPY {} TO {} (FORMAT parquet)", stage_, lake::SqlStringLiteral(file.path.string()))).status());
+        Query(fmt::format("COPY {} TO {} (FORMAT parquet)", rows, lake::SqlStringLiteral(file.path.string()))).status());
     LAGOA_RETURN_IF_ERROR(Query(fmt::format("DELETE FROM {}", stage_)).status());
     return file;
   }
 
   // Copies the stage's rows into the table (one commit) and empties the stage; the rows added.
-  Result<int64_t> AppendStage() {
+  Result<int64_t> AppendStage(const std::vector<schema::Field>* lake_types = nullptr) {
     LAGOA_ASSIGN_OR_RETURN(int64_t rows, Query(fmt::format("SELECT count(*) FROM {}", stage_), true));
     if (rows == 0) return 0;
-    LAGOA_ASSIGN_OR_RETURN(StagedFile file, ExportStage());
+    LAGOA_ASSIGN_OR_RETURN(StagedFile file, ExportStage(lake_types));
     LAGOA_ASSIGN_OR_RETURN(auto store, Store());
     LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
     LAGOA_ASSIGN_OR_RETURN(lake::RewriteResult appended, lake::AppendRows(store.get(), duckdb.get(), Writer(),
@@ -278,10 +324,11 @@ class LakeWriteStatement final : public Statement {
   bool NameTaken(const std::string& name) const {
     if (shared().streams != nullptr && shared().streams->Find(name)) return true;
     if (shared().attached != nullptr && shared().attached->Find(name)) return true;
-    return shared().lake_tables->Find(name).has_value();
+    return LakeTableName(shared(), name).has_value();
   }
 
   Result<int64_t> CreateTable() {
+    std::unique_lock ddl(shared().lake_ddl_mu);
     if (NameTaken(write_.table)) {
       if (write_.if_exists) return -1;
       return Status::AlreadyExists(
@@ -289,7 +336,7 @@ class LakeWriteStatement final : public Statement {
     }
     LAGOA_RETURN_IF_ERROR(schema::ValidateStreamName(write_.table).WithContext("a lake table's name follows the rules of stream names"));
     const std::string stage_sql = fmt::format("CREATE TEMP TABLE {} {}", stage_, write_.rest);
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(stage_sql)));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(stage_sql)));
     LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
     staged_ = true;
     LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> fields, StageFields());
@@ -308,8 +355,9 @@ class LakeWriteStatement final : public Statement {
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
     LAGOA_RETURN_IF_ERROR(shared().lake_tables->Attach({write_.table, TableDir(), now_ms}));
+    ddl.unlock();
     if (write_.kind == LakeWriteKind::kCreateTable) return -1;
-    Result<int64_t> rows = AppendStage();
+    Result<int64_t> rows = AppendStage(&fields);
     if (!rows.ok()) {
       DropTable().status().IgnoreError();  // the error that matters is the load's
       return rows.status();
@@ -345,10 +393,13 @@ class LakeWriteStatement final : public Statement {
   // The matching rows are staged and updated by DuckDB, then replace their files' rows in one
   // serializable commit (lake::OverwriteWhere: a concurrent append to those files conflicts).
   Result<int64_t> Update() {
+    // The version the staged rows come from: the commit must be on top of it (lake::OverwriteWhere).
+    LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> table, shared().catalog->Find(write_.table));
+    if (!table || table->table_version < 0) return Status::NotFound("the table is gone");
     const std::string where = write_.predicate.empty() ? "" : fmt::format(" WHERE {}", write_.predicate);
     const std::string stage_sql =
         fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM {}{}", stage_, QuoteIdentifier(write_.table), where);
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(stage_sql)));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(stage_sql)));
     Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();  // a previous execution's
     LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
     staged_ = true;
@@ -359,7 +410,7 @@ class LakeWriteStatement final : public Statement {
     LAGOA_ASSIGN_OR_RETURN(auto store, Store());
     LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
     LAGOA_RETURN_IF_ERROR(lake::OverwriteWhere(store.get(), duckdb.get(), Writer(), write_.predicate, file.Select(),
-                                               shared().options.temp_dir)
+                                               shared().options.temp_dir, lake::TableVersion(table->table_version))
                               .status());
     return rows;
   }
@@ -378,6 +429,7 @@ class LakeWriteStatement final : public Statement {
   }
 
   Result<int64_t> DropTable() {
+    std::lock_guard ddl(shared().lake_ddl_mu);
     LAGOA_RETURN_IF_ERROR(shared().lake_tables->Detach(write_.table));
     std::error_code error;
     std::filesystem::remove_all(TableDir(), error);
@@ -399,7 +451,19 @@ class LakeWriteStatement final : public Statement {
 
 }  // namespace
 
+std::optional<std::string> LakeTableName(const EngineShared& shared, std::string_view name) {
+  if (shared.lake_tables == nullptr) return std::nullopt;
+  for (const lake::AttachedTable& table : shared.lake_tables->List()) {
+    if (schema::EqualsIgnoreCase(table.name, name)) return table.name;
+  }
+  return std::nullopt;
+}
+
 Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write) {
+  if (write.kind != LakeWriteKind::kCreateTable && write.kind != LakeWriteKind::kCreateTableAs &&
+      write.kind != LakeWriteKind::kRefused) {
+    if (std::optional<std::string> name = LakeTableName(session->shared(), write.table)) write.table = *name;
+  }
   if (write.kind == LakeWriteKind::kCreateStream || write.kind == LakeWriteKind::kDropStream ||
       write.kind == LakeWriteKind::kInsertStream) {
     return PrepareStreamDdl(session, std::move(write));

@@ -55,6 +55,7 @@ struct LakeWriteText {
   std::string rest;            // per kind, see above
   std::string predicate;       // kUpdate: after WHERE ("" = every row)
   std::string refusal;         // kRefused: what is not supported and what to do instead
+  bool has_where = false;      // kDelete/kUpdate: the statement has a WHERE (its condition may be empty)
 };
 
 // std::nullopt when `statement` (one statement, no ';') is none of the above.

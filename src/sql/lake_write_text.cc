@@ -58,10 +58,13 @@ LakeWriteText RecognizeUpdate(std::string_view statement, const std::string& tab
     const SqlToken& token = tokens[i];
     if (token.kind == SqlToken::Kind::kSymbol) depth += token.text == "(" ? 1 : token.text == ")" ? -1 : 0;
     if (depth != 0) continue;
-    if (token.Is("FROM") || token.Is("RETURNING")) {
+    // UPDATE … FROM comes before the WHERE (a FROM inside the condition, IS DISTINCT FROM, is fine).
+    const bool from = token.Is("FROM") && !write.has_where && !tokens[i - 1].Is("DISTINCT");
+    if (from || token.Is("RETURNING")) {
       return Refused(table, fmt::format("UPDATE \"{}\": {} is not supported for lake tables", table, token.text));
     }
-    if (token.Is("WHERE") && set_end == statement.size()) {
+    if (token.Is("WHERE") && !write.has_where) {
+      write.has_where = true;
       set_end = token.begin;
       write.predicate = NormalizeSql(statement.substr(token.end));
     }
@@ -126,6 +129,7 @@ std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
   if (h.Is(0, "DELETE") && h.Is(1, "FROM") && lake(2)) {
     LakeWriteText write{LakeWriteKind::kDelete, h.Text(2), false, "", "", ""};
     if (h.Is(3, "WHERE")) {
+      write.has_where = true;
       write.rest = h.RestAfter(3);
     } else if (!h.End(3)) {
       return Refused(write.table, fmt::format("DELETE FROM \"{}\": only a WHERE clause may follow the table's name "

@@ -228,7 +228,7 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
       fmt::format("{}:{}:{}:{}", found->second, table->attached_ms, table->path.string(), snapshot->version().value());
   if (const RelationDefinition* built = Built(table->name, key)) return std::optional(*built);
   LAGOA_ASSIGN_OR_RETURN(std::string select, lake::BuildScanSql(*snapshot, *store));
-  return std::optional(Remember(table->name, key, std::move(select)));
+  return std::optional(Remember(table->name, key, std::move(select), snapshot->version().value()));
 }
 
 const RelationDefinition* RelationCatalog::Built(const std::string& name, const std::string& key) const {
@@ -237,9 +237,9 @@ const RelationDefinition* RelationCatalog::Built(const std::string& name, const 
 }
 
 const RelationDefinition& RelationCatalog::Remember(const std::string& name, const std::string& key,
-                                                    std::string select) {
+                                                    std::string select, int64_t table_version) {
   RelationDefinition& relation = built_[name];
-  relation = {name, key, std::move(select)};
+  relation = {name, key, std::move(select), table_version};
   return relation;
 }
 

@@ -20,6 +20,7 @@
 // loaded under it, through the catalog's own DuckDB connection, for checkpoint files).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -45,6 +46,7 @@ struct RelationDefinition {
   std::string name;
   std::string key;  // changes whenever `select` would
   std::string select;
+  int64_t table_version = -1;  // the Delta version an attached or lake table's `select` reads; else -1
 };
 
 class RelationCatalog {
@@ -90,7 +92,8 @@ class RelationCatalog {
   const RelationDefinition* Built(const std::string& name, const std::string& key) const;
   // Keeps a definition, so the SQL of a relation is built once per key (a table's scan lists
   // every file), not once per statement. REQUIRES: mu_ held.
-  const RelationDefinition& Remember(const std::string& name, const std::string& key, std::string select);
+  const RelationDefinition& Remember(const std::string& name, const std::string& key, std::string select,
+                                     int64_t table_version = -1);
 
   const std::filesystem::path lake_dir_;
   ingest::StreamRegistry* const streams_;

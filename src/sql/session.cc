@@ -272,7 +272,7 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
   if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
   pieces_.clear();
   if (shared_->lake_tables != nullptr) {
-    const auto is_lake_table = [&](std::string_view name) { return shared_->lake_tables->Find(name).has_value(); };
+    const auto is_lake_table = [&](std::string_view name) { return LakeTableName(*shared_, name).has_value(); };
     bool writes = false;
     for (std::string_view text : SplitStatements(sql)) {
       pieces_.push_back({std::string(text), RecognizeLakeWrite(text, is_lake_table, IsStreamFunction())});
@@ -295,7 +295,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     if (index >= pieces_.size()) return Status::InvalidArgument(fmt::format("no statement {} was parsed", index));
     Piece& piece = pieces_[index];
     // Earlier statements may have created or dropped the lake table this one names.
-    const auto is_lake_table = [&](std::string_view name) { return shared_->lake_tables->Find(name).has_value(); };
+    const auto is_lake_table = [&](std::string_view name) { return LakeTableName(*shared_, name).has_value(); };
     piece.write = RecognizeLakeWrite(piece.text, is_lake_table, IsStreamFunction());
     if (piece.write) return PrepareLakeWrite(this, *piece.write);
     if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
@@ -372,12 +372,10 @@ Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string
       if (named.count(name) == 0 && !RefreshRelation(name).ok()) DropView(name);
     }
   }
-  // Views of relations lagoa no longer serves (a dropped stream) go too; time travel views of
-  // served relations stay (a version never changes).
+  // Views of relations lagoa no longer serves (a dropped stream) go too, and time travel views the
+  // statement does not name (a kept session would gather one per version ever read).
   for (auto it = views_.begin(); it != views_.end();) {
-    const size_t at = it->first.rfind('@');
-    const bool keep = is_lagoa(it->first) || named.count(it->first) > 0 ||
-                      (at != std::string::npos && is_lagoa(std::string_view(it->first).substr(0, at)));
+    const bool keep = is_lagoa(it->first) || named.count(it->first) > 0;
     if (keep) {
       ++it;
       continue;
@@ -399,7 +397,11 @@ void SessionImpl::DropView(const std::string& name) {
 
 Status SessionImpl::RefreshRelation(const std::string& name) {
   LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> relation, shared_->catalog->Find(name));
-  if (!relation) return Status::Ok();
+  if (!relation) {
+    // Gone since this session made its view (a dropped stream or table): the name is DuckDB's again.
+    if (views_.count(name) > 0) DropView(name);
+    return Status::Ok();
+  }
   auto known = views_.find(name);
   if (known != views_.end() && known->second == relation->key) return Status::Ok();
   // The comment marks the view as lagoa's for the PostgreSQL catalog shim (a table there).

@@ -42,6 +42,9 @@ struct EngineShared {
   SqlEngineOptions options;
   duckdb_database database = nullptr;
   std::unique_ptr<lake::AttachedTables> lake_tables;  // CREATE TABLE's tables; null without options.tables_dir
+  // Held from a lake table's name check to its listing (CREATE) or unlisting and deletion (DROP),
+  // so two statements never claim, or clear, the same directory.
+  std::mutex lake_ddl_mu;
   ingest::StreamRegistry* streams = nullptr;          // borrowed; may be null
   const lake::AttachedTables* attached = nullptr;     // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
@@ -79,6 +82,13 @@ class SessionImpl final : public Session {
   }
   // Runs `sql` (no parameters) on the session's connection and drops its result.
   Status Exec(const std::string& sql);
+  // Whether the session has a transaction open (BEGIN fails inside one). Writes that commit on
+  // their own (lake tables, streams) refuse to run inside one: a ROLLBACK could not undo them.
+  bool InTransaction() {
+    if (!Exec("BEGIN TRANSACTION").ok()) return true;
+    Exec("ROLLBACK").IgnoreError();  // an empty transaction: nothing to lose
+    return false;
+  }
   // Whether a name is a stream INSERT can write to (null when the engine cannot ingest).
   std::function<bool(std::string_view)> IsStreamFunction() const;
   // Creates or re-creates the temporary views of lagoa's relations among `names` (every
@@ -137,11 +147,15 @@ inline constexpr std::string_view kRelationComment = "lagoa relation";
 Status CreatePgCatalogShim(duckdb_connection connection);
 
 
+// The lake table called `name` as DuckDB matches identifiers (ignoring case): its name as created,
+// or std::nullopt.
+std::optional<std::string> LakeTableName(const EngineShared& shared, std::string_view name);
+
 // Binds `params` to `prepared` ($1 is params[0]); InvalidArgument naming the parameter DuckDB
 // refused.
 Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> params);
 
-// The statement carrying out `write` in `session` (lake_write.cc; stream DDL in stream_ddl.cc):
+// The statement carrying out `write` in `session` (lake_write.cc; stream statements in stream_statements.cc):
 // INSERT and COPY are prepared (their stage made), refusals fail here.
 Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write);
 Result<std::unique_ptr<Statement>> PrepareStreamDdl(SessionImpl* session, LakeWriteText write);

@@ -167,7 +167,7 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
       return Status::IoError(fmt::format("creating the lake tables' directory {}: {}", options.tables_dir.string(),
                                          made.message()));
     }
-    LAGOA_ASSIGN_OR_RETURN(shared->lake_tables, lake::AttachedTables::Open(options.tables_dir / "tables.json"));
+    LAGOA_ASSIGN_OR_RETURN(shared->lake_tables, lake::AttachedTables::Open(options.tables_dir / ".tables.json"));
   }
   shared->streams = streams;
   shared->attached = attached;

@@ -43,7 +43,7 @@ namespace lagoa::sql {
 struct SqlEngineOptions {
   std::filesystem::path lake_dir;  // one Delta table per stream: <lake_dir>/<stream>/
   std::filesystem::path temp_dir;  // DuckDB spills here, lake writes stage files here; must exist
-  // Lake tables (CREATE TABLE): <tables_dir>/<name>/, listed in <tables_dir>/tables.json. Empty:
+  // Lake tables (CREATE TABLE): <tables_dir>/<name>/, listed in <tables_dir>/.tables.json (no table name starts with a dot). Empty:
   // no lake tables; CREATE TABLE makes DuckDB's in-memory tables.
   std::filesystem::path tables_dir;
   int lake_write_threads = 2;              // DuckDB threads of each write to a lake table

@@ -147,6 +147,11 @@ class DoneStatement final : public Statement {
   Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) override {
     if (!params.empty()) return Status::InvalidArgument("stream DDL takes no parameters");
     session_->NextGeneration();
+    if (session_->InTransaction()) {
+      return Status::InvalidArgument(fmt::format(
+          "{} STREAM \"{}\" takes effect at once and cannot be part of a transaction; COMMIT or ROLLBACK first",
+          ddl_.kind == LakeWriteKind::kDropStream ? "DROP" : "CREATE", ddl_.table));
+    }
     LAGOA_RETURN_IF_ERROR(ddl_.kind == LakeWriteKind::kDropStream ? Drop() : Create());
     class Done final : public Cursor {
      public:
@@ -217,10 +222,14 @@ class InsertStreamStatement final : public Statement {
   }
   ~InsertStreamStatement() override {
     if (prepared_ != nullptr) duckdb_destroy_prepare(&prepared_);
-    if (staged_) session_->Exec(fmt::format("DROP TABLE IF EXISTS {}", stage_)).IgnoreError();
+    if (staged_) {
+      session_->NextGeneration();  // a statement on the connection ends any result still streaming
+      session_->Exec(fmt::format("DROP TABLE IF EXISTS {}", stage_)).IgnoreError();
+    }
   }
 
   Status Prepare() {
+    session_->NextGeneration();  // statements run on the connection from here on
     EngineShared& shared = session_->shared();
     std::optional<ingest::StreamHandle> stream = shared.streams->Find(insert_.table);
     if (!stream) return Status::NotFound(fmt::format("INSERT: stream \"{}\" does not exist", insert_.table));
@@ -265,6 +274,12 @@ class InsertStreamStatement final : public Statement {
           fmt::format("the statement has {} parameters; {} values were given", param_count(), params.size()));
     }
     session_->NextGeneration();
+    if (session_->InTransaction()) {
+      return Status::InvalidArgument(fmt::format(
+          "stream \"{}\": appended events are acknowledged at once and cannot be part of a transaction; COMMIT or "
+          "ROLLBACK first",
+          insert_.table));
+    }
     session_->Begin();
     Result<int64_t> accepted = Run(params);
     session_->Exec(fmt::format("DELETE FROM {}", stage_)).IgnoreError();  // the insert's outcome matters

@@ -147,12 +147,33 @@ CREATE TABLE IF NOT EXISTS customers (x INTEGER)
 
 -- statement
 CREATE TABLE strict (id INTEGER NOT NULL)
--- error: lake tables enforce no NOT NULL or PRIMARY KEY constraint
+-- error: lake tables keep no NOT NULL, PRIMARY KEY, UNIQUE or DEFAULT
 
 -- A write to a lake table is a commit of its own, so it is refused inside a transaction.
 -- statement
 BEGIN; INSERT INTO order_totals VALUES ('x', 1, 1)
 -- error: cannot be part of a transaction
+
+-- statement
+CREATE TABLE defaults (id INTEGER DEFAULT 7)
+-- error: lake tables keep no NOT NULL, PRIMARY KEY, UNIQUE or DEFAULT
+
+-- A WHERE must hold one condition: an empty or unbalanced one would change every row.
+-- statement
+DELETE FROM order_totals WHERE
+-- error: expected a condition after WHERE
+
+-- statement
+DELETE FROM order_totals WHERE n = 1) OR (true
+-- error: Parser Error: syntax error at or near ")"
+
+-- statement
+UPDATE order_totals SET n = 0 WHERE
+-- error: expected a condition after WHERE
+
+-- statement
+DELETE FROM order_totals WHERE n = $1
+-- error: parameters ($1, ?) are not supported
 
 -- statement
 CREATE TABLE blobs (b BLOB)
@@ -188,6 +209,18 @@ SELECT count(*) AS n FROM order_totals
 -- expect
 n
 3
+
+-- Names match as DuckDB matches identifiers, ignoring case; IS DISTINCT FROM is a condition.
+-- statement
+UPDATE ORDER_TOTALS SET n = n + 1 WHERE customer IS DISTINCT FROM 'ann'
+
+-- query
+SELECT customer, n FROM order_totals ORDER BY customer
+-- expect
+customer,n
+ann,2
+bob,2
+dan,2
 
 -- statement
 DROP TABLE order_totals

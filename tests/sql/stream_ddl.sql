@@ -43,6 +43,10 @@ user_id,url,ts,has_time,has_date
 11,/r,,true,false
 
 -- statement
+BEGIN; INSERT INTO clicks VALUES (5, '/e', NULL)
+-- error: cannot be part of a transaction
+
+-- statement
 INSERT INTO clicks VALUES ('x')
 -- error: stream "clicks": Binder Error: table clicks has 3 columns but 1 values were supplied
 
