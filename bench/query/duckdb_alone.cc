@@ -1,10 +1,11 @@
 // lagoa_query_duckdb: the query benchmark's "DuckDB alone" side (bench/query/README.md). It opens an
 // in-memory DuckDB through libduckdb's C API only (none of lagoa's code), makes the view `events`
-// over the Parquet files a Delta table's log lists as active, runs a setup script (the dimension
-// table), then times each query file: `--warmup` untimed runs, then `--repeats` timed ones.
+// over the Parquet files a Delta table's log lists as active (and a view NAME over each
+// `--dimension NAME=DIR` table's files: lagoa's lake tables), runs a setup script if given, then
+// times each query file: `--warmup` untimed runs, then `--repeats` timed ones.
 //
-// Usage: lagoa_query_duckdb --table DIR --threads N --memory-limit SIZE [--setup FILE]
-//                           [--warmup W] [--repeats R] [--explain] QUERY.sql…
+// Usage: lagoa_query_duckdb --table DIR --threads N --memory-limit SIZE [--dimension NAME=DIR…]
+//                           [--setup FILE] [--warmup W] [--repeats R] [--explain] QUERY.sql…
 // Prints one JSON line per query: {"query":"q01_…","seconds":[…],"median":S,"rows":N}, after a
 // line {"files":F} naming how many active files the view reads; --explain also writes each query's
 // EXPLAIN ANALYZE to stderr before timing it. The active files are the `add`
@@ -23,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -152,6 +154,7 @@ int main(int argc, char** argv) {
   int warmup = 1, repeats = 3;
   bool explain = false;
   std::vector<fs::path> queries;
+  std::vector<std::pair<std::string, fs::path>> dimensions;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&]() -> std::string {
@@ -166,6 +169,11 @@ int main(int argc, char** argv) {
       memory_limit = value();
     } else if (arg == "--setup") {
       setup = value();
+    } else if (arg == "--dimension") {
+      const std::string spec = value();
+      const size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) Die("--dimension wants NAME=DIR, got " + spec);
+      dimensions.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
     } else if (arg == "--warmup") {
       warmup = std::atoi(value().c_str());
     } else if (arg == "--explain") {
@@ -180,17 +188,23 @@ int main(int argc, char** argv) {
   }
   if (table.empty() || queries.empty() || repeats < 1) {
     std::fprintf(stderr,
-                 "usage: lagoa_query_duckdb --table DIR --threads N --memory-limit SIZE [--setup FILE] "
-                 "[--warmup W] [--repeats R] QUERY.sql…\n");
+                 "usage: lagoa_query_duckdb --table DIR --threads N --memory-limit SIZE [--dimension NAME=DIR…] "
+                 "[--setup FILE] [--warmup W] [--repeats R] QUERY.sql…\n");
     return 2;
   }
   Database db(threads, memory_limit);
   // The settings lagoa's SQL engine makes (src/sql/sql_engine.cc), so both read Parquet alike.
   db.Run("SET TimeZone = 'UTC'; SET parquet_metadata_cache = true");
   const std::vector<std::string> files = ActiveFiles(table);
-  std::string list;
-  for (const std::string& file : files) list += (list.empty() ? "" : ", ") + Quote(file);
-  db.Run("CREATE VIEW events AS SELECT * FROM read_parquet([" + list + "])");
+  const auto parquet_list = [](const std::vector<std::string>& paths) {
+    std::string list;
+    for (const std::string& path : paths) list += (list.empty() ? "" : ", ") + Quote(path);
+    return "read_parquet([" + list + "])";
+  };
+  db.Run("CREATE VIEW events AS SELECT * FROM " + parquet_list(files));
+  for (const auto& [name, dir] : dimensions) {
+    db.Run("CREATE VIEW " + name + " AS SELECT * FROM " + parquet_list(ActiveFiles(dir)));
+  }
   if (!setup.empty()) db.Run(ReadFile(setup));
   std::printf("{\"files\":%zu}\n", files.size());
   std::fflush(stdout);

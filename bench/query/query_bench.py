@@ -190,7 +190,7 @@ def time_lagoa_queries(args, lagoa, queries):
 def time_duckdb_queries(args, lagoa, queries):
     threads = args.sql_threads or os.cpu_count()
     cmd = [args.duckdb, "--table", str(lagoa.data / "lake" / "events"), "--threads", str(threads),
-           "--memory-limit", args.sql_memory_limit, "--setup", str(HERE / "dim.sql"),
+           "--memory-limit", args.sql_memory_limit, "--dimension", f"users={lagoa.data / 'tables' / 'users'}",
            "--warmup", str(args.warmup), "--repeats", str(args.repeats)] + [str(q) for q in queries]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = {}
