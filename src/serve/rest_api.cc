@@ -206,9 +206,9 @@ void RestApi::Impl::CreateStream(const std::string& name, const HttpRequest& req
   auto def = schema::StreamDefinitionFromJson(name, req.body);
   if (!def.ok()) return respond(FromStatus(def.status().WithContext("stream definition")));
   def->created_us = WallNowMicros();
-  if (tables != nullptr && tables->IsAttached(name)) {
+  if (std::optional<std::string> holder = tables != nullptr ? tables->TableHolding(name) : std::nullopt) {
     return respond(HttpResponse::Error(
-        409, fmt::format("\"{}\" is the name of an attached table; detach it or name the stream otherwise", name)));
+        409, fmt::format("\"{}\" is the name of {}; drop or detach it, or name the stream otherwise", name, *holder)));
   }
   auto created = registry->Create(std::move(def).value());
   if (!created.ok()) return respond(FromStatus(created.status()));

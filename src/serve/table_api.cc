@@ -10,6 +10,7 @@
 #include "base/thread_name.h"
 #include "lake/delta_log.h"
 #include "schema/schema.h"
+#include "schema/types.h"
 #include "serve/table_operations_internal.h"
 
 namespace lagoa::serve {
@@ -163,7 +164,15 @@ bool TableApi::Owns(const HttpRequest& request) {
   return request.path == kTablesPath || request.path.starts_with(std::string(kTablesPath) + "/");
 }
 
-bool TableApi::IsAttached(const std::string& name) const { return attached_->Find(name).has_value(); }
+std::optional<std::string> TableApi::TableHolding(const std::string& name) const {
+  if (attached_->Find(name)) return "an attached table";
+  if (options_.lake_tables != nullptr) {
+    for (const lake::AttachedTable& table : options_.lake_tables->List()) {
+      if (schema::EqualsIgnoreCase(table.name, name)) return "a table made by SQL (CREATE TABLE)";
+    }
+  }
+  return std::nullopt;
+}
 
 Result<TableRef> TableApi::Resolve(const std::string& name) {
   TableRef ref;

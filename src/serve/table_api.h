@@ -25,6 +25,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "ingest/stream_registry.h"
@@ -67,8 +69,9 @@ class TableApi {
   static bool Owns(const HttpRequest& request);
   void Handle(HttpRequest&& request, Responder respond);
 
-  // Whether `name` is an attached table (stream names must not collide with them). Any thread.
-  bool IsAttached(const std::string& name) const;
+  // What holds `name` among the tables that are not streams' ("an attached table", "a table made
+  // by SQL"), or std::nullopt: stream names must not collide with them. Any thread.
+  std::optional<std::string> TableHolding(const std::string& name) const;
   // Deletes the lake table of a stream that was just dropped, on the worker (waiting for the
   // loader's current write), then answers `respond` with {"dropped": name}. Never refused for a
   // full queue: a table left behind would meet a re-created stream of the same name.

@@ -402,6 +402,10 @@ class SqlApiTest(SqlTestBase):
         self.assertEqual((status, described["files"]), (200, 1), described)
         r = psql(s, "SELECT b FROM rest_t WHERE a = 1")
         self.assertEqual((r.returncode, r.stdout.strip()), (0, "v1"), r.stderr)
+        # Streams and tables share one namespace, also through the REST API (names ignore case).
+        status, refused, _ = s.json("PUT", "/v1/streams/REST_T", {"schema": "x BIGINT"})
+        self.assertEqual(status, 409, refused)
+        self.assertIn("a table made by SQL", refused["error"])
         status, body, _ = sql(s, "DROP TABLE rest_t")
         self.assertEqual(status, 200, body)
         status, missing, _ = s.json("GET", "/v1/tables/rest_t")
