@@ -73,11 +73,14 @@ void StoreString(duckdb_vector vector, idx_t row, std::string_view text) {
   Store(vector, row, value);
 }
 
-// kWrite false: checks only, `vector` and `row` are ignored (callers pass nullptr and 0).
-template <bool kWrite>
+// kWrite false: checks only, `vector` and `row` are ignored (callers pass nullptr and 0);
+// kCheckUtf8 false as well: only reads past the value (a column a scan does not project, of a
+// record CheckRecord accepted).
+template <bool kWrite, bool kCheckUtf8 = !kWrite>
 class VectorDecoder {
  public:
   explicit VectorDecoder(std::span<const std::byte> record) : reader_(record) {}
+  explicit VectorDecoder(const ByteReader& reader) : reader_(reader) {}
 
   ByteReader& reader() { return reader_; }
 
@@ -179,8 +182,8 @@ class VectorDecoder {
     const std::string_view text = AsStringView(bytes);
     if constexpr (kWrite) {
       StoreString(vector, row, text);
-    } else if (!IsValidUtf8(text)) {
-      return json ? "JSON value is not valid UTF-8" : "VARCHAR is not valid UTF-8";
+    } else if constexpr (kCheckUtf8) {
+      if (!IsValidUtf8(text)) return json ? "JSON value is not valid UTF-8" : "VARCHAR is not valid UTF-8";
     }
     return nullptr;
   }
@@ -262,7 +265,15 @@ RecordProblem WalkRecord(std::span<const std::byte> record, const schema::Schema
     if (i >= n || !IsPresent(presence, i)) {
       // A NOT NULL column of the record's own version must be there; later columns are nullable.
       if (!field.nullable && i < schema.fields.size()) return {"NOT NULL column is absent", static_cast<int>(i)};
-      if constexpr (kWrite) SetNull(vector, row, field.type);
+      if constexpr (kWrite) {
+        if (vector != nullptr) SetNull(vector, row, field.type);
+      }
+      continue;
+    }
+    if (kWrite && vector == nullptr) {  // not projected: read past it
+      VectorDecoder<false, false> skipper(reader);
+      if (const char* problem = skipper.Value(field.type, nullptr, 0)) return {problem, static_cast<int>(i)};
+      reader = skipper.reader();
       continue;
     }
     if (const char* problem = decoder.Value(field.type, vector, row)) return {problem, static_cast<int>(i)};

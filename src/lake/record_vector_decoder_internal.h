@@ -49,7 +49,8 @@ RecordProblem CheckRecord(std::span<const std::byte> record, const schema::Schem
                           const std::vector<schema::Field>& latest);
 
 // Writes a record CheckRecord accepted into row `row` of `vectors` (one per column of `latest`, at
-// least). Columns the record does not have, and absent ones, become NULL. Strings longer than
+// least; a null vector: the column is read past and not written, for scans that do not project
+// it). Columns the record does not have, and absent ones, become NULL. Strings longer than
 // DuckDB's 12-byte inline size point into `record`, which must outlive every use of the vectors.
 // Lengths are checked again (never reads outside `record`); UTF-8 is not.
 RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::Schema& schema,

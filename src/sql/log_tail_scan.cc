@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <memory>
 #include <string>
@@ -47,6 +48,9 @@ struct TailBindData {
 };
 
 // One scan: the partitions in order, each read from its start up to the end fixed at init.
+// _offset, _partition, _ingested_at, _event_time: after the stream's own columns.
+constexpr size_t kMetadataColumns = 4;
+
 struct TailScanState {
   size_t partition = 0;
   std::unique_ptr<log::Reader> reader;
@@ -54,6 +58,7 @@ struct TailScanState {
   std::vector<log::ReadRecord> pending;  // read, not yet returned
   size_t next = 0;                       // into `pending`
   std::vector<Offset> ends;              // per partition, fixed at init
+  std::vector<idx_t> projection;         // per output column, the bind column it is (projection pushdown)
   // Copies of the payloads returned: decoded strings point into them, and the reader reuses its
   // buffer. Lives as long as the scan (DuckDB may hold a chunk past the next call).
   ByteArena payloads;
@@ -135,6 +140,9 @@ void TailInit(duckdb_init_info info) {
   for (int32_t p = 0; p < bind->stream.log->partition_count(); ++p) {
     state->ends.push_back(bind->stream.log->partition(PartitionId(p))->next_offset());
   }
+  for (idx_t i = 0; i < duckdb_init_get_column_count(info); ++i) {
+    state->projection.push_back(duckdb_init_get_column_index(info, i));
+  }
   duckdb_init_set_max_threads(info, 1);
 }
 
@@ -181,10 +189,21 @@ Result<const log::ReadRecord*> NextRecord(const TailBindData& bind, TailScanStat
 Status FillChunk(const TailBindData& bind, TailScanState* state, duckdb_data_chunk output) {
   const schema::StreamDefinition& definition = *bind.stream.definition;
   const std::vector<schema::Field>& latest = definition.latest().fields;
-  const size_t meta = latest.size();
-  std::vector<duckdb_vector> vectors;
+  // Only the projected columns are written (the others are read past): the stream's columns,
+  // then _offset, _partition, _ingested_at, _event_time; any other index is DuckDB's row id.
+  std::vector<duckdb_vector> vectors(latest.size(), nullptr);
+  std::array<duckdb_vector, kMetadataColumns> metadata{};
+  std::vector<duckdb_vector> row_ids;
   for (idx_t c = 0; c < duckdb_data_chunk_get_column_count(output); ++c) {
-    vectors.push_back(duckdb_data_chunk_get_vector(output, c));
+    const idx_t column = state->projection[c];
+    duckdb_vector vector = duckdb_data_chunk_get_vector(output, c);
+    if (column < latest.size()) {
+      vectors[column] = vector;
+    } else if (column < latest.size() + kMetadataColumns) {
+      metadata[column - latest.size()] = vector;
+    } else {
+      row_ids.push_back(vector);
+    }
   }
   const idx_t capacity = duckdb_vector_size();
   idx_t row = 0;
@@ -209,10 +228,15 @@ Status FillChunk(const TailBindData& bind, TailScanState* state, duckdb_data_chu
       return Status::Corruption(fmt::format("stream \"{}\": record at offset {} of partition {}: {}: {}", definition.name,
                                             record->offset.value(), partition, where, problem.what));
     }
-    static_cast<int64_t*>(duckdb_vector_get_data(vectors[meta]))[row] = record->offset.value();
-    static_cast<int32_t*>(duckdb_vector_get_data(vectors[meta + 1]))[row] = partition;
-    static_cast<duckdb_timestamp*>(duckdb_vector_get_data(vectors[meta + 2]))[row] = {record->ingest_time_us};
-    static_cast<duckdb_timestamp*>(duckdb_vector_get_data(vectors[meta + 3]))[row] = {record->event_time_us};
+    if (metadata[0] != nullptr) static_cast<int64_t*>(duckdb_vector_get_data(metadata[0]))[row] = record->offset.value();
+    if (metadata[1] != nullptr) static_cast<int32_t*>(duckdb_vector_get_data(metadata[1]))[row] = partition;
+    if (metadata[2] != nullptr) {
+      static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[2]))[row] = {record->ingest_time_us};
+    }
+    if (metadata[3] != nullptr) {
+      static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[3]))[row] = {record->event_time_us};
+    }
+    for (duckdb_vector row_id : row_ids) static_cast<int64_t*>(duckdb_vector_get_data(row_id))[row] = record->offset.value();
     ++row;
   }
   duckdb_data_chunk_set_size(output, row);
@@ -245,6 +269,7 @@ Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry*
   duckdb_table_function_set_bind(function, TailBind);
   duckdb_table_function_set_init(function, TailInit);
   duckdb_table_function_set_function(function, TailFunction);
+  duckdb_table_function_supports_projection_pushdown(function, true);
   const bool registered = duckdb_register_table_function(connection, function) == DuckDBSuccess;
   duckdb_destroy_table_function(&function);
   if (!registered) return Status::Internal(fmt::format("DuckDB: cannot register the table function {}()", kLogTailFunction));

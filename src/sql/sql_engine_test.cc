@@ -173,6 +173,20 @@ TEST_F(SqlEngineTest, StreamOnlyInTheLog) {
   EXPECT_EQ(QueryOne("SELECT name, _offset, _partition FROM clicks WHERE id = 7"), "name number 7|7|0");
 }
 
+// The tail decodes only the columns a query uses (projection pushdown): each column alone, the
+// metadata columns alone, none (count), and all of them must read the same values.
+TEST_F(SqlEngineTest, TailReadsTheProjectedColumnsOnly) {
+  auto clicks = CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR");
+  Append(clicks, 0, 3000);
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM clicks"), "3000");
+  EXPECT_EQ(QueryOne("SELECT sum(id) FROM clicks"), "4498500");
+  EXPECT_EQ(QueryOne("SELECT count(DISTINCT name), max(name) FROM clicks"), "3000|name number 999");
+  EXPECT_EQ(QueryOne("SELECT max(_offset), min(_partition), count(_ingested_at) FROM clicks"), "2999|0|3000");
+  EXPECT_EQ(QueryOne("SELECT name FROM clicks WHERE _offset = 1234"), "name number 1234");
+  EXPECT_EQ(QueryOne("SELECT _offset, id, name FROM clicks WHERE id = 2999"), "2999|2999|name number 2999");
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM (SELECT * FROM clicks) WHERE name = 'name number ' || id"), "3000");
+}
+
 TEST_F(SqlEngineTest, StreamSplitBetweenLakeAndLogHasEveryEventOnce) {
   auto clicks = CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR");
   Append(clicks, 0, 3000);
