@@ -200,6 +200,10 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
   int64_t received_us = WallNowMicros();
   std::optional<StreamHandle> handle = registry_->Find(request.stream);
   if (!handle && !StreamRegistry::IsDeadLetterName(request.stream) && options_.auto_create_streams) {
+    if (options_.name_taken && options_.name_taken(request.stream)) {
+      return done(ErrorReply(409, fmt::format("\"{}\" is the name of a table, not a stream; post events to a stream",
+                                              request.stream)));
+    }
     schema::StreamDefinition def;
     def.name = request.stream;
     def.infer = true;

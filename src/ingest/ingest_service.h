@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "ingest/stream_registry.h"
 
@@ -18,6 +19,8 @@ namespace lagoa::ingest {
 
 struct IngestOptions {
   bool auto_create_streams = false;
+  // Names a stream must not be auto-created under (tables share the namespace); may be unset.
+  std::function<bool(std::string_view name)> name_taken;
   uint64_t max_body_bytes = 16ull << 20;  // after decompression
   size_t errors_listed_max = 100;
 };

@@ -158,5 +158,17 @@ TEST_F(IngestServiceTest, AutoCreateMakesAnInferredStream) {
   ASSERT_TRUE(registry_->Find("fresh.dlq").has_value());
 }
 
+TEST_F(IngestServiceTest, AutoCreateRefusesANameATableHolds) {
+  IngestOptions options;
+  options.auto_create_streams = true;
+  options.name_taken = [](std::string_view name) { return name == "taken"; };
+  IngestService service(registry_.get(), options);
+  IngestReply reply = Post(service, "taken", "{\"k\":1}\n");
+  EXPECT_EQ(reply.http_status, 409u) << reply.body;
+  EXPECT_NE(reply.body.find("is the name of a table"), std::string::npos) << reply.body;
+  EXPECT_FALSE(registry_->Find("taken").has_value());
+  EXPECT_EQ(Post(service, "free", "{\"k\":1}\n").http_status, 200u);
+}
+
 }  // namespace
 }  // namespace lagoa::ingest

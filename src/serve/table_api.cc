@@ -251,6 +251,10 @@ HttpResponse TableApi::Attach(lake::AttachedTable table) {
     return ErrorResponse(Status::AlreadyExists(
         fmt::format("\"{}\" is the name of a stream; attach the table under another name", table.name)));
   }
+  if (std::optional<std::string> holder = TableHolding(table.name); holder && !attached_->Find(table.name)) {
+    return ErrorResponse(Status::AlreadyExists(
+        fmt::format("\"{}\" is the name of {}; attach the table under another name", table.name, *holder)));
+  }
   if (!table.path.is_absolute()) {
     return ErrorResponse(Status::InvalidArgument(
         fmt::format("the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string())));

@@ -143,6 +143,10 @@ Status Node::Start() {
   ingest::IngestOptions ingest_options;
   ingest_options.auto_create_streams = config_.auto_create_streams;
   ingest_options.max_body_bytes = config_.max_body_bytes;
+  // Tables share the streams' namespace; the table API exists before the HTTP server takes events.
+  ingest_options.name_taken = [c = c_.get()](std::string_view name) {
+    return c->tables != nullptr && c->tables->TableHolding(std::string(name)).has_value();
+  };
   c_->ingest = std::make_unique<ingest::IngestService>(c_->registry.get(), ingest_options);
   LAGOA_ASSIGN_OR_RETURN(c_->attached, lake::AttachedTables::Open(config_.data_dir / "attached_tables.json"));
 
