@@ -7,6 +7,7 @@
 #include "base/file_util.h"
 #include "base/json_writer.h"
 #include "schema/schema.h"
+#include "schema/types.h"
 
 namespace lagoa::lake {
 namespace {
@@ -107,6 +108,14 @@ std::optional<AttachedTable> AttachedTables::Find(std::string_view name) const {
   auto it = tables_.find(name);
   if (it == tables_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<AttachedTable> AttachedTables::FindIgnoringCase(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [table_name, table] : tables_) {
+    if (schema::EqualsIgnoreCase(table_name, name)) return table;
+  }
+  return std::nullopt;
 }
 
 std::vector<AttachedTable> AttachedTables::List() const {

@@ -40,6 +40,8 @@ class AttachedTables {
   // NotFound when no table has this name.
   Status Detach(std::string_view name);
   std::optional<AttachedTable> Find(std::string_view name) const;
+  // The table whose name equals `name` ignoring case (SQL matches identifiers that way).
+  std::optional<AttachedTable> FindIgnoringCase(std::string_view name) const;
   // Sorted by name.
   std::vector<AttachedTable> List() const;
 

@@ -21,6 +21,18 @@ TEST(AttachedTables, AMissingFileIsAnEmptyList) {
   EXPECT_FALSE((*tables)->Find("x").has_value());
 }
 
+TEST(AttachedTables, FindIgnoringCaseMatchesAsSqlDoes) {
+  TempDir dir;
+  auto tables = AttachedTables::Open(dir.path() / "attached_tables.json");
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  ASSERT_TRUE((*tables)->Attach(Table("Sales", "/data/sales")).ok());
+  EXPECT_FALSE((*tables)->Find("sales").has_value());
+  auto found = (*tables)->FindIgnoringCase("SALES");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->name, "Sales");
+  EXPECT_FALSE((*tables)->FindIgnoringCase("sale").has_value());
+}
+
 TEST(AttachedTables, AttachAndDetachSurviveReopen) {
   TempDir dir;
   const auto file = dir.path() / "attached_tables.json";

@@ -166,10 +166,8 @@ bool TableApi::Owns(const HttpRequest& request) {
 
 std::optional<std::string> TableApi::TableHolding(const std::string& name) const {
   if (attached_->Find(name)) return "an attached table";
-  if (options_.lake_tables != nullptr) {
-    for (const lake::AttachedTable& table : options_.lake_tables->List()) {
-      if (schema::EqualsIgnoreCase(table.name, name)) return "a table made by SQL (CREATE TABLE)";
-    }
+  if (options_.lake_tables != nullptr && options_.lake_tables->FindIgnoringCase(name)) {
+    return "a table made by SQL (CREATE TABLE)";
   }
   return std::nullopt;
 }
@@ -177,26 +175,20 @@ std::optional<std::string> TableApi::TableHolding(const std::string& name) const
 Result<TableRef> TableApi::Resolve(const std::string& name) {
   TableRef ref;
   ref.name = name;
-  if (auto attached = attached_->Find(name)) {
+  // A table in a directory of its own (attached, or made by SQL), read through its own store.
+  auto own_directory = [&](const std::filesystem::path& path, const char* kind, bool read_only) -> Result<TableRef> {
     lake::LocalObjectStoreOptions store;
-    store.root = attached->path;
+    store.root = path;
     LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
-    ref.kind = "attached";
-    ref.path = attached->path;
+    ref.kind = kind;
+    ref.path = path;
     ref.store = ref.owned_store.get();
-    ref.read_only = true;
-    return ref;
-  }
+    ref.read_only = read_only;
+    return std::move(ref);
+  };
+  if (auto attached = attached_->Find(name)) return own_directory(attached->path, "attached", /*read_only=*/true);
   if (options_.lake_tables != nullptr) {
-    if (auto table = options_.lake_tables->Find(name)) {
-      lake::LocalObjectStoreOptions store;
-      store.root = table->path;
-      LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
-      ref.kind = "table";
-      ref.path = table->path;
-      ref.store = ref.owned_store.get();
-      return ref;
-    }
+    if (auto table = options_.lake_tables->Find(name)) return own_directory(table->path, "table", /*read_only=*/false);
   }
   auto stream = registry_->Find(name);
   if (!stream || ingest::StreamRegistry::IsDeadLetterName(name)) {

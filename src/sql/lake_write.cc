@@ -22,7 +22,6 @@
 #include "lake/table_rewrite.h"
 #include "schema/schema.h"
 #include "sql/lake_write_internal.h"
-#include "sql/result_chunk_internal.h"
 #include "sql/session_internal.h"
 
 namespace lagoa::sql::internal {
@@ -50,19 +49,6 @@ Result<schema::Type> LakeColumnType(const std::string& name, const std::string& 
       "DECIMAL(p,s), VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ, JSON, or a list or struct of those",
       name, duckdb_type));
 }
-
-// A statement that changed `rows` rows (or none, for DDL: -1) and returns no rows.
-class DoneCursor final : public Cursor {
- public:
-  explicit DoneCursor(int64_t rows) : rows_(rows) {}
-  const std::vector<ResultColumn>& columns() const override { return columns_; }
-  Result<std::unique_ptr<ResultChunk>> Next() override { return std::unique_ptr<ResultChunk>(); }
-  int64_t changed_rows() const override { return rows_; }
-
- private:
-  int64_t rows_;
-  std::vector<ResultColumn> columns_;
-};
 
 class LakeWriteStatement final : public Statement {
  public:
@@ -133,14 +119,8 @@ class LakeWriteStatement final : public Statement {
     return status.WithContext(fmt::format("lake table \"{}\"", write_.table));
   }
 
-  // DuckDB's errors name the stage; users know the table. Context: the table.
   Status NameTheTable(const Status& status) const {
-    std::string message = status.message();
-    const std::string table = QuoteIdentifier(write_.table);
-    for (size_t at = message.find(stage_); at != std::string::npos; at = message.find(stage_, at + table.size())) {
-      message.replace(at, stage_.size(), table);
-    }
-    return Status(status.code(), std::move(message)).WithContext(fmt::format("lake table \"{}\"", write_.table));
+    return NameTheTarget(status, stage_, write_.table, fmt::format("lake table \"{}\"", write_.table));
   }
 
   StatementKind kind() const override {
@@ -155,13 +135,7 @@ class LakeWriteStatement final : public Statement {
     }
   }
   size_t param_count() const override { return insert_ != nullptr ? duckdb_nparams(insert_) : 0; }
-  ColumnType param_type(size_t index) const override {
-    duckdb_logical_type type = insert_ != nullptr ? duckdb_param_logical_type(insert_, index + 1) : nullptr;
-    if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
-    ColumnType described = DescribeType(type);
-    duckdb_destroy_logical_type(&type);
-    return described;
-  }
+  ColumnType param_type(size_t index) const override { return ParamType(insert_, index); }
   const std::vector<ResultColumn>& columns() const override { return no_columns_; }
   bool columns_known() const override { return true; }
 
@@ -181,7 +155,7 @@ class LakeWriteStatement final : public Statement {
     Result<int64_t> rows = Run(params);
     session_->Finish();
     if (!rows.ok()) return NameTheTable(rows.status());
-    return std::unique_ptr<Cursor>(new DoneCursor(*rows));
+    return std::unique_ptr<Cursor>(new NoRowsCursor(*rows));
   }
 
  private:
@@ -453,10 +427,9 @@ class LakeWriteStatement final : public Statement {
 
 std::optional<std::string> LakeTableName(const EngineShared& shared, std::string_view name) {
   if (shared.lake_tables == nullptr) return std::nullopt;
-  for (const lake::AttachedTable& table : shared.lake_tables->List()) {
-    if (schema::EqualsIgnoreCase(table.name, name)) return table.name;
-  }
-  return std::nullopt;
+  std::optional<lake::AttachedTable> table = shared.lake_tables->FindIgnoringCase(name);
+  if (!table) return std::nullopt;
+  return table->name;
 }
 
 Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write) {

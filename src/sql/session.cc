@@ -128,13 +128,7 @@ class StatementImpl final : public Statement {
 
   StatementKind kind() const override { return kind_; }
   size_t param_count() const override { return duckdb_nparams(prepared_); }
-  ColumnType param_type(size_t index) const override {
-    duckdb_logical_type type = duckdb_param_logical_type(prepared_, index + 1);
-    if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
-    ColumnType described = DescribeType(type);
-    duckdb_destroy_logical_type(&type);
-    return described;
-  }
+  ColumnType param_type(size_t index) const override { return ParamType(prepared_, index); }
   const std::vector<ResultColumn>& columns() const override { return columns_; }
   bool columns_known() const override { return columns_known_; }
 
@@ -190,6 +184,24 @@ class StatementImpl final : public Statement {
 };
 
 }  // namespace
+
+ColumnType ParamType(duckdb_prepared_statement prepared, size_t index) {
+  duckdb_logical_type type = prepared != nullptr ? duckdb_param_logical_type(prepared, index + 1) : nullptr;
+  if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
+  ColumnType described = DescribeType(type);
+  duckdb_destroy_logical_type(&type);
+  return described;
+}
+
+Status NameTheTarget(const Status& status, const std::string& stage, const std::string& name,
+                     std::string_view context) {
+  std::string message = status.message();
+  const std::string quoted = schema::QuoteIdentifier(name);
+  for (size_t at = message.find(stage); at != std::string::npos; at = message.find(stage, at + quoted.size())) {
+    message.replace(at, stage.size(), quoted);
+  }
+  return Status(status.code(), std::move(message)).WithContext(context);
+}
 
 Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> params) {
   duckdb_clear_bindings(prepared);

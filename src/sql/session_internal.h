@@ -151,6 +151,28 @@ Status CreatePgCatalogShim(duckdb_connection connection);
 // or std::nullopt.
 std::optional<std::string> LakeTableName(const EngineShared& shared, std::string_view name);
 
+// The type DuckDB inferred for parameter `index` (0-based) of `prepared`; kOther "UNKNOWN" when it
+// could not tell.
+ColumnType ParamType(duckdb_prepared_statement prepared, size_t index);
+
+// The answer of a statement that returns no rows: `changed_rows` rows changed (-1: not DML).
+class NoRowsCursor final : public Cursor {
+ public:
+  explicit NoRowsCursor(int64_t changed_rows) : changed_rows_(changed_rows) {}
+  const std::vector<ResultColumn>& columns() const override { return columns_; }
+  Result<std::unique_ptr<ResultChunk>> Next() override { return std::unique_ptr<ResultChunk>(); }
+  int64_t changed_rows() const override { return changed_rows_; }
+
+ private:
+  int64_t changed_rows_;
+  std::vector<ResultColumn> columns_;
+};
+
+// `status` with every mention of the temporary `stage` table replaced by `name` (what the user
+// wrote) and `context` in front: DuckDB's errors about a write's stage are about its target.
+Status NameTheTarget(const Status& status, const std::string& stage, const std::string& name,
+                     std::string_view context);
+
 // Binds `params` to `prepared` ($1 is params[0]); InvalidArgument naming the parameter DuckDB
 // refused.
 Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> params);

@@ -24,7 +24,6 @@
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "schema/schema.h"
-#include "sql/result_chunk_internal.h"
 #include "sql/session_internal.h"
 #include "sql/sql_text.h"
 
@@ -153,16 +152,7 @@ class DoneStatement final : public Statement {
           ddl_.kind == LakeWriteKind::kDropStream ? "DROP" : "CREATE", ddl_.table));
     }
     LAGOA_RETURN_IF_ERROR(ddl_.kind == LakeWriteKind::kDropStream ? Drop() : Create());
-    class Done final : public Cursor {
-     public:
-      const std::vector<ResultColumn>& columns() const override { return columns_; }
-      Result<std::unique_ptr<ResultChunk>> Next() override { return std::unique_ptr<ResultChunk>(); }
-      int64_t changed_rows() const override { return -1; }
-
-     private:
-      std::vector<ResultColumn> columns_;
-    };
-    return std::unique_ptr<Cursor>(new Done());
+    return std::unique_ptr<Cursor>(new NoRowsCursor(-1));
   }
 
  private:
@@ -258,13 +248,7 @@ class InsertStreamStatement final : public Statement {
 
   StatementKind kind() const override { return StatementKind::kInsert; }
   size_t param_count() const override { return duckdb_nparams(prepared_); }
-  ColumnType param_type(size_t index) const override {
-    duckdb_logical_type type = duckdb_param_logical_type(prepared_, index + 1);
-    if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
-    ColumnType described = DescribeType(type);
-    duckdb_destroy_logical_type(&type);
-    return described;
-  }
+  ColumnType param_type(size_t index) const override { return ParamType(prepared_, index); }
   const std::vector<ResultColumn>& columns() const override { return no_columns_; }
   bool columns_known() const override { return true; }
 
@@ -285,18 +269,7 @@ class InsertStreamStatement final : public Statement {
     session_->Exec(fmt::format("DELETE FROM {}", stage_)).IgnoreError();  // the insert's outcome matters
     session_->Finish();
     if (!accepted.ok()) return NameTheStream(accepted.status());
-    class Done final : public Cursor {
-     public:
-      explicit Done(int64_t rows) : rows_(rows) {}
-      const std::vector<ResultColumn>& columns() const override { return columns_; }
-      Result<std::unique_ptr<ResultChunk>> Next() override { return std::unique_ptr<ResultChunk>(); }
-      int64_t changed_rows() const override { return rows_; }
-
-     private:
-      int64_t rows_;
-      std::vector<ResultColumn> columns_;
-    };
-    return std::unique_ptr<Cursor>(new Done(*accepted));
+    return std::unique_ptr<Cursor>(new NoRowsCursor(*accepted));
   }
 
  private:
@@ -341,13 +314,9 @@ class InsertStreamStatement final : public Statement {
   }
 
   Status NameTheStream(const Status& status) const {
-    std::string message = status.message();
-    const std::string name = schema::QuoteIdentifier(insert_.table);
-    for (size_t at = message.find(stage_); at != std::string::npos; at = message.find(stage_, at + name.size())) {
-      message.replace(at, stage_.size(), name);
-    }
-    return Status(status.code(), std::move(message)).WithContext(fmt::format("stream \"{}\"", insert_.table));
+    return NameTheTarget(status, stage_, insert_.table, fmt::format("stream \"{}\"", insert_.table));
   }
+
 
   SessionImpl* session_;
   LakeWriteText insert_;
