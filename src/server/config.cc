@@ -186,6 +186,18 @@ const std::vector<KeyEntry>& Entries() {
         "under a quarter of it into files of about this size",
         "128MiB"},
        BytesSetter(&ServerConfig::lake_file_bytes_target, "lake_file_bytes_target", 1ull << 20, 1ull << 30)},
+      {{"lake_load_nice",
+        "nice value (0-19) of the lake loader and maintenance: they give way to ingest and queries when the "
+        "cores are busy; 0 runs them at the server's priority",
+        "10"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         int64_t parsed;
+         if (!ParseInt(v, &parsed) || parsed < 0 || parsed > 19) {
+           return Invalid("lake_load_nice", source, v, "a nice value from 0 to 19");
+         }
+         c.lake_load_nice = static_cast<int>(parsed);
+         return Status::Ok();
+       }},
       {{"lake_vacuum_retention_hours",
         "how long VACUUM keeps data files no table version uses (time travel needs them); -1 never vacuums", "168"},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
@@ -205,6 +217,9 @@ const std::vector<KeyEntry>& Entries() {
        }},
       {{"sql_memory_limit", "memory all SQL statements may use together; a statement beyond it fails", "2GiB"},
        BytesSetter(&ServerConfig::sql_memory_limit_bytes, "sql_memory_limit", 64ull << 20)},
+      {{"sql_tail_cache", "memory for streams' live tails kept decoded between SQL statements; 0 turns it off",
+        "256MiB"},
+       BytesSetter(&ServerConfig::sql_tail_cache_bytes, "sql_tail_cache", 0)},
       {{"sql_statement_timeout_ms", "a SQL statement running longer is interrupted; 0 is no limit", "300000"},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
          int64_t parsed;

@@ -37,9 +37,11 @@ struct ServerConfig {
   // Lake data files: a load writes at most about this much record payload per file, and
   // compaction merges files under a quarter of it into files of about this size.
   uint64_t lake_file_bytes_target = 128ull << 20;
+  int lake_load_nice = 10;  // the loader's CPU priority (nice, 0-19), below ingest and queries
   int64_t lake_vacuum_retention_hours = 168;  // VACUUM keeps unreferenced files this long; -1: never vacuum
   uint32_t sql_threads = 0;                   // DuckDB worker threads; 0: one per core
   uint64_t sql_memory_limit_bytes = 2ull << 30;  // DuckDB's memory limit for all statements
+  uint64_t sql_tail_cache_bytes = 256ull << 20;   // decoded live tails kept between statements
   int64_t sql_statement_timeout_ms = 300000;  // 0: no limit
   uint32_t sql_http_workers = 4;              // POST /v1/sql statements running at once
   bool pg_enabled = true;                     // the PostgreSQL wire protocol front door

@@ -128,6 +128,7 @@ Status Node::Start() {
     lake.interval_ms = std::chrono::milliseconds(config_.lake_load_interval_ms);
     lake.scratch_dir = scratch_dir;
     lake.file_bytes_max = static_cast<int64_t>(config_.lake_file_bytes_target);
+    lake.nice = config_.lake_load_nice;
     lake.compact = CompactOptionsFor(config_);
     lake.stream_table_writes = &c_->stream_table_writes;
     if (config_.lake_maintenance_interval_ms > 0) {
@@ -157,6 +158,7 @@ Status Node::Start() {
   sql_options.threads = static_cast<int>(config_.sql_threads != 0 ? config_.sql_threads
                                                                    : std::max(1u, std::thread::hardware_concurrency()));
   sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config_.sql_memory_limit_bytes >> 20));
+  sql_options.tail_cache_bytes = config_.sql_tail_cache_bytes;
   sql_options.statement_timeout_ms = std::chrono::milliseconds(config_.sql_statement_timeout_ms);
   // Every PostgreSQL connection and HTTP worker holds a session; a few spare for the rest.
   sql_options.sessions_max = static_cast<int>(config_.pg_connections_max + config_.sql_http_workers + 8);

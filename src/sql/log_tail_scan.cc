@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <memory>
 #include <string>
@@ -11,14 +10,12 @@
 
 #include "ingest/stream_registry.h"
 #include "lake/record_vector_decoder_internal.h"
+#include "sql/tail_cache_internal.h"
 
 namespace lagoa::sql::internal {
 namespace {
 
 using lake::internal::ByteArena;
-using lake::internal::CheckRecord;
-using lake::internal::DecodeRecordRow;
-using lake::internal::RecordProblem;
 
 // Owns a duckdb_value (duckdb_bind_get_parameter's result).
 class OwnedValue {
@@ -41,26 +38,35 @@ std::string VarcharParameter(duckdb_bind_info info, idx_t index) {
   return result;
 }
 
+// What lagoa_tail() reads from: the engine's streams and their decoded tails.
+struct TailScanContext {
+  ingest::StreamRegistry* streams;
+  TailCache* cache;  // may be null: every statement decodes its tail
+};
+
 // What the bind decided; read-only afterwards (shared by the scan's threads).
 struct TailBindData {
   ingest::StreamHandle stream;
   std::vector<int64_t> from;  // per partition; -1: the log's oldest offset
+  TailCache* cache;
 };
 
-// One scan: the partitions in order, each read from its start up to the end fixed at init.
-// _offset, _partition, _ingested_at, _event_time: after the stream's own columns.
-constexpr size_t kMetadataColumns = 4;
-
+// One scan: the partitions in order, each read from its start up to the end fixed at init — the
+// offsets the cache does not hold straight from the log, then the cache's blocks.
 struct TailScanState {
   size_t partition = 0;
-  std::unique_ptr<log::Reader> reader;
+  bool started = false;                  // the current partition's slice is known
+  std::unique_ptr<log::Reader> reader;   // while reading the log directly
+  Offset direct_end;                     // the direct read stops here; the cache has the rest
   Offset end;                            // of the current partition: first offset not read
   std::vector<log::ReadRecord> pending;  // read, not yet returned
   size_t next = 0;                       // into `pending`
-  std::vector<Offset> ends;              // per partition, fixed at init
-  std::vector<idx_t> projection;         // per output column, the bind column it is (projection pushdown)
-  // Copies of the payloads returned: decoded strings point into them, and the reader reuses its
-  // buffer. Lives as long as the scan (DuckDB may hold a chunk past the next call).
+  std::vector<std::shared_ptr<const TailBlock>> blocks;  // the cache's, after direct_end
+  size_t next_block = 0;
+  std::vector<Offset> ends;       // per partition, fixed at init
+  std::vector<idx_t> projection;  // per output column, the bind column it is (projection pushdown)
+  // Copies of the payloads read directly: decoded strings point into them, and the reader reuses
+  // its buffer. Lives as long as the scan (DuckDB may hold a chunk past the next call).
   ByteArena payloads;
 };
 
@@ -91,13 +97,13 @@ Result<std::vector<int64_t>> ParseOffsets(const std::string& text, int32_t parti
 }
 
 void TailBind(duckdb_bind_info info) {
-  auto* streams = static_cast<ingest::StreamRegistry*>(duckdb_bind_get_extra_info(info));
+  const auto* context = static_cast<const TailScanContext*>(duckdb_bind_get_extra_info(info));
   const std::string name = VarcharParameter(info, 0);
   const std::string from_text = VarcharParameter(info, 1);
   OwnedValue created(duckdb_bind_get_parameter(info, 2));
   const int64_t created_us = duckdb_get_int64(created.get());
 
-  std::optional<ingest::StreamHandle> stream = streams->Find(name);
+  std::optional<ingest::StreamHandle> stream = context->streams->Find(name);
   if (!stream || stream->definition->created_us != created_us) {
     const std::string error =
         fmt::format("stream \"{}\" was dropped or re-created while the statement was planned; run it again", name);
@@ -127,7 +133,7 @@ void TailBind(duckdb_bind_info info) {
     if (next > start) rows += static_cast<uint64_t>(next - start);
   }
   duckdb_bind_set_cardinality(info, rows, false);
-  auto* data = new TailBindData{std::move(*stream), std::move(*from)};
+  auto* data = new TailBindData{std::move(*stream), std::move(*from), context->cache};
   duckdb_bind_set_bind_data(info, data, [](void* p) { delete static_cast<TailBindData*>(p); });
 }
 
@@ -146,100 +152,133 @@ void TailInit(duckdb_init_info info) {
   duckdb_init_set_max_threads(info, 1);
 }
 
-// Opens the reader of state->partition; false when every partition is done.
-Status OpenPartition(const TailBindData& bind, TailScanState* state) {
-  log::Partition* partition = bind.stream.log->partition(PartitionId(static_cast<int32_t>(state->partition)));
+// Starts state->partition: what the cache holds of it, and a reader for the offsets before that.
+Status StartPartition(const TailBindData& bind, TailScanState* state) {
+  const int32_t partition_id = static_cast<int32_t>(state->partition);
+  log::Partition* partition = bind.stream.log->partition(PartitionId(partition_id));
   const int64_t requested = bind.from[state->partition];
   const Offset from = requested < 0 ? partition->stats().start_offset : Offset(requested);
   state->end = state->ends[state->partition];
+  state->direct_end = state->end;
+  state->blocks.clear();
+  state->next_block = 0;
   state->pending.clear();
   state->next = 0;
+  state->started = true;
+  if (bind.cache != nullptr) {
+    LAGOA_ASSIGN_OR_RETURN(TailSlice slice, bind.cache->Read(bind.stream, partition_id, from, state->end));
+    state->direct_end = std::min(slice.cached_from, state->end);
+    state->blocks = std::move(slice.blocks);
+  }
+  if (from >= state->direct_end) return Status::Ok();
   Result<std::unique_ptr<log::Reader>> reader = partition->OpenReader(from);
   if (!reader.ok()) {
     return reader.status().WithContext(fmt::format("stream \"{}\" partition {}: reading the log from offset {}",
-                                                   bind.stream.definition->name, state->partition, from.value()));
+                                                   bind.stream.definition->name, partition_id, from.value()));
   }
   state->reader = std::move(*reader);
   return Status::Ok();
 }
 
-// The next record of the scan, or nullptr at its end.
-Result<const log::ReadRecord*> NextRecord(const TailBindData& bind, TailScanState* state) {
-  const size_t partitions = static_cast<size_t>(bind.stream.log->partition_count());
-  while (state->partition < partitions) {
-    if (state->reader == nullptr) LAGOA_RETURN_IF_ERROR(OpenPartition(bind, state));
+// The next record the current partition reads from the log itself, or nullptr when that part is
+// done.
+Result<const log::ReadRecord*> NextDirectRecord(TailScanState* state) {
+  while (state->reader != nullptr) {
     if (state->next < state->pending.size()) {
       const log::ReadRecord& record = state->pending[state->next];
-      if (record.offset < state->end) {
+      if (record.offset < state->direct_end) {
         ++state->next;
         return &record;
       }
-    } else if (state->reader->position() < state->end) {
+    } else if (state->reader->position() < state->direct_end) {
       LAGOA_ASSIGN_OR_RETURN(state->pending, state->reader->Next(kReadBytes));
       state->next = 0;
       if (!state->pending.empty()) continue;
     }
     state->reader.reset();
     state->pending.clear();
-    ++state->partition;
   }
   return static_cast<const log::ReadRecord*>(nullptr);
 }
 
-Status FillChunk(const TailBindData& bind, TailScanState* state, duckdb_data_chunk output) {
+// Decodes records read from the log into `output`; the rows written.
+Result<idx_t> FillFromLog(const TailBindData& bind, TailScanState* state, duckdb_data_chunk output) {
   const schema::StreamDefinition& definition = *bind.stream.definition;
-  const std::vector<schema::Field>& latest = definition.latest().fields;
+  const size_t latest_columns = definition.latest().fields.size();
   // Only the projected columns are written (the others are read past): the stream's columns,
   // then _offset, _partition, _ingested_at, _event_time; any other index is DuckDB's row id.
-  std::vector<duckdb_vector> vectors(latest.size(), nullptr);
-  std::array<duckdb_vector, kMetadataColumns> metadata{};
+  std::vector<duckdb_vector> vectors(latest_columns + kTailMetadataColumns, nullptr);
   std::vector<duckdb_vector> row_ids;
   for (idx_t c = 0; c < duckdb_data_chunk_get_column_count(output); ++c) {
     const idx_t column = state->projection[c];
     duckdb_vector vector = duckdb_data_chunk_get_vector(output, c);
-    if (column < latest.size()) {
+    if (column < vectors.size()) {
       vectors[column] = vector;
-    } else if (column < latest.size() + kMetadataColumns) {
-      metadata[column - latest.size()] = vector;
     } else {
       row_ids.push_back(vector);
     }
   }
+  const std::span<const duckdb_vector> all(vectors);
   const idx_t capacity = duckdb_vector_size();
   idx_t row = 0;
   while (row < capacity) {
-    LAGOA_ASSIGN_OR_RETURN(const log::ReadRecord* record, NextRecord(bind, state));
+    LAGOA_ASSIGN_OR_RETURN(const log::ReadRecord* record, NextDirectRecord(state));
     if (record == nullptr) break;
-    const schema::Schema* schema = definition.version(record->schema_version);
-    const int32_t partition = static_cast<int32_t>(state->partition);
-    if (schema == nullptr) {
-      return Status::Corruption(fmt::format("stream \"{}\": record at offset {} of partition {}: schema version {} is unknown",
-                                            definition.name, record->offset.value(), partition,
-                                            record->schema_version.value()));
-    }
     std::byte* copy = state->payloads.Allocate(record->payload.size());
     std::copy(record->payload.begin(), record->payload.end(), copy);
     const std::span<const std::byte> payload(copy, record->payload.size());
-    RecordProblem problem = CheckRecord(payload, *schema, latest);
-    if (problem.what == nullptr) problem = DecodeRecordRow(payload, *schema, latest, vectors, row);
-    if (problem.what != nullptr) {
-      std::string where = problem.column < 0 ? std::string("record")
-                                             : fmt::format("column \"{}\"", latest[static_cast<size_t>(problem.column)].name);
-      return Status::Corruption(fmt::format("stream \"{}\": record at offset {} of partition {}: {}: {}", definition.name,
-                                            record->offset.value(), partition, where, problem.what));
-    }
-    if (metadata[0] != nullptr) static_cast<int64_t*>(duckdb_vector_get_data(metadata[0]))[row] = record->offset.value();
-    if (metadata[1] != nullptr) static_cast<int32_t*>(duckdb_vector_get_data(metadata[1]))[row] = partition;
-    if (metadata[2] != nullptr) {
-      static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[2]))[row] = {record->ingest_time_us};
-    }
-    if (metadata[3] != nullptr) {
-      static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[3]))[row] = {record->event_time_us};
-    }
+    LAGOA_RETURN_IF_ERROR(DecodeTailRow(definition, static_cast<int32_t>(state->partition), *record, payload,
+                                        all.first(latest_columns), all.subspan(latest_columns), row));
     for (duckdb_vector row_id : row_ids) static_cast<int64_t*>(duckdb_vector_get_data(row_id))[row] = record->offset.value();
     ++row;
   }
-  duckdb_data_chunk_set_size(output, row);
+  return row;
+}
+
+// Points `output` at the rows of `block` in [from, end), without copying; the rows written.
+idx_t FillFromBlock(const TailBlock& block, const TailScanState& state, Offset from, Offset end,
+                    duckdb_data_chunk output) {
+  const int64_t* offsets = block.offsets();
+  const idx_t rows = block.rows();
+  const idx_t first = static_cast<idx_t>(std::lower_bound(offsets, offsets + rows, from.value()) - offsets);
+  const idx_t last = static_cast<idx_t>(std::lower_bound(offsets, offsets + rows, end.value()) - offsets);
+  if (first >= last) return 0;
+  const idx_t block_columns = duckdb_data_chunk_get_column_count(block.chunk());
+  const idx_t offset_column = block_columns - kTailMetadataColumns;
+  duckdb_selection_vector selection = nullptr;
+  if (first > 0 || last < rows) {
+    selection = duckdb_create_selection_vector(last - first);
+    sel_t* indexes = duckdb_selection_vector_get_data_ptr(selection);
+    for (idx_t i = first; i < last; ++i) indexes[i - first] = static_cast<sel_t>(i);
+  }
+  for (idx_t c = 0; c < duckdb_data_chunk_get_column_count(output); ++c) {
+    const idx_t column = state.projection[c];  // past the metadata columns: the row id, which is _offset
+    duckdb_vector source = duckdb_data_chunk_get_vector(block.chunk(), column < block_columns ? column : offset_column);
+    duckdb_vector target = duckdb_data_chunk_get_vector(output, c);
+    duckdb_vector_reference_vector(target, source);
+    if (selection != nullptr) duckdb_slice_vector(target, selection, last - first);
+  }
+  if (selection != nullptr) duckdb_destroy_selection_vector(selection);
+  return last - first;
+}
+
+Status FillChunk(const TailBindData& bind, TailScanState* state, duckdb_data_chunk output) {
+  const size_t partitions = static_cast<size_t>(bind.stream.log->partition_count());
+  idx_t rows = 0;
+  while (rows == 0 && state->partition < partitions) {
+    if (!state->started) LAGOA_RETURN_IF_ERROR(StartPartition(bind, state));
+    if (state->reader != nullptr) {
+      LAGOA_ASSIGN_OR_RETURN(rows, FillFromLog(bind, state, output));
+    } else if (state->next_block < state->blocks.size()) {
+      const TailBlock& block = *state->blocks[state->next_block++];
+      rows = FillFromBlock(block, *state, state->direct_end, state->end, output);
+    } else {
+      state->blocks.clear();
+      state->started = false;
+      ++state->partition;
+    }
+  }
+  duckdb_data_chunk_set_size(output, rows);
   return Status::Ok();
 }
 
@@ -255,7 +294,7 @@ void TailFunction(duckdb_function_info info, duckdb_data_chunk output) {
 
 }  // namespace
 
-Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams) {
+Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams, TailCache* cache) {
   duckdb_table_function function = duckdb_create_table_function();
   duckdb_table_function_set_name(function, kLogTailFunction);
   duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
@@ -265,7 +304,8 @@ Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry*
   duckdb_table_function_add_parameter(function, bigint);
   duckdb_destroy_logical_type(&varchar);
   duckdb_destroy_logical_type(&bigint);
-  duckdb_table_function_set_extra_info(function, streams, nullptr);
+  duckdb_table_function_set_extra_info(function, new TailScanContext{streams, cache},
+                                       [](void* p) { delete static_cast<TailScanContext*>(p); });
   duckdb_table_function_set_bind(function, TailBind);
   duckdb_table_function_set_init(function, TailInit);
   duckdb_table_function_set_function(function, TailFunction);

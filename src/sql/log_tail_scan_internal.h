@@ -7,8 +7,11 @@
 // dropped (and re-created) since makes the scan fail instead of reading another stream's events.
 // Stream views (relation_catalog.h) call it for the events the lake has not loaded.
 //
-// Lifecycle: registered once per database; it borrows the registry, which must outlive every
-// query. Threads: DuckDB calls it from its worker threads, one scan per thread.
+// The offsets the engine's TailCache holds are read from its decoded blocks (DuckDB vectors the
+// output references without a copy); only the others are read from the log and decoded.
+//
+// Lifecycle: registered once per database; it borrows the registry and the cache, which must
+// outlive every query. Threads: DuckDB calls it from its worker threads, one scan per thread.
 #pragma once
 
 #include <duckdb.h>
@@ -23,6 +26,9 @@ namespace lagoa::sql::internal {
 
 inline constexpr const char* kLogTailFunction = "lagoa_tail";
 
-Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams);
+class TailCache;
+
+// `cache` (may be null: no cache) must outlive the database.
+Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams, TailCache* cache);
 
 }  // namespace lagoa::sql::internal

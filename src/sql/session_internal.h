@@ -23,6 +23,7 @@
 #include "lake/attached_tables.h"
 #include "sql/relation_catalog_internal.h"
 #include "sql/sql_engine.h"
+#include "sql/tail_cache_internal.h"
 
 namespace lagoa::ingest {
 class StreamRegistry;
@@ -48,6 +49,7 @@ struct EngineShared {
   ingest::StreamRegistry* streams = nullptr;          // borrowed; may be null
   const lake::AttachedTables* attached = nullptr;     // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
+  std::unique_ptr<TailCache> tail_cache;  // lagoa_tail()'s; outlives the database (closed first)
 
   std::mutex mu;
   std::condition_variable wake;  // a statement started, or stopping

@@ -156,7 +156,10 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   // between statements (lake files are immutable).
   Status status = Run(setup, "SET GLOBAL TimeZone = 'UTC'");
   if (status.ok()) status = Run(setup, "SET GLOBAL parquet_metadata_cache = true");
-  if (status.ok() && streams != nullptr) status = internal::RegisterLogTailScan(setup, streams);
+  shared->tail_cache = std::make_unique<internal::TailCache>(options.tail_cache_bytes);
+  if (status.ok() && streams != nullptr) {
+    status = internal::RegisterLogTailScan(setup, streams, shared->tail_cache.get());
+  }
   if (status.ok()) status = internal::CreatePgCatalogShim(setup);
   duckdb_disconnect(&setup);
   LAGOA_RETURN_IF_ERROR(status);

@@ -50,6 +50,9 @@ struct SqlEngineOptions {
   std::string lake_write_memory = "512MB";  // and its memory_limit
   int threads = 2;                 // DuckDB worker threads, shared by all statements
   std::string memory_limit = "1GB";  // DuckDB's memory_limit: a statement beyond it fails
+  // Streams' live tails stay decoded between statements up to this many bytes (outside
+  // memory_limit), so a statement decodes only the events that arrived since the last; 0: off.
+  size_t tail_cache_bytes = 256u << 20;
   int sessions_max = 64;             // open sessions at once (HTTP workers + PostgreSQL clients)
   // A statement running longer is interrupted and fails with DeadlineExceeded; 0 = no limit.
   std::chrono::milliseconds statement_timeout_ms{300'000};

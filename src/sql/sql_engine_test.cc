@@ -17,6 +17,7 @@
 #include "log/log.h"
 #include "schema/catalog.h"
 #include "schema/json_encoder.h"
+#include "sql/tail_cache_internal.h"
 
 namespace lagoa::sql {
 namespace {
@@ -46,10 +47,16 @@ class SqlEngineTest : public ::testing::Test {
     auto attached = lake::AttachedTables::Open(dir_.path() / "attached_tables.json");
     ASSERT_TRUE(attached.ok()) << attached.status().ToString();
     attached_ = std::move(*attached);
+    MakeEngine(SqlEngineOptions::Defaults().tail_cache_bytes);
+  }
+  void MakeEngine(size_t tail_cache_bytes) {
+    session_.reset();
+    engine_.reset();
     SqlEngineOptions options;
     options.lake_dir = dir_.path() / "lake";
     options.temp_dir = dir_.path() / "tmp";
     options.statement_timeout_ms = std::chrono::milliseconds(2000);
+    options.tail_cache_bytes = tail_cache_bytes;
     auto engine = SqlEngine::Make(options, log_.get(), registry_.get(), attached_.get());
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
@@ -185,6 +192,102 @@ TEST_F(SqlEngineTest, TailReadsTheProjectedColumnsOnly) {
   EXPECT_EQ(QueryOne("SELECT name FROM clicks WHERE _offset = 1234"), "name number 1234");
   EXPECT_EQ(QueryOne("SELECT _offset, id, name FROM clicks WHERE id = 2999"), "2999|2999|name number 2999");
   EXPECT_EQ(QueryOne("SELECT count(*) FROM (SELECT * FROM clicks) WHERE name = 'name number ' || id"), "3000");
+}
+
+// The ids in a tail slice, in order: the offsets below cached_from (not cached) as -1 each, then
+// the `id` column (column 0) of the blocks' rows in [cached_from, end).
+std::vector<int64_t> SliceIds(const internal::TailSlice& slice, Offset from, Offset end) {
+  std::vector<int64_t> ids(static_cast<size_t>(slice.cached_from.value() - from.value()), -1);
+  for (const auto& block : slice.blocks) {
+    const auto* id = static_cast<const int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(block->chunk(), 0)));
+    for (idx_t row = 0; row < block->rows(); ++row) {
+      const int64_t offset = block->offsets()[row];
+      if (offset >= slice.cached_from.value() && offset < end.value()) ids.push_back(id[row]);
+    }
+  }
+  return ids;
+}
+
+std::vector<int64_t> Iota(int64_t first, int64_t count) {
+  std::vector<int64_t> ids(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) ids[static_cast<size_t>(i)] = first + i;
+  return ids;
+}
+
+TEST_F(SqlEngineTest, TailCacheDecodesOnlyWhatArrivedSinceTheLastRead) {
+  auto clicks = CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR");
+  Append(clicks, 0, 5000);
+  internal::TailCache cache(64u << 20);
+  auto first = cache.Read(clicks, 0, Offset(0), Offset(5000));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->cached_from, Offset(0));
+  ASSERT_EQ(first->blocks.size(), 3u);  // 2,048 + 2,048 + 904 rows
+  EXPECT_EQ(SliceIds(*first, Offset(0), Offset(5000)), Iota(0, 5000));
+
+  Append(clicks, 5000, 3000);
+  auto second = cache.Read(clicks, 0, Offset(0), Offset(8000));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(second->blocks.size(), 4u);
+  EXPECT_EQ(second->blocks[0].get(), first->blocks[0].get());  // full blocks are kept, not decoded again
+  EXPECT_EQ(second->blocks[1].get(), first->blocks[1].get());
+  EXPECT_EQ(SliceIds(*second, Offset(0), Offset(8000)), Iota(0, 8000));
+  // A statement planned before the last append reads up to its own end.
+  auto earlier = cache.Read(clicks, 0, Offset(0), Offset(6000));
+  ASSERT_TRUE(earlier.ok());
+  EXPECT_EQ(SliceIds(*earlier, Offset(0), Offset(6000)), Iota(0, 6000));
+
+  // The lake loaded offsets below 4,100: blocks wholly below are dropped.
+  const size_t bytes_before = cache.bytes();
+  auto third = cache.Read(clicks, 0, Offset(4100), Offset(8000));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->cached_from, Offset(4100));
+  EXPECT_EQ(third->blocks.front()->first(), Offset(4096));
+  EXPECT_EQ(SliceIds(*third, Offset(4100), Offset(8000)), Iota(4100, 3900));
+  EXPECT_LT(cache.bytes(), bytes_before);
+}
+
+TEST_F(SqlEngineTest, TailCacheKeepsTheNewestWithinItsBudget) {
+  auto clicks = CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR");
+  Append(clicks, 0, 20000);
+  // A block counts 6 columns × 16 bytes × 2,048 rows plus its payloads: this budget holds ~3.
+  constexpr size_t kBudget = 700'000;
+  internal::TailCache cache(kBudget);
+  auto slice = cache.Read(clicks, 0, Offset(0), Offset(20000));
+  ASSERT_TRUE(slice.ok()) << slice.status().ToString();
+  EXPECT_GT(slice->cached_from, Offset(0));
+  EXPECT_LE(cache.bytes(), kBudget);
+  EXPECT_EQ(SliceIds(*slice, Offset(0), Offset(20000)).size(), 20000u);
+  const std::vector<int64_t> ids = SliceIds(*slice, Offset(0), Offset(20000));
+  EXPECT_EQ(std::vector<int64_t>(ids.begin() + slice->cached_from.value(), ids.end()),
+            Iota(slice->cached_from.value(), 20000 - slice->cached_from.value()));
+
+  internal::TailCache off(0);
+  auto none = off.Read(clicks, 0, Offset(0), Offset(20000));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->cached_from, Offset(20000));
+  EXPECT_TRUE(none->blocks.empty());
+}
+
+// Statements read the same rows whether the tail comes from the cache, from the log, or partly
+// from each (a budget far below the tail), across partitions, appends and loads.
+TEST_F(SqlEngineTest, EveryTailCacheBudgetReadsEveryEventOnce) {
+  auto clicks = CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR", 2);
+  Append(clicks, 0, 6000, 0);
+  Append(clicks, 6000, 4000, 1);
+  for (size_t budget : {size_t{0}, size_t{500'000}, SqlEngineOptions::Defaults().tail_cache_bytes}) {
+    SCOPED_TRACE(fmt::format("tail cache of {} bytes", budget));
+    MakeEngine(budget);
+    EXPECT_EQ(QueryOne(kSummary), Summary(10000));
+    EXPECT_EQ(QueryOne("SELECT count(DISTINCT name), max(name) FROM clicks"), "10000|name number 9999");
+    EXPECT_EQ(QueryOne("SELECT name, _offset, _partition FROM clicks WHERE id = 7000"), "name number 7000|1000|1");
+    EXPECT_EQ(QueryOne("SELECT count(*) FROM clicks WHERE name = 'name number ' || id"), "10000");
+  }
+  Load(clicks, 2500, 0);
+  Append(clicks, 10000, 1000, 1);
+  EXPECT_EQ(QueryOne(kSummary), Summary(11000));
+  EXPECT_EQ(QueryOne("SELECT count(*), min(_offset) FROM clicks WHERE _partition = 0 AND _offset >= 2500"), "3500|2500");
+  Load(clicks, 100000, 1);
+  EXPECT_EQ(QueryOne(kSummary), Summary(11000));
 }
 
 TEST_F(SqlEngineTest, StreamSplitBetweenLakeAndLogHasEveryEventOnce) {
