@@ -146,3 +146,33 @@ TEST(Clock, FormatsRfc3339InUtcWithMicroseconds) {
 
 }  // namespace
 }  // namespace lagoa
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "base/thread_priority.h"
+
+namespace lagoa {
+namespace {
+
+// The nice value applies to the calling thread only: the test's own thread keeps its priority.
+TEST(ThreadPriority, LowersTheCallingThreadOnly) {
+  const int before = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+  int seen = -100;
+  std::thread background([&] {
+    ASSERT_TRUE(SetCurrentThreadNice(before + 3 <= 19 ? before + 3 : 19).ok());
+    seen = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+  });
+  background.join();
+  EXPECT_EQ(seen, before + 3 <= 19 ? before + 3 : 19);
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid))), before);
+  EXPECT_EQ(SetCurrentThreadNice(20).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SetCurrentThreadNice(-1).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(SetCurrentThreadNice(0).ok());  // no change
+}
+
+}  // namespace
+}  // namespace lagoa

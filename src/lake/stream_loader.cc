@@ -313,6 +313,7 @@ Result<uint64_t> StreamLoader::StageRecords(std::chrono::steady_clock::time_poin
     rows += batch.size();
     step->last_offset = batch.back().offset;
   }
+  step->full = rows >= rows_max || bytes >= bytes_max;
   return rows;
 }
 

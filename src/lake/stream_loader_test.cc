@@ -204,6 +204,11 @@ TEST_F(StreamLoaderTest, LoadsEveryRecordExactlyOnceInFilesOfRowsMaxAndTxnIsLast
   EXPECT_EQ(steps[2].first_offset, Offset(2000));
   EXPECT_EQ(steps[2].last_offset, Offset(2499));
   EXPECT_EQ(steps[2].rows, 500u);
+  // Full files say more may wait; the file the log's end cut does not (the server's loader then
+  // leaves what arrives meanwhile to its next pass).
+  EXPECT_TRUE(steps[0].full);
+  EXPECT_TRUE(steps[1].full);
+  EXPECT_FALSE(steps[2].full);
   EXPECT_EQ(steps[2].version, TableVersion(3));  // 0 created the table
   EXPECT_TRUE(steps[2].file_key.starts_with(kPrefix));
 

@@ -5,6 +5,7 @@
 
 #include "base/assert.h"
 #include "base/thread_name.h"
+#include "base/thread_priority.h"
 #include "lake/table_vacuum.h"
 
 namespace lagoa::server {
@@ -55,6 +56,8 @@ void LakeLoading::Start() {
   last_maintenance_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] {
     SetCurrentThreadName("lagoa-lake-load");
+    Status lowered = SetCurrentThreadNice(options_.nice);
+    if (!lowered.ok()) spdlog::warn("lake: loading keeps the server's CPU priority: {}", lowered.message());
     Run();
   });
 }
@@ -194,7 +197,9 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
     }
     loader = std::move(made).value();
   }
-  // Until caught up or out of budget: each call writes at most one file.
+  // While files fill up (a backlog of more than a file) and within the budget: each call writes at
+  // most one file. A file cut by the log's end leaves what arrived meanwhile to the next pass, so a
+  // pass never trails tiny files behind its big one.
   const auto deadline = std::chrono::steady_clock::now() + kPartitionPassBudget;
   bool caught_up = false;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -215,13 +220,16 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
       std::lock_guard lock(loaders_mu_);
       partitions_[{stream, partition}].last_error.clear();
     }
-    if (step->files_written == 0) {
+    if (step->files_written > 0) {
+      spdlog::info("lake: stream {} partition {}: loaded offsets {} to {} ({} rows) as version {}", stream,
+                   partition, step->first_offset.value(), step->last_offset.value(), step->rows,
+                   step->version.value());
+    }
+    if (step->files_written == 0 || !step->full) {
       if (clean_orphans) CleanOrphans(*loader, stream);
       caught_up = true;
       break;
     }
-    spdlog::info("lake: stream {} partition {}: loaded offsets {} to {} ({} rows) as version {}", stream, partition,
-                 step->first_offset.value(), step->last_offset.value(), step->rows, step->version.value());
   }
   std::lock_guard lock(loaders_mu_);
   partitions_[{stream, partition}].committed_next = loader->CommittedOffset();
