@@ -80,12 +80,15 @@ class SqlEngineTest : public ::testing::Test {
     return *handle;
   }
 
-  // Appends the events with ids [first, first + count) as {"id": id, "name": "n<id>"}.
-  void Append(const ingest::StreamHandle& stream, int64_t first, int64_t count, int32_t partition = 0) {
+  // Appends the events with ids [first, first + count) as {"id": id, "name": "name number <id>"}
+  // (plus "<extra_column>": id when given).
+  void Append(const ingest::StreamHandle& stream, int64_t first, int64_t count, int32_t partition = 0,
+              std::string_view extra_column = "") {
     schema::JsonRecordEncoder encoder(stream.definition, schema::UnknownFieldPolicy::kReject);
     log::BatchBuilder batch(stream.definition->latest().version);
     for (int64_t id = first; id < first + count; ++id) {
-      std::string json = fmt::format(R"({{"id":{},"name":"name number {}"}})", id, id);
+      std::string json = fmt::format(R"({{"id":{},"name":"name number {}")", id, id);
+      json += extra_column.empty() ? "}" : fmt::format(R"(,"{}":{}}})", extra_column, id);
       const size_t size = json.size();
       json.append(schema::kJsonPaddingBytes, ' ');
       Bytes record;
@@ -340,8 +343,12 @@ TEST_F(SqlEngineTest, SchemaEvolutionAfterLoadShowsNullForOldRows) {
   Load(clicks, 100);
   auto evolved = registry_->AddColumns("clicks", SchemaVersion(1), {{"extra", schema::Type::Integer(), true}});
   ASSERT_TRUE(evolved.ok()) << evolved.status().ToString();
-  Append(*evolved, 10, 5);
-  EXPECT_EQ(QueryOne("SELECT count(*), count(extra) FROM clicks"), "15|0");
+  Append(*evolved, 10, 5, 0, "extra");
+  EXPECT_EQ(QueryOne("SELECT count(*), count(extra), sum(extra) FROM clicks"), "15|5|60");
+  // The file without `extra` first, one with it next: the scan must read the second's values (its
+  // stats name every column; the first's lack `extra`, so it is read by name).
+  Load(*evolved, 100);
+  EXPECT_EQ(QueryOne("SELECT count(*), count(extra), sum(extra) FROM clicks"), "15|5|60");
   auto columns = Query("SELECT column_name FROM (DESCRIBE clicks)");
   ASSERT_TRUE(columns.ok()) << columns.status().ToString();
   EXPECT_EQ(*columns, (std::vector<std::string>{"id", "name", "extra", "_offset", "_partition", "_ingested_at",
