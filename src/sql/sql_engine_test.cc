@@ -286,8 +286,9 @@ TEST_F(SqlEngineTest, EveryTailCacheBudgetReadsEveryEventOnce) {
     EXPECT_EQ(QueryOne("SELECT count(*) FROM clicks WHERE name = 'name number ' || id"), "10000");
   }
   Load(clicks, 2500, 0);
-  Append(clicks, 10000, 1000, 1);
+  Append(clicks, 10000, 1000, 1);  // extends partition 1's partial block (its rows are copied)
   EXPECT_EQ(QueryOne(kSummary), Summary(11000));
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM clicks WHERE name = 'name number ' || id"), "11000");
   EXPECT_EQ(QueryOne("SELECT count(*), min(_offset) FROM clicks WHERE _partition = 0 AND _offset >= 2500"), "3500|2500");
   Load(clicks, 100000, 1);
   EXPECT_EQ(QueryOne(kSummary), Summary(11000));

@@ -16,11 +16,6 @@ using lake::internal::DecodeRecordRow;
 using lake::internal::RecordProblem;
 
 constexpr size_t kReadBytes = 1u << 20;
-// What the budget counts for one row of a block: every column as 16 bytes (a string_t; wider
-// than most values) over the whole vector, whether or not the block is full.
-constexpr size_t kColumnBytes = 16;
-
-size_t BlockVectorBytes(size_t columns) { return columns * kColumnBytes * duckdb_vector_size(); }
 
 // The types of a block's columns: the latest schema's, then the metadata columns'.
 class BlockTypes {
@@ -62,24 +57,44 @@ struct StagedRecords {
   }
 };
 
+// A block of `partial`'s rows (copied; may be null) followed by the staged records, decoded.
 Result<std::shared_ptr<const TailBlock>> BuildBlock(const schema::StreamDefinition& definition, int32_t partition,
-                                                    BlockTypes& types, StagedRecords& staged) {
-  auto payloads = std::make_unique_for_overwrite<std::byte[]>(std::max<size_t>(staged.bytes.size(), 1));
-  std::memcpy(payloads.get(), staged.bytes.data(), staged.bytes.size());
-  auto block = std::make_shared<const TailBlock>(types.NewChunk(), std::move(payloads),
-                                                 BlockVectorBytes(types.count()) + staged.bytes.size());
+                                                    BlockTypes& types, const TailBlock* partial,
+                                                    StagedRecords& staged) {
+  std::shared_ptr<std::byte[]> bytes(new std::byte[std::max<size_t>(staged.bytes.size(), 1)]);
+  std::memcpy(bytes.get(), staged.bytes.data(), staged.bytes.size());
+  TailBlock::Payloads payloads;
+  size_t payload_bytes = staged.bytes.size();
+  idx_t first_row = 0;
+  duckdb_data_chunk chunk = types.NewChunk();
+  if (partial != nullptr) {
+    // Copied, not decoded again: its strings keep pointing into its payloads, which the new
+    // block shares.
+    first_row = partial->rows();
+    duckdb_selection_vector all_rows = duckdb_create_selection_vector(first_row);
+    sel_t* indexes = duckdb_selection_vector_get_data_ptr(all_rows);
+    for (idx_t row = 0; row < first_row; ++row) indexes[row] = static_cast<sel_t>(row);
+    for (idx_t c = 0; c < types.count(); ++c) {
+      duckdb_vector_copy_sel(duckdb_data_chunk_get_vector(partial->chunk(), c), duckdb_data_chunk_get_vector(chunk, c),
+                             all_rows, first_row, 0, 0);
+    }
+    duckdb_destroy_selection_vector(all_rows);
+    payloads = partial->payloads();
+    payload_bytes += partial->payload_bytes();
+  }
+  payloads.push_back(bytes);
+  auto block = std::make_shared<const TailBlock>(chunk, std::move(payloads), payload_bytes);
   const size_t latest_columns = definition.latest().fields.size();
   std::vector<duckdb_vector> vectors;
-  for (idx_t c = 0; c < types.count(); ++c) vectors.push_back(duckdb_data_chunk_get_vector(block->chunk(), c));
+  for (idx_t c = 0; c < types.count(); ++c) vectors.push_back(duckdb_data_chunk_get_vector(chunk, c));
   const std::span<const duckdb_vector> all(vectors);
-  const std::byte* base = block->payload_data();
-  for (size_t row = 0; row < staged.records.size(); ++row) {
-    const log::ReadRecord& record = staged.records[row];
-    const std::span<const std::byte> payload(base + staged.payload_starts[row], record.payload.size());
+  for (size_t i = 0; i < staged.records.size(); ++i) {
+    const log::ReadRecord& record = staged.records[i];
+    const std::span<const std::byte> payload(bytes.get() + staged.payload_starts[i], record.payload.size());
     LAGOA_RETURN_IF_ERROR(DecodeTailRow(definition, partition, record, payload, all.first(latest_columns),
-                                        all.subspan(latest_columns), row));
+                                        all.subspan(latest_columns), first_row + i));
   }
-  duckdb_data_chunk_set_size(block->chunk(), staged.records.size());
+  duckdb_data_chunk_set_size(chunk, first_row + staged.records.size());
   staged.Clear();
   return block;
 }
@@ -131,24 +146,26 @@ Result<TailSlice> TailCache::Read(const ingest::StreamHandle& stream, int32_t pa
   blocks.erase(blocks.begin(), loaded);
 
   if (blocks.empty() || entry->end < end) {
-    // Decode from the cached end; a partial last block is decoded again with what followed it.
+    // Decode from the cached end; a partial last block is extended with what followed it.
     Offset decode_from = from;
+    std::shared_ptr<const TailBlock> partial;
     if (!blocks.empty()) {
       decode_from = entry->end;
       if (blocks.back()->rows() < duckdb_vector_size()) {
-        decode_from = blocks.back()->first();
-        Account(*entry, -static_cast<std::ptrdiff_t>(blocks.back()->bytes()));
+        partial = std::move(blocks.back());
+        Account(*entry, -static_cast<std::ptrdiff_t>(partial->bytes()));
         blocks.pop_back();
       }
     }
     // More offsets than the budget can hold even without payloads: keep the newest only.
     const size_t columns = definition.latest().fields.size() + kTailMetadataColumns;
-    const int64_t rows_max = static_cast<int64_t>(budget_bytes_ / (columns * kColumnBytes));
+    const int64_t rows_max = static_cast<int64_t>(budget_bytes_ / (columns * TailBlock::kColumnBytes));
     if (end.value() - decode_from.value() > rows_max) {
       decode_from = Offset(end.value() - rows_max);
+      partial.reset();
       Clear(*entry);
     }
-    Status decoded = Decode(stream, partition, decode_from, end, *entry);
+    Status decoded = Decode(stream, partition, decode_from, end, std::move(partial), *entry);
     if (!decoded.ok()) {
       Clear(*entry);
       return decoded;
@@ -165,7 +182,7 @@ Result<TailSlice> TailCache::Read(const ingest::StreamHandle& stream, int32_t pa
 }
 
 Status TailCache::Decode(const ingest::StreamHandle& stream, int32_t partition, Offset from, Offset end,
-                         Entry& entry) {
+                         std::shared_ptr<const TailBlock> partial, Entry& entry) {
   const schema::StreamDefinition& definition = *stream.definition;
   Result<std::unique_ptr<log::Reader>> reader = stream.log->partition(PartitionId(partition))->OpenReader(from);
   if (!reader.ok()) {
@@ -175,11 +192,16 @@ Status TailCache::Decode(const ingest::StreamHandle& stream, int32_t partition, 
   BlockTypes types(definition.latest().fields);
   StagedRecords staged;
   auto add_block = [&]() -> Status {
-    LAGOA_ASSIGN_OR_RETURN(std::shared_ptr<const TailBlock> block, BuildBlock(definition, partition, types, staged));
+    LAGOA_ASSIGN_OR_RETURN(std::shared_ptr<const TailBlock> block,
+                           BuildBlock(definition, partition, types, partial.get(), staged));
+    partial.reset();
     entry.blocks.push_back(std::move(block));
     Account(entry, static_cast<std::ptrdiff_t>(entry.blocks.back()->bytes()));
     TrimToBudget(entry);
     return Status::Ok();
+  };
+  auto block_full = [&] {
+    return (partial != nullptr ? partial->rows() : 0) + staged.records.size() == duckdb_vector_size();
   };
   while ((*reader)->position() < end) {
     LAGOA_ASSIGN_OR_RETURN(std::vector<log::ReadRecord> records, (*reader)->Next(kReadBytes));
@@ -187,10 +209,10 @@ Status TailCache::Decode(const ingest::StreamHandle& stream, int32_t partition, 
     for (const log::ReadRecord& record : records) {
       if (record.offset < from || record.offset >= end) continue;
       staged.Add(record);  // copies the payload: the reader reuses its buffer
-      if (staged.records.size() == duckdb_vector_size()) LAGOA_RETURN_IF_ERROR(add_block());
+      if (block_full()) LAGOA_RETURN_IF_ERROR(add_block());
     }
   }
-  if (!staged.records.empty()) LAGOA_RETURN_IF_ERROR(add_block());
+  if (!staged.records.empty() || partial != nullptr) LAGOA_RETURN_IF_ERROR(add_block());
   return Status::Ok();
 }
 

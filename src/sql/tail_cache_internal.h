@@ -40,8 +40,12 @@ namespace lagoa::sql::internal {
 // Rows of one partition at consecutive log positions, decoded; immutable once built.
 class TailBlock {
  public:
-  TailBlock(duckdb_data_chunk chunk, std::unique_ptr<std::byte[]> payloads, size_t bytes)
-      : chunk_(chunk), payloads_(std::move(payloads)), bytes_(bytes) {}
+  using Payloads = std::vector<std::shared_ptr<const std::byte[]>>;
+  TailBlock(duckdb_data_chunk chunk, Payloads payloads, size_t payload_bytes)
+      : chunk_(chunk),
+        payloads_(std::move(payloads)),
+        payload_bytes_(payload_bytes),
+        bytes_(payload_bytes + duckdb_data_chunk_get_column_count(chunk) * kColumnBytes * duckdb_vector_size()) {}
   TailBlock(const TailBlock&) = delete;
   TailBlock& operator=(const TailBlock&) = delete;
   ~TailBlock() { duckdb_destroy_data_chunk(&chunk_); }
@@ -53,12 +57,20 @@ class TailBlock {
   const int64_t* offsets() const;  // ascending; the _offset column
   Offset first() const { return Offset(offsets()[0]); }
   Offset last() const { return Offset(offsets()[rows() - 1]); }
-  size_t bytes() const { return bytes_; }  // what the budget counts for it
-  const std::byte* payload_data() const { return payloads_.get(); }
+  // What the budget counts for it: every column as 16 bytes (a string_t; wider than most values)
+  // over the whole vector, whether or not the block is full, plus the payloads.
+  size_t bytes() const { return bytes_; }
+  // The record bytes its strings point into (a block that extends a partial one shares that
+  // one's), and their size.
+  const Payloads& payloads() const { return payloads_; }
+  size_t payload_bytes() const { return payload_bytes_; }
+
+  static constexpr size_t kColumnBytes = 16;
 
  private:
   duckdb_data_chunk chunk_;
-  std::unique_ptr<std::byte[]> payloads_;
+  Payloads payloads_;
+  size_t payload_bytes_;
   size_t bytes_;
 };
 
@@ -110,8 +122,10 @@ class TailCache {
   // Adds `delta` to the entry's byte count and, unless it is gone, to the cache's; the new total.
   size_t Account(Entry& entry, std::ptrdiff_t delta);
   // Decodes the log of `partition` from `from` to `end` into new blocks at the end of the entry
-  // (`entry.mu` held; the entry's blocks end just before `from`).
-  Status Decode(const ingest::StreamHandle& stream, int32_t partition, Offset from, Offset end, Entry& entry);
+  // (`entry.mu` held; the entry's blocks end just before `from`). The first new block starts with
+  // a copy of `partial`'s rows when given (the entry's last block, not full, taken out of it).
+  Status Decode(const ingest::StreamHandle& stream, int32_t partition, Offset from, Offset end,
+                std::shared_ptr<const TailBlock> partial, Entry& entry);
   void Clear(Entry& entry);  // `entry.mu` held
   // Drops the entry's blocks from the front until the cache fits its budget (`entry.mu` held).
   void TrimToBudget(Entry& entry);
