@@ -41,8 +41,10 @@ class BlockTypes {
 
 // Records read from the log, their payloads copied into one buffer, until a block is full.
 struct StagedRecords {
-  std::vector<log::ReadRecord> records;  // payload spans are filled in when the block is built
-  std::vector<size_t> payload_starts;    // into `bytes`
+  // Their payload spans point into the reader's buffer, which the next read reuses: only the
+  // copies in `bytes` are read.
+  std::vector<log::ReadRecord> records;
+  std::vector<size_t> payload_starts;  // into `bytes`
   std::vector<std::byte> bytes;
 
   void Add(const log::ReadRecord& record) {
