@@ -170,5 +170,21 @@ TEST_F(IngestServiceTest, AutoCreateRefusesANameATableHolds) {
   EXPECT_EQ(Post(service, "free", "{\"k\":1}\n").http_status, 200u);
 }
 
+TEST_F(IngestServiceTest, StreamNamesThatDifferOnlyInCaseAreRefused) {
+  CreateStream("Clicks", "k BIGINT");
+  schema::StreamDefinition def;
+  def.name = "clicks";
+  def.versions.push_back(schema::Schema{SchemaVersion(1), {{"k", schema::Type::BigInt(), true}}});
+  auto refused = registry_->Create(def);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(refused.status().message().find("\"Clicks\""), std::string::npos) << refused.status().ToString();
+  EXPECT_FALSE(registry_->Find("clicks").has_value());
+  EXPECT_FALSE(registry_->Find("clicks.dlq").has_value());
+  // The same name again is the catalog's own answer, as before.
+  def.name = "Clicks";
+  EXPECT_EQ(registry_->Create(def).status().code(), StatusCode::kAlreadyExists);
+}
+
 }  // namespace
 }  // namespace lagoa::ingest

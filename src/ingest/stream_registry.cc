@@ -6,6 +6,7 @@
 #include "base/assert.h"
 #include "base/clock.h"
 #include "schema/schema.h"
+#include "schema/types.h"
 
 namespace lagoa::ingest {
 
@@ -65,6 +66,16 @@ Result<StreamHandle> StreamRegistry::Create(schema::StreamDefinition definition)
   }
   std::lock_guard lock(create_mu_);
   std::string name = definition.name;
+  // SQL matches names ignoring case, so two streams whose names differ only in case could not be
+  // told apart in a query.
+  for (const auto& existing : catalog_->List()) {
+    if (existing->name != name && schema::EqualsIgnoreCase(existing->name, name)) {
+      return Status::AlreadyExists(fmt::format(
+          "stream \"{}\" differs only in case from the existing stream \"{}\"; SQL matches names ignoring "
+          "case, so the two could not be told apart",
+          name, existing->name));
+    }
+  }
   if (catalog_->Find(name) == nullptr) {
     // The dead-letter stream first: a stream never exists without the place its rejects go.
     std::string dlq = DeadLetterName(name);

@@ -32,7 +32,9 @@ class StreamRegistry {
   static Result<std::unique_ptr<StreamRegistry>> Open(log::Log* log, schema::Catalog* catalog,
                                                       log::RetentionPolicy default_retention);
 
-  // Creates the stream and its dead-letter stream. Names ending in ".dlq" are reserved.
+  // Creates the stream and its dead-letter stream. Names ending in ".dlq" are reserved; a name
+  // that differs from an existing stream's only in case is refused (AlreadyExists), since SQL
+  // matches names ignoring case.
   Result<StreamHandle> Create(schema::StreamDefinition definition);
   std::optional<StreamHandle> Find(std::string_view name) const;
   std::vector<StreamHandle> List() const;
