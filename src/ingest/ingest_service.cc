@@ -214,6 +214,8 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
       handle = std::move(created).value();
     } else if (created.status().code() == StatusCode::kAlreadyExists) {
       handle = registry_->Find(request.stream);
+      // Not created meanwhile by another request: a stream spelled in another case holds the name.
+      if (!handle) return done(ErrorReply(409, created.status().message()));
     } else {
       return done(ErrorReply(400, created.status().message()));
     }

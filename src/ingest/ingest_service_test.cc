@@ -184,6 +184,14 @@ TEST_F(IngestServiceTest, StreamNamesThatDifferOnlyInCaseAreRefused) {
   // The same name again is the catalog's own answer, as before.
   def.name = "Clicks";
   EXPECT_EQ(registry_->Create(def).status().code(), StatusCode::kAlreadyExists);
+  // Auto-creation on ingest says why instead of "does not exist".
+  IngestOptions options;
+  options.auto_create_streams = true;
+  IngestService service(registry_.get(), options);
+  IngestReply reply = Post(service, "clicks", "{\"k\":1}\n");
+  EXPECT_EQ(reply.http_status, 409u) << reply.body;
+  EXPECT_NE(reply.body.find("differs only in case"), std::string::npos) << reply.body;
+  EXPECT_EQ(Post(service, "Clicks", "{\"k\":1}\n").http_status, 200u);
 }
 
 }  // namespace
