@@ -282,6 +282,14 @@ Status RecordAppenderOptions::Validate() const {
 }
 
 RecordAppender::RecordAppender(std::unique_ptr<State> state) : state_(std::move(state)) {}
+std::vector<Field> WithLoadMetadataColumns(std::vector<Field> columns) {
+  columns.push_back({std::string(kLoadMetadataColumns[0]), Type::BigInt(), false});
+  columns.push_back({std::string(kLoadMetadataColumns[1]), Type::Integer(), false});
+  columns.push_back({std::string(kLoadMetadataColumns[2]), Type::TimestampTz(), false});
+  columns.push_back({std::string(kLoadMetadataColumns[3]), Type::TimestampTz(), false});
+  return columns;
+}
+
 RecordAppender::~RecordAppender() = default;
 
 Result<std::unique_ptr<RecordAppender>> RecordAppender::Make(RecordAppenderOptions options) {
@@ -291,11 +299,7 @@ Result<std::unique_ptr<RecordAppender>> RecordAppender::Make(RecordAppenderOptio
   LAGOA_ASSIGN_OR_RETURN(state->duckdb, DuckDbConnection::Make(options.duckdb));  // sets TimeZone UTC
   Staged& staged = state->staged;
   staged.versions = std::move(options.versions);
-  staged.columns = staged.versions.back().fields;
-  staged.columns.push_back({"_offset", Type::BigInt(), false});
-  staged.columns.push_back({"_partition", Type::Integer(), false});
-  staged.columns.push_back({"_ingested_at", Type::TimestampTz(), false});
-  staged.columns.push_back({"_event_time", Type::TimestampTz(), false});
+  staged.columns = WithLoadMetadataColumns(staged.versions.back().fields);
   for (const Field& column : staged.columns) staged.types.push_back(internal::MakeLogicalType(column.type));
   staged.stats = std::make_unique<internal::ChunkStats>(staged.columns);
   LAGOA_RETURN_IF_ERROR(state->RegisterScan());

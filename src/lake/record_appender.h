@@ -61,6 +61,9 @@ inline constexpr std::string_view kStagingTableName = "lagoa_load";
 // (ignoring case) are refused.
 inline constexpr std::array<std::string_view, 4> kLoadMetadataColumns = {"_offset", "_partition", "_ingested_at",
                                                                          "_event_time"};
+// `columns` followed by the metadata columns: _offset BIGINT, _partition INTEGER, _ingested_at and
+// _event_time TIMESTAMPTZ, all NOT NULL — the columns of a loaded row and of a stream's log tail.
+std::vector<schema::Field> WithLoadMetadataColumns(std::vector<schema::Field> columns);
 
 struct RecordAppenderOptions {
   // Every schema version of the stream, oldest first: versions[i].version == i + 1, each a prefix

@@ -118,11 +118,7 @@ Status StreamLoaderOptions::Validate() const {
 
 std::vector<schema::Field> StreamTableFields(const schema::StreamDefinition& stream,
                                              const std::string& date_partition_source) {
-  std::vector<schema::Field> fields = stream.latest().fields;
-  fields.push_back({"_offset", schema::Type::BigInt(), false});
-  fields.push_back({"_partition", schema::Type::Integer(), false});
-  fields.push_back({"_ingested_at", schema::Type::TimestampTz(), false});
-  fields.push_back({"_event_time", schema::Type::TimestampTz(), false});
+  std::vector<schema::Field> fields = WithLoadMetadataColumns(stream.latest().fields);
   if (!date_partition_source.empty()) fields.push_back({std::string(kDatePartitionColumn), schema::Type::Date(), true});
   return fields;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ingest/stream_registry.h"
+#include "lake/record_appender.h"
 #include "lake/record_vector_decoder_internal.h"
 #include "sql/tail_cache_internal.h"
 
@@ -115,16 +116,11 @@ void TailBind(duckdb_bind_info info) {
     duckdb_bind_set_error(info, from.status().message().c_str());
     return;
   }
-  auto add_column = [&](const std::string& column, const schema::Type& type) {
-    duckdb_logical_type logical = lake::internal::MakeLogicalType(type);
-    duckdb_bind_add_result_column(info, column.c_str(), logical);
+  for (const schema::Field& field : lake::WithLoadMetadataColumns(stream->definition->latest().fields)) {
+    duckdb_logical_type logical = lake::internal::MakeLogicalType(field.type);
+    duckdb_bind_add_result_column(info, field.name.c_str(), logical);
     duckdb_destroy_logical_type(&logical);
-  };
-  for (const schema::Field& field : stream->definition->latest().fields) add_column(field.name, field.type);
-  add_column("_offset", schema::Type::BigInt());
-  add_column("_partition", schema::Type::Integer());
-  add_column("_ingested_at", schema::Type::TimestampTz());
-  add_column("_event_time", schema::Type::TimestampTz());
+  }
 
   uint64_t rows = 0;
   for (int32_t p = 0; p < stream->log->partition_count(); ++p) {

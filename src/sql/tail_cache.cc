@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
+#include "lake/record_appender.h"
 #include "lake/record_vector_decoder_internal.h"
 
 namespace lagoa::sql::internal {
@@ -21,11 +23,9 @@ constexpr size_t kReadBytes = 1u << 20;
 class BlockTypes {
  public:
   explicit BlockTypes(const std::vector<schema::Field>& latest) {
-    for (const schema::Field& field : latest) types_.push_back(lake::internal::MakeLogicalType(field.type));
-    types_.push_back(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT));
-    types_.push_back(duckdb_create_logical_type(DUCKDB_TYPE_INTEGER));
-    types_.push_back(duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ));
-    types_.push_back(duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ));
+    for (const schema::Field& field : lake::WithLoadMetadataColumns(latest)) {
+      types_.push_back(lake::internal::MakeLogicalType(field.type));
+    }
   }
   BlockTypes(const BlockTypes&) = delete;
   BlockTypes& operator=(const BlockTypes&) = delete;
@@ -230,15 +230,17 @@ size_t TailCache::bytes() const {
 
 std::shared_ptr<TailCache::Entry> TailCache::FindOrAdd(const Key& key) {
   std::lock_guard lock(mu_);
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    const bool same_partition = std::get<0>(it->first) == std::get<0>(key) && std::get<1>(it->first) == std::get<1>(key);
-    if (same_partition && it->first != key) {
-      bytes_ -= it->second->bytes;
-      it->second->gone = true;
-      it = entries_.erase(it);
-    } else {
+  // The keys start with name and partition, so one partition's entries are adjacent.
+  const Key first(std::get<0>(key), std::get<1>(key), INT64_MIN, 0);
+  for (auto it = entries_.lower_bound(first);
+       it != entries_.end() && std::get<0>(it->first) == std::get<0>(key) && std::get<1>(it->first) == std::get<1>(key);) {
+    if (it->first == key) {
       ++it;
+      continue;
     }
+    bytes_ -= it->second->bytes;
+    it->second->gone = true;
+    it = entries_.erase(it);
   }
   std::shared_ptr<Entry>& entry = entries_[key];
   if (entry == nullptr) entry = std::make_shared<Entry>();
