@@ -8,6 +8,7 @@
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/delta_log.h"
+#include "lake/file_pruning.h"
 #include "lake/table_history.h"
 #include "lake/table_scan.h"
 #include "schema/schema.h"
@@ -129,8 +130,8 @@ Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std:
   return cached.snapshot;
 }
 
-Result<std::optional<RelationDefinition>> RelationCatalog::Find(std::string_view name) {
-  LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> current, FindCurrent(name));
+Result<std::optional<RelationDefinition>> RelationCatalog::Find(std::string_view name, const SkipFilter* filter) {
+  LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> current, FindCurrent(name, filter));
   if (current) return current;
   const size_t at = name.rfind('@');
   if (at == std::string_view::npos || at == 0) return std::optional<RelationDefinition>();
@@ -192,7 +193,8 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindAsOf(std::string_
   return std::optional(std::move(relation));
 }
 
-Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::string_view name) {
+Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::string_view name,
+                                                                      const SkipFilter* filter) {
   std::optional<ingest::StreamHandle> stream;
   if (streams_ != nullptr) stream = streams_->Find(name);
   if (stream) {
@@ -205,6 +207,18 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     }
     const std::string key = fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(),
                                         snapshot != nullptr ? snapshot->version().value() : -1);
+    if (snapshot != nullptr) {
+      auto build = [&](const std::vector<lake::AddFile>& files) -> Result<std::string> {
+        std::string scan;
+        if (!files.empty()) {
+          LAGOA_ASSIGN_OR_RETURN(scan, lake::BuildScanSql(*snapshot, *store, files));
+        }
+        return StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan);
+      };
+      LAGOA_ASSIGN_OR_RETURN(const RelationDefinition* skipping,
+                             Skipping(definition.name, key, *snapshot, filter, build));
+      if (skipping != nullptr) return std::optional(*skipping);
+    }
     if (const RelationDefinition* built = Built(definition.name, key)) return std::optional(*built);
     std::string scan;
     if (snapshot != nullptr && !snapshot->files().empty()) {
@@ -226,9 +240,41 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
   LAGOA_RETURN_IF_ERROR(lake::CheckReaderProtocol(snapshot->protocol()).WithContext(fmt::format("table \"{}\"", table->name)));
   const std::string key =
       fmt::format("{}:{}:{}:{}", found->second, table->attached_ms, table->path.string(), snapshot->version().value());
+  auto build = [&](const std::vector<lake::AddFile>& files) { return lake::BuildScanSql(*snapshot, *store, files); };
+  LAGOA_ASSIGN_OR_RETURN(const RelationDefinition* skipping, Skipping(table->name, key, *snapshot, filter, build));
+  if (skipping != nullptr) {
+    RelationDefinition relation = *skipping;
+    relation.table_version = snapshot->version().value();
+    return std::optional(std::move(relation));
+  }
   if (const RelationDefinition* built = Built(table->name, key)) return std::optional(*built);
   LAGOA_ASSIGN_OR_RETURN(std::string select, lake::BuildScanSql(*snapshot, *store));
   return std::optional(Remember(table->name, key, std::move(select), snapshot->version().value()));
+}
+
+Result<const RelationDefinition*> RelationCatalog::Skipping(
+    const std::string& name, const std::string& key, const lake::Snapshot& snapshot, const SkipFilter* filter,
+    const std::function<Result<std::string>(const std::vector<lake::AddFile>&)>& build) {
+  if (filter == nullptr || snapshot.files().empty()) return nullptr;
+  std::vector<lake::ColumnPredicate> predicates;
+  for (const SkipPredicate& predicate : filter->predicates) {
+    for (const lake::DeltaColumn& column : snapshot.columns()) {
+      if (!schema::EqualsIgnoreCase(column.name, predicate.predicate.column)) continue;
+      if (Applies(predicate, column.type ? &*column.type : nullptr)) predicates.push_back(predicate.predicate);
+    }
+  }
+  if (predicates.empty()) return nullptr;
+  Result<lake::PrunedFiles> pruned = lake::PruneFiles(snapshot, predicates);
+  // A literal the pruner cannot read (out of its range) skips nothing; DuckDB judges the statement.
+  if (!pruned.ok() || pruned->files_pruned == 0) return nullptr;
+  std::string skipping_key = key + ":files";
+  for (const lake::AddFile& file : pruned->files) skipping_key += ":" + file.path;
+  auto it = skipping_.find(name);
+  if (it != skipping_.end() && it->second.key == skipping_key) return &it->second;
+  LAGOA_ASSIGN_OR_RETURN(std::string select, build(pruned->files));
+  RelationDefinition& relation = skipping_[name];
+  relation = {name, std::move(skipping_key), std::move(select), -1};
+  return &relation;
 }
 
 const RelationDefinition* RelationCatalog::Built(const std::string& name, const std::string& key) const {

@@ -14,6 +14,8 @@
 //   only, as that version holds them (a stream's log tail is not part of its history).
 // Each definition carries a key naming what it was built from (stream incarnation, schema
 // version, snapshot version); sessions re-create their temporary view only when the key changes.
+// Given a statement's filter (file_skipping_internal.h), a current stream or table lists only the
+// files whose partition values and statistics may match it; the key then names those files.
 //
 // Lifecycle: lives as long as the engine; borrows the registry and attached-table list.
 // Threads: every method is safe from any thread (a mutex guards the snapshot cache; snapshots are
@@ -22,6 +24,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +38,7 @@
 #include "lake/duckdb_connection.h"
 #include "lake/local_object_store.h"
 #include "lake/snapshot.h"
+#include "sql/file_skipping_internal.h"
 
 namespace lagoa::ingest {
 class StreamRegistry;
@@ -57,8 +61,8 @@ class RelationCatalog {
                                                        const lake::AttachedTables* lake_tables);
 
   // The definition of the relation called `name` now (time travel names included); std::nullopt
-  // when lagoa has none.
-  Result<std::optional<RelationDefinition>> Find(std::string_view name);
+  // when lagoa has none. `filter` (may be null) is the filter of the statement that reads it.
+  Result<std::optional<RelationDefinition>> Find(std::string_view name, const SkipFilter* filter = nullptr);
   // The names of every relation lagoa serves now.
   std::vector<std::string> Names() const;
   // Drops what is cached of the Delta table in `dir` (a lake table dropped: one re-created under
@@ -73,7 +77,13 @@ class RelationCatalog {
   // The attached or lake table called `name`, with the key prefix of its definitions.
   std::optional<std::pair<lake::AttachedTable, std::string>> FindTable(std::string_view name) const;
 
-  Result<std::optional<RelationDefinition>> FindCurrent(std::string_view name);
+  Result<std::optional<RelationDefinition>> FindCurrent(std::string_view name, const SkipFilter* filter);
+  // The definition of `name` over the files of `snapshot` that `filter` may match, when it skips
+  // some; nullptr when it skips none. `key` is the definition's key with every file; `build`
+  // makes the SELECT over the files kept. REQUIRES: mu_ held.
+  Result<const RelationDefinition*> Skipping(
+      const std::string& name, const std::string& key, const lake::Snapshot& snapshot, const SkipFilter* filter,
+      const std::function<Result<std::string>(const std::vector<lake::AddFile>&)>& build);
   // `name` is `base@when`.
   Result<std::optional<RelationDefinition>> FindAsOf(std::string_view name, std::string_view base,
                                                      std::string_view when);
@@ -103,6 +113,7 @@ class RelationCatalog {
   std::map<std::filesystem::path, CachedTable> tables_;  // guarded by mu_
   std::unique_ptr<lake::DuckDbConnection> duckdb_;       // guarded by mu_
   std::map<std::string, RelationDefinition> built_;      // guarded by mu_: by relation name
+  std::map<std::string, RelationDefinition> skipping_;   // guarded by mu_: the last one with files skipped, by name
 };
 
 }  // namespace lagoa::sql::internal

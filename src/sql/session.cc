@@ -35,6 +35,26 @@ StatementKind KindOf(duckdb_statement_type type) {
   }
 }
 
+// Whether a statement of type `type` and text `text` may define functions of its own (what
+// EngineShared::user_functions records); true when unsure.
+bool MayDefineFunctions(duckdb_statement_type type, std::string_view text) {
+  auto mentions = [&](std::string_view word) {
+    return std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           }) != text.end();
+  };
+  switch (type) {
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return mentions("macro") || mentions("function");
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return mentions("import");
+    case DUCKDB_STATEMENT_TYPE_ATTACH:
+    case DUCKDB_STATEMENT_TYPE_LOAD:
+    case DUCKDB_STATEMENT_TYPE_EXTENSION:
+    case DUCKDB_STATEMENT_TYPE_MULTI: return true;
+    default: return false;
+  }
+}
+
 bool ReturnsChangedRows(StatementKind kind) {
   return kind == StatementKind::kInsert || kind == StatementKind::kUpdate || kind == StatementKind::kDelete ||
          kind == StatementKind::kCopy;
@@ -107,8 +127,9 @@ class CursorImpl final : public Cursor {
 
 class StatementImpl final : public Statement {
  public:
-  StatementImpl(SessionImpl* session, duckdb_prepared_statement prepared, std::optional<std::vector<std::string>> names)
-      : session_(session), prepared_(prepared), names_(std::move(names)) {
+  StatementImpl(SessionImpl* session, duckdb_prepared_statement prepared, std::optional<std::vector<std::string>> names,
+                std::optional<SkipFilter> filter)
+      : session_(session), prepared_(prepared), names_(std::move(names)), filter_(std::move(filter)) {
     kind_ = KindOf(duckdb_prepared_statement_type(prepared_));
     const idx_t count = duckdb_prepared_statement_column_count(prepared_);
     for (idx_t c = 0; c < count; ++c) {
@@ -140,7 +161,7 @@ class StatementImpl final : public Statement {
     const uint64_t generation = session_->NextGeneration();
     // The relations are brought up to date before every execution, so a statement prepared once
     // and executed many times still sees the latest lake snapshot and log tail.
-    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(names_));
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(names_, filter_ ? &*filter_ : nullptr));
     LAGOA_RETURN_IF_ERROR(BindParams(prepared_, params));
     session_->Begin();
     duckdb_result result;
@@ -178,6 +199,7 @@ class StatementImpl final : public Statement {
   SessionImpl* session_;
   duckdb_prepared_statement prepared_;
   std::optional<std::vector<std::string>> names_;
+  std::optional<SkipFilter> filter_;
   StatementKind kind_;
   std::vector<ResultColumn> columns_;
   bool columns_known_ = true;
@@ -297,6 +319,7 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
   const idx_t count = duckdb_extract_statements(connection_, text.c_str(), &extracted_);
   const char* error = duckdb_extract_statements_error(extracted_);
   if (error != nullptr) return Status::InvalidArgument(error);
+  parsed_text_ = text;
   parsed_names_ = count > 0 ? NamesIn(text) : std::vector<std::string>();
   if (count > 1) parsed_names_.reset();  // DuckDB reads the names of one statement at a time only
   return static_cast<size_t>(count);
@@ -315,9 +338,9 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     const char* error = duckdb_extract_statements_error(extracted_);
     if (error != nullptr) return Status::InvalidArgument(error);
     if (count != 1) return Status::InvalidArgument(fmt::format("expected one statement in `{}`", piece.text));
-    return PrepareExtracted(0, NamesIn(piece.text));
+    return PrepareExtracted(0, NamesIn(piece.text), &piece.text);
   }
-  return PrepareExtracted(index, parsed_names_);
+  return PrepareExtracted(index, parsed_names_, parsed_names_ ? &parsed_text_ : nullptr);
 }
 
 Status SessionImpl::Exec(const std::string& sql) {
@@ -338,9 +361,12 @@ std::function<bool(std::string_view)> SessionImpl::IsStreamFunction() const {
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
-                                                                 const std::optional<std::vector<std::string>>& names) {
+                                                                 const std::optional<std::vector<std::string>>& names,
+                                                                 const std::string* text) {
   NextGeneration();
-  LAGOA_RETURN_IF_ERROR(RefreshRelations(names));
+  std::optional<SkipFilter> filter;
+  if (text != nullptr) filter = SkipFilterFor(*text, names);
+  LAGOA_RETURN_IF_ERROR(RefreshRelations(names, filter ? &*filter : nullptr));
   duckdb_prepared_statement prepared = nullptr;
   if (duckdb_prepare_extracted_statement(connection_, extracted_, index, &prepared) != DuckDBSuccess) {
     const char* error = duckdb_prepare_error(prepared);
@@ -348,7 +374,23 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
     duckdb_destroy_prepare(&prepared);
     return status;
   }
-  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names));
+  if (MayDefineFunctions(duckdb_prepared_statement_type(prepared), text != nullptr ? *text : parsed_text_)) {
+    shared_->user_functions = true;
+  }
+  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names, std::move(filter)));
+}
+
+std::optional<SkipFilter> SessionImpl::SkipFilterFor(const std::string& text,
+                                                     const std::optional<std::vector<std::string>>& names) {
+  if (!names || names->size() != 1 || shared_->user_functions) return std::nullopt;
+  std::vector<std::string> lagoa_names = shared_->catalog->Names();
+  if (std::find(lagoa_names.begin(), lagoa_names.end(), names->front()) == lagoa_names.end()) return std::nullopt;
+  std::optional<std::string> serialized = SerializedSelect(names_connection_, text);
+  if (!serialized) return std::nullopt;
+  std::optional<SkipFilter> filter = SkipFilterOf(*serialized);
+  if (!filter || !schema::EqualsIgnoreCase(filter->table, names->front())) return std::nullopt;
+  filter->table = names->front();
+  return filter;
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::Prepare(std::string_view sql) {
@@ -359,7 +401,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::Prepare(std::string_view sql) {
   return PrepareParsed(0);
 }
 
-Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string>>& names) {
+Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string>>& names, const SkipFilter* filter) {
   std::vector<std::string> lagoa_names = shared_->catalog->Names();
   auto is_lagoa = [&](std::string_view name) {
     return std::find(lagoa_names.begin(), lagoa_names.end(), name) != lagoa_names.end();
@@ -369,7 +411,7 @@ Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string
   std::set<std::string> named;
   if (names) {
     for (const std::string& name : *names) {
-      LAGOA_RETURN_IF_ERROR(RefreshRelation(name));
+      LAGOA_RETURN_IF_ERROR(RefreshRelation(name, filter != nullptr && filter->table == name ? filter : nullptr));
       named.insert(name);
     }
   }
@@ -381,7 +423,7 @@ Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string
                    std::any_of(names->begin(), names->end(), [&](const std::string& n) { return !is_lagoa(n); });
   if (all) {
     for (const std::string& name : lagoa_names) {
-      if (named.count(name) == 0 && !RefreshRelation(name).ok()) DropView(name);
+      if (named.count(name) == 0 && !RefreshRelation(name, nullptr).ok()) DropView(name);
     }
   }
   // Views of relations lagoa no longer serves (a dropped stream) go too, and time travel views the
@@ -407,8 +449,8 @@ void SessionImpl::DropView(const std::string& name) {
   views_.erase(name);
 }
 
-Status SessionImpl::RefreshRelation(const std::string& name) {
-  LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> relation, shared_->catalog->Find(name));
+Status SessionImpl::RefreshRelation(const std::string& name, const SkipFilter* filter) {
+  LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> relation, shared_->catalog->Find(name, filter));
   if (!relation) {
     // Gone since this session made its view (a dropped stream or table): the name is DuckDB's again.
     if (views_.count(name) > 0) DropView(name);

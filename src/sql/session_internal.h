@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "sql/file_skipping_internal.h"
 #include "sql/lake_write_internal.h"
 #include "lake/attached_tables.h"
 #include "sql/relation_catalog_internal.h"
@@ -50,6 +51,11 @@ struct EngineShared {
   const lake::AttachedTables* attached = nullptr;     // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
   std::unique_ptr<TailCache> tail_cache;  // lagoa_tail()'s; outlives the database (closed first)
+  // Set, for good, once a statement may have defined functions of its own (CREATE MACRO or
+  // FUNCTION, ATTACH, IMPORT DATABASE, LOAD): such a function may read a relation inside a
+  // statement that names only another, so statements stop skipping files (a skipping view would
+  // be read through it).
+  std::atomic<bool> user_functions{false};
 
   std::mutex mu;
   std::condition_variable wake;  // a statement started, or stopping
@@ -95,8 +101,12 @@ class SessionImpl final : public Session {
   std::function<bool(std::string_view)> IsStreamFunction() const;
   // Creates or re-creates the temporary views of lagoa's relations among `names` (every
   // relation when `names` is unknown or empty, or one of them is not lagoa's: it may be a view
-  // over them).
-  Status RefreshRelations(const std::optional<std::vector<std::string>>& names);
+  // over them). `filter` (may be null) is the statement's: the view of its table lists only the
+  // files it may match.
+  Status RefreshRelations(const std::optional<std::vector<std::string>>& names, const SkipFilter* filter = nullptr);
+  // The filter that lets the statement `text` skip lake files (file_skipping_internal.h), when
+  // it reads one of lagoa's relations and nothing else.
+  std::optional<SkipFilter> SkipFilterFor(const std::string& text, const std::optional<std::vector<std::string>>& names);
   // Marks a statement in flight until its deadline (watchdog) or Finish.
   void Begin();
   void Finish();
@@ -116,9 +126,11 @@ class SessionImpl final : public Session {
  private:
   SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection, duckdb_connection names_connection)
       : shared_(std::move(shared)), connection_(connection), names_connection_(names_connection) {}
-  Status RefreshRelation(const std::string& name);
-  // Prepares statement `index` of extracted_, after refreshing the relations `names`.
-  Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index, const std::optional<std::vector<std::string>>& names);
+  Status RefreshRelation(const std::string& name, const SkipFilter* filter);
+  // Prepares statement `index` of extracted_, whose text is `text` (null: unknown, one of
+  // several), after refreshing the relations `names`.
+  Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index, const std::optional<std::vector<std::string>>& names,
+                                                      const std::string* text);
   void DropView(const std::string& name);
 
   std::shared_ptr<EngineShared> shared_;
@@ -126,6 +138,7 @@ class SessionImpl final : public Session {
   duckdb_connection names_connection_;  // only for NamesIn
   duckdb_extracted_statements extracted_ = nullptr;  // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
+  std::string parsed_text_;                               // the last Parse's text
   // When the last Parse's text holds a write to a lake table: every statement's own text, and what
   // it writes (the statements are then prepared one by one from their text).
   struct Piece {
