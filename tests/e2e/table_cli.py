@@ -26,8 +26,14 @@ class TableCli:
         deadline = time.monotonic() + timeout_s
         table = {}
         while time.monotonic() < deadline:
-            table = self.describe(server, name)
-            if table.get("rows") == rows:
-                return table
+            r = h.run_cli(["table", "describe", name, "--json"], url=server.url)
+            # Until the loader's first commit lands the table may not exist yet (404), even once
+            # its _delta_log/ directory does.
+            if r.returncode == 0:
+                table = json.loads(r.stdout)
+                if table.get("rows") == rows:
+                    return table
+            else:
+                table = {"error": r.stdout.decode() + r.stderr.decode()}
             time.sleep(0.1)
         self.fail(f"table {name} never held {rows} rows: {table}\n{server.stderr_tail()}")
