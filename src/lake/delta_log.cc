@@ -210,6 +210,20 @@ Status DeltaLogReader::ReadCommit(int64_t version, const std::string& key, LogRe
   return Status::Ok();
 }
 
+namespace {
+
+// A read error after an unreadable protocol was seen reports the protocol: that is the cause the
+// user can act on, and the table must not be read anyway.
+Status ProtocolOr(const LogReplay& replay, const Status& read_error) {
+  if (replay.protocol()) {
+    Status refused = CheckReaderProtocol(*replay.protocol());
+    if (!refused.ok()) return refused;
+  }
+  return read_error;
+}
+
+}  // namespace
+
 Result<Snapshot> DeltaLogReader::LoadSnapshot(std::optional<TableVersion> version) {
   last_checkpoint_note_.clear();
   std::optional<LastCheckpointHint> hint = ReadHint();
@@ -244,24 +258,34 @@ Result<Snapshot> DeltaLogReader::LoadSnapshot(std::optional<TableVersion> versio
     }
   }
   LogReplay replay(table_prefix_);
-  // A read error after an unreadable protocol was seen reports the protocol: that is the cause
-  // the user can act on, and the table must not be read anyway.
-  auto refuse_or = [&](const Status& s) {
-    if (replay.protocol()) {
-      Status refused = CheckReaderProtocol(*replay.protocol());
-      if (!refused.ok()) return refused;
-    }
-    return s;
-  };
   if (checkpoint != nullptr) {
     Status read = ReadCheckpoint(*checkpoint, &replay);
-    if (!read.ok()) return refuse_or(read);
+    if (!read.ok()) return ProtocolOr(replay, read);
   }
   for (int64_t v = first_commit; v <= target; ++v) {
     Status read = ReadCommit(v, listing.commits.at(v), &replay);
-    if (!read.ok()) return refuse_or(read);
+    if (!read.ok()) return ProtocolOr(replay, read);
   }
   return std::move(replay).Finish(TableVersion(target));
+}
+
+Result<Snapshot> DeltaLogReader::LoadSnapshotAfter(const Snapshot& base) {
+  last_checkpoint_note_.clear();
+  const int64_t first = base.version().value() + 1;
+  Result<LogListing> listing = ListFrom(TableVersion(first));
+  if (!listing.ok() && listing.status().code() == StatusCode::kNotFound) return base;
+  LAGOA_RETURN_IF_ERROR(listing.status());
+  if (listing->commits.empty()) return base;
+  const int64_t latest = listing->commits.rbegin()->first;
+  if (listing->commits.begin()->first != first || latest - first + 1 != static_cast<int64_t>(listing->commits.size())) {
+    return LoadSnapshot();
+  }
+  LogReplay replay(base);
+  for (const auto& [version, key] : listing->commits) {
+    Status read = ReadCommit(version, key, &replay);
+    if (!read.ok()) return ProtocolOr(replay, read);
+  }
+  return std::move(replay).Finish(TableVersion(latest));
 }
 
 }  // namespace lagoa::lake

@@ -61,6 +61,12 @@ class DeltaLogReader {
   // version that does not exist or can no longer be reconstructed (log cleaned up).
   Result<Snapshot> LoadSnapshot(std::optional<TableVersion> version = std::nullopt);
 
+  // The latest snapshot, built from `base` (an earlier snapshot of this table) by replaying only
+  // the commits after it: what a reader that follows a table needs, without reading its
+  // checkpoint and commits again at every version. `base` itself when no commit follows it;
+  // LoadSnapshot() when one in between is missing (cleaned up, or covered by a checkpoint only).
+  Result<Snapshot> LoadSnapshotAfter(const Snapshot& base);
+
   // Why the last LoadSnapshot did not use `_last_checkpoint` ("" when it did or there was none).
   const std::string& last_checkpoint_note() const { return last_checkpoint_note_; }
 

@@ -294,6 +294,45 @@ TEST_F(HandWrittenLog, MissingCommitOrEmptyLogIsNotFound) {
   EXPECT_EQ(table_.Row(*empty, "SELECT count(*)::VARCHAR FROM t"), (std::vector<std::string>{"0"}));
 }
 
+// A reader following the table replays only the commits after the snapshot it holds, and gets
+// what a full load gets: adds and removes, txns, a schema change, a protocol it cannot read.
+TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
+  auto add = [](std::string_view path) {
+    return fmt::format(R"({{"add":{{"path":"{}","partitionValues":{{}},"size":1,"modificationTime":1,"dataChange":true}}}})",
+                       path);
+  };
+  Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + add("a.parquet"));
+  auto base = table_.Load();
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  DeltaLogReader reader(&table_.store(), &table_.duckdb(), "");
+  auto same = reader.LoadSnapshotAfter(*base);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->version(), TableVersion(0));
+
+  Commit(1, add("b.parquet") + "\n" + R"({"txn":{"appId":"loader","version":7}})");
+  Commit(2, R"({"remove":{"path":"a.parquet","deletionTimestamp":5,"dataChange":true}})" "\n" + add("c.parquet") +
+                "\n" + R"({"txn":{"appId":"loader","version":9}})");
+  std::string evolved(kMetadata);
+  evolved.replace(evolved.find(R"(\"long\")"), 8, R"(\"integer\")");
+  Commit(3, evolved);
+  auto after = reader.LoadSnapshotAfter(*base);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  auto full = table_.Load();
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(after->version(), TableVersion(3));
+  ASSERT_EQ(after->files().size(), 2u);
+  EXPECT_EQ(after->files()[0].path, "b.parquet");
+  EXPECT_EQ(after->files()[1].path, "c.parquet");
+  EXPECT_EQ(after->files().size(), full->files().size());
+  EXPECT_EQ(after->app_version("loader"), 9);
+  EXPECT_EQ(after->columns()[0].type->ToSql(), "INTEGER");
+  EXPECT_EQ(full->columns()[0].type->ToSql(), "INTEGER");
+
+  // A later protocol lagoa cannot read is refused, as a full load refuses it.
+  Commit(4, R"({"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]}})");
+  EXPECT_EQ(reader.LoadSnapshotAfter(*after).status().code(), StatusCode::kFailedPrecondition);
+}
+
 TEST_F(HandWrittenLog, PartitionValuesAndDataColumnsAreTypedFromTheLog) {
   // Data files written by DuckDB: a MAP column (read as JSON) and a zone-less TIMESTAMP (read as
   // TIMESTAMPTZ in UTC); partition directories named as Spark would, paths URI-encoded in the log.

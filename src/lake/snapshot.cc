@@ -37,6 +37,16 @@ std::optional<int64_t> Snapshot::app_version(const std::string& app_id) const {
   return it->second;
 }
 
+LogReplay::LogReplay(const Snapshot& base)
+    : table_prefix_(base.table_prefix_),
+      protocol_(base.protocol_),
+      metadata_(base.metadata_),
+      app_versions_(base.app_versions_),
+      checkpoint_version_(base.checkpoint_version_) {
+  files_.reserve(base.files_.size());
+  for (const AddFile& file : base.files_) files_.emplace(file.path, file);
+}
+
 void LogReplay::Apply(Action action) {
   std::visit(
       [this](auto&& a) {

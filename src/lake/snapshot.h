@@ -61,6 +61,9 @@ class Snapshot {
 class LogReplay {
  public:
   explicit LogReplay(std::string table_prefix) : table_prefix_(std::move(table_prefix)) {}
+  // Replays on from `base`'s state: the commits after it give a later snapshot without reading
+  // the log up to it again.
+  explicit LogReplay(const Snapshot& base);
 
   void Apply(Action action);
   // The protocol seen so far, if any (lets callers name an unsupported protocol before a later

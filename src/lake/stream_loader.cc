@@ -135,6 +135,8 @@ struct StreamLoader::State {
   std::string schema_string;  // the table's, as checked by EnsureTable
   // A partitioned table's columns stored in its files (all but `_date`), for the files' statistics.
   std::vector<DeltaColumn> data_columns;
+  // The table as the last attempt read it: the next one reads only the commits after it.
+  std::optional<Snapshot> last_snapshot;
 };
 
 StreamLoader::StreamLoader(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -254,7 +256,11 @@ Result<bool> StreamLoader::LoadAttempt(std::chrono::steady_clock::time_point cal
   State& s = *state_;
   const StreamLoaderOptions& o = s.options;
   DeltaLogReader log_reader(o.store, s.duckdb.get(), o.table_prefix);
-  LAGOA_ASSIGN_OR_RETURN(const Snapshot snapshot, log_reader.LoadSnapshot());
+  Result<Snapshot> read = s.last_snapshot ? log_reader.LoadSnapshotAfter(*s.last_snapshot) : log_reader.LoadSnapshot();
+  s.last_snapshot.reset();
+  LAGOA_RETURN_IF_ERROR(read.status());
+  s.last_snapshot = std::move(read).value();
+  const Snapshot& snapshot = *s.last_snapshot;
   LAGOA_RETURN_IF_ERROR(CheckWriterProtocol(snapshot.protocol()));
   if (snapshot.metadata().schema_string != s.schema_string) {
     return Status::FailedPrecondition(

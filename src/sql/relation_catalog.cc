@@ -120,7 +120,9 @@ Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std:
     }
   }
   lake::DeltaLogReader reader(cached.store.get(), duckdb_.get(), "");
-  Result<lake::Snapshot> snapshot = reader.LoadSnapshot();
+  // Following the table: only the commits since the cached snapshot are read.
+  Result<lake::Snapshot> snapshot =
+      cached.snapshot != nullptr ? reader.LoadSnapshotAfter(*cached.snapshot) : reader.LoadSnapshot();
   if (!snapshot.ok()) {
     cached.snapshot.reset();
     if (snapshot.status().code() == StatusCode::kNotFound) return std::shared_ptr<const lake::Snapshot>();
