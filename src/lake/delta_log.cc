@@ -285,7 +285,10 @@ Result<Snapshot> DeltaLogReader::LoadSnapshotAfter(const Snapshot& base) {
     Status read = ReadCommit(version, key, &replay);
     if (!read.ok()) return ProtocolOr(replay, read);
   }
-  return std::move(replay).Finish(TableVersion(latest));
+  LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, std::move(replay).Finish(TableVersion(latest)));
+  // Another table made in the same place (its metaData names another id) is read from scratch.
+  if (snapshot.metadata().id != base.metadata().id) return LoadSnapshot();
+  return snapshot;
 }
 
 }  // namespace lagoa::lake

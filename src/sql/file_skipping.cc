@@ -177,6 +177,11 @@ std::optional<SkipFilter> SkipFilterOf(std::string_view serialized) {
       !Text(from, "schema_name").empty() || !Text(from, "catalog_name").empty()) {
     return std::nullopt;
   }
+  // `FROM t AS x(a, b)` renames columns by position: a name in the WHERE may be another column.
+  array column_aliases;
+  if (from["column_name_alias"].get(column_aliases) != simdjson::SUCCESS || column_aliases.size() != 0) {
+    return std::nullopt;
+  }
   // The one table reference is from_table: no join, CTE, subquery or second read anywhere.
   if (CountReads(node) != 1) return std::nullopt;
   array cte_map;

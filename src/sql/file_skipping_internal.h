@@ -12,7 +12,10 @@
 //   columns), 'YYYY-MM-DD' strings or DATE casts (for DATE columns), and timestamps that carry
 //   their UTC offset (for TIMESTAMPTZ columns; without one DuckDB reads them in the session's
 //   TimeZone). Strings (collations), DOUBLEs (NaN sorts above every number in DuckDB) and
-//   DECIMALs never skip files.
+//   DECIMALs never skip files. Timestamps skip only while no session changed its TimeZone (the
+//   caller's to track, EngineShared::timezone_set): a view reads zone-less timestamps, as Spark
+//   writes partition values and Parquet TIMESTAMP columns hold them, in the session's TimeZone,
+//   where the pruner reads UTC.
 // Parameters ($1, ?) are unknown until execution and never skip files.
 //
 // Pure functions, any thread; SerializedSelect runs a query on the connection it is given.

@@ -210,11 +210,10 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     const std::string key = fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(),
                                         snapshot != nullptr ? snapshot->version().value() : -1);
     if (snapshot != nullptr) {
+      // With every file skipped the lake side is still there, empty, so the view's column types
+      // stay those of the union.
       auto build = [&](const std::vector<lake::AddFile>& files) -> Result<std::string> {
-        std::string scan;
-        if (!files.empty()) {
-          LAGOA_ASSIGN_OR_RETURN(scan, lake::BuildScanSql(*snapshot, *store, files));
-        }
+        LAGOA_ASSIGN_OR_RETURN(std::string scan, lake::BuildScanSql(*snapshot, *store, files));
         return StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan);
       };
       LAGOA_ASSIGN_OR_RETURN(const RelationDefinition* skipping,

@@ -35,14 +35,25 @@ StatementKind KindOf(duckdb_statement_type type) {
   }
 }
 
+// Whether `text` holds `word` (lower case), ignoring case.
+bool Mentions(std::string_view text, std::string_view word) {
+  return std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         }) != text.end();
+}
+
+// Whether a statement of type `type` and text `text` may change a TimeZone (what
+// EngineShared::timezone_set records); true when unsure.
+bool MaySetTimeZone(duckdb_statement_type type, std::string_view text) {
+  const bool setting = type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_PRAGMA ||
+                       type == DUCKDB_STATEMENT_TYPE_VARIABLE_SET || type == DUCKDB_STATEMENT_TYPE_MULTI;
+  return setting && (Mentions(text, "timezone") || Mentions(text, "time zone") || Mentions(text, "time_zone"));
+}
+
 // Whether a statement of type `type` and text `text` may define functions of its own (what
 // EngineShared::user_functions records); true when unsure.
 bool MayDefineFunctions(duckdb_statement_type type, std::string_view text) {
-  auto mentions = [&](std::string_view word) {
-    return std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           }) != text.end();
-  };
+  auto mentions = [&](std::string_view word) { return Mentions(text, word); };
   switch (type) {
     case DUCKDB_STATEMENT_TYPE_CREATE:
     case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return mentions("macro") || mentions("function");
@@ -374,9 +385,9 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
     duckdb_destroy_prepare(&prepared);
     return status;
   }
-  if (MayDefineFunctions(duckdb_prepared_statement_type(prepared), text != nullptr ? *text : parsed_text_)) {
-    shared_->user_functions = true;
-  }
+  const duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
+  if (MayDefineFunctions(type, text != nullptr ? *text : parsed_text_)) shared_->user_functions = true;
+  if (MaySetTimeZone(type, text != nullptr ? *text : parsed_text_)) shared_->timezone_set = true;
   return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names, std::move(filter)));
 }
 
@@ -389,6 +400,10 @@ std::optional<SkipFilter> SessionImpl::SkipFilterFor(const std::string& text,
   if (!serialized) return std::nullopt;
   std::optional<SkipFilter> filter = SkipFilterOf(*serialized);
   if (!filter || !schema::EqualsIgnoreCase(filter->table, names->front())) return std::nullopt;
+  if (shared_->timezone_set) {
+    std::erase_if(filter->predicates, [](const SkipPredicate& p) { return p.kind == LiteralKind::kTimestampTz; });
+    if (filter->predicates.empty()) return std::nullopt;
+  }
   filter->table = names->front();
   return filter;
 }

@@ -56,6 +56,9 @@ struct EngineShared {
   // statement that names only another, so statements stop skipping files (a skipping view would
   // be read through it).
   std::atomic<bool> user_functions{false};
+  // Set, for good, once a statement may have changed a TimeZone away from UTC: from then on no
+  // statement skips files by a timestamp (file_skipping_internal.h).
+  std::atomic<bool> timezone_set{false};
 
   std::mutex mu;
   std::condition_variable wake;  // a statement started, or stopping
