@@ -43,7 +43,17 @@ std::string VarcharParameter(duckdb_bind_info info, idx_t index) {
 struct TailScanContext {
   ingest::StreamRegistry* streams;
   TailCache* cache;  // may be null: every statement decodes its tail
+  const TailPins* pins;
 };
+
+// The id of the connection a bind runs on.
+idx_t ConnectionId(duckdb_bind_info info) {
+  duckdb_client_context context = nullptr;
+  duckdb_table_function_get_client_context(info, &context);
+  const idx_t id = duckdb_client_context_get_connection_id(context);
+  duckdb_destroy_client_context(&context);
+  return id;
+}
 
 // What the bind decided; read-only afterwards (shared by the scan's threads).
 struct TailBindData {
@@ -100,7 +110,17 @@ Result<std::vector<int64_t>> ParseOffsets(const std::string& text, int32_t parti
 void TailBind(duckdb_bind_info info) {
   const auto* context = static_cast<const TailScanContext*>(duckdb_bind_get_extra_info(info));
   const std::string name = VarcharParameter(info, 0);
-  const std::string from_text = VarcharParameter(info, 1);
+  std::string from_text = VarcharParameter(info, 1);
+  if (from_text == kPinnedOffsets) {
+    std::optional<std::string> pinned = context->pins->Get(ConnectionId(info), name);
+    if (!pinned) {
+      const std::string error = fmt::format("{}(): no offsets are pinned for stream \"{}\" on this connection",
+                                            kLogTailFunction, name);
+      duckdb_bind_set_error(info, error.c_str());
+      return;
+    }
+    from_text = std::move(*pinned);
+  }
   OwnedValue created(duckdb_bind_get_parameter(info, 2));
   const int64_t created_us = duckdb_get_int64(created.get());
 
@@ -290,7 +310,25 @@ void TailFunction(duckdb_function_info info, duckdb_data_chunk output) {
 
 }  // namespace
 
-Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams, TailCache* cache) {
+void TailPins::Set(idx_t connection, const std::string& stream, std::string from_offsets) {
+  std::lock_guard lock(mu_);
+  pins_[{connection, stream}] = std::move(from_offsets);
+}
+
+std::optional<std::string> TailPins::Get(idx_t connection, const std::string& stream) const {
+  std::lock_guard lock(mu_);
+  auto it = pins_.find({connection, stream});
+  if (it == pins_.end()) return std::nullopt;
+  return it->second;
+}
+
+void TailPins::Forget(idx_t connection) {
+  std::lock_guard lock(mu_);
+  pins_.erase(pins_.lower_bound({connection, std::string()}), pins_.lower_bound({connection + 1, std::string()}));
+}
+
+Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams, TailCache* cache,
+                           const TailPins* pins) {
   duckdb_table_function function = duckdb_create_table_function();
   duckdb_table_function_set_name(function, kLogTailFunction);
   duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
@@ -300,7 +338,7 @@ Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry*
   duckdb_table_function_add_parameter(function, bigint);
   duckdb_destroy_logical_type(&varchar);
   duckdb_destroy_logical_type(&bigint);
-  duckdb_table_function_set_extra_info(function, new TailScanContext{streams, cache},
+  duckdb_table_function_set_extra_info(function, new TailScanContext{streams, cache, pins},
                                        [](void* p) { delete static_cast<TailScanContext*>(p); });
   duckdb_table_function_set_bind(function, TailBind);
   duckdb_table_function_set_init(function, TailInit);

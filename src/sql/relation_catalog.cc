@@ -25,11 +25,9 @@ bool DirectoryExists(const std::filesystem::path& dir) {
   return std::filesystem::is_directory(dir, error);
 }
 
-// The stream's view: the log tail first (its columns are the stream's latest schema and the
-// metadata columns, in order), then the lake's rows matched BY NAME, so columns the stream gained
-// after the table's last load are NULL for those rows.
-std::string StreamSelect(const schema::StreamDefinition& stream, int32_t partitions, const lake::Snapshot* snapshot,
-                         const std::string& lake_scan) {
+// Where the tail of a stream with `partitions` partitions starts: one past the snapshot's txn of
+// each partition (0 when it has none), or the log's oldest offset (-1) without a lake table.
+std::string TailFrom(const schema::StreamDefinition& stream, int32_t partitions, const lake::Snapshot* snapshot) {
   std::string from;
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t offset = -1;
@@ -39,6 +37,16 @@ std::string StreamSelect(const schema::StreamDefinition& stream, int32_t partiti
     }
     from += fmt::format("{}{}", p == 0 ? "" : ",", offset);
   }
+  return from;
+}
+
+// The stream's view: the log tail first (its columns are the stream's latest schema and the
+// metadata columns, in order), then the lake's rows matched BY NAME, so columns the stream gained
+// after the table's last load are NULL for those rows. With a lake table the tail's start is
+// pinned by the session (TailPins), so the text stays the same while the files do.
+std::string StreamSelect(const schema::StreamDefinition& stream, int32_t partitions, const lake::Snapshot* snapshot,
+                         const std::string& lake_scan) {
+  const std::string from = snapshot != nullptr ? std::string(kPinnedOffsets) : TailFrom(stream, partitions, nullptr);
   std::string date;
   if (!stream.lake.date_partition_source.empty()) {
     date = fmt::format(", CAST(timezone('UTC', {}) AS DATE) AS \"_date\"",
@@ -129,6 +137,8 @@ Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std:
     return snapshot.status().WithContext(fmt::format("reading the Delta table in {}", dir.string()));
   }
   cached.snapshot = std::make_shared<const lake::Snapshot>(std::move(*snapshot));
+  cached.files.clear();
+  for (const lake::AddFile& file : cached.snapshot->files()) cached.files += file.path + "|";
   return cached.snapshot;
 }
 
@@ -207,8 +217,13 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     if (!ingest::StreamRegistry::IsDeadLetterName(definition.name) && definition.lake.enabled) {
       LAGOA_ASSIGN_OR_RETURN(snapshot, Latest(lake_dir_ / definition.name, std::to_string(definition.created_us), &store));
     }
-    const std::string key = fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(),
-                                        snapshot != nullptr ? snapshot->version().value() : -1);
+    const int32_t partitions = stream->log->partition_count();
+    const std::string stream_key =
+        fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(), partitions);
+    const std::string key =
+        snapshot != nullptr ? fmt::format("{}:files:{}", stream_key, tables_[lake_dir_ / definition.name].files)
+                            : stream_key + ":log";
+    const std::string tail_from = snapshot != nullptr ? TailFrom(definition, partitions, snapshot.get()) : "";
     if (snapshot != nullptr) {
       // With every file skipped the lake side is still there, empty, so the view's column types
       // stay those of the union.
@@ -217,16 +232,24 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
         return StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan);
       };
       LAGOA_ASSIGN_OR_RETURN(const RelationDefinition* skipping,
-                             Skipping(definition.name, key, *snapshot, filter, build));
-      if (skipping != nullptr) return std::optional(*skipping);
+                             Skipping(definition.name, stream_key, *snapshot, filter, build));
+      if (skipping != nullptr) {
+        RelationDefinition relation = *skipping;
+        relation.tail_from = tail_from;
+        return std::optional(std::move(relation));
+      }
     }
-    if (const RelationDefinition* built = Built(definition.name, key)) return std::optional(*built);
+    if (const RelationDefinition* built = Built(definition.name, key)) {
+      RelationDefinition relation = *built;
+      relation.tail_from = tail_from;
+      return std::optional(std::move(relation));
+    }
     std::string scan;
     if (snapshot != nullptr && !snapshot->files().empty()) {
       LAGOA_ASSIGN_OR_RETURN(scan, lake::BuildScanSql(*snapshot, *store));
     }
-    return std::optional(Remember(definition.name, key,
-                                  StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan)));
+    return std::optional(Remember(definition.name, key, StreamSelect(definition, partitions, snapshot.get(), scan),
+                                  -1, tail_from));
   }
   std::optional<std::pair<lake::AttachedTable, std::string>> found = FindTable(name);
   if (!found) return std::optional<RelationDefinition>();
@@ -268,13 +291,13 @@ Result<const RelationDefinition*> RelationCatalog::Skipping(
   Result<lake::PrunedFiles> pruned = lake::PruneFiles(snapshot, predicates);
   // A literal the pruner cannot read (out of its range) skips nothing; DuckDB judges the statement.
   if (!pruned.ok() || pruned->files_pruned == 0) return nullptr;
-  std::string skipping_key = key + ":files";
+  std::string skipping_key = key + ":skipping";
   for (const lake::AddFile& file : pruned->files) skipping_key += ":" + file.path;
   auto it = skipping_.find(name);
   if (it != skipping_.end() && it->second.key == skipping_key) return &it->second;
   LAGOA_ASSIGN_OR_RETURN(std::string select, build(pruned->files));
   RelationDefinition& relation = skipping_[name];
-  relation = {name, std::move(skipping_key), std::move(select), -1};
+  relation = {name, std::move(skipping_key), std::move(select), -1, ""};
   return &relation;
 }
 
@@ -284,9 +307,9 @@ const RelationDefinition* RelationCatalog::Built(const std::string& name, const 
 }
 
 const RelationDefinition& RelationCatalog::Remember(const std::string& name, const std::string& key,
-                                                    std::string select, int64_t table_version) {
+                                                    std::string select, int64_t table_version, std::string tail_from) {
   RelationDefinition& relation = built_[name];
-  relation = {name, key, std::move(select), table_version};
+  relation = {name, key, std::move(select), table_version, std::move(tail_from)};
   return relation;
 }
 

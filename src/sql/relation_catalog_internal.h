@@ -13,7 +13,9 @@
 //   `NAME@2026-11-26T10:00:00Z` the version current at that time (time travel): the lake's rows
 //   only, as that version holds them (a stream's log tail is not part of its history).
 // Each definition carries a key naming what it was built from (stream incarnation, schema
-// version, snapshot version); sessions re-create their temporary view only when the key changes.
+// version, and the snapshot version, or for a stream the files its view lists: a stream's tail
+// offsets are pinned per connection, not written in the view, so its view changes only when its
+// files do); sessions re-create their temporary view only when the key changes.
 // Given a statement's filter (file_skipping_internal.h), a current stream or table lists only the
 // files whose partition values and statistics may match it; the key then names those files.
 //
@@ -51,6 +53,9 @@ struct RelationDefinition {
   std::string key;  // changes whenever `select` would
   std::string select;
   int64_t table_version = -1;  // the Delta version an attached or lake table's `select` reads; else -1
+  // A stream with a lake table: where its log tail starts (lagoa_tail's from_offsets), for the
+  // session to pin before `select` is bound (`select` reads them as `pinned`); else empty.
+  std::string tail_from;
 };
 
 class RelationCatalog {
@@ -92,6 +97,7 @@ class RelationCatalog {
     std::unique_ptr<lake::LocalObjectStore> store;  // rooted at the table's directory
     std::shared_ptr<const lake::Snapshot> snapshot;  // nullptr: the table has no commit yet
     std::string incarnation;  // of the stream or attachment the table belongs to
+    std::string files;        // the snapshot's active files' paths, joined: what a stream's view lists
   };
   // The latest snapshot of the Delta table in `dir`, which belongs to `incarnation` (a re-created
   // stream's table starts again at version 0); nullptr when it has no commit. REQUIRES: mu_ held.
@@ -103,7 +109,7 @@ class RelationCatalog {
   // Keeps a definition, so the SQL of a relation is built once per key (a table's scan lists
   // every file), not once per statement. REQUIRES: mu_ held.
   const RelationDefinition& Remember(const std::string& name, const std::string& key, std::string select,
-                                     int64_t table_version = -1);
+                                     int64_t table_version = -1, std::string tail_from = "");
 
   const std::filesystem::path lake_dir_;
   ingest::StreamRegistry* const streams_;

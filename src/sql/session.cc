@@ -301,13 +301,18 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::Make(std::shared_ptr<EngineSha
     if (connection != nullptr) duckdb_disconnect(&connection);
     return Status::Internal("DuckDB: cannot open a connection for a SQL session");
   }
-  return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(shared), connection, names_connection));
+  duckdb_client_context context = nullptr;
+  duckdb_connection_get_client_context(connection, &context);
+  const idx_t connection_id = duckdb_client_context_get_connection_id(context);
+  duckdb_destroy_client_context(&context);
+  return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(shared), connection, names_connection, connection_id));
 }
 
 SessionImpl::~SessionImpl() {
   if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
   duckdb_disconnect(&connection_);
   duckdb_disconnect(&names_connection_);
+  shared_->tail_pins.Forget(connection_id_);
   std::lock_guard lock(shared_->mu);
   shared_->running.erase(this);
   --shared_->open_sessions;
@@ -471,6 +476,9 @@ Status SessionImpl::RefreshRelation(const std::string& name, const SkipFilter* f
     if (views_.count(name) > 0) DropView(name);
     return Status::Ok();
   }
+  // The view's tail starts where the snapshot its files come from ends, whether or not its text
+  // changed (the text of a stream's view names those offsets as `pinned`).
+  if (!relation->tail_from.empty()) shared_->tail_pins.Set(connection_id_, relation->name, relation->tail_from);
   auto known = views_.find(name);
   if (known != views_.end() && known->second == relation->key) return Status::Ok();
   // The comment marks the view as lagoa's for the PostgreSQL catalog shim (a table there).

@@ -21,6 +21,7 @@
 
 #include "sql/file_skipping_internal.h"
 #include "sql/lake_write_internal.h"
+#include "sql/log_tail_scan_internal.h"
 #include "lake/attached_tables.h"
 #include "sql/relation_catalog_internal.h"
 #include "sql/sql_engine.h"
@@ -51,6 +52,7 @@ struct EngineShared {
   const lake::AttachedTables* attached = nullptr;     // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
   std::unique_ptr<TailCache> tail_cache;  // lagoa_tail()'s; outlives the database (closed first)
+  TailPins tail_pins;                     // lagoa_tail()'s; outlives the database (closed first)
   // Set, for good, once a statement may have defined functions of its own (CREATE MACRO or
   // FUNCTION, ATTACH, IMPORT DATABASE, LOAD): such a function may read a relation inside a
   // statement that names only another, so statements stop skipping files (a skipping view would
@@ -127,8 +129,12 @@ class SessionImpl final : public Session {
   void InterruptForTimeout();
 
  private:
-  SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection, duckdb_connection names_connection)
-      : shared_(std::move(shared)), connection_(connection), names_connection_(names_connection) {}
+  SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection, duckdb_connection names_connection,
+              idx_t connection_id)
+      : shared_(std::move(shared)),
+        connection_(connection),
+        names_connection_(names_connection),
+        connection_id_(connection_id) {}
   Status RefreshRelation(const std::string& name, const SkipFilter* filter);
   // Prepares statement `index` of extracted_, whose text is `text` (null: unknown, one of
   // several), after refreshing the relations `names`.
@@ -139,6 +145,7 @@ class SessionImpl final : public Session {
   std::shared_ptr<EngineShared> shared_;
   duckdb_connection connection_;
   duckdb_connection names_connection_;  // only for NamesIn
+  idx_t connection_id_;                  // connection_'s, as lagoa_tail() sees it (TailPins)
   duckdb_extracted_statements extracted_ = nullptr;  // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
   std::string parsed_text_;                               // the last Parse's text

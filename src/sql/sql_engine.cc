@@ -158,7 +158,7 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   if (status.ok()) status = Run(setup, "SET GLOBAL parquet_metadata_cache = true");
   shared->tail_cache = std::make_unique<internal::TailCache>(options.tail_cache_bytes);
   if (status.ok() && streams != nullptr) {
-    status = internal::RegisterLogTailScan(setup, streams, shared->tail_cache.get());
+    status = internal::RegisterLogTailScan(setup, streams, shared->tail_cache.get(), &shared->tail_pins);
   }
   if (status.ok()) status = internal::CreatePgCatalogShim(setup);
   duckdb_disconnect(&setup);
