@@ -137,8 +137,6 @@ Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std:
     return snapshot.status().WithContext(fmt::format("reading the Delta table in {}", dir.string()));
   }
   cached.snapshot = std::make_shared<const lake::Snapshot>(std::move(*snapshot));
-  cached.files.clear();
-  for (const lake::AddFile& file : cached.snapshot->files()) cached.files += file.path + "|";
   return cached.snapshot;
 }
 
@@ -220,16 +218,14 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     const int32_t partitions = stream->log->partition_count();
     const std::string stream_key =
         fmt::format("stream:{}:{}:{}", definition.created_us, definition.latest().version.value(), partitions);
-    const std::string key =
-        snapshot != nullptr ? fmt::format("{}:files:{}", stream_key, tables_[lake_dir_ / definition.name].files)
-                            : stream_key + ":log";
+    const std::string key = fmt::format("{}:{}", stream_key, snapshot != nullptr ? snapshot->version().value() : -1);
     const std::string tail_from = snapshot != nullptr ? TailFrom(definition, partitions, snapshot.get()) : "";
     if (snapshot != nullptr) {
       // With every file skipped the lake side is still there, empty, so the view's column types
       // stay those of the union.
       auto build = [&](const std::vector<lake::AddFile>& files) -> Result<std::string> {
         LAGOA_ASSIGN_OR_RETURN(std::string scan, lake::BuildScanSql(*snapshot, *store, files));
-        return StreamSelect(definition, stream->log->partition_count(), snapshot.get(), scan);
+        return StreamSelect(definition, partitions, snapshot.get(), scan);
       };
       LAGOA_ASSIGN_OR_RETURN(const RelationDefinition* skipping,
                              Skipping(definition.name, stream_key, *snapshot, filter, build));

@@ -13,11 +13,11 @@
 //   `NAME@2026-11-26T10:00:00Z` the version current at that time (time travel): the lake's rows
 //   only, as that version holds them (a stream's log tail is not part of its history).
 // Each definition carries a key naming what it was built from (stream incarnation, schema
-// version, and the snapshot version, or for a stream the files its view lists: a stream's tail
-// offsets are pinned per connection, not written in the view, so its view changes only when its
-// files do); sessions re-create their temporary view only when the key changes.
+// version, snapshot version); sessions re-create their temporary view only when the key changes.
 // Given a statement's filter (file_skipping_internal.h), a current stream or table lists only the
-// files whose partition values and statistics may match it; the key then names those files.
+// files whose partition values and statistics may match it; the key then names those files (and,
+// for a stream, no snapshot version: its tail offsets are pinned per connection, not written in
+// the view, so such a view outlives commits that add only files it skips).
 //
 // Lifecycle: lives as long as the engine; borrows the registry and attached-table list.
 // Threads: every method is safe from any thread (a mutex guards the snapshot cache; snapshots are
@@ -97,7 +97,6 @@ class RelationCatalog {
     std::unique_ptr<lake::LocalObjectStore> store;  // rooted at the table's directory
     std::shared_ptr<const lake::Snapshot> snapshot;  // nullptr: the table has no commit yet
     std::string incarnation;  // of the stream or attachment the table belongs to
-    std::string files;        // the snapshot's active files' paths, joined: what a stream's view lists
   };
   // The latest snapshot of the Delta table in `dir`, which belongs to `incarnation` (a re-created
   // stream's table starts again at version 0); nullptr when it has no commit. REQUIRES: mu_ held.

@@ -53,11 +53,10 @@ bool MaySetTimeZone(duckdb_statement_type type, std::string_view text) {
 // Whether a statement of type `type` and text `text` may define functions of its own (what
 // EngineShared::user_functions records); true when unsure.
 bool MayDefineFunctions(duckdb_statement_type type, std::string_view text) {
-  auto mentions = [&](std::string_view word) { return Mentions(text, word); };
   switch (type) {
     case DUCKDB_STATEMENT_TYPE_CREATE:
-    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return mentions("macro") || mentions("function");
-    case DUCKDB_STATEMENT_TYPE_PRAGMA: return mentions("import");
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return Mentions(text, "macro") || Mentions(text, "function");
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return Mentions(text, "import");
     case DUCKDB_STATEMENT_TYPE_ATTACH:
     case DUCKDB_STATEMENT_TYPE_LOAD:
     case DUCKDB_STATEMENT_TYPE_EXTENSION:
