@@ -161,6 +161,17 @@ std::string BodyStart(const std::vector<sql::ResultColumn>& columns, Format form
   return body;
 }
 
+// What follows the last row: for json, the row count, the changed rows of DML and the time taken.
+void AppendBodyEnd(Format format, int64_t rows, int64_t changed_rows, std::chrono::steady_clock::time_point start,
+                   std::string* out) {
+  if (format != Format::kJson) return;
+  const int64_t elapsed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  *out += fmt::format("],\"row_count\":{}", rows);
+  if (changed_rows >= 0) *out += fmt::format(",\"changed_rows\":{}", changed_rows);
+  *out += fmt::format(",\"elapsed_ms\":{}}}", elapsed_ms);
+}
+
 // An answer that ends the request early: the session is not kept (a statement may have left state).
 bool Refuse(const Responder& respond, HttpResponse response) {
   respond(std::move(response));
@@ -299,15 +310,32 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
     }
     cursor = std::move(*executed);
   }
-  // The first chunk decides between an error answer and a streamed 200.
+  // Rows are formatted until a piece is full or the result ends. A result that ends within its
+  // first piece is answered whole, with its length, in one write: no hand-over per piece between
+  // this worker and the connection's thread, and a failure anywhere in it is still an error
+  // answer. A longer result is streamed from that piece on.
   Result<std::unique_ptr<sql::ResultChunk>> chunk = cursor->Next();
   if (!chunk.ok()) return Refuse(respond, ErrorFor(chunk.status()));
-
-  auto stream = std::make_shared<ResponseStream>(kStreamQueueBytes);
+  const std::vector<sql::ResultColumn>& columns = cursor->columns();
+  std::string piece = BodyStart(columns, format);
+  int64_t rows = 0;
+  while (*chunk != nullptr && piece.size() < kPieceBytes) {
+    AppendRows(**chunk, columns, format, &piece, &rows);
+    chunk = cursor->Next();
+    if (!chunk.ok()) return Refuse(respond, ErrorFor(chunk.status()));
+  }
   HttpResponse response;
   response.content_type = format == Format::kJson   ? "application/json"
                           : format == Format::kCsv ? "text/csv"
                                                     : "application/x-ndjson";
+  if (*chunk == nullptr) {
+    AppendBodyEnd(format, rows, cursor->changed_rows(), start, &piece);
+    response.body = std::move(piece);
+    respond(std::move(response));
+    return only_queries;
+  }
+
+  auto stream = std::make_shared<ResponseStream>(kStreamQueueBytes);
   response.stream = stream;
   {
     std::lock_guard lock(mu_);
@@ -317,10 +345,8 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
     if (stopping_) stream->Cancel();
   }
   respond(std::move(response));
-
-  const std::vector<sql::ResultColumn>& columns = cursor->columns();
-  std::string piece = BodyStart(columns, format);
-  int64_t rows = 0;
+  if (!stream->Push(std::move(piece))) return Abort(*stream);
+  piece.clear();
   while (*chunk != nullptr) {
     AppendRows(**chunk, columns, format, &piece, &rows);
     if (piece.size() >= kPieceBytes) {
@@ -334,13 +360,7 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
       return Abort(*stream);
     }
   }
-  if (format == Format::kJson) {
-    const int64_t elapsed_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-    piece += fmt::format("],\"row_count\":{}", rows);
-    if (cursor->changed_rows() >= 0) piece += fmt::format(",\"changed_rows\":{}", cursor->changed_rows());
-    piece += fmt::format(",\"elapsed_ms\":{}}}", elapsed_ms);
-  }
+  AppendBodyEnd(format, rows, cursor->changed_rows(), start, &piece);
   if (!piece.empty() && !stream->Push(std::move(piece))) return Abort(*stream);
   stream->Finish();
   return only_queries;

@@ -270,7 +270,7 @@ class SqlApiTest(SqlTestBase):
         status, body, headers = sql(self.server, "SELECT id, url FROM clicks ORDER BY id", fmt="ndjson")
         self.assertEqual(status, 200, body)
         self.assertEqual(headers.get("content-type"), "application/x-ndjson")
-        self.assertEqual(headers.get("transfer-encoding"), "chunked", "the answer is streamed")
+        self.assertEqual(headers.get("content-length"), str(len(body.encode())), "a small answer is sent whole")
         self.assertTrue(body.endswith("\n"))
         lines = body.split("\n")[:-1]
         self.assertEqual([json.loads(line) for line in lines],
@@ -282,7 +282,7 @@ class SqlApiTest(SqlTestBase):
                                     fmt="csv")
         self.assertEqual(status, 200, body)
         self.assertEqual(headers.get("content-type"), "text/csv")
-        self.assertEqual(headers.get("transfer-encoding"), "chunked", "the answer is streamed")
+        self.assertIsNone(headers.get("transfer-encoding"), "a small answer is sent whole")
         self.assertEqual(body, 'id,"the,url",kind\n'
                                '1,"/a,b",view\n'
                                '2,"say ""hi""",view\n'
@@ -292,6 +292,23 @@ class SqlApiTest(SqlTestBase):
         # A result without rows is the header alone.
         status, body, _ = sql(self.server, "SELECT id, kind FROM clicks WHERE false", fmt="csv")
         self.assertEqual((status, body), (200, "id,kind\n"))
+
+    def test_a_large_answer_is_streamed_and_a_small_one_fails_whole(self):
+        # Past the first 256 KiB the rows are streamed with chunked encoding as they come.
+        status, body, headers = sql(self.server, "SELECT i, repeat('x', 100) AS pad FROM range(10000) t(i)",
+                                    fmt="csv")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(headers.get("transfer-encoding"), "chunked", "a large answer is streamed")
+        rows = list(csv.reader(io.StringIO(body)))
+        self.assertEqual(rows[0], ["i", "pad"])
+        self.assertEqual([int(r[0]) for r in rows[1:]], list(range(10000)))
+        # A statement that fails after its first chunk of rows (2,048), within the first piece,
+        # is still an error answer with DuckDB's message, not a 200 cut short.
+        status, body, _ = sql(self.server, "SELECT CASE WHEN i < 3000 THEN i ELSE error('boom at ' || i) END "
+                                           "FROM range(5000) t(i)")
+        self.assertEqual(status, 400, body)
+        self.assertIn("boom at 3000", json.loads(body)["error"])
+        self.assertEqual(self.sql_rows(self.server, "SELECT 1"), [[1]], "the server goes on")
 
     def test_params_fill_dollar_placeholders(self):
         status, body, _ = sql(self.server, "SELECT id, url FROM clicks WHERE kind = $1 AND id > $2 ORDER BY id",
