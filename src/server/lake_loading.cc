@@ -107,16 +107,21 @@ void LakeLoading::Run() {
     bool maintain = options_.maintenance_interval && now - last_maintenance_ >= *options_.maintenance_interval;
     if (maintain) last_maintenance_ = now;
     behind = false;
+    std::set<std::pair<std::string, int32_t>> loaded;
     for (const ingest::StreamHandle& handle : registry_->List()) {
       const schema::StreamDefinition& def = *handle.definition;
       if (ingest::StreamRegistry::IsDeadLetterName(def.name) || !def.lake.enabled) continue;
       for (int32_t p = 0; p < handle.log->partition_count(); ++p) {
         if (!LoadPartition(handle, p, maintain && p == 0)) behind = true;
+        loaded.emplace(def.name, p);
       }
       if (maintain) Maintain(handle);
     }
+    ReleaseLoadersNotIn(loaded);  // dropped streams, streams no longer loaded
     lock.lock();
   }
+  lock.unlock();
+  kept_loaders_.clear();  // on this thread, before the log stops
 }
 
 void LakeLoading::Report(const std::string& stream, int32_t partition, const Status& status) {
@@ -172,22 +177,41 @@ bool LakeLoading::SchemaChangedSince(const ingest::StreamHandle& handle) const {
          now->definition->latest().version != handle.definition->latest().version;
 }
 
+std::unique_ptr<lake::StreamLoader> LakeLoading::TakeKeptLoader(const ingest::StreamHandle& handle, int32_t partition) {
+  auto it = kept_loaders_.find({handle.definition->name, partition});
+  if (it == kept_loaders_.end()) return nullptr;
+  KeptLoader kept = std::move(it->second);
+  kept_loaders_.erase(it);
+  const schema::StreamDefinition& then = *kept.definition;
+  const schema::StreamDefinition& now = *handle.definition;
+  // Another incarnation, schema or partition column needs a loader made for it.
+  if (then.created_us != now.created_us || then.latest().version != now.latest().version ||
+      then.lake.date_partition_source != now.lake.date_partition_source) {
+    return nullptr;
+  }
+  return std::move(kept.loader);
+}
+
+void LakeLoading::ReleaseLoadersNotIn(const std::set<std::pair<std::string, int32_t>>& loaded) {
+  std::erase_if(kept_loaders_, [&](const auto& entry) { return loaded.count(entry.first) == 0; });
+}
+
 bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans) {
   const std::string& stream = handle.definition->name;
   auto report = [&](const Status& status) { Report(stream, partition, status); };
-  lake::StreamLoaderOptions options;
-  options.partition = handle.log->partition(PartitionId(partition));
-  options.partition_id = PartitionId(partition);
-  options.stream = *handle.definition;
-  options.date_partition_source = handle.definition->lake.date_partition_source;
-  options.store = store_.get();
-  options.table_prefix = stream + "/";
-  options.duckdb = DuckDbOptionsForLake();
-  options.scratch_dir = options_.scratch_dir;
-  // Also the bound of the staged rows, which live outside DuckDB's memory_limit.
-  options.bytes_max = options_.file_bytes_max;
-  std::unique_ptr<lake::StreamLoader> loader;
-  {
+  std::unique_ptr<lake::StreamLoader> loader = TakeKeptLoader(handle, partition);
+  if (loader == nullptr) {
+    lake::StreamLoaderOptions options;
+    options.partition = handle.log->partition(PartitionId(partition));
+    options.partition_id = PartitionId(partition);
+    options.stream = *handle.definition;
+    options.date_partition_source = handle.definition->lake.date_partition_source;
+    options.store = store_.get();
+    options.table_prefix = stream + "/";
+    options.duckdb = DuckDbOptionsForLake();
+    options.scratch_dir = options_.scratch_dir;
+    // Also the bound of the staged rows, which live outside DuckDB's memory_limit.
+    options.bytes_max = options_.file_bytes_max;
     auto write_lock = LockIfCurrent(handle);
     if (!write_lock) return true;  // dropped meanwhile: nothing to load
     auto made = lake::StreamLoader::Make(std::move(options));
@@ -202,6 +226,7 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
   // pass never trails tiny files behind its big one.
   const auto deadline = std::chrono::steady_clock::now() + kPartitionPassBudget;
   bool caught_up = false;
+  bool keep = false;  // the loader wrote a file and met no error: more is likely to come
   while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(stop_mu_);
@@ -211,6 +236,7 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
     if (!write_lock) return true;
     auto step = loader->LoadOnce(std::chrono::milliseconds(0));
     if (!step.ok()) {
+      keep = false;
       if (SchemaChangedSince(handle)) break;  // records of a newer schema: the next pass, at once
       report(step.status());
       caught_up = true;  // retried next pass, not at once
@@ -221,6 +247,7 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
       partitions_[{stream, partition}].last_error.clear();
     }
     if (step->files_written > 0) {
+      keep = true;
       spdlog::info("lake: stream {} partition {}: loaded offsets {} to {} ({} rows) as version {}", stream,
                    partition, step->first_offset.value(), step->last_offset.value(), step->rows,
                    step->version.value());
@@ -231,8 +258,11 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
       break;
     }
   }
-  std::lock_guard lock(loaders_mu_);
-  partitions_[{stream, partition}].committed_next = loader->CommittedOffset();
+  {
+    std::lock_guard lock(loaders_mu_);
+    partitions_[{stream, partition}].committed_next = loader->CommittedOffset();
+  }
+  if (keep) kept_loaders_[{stream, partition}] = KeptLoader{handle.definition, std::move(loader)};
   return caught_up;
 }
 

@@ -9,8 +9,13 @@
 // others; a pass that left a partition behind starts the next one at once.
 // Writes to a stream table hold `stream_table_writes` and first check that the stream is still
 // the one the pass started with (not dropped, not dropped and re-created), so a load never
-// recreates a table that DELETE /v1/streams just removed. A loader (and its in-memory DuckDB) lives only for one
-// partition's pass, so memory does not grow with the number of streams. The log's RetentionGuard
+// recreates a table that DELETE /v1/streams just removed. A partition's loader (and its two in-memory
+// DuckDB databases) is kept from one pass to the next while each pass loads a file, and released by
+// a pass that finds nothing to load (or meets an error), so memory grows with the partitions that
+// are loading now, not with the number of streams. Keeping it matters beyond the cost of opening
+// DuckDB: closing a DuckDB database purges every free page of DuckDB's allocator in the whole
+// process (DatabaseInstance's destructor), which the SQL engine's threads then fault back in — at
+// one loader pass a second that was most of the queries' slowest percent (bench/RESULTS.md). The log's RetentionGuard
 // asks for the first offset each partition has not committed to the lake, so retention never
 // deletes unloaded events.
 //
@@ -26,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -83,7 +89,19 @@ class LakeLoading {
   void Report(const std::string& stream, int32_t partition, const Status& status);
   Offset KeepFrom(const std::string& stream, PartitionId partition);
 
+  // The loader kept from the last pass (see above), if its stream is still the same incarnation
+  // with the same schema; taken out of the map.
+  std::unique_ptr<lake::StreamLoader> TakeKeptLoader(const ingest::StreamHandle& handle, int32_t partition);
+  // Releases the kept loaders of partitions this pass did not visit.
+  void ReleaseLoadersNotIn(const std::set<std::pair<std::string, int32_t>>& loaded);
+
   std::chrono::steady_clock::time_point last_maintenance_;  // loader thread only
+
+  struct KeptLoader {
+    std::shared_ptr<const schema::StreamDefinition> definition;  // what it was made for
+    std::unique_ptr<lake::StreamLoader> loader;
+  };
+  std::map<std::pair<std::string, int32_t>, KeptLoader> kept_loaders_;  // loader thread only
 
   struct PartitionState {
     std::optional<Offset> committed_next;  // first offset not in the lake, once a loader has run

@@ -94,6 +94,46 @@ class LakeLoadingTest(h.ServerTestCase):
         server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
         self.wait_loaded(table_dir, next_offsets, server)
 
+    def test_a_loader_kept_between_passes_follows_new_columns_and_a_re_created_stream(self):
+        # A partition's loader lives from one pass to the next while each pass loads a file. It
+        # must give way to a new one when the stream gains a column or is dropped and re-created.
+        data_dir = self.tmp_path("data")
+        table_dir = os.path.join(data_dir, "lake", "evo")
+        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        server.create_stream("evo", infer=True, partitions=1)
+        for i, line in enumerate(['{"a": 1}', '{"a": 2}', '{"a": 3, "b": "x"}', '{"a": 4, "b": "y"}']):
+            status, reply, _ = server.post_events("evo", line + "\n")
+            self.assertEqual(status, 200, reply)
+            self.wait_loaded(table_dir, {0: i + 1}, server)  # one pass per event: the loader is kept
+        columns = [f["name"] for f in json.loads(self.latest_metadata(table_dir)["schemaString"])["fields"]]
+        self.assertIn("b", columns, "the table gained the stream's new column")
+        with_b = [add for add in active_files(table_dir).values() if "b" in json.loads(add["stats"])["maxValues"]]
+        self.assertEqual(sum(json.loads(add["stats"])["numRecords"] for add in with_b), 2,
+                         "the rows with `b` were loaded with it")
+
+        status, body, _ = server.json("DELETE", "/v1/streams/evo")
+        self.assertIn(status, (200, 204), body)
+        server.create_stream("evo", infer=True, partitions=1)
+        status, reply, _ = server.post_events("evo", '{"c": 10}\n')
+        self.assertEqual(status, 200, reply)
+        self.wait_loaded(table_dir, {0: 1}, server)
+        columns = [f["name"] for f in json.loads(self.latest_metadata(table_dir)["schemaString"])["fields"]]
+        self.assertEqual([c for c in columns if not c.startswith("_")], ["c"],
+                         "the re-created stream's table has its own columns")
+        errors = [line for line in server.stderr_text().splitlines() if " error " in line]
+        self.assertEqual(errors, [], "no load failed on the way")
+
+    def latest_metadata(self, table_dir):
+        log_dir = os.path.join(table_dir, "_delta_log")
+        metadata = None
+        for name in sorted(n for n in os.listdir(log_dir) if n.endswith(".json")):
+            with open(os.path.join(log_dir, name)) as f:
+                for line in f:
+                    action = json.loads(line)
+                    if "metaData" in action:
+                        metadata = action["metaData"]
+        return metadata
+
 
 if __name__ == "__main__":
     h.main()
