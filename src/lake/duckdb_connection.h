@@ -7,6 +7,7 @@
 // Threads: one thread at a time (DuckDB runs its own worker threads inside a query).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,16 @@ struct DuckDbOptions {
   static DuckDbOptions Defaults() { return {}; }
   Status Validate() const;
 };
+
+// How long DuckDB's allocator (the jemalloc built into libduckdb) keeps pages it freed before it
+// gives them back to the kernel, for the whole process; DuckDB's default is 1 s. A server that
+// frees and allocates about the same memory every statement and loader pass faults given-back
+// pages in again, and a page fault is slow on virtual machines (14 µs a page on the benchmark
+// machine, bench/RESULTS.md). Freed pages stay resident that much longer; peak memory does not
+// change. FailedPrecondition when libduckdb was built without jemalloc. Any thread, any time.
+Status SetDuckDbFreedPagesKeptMs(int64_t kept_ms);
+// What the allocator keeps them now (the default for new arenas), for tests.
+Result<int64_t> DuckDbFreedPagesKeptMs();
 
 // Rows of a query whose columns are all VARCHAR; std::nullopt is SQL NULL.
 using TextRow = std::vector<std::optional<std::string>>;

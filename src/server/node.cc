@@ -21,6 +21,7 @@
 #include "schema/catalog.h"
 #include "serve/http_server.h"
 #include "lake/attached_tables.h"
+#include "lake/duckdb_connection.h"
 #include "serve/pg_server.h"
 #include "serve/rest_api.h"
 #include "serve/table_api.h"
@@ -28,6 +29,13 @@
 #include "sql/sql_engine.h"
 
 namespace lagoa::server {
+namespace {
+
+// Pages DuckDB's allocator freed stay mapped this long (lake::SetDuckDbFreedPagesKeptMs): longer
+// than a loader pass and the gap between statements, so their memory is reused, not faulted in.
+constexpr int64_t kDuckDbFreedPagesKeptMs = 10'000;
+
+}  // namespace
 
 struct Node::Components {
   int lock_fd = -1;
@@ -274,6 +282,9 @@ int RunServer(const ServerConfig& config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  if (Status kept = lake::SetDuckDbFreedPagesKeptMs(kDuckDbFreedPagesKeptMs); !kept.ok()) {
+    spdlog::warn("DuckDB gives freed memory back after its own delay: {}", kept.message());
+  }
 
   auto node = Node::Make(config);
   if (!node.ok()) {
