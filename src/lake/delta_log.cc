@@ -271,11 +271,15 @@ Result<Snapshot> DeltaLogReader::LoadSnapshot(std::optional<TableVersion> versio
 
 Result<Snapshot> DeltaLogReader::LoadSnapshotAfter(const Snapshot& base) {
   last_checkpoint_note_.clear();
-  const int64_t first = base.version().value() + 1;
-  Result<LogListing> listing = ListFrom(TableVersion(first));
-  if (!listing.ok() && listing.status().code() == StatusCode::kNotFound) return base;
+  // Listed from the base's own commit: a log deleted or cut back since (by another tool, or a
+  // table removed and written again) no longer has it, and is read from scratch.
+  Result<LogListing> listing = ListFrom(base.version());
+  if (!listing.ok() && listing.status().code() == StatusCode::kNotFound) return LoadSnapshot();
   LAGOA_RETURN_IF_ERROR(listing.status());
+  if (listing->commits.empty() || listing->commits.begin()->first != base.version().value()) return LoadSnapshot();
+  listing->commits.erase(listing->commits.begin());
   if (listing->commits.empty()) return base;
+  const int64_t first = base.version().value() + 1;
   const int64_t latest = listing->commits.rbegin()->first;
   if (listing->commits.begin()->first != first || latest - first + 1 != static_cast<int64_t>(listing->commits.size())) {
     return LoadSnapshot();

@@ -333,6 +333,31 @@ TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
   EXPECT_EQ(reader.LoadSnapshotAfter(*after).status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_F(HandWrittenLog, SnapshotAfterOneTheLogNoLongerHasIsAFullLoad) {
+  auto add = [](std::string_view path) {
+    return fmt::format(R"({{"add":{{"path":"{}","partitionValues":{{}},"size":1,"modificationTime":1,"dataChange":true}}}})",
+                       path);
+  };
+  Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + add("a.parquet"));
+  Commit(1, add("b.parquet"));
+  auto base = table_.Load();
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  ASSERT_EQ(base->version(), TableVersion(1));
+  DeltaLogReader reader(&table_.store(), &table_.duckdb(), "");
+
+  // Cut back to version 0 (a restore, or the table removed and written again): not the base.
+  std::filesystem::remove(dir_.path() / "_delta_log" / (VersionFileStem(TableVersion(1)) + ".json"));
+  auto cut = reader.LoadSnapshotAfter(*base);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ(cut->version(), TableVersion(0));
+  ASSERT_EQ(cut->files().size(), 1u);
+  EXPECT_EQ(cut->files()[0].path, "a.parquet");
+
+  // The log gone: the table is gone, not the base kept.
+  std::filesystem::remove_all(dir_.path() / "_delta_log");
+  EXPECT_EQ(reader.LoadSnapshotAfter(*cut).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(HandWrittenLog, PartitionValuesAndDataColumnsAreTypedFromTheLog) {
   // Data files written by DuckDB: a MAP column (read as JSON) and a zone-less TIMESTAMP (read as
   // TIMESTAMPTZ in UTC); partition directories named as Spark would, paths URI-encoded in the log.
