@@ -81,13 +81,16 @@ Status RunQuery(duckdb_connection connection, std::string_view sql, QueryResult*
 }  // namespace
 
 Status SetDuckDbFreedPagesKeptMs(int64_t kept_ms) {
+  if (kept_ms < -1)
+    return Status::InvalidArgument(fmt::format("kept_ms must be >= -1 (-1: never given back), got {}", kept_ms));
   if (duckdb_je_mallctl == nullptr) return Status::FailedPrecondition("libduckdb was built without jemalloc");
   ssize_t value = kept_ms;
   // New arenas take the defaults; the ones that exist are set one by one (an index without an
-  // arena, or the arena of huge allocations, answers EFAULT: nothing to set there).
+  // arena yet answers EFAULT: nothing to set there).
   for (const char* name : {"arenas.dirty_decay_ms", "arenas.muzzy_decay_ms"}) {
     if (int error = duckdb_je_mallctl(name, nullptr, nullptr, &value, sizeof(value)); error != 0) {
-      return Status::Internal(fmt::format("DuckDB's allocator refused {} = {}: {}", name, kept_ms, std::strerror(error)));
+      return Status::Internal(
+          fmt::format("DuckDB's allocator refused {} = {}: {}", name, kept_ms, std::strerror(error)));
     }
   }
   unsigned arenas = 0;
@@ -100,7 +103,8 @@ Status SetDuckDbFreedPagesKeptMs(int64_t kept_ms) {
       const std::string name = fmt::format("arena.{}.{}_decay_ms", i, kind);
       const int error = duckdb_je_mallctl(name.c_str(), nullptr, nullptr, &value, sizeof(value));
       if (error != 0 && error != EFAULT) {
-        return Status::Internal(fmt::format("DuckDB's allocator refused {} = {}: {}", name, kept_ms, std::strerror(error)));
+        return Status::Internal(
+            fmt::format("DuckDB's allocator refused {} = {}: {}", name, kept_ms, std::strerror(error)));
       }
     }
   }

@@ -33,7 +33,8 @@ struct DuckDbOptions {
 // frees and allocates about the same memory every statement and loader pass faults given-back
 // pages in again, and a page fault is slow on virtual machines (14 µs a page on the benchmark
 // machine, bench/RESULTS.md). Freed pages stay resident that much longer; peak memory does not
-// change. FailedPrecondition when libduckdb was built without jemalloc. Any thread, any time.
+// change; -1 never gives them back. FailedPrecondition when libduckdb was built without jemalloc.
+// Any thread, any time.
 Status SetDuckDbFreedPagesKeptMs(int64_t kept_ms);
 // What the allocator keeps them now (the default for new arenas), for tests.
 Result<int64_t> DuckDbFreedPagesKeptMs();

@@ -9,8 +9,10 @@
 //   json (default): {"columns": [{"name", "type"}], "rows": [[…]], "row_count", "changed_rows"
 //                    (DML only), "elapsed_ms"} with values as DuckDB's to_json gives them;
 //   ndjson: one JSON object per row; csv: a header line and RFC 4180 rows (DuckDB's text).
-// The body is streamed (chunked) as DuckDB produces rows, in bounded pieces, so a result of any
-// size costs bounded memory. Errors before the first row: 400 with DuckDB's message (syntax,
+// A result that ends within its first piece (about 256 KiB: rows are added a DuckDB chunk of
+// 2,048 at a time until it is reached) is answered whole with its Content-Length, in one write;
+// a longer one is streamed (chunked) as DuckDB produces rows, in bounded pieces, so a result of
+// any size costs bounded memory. Errors before the first row is sent: 400 with DuckDB's message (syntax,
 // binding, conversion), 408 past the statement timeout, 429 when every worker is busy and the
 // queue is full, 503 when stopping or out of SQL sessions. An error after rows were sent closes
 // the connection without the final chunk (a truncated response, never a complete wrong one).

@@ -262,7 +262,9 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
     std::lock_guard lock(loaders_mu_);
     partitions_[{stream, partition}].committed_next = loader->CommittedOffset();
   }
-  if (keep) kept_loaders_[{stream, partition}] = KeptLoader{handle.definition, std::move(loader)};
+  if (keep && kept_loaders_.size() < kKeptLoadersMax) {
+    kept_loaders_[{stream, partition}] = KeptLoader{handle.definition, std::move(loader)};
+  }
   return caught_up;
 }
 

@@ -21,7 +21,8 @@
 //
 // Lifecycle: Make() after the log and registry, Start() once, Stop() before the log stops.
 // Threads: its own loader thread runs the loaders; the guard is called on the log's maintenance
-// thread; loaders_mu_ guards the map of loaders and their committed offsets.
+// thread; loaders_mu_ guards the partitions' committed offsets and last errors; the kept loaders
+// are the loader thread's alone.
 #pragma once
 
 #include <chrono>
@@ -72,6 +73,8 @@ class LakeLoading {
   void ForgetStream(const std::string& stream);
 
   static constexpr std::chrono::seconds kPartitionPassBudget{10};
+  // Loaders kept between passes at most; past it a partition's loader lives for one pass.
+  static constexpr size_t kKeptLoadersMax = 64;
 
  private:
   LakeLoading(log::Log* log, ingest::StreamRegistry* registry, LakeLoadingOptions options)
