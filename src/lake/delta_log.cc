@@ -272,20 +272,22 @@ Result<Snapshot> DeltaLogReader::LoadSnapshot(std::optional<TableVersion> versio
 Result<Snapshot> DeltaLogReader::LoadSnapshotAfter(const Snapshot& base) {
   last_checkpoint_note_.clear();
   // Listed from the base's own commit: a log deleted or cut back since (by another tool, or a
-  // table removed and written again) no longer has it, and is read from scratch.
+  // table removed and written again) no longer has it, and is read from scratch, as is a log with
+  // a gap after it.
+  const int64_t base_version = base.version().value();
   Result<LogListing> listing = ListFrom(base.version());
   if (!listing.ok() && listing.status().code() == StatusCode::kNotFound) return LoadSnapshot();
   LAGOA_RETURN_IF_ERROR(listing.status());
-  if (listing->commits.empty() || listing->commits.begin()->first != base.version().value()) return LoadSnapshot();
-  listing->commits.erase(listing->commits.begin());
-  if (listing->commits.empty()) return base;
-  const int64_t first = base.version().value() + 1;
-  const int64_t latest = listing->commits.rbegin()->first;
-  if (listing->commits.begin()->first != first || latest - first + 1 != static_cast<int64_t>(listing->commits.size())) {
+  std::map<int64_t, std::string>& commits = listing->commits;
+  const int64_t latest = commits.empty() ? -1 : commits.rbegin()->first;
+  if (commits.empty() || commits.begin()->first != base_version ||
+      latest - base_version + 1 != static_cast<int64_t>(commits.size())) {
     return LoadSnapshot();
   }
+  if (latest == base_version) return base;
+  commits.erase(commits.begin());
   LogReplay replay(base);
-  for (const auto& [version, key] : listing->commits) {
+  for (const auto& [version, key] : commits) {
     Status read = ReadCommit(version, key, &replay);
     if (!read.ok()) return ProtocolOr(replay, read);
   }

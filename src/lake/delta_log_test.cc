@@ -249,6 +249,11 @@ class HandWrittenLog : public ::testing::Test {
     ASSERT_TRUE(
         table_.store().PutIfAbsent("_delta_log/" + VersionFileStem(TableVersion(version)) + ".json", lines).ok());
   }
+  // An add action of a 1-byte file without partition values.
+  static std::string Add(std::string_view path) {
+    return fmt::format(
+        R"({{"add":{{"path":"{}","partitionValues":{{}},"size":1,"modificationTime":1,"dataChange":true}}}})", path);
+  }
   static constexpr std::string_view kProtocolV1 = R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})";
   static constexpr std::string_view kMetadata =
       R"({"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}]}","partitionColumns":[],"configuration":{}}})";
@@ -297,11 +302,7 @@ TEST_F(HandWrittenLog, MissingCommitOrEmptyLogIsNotFound) {
 // A reader following the table replays only the commits after the snapshot it holds, and gets
 // what a full load gets: adds and removes, txns, a schema change, a protocol it cannot read.
 TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
-  auto add = [](std::string_view path) {
-    return fmt::format(R"({{"add":{{"path":"{}","partitionValues":{{}},"size":1,"modificationTime":1,"dataChange":true}}}})",
-                       path);
-  };
-  Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + add("a.parquet"));
+  Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + Add("a.parquet"));
   auto base = table_.Load();
   ASSERT_TRUE(base.ok()) << base.status().ToString();
   DeltaLogReader reader(&table_.store(), &table_.duckdb(), "");
@@ -309,8 +310,8 @@ TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
   ASSERT_TRUE(same.ok()) << same.status().ToString();
   EXPECT_EQ(same->version(), TableVersion(0));
 
-  Commit(1, add("b.parquet") + "\n" + R"({"txn":{"appId":"loader","version":7}})");
-  Commit(2, R"({"remove":{"path":"a.parquet","deletionTimestamp":5,"dataChange":true}})" "\n" + add("c.parquet") +
+  Commit(1, Add("b.parquet") + "\n" + R"({"txn":{"appId":"loader","version":7}})");
+  Commit(2, R"({"remove":{"path":"a.parquet","deletionTimestamp":5,"dataChange":true}})" "\n" + Add("c.parquet") +
                 "\n" + R"({"txn":{"appId":"loader","version":9}})");
   std::string evolved(kMetadata);
   evolved.replace(evolved.find(R"(\"long\")"), 8, R"(\"integer\")");
@@ -334,12 +335,8 @@ TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
 }
 
 TEST_F(HandWrittenLog, SnapshotAfterOneTheLogNoLongerHasIsAFullLoad) {
-  auto add = [](std::string_view path) {
-    return fmt::format(R"({{"add":{{"path":"{}","partitionValues":{{}},"size":1,"modificationTime":1,"dataChange":true}}}})",
-                       path);
-  };
-  Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + add("a.parquet"));
-  Commit(1, add("b.parquet"));
+  Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + Add("a.parquet"));
+  Commit(1, Add("b.parquet"));
   auto base = table_.Load();
   ASSERT_TRUE(base.ok()) << base.status().ToString();
   ASSERT_EQ(base->version(), TableVersion(1));

@@ -81,8 +81,9 @@ Status RunQuery(duckdb_connection connection, std::string_view sql, QueryResult*
 }  // namespace
 
 Status SetDuckDbFreedPagesKeptMs(int64_t kept_ms) {
-  if (kept_ms < -1)
+  if (kept_ms < -1) {
     return Status::InvalidArgument(fmt::format("kept_ms must be >= -1 (-1: never given back), got {}", kept_ms));
+  }
   if (duckdb_je_mallctl == nullptr) return Status::FailedPrecondition("libduckdb was built without jemalloc");
   ssize_t value = kept_ms;
   // New arenas take the defaults; the ones that exist are set one by one (an index without an

@@ -5,8 +5,9 @@
 // `from_offsets` holds one offset per partition, comma-separated; -1 means the oldest offset the
 // log still has; `pinned` means the offsets the calling connection pinned for the stream in
 // TailPins when it last brought its view of the stream up to date (so a view's text need not
-// change at every lake commit when its files do not). `created_us` names the stream's incarnation the caller planned for: a stream
-// dropped (and re-created) since makes the scan fail instead of reading another stream's events.
+// change at every lake commit when its files do not). `created_us` names the stream's incarnation
+// the caller planned for: a stream dropped (and re-created) since makes the scan fail instead of
+// reading another stream's events.
 // Stream views (relation_catalog.h) call it for the events the lake has not loaded.
 //
 // The offsets the engine's TailCache holds are read from its decoded blocks (DuckDB vectors the
