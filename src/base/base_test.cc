@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <stdexcept>
 
 #include "base/bytes.h"
 #include "base/crc32c.h"
@@ -113,6 +114,8 @@ TEST(Metrics, RendersPrometheusTextWithCumulativeBuckets) {
 }  // namespace lagoa
 
 #include "base/json_writer.h"
+#include "base/parse_number.h"
+#include "base/catch_all.h"
 
 namespace lagoa {
 namespace {
@@ -128,6 +131,29 @@ TEST(JsonWriter, ReplacesInvalidUtf8) {
   std::string out;
   AppendJsonString(out, "ok \xC3\xA9 bad \xFF \xED\xA0\x80 end");
   EXPECT_EQ(out, "\"ok \xC3\xA9 bad \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end\"");
+}
+
+TEST(CatchAll, TurnsAnEscapedExceptionIntoAnInternalStatus) {
+  EXPECT_TRUE(CatchAll("nothing", [] {}).ok());
+  EXPECT_EQ(CatchAll("refused", [] { return Status::InvalidArgument("no"); }).code(), StatusCode::kInvalidArgument);
+  Status thrown = CatchAll("a request", []() -> Status { throw std::out_of_range("stoll"); });
+  EXPECT_EQ(thrown.code(), StatusCode::kInternal);
+  EXPECT_NE(thrown.message().find("a request"), std::string::npos) << thrown.message();
+  EXPECT_NE(thrown.message().find("stoll"), std::string::npos) << thrown.message();
+  EXPECT_EQ(CatchAll("odd", [] { throw 3; }).code(), StatusCode::kInternal);
+}
+
+TEST(ParseInteger, TakesOnlyAWholeNumberThatFits) {
+  EXPECT_EQ(ParseInteger<int64_t>("9223372036854775807"), INT64_MAX);
+  EXPECT_EQ(ParseInteger<int64_t>("-12"), -12);
+  EXPECT_EQ(ParseInteger<int64_t>("9223372036854775808"), std::nullopt);  // out of range: no exception
+  EXPECT_EQ(ParseInteger<int64_t>("99999999999999999999"), std::nullopt);
+  EXPECT_EQ(ParseInteger<int64_t>(""), std::nullopt);
+  EXPECT_EQ(ParseInteger<int64_t>("12x"), std::nullopt);
+  EXPECT_EQ(ParseInteger<int64_t>(" 12"), std::nullopt);
+  EXPECT_EQ(ParseInteger<uint32_t>("-1"), std::nullopt);
+  EXPECT_EQ(ParseInteger<uint32_t>("4294967296"), std::nullopt);
+  EXPECT_EQ(ParseInteger<size_t>("x"), std::nullopt);
 }
 
 }  // namespace

@@ -72,4 +72,20 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   return SyncDir(path.parent_path());
 }
 
+namespace {
+
+std::filesystem::path Resolved(const std::filesystem::path& path) {
+  std::error_code ignored;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, ignored);
+  const std::filesystem::path resolved = std::filesystem::weakly_canonical(absolute, ignored);
+  return resolved.empty() ? absolute.lexically_normal() : resolved;
+}
+
+}  // namespace
+
+bool IsPathUnder(const std::filesystem::path& path, const std::filesystem::path& dir) {
+  const std::filesystem::path relative = Resolved(path).lexically_relative(Resolved(dir));
+  return !relative.empty() && *relative.begin() != ".." && *relative.begin() != ".";
+}
+
 }  // namespace lagoa

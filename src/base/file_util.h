@@ -1,4 +1,5 @@
-// Small durable-file helpers (the log's segment and offset files, the attached-table list). Any thread.
+// Small file helpers (the log's segment and offset files, the attached-table list, the folders
+// clients may reach). Any thread.
 #pragma once
 
 #include <filesystem>
@@ -18,5 +19,9 @@ Result<std::string> ReadWholeFile(const std::filesystem::path& path, size_t byte
 
 // Replaces `path` with `contents`: write `path.tmp`, fdatasync, rename over, fsync the directory.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
+
+// Whether `path` lies strictly inside `dir`, both taken as the file system resolves them: relative
+// to the working directory, with `..` and the symbolic links of their existing parts followed.
+bool IsPathUnder(const std::filesystem::path& path, const std::filesystem::path& dir);
 
 }  // namespace lagoa

@@ -26,6 +26,7 @@ enum class StatusCode : uint8_t {
   kInternal,           // a library threw or returned something unexpected
   kCancelled,          // the caller (or a client) cancelled the operation
   kDeadlineExceeded,   // the operation ran past its time limit
+  kPermissionDenied,   // the caller may not do this (a file outside the allowed folders, a server setting)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -49,6 +50,7 @@ class [[nodiscard]] Status {
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
   // An I/O failure with the path and errno text appended: "open /x/y: No such file or directory".
   static Status FromErrno(std::string_view what, int errno_value);
 

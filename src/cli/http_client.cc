@@ -4,6 +4,8 @@
 #include <boost/beast.hpp>
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 namespace lagoa::cli {
 
 namespace asio = boost::asio;
@@ -14,6 +16,7 @@ using tcp = asio::ip::tcp;
 struct HttpClient::Impl {
   std::string host;
   std::string port;
+  std::string token;  // LAGOA_TOKEN (set by --token): sent as a bearer token when not empty
   asio::io_context ioc;
   std::unique_ptr<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -67,6 +70,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Make(const std::string& base_url
   }
   impl->host = std::string(rest.substr(0, colon));
   impl->port = std::string(rest.substr(colon + 1));
+  if (const char* token = std::getenv("LAGOA_TOKEN"); token != nullptr) impl->token = token;
   return std::unique_ptr<HttpClient>(new HttpClient(base_url, std::move(impl)));
 }
 
@@ -83,6 +87,7 @@ Result<HttpResult> HttpClient::Request(const std::string& method, const std::str
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, impl_->host);
     req.set(http::field::user_agent, "lagoa-cli");
+    if (!impl_->token.empty()) req.set(http::field::authorization, "Bearer " + impl_->token);
     if (!body.empty() || method == "POST" || method == "PUT") {
       req.set(http::field::content_type, content_type);
       req.body() = body;

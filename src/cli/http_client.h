@@ -20,7 +20,8 @@ struct HttpResult {
 
 class HttpClient {
  public:
-  // `base_url` like http://127.0.0.1:8080 (no path).
+  // `base_url` like http://127.0.0.1:8080 (no path). Requests carry the bearer token in LAGOA_TOKEN,
+  // when set (`lagoa --token`).
   static Result<std::unique_ptr<HttpClient>> Make(const std::string& base_url);
   ~HttpClient();
 

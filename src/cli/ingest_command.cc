@@ -15,6 +15,7 @@
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/csv.h"
+#include "base/parse_number.h"
 #include "cli/http_client.h"
 
 namespace lagoa::cli {
@@ -58,7 +59,10 @@ class Uploader {
       if (!r.ok()) return r.status();
       if ((r->status == 429 || r->status == 503) && attempt < kRetriesMax) {
         std::string after = r->Header("Retry-After");
-        std::this_thread::sleep_for(std::chrono::milliseconds(after.empty() ? 500 : 1000 * std::stoi(after)));
+        // Retry-After in whole seconds (at most a minute); anything else waits half a second.
+        const std::optional<int> seconds = ParseInteger<int>(after);
+        const bool usable = seconds && *seconds >= 0 && *seconds <= 60;
+        std::this_thread::sleep_for(std::chrono::milliseconds(usable ? 1000 * *seconds : 500));
         continue;
       }
       if (r->status != 200 && r->status != 400) {

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "serve/http_auth.h"
 #include "server/config.h"
 #include "server/node.h"
 
@@ -21,6 +22,36 @@ std::string DefaultUrl() {
   const char* env = std::getenv("LAGOA_URL");
   return env != nullptr && *env != '\0' ? env : "http://127.0.0.1:8080";
 }
+
+// `lagoa token new NAME`: the token, shown once, and the server's http_tokens entry for it.
+int PrintNewToken(const std::string& name) {
+  if (name.empty() || name.find_first_of(",: ") != std::string::npos) {
+    std::fprintf(stderr, "error: token name `%s`: expected a word without ',', ':' or spaces\n", name.c_str());
+    return 2;
+  }
+  auto token = lagoa::serve::NewToken();
+  if (!token.ok()) {
+    std::fprintf(stderr, "error: %s\n", token.status().message().c_str());
+    return 1;
+  }
+  std::printf("token:       %s\n", token->c_str());
+  std::printf("http_tokens: %s:%s\n", name.c_str(), lagoa::serve::TokenSha256Hex(*token).c_str());
+  std::fprintf(stderr,
+               "Give the token to the client (LAGOA_TOKEN, --token, or `Authorization: Bearer TOKEN`); it is shown "
+               "only now.\nAdd the http_tokens entry to the server's configuration (entries are separated by commas).\n");
+  return 0;
+}
+
+constexpr const char* kExamples = R"(
+Examples:
+  lagoa server                                   # serve ./lagoa-data on http://127.0.0.1:8080
+  lagoa stream create clicks --schema 'user_id BIGINT, url VARCHAR, ts TIMESTAMPTZ' --event-time ts
+  lagoa ingest clicks events.ndjson              # bulk load NDJSON or CSV
+  lagoa stream tail clicks                       # events as NDJSON
+  lagoa sql -c 'SELECT url, count(*) FROM clicks GROUP BY url'
+  lagoa table list                               # the lake's Delta tables
+  lagoa token new ci                             # a bearer token for a server with http_tokens
+)";
 
 std::string FlagName(const std::string& key) {
   std::string out = "--";
@@ -47,6 +78,11 @@ int main(int argc, char** argv) {
   server->add_option("--config", config_file, "YAML config file (also LAGOA_CONFIG)");
   std::map<std::string, std::string> flag_values;
   for (const auto& key : server::ConfigKeys()) {
+    if (key.name == "insecure") {  // a flag: --insecure
+      server->add_flag_function(
+          "--insecure", [&flag_values](int64_t) { flag_values["insecure"] = "true"; }, key.help);
+      continue;
+    }
     server->add_option_function<std::string>(
         FlagName(key.name), [&flag_values, name = key.name](const std::string& v) { flag_values[name] = v; },
         key.help + " (default " + key.default_value + ")");
@@ -68,6 +104,9 @@ int main(int argc, char** argv) {
 
   auto add_url = [&url](CLI::App* cmd) {
     cmd->add_option("--url", url, "server to talk to (also LAGOA_URL)")->capture_default_str();
+    cmd->add_option_function<std::string>(
+        "--token", [](const std::string& token) { ::setenv("LAGOA_TOKEN", token.c_str(), 1); },
+        "bearer token for a server with http_tokens (also LAGOA_TOKEN)");
   };
 
   auto* health = app.add_subcommand("health", "Ask a running server whether it is healthy");
@@ -227,6 +266,17 @@ int main(int argc, char** argv) {
   add_url(sql_cmd);
   sql_cmd->callback([&] { exit_code = cli::Sql(url, sql); });
 
+  std::string token_name;
+  auto* token = app.add_subcommand("token", "Bearer tokens for a server's http_tokens");
+  token->require_subcommand(1);
+  auto* token_new = token->add_subcommand("new", "Make a token: prints it once, and its http_tokens entry (a SHA-256)");
+  token_new->add_option("name", token_name, "who the token is for")->required();
+  token_new->callback([&] { exit_code = PrintNewToken(token_name); });
+
+  if (argc == 1) {  // no subcommand: what there is, and how it is used
+    std::printf("%s%s", app.help().c_str(), kExamples);
+    return 0;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/http_client.h"
+#include "base/parse_number.h"
 #include "cli/server_request.h"
 
 namespace lagoa::cli {
@@ -60,7 +61,12 @@ int StreamTail(const std::string& url, const TailArgs& args) {
     std::fflush(stdout);
     for (char c : r->body) printed += c == '\n' ? 1 : 0;
     std::string header = r->Header("Lagoa-Next-Offset");
-    int64_t reported = header.empty() ? 0 : std::stoll(header);
+    const std::optional<int64_t> reported_offset = header.empty() ? 0 : ParseInteger<int64_t>(header);
+    if (!reported_offset) {
+      std::fprintf(stderr, "error: the server answered Lagoa-Next-Offset: %s; expected an offset\n", header.c_str());
+      return 1;
+    }
+    const int64_t reported = *reported_offset;
     bool caught_up = r->body.empty();
     next = reported;
     if (caught_up && !args.follow) return 0;

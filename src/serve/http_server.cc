@@ -257,6 +257,23 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
+    if (!server_->options.tokens.empty()) {
+      std::string_view target(req.target().data(), req.target().size());
+      target = target.substr(0, target.find('?'));
+      const bool open = req.method() == http::verb::get && target == "/v1/health";  // probes carry no token
+      const auto authorization = req[http::field::authorization];
+      principal_ = AuthorizedName(server_->options.tokens, std::string_view(authorization.data(), authorization.size()))
+                       .value_or("");
+      if (!open && principal_.empty()) {
+        keep_alive_ = false;  // its body is not read
+        HttpResponse refused = HttpResponse::Error(
+            401, authorization.empty() ? "this server needs a bearer token: send `Authorization: Bearer TOKEN` "
+                                         "(`lagoa --token` or LAGOA_TOKEN for the CLI)"
+                                       : "the bearer token is not one of the server's http_tokens");
+        refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lagoa\"");
+        return Write(std::move(refused));
+      }
+    }
     std::optional<uint64_t> length;
     if (auto declared = parser_->content_length()) length = *declared;
     if (length && *length > server_->options.max_body_bytes) {
@@ -310,6 +327,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.content_encoding = Lower(header(http::field::content_encoding));
     req.body = std::move(raw.body());
     req.remote_address = remote_address_;
+    req.principal = principal_;
 
     Responder respond = [self = shared_from_this()](HttpResponse response) {
       asio::post(self->stream_.get_executor(),
@@ -427,6 +445,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl* server_;
   uint64_t reserved_bytes_ = 0;
   std::string remote_address_;
+  std::string principal_;  // the token's name of the request being read
   bool busy_ = false;
   bool keep_alive_ = true;
   bool closed_ = false;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "serve/http_auth.h"
 
 namespace lagoa::serve {
 
@@ -32,6 +33,9 @@ struct HttpRequest {
   std::string content_encoding;  // lower case; empty for identity
   std::string body;
   std::string remote_address;
+  // The name of the bearer token the request carried (HttpServerOptions::tokens); empty when the
+  // server takes requests without one.
+  std::string principal;
 
   // The query parameter, or `fallback` if absent.
   std::string Query(const std::string& key, const std::string& fallback = {}) const;
@@ -100,6 +104,9 @@ struct HttpServerOptions {
   uint64_t body_memory_bytes_max = 256ull << 20;  // bodies held at once over all connections
   uint32_t idle_timeout_ms = 60000;
   uint32_t drain_timeout_ms = 10000;
+  // Not empty: every request but GET /v1/health must carry one of these tokens
+  // (`Authorization: Bearer TOKEN`), or is answered 401 before its body is read.
+  std::vector<HttpToken> tokens;
   Status Validate() const;
 };
 

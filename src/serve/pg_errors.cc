@@ -1,6 +1,9 @@
 #include "serve/pg_errors.h"
 
+#include <optional>
 #include <string>
+
+#include "base/parse_number.h"
 
 namespace lagoa::serve::pg {
 namespace {
@@ -53,6 +56,8 @@ std::string_view SqlStateOf(const Status& status) {
       return "53100";  // disk_full
     case StatusCode::kFailedPrecondition:
       return from_message.empty() ? "55000" : from_message;  // object_not_in_prerequisite_state
+    case StatusCode::kPermissionDenied:
+      return "42501";  // insufficient_privilege
     case StatusCode::kCancelled:
     case StatusCode::kDeadlineExceeded:  // PostgreSQL's statement_timeout is 57014 too
       return sqlstate::kQueryCanceled;
@@ -76,7 +81,9 @@ int32_t ExtractPosition(std::string* message, std::string_view sql) {
       excerpt_end + 1, caret_line_end == std::string::npos ? std::string::npos : caret_line_end - excerpt_end - 1);
   size_t caret = caret_line.find('^');
   if (caret == std::string_view::npos) return 0;
-  size_t line_no = std::stoul(message->substr(line_at + 6, colon - line_at - 6));
+  // The message may quote the statement, which may hold "\nLINE x: " itself: not a number, no position.
+  const std::optional<size_t> line_no = ParseInteger<size_t>(std::string_view(*message).substr(line_at + 6, colon - line_at - 6));
+  if (!line_no) return 0;
   std::string_view excerpt = std::string_view(*message).substr(excerpt_begin, excerpt_end - excerpt_begin);
   size_t prefix = excerpt_begin - (line_at + 1);  // width of "LINE n: "
   if (caret < prefix) return 0;
@@ -89,7 +96,7 @@ int32_t ExtractPosition(std::string* message, std::string_view sql) {
   if (excerpt.ends_with("...")) excerpt.remove_suffix(3);
   // The excerpt's line in `sql`.
   size_t line_start = 0;
-  for (size_t n = 1; n < line_no && line_start != std::string_view::npos; ++n) {
+  for (size_t n = 1; n < *line_no && line_start != std::string_view::npos; ++n) {
     line_start = sql.find('\n', line_start);
     if (line_start != std::string_view::npos) ++line_start;
   }

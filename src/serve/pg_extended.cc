@@ -42,6 +42,11 @@ std::shared_ptr<QueryProtocol::Prepared> QueryProtocol::PrepareOne(std::string_v
     if (transaction_status_ == 'T') transaction_status_ = 'E';
     return nullptr;
   }
+  if (auto error = CheckWireLimits((*statement)->param_count(), (*statement)->columns().size())) {
+    SendError(*error);
+    if (transaction_status_ == 'T') transaction_status_ = 'E';
+    return nullptr;
+  }
   prepared->statement = std::move(*statement);
   size_t count = prepared->statement->param_count();
   prepared->param_oids.resize(count);

@@ -1,6 +1,9 @@
 // The query phase: the message loop, simple query, portals' execution and transaction status.
 #include "serve/pg_query.h"
 
+#include <spdlog/spdlog.h>
+
+#include "base/catch_all.h"
 #include "serve/pg_client_queries.h"
 #include "serve/pg_errors.h"
 #include "serve/pg_results.h"
@@ -39,7 +42,21 @@ void QueryProtocol::Serve() {
       (void)wire_.Flush();
       return;
     }
-    if (Dispatch(type, body) == Outcome::kClose || write_failed_) return;
+    Outcome outcome = Outcome::kOk;
+    const Status handled = CatchAll("a PostgreSQL message", [&] { outcome = Dispatch(type, body); });
+    if (!handled.ok()) {
+      // The client gets an error for this message; the connection and the server go on.
+      spdlog::error("pg: {}", handled.message());
+      SendError(MakeError(sqlstate::kInternal, handled.message()));
+      if (transaction_status_ == 'T') transaction_status_ = 'E';
+      if (type == 'Q') {
+        AppendReadyForQuery(&wire_.out(), transaction_status_);
+      } else {
+        skip_until_sync_ = true;
+      }
+      if (!wire_.Flush()) return;
+    }
+    if (outcome == Outcome::kClose || write_failed_) return;
   }
 }
 
@@ -153,6 +170,12 @@ QueryProtocol::PortalRun QueryProtocol::RunPortal(Portal& portal, int64_t rows_m
     TrackTransaction(prepared, cursor.ok());
     if (!cursor.ok()) {
       SendStatusError(cursor.status(), prepared.run_sql);
+      return PortalRun::kError;
+    }
+    if (auto error = CheckWireLimits(0, (*cursor)->columns().size())) {
+      SendError(*error);
+      if (transaction_status_ == 'T') transaction_status_ = 'E';
+      portal.done = true;
       return PortalRun::kError;
     }
     portal.cursor = std::move(*cursor);

@@ -80,6 +80,18 @@ std::optional<PgError> ExpandFormats(std::span<const int16_t> codes, size_t coun
   return std::nullopt;
 }
 
+std::optional<PgError> CheckWireLimits(size_t params, size_t columns) {
+  if (params > kParamsMax) {
+    return Error("54000", "the statement has " + std::to_string(params) + " parameters; the PostgreSQL protocol carries at most " +
+                              std::to_string(kParamsMax));
+  }
+  if (columns > kParamsMax) {
+    return Error("54000", "the result has " + std::to_string(columns) + " columns; the PostgreSQL protocol carries at most " +
+                              std::to_string(kParamsMax));
+  }
+  return std::nullopt;
+}
+
 std::optional<PgError> CheckBinaryFormats(const std::vector<sql::ResultColumn>& columns,
                                           std::span<const int16_t> formats) {
   for (size_t i = 0; i < columns.size() && i < formats.size(); ++i) {

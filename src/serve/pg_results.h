@@ -34,6 +34,10 @@ std::string_view DuckDbTypeOfOid(uint32_t oid);
 // A protocol violation (08P01) when the number of codes matches neither.
 std::optional<PgError> ExpandFormats(std::span<const int16_t> codes, size_t count, std::vector<int16_t>* out);
 
+// program_limit_exceeded (54000) when a statement has more parameters or result columns than the
+// protocol's 16-bit counts carry (kParamsMax): an error for that statement, not a broken message.
+std::optional<PgError> CheckWireLimits(size_t params, size_t columns);
+
 // feature_not_supported (0A000) when a column asked for in binary has no binary format here.
 std::optional<PgError> CheckBinaryFormats(const std::vector<sql::ResultColumn>& columns,
                                           std::span<const int16_t> formats);

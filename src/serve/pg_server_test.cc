@@ -294,6 +294,46 @@ TEST_F(PgServerTest, MalformedInputGetsAnErrorOrACloseNeverACrash) {
   EXPECT_NE(reply.find("SELECT 1"), std::string::npos);
 }
 
+// Statements that once ended the server: results and parameters past the protocol's 16-bit counts
+// (assertions when the messages were built), and an error message quoting "LINE x:" itself (a
+// throwing number parse). Each is an error for that statement; the connection goes on.
+TEST_F(PgServerTest, ProtocolLimitsAndOddErrorTextsAreErrorsNeverACrash) {
+  StartServer();
+  std::string wide = "SELECT 1";
+  for (int i = 1; i < 65536; ++i) wide += ",1";
+  std::string parse_body = std::string("\0", 1) + wide + std::string("\0\0\0", 3);
+  {  // simple query: 65,536 result columns
+    RawSocket s(server_->port());
+    s.Send(StartupPacket() + Message('Q', wide + std::string("\0", 1)) +
+           Message('Q', std::string("SELECT 2\0", 9)) + Message('X', ""));
+    std::string reply = s.ReadUntilClosed();
+    EXPECT_NE(reply.find("65536 columns"), std::string::npos);
+    EXPECT_NE(reply.find("SELECT 1"), std::string::npos);  // the next statement's completion tag
+  }
+  {  // extended: Parse of the same statement, then of one with 70,000 parameters
+    RawSocket s(server_->port());
+    std::string many = "SELECT 1 WHERE NULL IN ($1";
+    for (int i = 2; i <= 70000; ++i) many += ",$" + std::to_string(i);
+    many += ")";
+    s.Send(StartupPacket() + Message('P', parse_body) + Message('S', "") +
+           Message('P', std::string("\0", 1) + many + std::string("\0\0\0", 3)) + Message('S', "") +
+           Message('Q', std::string("SELECT 3\0", 9)) + Message('X', ""));
+    std::string reply = s.ReadUntilClosed();
+    EXPECT_NE(reply.find("65536 columns"), std::string::npos) << reply.substr(0, 400);
+    EXPECT_NE(reply.find("70000 parameters"), std::string::npos) << reply.substr(0, 400);
+    EXPECT_NE(reply.find("SELECT 1"), std::string::npos);
+  }
+  {  // an error message holding "\nLINE x: y\n^" before DuckDB's own LINE
+    RawSocket s(server_->port());
+    std::string odd = "SELECT * FROM \"t\nLINE x: y\n^\"";
+    s.Send(StartupPacket() + Message('Q', odd + std::string("\0", 1)) + Message('Q', std::string("SELECT 4\0", 9)) +
+           Message('X', ""));
+    std::string reply = s.ReadUntilClosed();
+    EXPECT_NE(reply.find("does not exist"), std::string::npos) << reply;
+    EXPECT_NE(reply.find("SELECT 1"), std::string::npos);
+  }
+}
+
 TEST_F(PgServerTest, RefusesConnectionsBeyondTheLimit) {
   StartServer({}, 1);
   RawSocket first(server_->port());

@@ -34,6 +34,7 @@ HttpResponse FromStatus(const Status& status) {
   unsigned code = 500;
   switch (status.code()) {
     case StatusCode::kInvalidArgument: code = 400; break;
+    case StatusCode::kPermissionDenied: code = 403; break;
     case StatusCode::kNotFound: code = 404; break;
     case StatusCode::kAlreadyExists: code = 409; break;
     case StatusCode::kOutOfRange: code = 416; break;

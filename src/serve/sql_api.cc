@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "base/catch_all.h"
 #include "base/json_writer.h"
 #include "base/thread_name.h"
 
@@ -27,6 +28,7 @@ HttpResponse ErrorFor(const Status& status) {
     case StatusCode::kAlreadyExists:
     case StatusCode::kOutOfRange: code = 400; break;
     case StatusCode::kDeadlineExceeded: code = 408; break;
+    case StatusCode::kPermissionDenied: code = 403; break;
     case StatusCode::kResourceExhausted: code = 429; break;
     case StatusCode::kDiskFull: code = 507; break;
     case StatusCode::kFailedPrecondition: code = 409; break;  // a lake commit lost to a concurrent one
@@ -261,7 +263,18 @@ void SqlApi::RunWorker() {
       std::lock_guard lock(mu_);
       running_.push_back({session.get(), nullptr});
     }
-    const bool reusable = Run(job.request, *session, job.respond);
+    bool answered = false;
+    const Responder respond = [&](HttpResponse response) {
+      answered = true;
+      job.respond(std::move(response));
+    };
+    bool reusable = false;
+    const Status ran = CatchAll("POST /v1/sql", [&] { reusable = Run(job.request, *session, respond); });
+    if (!ran.ok()) {
+      spdlog::error("sql: {}", ran.message());
+      if (!answered) job.respond(HttpResponse::Error(500, ran.message()));
+      reusable = false;
+    }
     {
       std::lock_guard lock(mu_);
       std::erase_if(running_, [&](const Running& r) { return r.session == session.get(); });

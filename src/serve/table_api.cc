@@ -1,11 +1,13 @@
 #include "serve/table_api.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
 #include "base/clock.h"
+#include "base/file_util.h"
 #include "base/json_writer.h"
 #include "base/thread_name.h"
 #include "lake/delta_log.h"
@@ -252,6 +254,15 @@ HttpResponse TableApi::Attach(lake::AttachedTable table) {
         fmt::format("the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string())));
   }
   table.path = table.path.lexically_normal();
+  const auto inside = [&](const std::filesystem::path& dir) { return IsPathUnder(table.path, dir); };
+  if (!options_.attach_dirs.empty() && std::none_of(options_.attach_dirs.begin(), options_.attach_dirs.end(), inside)) {
+    std::string dirs;
+    for (const std::filesystem::path& dir : options_.attach_dirs) dirs += (dirs.empty() ? "" : ", ") + dir.string();
+    return ErrorResponse(Status::PermissionDenied(fmt::format(
+        "table \"{}\": `{}` is outside the folders tables may be attached from ({}); move the table there or add its "
+        "folder to the server's `attach_dirs`",
+        table.name, table.path.string(), dirs)));
+  }
   lake::LocalObjectStoreOptions store_options;
   store_options.root = table.path;
   auto store = lake::LocalObjectStore::Make(store_options);

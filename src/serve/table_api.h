@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
@@ -47,6 +48,8 @@ struct TableApiOptions {
   std::chrono::hours vacuum_retention{168};  // default of POST .../vacuum
   size_t queue_max = 16;              // operations waiting for the worker
   std::mutex* stream_table_writes = nullptr;  // required; see above
+  // POST /v1/tables attaches only tables inside these folders (SQL can read no other); empty: any.
+  std::vector<std::filesystem::path> attach_dirs;
   // The SQL engine's lake tables (CREATE TABLE): listed, described, read, compacted and vacuumed
   // like stream tables; may be null.
   const lake::AttachedTables* lake_tables = nullptr;

@@ -113,6 +113,7 @@ HttpResponse ErrorResponse(const Status& status) {
   unsigned code = 500;
   switch (status.code()) {
     case StatusCode::kInvalidArgument: code = 400; break;
+    case StatusCode::kPermissionDenied: code = 403; break;
     case StatusCode::kNotFound: code = 404; break;
     case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition: code = 409; break;

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "serve/http_auth.h"
+
 extern char** environ;
 
 namespace lagoa::server {
@@ -106,6 +108,27 @@ const std::vector<KeyEntry>& Entries() {
        [](ServerConfig& c, const std::string& v, const std::string& source) {
          if (v.empty()) return Invalid("data_dir", source, v, "a directory path");
          c.data_dir = v;
+         return Status::Ok();
+       }},
+      {{"files_dir",
+        "SQL's import/export folder: COPY ... TO and EXPORT DATABASE write only here, read_csv/read_parquet read "
+        "only here and in the lake (empty: <data_dir>/files)",
+        ""},
+       [](ServerConfig& c, const std::string& v, const std::string&) {
+         c.files_dir = v;
+         return Status::Ok();
+       }},
+      {{"attach_dirs", "DIR[,DIR...]: more folders whose Delta tables `lagoa table attach` may attach (besides files_dir)",
+        ""},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         c.attach_dirs.clear();
+         size_t start = 0;
+         while (start < v.size()) {
+           const size_t comma = std::min(v.find(',', start), v.size());
+           if (comma == start) return Invalid("attach_dirs", source, v, "folders separated by commas");
+           c.attach_dirs.emplace_back(v.substr(start, comma - start));
+           start = comma + 1;
+         }
          return Status::Ok();
        }},
       {{"http", "HOST:PORT for the HTTP API", "127.0.0.1:8080"},
@@ -278,6 +301,24 @@ const std::vector<KeyEntry>& Entries() {
          }
          return Status::Ok();
        }},
+      {{"http_tokens",
+        "NAME:SHA256[,NAME:SHA256...]: HTTP requests need `Authorization: Bearer TOKEN` for one of these tokens "
+        "(`lagoa token new NAME` prints one); required when `http` is not a loopback address",
+        ""},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         if (Result<std::vector<serve::HttpToken>> tokens = serve::ParseHttpTokens(v); !tokens.ok()) {
+           return Invalid("http_tokens", source, "(hidden)", tokens.status().message());
+         }
+         c.http_tokens = v;
+         return Status::Ok();
+       }},
+      {{"insecure",
+        "true: serve HTTP without http_tokens and PostgreSQL without pg_users on an address other machines can reach",
+        "false"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         if (!ParseBool(v, &c.insecure)) return Invalid("insecure", source, v, "true or false");
+         return Status::Ok();
+       }},
       {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},
        DurationSetter(&ServerConfig::retention_max_age_ms, "retention_max_age_ms")},
       {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited",
@@ -357,6 +398,33 @@ Status SetConfigValue(ServerConfig& config, const std::string& key, const std::s
   return Status::InvalidArgument(fmt::format("unknown config key `{}` ({}); known keys: {}", key, source, allowed));
 }
 
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// A front door other machines can reach needs its clients to prove who they are.
+Status CheckExposure(const ServerConfig& config) {
+  if (config.insecure) return Status::Ok();
+  if (!IsLoopback(config.http_host) && config.http_tokens.empty()) {
+    return Status::FailedPrecondition(fmt::format(
+        "`http` is {}:{}, which other machines can reach, and no `http_tokens` are set: anyone there could read and "
+        "write every stream and table. Make a token with `lagoa token new NAME` and set http_tokens, bind to "
+        "127.0.0.1, or start with --insecure",
+        config.http_host, config.http_port));
+  }
+  if (config.pg_enabled && !IsLoopback(config.pg_host) && config.pg_users.empty()) {
+    return Status::FailedPrecondition(fmt::format(
+        "`pg` is {}:{}, which other machines can reach, and no `pg_users` are set: any PostgreSQL client there could "
+        "log in. Set pg_users, bind pg to 127.0.0.1, or start with --insecure",
+        config.pg_host, config.pg_port));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<ServerConfig> LoadServerConfig(const std::string& config_file,
                                       const std::map<std::string, std::string>& environment,
                                       const std::map<std::string, std::string>& flags) {
@@ -369,6 +437,16 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
     }
   }
   for (const auto& [key, value] : flags) LAGOA_RETURN_IF_ERROR(SetConfigValue(config, key, value, "flag"));
+  // Paths are resolved once, here: every later use (the lake's table paths, SQL's allowed folders)
+  // sees the same absolute directory whatever the working directory becomes.
+  std::error_code error;
+  const std::filesystem::path cwd = std::filesystem::current_path(error);
+  if (error) return Status::IoError(fmt::format("reading the working directory to resolve data_dir: {}", error.message()));
+  const auto absolute = [&](const std::filesystem::path& path) { return (cwd / path).lexically_normal(); };
+  config.data_dir = absolute(config.data_dir);
+  config.files_dir = config.files_dir.empty() ? config.data_dir / "files" : absolute(config.files_dir);
+  for (std::filesystem::path& dir : config.attach_dirs) dir = absolute(dir);
+  LAGOA_RETURN_IF_ERROR(CheckExposure(config));
   return config;
 }
 

@@ -16,7 +16,13 @@
 namespace lagoa::server {
 
 struct ServerConfig {
+  // Absolute once loaded (LoadServerConfig resolves it against the working directory at start).
   std::filesystem::path data_dir = "./lagoa-data";
+  // SQL's import/export folder: COPY … TO and EXPORT DATABASE write only here, and SQL reads files
+  // only here and in the lake; empty: <data_dir>/files. Absolute once loaded.
+  std::filesystem::path files_dir;
+  // More folders holding Delta tables that POST /v1/tables may attach (besides files_dir). Absolute once loaded.
+  std::vector<std::filesystem::path> attach_dirs;
   std::string http_host = "127.0.0.1";
   uint16_t http_port = 8080;
   bool durability_fsync = true;          // durability: fsync | none (none is for benchmarks only)
@@ -49,6 +55,11 @@ struct ServerConfig {
   uint16_t pg_port = 5433;
   uint32_t pg_connections_max = 64;
   std::vector<std::pair<std::string, std::string>> pg_users;  // (name, password); empty: trust
+  // NAME:SHA256,…: HTTP requests must carry one of these bearer tokens (serve/http_auth.h); empty:
+  // none needed, which only a loopback address or `insecure` allows.
+  std::string http_tokens;
+  // Serve HTTP without tokens, or PostgreSQL without pg_users, on an address other machines reach.
+  bool insecure = false;
   std::string log_level = "info";
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace lagoa::server {
@@ -19,7 +20,9 @@ std::string WriteTempFile(const std::string& name, const std::string& text) {
 TEST(ServerConfig, DefaultsServeOneMachine) {
   auto config = LoadServerConfig("", {}, {});
   ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->data_dir, "./lagoa-data");
+  // Resolved once against the working directory: later uses never depend on it.
+  EXPECT_EQ(config->data_dir, std::filesystem::current_path() / "lagoa-data");
+  EXPECT_EQ(config->files_dir, std::filesystem::current_path() / "lagoa-data" / "files");
   EXPECT_EQ(config->http_host, "127.0.0.1");
   EXPECT_EQ(config->http_port, 8080);
   EXPECT_TRUE(config->durability_fsync);
@@ -35,6 +38,35 @@ TEST(ServerConfig, FlagsBeatEnvironmentWhichBeatsTheFile) {
   EXPECT_EQ(config->http_port, 9002);
   EXPECT_EQ(config->data_dir, "/from/env");
   EXPECT_EQ(config->max_body_bytes, 1u << 20);
+}
+
+TEST(ServerConfig, AnAddressOtherMachinesReachNeedsTokensOrInsecure) {
+  auto open = LoadServerConfig("", {}, {{"http", "0.0.0.0:8080"}});
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.status().message().find("http_tokens"), std::string::npos) << open.status().message();
+  EXPECT_NE(open.status().message().find("--insecure"), std::string::npos) << open.status().message();
+  const std::string hash(64, 'a');
+  EXPECT_TRUE(LoadServerConfig("", {}, {{"http", "0.0.0.0:8080"}, {"http_tokens", "ci:" + hash}}).ok());
+  EXPECT_TRUE(LoadServerConfig("", {}, {{"http", "0.0.0.0:8080"}, {"insecure", "true"}}).ok());
+  auto pg = LoadServerConfig("", {}, {{"pg", "0.0.0.0:5433"}, {"http_tokens", "ci:" + hash}});
+  ASSERT_FALSE(pg.ok());
+  EXPECT_NE(pg.status().message().find("pg_users"), std::string::npos) << pg.status().message();
+  EXPECT_TRUE(LoadServerConfig("", {}, {{"pg", "0.0.0.0:5433"}, {"pg_users", "a:b"}}).ok());
+  auto pasted = LoadServerConfig("", {}, {{"http_tokens", "the-token-itself"}});
+  ASSERT_FALSE(pasted.ok());
+  EXPECT_EQ(pasted.status().message().find("the-token-itself"), std::string::npos) << pasted.status().message();
+}
+
+TEST(ServerConfig, RelativeFoldersBecomeAbsoluteAtLoad) {
+  auto config = LoadServerConfig("", {}, {{"data_dir", "rel/data"}, {"files_dir", "io/../files"}, {"attach_dirs", "/abs,more"}});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  EXPECT_EQ(config->data_dir, cwd / "rel" / "data");
+  EXPECT_EQ(config->files_dir, cwd / "files");
+  ASSERT_EQ(config->attach_dirs.size(), 2u);
+  EXPECT_EQ(config->attach_dirs[0], "/abs");
+  EXPECT_EQ(config->attach_dirs[1], cwd / "more");
+  EXPECT_FALSE(LoadServerConfig("", {}, {{"attach_dirs", "a,,b"}}).ok());
 }
 
 TEST(ServerConfig, WrongValuesNameTheKeyTheSourceAndWhatIsAllowed) {

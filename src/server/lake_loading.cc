@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/assert.h"
+#include "base/catch_all.h"
 #include "base/thread_name.h"
 #include "base/thread_priority.h"
 #include "lake/table_vacuum.h"
@@ -112,10 +113,17 @@ void LakeLoading::Run() {
       const schema::StreamDefinition& def = *handle.definition;
       if (ingest::StreamRegistry::IsDeadLetterName(def.name) || !def.lake.enabled) continue;
       for (int32_t p = 0; p < handle.log->partition_count(); ++p) {
-        if (!LoadPartition(handle, p, maintain && p == 0)) behind = true;
+        bool caught_up = true;
+        const Status pass = CatchAll(fmt::format("loading stream \"{}\" partition {}", def.name, p),
+                                     [&] { caught_up = LoadPartition(handle, p, maintain && p == 0); });
+        if (!pass.ok()) Report(def.name, p, pass);  // the next pass tries again
+        if (!caught_up) behind = true;
         loaded.emplace(def.name, p);
       }
-      if (maintain) Maintain(handle);
+      if (maintain) {
+        const Status maintained = CatchAll(fmt::format("maintaining stream \"{}\"", def.name), [&] { Maintain(handle); });
+        if (!maintained.ok()) spdlog::error("lake: {}", maintained.message());
+      }
     }
     ReleaseLoadersNotIn(loaded);  // dropped streams, streams no longer loaded
     lock.lock();

@@ -163,6 +163,13 @@ Status Node::Start() {
   sql_options.lake_dir = config_.data_dir / "lake";
   sql_options.temp_dir = scratch_dir;
   sql_options.tables_dir = config_.data_dir / "tables";
+  sql_options.files_dir = config_.files_dir;
+  // Attached tables are read from their own folders: those tables may be attached from, and those
+  // of tables attached before (SQL cannot be allowed a folder once it runs).
+  std::vector<std::filesystem::path> attach_dirs = config_.attach_dirs;
+  attach_dirs.push_back(config_.files_dir);
+  sql_options.read_dirs = attach_dirs;
+  for (const lake::AttachedTable& table : c_->attached->List()) sql_options.read_dirs.push_back(table.path);
   sql_options.threads = static_cast<int>(config_.sql_threads != 0 ? config_.sql_threads
                                                                    : std::max(1u, std::thread::hardware_concurrency()));
   sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config_.sql_memory_limit_bytes >> 20));
@@ -210,6 +217,7 @@ Status Node::Start() {
     if (loading != nullptr) loading->ForgetStream(stream);
   };
   tables.lake_tables = c_->sql->lake_tables();
+  tables.attach_dirs = std::move(attach_dirs);
   LAGOA_ASSIGN_OR_RETURN(c_->tables, serve::TableApi::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
   c_->tables->Start();
   serve::SqlApiOptions sql_api = serve::SqlApiOptions::Defaults();
@@ -236,6 +244,7 @@ Status Node::Start() {
   http.max_connections = config_.max_connections;
   http.max_body_bytes = config_.max_body_bytes;
   http.body_memory_bytes_max = config_.ingest_memory_bytes_max;
+  LAGOA_ASSIGN_OR_RETURN(http.tokens, serve::ParseHttpTokens(config_.http_tokens));
   serve::RestApi* api = c_->api.get();
   LAGOA_ASSIGN_OR_RETURN(c_->http, serve::HttpServer::Make(http, [api](serve::HttpRequest&& req, serve::Responder r) {
                            api->Handle(std::move(req), std::move(r));

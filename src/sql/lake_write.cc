@@ -81,8 +81,7 @@ class LakeWriteStatement final : public Statement {
     // The rows may come from lagoa's relations (INSERT … SELECT FROM a stream).
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &insert_) != DuckDBSuccess) {
-      const char* error = duckdb_prepare_error(insert_);
-      return NameTheTable(Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the statement"));
+      return NameTheTable(PrepareErrorStatus(duckdb_prepare_error(insert_), "DuckDB could not prepare the statement"));
     }
     return Status::Ok();
   }

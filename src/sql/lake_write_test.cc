@@ -94,6 +94,7 @@ class LakeWriteTest : public ::testing::Test {
     options.lake_dir = dir_.path() / "lake";
     options.temp_dir = dir_.path() / "tmp";
     options.tables_dir = dir_.path() / "tables";
+    options.files_dir = dir_.path() / "files";  // COPY reads and writes files here
     auto engine = SqlEngine::Make(options, nullptr, nullptr, nullptr);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
@@ -141,20 +142,20 @@ class LakeWriteTest : public ::testing::Test {
 };
 
 TEST_F(LakeWriteTest, CopiesFromCsvJsonAndParquetFiles) {
-  const auto csv = dir_.path() / "in.csv";
-  const auto json = dir_.path() / "in.json";
+  const auto csv = dir_.path() / "files" / "in.csv";
+  const auto json = dir_.path() / "files" / "in.json";
   std::ofstream(csv) << "id,name\n1,ann\n2,\"b,ob\"\n";
   std::ofstream(json) << "{\"id\": 3, \"name\": \"cid\"}\n{\"id\": 4}\n";
   Ok("CREATE TABLE people (id BIGINT, name VARCHAR)");
   EXPECT_EQ(Ok(fmt::format("COPY people FROM '{}' (HEADER)", csv.string())), Rows{"changed 2"});
   EXPECT_EQ(Ok(fmt::format("COPY people FROM '{}'", json.string())), Rows{"changed 2"});
-  const auto parquet = dir_.path() / "out.parquet";
+  const auto parquet = dir_.path() / "files" / "out.parquet";
   Ok(fmt::format("COPY (SELECT * FROM people WHERE id <= 2) TO '{}' (FORMAT parquet)", parquet.string()));
   EXPECT_EQ(Ok(fmt::format("COPY people FROM '{}' (FORMAT parquet)", parquet.string())), Rows{"changed 2"});
   EXPECT_EQ(Ok("SELECT id, name FROM people ORDER BY id, name"),
             (Rows{"1|ann", "1|ann", "2|b,ob", "2|b,ob", "3|cid", "4|NULL"}));
   // A file whose rows do not fit fails the whole COPY, and the table is unchanged.
-  const auto bad = dir_.path() / "bad.csv";
+  const auto bad = dir_.path() / "files" / "bad.csv";
   std::ofstream(bad) << "id,name\n5,ok\nnot-a-number,x\n";
   auto failed = Run(fmt::format("COPY people FROM '{}' (HEADER)", bad.string()));
   ASSERT_FALSE(failed.ok());

@@ -13,6 +13,7 @@
 #include "lake/table_scan.h"
 #include "schema/schema.h"
 #include "schema/types.h"
+#include "base/parse_number.h"
 #include "sql/log_tail_scan_internal.h"
 
 namespace lagoa::sql::internal {
@@ -171,7 +172,11 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindAsOf(std::string_
   std::optional<int64_t> timestamp_ms;
   if (when.size() > 1 && when[0] == 'v' &&
       std::all_of(when.begin() + 1, when.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    version = std::stoll(std::string(when.substr(1)));
+    version = ParseInteger<int64_t>(when.substr(1));
+    if (!version) {
+      return Status::InvalidArgument(fmt::format("\"{}\": version {} of the table \"{}\" is past the largest there can be ({})",
+                                                 name, when.substr(1), base, INT64_MAX));
+    }
   } else if (Result<int64_t> micros = schema::ParseTimestampMicros(when); micros.ok()) {
     timestamp_ms = *micros / 1000;
   } else {

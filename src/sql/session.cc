@@ -6,11 +6,13 @@
 #include <set>
 #include <string_view>
 
+#include "base/parse_number.h"
 #include "ingest/stream_registry.h"
 #include "schema/types.h"
 #include "sql/result_chunk_internal.h"
 #include "sql/sql_text.h"
 #include "sql/session_internal.h"
+#include "sql/statement_policy_internal.h"
 
 namespace lagoa::sql::internal {
 namespace {
@@ -70,11 +72,19 @@ bool ReturnsChangedRows(StatementKind kind) {
          kind == StatementKind::kCopy;
 }
 
-// DuckDB answers DML with one "Count" row and DDL with an empty "Count" column: not rows a client
-// asked for. A SELECT is never rewritten, whatever its column is called.
-bool IsCountResult(StatementKind kind, const std::vector<ResultColumn>& columns) {
+// DuckDB answers DML with one BIGINT "Count" row and DDL with an empty "Count" column: not rows a
+// client asked for. Before execution only the columns tell; a SELECT is never taken for one,
+// whatever its column is called. An executed result says what it is (IsCountResult below).
+bool LooksLikeCountResult(StatementKind kind, const std::vector<ResultColumn>& columns) {
   return kind != StatementKind::kSelect && kind != StatementKind::kExplain && columns.size() == 1 &&
-         columns[0].name == "Count";
+         columns[0].name == "Count" && columns[0].type.kind == TypeKind::kBigInt;
+}
+
+// DuckDB's own word on an executed result: changed rows (DML without RETURNING) or nothing (DDL),
+// as opposed to rows of a query — `EXECUTE p` of `SELECT 'abc' AS "Count"` is a query.
+bool IsCountResult(duckdb_result& result, const std::vector<ResultColumn>& columns) {
+  const duckdb_result_type type = duckdb_result_return_type(result);
+  return (type == DUCKDB_RESULT_TYPE_CHANGED_ROWS || type == DUCKDB_RESULT_TYPE_NOTHING) && columns.size() == 1;
 }
 
 class CursorImpl final : public Cursor {
@@ -117,7 +127,9 @@ class CursorImpl final : public Cursor {
         if (chunk->IsNull(0, row)) continue;
         std::string text;
         chunk->AppendText(0, row, &text);
-        changed_rows_ += std::stoll(text);
+        const std::optional<int64_t> count = ParseInteger<int64_t>(text);
+        if (!count) return Status::Internal(fmt::format("DuckDB reported \"{}\" rows changed; expected a number", text));
+        changed_rows_ += *count;
       }
     }
     columns_.clear();
@@ -153,7 +165,7 @@ class StatementImpl final : public Statement {
       duckdb_destroy_logical_type(&type);
     }
     if (!columns_known_) columns_.clear();
-    if (IsCountResult(kind_, columns_)) columns_.clear();
+    if (LooksLikeCountResult(kind_, columns_)) columns_.clear();
   }
   ~StatementImpl() override { duckdb_destroy_prepare(&prepared_); }
 
@@ -199,9 +211,10 @@ class StatementImpl final : public Statement {
           "result column \"{}\" has type {}, which lagoa cannot send to clients; CAST it to VARCHAR", column.name,
           column.type.sql));
     }
+    const bool count_result = IsCountResult(result, columns);
     auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
                                                MakeResultTypes(std::move(logical)));
-    if (IsCountResult(kind_, cursor->columns())) LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount(ReturnsChangedRows(kind_)));
+    if (count_result) LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount(ReturnsChangedRows(kind_)));
     return std::unique_ptr<Cursor>(std::move(cursor));
   }
 
@@ -223,6 +236,13 @@ ColumnType ParamType(duckdb_prepared_statement prepared, size_t index) {
   ColumnType described = DescribeType(type);
   duckdb_destroy_logical_type(&type);
   return described;
+}
+
+Status PrepareErrorStatus(const char* message, std::string_view fallback) {
+  std::string text = message != nullptr ? message : std::string(fallback);
+  // The C API gives a failed prepare's message only; DuckDB names the class in front of it.
+  if (text.starts_with("Permission Error")) return Status::PermissionDenied(std::move(text));
+  return Status::InvalidArgument(std::move(text));
 }
 
 Status NameTheTarget(const Status& status, const std::string& stage, const std::string& name,
@@ -335,6 +355,7 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
   const char* error = duckdb_extract_statements_error(extracted_);
   if (error != nullptr) return Status::InvalidArgument(error);
   parsed_text_ = text;
+  parsed_count_ = count;
   parsed_names_ = count > 0 ? NamesIn(text) : std::vector<std::string>();
   if (count > 1) parsed_names_.reset();  // DuckDB reads the names of one statement at a time only
   return static_cast<size_t>(count);
@@ -384,12 +405,21 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
   LAGOA_RETURN_IF_ERROR(RefreshRelations(names, filter ? &*filter : nullptr));
   duckdb_prepared_statement prepared = nullptr;
   if (duckdb_prepare_extracted_statement(connection_, extracted_, index, &prepared) != DuckDBSuccess) {
-    const char* error = duckdb_prepare_error(prepared);
-    Status status = Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the statement");
+    Status status = PrepareErrorStatus(duckdb_prepare_error(prepared), "DuckDB could not prepare the statement");
     duckdb_destroy_prepare(&prepared);
     return status;
   }
+  if (const idx_t columns = duckdb_prepared_statement_column_count(prepared); columns > kResultColumnsMax) {
+    duckdb_destroy_prepare(&prepared);
+    return Status::InvalidArgument(
+        fmt::format("the result has {} columns; lagoa returns at most {}", columns, kResultColumnsMax));
+  }
   const duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
+  const std::string_view statement = text != nullptr ? std::string_view(*text) : StatementText(index);
+  if (Status allowed = CheckStatementAllowed(type, statement, shared_->options.files_dir); !allowed.ok()) {
+    duckdb_destroy_prepare(&prepared);
+    return allowed;
+  }
   if (MayDefineFunctions(type, text != nullptr ? *text : parsed_text_)) shared_->user_functions = true;
   if (MaySetTimeZone(type, text != nullptr ? *text : parsed_text_)) shared_->timezone_set = true;
   return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names, std::move(filter)));
@@ -410,6 +440,12 @@ std::optional<SkipFilter> SessionImpl::SkipFilterFor(const std::string& text,
   }
   filter->table = names->front();
   return filter;
+}
+
+std::string_view SessionImpl::StatementText(size_t index) const {
+  if (parsed_count_ == 1) return parsed_text_;
+  const std::vector<std::string_view> split = SplitStatements(parsed_text_);
+  return split.size() == parsed_count_ && index < split.size() ? split[index] : std::string_view();
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::Prepare(std::string_view sql) {
@@ -535,6 +571,7 @@ Status SessionImpl::ErrorStatus(duckdb_error_type type, const char* message) con
     if (cancelled_) return Status::Cancelled("the statement was cancelled");
   }
   if (type == DUCKDB_ERROR_OUT_OF_MEMORY) return Status::ResourceExhausted(text);
+  if (type == DUCKDB_ERROR_PERMISSION) return Status::PermissionDenied(text);
   if (type == DUCKDB_ERROR_INTERNAL || type == DUCKDB_ERROR_FATAL) return Status::Internal(text);
   return Status::InvalidArgument(text);
 }

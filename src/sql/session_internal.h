@@ -141,6 +141,9 @@ class SessionImpl final : public Session {
   Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index, const std::optional<std::vector<std::string>>& names,
                                                       const std::string* text);
   void DropView(const std::string& name);
+  // Statement `index`'s own text among the last Parse's; empty when lagoa's splitter and DuckDB's
+  // parser count the statements differently.
+  std::string_view StatementText(size_t index) const;
 
   std::shared_ptr<EngineShared> shared_;
   duckdb_connection connection_;
@@ -149,6 +152,7 @@ class SessionImpl final : public Session {
   duckdb_extracted_statements extracted_ = nullptr;  // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
   std::string parsed_text_;                               // the last Parse's text
+  size_t parsed_count_ = 0;                               // and how many statements DuckDB found in it
   // When the last Parse's text holds a write to a lake table: every statement's own text, and what
   // it writes (the statements are then prepared one by one from their text).
   struct Piece {
@@ -192,6 +196,10 @@ class NoRowsCursor final : public Cursor {
   int64_t changed_rows_;
   std::vector<ResultColumn> columns_;
 };
+
+// The status of a failed prepare with DuckDB's `message` (null: `fallback`): PermissionDenied for a
+// file outside the allowed folders, else InvalidArgument.
+Status PrepareErrorStatus(const char* message, std::string_view fallback);
 
 // `status` with every mention of the temporary `stage` table replaced by `name` (what the user
 // wrote) and `context` in front: DuckDB's errors about a write's stage are about its target.

@@ -106,6 +106,41 @@ EngineShared::~EngineShared() {
 
 }  // namespace internal
 
+namespace {
+
+// Statements read and write files only in lagoa's folders (statement_policy_internal.h keeps
+// writes in files_dir). DuckDB wants the folders to exist and to end with '/'; the spill directory
+// is added by DuckDB itself.
+std::string FileAccessSettings(const SqlEngineOptions& options) {
+  std::vector<std::string> dirs;
+  for (const std::filesystem::path& dir : {options.files_dir, options.lake_dir, options.tables_dir}) {
+    if (!dir.empty()) dirs.push_back(dir.string());
+  }
+  for (const std::filesystem::path& dir : options.read_dirs) dirs.push_back(dir.string());
+  std::string list;
+  for (std::string& dir : dirs) dir = std::filesystem::absolute(dir).lexically_normal().string();
+  for (std::string& dir : dirs) {
+    if (!dir.ends_with('/')) dir += '/';
+    std::string quoted;
+    for (char c : dir) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    list += fmt::format("{}'{}'", list.empty() ? "" : ", ", quoted);
+  }
+  return fmt::format("SET GLOBAL allowed_directories = [{}]; SET GLOBAL enable_external_access = false", list);
+}
+
+// The folders the engine reads and writes, made when missing.
+Status MakeDirectories(const SqlEngineOptions& options) {
+  for (const std::filesystem::path& dir : {options.files_dir, options.lake_dir, options.tables_dir}) {
+    if (dir.empty()) continue;
+    std::error_code made;
+    std::filesystem::create_directories(dir, made);
+    if (made) return Status::IoError(fmt::format("creating the directory {}: {}", dir.string(), made.message()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status SqlEngineOptions::Validate() const {
   if (threads < 1) return Status::InvalidArgument(fmt::format("sql `threads` must be >= 1, got {}", threads));
   if (memory_limit.empty()) return Status::InvalidArgument("sql `memory_limit` is empty; e.g. \"1GB\"");
@@ -122,6 +157,7 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
                                                    ingest::StreamRegistry* streams,
                                                    const lake::AttachedTables* attached) {
   LAGOA_RETURN_IF_ERROR(options.Validate());
+  LAGOA_RETURN_IF_ERROR(MakeDirectories(options));
   auto shared = std::make_shared<EngineShared>();
   shared->options = options;
   Config config;
@@ -135,6 +171,8 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
       {"temp_directory", temp_dir.c_str()},
       {"autoinstall_known_extensions", "false"},
       {"autoload_known_extensions", "false"},
+      {"allow_community_extensions", "false"},
+      {"allow_persistent_secrets", "false"},
   };
   for (const auto& [name, value] : settings) {
     if (duckdb_set_config(config.get(), name, value) != DuckDBSuccess) {
@@ -161,15 +199,10 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
     status = internal::RegisterLogTailScan(setup, streams, shared->tail_cache.get(), &shared->tail_pins);
   }
   if (status.ok()) status = internal::CreatePgCatalogShim(setup);
+  if (status.ok()) status = Run(setup, FileAccessSettings(options));
   duckdb_disconnect(&setup);
   LAGOA_RETURN_IF_ERROR(status);
   if (!options.tables_dir.empty()) {
-    std::error_code made;
-    std::filesystem::create_directories(options.tables_dir, made);
-    if (made) {
-      return Status::IoError(fmt::format("creating the lake tables' directory {}: {}", options.tables_dir.string(),
-                                         made.message()));
-    }
     LAGOA_ASSIGN_OR_RETURN(shared->lake_tables, lake::AttachedTables::Open(options.tables_dir / ".tables.json"));
   }
   shared->streams = streams;

@@ -46,6 +46,11 @@ struct SqlEngineOptions {
   // Lake tables (CREATE TABLE): <tables_dir>/<name>/, listed in <tables_dir>/.tables.json (no table name starts with a dot). Empty:
   // no lake tables; CREATE TABLE makes DuckDB's in-memory tables.
   std::filesystem::path tables_dir;
+  // The import/export folder: COPY … TO and EXPORT DATABASE write only under it, and SQL reads files
+  // only under it, the lake's folders above and `read_dirs` (DuckDB's allowed_directories with
+  // enable_external_access off). Empty: no file is read or written but the lake's.
+  std::filesystem::path files_dir;
+  std::vector<std::filesystem::path> read_dirs;  // more folders SQL may read: attached Delta tables
   int lake_write_threads = 2;              // DuckDB threads of each write to a lake table
   std::string lake_write_memory = "512MB";  // and its memory_limit
   int threads = 2;                 // DuckDB worker threads, shared by all statements
@@ -69,6 +74,10 @@ struct SqlEngineOptions {
   static SqlEngineOptions Defaults() { return {}; }
   Status Validate() const;
 };
+
+// A result has at most this many columns (PostgreSQL allows 1,664): DuckDB's C API copies every
+// column's type to describe one, so a result of 65,536 columns took half a minute to describe.
+inline constexpr size_t kResultColumnsMax = 4096;
 
 // A statement parameter ($1, $2 … or ?): NULL, or a value DuckDB casts to the parameter's type.
 using Param = std::variant<std::monostate, bool, int64_t, double, std::string>;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "base/parse_number.h"
+
 namespace lagoa::sql {
 namespace {
 
@@ -217,7 +219,7 @@ std::string CastParameters(std::string_view statement, const std::vector<std::st
       continue;
     }
     const std::string_view text = statement.substr(pos, end - pos);
-    const size_t number = std::stoul(std::string(text.substr(1)));
+    const size_t number = ParseInteger<size_t>(text.substr(1)).value_or(0);
     if (number >= 1 && number <= types.size() && !types[number - 1].empty()) {
       out += "CAST(" + std::string(text) + " AS " + types[number - 1] + ")";
     } else {

@@ -25,6 +25,7 @@
 #include "lake/attached_tables.h"
 #include "schema/schema.h"
 #include "sql/session_internal.h"
+#include "base/parse_number.h"
 #include "sql/sql_text.h"
 
 namespace lagoa::sql::internal {
@@ -58,8 +59,8 @@ Status WriteOptionValue(JsonWriter& json, std::string_view key, std::string_view
     json.String(text);
   } else if (value == "true" || value == "TRUE" || value == "false" || value == "FALSE") {
     json.Bool(value[0] == 't' || value[0] == 'T');
-  } else if (!value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos && value.size() < 10) {
-    json.Int(std::stoll(std::string(value)));
+  } else if (std::optional<int64_t> number = ParseInteger<int64_t>(value); number && *number >= 0) {
+    json.Int(*number);
   } else {
     return Status::InvalidArgument(fmt::format(
         "CREATE STREAM: option {} = {}: expected a 'string', true, false or a number", key, value));
@@ -240,8 +241,7 @@ class InsertStreamStatement final : public Statement {
     const std::string fill = fmt::format("INSERT INTO {} {}", stage_, insert_.rest);
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &prepared_) != DuckDBSuccess) {
-      const char* error = duckdb_prepare_error(prepared_);
-      return NameTheStream(Status::InvalidArgument(error != nullptr ? error : "DuckDB could not prepare the INSERT"));
+      return NameTheStream(PrepareErrorStatus(duckdb_prepare_error(prepared_), "DuckDB could not prepare the INSERT"));
     }
     return Status::Ok();
   }

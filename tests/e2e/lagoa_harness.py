@@ -45,6 +45,11 @@ READY_RE = re.compile(r"^lagoa is ready: (http://127\.0\.0\.1:(\d+)) \(data: (.*
 SERVER_TEST_FLAGS = ["--free-space-min-bytes", "0", "--free-space-min-percent", "0"]
 
 
+def tmp_root():
+    """Where tests make their directories: Delta tables they attach live there."""
+    return os.environ.get("LAGOA_TEST_TMPDIR") or tempfile.gettempdir()
+
+
 def binary():
     path = os.environ.get("LAGOA_BIN")
     if not path:
@@ -92,8 +97,9 @@ class LagoaServer:
     _counter_lock = threading.Lock()
 
     def __init__(self, data_dir, log_dir, extra_args=(), env=None, http="127.0.0.1:0",
-                 test_flags=True):
-        self.data_dir = data_dir
+                 test_flags=True, cwd=None):
+        self.data_dir = data_dir  # relative to `cwd` (the server's working directory) when not absolute
+        self.cwd = cwd
         self.log_dir = log_dir
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
@@ -116,6 +122,8 @@ class LagoaServer:
             cmd += SERVER_TEST_FLAGS
         if "--pg" not in self.extra_args:
             cmd += ["--pg", "127.0.0.1:0"]  # servers run side by side: never the fixed 5433
+        if self.test_flags and "--attach-dirs" not in self.extra_args:
+            cmd += ["--attach-dirs", tmp_root()]  # tests attach tables they write to their temporary folders
         return cmd + self.extra_args
 
     def spawn(self):
@@ -127,7 +135,7 @@ class LagoaServer:
             LagoaServer._counter += 1
             n = LagoaServer._counter
         self.starts += 1
-        os.makedirs(self.data_dir, exist_ok=True)
+        os.makedirs(os.path.join(self.cwd or ".", self.data_dir), exist_ok=True)
         self.stderr_path = os.path.join(self.log_dir, f"server-{n}.stderr")
         self.url = self.port = self.pg_port = self.ready_data_dir = None
         self.exit_code = None
@@ -137,7 +145,7 @@ class LagoaServer:
         try:
             self.proc = subprocess.Popen(prefix + self.command(), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=stderr,
-                                         env=clean_env(self.env))
+                                         env=clean_env(self.env), cwd=self.cwd)
         finally:
             stderr.close()
         self._lines = queue.Queue()

@@ -119,8 +119,8 @@ class LakeTablesTest(TableCli, h.ServerTestCase):
         self.assertEqual(sorted(r["word"] for r in self.cat(server, "clicks")), ["a", "b", "c"])
 
     def test_spark_tables_attach_read_only_and_read_correctly(self):
-        server = self.start_server(["--lake-load-interval-ms", "-1"])
         golden = golden_dir()
+        server = self.start_server(["--lake-load-interval-ms", "-1", "--attach-dirs", f"{golden},{h.tmp_root()}"])
         expected = {
             "basic-with-inserts-deletes-checkpoint": (41, 1470),
             "basic-with-inserts-updates": (100, 4950),
