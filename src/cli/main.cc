@@ -63,7 +63,7 @@ std::string FlagName(const std::string& key) {
 
 int main(int argc, char** argv) {
   using namespace lagoa;
-  CLI::App app{"lagoa — collect, store and analyze event data in one binary"};
+  CLI::App app{"lagoa — collect, store and analyze event data in one binary", "lagoa"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("lagoa ") + LAGOA_VERSION);
   std::string url = DefaultUrl();

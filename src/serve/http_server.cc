@@ -268,7 +268,7 @@ class Session : public std::enable_shared_from_this<Session> {
         keep_alive_ = false;  // its body is not read
         HttpResponse refused = HttpResponse::Error(
             401, authorization.empty() ? "this server needs a bearer token: send `Authorization: Bearer TOKEN` "
-                                         "(`lagoa --token` or LAGOA_TOKEN for the CLI)"
+                                         "(the CLI: --token or LAGOA_TOKEN)"
                                        : "the bearer token is not one of the server's http_tokens");
         refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lagoa\"");
         return Write(std::move(refused));

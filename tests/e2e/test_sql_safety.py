@@ -57,6 +57,49 @@ class SqlSafetyTest(h.ServerTestCase):
         self.assertIn("attach_dirs", reply["error"])
 
 
+def text(output):
+    return output.decode() if isinstance(output, bytes) else output
+
+
+class BearerTokenTest(h.ServerTestCase):
+    start_class_server = False
+
+    def test_a_server_with_tokens_answers_only_requests_that_carry_one(self):
+        made = h.run_cli(["token", "new", "ci"])
+        self.assertEqual(made.returncode, 0, made.stderr)
+        lines = dict(line.split(":", 1) for line in text(made.stdout).splitlines())
+        token, entry = lines["token"].strip(), lines["http_tokens"].strip()
+        self.assertTrue(entry.startswith("ci:") and token not in entry, entry)
+        s = self.start_server(["--http-tokens", entry])
+        status, _, _ = s.request("GET", "/v1/streams")
+        self.assertEqual(status, 401)
+        status, _, _ = s.request("GET", "/v1/streams", headers={"Authorization": f"Bearer {token}x"})
+        self.assertEqual(status, 401)
+        status, _, _ = s.request("GET", "/v1/streams", headers={"Authorization": f"Bearer {token}"})
+        self.assertEqual(status, 200)
+        status, _, _ = s.request("GET", "/v1/health")
+        self.assertEqual(status, 200)
+        r = h.run_cli(["sql", "-c", "SELECT 41 + 1"], url=s.url)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("bearer token", text(r.stderr))
+        r = h.run_cli(["sql", "-c", "SELECT 41 + 1"], url=s.url, env={"LAGOA_TOKEN": token})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("42", text(r.stdout))
+        r = h.run_cli(["stream", "list", "--token", token], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_an_address_other_machines_reach_needs_tokens_or_insecure(self):
+        s = h.LagoaServer(self.tmp_path("exposed"), self._tmp, ["--pg", "off"], http="0.0.0.0:0", test_flags=False)
+        self._servers.append(s)
+        s.spawn()
+        self.assertEqual(s.proc.wait(timeout=30), 2)
+        s.exit_code = 2
+        with open(s.stderr_path) as f:
+            message = f.read()
+        self.assertIn("http_tokens", message)
+        self.assertIn("--insecure", message)
+
+
 class RelativeDataDirTest(h.ServerTestCase):
     start_class_server = False
 
