@@ -164,6 +164,7 @@ Status Node::Start() {
   sql_options.temp_dir = scratch_dir;
   sql_options.tables_dir = config_.data_dir / "tables";
   sql_options.files_dir = config_.files_dir;
+  sql_options.objects_path = config_.data_dir / "sql_objects.json";
   // Attached tables are read from their own folders: those tables may be attached from, and those
   // of tables attached before (SQL cannot be allowed a folder once it runs).
   std::vector<std::filesystem::path> attach_dirs = config_.attach_dirs;
@@ -206,6 +207,7 @@ Status Node::Start() {
     return static_cast<int64_t>(reply.accepted);
   };
   LAGOA_ASSIGN_OR_RETURN(c_->sql, sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
+  for (const std::string& error : c_->sql->restore_errors()) spdlog::warn("sql: {}", error);
   serve::TableApiOptions tables;
   tables.lake_dir = config_.data_dir / "lake";
   tables.scratch_dir = scratch_dir;

@@ -150,9 +150,10 @@ class CursorImpl final : public Cursor {
 class StatementImpl final : public Statement {
  public:
   StatementImpl(SessionImpl* session, duckdb_prepared_statement prepared, std::optional<std::vector<std::string>> names,
-                std::optional<SkipFilter> filter)
+                std::optional<SkipFilter> filter, std::string_view text)
       : session_(session), prepared_(prepared), names_(std::move(names)), filter_(std::move(filter)) {
     kind_ = KindOf(duckdb_prepared_statement_type(prepared_));
+    if (kind_ == StatementKind::kCreate) text_ = std::string(text);  // a macro's definition
     const idx_t count = duckdb_prepared_statement_column_count(prepared_);
     for (idx_t c = 0; c < count; ++c) {
       duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(prepared_, c);
@@ -215,6 +216,7 @@ class StatementImpl final : public Statement {
     auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
                                                MakeResultTypes(std::move(logical)));
     if (count_result) LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount(ReturnsChangedRows(kind_)));
+    if (count_result) LAGOA_RETURN_IF_ERROR(session_->KeepSqlObjects(kind_, text_));
     return std::unique_ptr<Cursor>(std::move(cursor));
   }
 
@@ -223,6 +225,7 @@ class StatementImpl final : public Statement {
   duckdb_prepared_statement prepared_;
   std::optional<std::vector<std::string>> names_;
   std::optional<SkipFilter> filter_;
+  std::string text_;  // CREATE statements only
   StatementKind kind_;
   std::vector<ResultColumn> columns_;
   bool columns_known_ = true;
@@ -422,7 +425,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
   }
   if (MayDefineFunctions(type, text != nullptr ? *text : parsed_text_)) shared_->user_functions = true;
   if (MaySetTimeZone(type, text != nullptr ? *text : parsed_text_)) shared_->timezone_set = true;
-  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names, std::move(filter)));
+  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names, std::move(filter), statement));
 }
 
 std::optional<SkipFilter> SessionImpl::SkipFilterFor(const std::string& text,
@@ -440,6 +443,21 @@ std::optional<SkipFilter> SessionImpl::SkipFilterFor(const std::string& text,
   }
   filter->table = names->front();
   return filter;
+}
+
+Status SessionImpl::KeepSqlObjects(StatementKind kind, const std::string& text) {
+  if (shared_->objects == nullptr) return Status::Ok();
+  const bool defines = kind == StatementKind::kCreate || kind == StatementKind::kDrop ||
+                       kind == StatementKind::kAlter || kind == StatementKind::kTransaction;
+  if (!defines) return Status::Ok();
+  if (kind == StatementKind::kCreate) {
+    creates_.push_back(text);
+    if (creates_.size() > kCreatesKeptMax) creates_.erase(creates_.begin());
+  }
+  // The committed catalog, read outside this session's transaction.
+  Status kept = shared_->objects->Refresh(names_connection_, creates_);
+  if (kind == StatementKind::kTransaction) creates_.clear();  // committed (seen above) or rolled back
+  return kept;
 }
 
 std::string_view SessionImpl::StatementText(size_t index) const {

@@ -25,6 +25,7 @@
 #include "lake/attached_tables.h"
 #include "sql/relation_catalog_internal.h"
 #include "sql/sql_engine.h"
+#include "sql/sql_objects_internal.h"
 #include "sql/tail_cache_internal.h"
 
 namespace lagoa::ingest {
@@ -51,6 +52,9 @@ struct EngineShared {
   ingest::StreamRegistry* streams = nullptr;          // borrowed; may be null
   const lake::AttachedTables* attached = nullptr;     // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
+  // The schemas, views and macros made with SQL, kept across restarts; null without
+  // options.objects_path, and until the engine has replayed them at start.
+  std::unique_ptr<SqlObjects> objects;
   std::unique_ptr<TailCache> tail_cache;  // lagoa_tail()'s; outlives the database (closed first)
   TailPins tail_pins;                     // lagoa_tail()'s; outlives the database (closed first)
   // Set, for good, once a statement may have defined functions of its own (CREATE MACRO or
@@ -123,6 +127,10 @@ class SessionImpl final : public Session {
   uint64_t NextGeneration() { return ++generation_; }
   // Forgets which views exist (after a transaction ends: a rollback undoes views made in it).
   void ForgetViews() { views_.clear(); }
+  // After a statement of `kind` (whose text is `text`) succeeded: records the schemas, views and
+  // macros it committed, made or dropped (sql_objects_internal.h). An error means the statement ran
+  // but what it made would not survive a restart.
+  Status KeepSqlObjects(StatementKind kind, const std::string& text);
 
   // Watchdog side (EngineShared::mu held).
   std::chrono::steady_clock::time_point deadline() const { return deadline_; }
@@ -161,6 +169,10 @@ class SessionImpl final : public Session {
   };
   std::vector<Piece> pieces_;
   std::map<std::string, std::string> views_;         // relation name → definition key
+  // CREATE statements run since the last transaction statement: a macro made in a transaction is
+  // recorded with its text when the COMMIT shows it. The last kCreatesKeptMax only.
+  static constexpr size_t kCreatesKeptMax = 64;
+  std::vector<std::string> creates_;
   uint64_t generation_ = 0;
 
   std::chrono::steady_clock::time_point deadline_;  // guarded by shared_->mu

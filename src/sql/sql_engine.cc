@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 
 #include "sql/log_tail_scan_internal.h"
 #include "sql/session_internal.h"
@@ -13,6 +14,8 @@ namespace {
 
 using internal::EngineShared;
 using internal::SessionImpl;
+using internal::SqlObject;
+using internal::SqlObjects;
 
 class Config {
  public:
@@ -59,9 +62,69 @@ void RunWatchdog(EngineShared* shared) {
   }
 }
 
+// Runs every statement of `sql` in `session`, reading what they return.
+Status RunIn(Session& session, const std::string& sql) {
+  LAGOA_ASSIGN_OR_RETURN(size_t count, session.Parse(sql));
+  for (size_t i = 0; i < count; ++i) {
+    LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<Statement> statement, session.PrepareParsed(i));
+    LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<Cursor> cursor, statement->Execute({}));
+    for (;;) {
+      LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<ResultChunk> chunk, cursor->Next());
+      if (chunk == nullptr) break;
+    }
+  }
+  return Status::Ok();
+}
+
+// Makes the kept schemas, views and macros again, in the order they were made, through a session
+// (so views over streams and tables bind). A definition that fails waits for the others (it may
+// depend on one made later by a CREATE OR REPLACE) and is tried again until no pass makes one
+// more; what still fails is marked and reported.
+std::vector<std::string> Replay(const std::shared_ptr<EngineShared>& shared, SqlObjects& objects) {
+  const std::vector<SqlObject> kept = objects.List();
+  std::vector<size_t> waiting(kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) waiting[i] = i;
+  std::map<size_t, Status> failures;
+  {
+    std::lock_guard lock(shared->mu);
+    ++shared->open_sessions;  // given back by the session's destructor
+  }
+  Result<std::unique_ptr<SessionImpl>> session = SessionImpl::Make(shared);
+  if (!session.ok()) {
+    std::lock_guard lock(shared->mu);
+    --shared->open_sessions;
+    return {fmt::format("no session to make the kept views and macros again: {}", session.status().message())};
+  }
+  for (bool progress = true; progress && !waiting.empty();) {
+    progress = false;
+    std::vector<size_t> still;
+    for (size_t index : waiting) {
+      Status made = kept[index].sql.empty()
+                        ? Status::FailedPrecondition("its definition was never seen (made by a statement that was not a CREATE)")
+                        : RunIn(**session, kept[index].sql);
+      if (made.ok()) {
+        progress = true;
+        failures.erase(index);
+      } else {
+        failures[index] = made;
+        still.push_back(index);
+      }
+    }
+    waiting = std::move(still);
+  }
+  std::vector<std::string> errors;
+  for (const auto& [index, status] : failures) {
+    errors.push_back(fmt::format("the {} {}.{} kept from before could not be made again: {}", kept[index].kind,
+                                 kept[index].schema, kept[index].name, status.message()));
+  }
+  objects.MarkUnrestored(waiting);
+  return errors;
+}
+
 class SqlEngineImpl final : public SqlEngine {
  public:
-  explicit SqlEngineImpl(std::shared_ptr<EngineShared> shared) : shared_(std::move(shared)) {}
+  SqlEngineImpl(std::shared_ptr<EngineShared> shared, std::vector<std::string> restore_errors)
+      : shared_(std::move(shared)), restore_errors_(std::move(restore_errors)) {}
   ~SqlEngineImpl() override {
     {
       std::lock_guard lock(shared_->mu);
@@ -72,6 +135,7 @@ class SqlEngineImpl final : public SqlEngine {
   }
 
   const lake::AttachedTables* lake_tables() const override { return shared_->lake_tables.get(); }
+  const std::vector<std::string>& restore_errors() const override { return restore_errors_; }
 
   Result<std::unique_ptr<Session>> OpenSession() override {
     {
@@ -94,6 +158,7 @@ class SqlEngineImpl final : public SqlEngine {
 
  private:
   std::shared_ptr<EngineShared> shared_;
+  std::vector<std::string> restore_errors_;
 };
 
 }  // namespace
@@ -209,8 +274,17 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   shared->attached = attached;
   LAGOA_ASSIGN_OR_RETURN(shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached,
                                                                           shared->lake_tables.get()));
-  shared->watchdog = std::thread(RunWatchdog, shared.get());
-  return std::unique_ptr<SqlEngine>(new SqlEngineImpl(std::move(shared)));
+  std::unique_ptr<SqlObjects> objects;
+  if (!options.objects_path.empty()) {
+    LAGOA_ASSIGN_OR_RETURN(objects, SqlObjects::Open(options.objects_path));
+  }
+  shared->watchdog = std::thread(RunWatchdog, shared.get());  // nothing fails from here on
+  std::vector<std::string> restore_errors;
+  if (objects != nullptr) {
+    restore_errors = Replay(shared, *objects);
+    shared->objects = std::move(objects);  // from here on, statements are recorded
+  }
+  return std::unique_ptr<SqlEngine>(new SqlEngineImpl(std::move(shared), std::move(restore_errors)));
 }
 
 }  // namespace lagoa::sql

@@ -51,6 +51,9 @@ struct SqlEngineOptions {
   // enable_external_access off). Empty: no file is read or written but the lake's.
   std::filesystem::path files_dir;
   std::vector<std::filesystem::path> read_dirs;  // more folders SQL may read: attached Delta tables
+  // The schemas, views and macros clients make are kept in this file and made again at start
+  // (sql_objects_internal.h). Empty: they last as long as the engine.
+  std::filesystem::path objects_path;
   int lake_write_threads = 2;              // DuckDB threads of each write to a lake table
   std::string lake_write_memory = "512MB";  // and its memory_limit
   int threads = 2;                 // DuckDB worker threads, shared by all statements
@@ -160,6 +163,9 @@ class SqlEngine {
   virtual Result<std::unique_ptr<Session>> OpenSession() = 0;
   // The list of lake tables (CREATE TABLE); null without `tables_dir`. Any thread.
   virtual const lake::AttachedTables* lake_tables() const = 0;
+  // The schemas, views and macros kept from before that could not be made again at start, each
+  // with DuckDB's reason; they stay recorded until a statement makes them again.
+  virtual const std::vector<std::string>& restore_errors() const = 0;
 };
 
 }  // namespace lagoa::sql
