@@ -40,6 +40,17 @@ bool ParseBytes(std::string_view text, uint64_t* out) {
   return true;
 }
 
+// "a,b,,c" → a, b, "", c; an empty text has no items.
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> items;
+  for (size_t start = 0; start < text.size();) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    items.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
 template <typename T>
 bool ParseInt(std::string_view text, T* out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -122,12 +133,9 @@ const std::vector<KeyEntry>& Entries() {
         ""},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
          c.attach_dirs.clear();
-         size_t start = 0;
-         while (start < v.size()) {
-           const size_t comma = std::min(v.find(',', start), v.size());
-           if (comma == start) return Invalid("attach_dirs", source, v, "folders separated by commas");
-           c.attach_dirs.emplace_back(v.substr(start, comma - start));
-           start = comma + 1;
+         for (std::string_view dir : SplitCommas(v)) {
+           if (dir.empty()) return Invalid("attach_dirs", source, v, "folders separated by commas");
+           c.attach_dirs.emplace_back(dir);
          }
          return Status::Ok();
        }},
@@ -288,16 +296,12 @@ const std::vector<KeyEntry>& Entries() {
         ""},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
          c.pg_users.clear();
-         size_t start = 0;
-         while (start < v.size()) {
-           const size_t comma = std::min(v.find(',', start), v.size());
-           const std::string entry = v.substr(start, comma - start);
+         for (std::string_view entry : SplitCommas(v)) {
            const size_t colon = entry.find(':');
            if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
              return Invalid("pg_users", source, "(hidden)", "NAME:PASSWORD pairs separated by commas");
            }
            c.pg_users.emplace_back(entry.substr(0, colon), entry.substr(colon + 1));
-           start = comma + 1;
          }
          return Status::Ok();
        }},

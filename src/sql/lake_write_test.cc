@@ -10,6 +10,7 @@
 #include "lake/lake_test_util.h"
 #include "sql/lake_write_internal.h"
 #include "sql/sql_engine.h"
+#include "sql/sql_test_util.h"
 
 namespace lagoa::sql {
 namespace {
@@ -113,18 +114,7 @@ class LakeWriteTest : public ::testing::Test {
       while (true) {
         LAGOA_ASSIGN_OR_RETURN(auto chunk, cursor->Next());
         if (chunk == nullptr) break;
-        for (size_t r = 0; r < chunk->row_count(); ++r) {
-          std::string line;
-          for (size_t c = 0; c < chunk->column_count(); ++c) {
-            if (c > 0) line += '|';
-            if (chunk->IsNull(c, r)) {
-              line += "NULL";
-            } else {
-              chunk->AppendText(c, r, &line);
-            }
-          }
-          rows.push_back(std::move(line));
-        }
+        testing_util::AppendRowLines(*chunk, &rows);
       }
     }
     return rows;

@@ -17,6 +17,7 @@
 #include "log/log.h"
 #include "schema/catalog.h"
 #include "schema/json_encoder.h"
+#include "sql/sql_test_util.h"
 #include "sql/tail_cache_internal.h"
 
 namespace lagoa::sql {
@@ -128,18 +129,7 @@ class SqlEngineTest : public ::testing::Test {
     while (true) {
       LAGOA_ASSIGN_OR_RETURN(auto chunk, cursor->Next());
       if (chunk == nullptr) break;
-      for (size_t r = 0; r < chunk->row_count(); ++r) {
-        std::string line;
-        for (size_t c = 0; c < chunk->column_count(); ++c) {
-          if (c > 0) line += '|';
-          if (chunk->IsNull(c, r)) {
-            line += "NULL";
-          } else {
-            chunk->AppendText(c, r, &line);
-          }
-        }
-        rows.push_back(std::move(line));
-      }
+      testing_util::AppendRowLines(*chunk, &rows);
     }
     return rows;
   }

@@ -9,6 +9,7 @@
 
 #include "lake/lake_test_util.h"
 #include "sql/sql_engine.h"
+#include "sql/sql_test_util.h"
 
 namespace lagoa::sql {
 namespace {
@@ -46,34 +47,10 @@ class SqlObjectsTest : public ::testing::Test {
 
   std::filesystem::path objects_path() const { return dir_.path() / "sql_objects.json"; }
 
-  // The rows of the last statement of `sql`, cells joined by '|', or one line naming the error.
   static std::vector<std::string> Rows(Session& session, std::string_view sql) {
-    auto rows = Run(session, sql);
-    return rows.ok() ? *rows : std::vector<std::string>{"error: " + rows.status().ToString()};
+    return testing_util::RowsOrError(session, sql);
   }
   std::vector<std::string> Rows(std::string_view sql) { return Rows(*session_, sql); }
-  static Result<std::vector<std::string>> Run(Session& session, std::string_view sql) {
-    LAGOA_ASSIGN_OR_RETURN(size_t count, session.Parse(sql));
-    std::vector<std::string> rows;
-    for (size_t i = 0; i < count; ++i) {
-      rows.clear();
-      LAGOA_ASSIGN_OR_RETURN(auto statement, session.PrepareParsed(i));
-      LAGOA_ASSIGN_OR_RETURN(auto cursor, statement->Execute({}));
-      while (true) {
-        LAGOA_ASSIGN_OR_RETURN(auto chunk, cursor->Next());
-        if (chunk == nullptr) break;
-        for (size_t r = 0; r < chunk->row_count(); ++r) {
-          std::string line;
-          for (size_t c = 0; c < chunk->column_count(); ++c) {
-            if (c > 0) line += '|';
-            chunk->AppendText(c, r, &line);
-          }
-          rows.push_back(std::move(line));
-        }
-      }
-    }
-    return rows;
-  }
 
   using Lines = std::vector<std::string>;
   TempDir dir_;

@@ -10,6 +10,7 @@
 
 #include "lake/lake_test_util.h"
 #include "sql/sql_engine.h"
+#include "sql/sql_test_util.h"
 
 namespace lagoa::sql {
 namespace {
@@ -39,34 +40,9 @@ class SqlSafetyTest : public ::testing::Test {
 
   std::filesystem::path files() const { return dir_.path() / "files"; }
 
-  // Runs every statement of `sql` on `session`; the rows of the last as text, cells joined by '|'.
-  static Result<std::vector<std::string>> Run(Session& session, std::string_view sql) {
-    LAGOA_ASSIGN_OR_RETURN(size_t count, session.Parse(sql));
-    std::vector<std::string> rows;
-    for (size_t i = 0; i < count; ++i) {
-      rows.clear();
-      LAGOA_ASSIGN_OR_RETURN(auto statement, session.PrepareParsed(i));
-      LAGOA_ASSIGN_OR_RETURN(auto cursor, statement->Execute({}));
-      while (true) {
-        LAGOA_ASSIGN_OR_RETURN(auto chunk, cursor->Next());
-        if (chunk == nullptr) break;
-        for (size_t r = 0; r < chunk->row_count(); ++r) {
-          std::string line;
-          for (size_t c = 0; c < chunk->column_count(); ++c) {
-            if (c > 0) line += '|';
-            chunk->AppendText(c, r, &line);
-          }
-          rows.push_back(std::move(line));
-        }
-      }
-    }
-    return rows;
-  }
-  Result<std::vector<std::string>> Run(std::string_view sql) { return Run(*session_, sql); }
-  // The rows, or one line naming the error.
+  Result<std::vector<std::string>> Run(std::string_view sql) { return testing_util::RunStatements(*session_, sql); }
   static std::vector<std::string> Rows(Session& session, std::string_view sql) {
-    auto rows = Run(session, sql);
-    return rows.ok() ? *rows : std::vector<std::string>{"error: " + rows.status().ToString()};
+    return testing_util::RowsOrError(session, sql);
   }
   std::vector<std::string> Rows(std::string_view sql) { return Rows(*session_, sql); }
 
