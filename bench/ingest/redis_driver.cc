@@ -91,8 +91,6 @@ class RedisConnection final : public ReconnectingConnection {
     Pump();
   }
 
-
-
   // Sends as many commands as free slots allow; finishes when the run is over and nothing is pending.
   void Pump() {
     if (stopping_ || finished_) return;

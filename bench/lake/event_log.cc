@@ -78,8 +78,8 @@ Result<EventLog> BuildEventLog(const std::filesystem::path& dir, uint64_t events
     const size_t size = json.size();
     json.append(schema::kJsonPaddingBytes, ' ');
     record.clear();
-    LAGOA_RETURN_IF_ERROR(encoder.Encode(std::string_view(json.data(), size), record, nullptr)
-                              .WithContext(fmt::format("event {}", id)));
+    LAGOA_RETURN_IF_ERROR(
+        encoder.Encode(std::string_view(json.data(), size), record, nullptr).WithContext(fmt::format("event {}", id)));
     batch.Add(1'714'564'800'000'000 + static_cast<int64_t>(id) * 1000, record);
     out.payload_bytes += record.size();
     if (batch.record_count() == kBatchRecords || id + 1 == events) {

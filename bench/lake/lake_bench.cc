@@ -2,8 +2,8 @@
 // Parquet writer on the same rows, and how fast the snapshot of a 10,000-commit table loads.
 // See README.md in this directory. Plain main with steady_clock timing: each phase is seconds long,
 // so timer resolution does not matter; the machine's load does, and is printed with every figure.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -105,24 +105,28 @@ Result<CopyFigures> TimeDuckDbCopy(const BenchOptions& o, const LoadFigures& loa
   std::string files;
   for (const std::string& path : load.file_paths) files += (files.empty() ? "" : ", ") + lake::SqlStringLiteral(path);
   LAGOA_RETURN_IF_ERROR(duckdb->Execute("SET preserve_insertion_order = true"));
-  LAGOA_RETURN_IF_ERROR(duckdb->Execute(fmt::format("CREATE TABLE bench_rows AS SELECT * FROM read_parquet([{}])", files)));
+  LAGOA_RETURN_IF_ERROR(
+      duckdb->Execute(fmt::format("CREATE TABLE bench_rows AS SELECT * FROM read_parquet([{}])", files)));
   LAGOA_ASSIGN_OR_RETURN(auto count, duckdb->QueryText("SELECT count(*)::VARCHAR FROM bench_rows"));
   if (count.size() != 1 || count[0][0] != std::to_string(load.rows)) {
     return Status::Internal("DuckDB's in-memory table does not hold the rows lagoa loaded");
   }
   // Whether lagoa's files hold their rows in log order (each file's rows are consecutive offsets).
-  LAGOA_ASSIGN_OR_RETURN(auto misplaced, duckdb->QueryText(fmt::format(
-      "SELECT count(*)::VARCHAR FROM (SELECT _offset - min(_offset) OVER (PARTITION BY filename) AS expected, "
-      "file_row_number FROM read_parquet([{}], file_row_number = true, filename = true)) WHERE expected <> file_row_number",
-      files)));
+  LAGOA_ASSIGN_OR_RETURN(
+      auto misplaced,
+      duckdb->QueryText(fmt::format(
+          "SELECT count(*)::VARCHAR FROM (SELECT _offset - min(_offset) OVER (PARTITION BY filename) AS expected, "
+          "file_row_number FROM read_parquet([{}], file_row_number = true, filename = true)) WHERE expected <> "
+          "file_row_number",
+          files)));
   std::printf("  rows of lagoa's files not in log order: %s\n", misplaced[0][0].value_or("?").c_str());
   const std::filesystem::path out = o.dir / "duckdb-copy.parquet";
   std::vector<std::pair<double, double>> runs;  // wall, CPU seconds
   for (int i = 0; i < o.copy_repeats; ++i) {
     std::filesystem::remove(out);
     const Stopwatch watch;
-    LAGOA_RETURN_IF_ERROR(duckdb->Execute(fmt::format("COPY bench_rows TO {} (FORMAT parquet, COMPRESSION zstd)",
-                                                      lake::SqlStringLiteral(out.string()))));
+    LAGOA_RETURN_IF_ERROR(duckdb->Execute(
+        fmt::format("COPY bench_rows TO {} (FORMAT parquet, COMPRESSION zstd)", lake::SqlStringLiteral(out.string()))));
     runs.emplace_back(watch.seconds(), watch.cpu_seconds());
     std::printf("  DuckDB COPY run %d: %.2f s, %.2f CPU s (load average %.2f)\n", i + 1, runs.back().first,
                 runs.back().second, LoadAverage1m());
@@ -157,32 +161,36 @@ Status RunLoad(const BenchOptions& o) {
   std::printf("log built in %.1f s (not timed below): %.1f MB on disk, %.1f MB of record payload, %.1f B/record\n",
               build_watch.seconds(), log_bytes / 1e6, events.payload_bytes / 1e6,
               static_cast<double>(events.payload_bytes) / static_cast<double>(o.events));
-  LAGOA_ASSIGN_OR_RETURN(auto store, lake::LocalObjectStore::Make({.root = o.dir / "store", .create_if_missing = true}));
+  LAGOA_ASSIGN_OR_RETURN(auto store,
+                         lake::LocalObjectStore::Make({.root = o.dir / "store", .create_if_missing = true}));
   std::printf("%s\n", MachineLine().c_str());
   LAGOA_ASSIGN_OR_RETURN(const LoadFigures load, TimeStreamLoader(o, events, store.get()));
   if (load.rows != o.events) {
     return Status::Internal(fmt::format("the loader loaded {} rows of {}", load.rows, o.events));
   }
   const double lagoa_rows_s = static_cast<double>(load.rows) / load.seconds;
-  std::printf("lagoa StreamLoader: %llu rows, %d files in %.2f s = %.0f rows/s; Parquet %.1f MB = %.1f MB/s; "
-              "log read %.1f MB = %.1f MB/s; %.2f CPU s = %.0f rows per CPU s\n",
-              static_cast<unsigned long long>(load.rows), load.files, load.seconds, lagoa_rows_s,
-              load.parquet_bytes / 1e6, load.parquet_bytes / 1e6 / load.seconds, log_bytes / 1e6,
-              log_bytes / 1e6 / load.seconds, load.cpu_seconds, static_cast<double>(load.rows) / load.cpu_seconds);
+  std::printf(
+      "lagoa StreamLoader: %llu rows, %d files in %.2f s = %.0f rows/s; Parquet %.1f MB = %.1f MB/s; "
+      "log read %.1f MB = %.1f MB/s; %.2f CPU s = %.0f rows per CPU s\n",
+      static_cast<unsigned long long>(load.rows), load.files, load.seconds, lagoa_rows_s, load.parquet_bytes / 1e6,
+      load.parquet_bytes / 1e6 / load.seconds, log_bytes / 1e6, log_bytes / 1e6 / load.seconds, load.cpu_seconds,
+      static_cast<double>(load.rows) / load.cpu_seconds);
   std::printf("%s\n", MachineLine().c_str());
   LAGOA_ASSIGN_OR_RETURN(const CopyFigures copy, TimeDuckDbCopy(o, load));
   const double copy_rows_s = static_cast<double>(load.rows) / copy.seconds;
-  std::printf("DuckDB COPY from memory (median of %d): %.2f s = %.0f rows/s; Parquet %.1f MB = %.1f MB/s; "
-              "%.2f CPU s = %.0f rows per CPU s\n",
-              o.copy_repeats, copy.seconds, copy_rows_s, copy.parquet_bytes / 1e6, copy.parquet_bytes / 1e6 / copy.seconds,
-              copy.cpu_seconds, static_cast<double>(load.rows) / copy.cpu_seconds);
+  std::printf(
+      "DuckDB COPY from memory (median of %d): %.2f s = %.0f rows/s; Parquet %.1f MB = %.1f MB/s; "
+      "%.2f CPU s = %.0f rows per CPU s\n",
+      o.copy_repeats, copy.seconds, copy_rows_s, copy.parquet_bytes / 1e6, copy.parquet_bytes / 1e6 / copy.seconds,
+      copy.cpu_seconds, static_cast<double>(load.rows) / copy.cpu_seconds);
   std::printf("ratio lagoa / DuckDB COPY: %.2f by wall time (target >= 0.80), %.2f by CPU time\n",
               lagoa_rows_s / copy_rows_s, copy.cpu_seconds / load.cpu_seconds);
   const double per_file_rows_s = static_cast<double>(load.rows) / copy.per_file_seconds;
-  std::printf("DuckDB COPY of a %lld-row table, %d times (lagoa's file size): %.2f s = %.0f rows/s; %.2f CPU s; "
-              "ratio lagoa / this: %.2f by wall time, %.2f by CPU time\n",
-              static_cast<long long>(o.rows_max), load.files, copy.per_file_seconds, per_file_rows_s,
-              copy.per_file_cpu_seconds, lagoa_rows_s / per_file_rows_s, copy.per_file_cpu_seconds / load.cpu_seconds);
+  std::printf(
+      "DuckDB COPY of a %lld-row table, %d times (lagoa's file size): %.2f s = %.0f rows/s; %.2f CPU s; "
+      "ratio lagoa / this: %.2f by wall time, %.2f by CPU time\n",
+      static_cast<long long>(o.rows_max), load.files, copy.per_file_seconds, per_file_rows_s, copy.per_file_cpu_seconds,
+      lagoa_rows_s / per_file_rows_s, copy.per_file_cpu_seconds / load.cpu_seconds);
   std::printf("%s\n", MachineLine().c_str());
   return Status::Ok();
 }
@@ -191,15 +199,15 @@ Status RunLoad(const BenchOptions& o) {
 // writes them), then the median time of loading its latest snapshot.
 Status RunSnapshot(const BenchOptions& o) {
   std::printf("\n== snapshot: %lld commits, checkpoint every 10\n", static_cast<long long>(o.commits));
-  LAGOA_ASSIGN_OR_RETURN(auto store, lake::LocalObjectStore::Make({.root = o.dir / "snapshot", .create_if_missing = true}));
+  LAGOA_ASSIGN_OR_RETURN(auto store,
+                         lake::LocalObjectStore::Make({.root = o.dir / "snapshot", .create_if_missing = true}));
   LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(lake::DuckDbOptions::Defaults()));
   lake::DeltaWriterOptions writer_options = lake::DeltaWriterOptions::Defaults();
   writer_options.table_prefix = "t/";
   writer_options.checkpoint_interval = 10;
   writer_options.scratch_dir = o.dir;
   LAGOA_ASSIGN_OR_RETURN(auto writer, lake::DeltaTableWriter::Make(store.get(), duckdb.get(), writer_options));
-  LAGOA_RETURN_IF_ERROR(
-      writer->CreateTable(lake::StreamTableFields(BenchStreamDefinition()), {}, {}).status());
+  LAGOA_RETURN_IF_ERROR(writer->CreateTable(lake::StreamTableFields(BenchStreamDefinition()), {}, {}).status());
   const Stopwatch commit_watch;
   for (int64_t v = 1; v <= o.commits; ++v) {
     lake::AddFile add;
@@ -207,8 +215,9 @@ Status RunSnapshot(const BenchOptions& o) {
     add.size_bytes = 1000 + v;
     add.modification_time_ms = 1'714'564'800'000 + v;
     add.data_change = true;
-    add.stats = fmt::format(R"({{"numRecords":10,"minValues":{{"id":{}}},"maxValues":{{"id":{}}},"nullCount":{{"id":0}}}})",
-                            v * 10, v * 10 + 9);
+    add.stats =
+        fmt::format(R"({{"numRecords":10,"minValues":{{"id":{}}},"maxValues":{{"id":{}}},"nullCount":{{"id":0}}}})",
+                    v * 10, v * 10 + 9);
     lake::Txn txn{"lagoa:events:0", v * 10 + 9, add.modification_time_ms};
     LAGOA_ASSIGN_OR_RETURN(const lake::CommitResult committed,
                            writer->Commit({lake::Action(add), lake::Action(txn)}, lake::TableVersion(v - 1)));
@@ -240,10 +249,11 @@ Status RunSnapshot(const BenchOptions& o) {
   std::printf("listing _delta_log/ alone (%zu commits; part of LoadSnapshot below): median %.1f ms\n", listed,
               Median(list_ms));
   std::sort(ms.begin(), ms.end());
-  std::printf("LoadSnapshot of version %lld (%lld active files): median %.1f ms of %d (min %.1f, max %.1f); "
-              "target <= 100 ms\n",
-              static_cast<long long>(o.commits), static_cast<long long>(o.commits), Median(ms), o.snapshot_repeats,
-              ms.front(), ms.back());
+  std::printf(
+      "LoadSnapshot of version %lld (%lld active files): median %.1f ms of %d (min %.1f, max %.1f); "
+      "target <= 100 ms\n",
+      static_cast<long long>(o.commits), static_cast<long long>(o.commits), Median(ms), o.snapshot_repeats, ms.front(),
+      ms.back());
   std::printf("%s\n", MachineLine().c_str());
   return Status::Ok();
 }

@@ -6,14 +6,14 @@ namespace lagoa::internal {
 [[noreturn]] void AssertFailed(const char* expr, const char* file, int line, const char* message);
 }  // namespace lagoa::internal
 
-#define LAGOA_ASSERT(expr)                                                          \
-  do {                                                                              \
-    if (!(expr)) [[unlikely]]                                                       \
-      ::lagoa::internal::AssertFailed(#expr, __FILE__, __LINE__, "");               \
+#define LAGOA_ASSERT(expr)                                            \
+  do {                                                                \
+    if (!(expr)) [[unlikely]]                                         \
+      ::lagoa::internal::AssertFailed(#expr, __FILE__, __LINE__, ""); \
   } while (false)
 
-#define LAGOA_ASSERT_MSG(expr, message)                                             \
-  do {                                                                              \
-    if (!(expr)) [[unlikely]]                                                       \
-      ::lagoa::internal::AssertFailed(#expr, __FILE__, __LINE__, (message));        \
+#define LAGOA_ASSERT_MSG(expr, message)                                      \
+  do {                                                                       \
+    if (!(expr)) [[unlikely]]                                                \
+      ::lagoa::internal::AssertFailed(#expr, __FILE__, __LINE__, (message)); \
   } while (false)

@@ -113,9 +113,9 @@ TEST(Metrics, RendersPrometheusTextWithCumulativeBuckets) {
 }  // namespace
 }  // namespace lagoa
 
+#include "base/catch_all.h"
 #include "base/json_writer.h"
 #include "base/parse_number.h"
-#include "base/catch_all.h"
 
 namespace lagoa {
 namespace {

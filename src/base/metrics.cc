@@ -88,8 +88,8 @@ Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
   return slot.get();
 }
 
-Histogram* MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
-                                         const MetricLabels& labels, std::vector<double> upper_bounds_seconds) {
+Histogram* MetricsRegistry::GetHistogram(const std::string& name, const std::string& help, const MetricLabels& labels,
+                                         std::vector<double> upper_bounds_seconds) {
   std::lock_guard lock(mu_);
   auto& slot = FamilyFor(name, "histogram", help).histograms[RenderLabels(labels)];
   if (!slot) slot = std::make_unique<Histogram>(std::move(upper_bounds_seconds));

@@ -13,20 +13,20 @@ namespace lagoa {
 
 enum class StatusCode : uint8_t {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is wrong: bad JSON, bad type, bad config value
-  kNotFound,           // a named thing does not exist
-  kAlreadyExists,      // a named thing exists already
-  kIoError,            // the operating system refused a read or write
-  kCorruption,         // stored bytes fail their checks
-  kResourceExhausted,  // a queue or memory budget is full; retrying soon may work
-  kDiskFull,           // the free-space guard refuses writes until space returns
-  kFailedPrecondition, // the system is in a state that forbids the call (fail-stop, shut down)
-  kOutOfRange,         // an offset or index outside what exists
-  kUnavailable,        // a peer cannot be reached
-  kInternal,           // a library threw or returned something unexpected
-  kCancelled,          // the caller (or a client) cancelled the operation
-  kDeadlineExceeded,   // the operation ran past its time limit
-  kPermissionDenied,   // the caller may not do this (a file outside the allowed folders, a server setting)
+  kInvalidArgument,     // the caller's input is wrong: bad JSON, bad type, bad config value
+  kNotFound,            // a named thing does not exist
+  kAlreadyExists,       // a named thing exists already
+  kIoError,             // the operating system refused a read or write
+  kCorruption,          // stored bytes fail their checks
+  kResourceExhausted,   // a queue or memory budget is full; retrying soon may work
+  kDiskFull,            // the free-space guard refuses writes until space returns
+  kFailedPrecondition,  // the system is in a state that forbids the call (fail-stop, shut down)
+  kOutOfRange,          // an offset or index outside what exists
+  kUnavailable,         // a peer cannot be reached
+  kInternal,            // a library threw or returned something unexpected
+  kCancelled,           // the caller (or a client) cancelled the operation
+  kDeadlineExceeded,    // the operation ran past its time limit
+  kPermissionDenied,    // the caller may not do this (a file outside the allowed folders, a server setting)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -75,7 +75,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(data_).ok() && "Result constructed from an OK status");
   }
@@ -109,9 +109,9 @@ class [[nodiscard]] Result {
 #define LAGOA_CONCAT_INNER(a, b) a##b
 #define LAGOA_CONCAT(a, b) LAGOA_CONCAT_INNER(a, b)
 
-#define LAGOA_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::lagoa::Status lagoa_status_ = (expr);  \
+#define LAGOA_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::lagoa::Status lagoa_status_ = (expr);        \
     if (!lagoa_status_.ok()) return lagoa_status_; \
   } while (false)
 
@@ -121,5 +121,4 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 // LAGOA_ASSIGN_OR_RETURN(auto x, MakeX()); returns the error from the enclosing function.
-#define LAGOA_ASSIGN_OR_RETURN(lhs, expr) \
-  LAGOA_ASSIGN_OR_RETURN_IMPL(LAGOA_CONCAT(lagoa_result_, __LINE__), lhs, expr)
+#define LAGOA_ASSIGN_OR_RETURN(lhs, expr) LAGOA_ASSIGN_OR_RETURN_IMPL(LAGOA_CONCAT(lagoa_result_, __LINE__), lhs, expr)

@@ -1,8 +1,8 @@
 #include "cli/http_client.h"
 
+#include <fmt/format.h>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
-#include <fmt/format.h>
 
 #include <cstdlib>
 
@@ -30,8 +30,8 @@ struct HttpClient::Impl {
     stream->connect(results, ec);
     if (ec) {
       stream.reset();
-      return Status::Unavailable(fmt::format("cannot connect to http://{}:{}: {} (is `lagoa server` running?)", host,
-                                             port, ec.message()));
+      return Status::Unavailable(
+          fmt::format("cannot connect to http://{}:{}: {} (is `lagoa server` running?)", host, port, ec.message()));
     }
     return Status::Ok();
   }
@@ -109,7 +109,8 @@ Result<HttpResult> HttpClient::Request(const std::string& method, const std::str
     HttpResult out;
     out.status = res.result_int();
     out.body = std::move(res.body());
-    for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    for (const auto& field : res)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     if (!res.keep_alive()) impl_->stream.reset();
     return out;
   }

@@ -13,9 +13,9 @@
 #include <simdjson.h>
 
 #include "base/json_writer.h"
+#include "base/parse_number.h"
 #include "cli/commands.h"
 #include "cli/csv.h"
-#include "base/parse_number.h"
 #include "cli/http_client.h"
 
 namespace lagoa::cli {
@@ -180,8 +180,8 @@ Status IngestCsv(std::istream& in, const std::string& file, const std::map<std::
     if (!more.ok()) return more.status().WithContext(file);
     if (!*more) break;
     if (row.size() != header.size()) {
-      return Status::InvalidArgument(fmt::format("{}:{}: expected {} fields as in the header, found {}", file, line,
-                                                 header.size(), row.size()));
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: expected {} fields as in the header, found {}", file, line, header.size(), row.size()));
     }
     JsonWriter w;
     w.BeginObject();

@@ -1,8 +1,8 @@
 // `lagoa`: one binary, a table of subcommands. `lagoa server` runs the node; every other
 // subcommand talks to a running server at --url (default http://127.0.0.1:8080, or LAGOA_URL).
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include <CLI/CLI.hpp>
@@ -36,9 +36,10 @@ int PrintNewToken(const std::string& name) {
   }
   std::printf("token:       %s\n", token->c_str());
   std::printf("http_tokens: %s:%s\n", name.c_str(), lagoa::serve::TokenSha256Hex(*token).c_str());
-  std::fprintf(stderr,
-               "Give the token to the client (LAGOA_TOKEN, --token, or `Authorization: Bearer TOKEN`); it is shown "
-               "only now.\nAdd the http_tokens entry to the server's configuration (entries are separated by commas).\n");
+  std::fprintf(
+      stderr,
+      "Give the token to the client (LAGOA_TOKEN, --token, or `Authorization: Bearer TOKEN`); it is shown "
+      "only now.\nAdd the http_tokens entry to the server's configuration (entries are separated by commas).\n");
   return 0;
 }
 
@@ -120,7 +121,8 @@ int main(int argc, char** argv) {
   cli::StreamCreateArgs create;
   auto* create_cmd = stream->add_subcommand("create", "Create a stream");
   create_cmd->add_option("name", create.name, "stream name")->required();
-  auto* schema_opt = create_cmd->add_option("--schema", create.schema, "columns, e.g. 'user_id BIGINT, ts TIMESTAMPTZ'");
+  auto* schema_opt =
+      create_cmd->add_option("--schema", create.schema, "columns, e.g. 'user_id BIGINT, ts TIMESTAMPTZ'");
   auto* infer_opt = create_cmd->add_flag("--infer", create.infer, "let the first events define the schema");
   create_cmd->add_option("--event-time", create.event_time, "column holding each event's time");
   create_cmd->add_option("--partitions", create.partitions, "number of partitions")->check(CLI::Range(1, 1024));
@@ -201,9 +203,10 @@ int main(int argc, char** argv) {
   cli::VacuumArgs vacuum;
   auto* table_vacuum = table->add_subcommand("vacuum", "Delete files no table version has used for --retain hours");
   table_vacuum->add_option("name", vacuum.name, "table name")->required();
-  table_vacuum->add_option("--retain", vacuum.retain_hours,
-                           "hours to keep unused files (time travel needs them; default: the server's "
-                           "lake_vacuum_retention_hours)")
+  table_vacuum
+      ->add_option("--retain", vacuum.retain_hours,
+                   "hours to keep unused files (time travel needs them; default: the server's "
+                   "lake_vacuum_retention_hours)")
       ->check(CLI::NonNegativeNumber);
   table_vacuum->add_flag("--dry-run", vacuum.dry_run, "list the files, delete nothing");
   table_vacuum->add_flag("--allow-short-retention", vacuum.allow_short_retention,

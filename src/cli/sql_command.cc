@@ -70,7 +70,8 @@ int PrintTable(const std::string& body, bool timing) {
     std::vector<size_t> widths;
     for (const std::string& name : names) widths.push_back(DisplayWidth(name));
     for (const auto& row : rows) {
-      for (size_t c = 0; c < row.size() && c < widths.size(); ++c) widths[c] = std::max(widths[c], DisplayWidth(row[c]));
+      for (size_t c = 0; c < row.size() && c < widths.size(); ++c)
+        widths[c] = std::max(widths[c], DisplayWidth(row[c]));
     }
     auto print_row = [&](const std::vector<std::string>& cells, bool header) {
       std::string line;

@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 
 #include "base/json_writer.h"
+#include "base/parse_number.h"
 #include "cli/commands.h"
 #include "cli/http_client.h"
-#include "base/parse_number.h"
 #include "cli/server_request.h"
 
 namespace lagoa::cli {
@@ -50,8 +50,8 @@ int StreamTail(const std::string& url, const TailArgs& args) {
     int64_t want = 10000;
     if (args.limit >= 0) want = std::min<int64_t>(want, args.limit - printed);
     if (want <= 0) return 0;
-    std::string target = fmt::format("/v1/streams/{}/events?partition={}&limit={}", UrlEncode(args.name),
-                                     args.partition, want);
+    std::string target =
+        fmt::format("/v1/streams/{}/events?partition={}&limit={}", UrlEncode(args.name), args.partition, want);
     if (next) target += fmt::format("&from={}", *next);
     if (args.follow) target += "&wait_ms=1000";
     auto r = (*client)->Request("GET", target);

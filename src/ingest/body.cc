@@ -132,8 +132,7 @@ Result<std::vector<EventDocument>> SplitArray(std::string_view body) {
       }
     }
     if (error) {
-      return Status::InvalidArgument(
-          fmt::format("JSON array element {}: {}", index, simdjson::error_message(error)));
+      return Status::InvalidArgument(fmt::format("JSON array element {}: {}", index, simdjson::error_message(error)));
     }
     // simdjson's raw text of the last element runs up to the closing bracket, spaces included.
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r')) {

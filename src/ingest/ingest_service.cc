@@ -73,10 +73,10 @@ struct StreamMetrics {
 StreamMetrics LookUpMetrics(const std::string& stream) {
   auto& registry = MetricsRegistry::Global();
   MetricLabels labels = {{"stream", stream}};
-  return {registry.GetCounter("lagoa_ingest_events_total", "Events accepted and durable.", labels),
-          registry.GetCounter("lagoa_ingest_bytes_total", "Request body bytes of accepted requests.", labels),
-          registry.GetCounter("lagoa_ingest_rejected_events_total", "Events rejected to the dead-letter stream.",
-                              labels)};
+  return {
+      registry.GetCounter("lagoa_ingest_events_total", "Events accepted and durable.", labels),
+      registry.GetCounter("lagoa_ingest_bytes_total", "Request body bytes of accepted requests.", labels),
+      registry.GetCounter("lagoa_ingest_rejected_events_total", "Events rejected to the dead-letter stream.", labels)};
 }
 
 // The registry takes a lock per lookup; each thread keeps the pointers it has seen.
@@ -184,8 +184,8 @@ Result<log::BatchBuilder> DeadLetterBatch(const StreamHandle& dlq, const std::ve
     size_t size = PadBody(json);
     record.clear();
     schema::EncodeInfo info;
-    LAGOA_RETURN_IF_ERROR(encoder.Encode(std::string_view(json.data(), size), record, &info)
-                              .WithContext("dead-letter record"));
+    LAGOA_RETURN_IF_ERROR(
+        encoder.Encode(std::string_view(json.data(), size), record, &info).WithContext("dead-letter record"));
     batch.Add(received_us, record);
   }
   return batch;
@@ -201,8 +201,8 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
   std::optional<StreamHandle> handle = registry_->Find(request.stream);
   if (!handle && !StreamRegistry::IsDeadLetterName(request.stream) && options_.auto_create_streams) {
     if (options_.name_taken && options_.name_taken(request.stream)) {
-      return done(ErrorReply(409, fmt::format("\"{}\" is the name of a table, not a stream; post events to a stream",
-                                              request.stream)));
+      return done(ErrorReply(
+          409, fmt::format("\"{}\" is the name of a table, not a stream; post events to a stream", request.stream)));
     }
     schema::StreamDefinition def;
     def.name = request.stream;
@@ -226,13 +226,12 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
                                             request.stream, request.stream)));
   }
   if (StreamRegistry::IsDeadLetterName(request.stream)) {
-    return done(ErrorReply(400, fmt::format("stream `{}` is a dead-letter stream; only lagoa writes to it",
-                                            request.stream)));
+    return done(
+        ErrorReply(400, fmt::format("stream `{}` is a dead-letter stream; only lagoa writes to it", request.stream)));
   }
   uint64_t body_bytes = request.body.size();
   const std::string& encoding = request.content_encoding;
-  if (!encoding.empty() && encoding != "identity" && encoding != "gzip" && encoding != "x-gzip" &&
-      encoding != "zstd") {
+  if (!encoding.empty() && encoding != "identity" && encoding != "gzip" && encoding != "x-gzip" && encoding != "zstd") {
     return done(ErrorReply(
         415, fmt::format("Content-Encoding `{}` is not supported; expected gzip, zstd or identity", encoding)));
   }
@@ -325,12 +324,13 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
     int32_t partitions = handle->log->partition_count();
     completion->partition = static_cast<int32_t>(round_robin.fetch_add(1) % static_cast<uint32_t>(partitions));
     handle->log->partition(PartitionId(completion->partition))
-        ->Append(std::move(*batch), [completion](Result<log::AppendResult> r) { completion->OnAppend(true, std::move(r)); });
+        ->Append(std::move(*batch),
+                 [completion](Result<log::AppendResult> r) { completion->OnAppend(true, std::move(r)); });
   }
   if (dead_letters) {
-    dlq->log->partition(PartitionId(0))
-        ->Append(std::move(*dead_letters),
-                 [completion](Result<log::AppendResult> r) { completion->OnAppend(false, std::move(r)); });
+    dlq->log->partition(PartitionId(0))->Append(std::move(*dead_letters), [completion](Result<log::AppendResult> r) {
+      completion->OnAppend(false, std::move(r));
+    });
   }
 }
 

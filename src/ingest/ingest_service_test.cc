@@ -17,7 +17,8 @@ class IngestServiceTest : public ::testing::Test {
   void SetUp() override {
     const char* base = std::getenv("LAGOA_TEST_TMPDIR");
     dir_ = std::filesystem::path(base != nullptr ? base : "/tmp") /
-           ("ingest-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("ingest-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     log::LogOptions options;
     options.dir = dir_ / "log";
@@ -56,7 +57,8 @@ class IngestServiceTest : public ::testing::Test {
   IngestReply Post(IngestService& service, const std::string& stream, std::string body,
                    const std::string& content_type = "application/x-ndjson") {
     std::promise<IngestReply> reply;
-    service.Ingest({stream, std::move(body), content_type, ""}, [&reply](IngestReply r) { reply.set_value(std::move(r)); });
+    service.Ingest({stream, std::move(body), content_type, ""},
+                   [&reply](IngestReply r) { reply.set_value(std::move(r)); });
     return reply.get_future().get();
   }
 

@@ -13,8 +13,9 @@ namespace lagoa::ingest {
 schema::StreamDefinition DeadLetterDefinition(std::string_view stream) {
   schema::StreamDefinition def;
   def.name = StreamRegistry::DeadLetterName(stream);
-  auto columns = schema::ParseColumns("line BIGINT NOT NULL, raw VARCHAR, error VARCHAR NOT NULL, "
-                                      "received_at TIMESTAMPTZ NOT NULL");
+  auto columns = schema::ParseColumns(
+      "line BIGINT NOT NULL, raw VARCHAR, error VARCHAR NOT NULL, "
+      "received_at TIMESTAMPTZ NOT NULL");
   LAGOA_ASSERT(columns.ok());
   schema::Schema first;
   first.version = SchemaVersion(1);
@@ -27,7 +28,7 @@ schema::StreamDefinition DeadLetterDefinition(std::string_view stream) {
 }
 
 Result<std::unique_ptr<StreamRegistry>> StreamRegistry::Open(log::Log* log, schema::Catalog* catalog,
-                                                            log::RetentionPolicy default_retention) {
+                                                             log::RetentionPolicy default_retention) {
   std::unique_ptr<StreamRegistry> registry(new StreamRegistry(log, catalog, default_retention));
   for (const auto& def : catalog->List()) LAGOA_RETURN_IF_ERROR(registry->EnsureLogStream(*def));
   return registry;
@@ -61,8 +62,8 @@ Result<StreamHandle> StreamRegistry::CreateOne(schema::StreamDefinition definiti
 
 Result<StreamHandle> StreamRegistry::Create(schema::StreamDefinition definition) {
   if (IsDeadLetterName(definition.name)) {
-    return Status::InvalidArgument(fmt::format(
-        "stream name `{}` ends in `.dlq`, which is reserved for dead-letter streams", definition.name));
+    return Status::InvalidArgument(
+        fmt::format("stream name `{}` ends in `.dlq`, which is reserved for dead-letter streams", definition.name));
   }
   std::lock_guard lock(create_mu_);
   std::string name = definition.name;
@@ -70,10 +71,10 @@ Result<StreamHandle> StreamRegistry::Create(schema::StreamDefinition definition)
   // told apart in a query.
   for (const auto& existing : catalog_->List()) {
     if (existing->name != name && schema::EqualsIgnoreCase(existing->name, name)) {
-      return Status::AlreadyExists(fmt::format(
-          "stream \"{}\" differs only in case from the existing stream \"{}\"; SQL matches names ignoring "
-          "case, so the two could not be told apart",
-          name, existing->name));
+      return Status::AlreadyExists(
+          fmt::format("stream \"{}\" differs only in case from the existing stream \"{}\"; SQL matches names ignoring "
+                      "case, so the two could not be told apart",
+                      name, existing->name));
     }
   }
   if (catalog_->Find(name) == nullptr) {
@@ -112,9 +113,8 @@ Result<StreamHandle> StreamRegistry::AddColumns(std::string_view name, SchemaVer
 
 Status StreamRegistry::Drop(std::string_view name) {
   if (IsDeadLetterName(name)) {
-    return Status::InvalidArgument(
-        fmt::format("`{}` is a dead-letter stream; drop its stream `{}` instead", name,
-                    name.substr(0, name.size() - kDeadLetterSuffix.size())));
+    return Status::InvalidArgument(fmt::format("`{}` is a dead-letter stream; drop its stream `{}` instead", name,
+                                               name.substr(0, name.size() - kDeadLetterSuffix.size())));
   }
   std::lock_guard lock(create_mu_);
   if (catalog_->Find(name) == nullptr) return Status::NotFound(fmt::format("stream `{}` does not exist", name));

@@ -31,7 +31,8 @@ Result<AttachedTable> TableFromJson(simdjson::dom::element element, size_t index
       table.path = std::string(text);
     } else if (key == "attached_ms" && value.get(table.attached_ms) == simdjson::SUCCESS) {
     } else {
-      return invalid(fmt::format("unexpected key \"{}\" or value of the wrong type; expected keys: {}", key, kTableKeys));
+      return invalid(
+          fmt::format("unexpected key \"{}\" or value of the wrong type; expected keys: {}", key, kTableKeys));
     }
     ++found;
   }
@@ -77,8 +78,8 @@ Result<std::unique_ptr<AttachedTables>> AttachedTables::Open(std::filesystem::pa
 Status AttachedTables::Attach(AttachedTable table) {
   LAGOA_RETURN_IF_ERROR(schema::ValidateStreamName(table.name).WithContext("table name"));
   if (!table.path.is_absolute()) {
-    return Status::InvalidArgument(fmt::format("the path of table \"{}\" must be absolute, found `{}`", table.name,
-                                               table.path.string()));
+    return Status::InvalidArgument(
+        fmt::format("the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string()));
   }
   std::lock_guard lock(mu_);
   if (tables_.contains(table.name)) {

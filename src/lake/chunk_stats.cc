@@ -189,8 +189,8 @@ void ChunkStats::AddRange(const Type& type, duckdb_vector vector, idx_t rows, Ra
         const uint64_t* validity = duckdb_vector_get_validity(vector);
         for (idx_t r = 0; r < rows; ++r) {
           if (!IsValid(validity, r)) continue;
-          const auto v = static_cast<Int128>((static_cast<UInt128>(static_cast<uint64_t>(data[r].upper)) << 64) |
-                                             data[r].lower);
+          const auto v =
+              static_cast<Int128>((static_cast<UInt128>(static_cast<uint64_t>(data[r].upper)) << 64) | data[r].lower);
           merge_int(v, v);
         }
       }

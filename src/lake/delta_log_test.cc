@@ -311,8 +311,9 @@ TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
   EXPECT_EQ(same->version(), TableVersion(0));
 
   Commit(1, Add("b.parquet") + "\n" + R"({"txn":{"appId":"loader","version":7}})");
-  Commit(2, R"({"remove":{"path":"a.parquet","deletionTimestamp":5,"dataChange":true}})" "\n" + Add("c.parquet") +
-                "\n" + R"({"txn":{"appId":"loader","version":9}})");
+  Commit(2, R"({"remove":{"path":"a.parquet","deletionTimestamp":5,"dataChange":true}})"
+            "\n" +
+                Add("c.parquet") + "\n" + R"({"txn":{"appId":"loader","version":9}})");
   std::string evolved(kMetadata);
   evolved.replace(evolved.find(R"(\"long\")"), 8, R"(\"integer\")");
   Commit(3, evolved);
@@ -330,7 +331,9 @@ TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
   EXPECT_EQ(full->columns()[0].type->ToSql(), "INTEGER");
 
   // A later protocol lagoa cannot read is refused, as a full load refuses it.
-  Commit(4, R"({"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]}})");
+  Commit(
+      4,
+      R"({"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]}})");
   EXPECT_EQ(reader.LoadSnapshotAfter(*after).status().code(), StatusCode::kFailedPrecondition);
 }
 

@@ -31,8 +31,10 @@ bool Compared(TypeId id) {
     case TypeId::kVarchar:
     case TypeId::kDate:
     case TypeId::kTimestamp:
-    case TypeId::kTimestampTz: return true;
-    default: return false;
+    case TypeId::kTimestampTz:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -52,7 +54,8 @@ std::optional<Comparable> ParseText(TypeId id, std::string_view text) {
       if (ec != std::errc() || end != text.data() + text.size() || std::isnan(value)) return std::nullopt;
       return value;
     }
-    case TypeId::kVarchar: return std::string(text);
+    case TypeId::kVarchar:
+      return std::string(text);
     case TypeId::kDate: {
       if (text.size() != 10) return std::nullopt;
       auto micros = schema::ParseTimestampMicros(fmt::format("{}T00:00:00Z", text));
@@ -65,7 +68,8 @@ std::optional<Comparable> ParseText(TypeId id, std::string_view text) {
       if (!micros.ok()) return std::nullopt;
       return *micros;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -96,11 +100,16 @@ int Compare(const Comparable& a, const Comparable& b) {
 
 bool Satisfiable(CompareOp op, const Comparable& min, const Comparable& max, const Comparable& literal) {
   switch (op) {
-    case CompareOp::kEqual: return Compare(literal, min) >= 0 && Compare(literal, max) <= 0;
-    case CompareOp::kLess: return Compare(min, literal) < 0;
-    case CompareOp::kLessOrEqual: return Compare(min, literal) <= 0;
-    case CompareOp::kGreater: return Compare(max, literal) > 0;
-    case CompareOp::kGreaterOrEqual: return Compare(max, literal) >= 0;
+    case CompareOp::kEqual:
+      return Compare(literal, min) >= 0 && Compare(literal, max) <= 0;
+    case CompareOp::kLess:
+      return Compare(min, literal) < 0;
+    case CompareOp::kLessOrEqual:
+      return Compare(min, literal) <= 0;
+    case CompareOp::kGreater:
+      return Compare(max, literal) > 0;
+    case CompareOp::kGreaterOrEqual:
+      return Compare(max, literal) >= 0;
   }
   return true;
 }
@@ -161,7 +170,8 @@ Result<PrunedFiles> PruneFiles(const Snapshot& snapshot, const std::vector<Colum
                                                  predicate.literal, column->type->ToSql()));
     }
     bool partition = false;
-    for (const std::string& name : partition_columns) partition = partition || schema::EqualsIgnoreCase(name, column->name);
+    for (const std::string& name : partition_columns)
+      partition = partition || schema::EqualsIgnoreCase(name, column->name);
     bound.push_back(BoundPredicate{column, partition, predicate.op, std::move(*literal)});
   }
 

@@ -24,7 +24,7 @@ namespace lagoa::lake {
 enum class CompareOp { kEqual, kLess, kLessOrEqual, kGreater, kGreaterOrEqual };
 
 struct ColumnPredicate {
-  std::string column;   // a top-level column, matched ignoring case (as Spark does)
+  std::string column;  // a top-level column, matched ignoring case (as Spark does)
   CompareOp op = CompareOp::kEqual;
   std::string literal;  // the value as text: "42", "1.5", "abc", "2024-01-31", "2024-01-31T10:00:00Z"
 };

@@ -47,11 +47,16 @@ std::string CountWhere(Golden& g, const std::vector<AddFile>& files, const std::
 
 const char* OpSql(CompareOp op) {
   switch (op) {
-    case CompareOp::kEqual: return "=";
-    case CompareOp::kLess: return "<";
-    case CompareOp::kLessOrEqual: return "<=";
-    case CompareOp::kGreater: return ">";
-    case CompareOp::kGreaterOrEqual: return ">=";
+    case CompareOp::kEqual:
+      return "=";
+    case CompareOp::kLess:
+      return "<";
+    case CompareOp::kLessOrEqual:
+      return "<=";
+    case CompareOp::kGreater:
+      return ">";
+    case CompareOp::kGreaterOrEqual:
+      return ">=";
   }
   return "?";
 }
@@ -115,9 +120,8 @@ Snapshot Synthetic(const std::vector<std::string>& stats) {
   Metadata m;
   m.id = "t";
   m.format_provider = "parquet";
-  m.schema_string =
-      R"({"type":"struct","fields":[{"name":"ts","type":"timestamp","nullable":true,"metadata":{}},)"
-      R"j({"name":"price","type":"decimal(10,2)","nullable":true,"metadata":{}}]})j";
+  m.schema_string = R"({"type":"struct","fields":[{"name":"ts","type":"timestamp","nullable":true,"metadata":{}},)"
+                    R"j({"name":"price","type":"decimal(10,2)","nullable":true,"metadata":{}}]})j";
   replay.Apply(m);
   for (size_t i = 0; i < stats.size(); ++i) {
     AddFile add;

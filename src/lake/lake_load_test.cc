@@ -125,15 +125,15 @@ TEST(LakeLoad, EveryTypeRoundTripsThroughParquetAcrossSchemaVersions) {
       "SELECT b::VARCHAR, i::VARCHAR, bi::VARCHAR, d::VARCHAR, dec::VARCHAR, small::VARCHAR, big::VARCHAR, s, "
       "dt::VARCHAR, epoch_us(ts)::VARCHAR, epoch_us(tz)::VARCHAR, j, to_json(l)::VARCHAR, to_json(st)::VARCHAR, "
       "extra, _offset::VARCHAR, _partition::VARCHAR, epoch_us(_ingested_at)::VARCHAR, "
-      "epoch_us(_event_time)::VARCHAR FROM " + source + " ORDER BY _offset");
+      "epoch_us(_event_time)::VARCHAR FROM " +
+      source + " ORDER BY _offset");
   using R = TextRow;
   const auto n = std::nullopt;
   const std::vector<TextRow> expected = {
       R{"true", "-2147483648", "9223372036854775807", "1.5", "12345678.91", "-999.9",
-        "1234567890123456789012345678.0123456789", "héllo ✓ 🌊", "2024-02-29", "1714564800123456",
-        "1714564800500000", R"({"k":[1,"x",null]})", "[5,null,7]",
-        R"({"a":1,"tags":["x",null,"ü"],"inner":{"x":-0.25}})", n, "100", "3", "1714564800100000",
-        "1700000000000100"},
+        "1234567890123456789012345678.0123456789", "héllo ✓ 🌊", "2024-02-29", "1714564800123456", "1714564800500000",
+        R"({"k":[1,"x",null]})", "[5,null,7]", R"({"a":1,"tags":["x",null,"ü"],"inner":{"x":-0.25}})", n, "100", "3",
+        "1714564800100000", "1700000000000100"},
       R{n, n, "-1", n, n, n, n, n, n, n, n, n, n, n, n, "101", "3", "1714564800101000", "1700000000000101"},
       R{"false", "7", "0", "-1e+300", "-0.01", "0.0", "-0.0000000001", "", "0001-01-01", "253402300799999999", "0",
         R"("str")", "[]", R"({"a":null,"tags":[],"inner":null})", n, "102", "3", "1714564800102000",
@@ -149,8 +149,8 @@ TEST(LakeLoad, EveryTypeRoundTripsThroughParquetAcrossSchemaVersions) {
     }
   }
 
-  auto types = Query("SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE SELECT * FROM " +
-                     source + ")");
+  auto types =
+      Query("SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE SELECT * FROM " + source + ")");
   ASSERT_EQ(types.size(), 1u);
   EXPECT_EQ(types[0][0],
             "b BOOLEAN, i INTEGER, bi BIGINT, d DOUBLE, dec DECIMAL(10,2), small DECIMAL(4,1), big DECIMAL(38,10), "
@@ -190,7 +190,8 @@ TEST(LakeLoad, ManyChunksOfNestedValuesKeepEveryRow) {
   std::vector<std::string> events;
   for (int k = 0; k < 5000; ++k) {
     events.push_back(k % 7 == 0 ? fmt::format(R"({{"id":{}}})", k)
-                                : fmt::format(R"({{"id":{},"l":[{},null,{}],"st":{{"t":["v{}"]}},"m":"{}.125"}})", k, k, 2 * k, k, k));
+                                : fmt::format(R"({{"id":{},"l":[{},null,{}],"st":{{"t":["v{}"]}},"m":"{}.125"}})", k, k,
+                                              2 * k, k, k));
   }
   const std::vector<Bytes> records = Encode(versions, events);
   auto appender = MakeAppender(versions);
@@ -204,12 +205,12 @@ TEST(LakeLoad, ManyChunksOfNestedValuesKeepEveryRow) {
   ASSERT_TRUE(writer.ok());
   auto file = (*writer)->Write(*appender);
   ASSERT_TRUE(file.ok()) << file.status().ToString();
-  auto rows = Query(fmt::format(
-      "SELECT count(*)::VARCHAR, sum(list_sum(l))::VARCHAR, sum(len(l))::VARCHAR, count(l)::VARCHAR, "
-      "bool_and(id = _offset AND (l IS NULL OR l[3] = 2 * id) AND (st IS NULL OR st.t[1] = 'v' || id) AND "
-      "(m IS NULL OR m = id + 0.125))::VARCHAR, typeof(any_value(m)) "
-      "FROM read_parquet({})",
-      SqlStringLiteral(file->path.string())));
+  auto rows = Query(
+      fmt::format("SELECT count(*)::VARCHAR, sum(list_sum(l))::VARCHAR, sum(len(l))::VARCHAR, count(l)::VARCHAR, "
+                  "bool_and(id = _offset AND (l IS NULL OR l[3] = 2 * id) AND (st IS NULL OR st.t[1] = 'v' || id) AND "
+                  "(m IS NULL OR m = id + 0.125))::VARCHAR, typeof(any_value(m)) "
+                  "FROM read_parquet({})",
+                  SqlStringLiteral(file->path.string())));
   ASSERT_EQ(rows.size(), 1u);
   int64_t sum = 0, with_list = 0;
   for (int k = 0; k < 5000; ++k) {
@@ -253,16 +254,17 @@ TEST(LakeLoad, StatsCoverEveryChunkAndRowOrderIsKeptOnRequest) {
     auto rows = Query(
         "SELECT count(*)::VARCHAR, count(DISTINCT _offset)::VARCHAR, min(s), max(s), min(d)::VARCHAR, "
         "max(d)::VARCHAR, (count(*) - count(s))::VARCHAR, max(id)::VARCHAR, "
-        "count(*) FILTER (WHERE _offset - 1000 <> file_row_number)::VARCHAR FROM " + source);
+        "count(*) FILTER (WHERE _offset - 1000 <> file_row_number)::VARCHAR FROM " +
+        source);
     ASSERT_EQ(rows.size(), 1u);
     const TextRow& r = rows[0];
     EXPECT_EQ(r[0], "7000");
     EXPECT_EQ(r[1], "7000");
-    const std::string expected_prefix = fmt::format(
-        R"({{"numRecords":7000,"minValues":{{"id":0,"s":"{}","d":"{}","_offset":1000,)", *r[2], *r[4]);
+    const std::string expected_prefix =
+        fmt::format(R"({{"numRecords":7000,"minValues":{{"id":0,"s":"{}","d":"{}","_offset":1000,)", *r[2], *r[4]);
     EXPECT_TRUE(file->stats_json.starts_with(expected_prefix)) << file->stats_json;
-    EXPECT_NE(file->stats_json.find(fmt::format(R"("maxValues":{{"id":{},"s":"{}","d":"{}","_offset":7999,)", *r[7],
-                                                *r[3], *r[5])),
+    EXPECT_NE(file->stats_json.find(
+                  fmt::format(R"("maxValues":{{"id":{},"s":"{}","d":"{}","_offset":7999,)", *r[7], *r[3], *r[5])),
               std::string::npos)
         << file->stats_json;
     EXPECT_NE(file->stats_json.find(fmt::format(R"("nullCount":{{"id":0,"s":{},"d":{},)", *r[6], *r[6])),
@@ -378,9 +380,9 @@ TEST(LakeLoad, OptionsAreValidated) {
 // Throughput, not asserted: run with --gtest_also_run_disabled_tests (a Release build says more).
 TEST(LakeLoad, DISABLED_ThroughputOfAMillionRows) {
   TempDir dir;
-  const auto versions = Versions(
-      {"id BIGINT, user_id INTEGER, name VARCHAR, url VARCHAR, price DOUBLE, score DOUBLE, qty INTEGER, "
-       "created TIMESTAMPTZ, updated TIMESTAMP, country VARCHAR"});
+  const auto versions =
+      Versions({"id BIGINT, user_id INTEGER, name VARCHAR, url VARCHAR, price DOUBLE, score DOUBLE, qty INTEGER, "
+                "created TIMESTAMPTZ, updated TIMESTAMP, country VARCHAR"});
   std::vector<std::string> events;
   for (int k = 0; k < 1000; ++k) {
     events.push_back(fmt::format(

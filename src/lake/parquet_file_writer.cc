@@ -8,8 +8,8 @@
 #include <array>
 #include <optional>
 #include <string_view>
-#include <utility>
 #include <system_error>
+#include <utility>
 
 #include "base/assert.h"
 
@@ -23,7 +23,8 @@ constexpr std::array<std::string_view, 3> kCompressions = {"zstd", "snappy", "un
 Status ParquetFileOptions::Validate() const {
   if (dir.empty()) return Status::InvalidArgument("parquet writer: `dir` is empty");
   if (row_group_rows < 2048) {
-    return Status::InvalidArgument(fmt::format("parquet writer: `row_group_rows` must be >= 2048, got {}", row_group_rows));
+    return Status::InvalidArgument(
+        fmt::format("parquet writer: `row_group_rows` must be >= 2048, got {}", row_group_rows));
   }
   for (std::string_view allowed : kCompressions) {
     if (compression == allowed) return Status::Ok();

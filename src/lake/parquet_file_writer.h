@@ -24,9 +24,9 @@
 namespace lagoa::lake {
 
 struct ParquetFileOptions {
-  std::filesystem::path dir;             // local directory for new files; must exist
-  int64_t row_group_rows = 122'880;      // Parquet ROW_GROUP_SIZE; >= 2048 (one DuckDB chunk)
-  std::string compression = "zstd";      // one of: zstd, snappy, uncompressed
+  std::filesystem::path dir;         // local directory for new files; must exist
+  int64_t row_group_rows = 122'880;  // Parquet ROW_GROUP_SIZE; >= 2048 (one DuckDB chunk)
+  std::string compression = "zstd";  // one of: zstd, snappy, uncompressed
   // true: rows land in the file in the order they were appended, and DuckDB writes the file on one
   // thread (the staging scan cannot tell DuckDB its order, so an ordered COPY is not parallel).
   // false: DuckDB's threads each write whole 2048-row chunks, in whatever order they finish.

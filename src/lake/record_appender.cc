@@ -255,7 +255,8 @@ std::string StagingTypeSql(const Type& type) {
 
 Status RecordAppenderOptions::Validate() const {
   LAGOA_RETURN_IF_ERROR(duckdb.Validate());
-  if (versions.empty()) return Status::InvalidArgument("record appender: `versions` is empty; pass every schema version");
+  if (versions.empty())
+    return Status::InvalidArgument("record appender: `versions` is empty; pass every schema version");
   for (size_t i = 0; i < versions.size(); ++i) {
     const schema::Schema& v = versions[i];
     if (v.version.value() != i + 1) {
@@ -265,16 +266,17 @@ Status RecordAppenderOptions::Validate() const {
     if (i == 0) continue;
     const auto& previous = versions[i - 1].fields;
     if (v.fields.size() < previous.size() || !std::equal(previous.begin(), previous.end(), v.fields.begin())) {
-      return Status::InvalidArgument(fmt::format(
-          "record appender: schema version {} does not start with the columns of version {}", i + 1, i));
+      return Status::InvalidArgument(
+          fmt::format("record appender: schema version {} does not start with the columns of version {}", i + 1, i));
     }
   }
   LAGOA_RETURN_IF_ERROR(schema::ValidateColumns(versions.back().fields));
   for (const Field& field : versions.back().fields) {
     for (std::string_view reserved : kLoadMetadataColumns) {
       if (schema::EqualsIgnoreCase(field.name, reserved)) {
-        return Status::InvalidArgument(fmt::format(
-            "column \"{}\" collides with the lake loader's metadata column {}; rename the column", field.name, reserved));
+        return Status::InvalidArgument(
+            fmt::format("column \"{}\" collides with the lake loader's metadata column {}; rename the column",
+                        field.name, reserved));
       }
     }
   }
@@ -313,8 +315,9 @@ Status RecordAppender::Append(PartitionId partition, std::span<const LoadRecord>
   for (const LoadRecord& record : records) {
     const uint32_t version = record.schema_version.value();
     if (version == 0 || version > s.versions.size()) {
-      return Status::Corruption(fmt::format("record at offset {} of partition {}: schema version {} is unknown (the stream has {})",
-                                            record.offset.value(), partition.value(), version, s.versions.size()));
+      return Status::Corruption(
+          fmt::format("record at offset {} of partition {}: schema version {} is unknown (the stream has {})",
+                      record.offset.value(), partition.value(), version, s.versions.size()));
     }
     const internal::RecordProblem problem = internal::CheckRecord(record.payload, s.versions[version - 1], latest);
     if (problem.what != nullptr) {

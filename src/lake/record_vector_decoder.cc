@@ -26,7 +26,6 @@ using schema::Type;
 using schema::TypeId;
 
 using schema::record_format::Int128;
-using schema::record_format::UInt128;
 using schema::record_format::IsPresent;
 using schema::record_format::kDateDaysMax;
 using schema::record_format::kDateDaysMin;
@@ -35,6 +34,7 @@ using schema::record_format::kTimestampMicrosMin;
 using schema::record_format::PaddingBitsClear;
 using schema::record_format::PowerOfTen;
 using schema::record_format::PresenceBytes;
+using schema::record_format::UInt128;
 
 constexpr const char* kTruncated = "truncated";
 

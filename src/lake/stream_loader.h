@@ -88,7 +88,7 @@ struct LoadStep {
   Offset first_offset;  // of the loaded records (valid when files_written > 0)
   Offset last_offset;   // also the txn version committed
   uint64_t rows = 0;
-  bool full = false;  // a size trigger (rows_max or bytes_max) fired: more may be waiting in the log
+  bool full = false;                   // a size trigger (rows_max or bytes_max) fired: more may be waiting in the log
   std::string file_key;                // the (first) data file's key in the store
   std::vector<std::string> file_keys;  // every data file's key, in the commit's order
   TableVersion version;                // the commit's version

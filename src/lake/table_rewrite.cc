@@ -289,8 +289,9 @@ Result<RewriteResult> AppendRows(ObjectStore* store, DuckDbConnection* duckdb, c
     maintenance::DeleteBestEffort(store, snapshot.table_prefix(), plan.added);
     return planned;
   }
-  return CommitPlan(store, duckdb, writer, snapshot, plan,
-                    {.operation = "WRITE", .operation_parameters = {{"mode", "Append"}}, .conflict_on_concurrent_adds = false});
+  return CommitPlan(
+      store, duckdb, writer, snapshot, plan,
+      {.operation = "WRITE", .operation_parameters = {{"mode", "Append"}}, .conflict_on_concurrent_adds = false});
 }
 
 Result<TableVersion> AddColumns(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,

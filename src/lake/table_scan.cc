@@ -27,8 +27,7 @@ std::string DataColumnSql(const DeltaColumn& column, bool partition) {
 
 // True when the file's statistics have a null count for each of `columns`: whoever wrote them saw
 // every column in the file.
-bool StatsNameEveryColumn(const AddFile& file, const std::vector<std::string>& columns,
-                          simdjson::dom::parser& parser) {
+bool StatsNameEveryColumn(const AddFile& file, const std::vector<std::string>& columns, simdjson::dom::parser& parser) {
   if (file.stats.empty()) return false;
   simdjson::dom::object null_counts;
   if (parser.parse(file.stats)["nullCount"].get(null_counts) != simdjson::SUCCESS) return false;
@@ -44,7 +43,8 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
   return BuildScanSql(snapshot, store, snapshot.files());
 }
 
-Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& store, const std::vector<AddFile>& files) {
+Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& store,
+                                 const std::vector<AddFile>& files) {
   const std::vector<std::string>& partitions = snapshot.metadata().partition_columns;
   auto is_partition = [&](const std::string& name) {
     return std::find(partitions.begin(), partitions.end(), name) != partitions.end();

@@ -73,8 +73,8 @@ void BatchFraming::Frame(const BatchBuilder& batch, Offset base_offset, int64_t 
 
 Result<BatchHeader> BatchFraming::ParseHeader(std::span<const std::byte> bytes) {
   if (bytes.size() < kBatchHeaderBytes) {
-    return Status::Corruption(fmt::format("{} bytes where a {}-byte batch header was expected", bytes.size(),
-                                          kBatchHeaderBytes));
+    return Status::Corruption(
+        fmt::format("{} bytes where a {}-byte batch header was expected", bytes.size(), kBatchHeaderBytes));
   }
   const std::byte* h = bytes.data();
   BatchHeader header;

@@ -63,9 +63,9 @@ TEST(BatchBuilder, CountsRecordsAndFramedBytesFollowTheFormat) {
   BatchBuilder b{SchemaVersion(1)};
   const std::vector<Item> all = {
       {1'700'000'000'000'000, "a"},
-      {1'700'000'000'000'000, ""},                    // empty payload: sizes 0, delta 0
-      {1'700'000'000'000'100, std::string(127, 'x')},  // size still one varint byte
-      {1'700'000'000'000'200, std::string(128, 'y')},  // size needs two varint bytes
+      {1'700'000'000'000'000, ""},                       // empty payload: sizes 0, delta 0
+      {1'700'000'000'000'100, std::string(127, 'x')},    // size still one varint byte
+      {1'700'000'000'000'200, std::string(128, 'y')},    // size needs two varint bytes
       {1'700'000'000'500'000, std::string(20000, 'z')},  // three-byte size, three-byte delta
   };
   for (const Item& item : all) {

@@ -120,9 +120,8 @@ TEST_F(LogTest, GroupCommitGivesConcurrentAppendsDistinctDenseOffsets) {
   for (const Ack& a : acks) ASSERT_TRUE(a.result->ok()) << a.result->status().ToString();
 
   // Ranges are disjoint and cover [0, total) without gaps.
-  std::sort(acks.begin(), acks.end(), [](const Ack& a, const Ack& b) {
-    return a.result->value().first_offset < b.result->value().first_offset;
-  });
+  std::sort(acks.begin(), acks.end(),
+            [](const Ack& a, const Ack& b) { return a.result->value().first_offset < b.result->value().first_offset; });
   std::map<int64_t, std::string> expected;
   int64_t next = 0;
   std::vector<int64_t> last_first_by_thread(kThreads, -1);

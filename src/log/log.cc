@@ -17,10 +17,10 @@
 
 #include "base/assert.h"
 #include "base/clock.h"
+#include "base/file_util.h"
 #include "base/metrics.h"
 #include "base/thread_name.h"
 #include "log/batch.h"
-#include "base/file_util.h"
 #include "log/partition.h"
 
 namespace lagoa::log {
@@ -269,7 +269,8 @@ Result<Stream*> LogImpl::CreateStream(const std::string& name, const StreamOptio
   if (ec) return Status::IoError(fmt::format("create {}: {}", building.string(), ec.message()));
   auto stream = OpenStream(name, building, options, true);
   Status s = stream.ok() ? WriteFileAtomically(building / kStreamMetaFile, MetaText(options)) : stream.status();
-  if (s.ok() && ::rename(building.c_str(), final_dir.c_str()) != 0) s = Status::FromErrno("rename " + building.string(), errno);
+  if (s.ok() && ::rename(building.c_str(), final_dir.c_str()) != 0)
+    s = Status::FromErrno("rename " + building.string(), errno);
   if (s.ok()) s = SyncDir(options_.dir);
   if (!s.ok()) {
     fs::remove_all(building, ec);
@@ -371,12 +372,12 @@ void LogImpl::Enqueue(PartitionImpl* partition, BatchBuilder&& batch, AppendCall
     return done(Status::InvalidArgument(fmt::format("a batch of {} bytes exceeds the log's limit of {} bytes per batch",
                                                     item.framed_bytes, kBatchBytesMax)));
   }
-  uint64_t pending = pending_bytes_.fetch_add(item.framed_bytes) ;
+  uint64_t pending = pending_bytes_.fetch_add(item.framed_bytes);
   if (pending > 0 && pending + item.framed_bytes > options_.pending_bytes_max) {
     pending_bytes_.fetch_sub(item.framed_bytes);
-    return done(Status::ResourceExhausted(fmt::format(
-        "the log's append queue holds {} bytes and its limit (log_pending_bytes_max) is {}", pending,
-        options_.pending_bytes_max)));
+    return done(Status::ResourceExhausted(
+        fmt::format("the log's append queue holds {} bytes and its limit (log_pending_bytes_max) is {}", pending,
+                    options_.pending_bytes_max)));
   }
   item.partition = partition;
   item.batch.emplace(std::move(batch));
@@ -472,10 +473,11 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
 
 void LogImpl::FailStop(const Status& cause) {
   if (failed()) return;
-  failure_ = fmt::format("the log stopped accepting writes after a failed write or sync ({}); data already "
-                         "acknowledged is safe, but nothing more is written until the server is restarted after "
-                         "the disk is checked",
-                         cause.ToString());
+  failure_ = fmt::format(
+      "the log stopped accepting writes after a failed write or sync ({}); data already "
+      "acknowledged is safe, but nothing more is written until the server is restarted after "
+      "the disk is checked",
+      cause.ToString());
   failed_.store(true, std::memory_order_release);
   failed_gauge_->Set(1);
   spdlog::critical("log: {}", failure_);
@@ -501,7 +503,8 @@ void LogImpl::CheckFreeSpace() {
   }
   const uint64_t total = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
   const uint64_t free = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-  const auto percent_bytes = static_cast<uint64_t>(static_cast<double>(total) * options_.free_space_min_percent / 100.0);
+  const auto percent_bytes =
+      static_cast<uint64_t>(static_cast<double>(total) * options_.free_space_min_percent / 100.0);
   const uint64_t minimum = std::max(options_.free_space_min_bytes, percent_bytes);
   const bool full = minimum > 0 && free < minimum;
   const bool was_full = disk_full_.load(std::memory_order_acquire);

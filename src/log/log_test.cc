@@ -233,7 +233,7 @@ TEST_F(LogTest, NextReturnsAtLeastOneBatchAndRespectsMaxBytesRoughly) {
   Reopen();
   Partition* p = Create("events")->partition(PartitionId(0));
   Model model;
-  AppendEach(p, ManyBatches("b", 20, 5, 100), &model);           // offsets 0..99
+  AppendEach(p, ManyBatches("b", 20, 5, 100), &model);             // offsets 0..99
   AppendEach(p, {{1, {{1, std::string(100'000, 'B')}}}}, &model);  // offset 100, far above max_bytes
 
   auto reader = p->OpenReader(Offset(0));

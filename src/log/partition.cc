@@ -12,8 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include "base/assert.h"
-#include "log/batch.h"
 #include "base/file_util.h"
+#include "log/batch.h"
 
 namespace lagoa::log {
 namespace {
@@ -37,13 +37,12 @@ bool ParseSegmentName(const fs::path& path, Offset* base) {
 Status ValidateConsumerName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= kConsumerNameBytesMax;
   for (char c : name) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                c == '-' || c == '.' || c == ':');
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                c == '.' || c == ':');
   }
   if (ok) return Status::Ok();
-  return Status::InvalidArgument(
-      fmt::format("consumer name `{}`: expected 1 to {} characters of A-Z a-z 0-9 _ - . :", name,
-                  kConsumerNameBytesMax));
+  return Status::InvalidArgument(fmt::format(
+      "consumer name `{}`: expected 1 to {} characters of A-Z a-z 0-9 _ - . :", name, kConsumerNameBytesMax));
 }
 
 // Reads a partition from an offset, batch by batch, verifying every batch's CRC.
@@ -64,8 +63,7 @@ class PartitionReader final : public Reader {
       if (!segment_) break;
       const uint64_t readable_bytes = segment_->size_bytes();
       const uint64_t want = std::max<uint64_t>(max_bytes, kReadChunkBytesMin);
-      LAGOA_RETURN_IF_ERROR(
-          segment_->ReadAt(file_position_, std::min(want, readable_bytes - file_position_), buffer_));
+      LAGOA_RETURN_IF_ERROR(segment_->ReadAt(file_position_, std::min(want, readable_bytes - file_position_), buffer_));
       size_t at = 0;
       while (payload_bytes < max_bytes || records.empty()) {
         std::span<const std::byte> rest(buffer_.data() + at, buffer_.size() - at);
@@ -82,7 +80,8 @@ class PartitionReader final : public Reader {
             return Damaged(at, "a batch runs past the segment's durable end");
           }
           if (at > 0 || !records.empty()) break;  // a later pass reads it from its start
-          LAGOA_RETURN_IF_ERROR(segment_->ReadAt(file_position_, std::max<uint64_t>(needed, kBatchHeaderBytes), buffer_));
+          LAGOA_RETURN_IF_ERROR(
+              segment_->ReadAt(file_position_, std::max<uint64_t>(needed, kBatchHeaderBytes), buffer_));
           continue;
         }
         auto header = BatchFraming::ParseHeader(rest);
@@ -110,10 +109,10 @@ class PartitionReader final : public Reader {
 
  private:
   Status RetentionError() const {
-    return Status::OutOfRange(fmt::format("stream {} partition {}: offset {} was deleted by retention; the oldest "
-                                          "offset is {}",
-                                          partition_->stream(), partition_->id().value(), position_.value(),
-                                          partition_->stats().start_offset.value()));
+    return Status::OutOfRange(fmt::format(
+        "stream {} partition {}: offset {} was deleted by retention; the oldest "
+        "offset is {}",
+        partition_->stream(), partition_->id().value(), position_.value(), partition_->stats().start_offset.value()));
   }
   // Moves to the segment holding position_.
   Status Locate() {
@@ -217,8 +216,8 @@ void PartitionImpl::Append(BatchBuilder&& batch, AppendCallback done) {
 Result<std::unique_ptr<Reader>> PartitionImpl::OpenReader(Offset from) {
   Offset start(start_offset_.load(std::memory_order_acquire));
   if (from < start) {
-    return Status::OutOfRange(fmt::format("stream {} partition {}: offset {} is before the oldest offset {}",
-                                          stream_, id_.value(), from.value(), start.value()));
+    return Status::OutOfRange(fmt::format("stream {} partition {}: offset {} is before the oldest offset {}", stream_,
+                                          id_.value(), from.value(), start.value()));
   }
   return std::unique_ptr<Reader>(new PartitionReader(this, from));
 }

@@ -99,7 +99,8 @@ TEST_F(LogTest, RetentionByBytesDeletesOldSealedSegments) {
   ASSERT_TRUE(Eventually([&] {
     PartitionStats s = p->stats();
     return s.start_offset > Offset(0) && s.size_bytes <= 8192 + slack;
-  })) << "start " << p->stats().start_offset.value() << " size " << p->stats().size_bytes;
+  })) << "start "
+      << p->stats().start_offset.value() << " size " << p->stats().size_bytes;
 
   PartitionStats stats = p->stats();
   EXPECT_EQ(stats.next_offset, Offset(end));

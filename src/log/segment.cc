@@ -11,8 +11,8 @@
 
 #include "base/assert.h"
 #include "base/crc32c.h"
-#include "log/batch.h"
 #include "base/file_util.h"
+#include "log/batch.h"
 
 namespace lagoa::log {
 namespace {
@@ -142,8 +142,8 @@ Result<std::shared_ptr<Segment>> Segment::OpenTail(const fs::path& dir, Offset b
         break;
       }
       if (header->base_offset != expected) {
-        reason = fmt::format("a batch at offset {} where {} was expected", header->base_offset.value(),
-                             expected.value());
+        reason =
+            fmt::format("a batch at offset {} where {} was expected", header->base_offset.value(), expected.value());
         break;
       }
       segment->NoteBatch(header->base_offset, position + at);

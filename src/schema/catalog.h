@@ -38,8 +38,7 @@ class Catalog {
   // first), the fields the current version lacks are added to it (the same result as inferring
   // against it) and the current definition is returned when it has them all already; a field
   // present with another type or another case is InvalidArgument naming it.
-  Result<std::shared_ptr<const StreamDefinition>> AddColumns(std::string_view name,
-                                                             SchemaVersion expected_latest,
+  Result<std::shared_ptr<const StreamDefinition>> AddColumns(std::string_view name, SchemaVersion expected_latest,
                                                              std::vector<Field> new_fields);
   // NotFound when there is no such stream.
   Status Drop(std::string_view name);

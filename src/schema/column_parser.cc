@@ -26,9 +26,9 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 struct Token {
   enum class Kind { kEnd, kIdent, kQuoted, kNumber, kPunct, kBad };
   Kind kind = Kind::kEnd;
-  size_t pos = 0;          // byte offset of the token's first character
-  std::string_view text;   // as written
-  std::string value;       // kQuoted: the name without quotes; kIdent/kNumber/kPunct: the text
+  size_t pos = 0;         // byte offset of the token's first character
+  std::string_view text;  // as written
+  std::string value;      // kQuoted: the name without quotes; kIdent/kNumber/kPunct: the text
 };
 
 class ColumnParser {
@@ -38,7 +38,8 @@ class ColumnParser {
   Result<Type> ParseStandaloneType() {
     LAGOA_ASSIGN_OR_RETURN(Type type, ParseTypeAt(0, "", /*top_level=*/true));
     Token t = Peek();
-    if (t.kind != Token::Kind::kEnd) return Error(t.pos, fmt::format("expected the end of the type, found {}", Describe(t)));
+    if (t.kind != Token::Kind::kEnd)
+      return Error(t.pos, fmt::format("expected the end of the type, found {}", Describe(t)));
     return type;
   }
 
@@ -59,8 +60,8 @@ class ColumnParser {
       if (t.kind == Token::Kind::kIdent && Upper(t.text) == "NOT") {
         Token null = Next();
         if (null.kind != Token::Kind::kIdent || Upper(null.text) != "NULL") {
-          return Error(null.pos, fmt::format("expected NULL after NOT in column \"{}\", found {}", field.name,
-                                             Describe(null)));
+          return Error(null.pos,
+                       fmt::format("expected NULL after NOT in column \"{}\", found {}", field.name, Describe(null)));
         }
         field.nullable = false;
         t = Next();
@@ -105,8 +106,8 @@ class ColumnParser {
       Token open = Next();
       Token close = Next();
       if (close.kind != Token::Kind::kPunct || close.text != "]") {
-        return Error(close.pos, fmt::format("expected \"]\" after \"[\" (T[] is a list of T), found {}",
-                                            Describe(close)));
+        return Error(close.pos,
+                     fmt::format("expected \"]\" after \"[\" (T[] is a list of T), found {}", Describe(close)));
       }
       if (type.depth() + 1 > kTypeDepthMax) return TooDeep(open.pos);
       type = Type::List(std::move(type));
@@ -293,8 +294,8 @@ class ColumnParser {
   }
 
   Token Next() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
-                                   text_[pos_] == '\r')) {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
     Token t;

@@ -12,7 +12,9 @@ namespace lagoa::schema {
 namespace internal {
 namespace {
 
-Status Malformed(simdjson::error_code error) { return Status::InvalidArgument(JsonErrorMessage(error, nullptr, nullptr)); }
+Status Malformed(simdjson::error_code error) {
+  return Status::InvalidArgument(JsonErrorMessage(error, nullptr, nullptr));
+}
 
 bool IsNumeric(const Type& t) {
   return t.id() == TypeId::kBigInt || t.id() == TypeId::kDouble || t.id() == TypeId::kDecimal;
@@ -81,14 +83,17 @@ Result<std::optional<Type>> InferValueType(ondemand::value value, int depth) {
       if (auto error = value.get_bool().get(v)) return Malformed(error);
       return std::optional<Type>(Type::Boolean());
     }
-    case ondemand::json_type::number: return InferNumber(value);
+    case ondemand::json_type::number:
+      return InferNumber(value);
     case ondemand::json_type::string: {
       std::string_view v;
       if (auto error = value.get_string().get(v)) return Malformed(error);
       return std::optional<Type>(Type::Varchar());
     }
-    case ondemand::json_type::object: return std::optional<Type>(Type::Json());
-    case ondemand::json_type::array: break;
+    case ondemand::json_type::object:
+      return std::optional<Type>(Type::Json());
+    case ondemand::json_type::array:
+      break;
   }
   if (depth >= kInferredListDepthMax) return std::optional<Type>(Type::Json());
   ondemand::array array;
@@ -132,16 +137,17 @@ Result<std::vector<Field>> InferFields(std::string_view json, const Schema* curr
       ondemand::field field;
       std::string_view key;
       ondemand::value value;
-      if (auto error = std::move(item).get(field)) return Status::InvalidArgument(internal::JsonErrorMessage(error, nullptr, nullptr));
+      if (auto error = std::move(item).get(field))
+        return Status::InvalidArgument(internal::JsonErrorMessage(error, nullptr, nullptr));
       if (auto error = field.unescaped_key().get(key)) {
         return Status::InvalidArgument(internal::JsonErrorMessage(error, nullptr, nullptr));
       }
       if (current != nullptr && current->FieldIndex(key)) continue;
       if (current != nullptr) {
         if (auto same = current->FieldIndexIgnoringCase(key)) {
-          return Status::InvalidArgument(fmt::format(
-              "field \"{}\" differs only in case from column \"{}\"; column names are case-insensitive",
-              internal::Excerpt(key), current->fields[*same].name));
+          return Status::InvalidArgument(
+              fmt::format("field \"{}\" differs only in case from column \"{}\"; column names are case-insensitive",
+                          internal::Excerpt(key), current->fields[*same].name));
         }
       }
       for (const std::string& k : keys) {
@@ -162,8 +168,8 @@ Result<std::vector<Field>> InferFields(std::string_view json, const Schema* curr
     }
     const char* location;
     if (doc.current_location().get(location) == simdjson::SUCCESS) {
-      return Status::InvalidArgument(fmt::format("malformed JSON at byte {}: text follows the event's closing \"}}\"",
-                                                 location - json.data()));
+      return Status::InvalidArgument(
+          fmt::format("malformed JSON at byte {}: text follows the event's closing \"}}\"", location - json.data()));
     }
     return Status::Ok();
   }();

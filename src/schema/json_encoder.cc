@@ -21,9 +21,9 @@
 
 #include "base/assert.h"
 #include "schema/json_internal.h"
-#include "schema/record_format.h"
 #include "schema/json_key_index_internal.h"
 #include "schema/json_minify_internal.h"
+#include "schema/record_format.h"
 #include "schema/value_text_internal.h"
 
 namespace lagoa::schema {

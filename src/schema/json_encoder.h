@@ -41,9 +41,9 @@ struct EncodeInfo {
 
 struct EncoderOptions {
   UnknownFieldPolicy unknown_fields = UnknownFieldPolicy::kReject;
-  size_t event_bytes_max = 16u << 20;   // JSON text of one event (the default request body limit)
-  size_t string_bytes_max = 1u << 20;   // one VARCHAR value, or one JSON value minified
-  size_t record_bytes_max = 4u << 20;   // the encoded record
+  size_t event_bytes_max = 16u << 20;  // JSON text of one event (the default request body limit)
+  size_t string_bytes_max = 1u << 20;  // one VARCHAR value, or one JSON value minified
+  size_t record_bytes_max = 4u << 20;  // the encoded record
 
   static EncoderOptions Defaults() { return {}; }
   Status Validate() const;

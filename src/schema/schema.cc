@@ -57,8 +57,7 @@ Result<Field> ColumnFromJson(simdjson::dom::element element, size_t index) {
       }
       field.nullable = nullable;
     } else {
-      return Status::InvalidArgument(
-          fmt::format("{}: unknown key \"{}\"; allowed keys: {}", where, key, kColumnKeys));
+      return Status::InvalidArgument(fmt::format("{}: unknown key \"{}\"; allowed keys: {}", where, key, kColumnKeys));
     }
   }
   if (!has_name) return Status::InvalidArgument(where + ": missing \"name\"");
@@ -90,8 +89,8 @@ std::optional<size_t> Schema::FieldIndexIgnoringCase(std::string_view name) cons
 Status ValidateFieldName(std::string_view name) {
   if (name.empty()) return Status::InvalidArgument("a column name must not be empty");
   if (name.size() > kFieldNameBytesMax) {
-    return Status::InvalidArgument(fmt::format("column name \"{}…\" is {} bytes; the limit is {}",
-                                               name.substr(0, 40), name.size(), kFieldNameBytesMax));
+    return Status::InvalidArgument(fmt::format("column name \"{}…\" is {} bytes; the limit is {}", name.substr(0, 40),
+                                               name.size(), kFieldNameBytesMax));
   }
   if (!simdjson::validate_utf8(name.data(), name.size())) {
     return Status::InvalidArgument("a column name must be valid UTF-8");
@@ -113,9 +112,9 @@ Status ValidateColumns(const std::vector<Field>& fields) {
     LAGOA_RETURN_IF_ERROR(ValidateStructTypes(fields[i].type, fields[i].name));
     for (size_t j = 0; j < i; ++j) {
       if (EqualsIgnoreCase(fields[i].name, fields[j].name)) {
-        return Status::InvalidArgument(fmt::format(
-            "duplicate column name \"{}\" (the same as \"{}\"; names are case-insensitive)", fields[i].name,
-            fields[j].name));
+        return Status::InvalidArgument(
+            fmt::format("duplicate column name \"{}\" (the same as \"{}\"; names are case-insensitive)", fields[i].name,
+                        fields[j].name));
       }
     }
   }
@@ -222,9 +221,10 @@ Status ValidateStreamDefinition(const StreamDefinition& def) {
     if (!index) {
       std::string names;
       for (const Field& f : first.fields) names += (names.empty() ? "" : ", ") + f.name;
-      return invalid(fmt::format("event_time column \"{}\" is not a declared column (declared: {}); the event-time "
-                                 "column must be declared because inference types strings as VARCHAR",
-                                 *def.event_time_column, names.empty() ? "none" : names));
+      return invalid(
+          fmt::format("event_time column \"{}\" is not a declared column (declared: {}); the event-time "
+                      "column must be declared because inference types strings as VARCHAR",
+                      *def.event_time_column, names.empty() ? "none" : names));
     }
     TypeId id = first.fields[*index].type.id();
     if (id != TypeId::kTimestamp && id != TypeId::kTimestampTz) {

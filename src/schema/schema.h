@@ -17,7 +17,7 @@
 
 namespace lagoa::schema {
 
-inline constexpr size_t kColumnsMax = 1024;           // top-level columns of one stream
+inline constexpr size_t kColumnsMax = 1024;  // top-level columns of one stream
 inline constexpr size_t kStreamNameBytesMax = 128;
 inline constexpr int32_t kPartitionsMax = 1024;
 
@@ -82,13 +82,13 @@ struct StreamDefinition {
   // The column holding each event's time (TIMESTAMP or TIMESTAMPTZ). Events whose value is null
   // or that have no such column get the time they were received.
   std::optional<std::string> event_time_column;
-  bool infer = false;       // unknown fields of events become new nullable columns
-  int32_t partitions = 1;   // 1..kPartitionsMax
-  int64_t created_us = 0;   // microseconds since the epoch
+  bool infer = false;      // unknown fields of events become new nullable columns
+  int32_t partitions = 1;  // 1..kPartitionsMax
+  int64_t created_us = 0;  // microseconds since the epoch
   StreamLakeOptions lake;
 
-  const Schema& latest() const;                   // asserts versions is non-empty
-  const Schema* version(SchemaVersion v) const;   // nullptr when v is not a version of this stream
+  const Schema& latest() const;                  // asserts versions is non-empty
+  const Schema* version(SchemaVersion v) const;  // nullptr when v is not a version of this stream
 };
 
 // Checks every invariant above; InvalidArgument naming the problem.
@@ -98,8 +98,8 @@ Status ValidateStreamDefinition(const StreamDefinition& def);
 //   {"schema": "user_id BIGINT, ts TIMESTAMPTZ"}  or
 //   {"columns": [{"name": "user_id", "type": "BIGINT", "nullable": false}, ...]}
 // plus optional "event_time": "ts", "infer": true (then the schema may be absent or empty),
-// "partitions": 1 and "lake": {"enabled": false}. Unknown keys are errors naming the key and the allowed keys. The result has one
-// version (1) and created_us 0 (the caller stamps it).
+// "partitions": 1 and "lake": {"enabled": false}. Unknown keys are errors naming the key and the allowed keys. The
+// result has one version (1) and created_us 0 (the caller stamps it).
 Result<StreamDefinition> StreamDefinitionFromJson(std::string_view name, std::string_view json);
 
 // The definition for GET /v1/streams/NAME:

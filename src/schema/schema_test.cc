@@ -601,11 +601,13 @@ TEST(StreamDefinitionFromJson, LakeOptionsDefaultToLoaded) {
 }
 
 TEST(StreamDefinitionFromJson, LakeDatePartitionNamesATimestampColumnOrALoaderTime) {
-  auto by_ts = FromJson(R"j({"schema": "a INTEGER, ts TIMESTAMP", "lake": {"enabled": true, "partition_by": "date(ts)"}})j");
+  auto by_ts =
+      FromJson(R"j({"schema": "a INTEGER, ts TIMESTAMP", "lake": {"enabled": true, "partition_by": "date(ts)"}})j");
   ASSERT_TRUE(by_ts.ok()) << by_ts.status().ToString();
   EXPECT_EQ(by_ts->lake.date_partition_source, "ts");
   for (std::string_view source : {"_event_time", "_ingested_at"}) {
-    auto by_loader = FromJson(fmt::format(R"j({{"schema": "a INTEGER", "lake": {{"partition_by": "date({})"}}}})j", source));
+    auto by_loader =
+        FromJson(fmt::format(R"j({{"schema": "a INTEGER", "lake": {{"partition_by": "date({})"}}}})j", source));
     ASSERT_TRUE(by_loader.ok()) << by_loader.status().ToString();
     EXPECT_EQ(by_loader->lake.date_partition_source, source);
   }
@@ -620,7 +622,8 @@ TEST(StreamDefinitionFromJson, LakeDatePartitionNamesATimestampColumnOrALoaderTi
   for (std::string_view bad : {R"j("ts")j", R"j("date()")j", R"j("month(ts)")j", R"j(5)j", R"j("date(ts")j"}) {
     const std::string error =
         FromJsonError(fmt::format(R"j({{"schema": "ts TIMESTAMP", "lake": {{"partition_by": {}}}}})j", bad));
-    EXPECT_EQ(error.rfind("\"lake\": \"partition_by\" must be a string like \"date(ts)\"", 0), 0u) << bad << ": " << error;
+    EXPECT_EQ(error.rfind("\"lake\": \"partition_by\" must be a string like \"date(ts)\"", 0), 0u)
+        << bad << ": " << error;
   }
   EXPECT_EQ(FromJsonError(R"j({"schema": "_date DATE, ts TIMESTAMP", "lake": {"partition_by": "date(ts)"}})j"),
             "stream \"clicks\": column \"_date\" collides with the lake's date partition column; rename the column");

@@ -19,20 +19,31 @@ namespace {
 // DuckDB 1.4 keywords that cannot be a bare STRUCT field name (reserved, type_function and
 // column_name categories of duckdb_keywords()), plus lagoa's own NOT/NULL. Sorted.
 constexpr std::string_view kKeywords[] = {
-    "all", "analyse", "analyze", "and", "anti", "any", "array", "as", "asc", "asof", "asymmetric", "at",
-    "authorization", "between", "bigint", "binary", "bit", "boolean", "both", "by", "case", "cast", "char",
-    "character", "check", "coalesce", "collate", "collation", "column", "columns", "concurrently", "constraint",
-    "create", "cross", "dec", "decimal", "default", "deferrable", "desc", "describe", "distinct", "do", "else",
-    "end", "except", "exists", "extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full",
-    "generated", "glob", "group", "grouping", "grouping_id", "having", "ilike", "in", "initially", "inner",
-    "inout", "int", "integer", "intersect", "interval", "into", "is", "isnull", "join", "lambda", "lateral",
-    "leading", "left", "like", "limit", "map", "national", "natural", "nchar", "none", "not", "notnull", "null",
-    "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay", "pivot",
-    "pivot_longer", "pivot_wider", "placing", "position", "positional", "precision", "primary", "qualify",
-    "real", "references", "returning", "right", "row", "select", "semi", "setof", "show", "similar", "smallint",
-    "some", "struct", "substring", "summarize", "symmetric", "table", "tablesample", "then", "time",
-    "timestamp", "to", "trailing", "treat", "trim", "true", "try_cast", "union", "unique", "unpack", "unpivot",
-    "using", "values", "varchar", "variadic", "verbose", "when", "where", "window", "with"};
+    "all",           "analyse",    "analyze",    "and",       "anti",         "any",
+    "array",         "as",         "asc",        "asof",      "asymmetric",   "at",
+    "authorization", "between",    "bigint",     "binary",    "bit",          "boolean",
+    "both",          "by",         "case",       "cast",      "char",         "character",
+    "check",         "coalesce",   "collate",    "collation", "column",       "columns",
+    "concurrently",  "constraint", "create",     "cross",     "dec",          "decimal",
+    "default",       "deferrable", "desc",       "describe",  "distinct",     "do",
+    "else",          "end",        "except",     "exists",    "extract",      "false",
+    "fetch",         "float",      "for",        "foreign",   "freeze",       "from",
+    "full",          "generated",  "glob",       "group",     "grouping",     "grouping_id",
+    "having",        "ilike",      "in",         "initially", "inner",        "inout",
+    "int",           "integer",    "intersect",  "interval",  "into",         "is",
+    "isnull",        "join",       "lambda",     "lateral",   "leading",      "left",
+    "like",          "limit",      "map",        "national",  "natural",      "nchar",
+    "none",          "not",        "notnull",    "null",      "nullif",       "numeric",
+    "offset",        "on",         "only",       "or",        "order",        "out",
+    "outer",         "overlaps",   "overlay",    "pivot",     "pivot_longer", "pivot_wider",
+    "placing",       "position",   "positional", "precision", "primary",      "qualify",
+    "real",          "references", "returning",  "right",     "row",          "select",
+    "semi",          "setof",      "show",       "similar",   "smallint",     "some",
+    "struct",        "substring",  "summarize",  "symmetric", "table",        "tablesample",
+    "then",          "time",       "timestamp",  "to",        "trailing",     "treat",
+    "trim",          "true",       "try_cast",   "union",     "unique",       "unpack",
+    "unpivot",       "using",      "values",     "varchar",   "variadic",     "verbose",
+    "when",          "where",      "window",     "with"};
 static_assert(std::is_sorted(std::begin(kKeywords), std::end(kKeywords)));
 
 bool IsKeyword(std::string_view name) {
@@ -54,18 +65,30 @@ char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A
 
 std::string_view TypeIdName(TypeId id) {
   switch (id) {
-    case TypeId::kBoolean: return "BOOLEAN";
-    case TypeId::kInteger: return "INTEGER";
-    case TypeId::kBigInt: return "BIGINT";
-    case TypeId::kDouble: return "DOUBLE";
-    case TypeId::kDecimal: return "DECIMAL";
-    case TypeId::kVarchar: return "VARCHAR";
-    case TypeId::kDate: return "DATE";
-    case TypeId::kTimestamp: return "TIMESTAMP";
-    case TypeId::kTimestampTz: return "TIMESTAMPTZ";
-    case TypeId::kJson: return "JSON";
-    case TypeId::kList: return "LIST";
-    case TypeId::kStruct: return "STRUCT";
+    case TypeId::kBoolean:
+      return "BOOLEAN";
+    case TypeId::kInteger:
+      return "INTEGER";
+    case TypeId::kBigInt:
+      return "BIGINT";
+    case TypeId::kDouble:
+      return "DOUBLE";
+    case TypeId::kDecimal:
+      return "DECIMAL";
+    case TypeId::kVarchar:
+      return "VARCHAR";
+    case TypeId::kDate:
+      return "DATE";
+    case TypeId::kTimestamp:
+      return "TIMESTAMP";
+    case TypeId::kTimestampTz:
+      return "TIMESTAMPTZ";
+    case TypeId::kJson:
+      return "JSON";
+    case TypeId::kList:
+      return "LIST";
+    case TypeId::kStruct:
+      return "STRUCT";
   }
   return "UNKNOWN";
 }
@@ -143,8 +166,10 @@ int Type::depth() const {
 
 std::string Type::ToSql() const {
   switch (id_) {
-    case TypeId::kDecimal: return fmt::format("DECIMAL({},{})", precision_, scale_);
-    case TypeId::kList: return element().ToSql() + "[]";
+    case TypeId::kDecimal:
+      return fmt::format("DECIMAL({},{})", precision_, scale_);
+    case TypeId::kList:
+      return element().ToSql() + "[]";
     case TypeId::kStruct: {
       std::string out = "STRUCT(";
       for (size_t i = 0; i < fields().size(); ++i) {
@@ -156,7 +181,8 @@ std::string Type::ToSql() const {
       out += ')';
       return out;
     }
-    default: return std::string(TypeIdName(id_));
+    default:
+      return std::string(TypeIdName(id_));
   }
 }
 

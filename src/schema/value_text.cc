@@ -131,7 +131,8 @@ void AppendDecimal(Int128 unscaled, int scale, std::string& out) {
     out += digits;
     return;
   }
-  if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+  if (digits.size() <= static_cast<size_t>(scale))
+    digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
   out.append(digits, 0, digits.size() - static_cast<size_t>(scale));
   out += '.';
   out.append(digits, digits.size() - static_cast<size_t>(scale), std::string::npos);
@@ -211,8 +212,8 @@ bool ParseTimestamp(std::string_view text, int64_t* micros, std::string* reason)
       }
     }
     if (offset_hour > 23 || offset_minute > 59) {
-      *reason = fmt::format("UTC offset {}{:02}:{:02} is out of range", negative ? '-' : '+', offset_hour,
-                            offset_minute);
+      *reason =
+          fmt::format("UTC offset {}{:02}:{:02} is out of range", negative ? '-' : '+', offset_hour, offset_minute);
       return false;
     }
     offset_minutes = (negative ? -1 : 1) * (offset_hour * 60 + offset_minute);

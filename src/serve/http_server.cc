@@ -6,10 +6,10 @@
 #include <thread>
 #include <unordered_map>
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
 
 #include "base/json_writer.h"
 #include "base/metrics.h"
@@ -161,8 +161,8 @@ Status HttpServerOptions::Validate() const {
   if (threads == 0) return Status::InvalidArgument("http threads: expected at least 1, got 0");
   if (max_connections == 0) return Status::InvalidArgument("max_connections: expected at least 1, got 0");
   if (max_body_bytes > body_memory_bytes_max) {
-    return Status::InvalidArgument(fmt::format(
-        "max_body_bytes ({}) must not exceed ingest_memory_bytes_max ({})", max_body_bytes, body_memory_bytes_max));
+    return Status::InvalidArgument(fmt::format("max_body_bytes ({}) must not exceed ingest_memory_bytes_max ({})",
+                                               max_body_bytes, body_memory_bytes_max));
   }
   return Status::Ok();
 }
@@ -305,8 +305,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return Write(HttpResponse::Error(
-          413, fmt::format("request body exceeds the limit of {} bytes (max_body_bytes)", server_->options.max_body_bytes)));
+      return Write(HttpResponse::Error(413, fmt::format("request body exceeds the limit of {} bytes (max_body_bytes)",
+                                                        server_->options.max_body_bytes)));
     }
     if (ec) return Close();
     if (buffer_.capacity() > kIdleBufferBytesMax) buffer_.shrink_to_fit();
@@ -398,10 +398,9 @@ class Session : public std::enable_shared_from_this<Session> {
         return Close();
       case ResponseStream::State::kFinished:
         stream_.expires_after(std::chrono::milliseconds(kBodyReadTimeoutMs));
-        return asio::async_write(stream_, http::make_chunk_last(),
-                                 [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                                   self->OnWrite(ec, keep_alive);
-                                 });
+        return asio::async_write(
+            stream_, http::make_chunk_last(),
+            [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) { self->OnWrite(ec, keep_alive); });
       case ResponseStream::State::kData:
         stream_.expires_after(std::chrono::milliseconds(kBodyReadTimeoutMs));
         return asio::async_write(stream_, http::make_chunk(asio::buffer(*piece)),

@@ -5,8 +5,8 @@
 #include <regex>
 #include <vector>
 
-#include "sql/sql_text.h"
 #include "sql/pg_catalog_shim.h"
+#include "sql/sql_text.h"
 
 namespace lagoa::serve::pg {
 namespace {
@@ -44,9 +44,9 @@ constexpr std::array kSettings = {
 // Settings a SET of which is accepted and ignored: drivers send them at connect, and lagoa's
 // behaviour already matches what they ask for (or they only affect PostgreSQL's own output).
 constexpr std::array<std::string_view, 12> kIgnoredSettings = {
-    "extra_float_digits", "application_name", "client_encoding", "datestyle", "intervalstyle", "statement_timeout",
-    "lock_timeout", "idle_in_transaction_session_timeout", "client_min_messages", "bytea_output", "search_path_pg",
-    "session characteristics"};
+    "extra_float_digits",  "application_name",  "client_encoding", "datestyle",
+    "intervalstyle",       "statement_timeout", "lock_timeout",    "idle_in_transaction_session_timeout",
+    "client_min_messages", "bytea_output",      "search_path_pg",  "session characteristics"};
 
 // The value in "SET name = value" / "SET name TO value", unquoted.
 std::string SetValue(std::string_view rest) {
@@ -121,9 +121,9 @@ const std::vector<Repair>& CatalogRepairs() {
                  "(SELECT oid FROM pg_catalog.pg_class WHERE relname = '$1' LIMIT 1)"});
     r.push_back({std::regex(R"(::(regclass|regtype|regproc|regnamespace|name|"char")(?!\w))", icase), "::VARCHAR"});
     r.push_back({std::regex(R"(::oid\b)", icase), "::BIGINT"});
-    r.push_back({std::regex(R"(\bpg_catalog\.(pg_class|pg_attribute|pg_type|pg_namespace|pg_database|pg_collation)\b)",
-                            icase),
-                 shim + ".$1"});
+    r.push_back(
+        {std::regex(R"(\bpg_catalog\.(pg_class|pg_attribute|pg_type|pg_namespace|pg_database|pg_collation)\b)", icase),
+         shim + ".$1"});
     r.push_back({std::regex(R"(\binformation_schema\.("?)(tables|columns)\1(?!\w))", icase), shim + ".$2"});
     r.push_back({std::regex(R"(pg_get_expr\(([^,()]+),\s*([^,()]+),\s*(true|false)\))", icase), "pg_get_expr($1, $2)"});
     r.push_back(

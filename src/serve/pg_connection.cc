@@ -73,7 +73,7 @@ void PgConnection::Run() {
     auto session = context_.engine->OpenSession();
     if (!session.ok()) {
       std::string_view state = session.status().code() == StatusCode::kResourceExhausted ? sqlstate::kTooManyConnections
-                                                                                           : sqlstate::kInternal;
+                                                                                         : sqlstate::kInternal;
       AppendErrorResponse(&wire.out(), MakeError(state, session.status().message(), "FATAL"));
       (void)wire.Flush();
     } else {

@@ -59,9 +59,9 @@ class PgConnection {
   const ConnectionContext& context_;
   std::atomic<bool> finished_{false};
 
-  std::mutex mu_;                      // guards the two fields below against Cancel/Shutdown
-  sql::Session* session_ = nullptr;    // REQUIRES: mu_ held (set and cleared by Run)
-  bool socket_closed_ = false;         // REQUIRES: mu_ held
+  std::mutex mu_;                    // guards the two fields below against Cancel/Shutdown
+  sql::Session* session_ = nullptr;  // REQUIRES: mu_ held (set and cleared by Run)
+  bool socket_closed_ = false;       // REQUIRES: mu_ held
 };
 
 }  // namespace lagoa::serve::pg

@@ -8,15 +8,17 @@
 namespace lagoa::serve::pg {
 namespace {
 
-bool Contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
 
 // DuckDB's error classes ("<Class> Error: …", its ExceptionType names) to SQLSTATEs.
 std::string_view SqlStateOfMessage(std::string_view m) {
   if (Contains(m, "Parser Error")) return sqlstate::kSyntaxError;
   if (Contains(m, "Catalog Error")) {
     if (Contains(m, "Function with name") || Contains(m, "Macro Function")) return "42883";  // undefined_function
-    if (Contains(m, "already exists")) return "42P07";                                        // duplicate_table
-    if (Contains(m, "Schema with name")) return "3F000";                                      // invalid_schema_name
+    if (Contains(m, "already exists")) return "42P07";                                       // duplicate_table
+    if (Contains(m, "Schema with name")) return "3F000";                                     // invalid_schema_name
     if (Contains(m, "does not exist")) return sqlstate::kUndefinedTable;
     return "42000";
   }
@@ -24,7 +26,8 @@ std::string_view SqlStateOfMessage(std::string_view m) {
     if (Contains(m, "column") || Contains(m, "Column")) return "42703";  // undefined_column
     return "42000";
   }
-  if (Contains(m, "Conversion Error") || Contains(m, "Invalid Input Error")) return sqlstate::kInvalidTextRepresentation;
+  if (Contains(m, "Conversion Error") || Contains(m, "Invalid Input Error"))
+    return sqlstate::kInvalidTextRepresentation;
   if (Contains(m, "Out of Range Error")) return "22003";
   if (Contains(m, "Division by zero") || Contains(m, "division by zero")) return "22012";
   if (Contains(m, "Constraint Error")) {
@@ -82,7 +85,8 @@ int32_t ExtractPosition(std::string* message, std::string_view sql) {
   size_t caret = caret_line.find('^');
   if (caret == std::string_view::npos) return 0;
   // The message may quote the statement, which may hold "\nLINE x: " itself: not a number, no position.
-  const std::optional<size_t> line_no = ParseInteger<size_t>(std::string_view(*message).substr(line_at + 6, colon - line_at - 6));
+  const std::optional<size_t> line_no =
+      ParseInteger<size_t>(std::string_view(*message).substr(line_at + 6, colon - line_at - 6));
   if (!line_no) return 0;
   std::string_view excerpt = std::string_view(*message).substr(excerpt_begin, excerpt_end - excerpt_begin);
   size_t prefix = excerpt_begin - (line_at + 1);  // width of "LINE n: "

@@ -59,7 +59,8 @@ std::shared_ptr<QueryProtocol::Prepared> QueryProtocol::PrepareOne(std::string_v
 
 QueryProtocol::Outcome QueryProtocol::HandleParse(Parse& m) {
   if (!m.statement.empty() && statements_.contains(m.statement)) {
-    SendError(MakeError(sqlstate::kDuplicatePreparedStatement, "prepared statement \"" + m.statement + "\" already exists"));
+    SendError(
+        MakeError(sqlstate::kDuplicatePreparedStatement, "prepared statement \"" + m.statement + "\" already exists"));
     return Outcome::kError;
   }
   if (statements_.size() >= kPreparedStatementsMax && !statements_.contains(m.statement)) {
@@ -89,7 +90,8 @@ QueryProtocol::Outcome QueryProtocol::HandleBind(Bind& m) {
     return Outcome::kError;
   }
   if (portals_.size() >= kPortalsMax && !portals_.contains(m.portal)) {
-    SendError(MakeError("54000", "too many open portals on this connection (at most " + std::to_string(kPortalsMax) + ")"));
+    SendError(
+        MakeError("54000", "too many open portals on this connection (at most " + std::to_string(kPortalsMax) + ")"));
     return Outcome::kError;
   }
   Portal portal;

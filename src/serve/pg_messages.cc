@@ -52,9 +52,7 @@ class BodyReader {
   size_t pos_ = 0;
 };
 
-Status Malformed(std::string_view what) {
-  return Status::InvalidArgument("invalid " + std::string(what) + " message");
-}
+Status Malformed(std::string_view what) { return Status::InvalidArgument("invalid " + std::string(what) + " message"); }
 
 Status CheckEnd(const BodyReader& r, std::string_view what) {
   if (!r.at_end()) return Status::InvalidArgument("invalid " + std::string(what) + " message: trailing bytes");
@@ -143,7 +141,8 @@ int16_t LoadInt16(const char* at) {
 int32_t LoadInt32(const char* at) {
   uint32_t v = (static_cast<uint32_t>(static_cast<uint8_t>(at[0])) << 24) |
                (static_cast<uint32_t>(static_cast<uint8_t>(at[1])) << 16) |
-               (static_cast<uint32_t>(static_cast<uint8_t>(at[2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(at[3]));
+               (static_cast<uint32_t>(static_cast<uint8_t>(at[2])) << 8) |
+               static_cast<uint32_t>(static_cast<uint8_t>(at[3]));
   return static_cast<int32_t>(v);
 }
 
@@ -444,8 +443,8 @@ int16_t PgTypeLength(uint32_t type_oid) {
       return 1;
     case 21:  // int2
       return 2;
-    case 23:   // int4
-    case 700:  // float4
+    case 23:    // int4
+    case 700:   // float4
     case 1082:  // date
       return 4;
     case 20:    // int8

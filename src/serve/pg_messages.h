@@ -71,9 +71,9 @@ struct Parse {
 struct Bind {
   std::string portal;
   std::string statement;
-  std::vector<int16_t> param_formats;  // none: all text; one: applies to all; else one each
+  std::vector<int16_t> param_formats;              // none: all text; one: applies to all; else one each
   std::vector<std::optional<std::string>> params;  // nullopt is NULL
-  std::vector<int16_t> result_formats;  // same convention as param_formats
+  std::vector<int16_t> result_formats;             // same convention as param_formats
 };
 struct Describe {
   char target = 'S';  // 'S' statement, 'P' portal

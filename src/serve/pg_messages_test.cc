@@ -64,10 +64,10 @@ TEST(PgStartup, RecognizesSslGssAndCancelRequests) {
 TEST(PgStartup, RefusesMalformedPackets) {
   EXPECT_FALSE(ParseStartupPacket("").ok());
   EXPECT_FALSE(ParseStartupPacket("\x00\x03").ok());
-  EXPECT_FALSE(ParseStartupPacket(Int32Bytes(80877102) + Int32Bytes(1)).ok());        // truncated cancel
+  EXPECT_FALSE(ParseStartupPacket(Int32Bytes(80877102) + Int32Bytes(1)).ok());         // truncated cancel
   EXPECT_FALSE(ParseStartupPacket(Int32Bytes(80877103) + "x").ok());                   // trailing bytes
-  EXPECT_FALSE(ParseStartupPacket(Int32Bytes(131072) + Z("")).ok());                  // protocol 2.0
-  EXPECT_FALSE(ParseStartupPacket(Int32Bytes(196608) + Z("user") + "alice").ok());    // unterminated
+  EXPECT_FALSE(ParseStartupPacket(Int32Bytes(131072) + Z("")).ok());                   // protocol 2.0
+  EXPECT_FALSE(ParseStartupPacket(Int32Bytes(196608) + Z("user") + "alice").ok());     // unterminated
   EXPECT_FALSE(ParseStartupPacket(Int32Bytes(196608) + Z("user") + Z("alice")).ok());  // no final NUL
   EXPECT_FALSE(ParseStartupPacket(Int32Bytes(196608) + Z("") + "junk").ok());
   EXPECT_FALSE(StartupBodyLength(7).ok());
@@ -111,13 +111,14 @@ TEST(PgFrontend, ParsesEveryMessageType) {
 }
 
 TEST(PgFrontend, RefusesTruncatedAndInconsistentMessages) {
-  EXPECT_FALSE(ParseFrontendMessage('Q', "SELECT 1").ok());      // no NUL
-  EXPECT_FALSE(ParseFrontendMessage('Q', Z("a") + "b").ok());    // trailing bytes
+  EXPECT_FALSE(ParseFrontendMessage('Q', "SELECT 1").ok());    // no NUL
+  EXPECT_FALSE(ParseFrontendMessage('Q', Z("a") + "b").ok());  // trailing bytes
   EXPECT_FALSE(ParseFrontendMessage('P', Z("s") + Z("q") + Int16Bytes(3) + Int32Bytes(23)).ok());
   EXPECT_FALSE(ParseFrontendMessage('P', Z("s") + Z("q") + Int16Bytes(-1)).ok());
   EXPECT_FALSE(ParseFrontendMessage('B', Z("") + Z("") + Int16Bytes(0) + Int16Bytes(1) + Int32Bytes(10) + "abc").ok());
   EXPECT_FALSE(ParseFrontendMessage('B', Z("") + Z("") + Int16Bytes(0) + Int16Bytes(1) + Int32Bytes(-2)).ok());
-  EXPECT_FALSE(ParseFrontendMessage('B', Z("") + Z("") + Int16Bytes(1) + Int16Bytes(7) + Int16Bytes(0) + Int16Bytes(0)).ok());
+  EXPECT_FALSE(
+      ParseFrontendMessage('B', Z("") + Z("") + Int16Bytes(1) + Int16Bytes(7) + Int16Bytes(0) + Int16Bytes(0)).ok());
   // Two parameter formats for one parameter.
   EXPECT_FALSE(ParseFrontendMessage('B', Z("") + Z("") + Int16Bytes(2) + Int16Bytes(0) + Int16Bytes(0) + Int16Bytes(1) +
                                              Int32Bytes(1) + "1" + Int16Bytes(0))
@@ -142,7 +143,7 @@ TEST(PgFrontend, ParsesSaslAndPasswordBodies) {
   ASSERT_TRUE(initial.ok());
   EXPECT_EQ(initial->mechanism, "SCRAM-SHA-256");
   EXPECT_EQ(initial->data, "abc");
-  EXPECT_FALSE(ParseSaslInitialResponse(Z("SCRAM-SHA-256")+ Int32Bytes(-1))->data.has_value());
+  EXPECT_FALSE(ParseSaslInitialResponse(Z("SCRAM-SHA-256") + Int32Bytes(-1))->data.has_value());
   EXPECT_FALSE(ParseSaslInitialResponse(Z("SCRAM-SHA-256") + Int32Bytes(4) + "abc").ok());
   EXPECT_FALSE(ParseSaslInitialResponse("SCRAM").ok());
   EXPECT_EQ(*ParsePasswordMessage(Z("pw")), "pw");

@@ -222,7 +222,8 @@ void QueryProtocol::CompletePortal(const Portal& portal) {
     return;
   }
   int64_t changed = portal.cursor != nullptr ? portal.cursor->changed_rows() : -1;
-  AppendCommandComplete(&wire_.out(), CommandTag(prepared.statement->kind(), prepared.sql, portal.rows_this_run, changed));
+  AppendCommandComplete(&wire_.out(),
+                        CommandTag(prepared.statement->kind(), prepared.sql, portal.rows_this_run, changed));
 }
 
 void QueryProtocol::TrackTransaction(const Prepared& prepared, bool ok) {

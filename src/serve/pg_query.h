@@ -65,10 +65,10 @@ class QueryProtocol {
 
  private:
   struct Prepared {
-    std::string sql;                             // what the client sent
-    std::string run_sql;                         // what runs (rewritten for known client queries)
-    std::unique_ptr<sql::Statement> statement;   // null: empty query or answered without running
-    std::string command_tag;                     // answered without running, when not empty
+    std::string sql;                            // what the client sent
+    std::string run_sql;                        // what runs (rewritten for known client queries)
+    std::unique_ptr<sql::Statement> statement;  // null: empty query or answered without running
+    std::string command_tag;                    // answered without running, when not empty
     std::optional<std::pair<std::string, std::string>> parameter_status;
     std::vector<uint32_t> param_oids;
   };

@@ -46,23 +46,38 @@ uint32_t ParamTypeOid(const sql::ColumnType& type) {
 
 std::string_view DuckDbTypeOfOid(uint32_t oid) {
   switch (oid) {
-    case 16: return "BOOLEAN";
-    case 17: return "BLOB";
-    case 20: return "BIGINT";
-    case 21: return "SMALLINT";
-    case 23: return "INTEGER";
+    case 16:
+      return "BOOLEAN";
+    case 17:
+      return "BLOB";
+    case 20:
+      return "BIGINT";
+    case 21:
+      return "SMALLINT";
+    case 23:
+      return "INTEGER";
     case 25:
     case 1042:
-    case 1043: return "VARCHAR";
-    case 700: return "FLOAT";
-    case 701: return "DOUBLE";
-    case 1082: return "DATE";
-    case 1083: return "TIME";
-    case 1114: return "TIMESTAMP";
-    case 1184: return "TIMESTAMPTZ";
-    case 1186: return "INTERVAL";
-    case 2950: return "UUID";
-    default: return {};
+    case 1043:
+      return "VARCHAR";
+    case 700:
+      return "FLOAT";
+    case 701:
+      return "DOUBLE";
+    case 1082:
+      return "DATE";
+    case 1083:
+      return "TIME";
+    case 1114:
+      return "TIMESTAMP";
+    case 1184:
+      return "TIMESTAMPTZ";
+    case 1186:
+      return "INTERVAL";
+    case 2950:
+      return "UUID";
+    default:
+      return {};
   }
 }
 
@@ -75,19 +90,20 @@ std::optional<PgError> ExpandFormats(std::span<const int16_t> codes, size_t coun
     out->assign(codes.begin(), codes.end());
   } else {
     return Error(sqlstate::kProtocolViolation, "bind message has " + std::to_string(codes.size()) +
-                                                   " result formats but query has " + std::to_string(count) + " columns");
+                                                   " result formats but query has " + std::to_string(count) +
+                                                   " columns");
   }
   return std::nullopt;
 }
 
 std::optional<PgError> CheckWireLimits(size_t params, size_t columns) {
   if (params > kParamsMax) {
-    return Error("54000", "the statement has " + std::to_string(params) + " parameters; the PostgreSQL protocol carries at most " +
-                              std::to_string(kParamsMax));
+    return Error("54000", "the statement has " + std::to_string(params) +
+                              " parameters; the PostgreSQL protocol carries at most " + std::to_string(kParamsMax));
   }
   if (columns > kParamsMax) {
-    return Error("54000", "the result has " + std::to_string(columns) + " columns; the PostgreSQL protocol carries at most " +
-                              std::to_string(kParamsMax));
+    return Error("54000", "the result has " + std::to_string(columns) +
+                              " columns; the PostgreSQL protocol carries at most " + std::to_string(kParamsMax));
   }
   return std::nullopt;
 }
@@ -222,7 +238,8 @@ std::string CommandTag(sql::StatementKind kind, std::string_view sql, int64_t ro
     case StatementKind::kSet:
     case StatementKind::kOther: {
       auto words = sql::LeadingKeywords(sql, 1);
-      if (words.empty() || words[0] == "PRAGMA") return kind == StatementKind::kSet ? "SET" : "SELECT " + std::to_string(rows);
+      if (words.empty() || words[0] == "PRAGMA")
+        return kind == StatementKind::kSet ? "SET" : "SELECT " + std::to_string(rows);
       if (words[0] == "WITH" || words[0] == "FROM" || words[0] == "VALUES" || words[0] == "TABLE") {
         return "SELECT " + std::to_string(rows);
       }

@@ -19,8 +19,9 @@ using Digest = std::array<uint8_t, 32>;
 Digest Hmac(std::span<const uint8_t> key, std::string_view data) {
   Digest out{};
   unsigned int length = 0;
-  const unsigned char* result = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                                     reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &length);
+  const unsigned char* result =
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), out.data(), &length);
   LAGOA_ASSERT(result != nullptr && length == out.size());
   return out;
 }
@@ -55,14 +56,16 @@ bool SplitAttributes(std::string_view message, std::vector<std::pair<char, std::
   return true;
 }
 
-Status Malformed(std::string_view what) { return Status::InvalidArgument("malformed SCRAM message: " + std::string(what)); }
+Status Malformed(std::string_view what) {
+  return Status::InvalidArgument("malformed SCRAM message: " + std::string(what));
+}
 
 }  // namespace
 
 std::string Base64Encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -70,8 +73,8 @@ std::string Base64Encode(std::string_view bytes) {
 Result<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) return Status::InvalidArgument("invalid base64");
   std::string out(text.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return Status::InvalidArgument("invalid base64");
   size_t padding = 0;
   if (!text.empty() && text.back() == '=') ++padding;
@@ -86,9 +89,9 @@ Result<ScramSecret> ScramSecret::FromPassword(std::string_view password, int ite
   s.iterations = iterations;
   LAGOA_ASSIGN_OR_RETURN(s.salt, RandomBytes(16));
   Digest salted{};
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), reinterpret_cast<const unsigned char*>(s.salt.data()),
-                        static_cast<int>(s.salt.size()), iterations, EVP_sha256(), static_cast<int>(salted.size()),
-                        salted.data()) != 1) {
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(s.salt.data()), static_cast<int>(s.salt.size()),
+                        iterations, EVP_sha256(), static_cast<int>(salted.size()), salted.data()) != 1) {
     return Status::Internal("OpenSSL PBKDF2 failed");
   }
   Digest client_key = Hmac(salted, "Client Key");

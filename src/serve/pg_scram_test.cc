@@ -32,8 +32,9 @@ std::string ClientFinal(std::string_view password, std::string_view client_first
     pos = comma + 1;
   }
   unsigned char salted[32];
-  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), reinterpret_cast<const unsigned char*>(salt.data()),
-                    static_cast<int>(salt.size()), iterations, EVP_sha256(), 32, salted);
+  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                    reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()), iterations,
+                    EVP_sha256(), 32, salted);
   std::string salted_s(reinterpret_cast<char*>(salted), 32);
   std::string client_key = Hmac(salted_s, "Client Key");
   unsigned char stored[32];

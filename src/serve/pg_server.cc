@@ -28,8 +28,10 @@ Status PgServerOptions::Validate() const {
   std::set<std::string> names;
   for (const auto& user : users) {
     if (user.name.empty()) return Status::InvalidArgument("pg users: a user has an empty name");
-    if (user.password.empty()) return Status::InvalidArgument("pg users: user \"" + user.name + "\" has an empty password");
-    if (!names.insert(user.name).second) return Status::InvalidArgument("pg users: user \"" + user.name + "\" is listed twice");
+    if (user.password.empty())
+      return Status::InvalidArgument("pg users: user \"" + user.name + "\" has an empty password");
+    if (!names.insert(user.name).second)
+      return Status::InvalidArgument("pg users: user \"" + user.name + "\" is listed twice");
   }
   return Status::Ok();
 }
@@ -77,7 +79,8 @@ void PgServer::Impl::Admit(tcp::socket socket) {
     // Answered before the startup packet: libpq reports an ErrorResponse in place of the
     // SSLRequest answer. The message is tiny, so the blocking write cannot stall the acceptor.
     std::string out;
-    pg::AppendErrorResponse(&out, pg::MakeError(pg::sqlstate::kTooManyConnections, "sorry, too many clients already", "FATAL"));
+    pg::AppendErrorResponse(
+        &out, pg::MakeError(pg::sqlstate::kTooManyConnections, "sorry, too many clients already", "FATAL"));
     asio::write(socket, asio::buffer(out), ec);
     socket.close(ec);
     spdlog::warn("pg: refused a connection: {} connections are open (connections_max)", connections.size());

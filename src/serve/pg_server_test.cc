@@ -100,8 +100,8 @@ TEST_F(PgServerTest, PsqlRunsQueriesAndDescribesTables) {
   EXPECT_NE(r.output.find("INSERT 0 2"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("a|b\n1|one\n2|two\n(2 rows)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("main|t|table|lagoa"), std::string::npos) << r.output;  // \dt
-  EXPECT_NE(r.output.find("Table \"main.t\""), std::string::npos) << r.output;      // \d t
-  EXPECT_NE(r.output.find("a|integer"), std::string::npos) << r.output;  // PostgreSQL's type names
+  EXPECT_NE(r.output.find("Table \"main.t\""), std::string::npos) << r.output;    // \d t
+  EXPECT_NE(r.output.find("a|integer"), std::string::npos) << r.output;           // PostgreSQL's type names
   EXPECT_NE(r.output.find("b|text"), std::string::npos) << r.output;
 }
 
@@ -114,9 +114,10 @@ TEST_F(PgServerTest, PsqlCatalogCommandsAnswer) {
                  "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'k' "
                  "ORDER BY ordinal_position"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const char* expected : {"id|bigint||not null|", "amount|numeric(10,2)|", "ts|timestamp with time zone|",
-                               "tags|text[]|", "main|k|table|lagoa", "Name|Owner\nmain|lagoa\n(1 row)", "memory|lagoa|UTF8|C|C",
-                               "main|BASE TABLE", "id|bigint\namount|numeric\nts|timestamp with time zone\ntags|ARRAY"}) {
+  for (const char* expected :
+       {"id|bigint||not null|", "amount|numeric(10,2)|", "ts|timestamp with time zone|", "tags|text[]|",
+        "main|k|table|lagoa", "Name|Owner\nmain|lagoa\n(1 row)", "memory|lagoa|UTF8|C|C", "main|BASE TABLE",
+        "id|bigint\namount|numeric\nts|timestamp with time zone\ntags|ARRAY"}) {
     EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
   }
   EXPECT_EQ(r.output.find("ERROR"), std::string::npos) << r.output;
@@ -186,8 +187,8 @@ TEST_F(PgServerTest, NodePostgresQueriesWithParameters) {
   const std::string modules = LAGOA_PG_NODE_MODULES;
   if (!HasProgram("node")) GTEST_SKIP() << "node is not installed";
   if (!std::filesystem::exists(modules + "/pg")) {
-    GTEST_SKIP() << "node-postgres missing: npm install --prefix " << std::filesystem::path(modules).parent_path().string()
-                 << " pg";
+    GTEST_SKIP() << "node-postgres missing: npm install --prefix "
+                 << std::filesystem::path(modules).parent_path().string() << " pg";
   }
   StartServer();
   auto r = RunShell("NODE_PATH=" + modules + " node " LAGOA_PG_CLIENTS_DIR "/node_client.js " + Port());
@@ -304,8 +305,8 @@ TEST_F(PgServerTest, ProtocolLimitsAndOddErrorTextsAreErrorsNeverACrash) {
   std::string parse_body = std::string("\0", 1) + wide + std::string("\0\0\0", 3);
   {  // simple query: 65,536 result columns
     RawSocket s(server_->port());
-    s.Send(StartupPacket() + Message('Q', wide + std::string("\0", 1)) +
-           Message('Q', std::string("SELECT 2\0", 9)) + Message('X', ""));
+    s.Send(StartupPacket() + Message('Q', wide + std::string("\0", 1)) + Message('Q', std::string("SELECT 2\0", 9)) +
+           Message('X', ""));
     std::string reply = s.ReadUntilClosed();
     EXPECT_NE(reply.find("65536 columns"), std::string::npos);
     EXPECT_NE(reply.find("SELECT 1"), std::string::npos);  // the next statement's completion tag

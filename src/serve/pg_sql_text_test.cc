@@ -9,7 +9,8 @@ namespace lagoa::serve::pg {
 namespace {
 
 TEST(PgSqlText, SplitsStatementsOutsideQuotesAndComments) {
-  auto s = sql::SplitStatements("SELECT 'a;b'; -- c;d\n SELECT \"x;\" /* ; /* nested; */ */ FROM t;;  ; SELECT $$;$$, $q$;$q$");
+  auto s = sql::SplitStatements(
+      "SELECT 'a;b'; -- c;d\n SELECT \"x;\" /* ; /* nested; */ */ FROM t;;  ; SELECT $$;$$, $q$;$q$");
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0], "SELECT 'a;b'");
   EXPECT_EQ(s[1], "-- c;d\n SELECT \"x;\" /* ; /* nested; */ */ FROM t");
@@ -49,7 +50,8 @@ TEST(PgErrors, MapsDuckDbErrorsToSqlStateAndPosition) {
   EXPECT_EQ(e.sqlstate, "42P01");
   EXPECT_EQ(e.position, 15);
   EXPECT_EQ(e.message, "Catalog Error: Table with name nope does not exist!\nDid you mean \"x\"?");
-  EXPECT_EQ(ErrorFromStatus(Status::InvalidArgument("Parser Error: syntax error at or near \"SELEC\""), "").sqlstate, "42601");
+  EXPECT_EQ(ErrorFromStatus(Status::InvalidArgument("Parser Error: syntax error at or near \"SELEC\""), "").sqlstate,
+            "42601");
   EXPECT_EQ(ErrorFromStatus(Status::Cancelled("the statement was cancelled"), "").sqlstate, "57014");
   EXPECT_EQ(ErrorFromStatus(Status::ResourceExhausted("Out of Memory Error: x"), "").sqlstate, "53200");
   EXPECT_EQ(ErrorFromStatus(Status::InvalidArgument("Conversion Error: Could not convert"), "").sqlstate, "22P02");
@@ -57,9 +59,11 @@ TEST(PgErrors, MapsDuckDbErrorsToSqlStateAndPosition) {
 }
 
 TEST(PgSqlText, CastParametersWrapsTypedParametersOutsideQuotesAndComments) {
-  EXPECT_EQ(sql::CastParameters("SELECT $1::BIGINT + 1, '$2', $2 /* $1 */, $$ $1 $$, a$1, $3", {"BIGINT", "VARCHAR", ""}),
-            "SELECT CAST($1 AS BIGINT)::BIGINT + 1, '$2', CAST($2 AS VARCHAR) /* $1 */, $$ $1 $$, a$1, $3");
-  EXPECT_EQ(sql::CastParameters("SELECT $10, $", {"", "", "", "", "", "", "", "", "", "DATE"}), "SELECT CAST($10 AS DATE), $");
+  EXPECT_EQ(
+      sql::CastParameters("SELECT $1::BIGINT + 1, '$2', $2 /* $1 */, $$ $1 $$, a$1, $3", {"BIGINT", "VARCHAR", ""}),
+      "SELECT CAST($1 AS BIGINT)::BIGINT + 1, '$2', CAST($2 AS VARCHAR) /* $1 */, $$ $1 $$, a$1, $3");
+  EXPECT_EQ(sql::CastParameters("SELECT $10, $", {"", "", "", "", "", "", "", "", "", "DATE"}),
+            "SELECT CAST($10 AS DATE), $");
 }
 
 TEST(PgClientQueries, CatalogQueriesGoToTheCatalogShim) {
@@ -67,8 +71,9 @@ TEST(PgClientQueries, CatalogQueriesGoToTheCatalogShim) {
       "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a, pg_catalog.pg_am m, "
       "information_schema.\"columns\" c WHERE a.attrelid = '7'");
   ASSERT_EQ(a.kind, ClientQueryAnswer::Kind::kRewrite);
-  EXPECT_EQ(a.sql, "SELECT lagoa_pg.format_type(a.atttypid, a.atttypmod) FROM lagoa_pg.pg_attribute a, pg_catalog.pg_am m, "
-                   "lagoa_pg.columns c WHERE a.attrelid = '7'");
+  EXPECT_EQ(a.sql,
+            "SELECT lagoa_pg.format_type(a.atttypid, a.atttypmod) FROM lagoa_pg.pg_attribute a, pg_catalog.pg_am m, "
+            "lagoa_pg.columns c WHERE a.attrelid = '7'");
   EXPECT_EQ(InterceptClientQuery("SELECT pg_catalog.array_to_string(n.x, ',') FROM pg_catalog.pg_namespace n "
                                  "WHERE n.nspname OPERATOR(pg_catalog.!~) '^pg_' AND n.nspname ~ 'a''b' AND y ~~ 'z'")
                 .sql,

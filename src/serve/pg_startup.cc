@@ -64,7 +64,8 @@ bool AuthenticateScram(WireIo& wire, const ConnectionContext& context, const std
     return false;
   }
   if (initial->mechanism != kScramMechanism) {
-    Fatal(wire, sqlstate::kInvalidAuthorization, "SASL authentication mechanism " + initial->mechanism + " is not supported");
+    Fatal(wire, sqlstate::kInvalidAuthorization,
+          "SASL authentication mechanism " + initial->mechanism + " is not supported");
     return false;
   }
   ScramExchange exchange(secret);

@@ -4,8 +4,8 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio.hpp>
 #include <fmt/format.h>
+#include <boost/asio.hpp>
 
 #include "base/clock.h"
 #include "base/json_writer.h"
@@ -33,16 +33,33 @@ constexpr auto kTailPollInterval = std::chrono::milliseconds(10);
 HttpResponse FromStatus(const Status& status) {
   unsigned code = 500;
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: code = 400; break;
-    case StatusCode::kPermissionDenied: code = 403; break;
-    case StatusCode::kNotFound: code = 404; break;
-    case StatusCode::kAlreadyExists: code = 409; break;
-    case StatusCode::kOutOfRange: code = 416; break;
-    case StatusCode::kResourceExhausted: code = 429; break;
-    case StatusCode::kDiskFull: code = 507; break;
+    case StatusCode::kInvalidArgument:
+      code = 400;
+      break;
+    case StatusCode::kPermissionDenied:
+      code = 403;
+      break;
+    case StatusCode::kNotFound:
+      code = 404;
+      break;
+    case StatusCode::kAlreadyExists:
+      code = 409;
+      break;
+    case StatusCode::kOutOfRange:
+      code = 416;
+      break;
+    case StatusCode::kResourceExhausted:
+      code = 429;
+      break;
+    case StatusCode::kDiskFull:
+      code = 507;
+      break;
     case StatusCode::kFailedPrecondition:
-    case StatusCode::kUnavailable: code = 503; break;
-    default: break;
+    case StatusCode::kUnavailable:
+      code = 503;
+      break;
+    default:
+      break;
   }
   return HttpResponse::Error(code, status.message());
 }
@@ -54,14 +71,13 @@ std::optional<int64_t> ParseInt64(const std::string& text) {
   return value;
 }
 
-Result<int64_t> IntParam(const HttpRequest& req, const std::string& key, int64_t fallback, int64_t min,
-                         int64_t max) {
+Result<int64_t> IntParam(const HttpRequest& req, const std::string& key, int64_t fallback, int64_t min, int64_t max) {
   auto it = req.query.find(key);
   if (it == req.query.end()) return fallback;
   auto value = ParseInt64(it->second);
   if (!value || *value < min || *value > max) {
-    return Status::InvalidArgument(
-        fmt::format("query parameter `{}`: expected a whole number from {} to {}, got `{}`", key, min, max, it->second));
+    return Status::InvalidArgument(fmt::format("query parameter `{}`: expected a whole number from {} to {}, got `{}`",
+                                               key, min, max, it->second));
   }
   return *value;
 }
@@ -162,7 +178,8 @@ void RestApi::Impl::Route(HttpRequest&& req, Responder respond) {
     return respond(std::move(r));
   }
   if (path == "/v1/streams" || path == "/v1/streams/") {
-    if (method != "GET") return respond(HttpResponse::Error(405, "GET /v1/streams lists streams; use PUT /v1/streams/NAME to create one"));
+    if (method != "GET")
+      return respond(HttpResponse::Error(405, "GET /v1/streams lists streams; use PUT /v1/streams/NAME to create one"));
     return ListStreams(std::move(respond));
   }
   if (tables != nullptr && TableApi::Owns(req)) return tables->Handle(std::move(req), std::move(respond));
@@ -241,7 +258,8 @@ void RestApi::Impl::DropStream(const std::string& name, Responder respond) {
 }
 
 void RestApi::Impl::Ingest(const std::string& name, HttpRequest&& req, Responder respond) {
-  ingest::IngestRequest request{name, std::move(req.body), std::move(req.content_type), std::move(req.content_encoding)};
+  ingest::IngestRequest request{name, std::move(req.body), std::move(req.content_type),
+                                std::move(req.content_encoding)};
   ingest->Ingest(std::move(request), [respond = std::move(respond)](ingest::IngestReply reply) {
     HttpResponse r = HttpResponse::Json(reply.http_status, std::move(reply.body));
     if (reply.retry_after_s > 0) r.headers.emplace_back("Retry-After", std::to_string(reply.retry_after_s));
@@ -279,8 +297,7 @@ void RestApi::Impl::ReadWhenReady(ingest::StreamHandle handle, int32_t partition
   });
 }
 
-HttpResponse RestApi::Impl::ReadNow(const ingest::StreamHandle& handle, int32_t partition, Offset from,
-                                    int64_t limit) {
+HttpResponse RestApi::Impl::ReadNow(const ingest::StreamHandle& handle, int32_t partition, Offset from, int64_t limit) {
   log::Partition* p = handle.log->partition(PartitionId(partition));
   HttpResponse r;
   r.content_type = "application/x-ndjson";

@@ -26,15 +26,30 @@ HttpResponse ErrorFor(const Status& status) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
     case StatusCode::kAlreadyExists:
-    case StatusCode::kOutOfRange: code = 400; break;
-    case StatusCode::kDeadlineExceeded: code = 408; break;
-    case StatusCode::kPermissionDenied: code = 403; break;
-    case StatusCode::kResourceExhausted: code = 429; break;
-    case StatusCode::kDiskFull: code = 507; break;
-    case StatusCode::kFailedPrecondition: code = 409; break;  // a lake commit lost to a concurrent one
+    case StatusCode::kOutOfRange:
+      code = 400;
+      break;
+    case StatusCode::kDeadlineExceeded:
+      code = 408;
+      break;
+    case StatusCode::kPermissionDenied:
+      code = 403;
+      break;
+    case StatusCode::kResourceExhausted:
+      code = 429;
+      break;
+    case StatusCode::kDiskFull:
+      code = 507;
+      break;
+    case StatusCode::kFailedPrecondition:
+      code = 409;
+      break;  // a lake commit lost to a concurrent one
     case StatusCode::kCancelled:
-    case StatusCode::kUnavailable: code = 503; break;
-    default: break;
+    case StatusCode::kUnavailable:
+      code = 503;
+      break;
+    default:
+      break;
   }
   return HttpResponse::Error(code, status.message());
 }
@@ -47,15 +62,21 @@ struct SqlRequest {
 
 Result<sql::Param> ParamFromJson(simdjson::dom::element value, size_t index) {
   switch (value.type()) {
-    case simdjson::dom::element_type::NULL_VALUE: return sql::Param();
-    case simdjson::dom::element_type::BOOL: return sql::Param(bool(value.get_bool()));
-    case simdjson::dom::element_type::INT64: return sql::Param(int64_t(value.get_int64()));
-    case simdjson::dom::element_type::UINT64: return sql::Param(std::string(simdjson::to_string(value)));
-    case simdjson::dom::element_type::DOUBLE: return sql::Param(double(value.get_double()));
-    case simdjson::dom::element_type::STRING: return sql::Param(std::string(std::string_view(value.get_string())));
+    case simdjson::dom::element_type::NULL_VALUE:
+      return sql::Param();
+    case simdjson::dom::element_type::BOOL:
+      return sql::Param(bool(value.get_bool()));
+    case simdjson::dom::element_type::INT64:
+      return sql::Param(int64_t(value.get_int64()));
+    case simdjson::dom::element_type::UINT64:
+      return sql::Param(std::string(simdjson::to_string(value)));
+    case simdjson::dom::element_type::DOUBLE:
+      return sql::Param(double(value.get_double()));
+    case simdjson::dom::element_type::STRING:
+      return sql::Param(std::string(std::string_view(value.get_string())));
     default:
-      return Status::InvalidArgument(fmt::format(
-          "\"params\"[{}] is an array or object; a parameter is a string, number, boolean or null", index));
+      return Status::InvalidArgument(
+          fmt::format("\"params\"[{}] is an array or object; a parameter is a string, number, boolean or null", index));
   }
 }
 
@@ -68,9 +89,10 @@ Result<SqlRequest> ParseRequest(const HttpRequest& request) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto error = parser.parse(request.body).get(root); error) {
-    return Status::InvalidArgument(fmt::format("the body is not valid JSON ({}); send {{\"sql\": \"...\", "
-                                               "\"params\": [...]}} or the SQL text as text/plain",
-                                               simdjson::error_message(error)));
+    return Status::InvalidArgument(
+        fmt::format("the body is not valid JSON ({}); send {{\"sql\": \"...\", "
+                    "\"params\": [...]}} or the SQL text as text/plain",
+                    simdjson::error_message(error)));
   }
   simdjson::dom::object object;
   if (root.get(object)) return Status::InvalidArgument("the JSON body must be an object: {\"sql\": \"...\"}");
@@ -91,7 +113,8 @@ Result<SqlRequest> ParseRequest(const HttpRequest& request) {
         parsed.params.push_back(std::move(param));
       }
     } else {
-      return Status::InvalidArgument(fmt::format("unknown key \"{}\" in the body; expected \"sql\" and \"params\"", key));
+      return Status::InvalidArgument(
+          fmt::format("unknown key \"{}\" in the body; expected \"sql\" and \"params\"", key));
     }
   }
   if (!has_sql) return Status::InvalidArgument("the JSON body has no \"sql\"");
@@ -338,9 +361,9 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
     if (!chunk.ok()) return Refuse(respond, ErrorFor(chunk.status()));
   }
   HttpResponse response;
-  response.content_type = format == Format::kJson   ? "application/json"
+  response.content_type = format == Format::kJson  ? "application/json"
                           : format == Format::kCsv ? "text/csv"
-                                                    : "application/x-ndjson";
+                                                   : "application/x-ndjson";
   if (*chunk == nullptr) {
     AppendBodyEnd(format, rows, cursor->changed_rows(), start, &piece);
     response.body = std::move(piece);

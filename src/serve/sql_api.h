@@ -38,8 +38,8 @@
 namespace lagoa::serve {
 
 struct SqlApiOptions {
-  int workers = 4;                               // statements running at once over HTTP
-  size_t queue_max = 64;                         // requests waiting for a worker
+  int workers = 4;        // statements running at once over HTTP
+  size_t queue_max = 64;  // requests waiting for a worker
   static SqlApiOptions Defaults() { return {}; }
   Status Validate() const;
 };
@@ -72,14 +72,14 @@ class SqlApi {
   const SqlApiOptions options_;
   std::mutex mu_;
   std::condition_variable ready_;
-  std::deque<Job> queue_;                  // guarded by mu_
+  std::deque<Job> queue_;  // guarded by mu_
   // What Stop must cancel: each worker's session and, once its answer streams, its body.
   struct Running {
     sql::Session* session;
     std::shared_ptr<ResponseStream> body;
   };
   std::vector<Running> running_;  // guarded by mu_
-  bool stopping_ = false;                  // guarded by mu_
+  bool stopping_ = false;         // guarded by mu_
   std::vector<std::thread> workers_;
 };
 

@@ -76,7 +76,8 @@ Result<lake::AttachedTable> AttachBody(std::string_view body) {
   for (auto [key, value] : object) {
     std::string_view text;
     if (value.get(text) != simdjson::SUCCESS || (key != "name" && key != "path")) {
-      return Status::InvalidArgument(fmt::format("unexpected key \"{}\" or a value that is not a string; {}", key, expected));
+      return Status::InvalidArgument(
+          fmt::format("unexpected key \"{}\" or a value that is not a string; {}", key, expected));
     }
     if (key == "name") {
       table.name = std::string(text);
@@ -84,7 +85,8 @@ Result<lake::AttachedTable> AttachBody(std::string_view body) {
       table.path = std::string(text);
     }
   }
-  if (table.name.empty() || table.path.empty()) return Status::InvalidArgument(fmt::format("missing a key; {}", expected));
+  if (table.name.empty() || table.path.empty())
+    return Status::InvalidArgument(fmt::format("missing a key; {}", expected));
   return table;
 }
 
@@ -95,7 +97,8 @@ Result<std::unique_ptr<TableApi>> TableApi::Make(ingest::StreamRegistry* registr
   LAGOA_RETURN_IF_ERROR(options.duckdb.Validate());
   LAGOA_RETURN_IF_ERROR(options.compact.Validate());
   if (options.queue_max == 0) return Status::InvalidArgument("the table operation queue needs room for one");
-  if (options.stream_table_writes == nullptr) return Status::InvalidArgument("TableApi needs the stream-table write lock");
+  if (options.stream_table_writes == nullptr)
+    return Status::InvalidArgument("TableApi needs the stream-table write lock");
   lake::LocalObjectStoreOptions store;
   store.root = options.lake_dir;
   store.create_if_missing = true;
@@ -303,9 +306,10 @@ void TableApi::RemoveStreamTable(const std::string& name, Responder respond) {
         std::filesystem::remove_all(options_.lake_dir / name, ec);
         if (options_.on_stream_table_removed) options_.on_stream_table_removed(name);
         if (ec) {
-          return ErrorResponse(Status::IoError(fmt::format("stream \"{}\" was dropped, but removing its lake table {} "
-                                                           "failed: {}",
-                                                           name, (options_.lake_dir / name).string(), ec.message())));
+          return ErrorResponse(
+              Status::IoError(fmt::format("stream \"{}\" was dropped, but removing its lake table {} "
+                                          "failed: {}",
+                                          name, (options_.lake_dir / name).string(), ec.message())));
         }
         JsonWriter w;
         w.BeginObject().Key("dropped").String(name).EndObject();
@@ -323,12 +327,12 @@ void TableApi::Handle(HttpRequest&& req, Responder respond) {
       if (!table.ok()) return respond(ErrorResponse(table.status().WithContext("attaching a table")));
       return Submit([this, table = std::move(table).value()] { return Attach(table); }, std::move(respond));
     }
-    return respond(HttpResponse::Error(405, fmt::format("{} {}: expected GET (list) or POST (attach)", method, req.path)));
+    return respond(
+        HttpResponse::Error(405, fmt::format("{} {}: expected GET (list) or POST (attach)", method, req.path)));
   }
   std::string rest = req.path.substr(kTablesPath.size() + 1);
   size_t slash = rest.find('/');
-  HandleTable(rest.substr(0, slash), slash == std::string::npos ? "" : rest.substr(slash + 1), req,
-              std::move(respond));
+  HandleTable(rest.substr(0, slash), slash == std::string::npos ? "" : rest.substr(slash + 1), req, std::move(respond));
 }
 
 void TableApi::HandleTable(const std::string& name, const std::string& action, const HttpRequest& req,
@@ -386,7 +390,8 @@ void TableApi::HandleTable(const std::string& name, const std::string& action, c
     compact.small_file_bytes = *small;
     compact.min_small_files = static_cast<int>(*min_files);
     if (Status s = compact.Validate(); !s.ok()) return bad(s);
-    return on_table(true, [this, compact](const TableRef& t) { return internal::Compact(t, options_.duckdb, compact); });
+    return on_table(true,
+                    [this, compact](const TableRef& t) { return internal::Compact(t, options_.duckdb, compact); });
   }
   if (action == "vacuum" && method == "POST") {
     lake::VacuumOptions vacuum;

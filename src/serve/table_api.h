@@ -41,12 +41,12 @@
 namespace lagoa::serve {
 
 struct TableApiOptions {
-  std::filesystem::path lake_dir;     // stream tables live in <lake_dir>/<stream>/
-  std::filesystem::path scratch_dir;  // local files in flight (compaction, rewrites); must exist
-  lake::DuckDbOptions duckdb;         // for each operation's DuckDB
-  lake::CompactOptions compact;       // defaults of POST .../compact
-  std::chrono::hours vacuum_retention{168};  // default of POST .../vacuum
-  size_t queue_max = 16;              // operations waiting for the worker
+  std::filesystem::path lake_dir;             // stream tables live in <lake_dir>/<stream>/
+  std::filesystem::path scratch_dir;          // local files in flight (compaction, rewrites); must exist
+  lake::DuckDbOptions duckdb;                 // for each operation's DuckDB
+  lake::CompactOptions compact;               // defaults of POST .../compact
+  std::chrono::hours vacuum_retention{168};   // default of POST .../vacuum
+  size_t queue_max = 16;                      // operations waiting for the worker
   std::mutex* stream_table_writes = nullptr;  // required; see above
   // POST /v1/tables attaches only tables inside these folders (SQL can read no other); empty: any.
   std::vector<std::filesystem::path> attach_dirs;

@@ -104,7 +104,8 @@ Status NothingLoaded(const TableRef& table) {
 }
 
 bool NoLogYet(const TableRef& table, const Status& status) {
-  return table.kind == "stream" && status.code() == StatusCode::kNotFound && !std::filesystem::exists(table.path / "_delta_log");
+  return table.kind == "stream" && status.code() == StatusCode::kNotFound &&
+         !std::filesystem::exists(table.path / "_delta_log");
 }
 
 }  // namespace
@@ -112,15 +113,28 @@ bool NoLogYet(const TableRef& table, const Status& status) {
 HttpResponse ErrorResponse(const Status& status) {
   unsigned code = 500;
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: code = 400; break;
-    case StatusCode::kPermissionDenied: code = 403; break;
-    case StatusCode::kNotFound: code = 404; break;
+    case StatusCode::kInvalidArgument:
+      code = 400;
+      break;
+    case StatusCode::kPermissionDenied:
+      code = 403;
+      break;
+    case StatusCode::kNotFound:
+      code = 404;
+      break;
     case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: code = 409; break;
+    case StatusCode::kFailedPrecondition:
+      code = 409;
+      break;
     case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable: code = 503; break;
-    case StatusCode::kDiskFull: code = 507; break;
-    default: break;
+    case StatusCode::kUnavailable:
+      code = 503;
+      break;
+    case StatusCode::kDiskFull:
+      code = 507;
+      break;
+    default:
+      break;
   }
   return HttpResponse::Error(code, status.message());
 }
@@ -152,7 +166,11 @@ HttpResponse History(const TableRef& table, std::optional<int64_t> limit) {
   WriteTableIdentity(w, table);
   w.Key("commits").BeginArray();
   for (const lake::CommitSummary& commit : *history) {
-    w.BeginObject().Key("version").Int(commit.version.value()).Key("timestamp").String(FormatMillis(commit.timestamp_ms));
+    w.BeginObject()
+        .Key("version")
+        .Int(commit.version.value())
+        .Key("timestamp")
+        .String(FormatMillis(commit.timestamp_ms));
     w.Key("operation").String(commit.operation).Key("operation_parameters").BeginObject();
     for (const auto& [key, value] : commit.operation_parameters) w.Key(key).String(value);
     w.EndObject().Key("engine_info").String(commit.engine_info);
@@ -181,8 +199,8 @@ HttpResponse Rows(const TableRef& table, const lake::DuckDbOptions& duckdb_optio
   auto scan = lake::BuildScanSql(*snapshot, *table.store);
   if (!scan.ok()) return ErrorResponse(scan.status());
   // One thread keeps the scan in file order, so consecutive pages neither skip nor repeat rows.
-  std::string query = fmt::format("SELECT to_json(lagoa_row)::VARCHAR FROM ({}) AS lagoa_row LIMIT {} OFFSET {}",
-                                  *scan, limit, offset);
+  std::string query =
+      fmt::format("SELECT to_json(lagoa_row)::VARCHAR FROM ({}) AS lagoa_row LIMIT {} OFFSET {}", *scan, limit, offset);
   if (Status s = (*duckdb)->Execute("SET threads = 1"); !s.ok()) return ErrorResponse(s);
   auto rows = (*duckdb)->QueryText(query, static_cast<size_t>(limit));
   if (!rows.ok()) return ErrorResponse(rows.status().WithContext(fmt::format("table \"{}\"", table.name)));
@@ -211,7 +229,8 @@ HttpResponse Compact(const TableRef& table, const lake::DuckDbOptions& duckdb_op
   writer.table_prefix = table.prefix;
   writer.scratch_dir = options.scratch_dir;
   auto result = lake::CompactTable(table.store, duckdb->get(), writer, options);
-  if (!result.ok()) return ErrorResponse(result.status().WithContext(fmt::format("compacting table \"{}\"", table.name)));
+  if (!result.ok())
+    return ErrorResponse(result.status().WithContext(fmt::format("compacting table \"{}\"", table.name)));
   JsonWriter w;
   w.BeginObject();
   WriteTableIdentity(w, table);
@@ -233,7 +252,8 @@ HttpResponse Vacuum(const TableRef& table, const lake::DuckDbOptions& duckdb_opt
   if (!duckdb.ok()) return ErrorResponse(duckdb.status());
   if (!std::filesystem::exists(table.path / "_delta_log")) return ErrorResponse(NothingLoaded(table));
   auto result = lake::VacuumTable(table.store, duckdb->get(), table.prefix, options);
-  if (!result.ok()) return ErrorResponse(result.status().WithContext(fmt::format("vacuuming table \"{}\"", table.name)));
+  if (!result.ok())
+    return ErrorResponse(result.status().WithContext(fmt::format("vacuuming table \"{}\"", table.name)));
   JsonWriter w;
   w.BeginObject();
   WriteTableIdentity(w, table);

@@ -19,11 +19,11 @@ namespace lagoa::serve::internal {
 // Where a table's Delta log and files are, and what lagoa may do with it.
 struct TableRef {
   std::string name;
-  std::string kind;             // "stream" or "attached"
-  std::filesystem::path path;   // the table's root directory
+  std::string kind;            // "stream" or "attached"
+  std::filesystem::path path;  // the table's root directory
   lake::ObjectStore* store = nullptr;
-  std::string prefix;           // the table root's key prefix in `store`: "" or ending in '/'
-  bool read_only = false;       // attached tables
+  std::string prefix;                                   // the table root's key prefix in `store`: "" or ending in '/'
+  bool read_only = false;                               // attached tables
   std::unique_ptr<lake::LocalObjectStore> owned_store;  // an attached table's store
 };
 
@@ -43,8 +43,8 @@ HttpResponse Describe(const TableRef& table, const lake::DuckDbOptions& duckdb, 
 HttpResponse History(const TableRef& table, std::optional<int64_t> limit);
 // NDJSON, one object per row, `limit` rows from `offset` in the scan's order; headers
 // Lagoa-Table-Version and, when more rows may follow, Lagoa-Next-Offset.
-HttpResponse Rows(const TableRef& table, const lake::DuckDbOptions& duckdb, const VersionChoice& choice,
-                  int64_t offset, int64_t limit);
+HttpResponse Rows(const TableRef& table, const lake::DuckDbOptions& duckdb, const VersionChoice& choice, int64_t offset,
+                  int64_t limit);
 HttpResponse Compact(const TableRef& table, const lake::DuckDbOptions& duckdb, const lake::CompactOptions& options);
 HttpResponse Vacuum(const TableRef& table, const lake::DuckDbOptions& duckdb, const lake::VacuumOptions& options);
 

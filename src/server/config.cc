@@ -31,8 +31,8 @@ bool ParseBytes(std::string_view text, uint64_t* out) {
   std::string unit(text.substr(digits));
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
   static const std::map<std::string, uint64_t> kUnits = {
-      {"", 1},           {"b", 1},           {"kib", 1ull << 10}, {"mib", 1ull << 20}, {"gib", 1ull << 30},
-      {"tib", 1ull << 40}, {"kb", 1000},     {"mb", 1000000},     {"gb", 1000000000}};
+      {"", 1},      {"b", 1},        {"kib", 1ull << 10}, {"mib", 1ull << 20}, {"gib", 1ull << 30}, {"tib", 1ull << 40},
+      {"kb", 1000}, {"mb", 1000000}, {"gb", 1000000000}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return false;
   if (number > UINT64_MAX / it->second) return false;
@@ -129,8 +129,8 @@ const std::vector<KeyEntry>& Entries() {
          c.files_dir = v;
          return Status::Ok();
        }},
-      {{"attach_dirs", "DIR[,DIR...]: more folders whose Delta tables `lagoa table attach` may attach (besides files_dir)",
-        ""},
+      {{"attach_dirs",
+        "DIR[,DIR...]: more folders whose Delta tables `lagoa table attach` may attach (besides files_dir)", ""},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
          c.attach_dirs.clear();
          for (std::string_view dir : SplitCommas(v)) {
@@ -325,8 +325,7 @@ const std::vector<KeyEntry>& Entries() {
        }},
       {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},
        DurationSetter(&ServerConfig::retention_max_age_ms, "retention_max_age_ms")},
-      {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited",
-        "-1"},
+      {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited", "-1"},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
          uint64_t parsed;
          if (v == "-1") {
@@ -364,8 +363,8 @@ Status ApplyFile(ServerConfig& config, const std::string& path) {
   } catch (const YAML::BadFile&) {
     return Status::NotFound(fmt::format("config file {}: cannot be opened", path));
   } catch (const YAML::ParserException& e) {
-    return Status::InvalidArgument(fmt::format("config file {}: line {}, column {}: {}", path, e.mark.line + 1,
-                                               e.mark.column + 1, e.msg));
+    return Status::InvalidArgument(
+        fmt::format("config file {}: line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return Status::InvalidArgument(fmt::format("config file {}: expected a mapping of keys", path));
@@ -404,9 +403,7 @@ Status SetConfigValue(ServerConfig& config, const std::string& key, const std::s
 
 namespace {
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
+bool IsLoopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
 
 // A front door other machines can reach needs its clients to prove who they are.
 Status CheckExposure(const ServerConfig& config) {
@@ -445,7 +442,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
   // sees the same absolute directory whatever the working directory becomes.
   std::error_code error;
   const std::filesystem::path cwd = std::filesystem::current_path(error);
-  if (error) return Status::IoError(fmt::format("reading the working directory to resolve data_dir: {}", error.message()));
+  if (error)
+    return Status::IoError(fmt::format("reading the working directory to resolve data_dir: {}", error.message()));
   const auto absolute = [&](const std::filesystem::path& path) { return (cwd / path).lexically_normal(); };
   config.data_dir = absolute(config.data_dir);
   config.files_dir = config.files_dir.empty() ? config.data_dir / "files" : absolute(config.files_dir);

@@ -25,7 +25,7 @@ struct ServerConfig {
   std::vector<std::filesystem::path> attach_dirs;
   std::string http_host = "127.0.0.1";
   uint16_t http_port = 8080;
-  bool durability_fsync = true;          // durability: fsync | none (none is for benchmarks only)
+  bool durability_fsync = true;  // durability: fsync | none (none is for benchmarks only)
   uint64_t segment_bytes_max = 128ull << 20;
   uint64_t free_space_min_bytes = 1ull << 30;
   double free_space_min_percent = 5.0;
@@ -35,22 +35,22 @@ struct ServerConfig {
   uint32_t max_connections = 10000;
   uint32_t http_threads = 0;  // 0: one per core
   bool auto_create_streams = false;
-  int64_t retention_max_age_ms = -1;  // default for new streams; -1 keeps events forever
-  int64_t retention_max_bytes = -1;   // per partition; -1 is unlimited
+  int64_t retention_max_age_ms = -1;      // default for new streams; -1 keeps events forever
+  int64_t retention_max_bytes = -1;       // per partition; -1 is unlimited
   int64_t lake_load_interval_ms = 60000;  // between loads of streams into the lake; -1 turns loading off
   // Between maintenance passes over the stream tables (compaction, orphan cleanup, VACUUM); -1 off.
   int64_t lake_maintenance_interval_ms = 600000;
   // Lake data files: a load writes at most about this much record payload per file, and
   // compaction merges files under a quarter of it into files of about this size.
   uint64_t lake_file_bytes_target = 128ull << 20;
-  int lake_load_nice = 10;  // the loader's CPU priority (nice, 0-19), below ingest and queries
-  int64_t lake_vacuum_retention_hours = 168;  // VACUUM keeps unreferenced files this long; -1: never vacuum
-  uint32_t sql_threads = 0;                   // DuckDB worker threads; 0: one per core
+  int lake_load_nice = 10;                       // the loader's CPU priority (nice, 0-19), below ingest and queries
+  int64_t lake_vacuum_retention_hours = 168;     // VACUUM keeps unreferenced files this long; -1: never vacuum
+  uint32_t sql_threads = 0;                      // DuckDB worker threads; 0: one per core
   uint64_t sql_memory_limit_bytes = 2ull << 30;  // DuckDB's memory limit for all statements
-  uint64_t sql_tail_cache_bytes = 256ull << 20;   // decoded live tails kept between statements
-  int64_t sql_statement_timeout_ms = 300000;  // 0: no limit
-  uint32_t sql_http_workers = 4;              // POST /v1/sql statements running at once
-  bool pg_enabled = true;                     // the PostgreSQL wire protocol front door
+  uint64_t sql_tail_cache_bytes = 256ull << 20;  // decoded live tails kept between statements
+  int64_t sql_statement_timeout_ms = 300000;     // 0: no limit
+  uint32_t sql_http_workers = 4;                 // POST /v1/sql statements running at once
+  bool pg_enabled = true;                        // the PostgreSQL wire protocol front door
   std::string pg_host = "127.0.0.1";
   uint16_t pg_port = 5433;
   uint32_t pg_connections_max = 64;

@@ -58,7 +58,8 @@ TEST(ServerConfig, AnAddressOtherMachinesReachNeedsTokensOrInsecure) {
 }
 
 TEST(ServerConfig, RelativeFoldersBecomeAbsoluteAtLoad) {
-  auto config = LoadServerConfig("", {}, {{"data_dir", "rel/data"}, {"files_dir", "io/../files"}, {"attach_dirs", "/abs,more"}});
+  auto config =
+      LoadServerConfig("", {}, {{"data_dir", "rel/data"}, {"files_dir", "io/../files"}, {"attach_dirs", "/abs,more"}});
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   const std::filesystem::path cwd = std::filesystem::current_path();
   EXPECT_EQ(config->data_dir, cwd / "rel" / "data");
@@ -72,8 +73,9 @@ TEST(ServerConfig, RelativeFoldersBecomeAbsoluteAtLoad) {
 TEST(ServerConfig, WrongValuesNameTheKeyTheSourceAndWhatIsAllowed) {
   auto bad = LoadServerConfig("", {{"LAGOA_DURABILITY", "fast"}}, {});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(),
-            "config key `durability` (environment variable LAGOA_DURABILITY): expected one of: fsync, none, got `fast`");
+  EXPECT_EQ(
+      bad.status().message(),
+      "config key `durability` (environment variable LAGOA_DURABILITY): expected one of: fsync, none, got `fast`");
   auto port = LoadServerConfig("", {}, {{"http", "localhost:99999"}});
   ASSERT_FALSE(port.ok());
   EXPECT_NE(port.status().message().find("HOST:PORT"), std::string::npos);
@@ -99,9 +101,9 @@ TEST(ServerConfig, LakeKeysHaveDefaultsAndBounds) {
   EXPECT_EQ(set->lake_maintenance_interval_ms, -1);
   EXPECT_EQ(set->lake_vacuum_retention_hours, 720);
   for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{{"lake_file_bytes_target", "1KiB"},
-                                                                           {"lake_file_bytes_target", "2GiB"},
-                                                                           {"lake_maintenance_interval_ms", "0"},
-                                                                           {"lake_vacuum_retention_hours", "-2"}}) {
+                                                                            {"lake_file_bytes_target", "2GiB"},
+                                                                            {"lake_maintenance_interval_ms", "0"},
+                                                                            {"lake_vacuum_retention_hours", "-2"}}) {
     auto bad = LoadServerConfig("", {}, {{key, value}});
     ASSERT_FALSE(bad.ok()) << key << "=" << value;
     EXPECT_NE(bad.status().message().find("`" + key + "`"), std::string::npos) << bad.status().message();

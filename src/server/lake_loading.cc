@@ -45,9 +45,8 @@ Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::St
   std::unique_ptr<LakeLoading> loading(new LakeLoading(log, registry, std::move(options)));
   LAGOA_ASSIGN_OR_RETURN(loading->store_, lake::LocalObjectStore::Make(store_options));
   LakeLoading* raw = loading.get();
-  log->SetRetentionGuard([raw](const std::string& stream, PartitionId partition) {
-    return raw->KeepFrom(stream, partition);
-  });
+  log->SetRetentionGuard(
+      [raw](const std::string& stream, PartitionId partition) { return raw->KeepFrom(stream, partition); });
   return loading;
 }
 
@@ -100,8 +99,7 @@ void LakeLoading::Run() {
   std::unique_lock lock(stop_mu_);
   bool behind = false;  // the last pass left a partition not caught up
   while (!stopping_) {
-    stop_cv_.wait_for(lock, behind ? std::chrono::milliseconds(0) : options_.interval_ms,
-                      [this] { return stopping_; });
+    stop_cv_.wait_for(lock, behind ? std::chrono::milliseconds(0) : options_.interval_ms, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
     auto now = std::chrono::steady_clock::now();
@@ -121,7 +119,8 @@ void LakeLoading::Run() {
         loaded.emplace(def.name, p);
       }
       if (maintain) {
-        const Status maintained = CatchAll(fmt::format("maintaining stream \"{}\"", def.name), [&] { Maintain(handle); });
+        const Status maintained =
+            CatchAll(fmt::format("maintaining stream \"{}\"", def.name), [&] { Maintain(handle); });
         if (!maintained.ok()) spdlog::error("lake: {}", maintained.message());
       }
     }
@@ -161,8 +160,8 @@ void LakeLoading::Maintain(const ingest::StreamHandle& handle) {
     return Report(stream, -1, compacted.status().WithContext("compaction"));
   }
   if (compacted.ok() && compacted->version) {
-    spdlog::info("lake: table {}: compacted {} files into {} ({} rows) as version {}", stream,
-                 compacted->files_removed, compacted->files_added, compacted->rows, compacted->version->value());
+    spdlog::info("lake: table {}: compacted {} files into {} ({} rows) as version {}", stream, compacted->files_removed,
+                 compacted->files_added, compacted->rows, compacted->version->value());
   }
   if (options_.vacuum_retention) {
     lake::VacuumOptions vacuum;
@@ -256,9 +255,8 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
     }
     if (step->files_written > 0) {
       keep = true;
-      spdlog::info("lake: stream {} partition {}: loaded offsets {} to {} ({} rows) as version {}", stream,
-                   partition, step->first_offset.value(), step->last_offset.value(), step->rows,
-                   step->version.value());
+      spdlog::info("lake: stream {} partition {}: loaded offsets {} to {} ({} rows) as version {}", stream, partition,
+                   step->first_offset.value(), step->last_offset.value(), step->rows, step->version.value());
     }
     if (step->files_written == 0 || !step->full) {
       if (clean_orphans) CleanOrphans(*loader, stream);

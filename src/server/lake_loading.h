@@ -47,7 +47,7 @@
 namespace lagoa::server {
 
 struct LakeLoadingOptions {
-  std::filesystem::path dir;                   // the lake's root (one table per stream)
+  std::filesystem::path dir;                     // the lake's root (one table per stream)
   std::chrono::milliseconds interval_ms{60000};  // between passes over the streams
   std::filesystem::path scratch_dir;             // local files in flight; must exist
   // Held by every writer of a stream table in this process (loads, maintenance, the table API's
@@ -108,7 +108,7 @@ class LakeLoading {
 
   struct PartitionState {
     std::optional<Offset> committed_next;  // first offset not in the lake, once a loader has run
-    std::string last_error;               // logged once until it changes
+    std::string last_error;                // logged once until it changes
   };
 
   log::Log* const log_;

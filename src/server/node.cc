@@ -17,11 +17,11 @@
 
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
+#include "lake/attached_tables.h"
+#include "lake/duckdb_connection.h"
 #include "log/log.h"
 #include "schema/catalog.h"
 #include "serve/http_server.h"
-#include "lake/attached_tables.h"
-#include "lake/duckdb_connection.h"
 #include "serve/pg_server.h"
 #include "serve/rest_api.h"
 #include "serve/table_api.h"
@@ -103,9 +103,7 @@ Node::Node(const ServerConfig& config) : config_(config), c_(std::make_unique<Co
 
 Node::~Node() { Stop(); }
 
-Result<std::unique_ptr<Node>> Node::Make(const ServerConfig& config) {
-  return std::unique_ptr<Node>(new Node(config));
-}
+Result<std::unique_ptr<Node>> Node::Make(const ServerConfig& config) { return std::unique_ptr<Node>(new Node(config)); }
 
 Status Node::Start() {
   LAGOA_ASSIGN_OR_RETURN(c_->lock_fd, LockDataDir(config_.data_dir));
@@ -114,8 +112,9 @@ Status Node::Start() {
   log_options.dir = config_.data_dir / "log";
   log_options.durability = config_.durability_fsync ? log::Durability::kFsync : log::Durability::kNone;
   if (!config_.durability_fsync) {
-    spdlog::warn("DURABILITY IS OFF (durability = none): events are acknowledged before they reach the disk and a "
-                 "machine crash loses them. Use this for benchmarks only.");
+    spdlog::warn(
+        "DURABILITY IS OFF (durability = none): events are acknowledged before they reach the disk and a "
+        "machine crash loses them. Use this for benchmarks only.");
   }
   log_options.segment_bytes_max = config_.segment_bytes_max;
   log_options.free_space_min_bytes = config_.free_space_min_bytes;
@@ -172,7 +171,7 @@ Status Node::Start() {
   sql_options.read_dirs = attach_dirs;
   for (const lake::AttachedTable& table : c_->attached->List()) sql_options.read_dirs.push_back(table.path);
   sql_options.threads = static_cast<int>(config_.sql_threads != 0 ? config_.sql_threads
-                                                                   : std::max(1u, std::thread::hardware_concurrency()));
+                                                                  : std::max(1u, std::thread::hardware_concurrency()));
   sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config_.sql_memory_limit_bytes >> 20));
   sql_options.tail_cache_bytes = config_.sql_tail_cache_bytes;
   sql_options.statement_timeout_ms = std::chrono::milliseconds(config_.sql_statement_timeout_ms);
@@ -184,10 +183,12 @@ Status Node::Start() {
     LAGOA_RETURN_IF_ERROR(c->registry->Drop(stream));
     auto removed = std::make_shared<std::promise<serve::HttpResponse>>();
     std::future<serve::HttpResponse> answer = removed->get_future();
-    c->tables->RemoveStreamTable(stream, [removed](serve::HttpResponse response) { removed->set_value(std::move(response)); });
+    c->tables->RemoveStreamTable(stream,
+                                 [removed](serve::HttpResponse response) { removed->set_value(std::move(response)); });
     serve::HttpResponse response = answer.get();
     if (response.status != 200) {
-      return Status::IoError(fmt::format("the stream is dropped, but removing its lake table failed: {}", response.body));
+      return Status::IoError(
+          fmt::format("the stream is dropped, but removing its lake table failed: {}", response.body));
     }
     return Status::Ok();
   };
@@ -199,21 +200,23 @@ Status Node::Start() {
                       [replied](ingest::IngestReply reply) { replied->set_value(std::move(reply)); });
     ingest::IngestReply reply = answer.get();
     if (reply.http_status != 200) {
-      const StatusCode code = reply.http_status == 507                             ? StatusCode::kDiskFull
+      const StatusCode code = reply.http_status == 507                               ? StatusCode::kDiskFull
                               : reply.http_status == 503 || reply.http_status == 429 ? StatusCode::kUnavailable
                                                                                      : StatusCode::kInvalidArgument;
       return Status(code, fmt::format("the events were refused (HTTP {}): {}", reply.http_status, reply.body));
     }
     return static_cast<int64_t>(reply.accepted);
   };
-  LAGOA_ASSIGN_OR_RETURN(c_->sql, sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
+  LAGOA_ASSIGN_OR_RETURN(c_->sql,
+                         sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
   for (const std::string& error : c_->sql->restore_errors()) spdlog::warn("sql: {}", error);
   serve::TableApiOptions tables;
   tables.lake_dir = config_.data_dir / "lake";
   tables.scratch_dir = scratch_dir;
   tables.compact = CompactOptionsFor(config_);
   tables.stream_table_writes = &c_->stream_table_writes;
-  if (config_.lake_vacuum_retention_hours > 0) tables.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
+  if (config_.lake_vacuum_retention_hours > 0)
+    tables.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
   LakeLoading* loading = c_->lake.get();
   tables.on_stream_table_removed = [loading](const std::string& stream) {
     if (loading != nullptr) loading->ForgetStream(stream);
@@ -258,7 +261,7 @@ void Node::Stop() {
   // Table operations first: queued ones are answered while HTTP still runs, and the running one
   // finishes before the HTTP drain starts its clock.
   if (c_->tables) c_->tables->Stop();
-  if (c_->pg) c_->pg->Stop();  // cancels running statements, closes client connections
+  if (c_->pg) c_->pg->Stop();            // cancels running statements, closes client connections
   if (c_->sql_api) c_->sql_api->Stop();  // cancels running statements; queued ones get 503
   if (c_->http) c_->http->Stop();
   if (c_->api) c_->api->Stop();

@@ -28,8 +28,8 @@ bool IsNull(element node, const char* key) {
 // class of a subquery expression.
 bool IsTableReference(std::string_view type) {
   return type == "BASE_TABLE" || type == "SUBQUERY" || type == "JOIN" || type == "TABLE_FUNCTION" ||
-         type == "EXPRESSION_LIST" || type == "CTE" || type == "PIVOT" || type == "SHOW_REF" ||
-         type == "COLUMN_DATA" || type == "DELIM_GET" || type == "BOUND_TABLE_REF";
+         type == "EXPRESSION_LIST" || type == "CTE" || type == "PIVOT" || type == "SHOW_REF" || type == "COLUMN_DATA" ||
+         type == "DELIM_GET" || type == "BOUND_TABLE_REF";
 }
 
 // How many table references and subqueries `node` holds, at any depth.
@@ -166,12 +166,13 @@ std::optional<SkipFilter> SkipFilterOf(std::string_view serialized) {
   if (parser.parse(serialized.data(), serialized.size(), true).get(root) != simdjson::SUCCESS) return std::nullopt;
   bool error = true;
   array statements;
-  if (root["error"].get(error) != simdjson::SUCCESS || error || root["statements"].get(statements) != simdjson::SUCCESS ||
-      statements.size() != 1) {
+  if (root["error"].get(error) != simdjson::SUCCESS || error ||
+      root["statements"].get(statements) != simdjson::SUCCESS || statements.size() != 1) {
     return std::nullopt;
   }
   element node = statements.at(0)["node"];
-  if (Text(node, "type") != "SELECT_NODE" || !IsNull(node, "sample") || IsNull(node, "where_clause")) return std::nullopt;
+  if (Text(node, "type") != "SELECT_NODE" || !IsNull(node, "sample") || IsNull(node, "where_clause"))
+    return std::nullopt;
   element from = node["from_table"];
   if (Text(from, "type") != "BASE_TABLE" || !IsNull(from, "sample") || !IsNull(from, "at_clause") ||
       !Text(from, "schema_name").empty() || !Text(from, "catalog_name").empty()) {
@@ -197,9 +198,12 @@ std::optional<SkipFilter> SkipFilterOf(std::string_view serialized) {
 bool Applies(const SkipPredicate& predicate, const schema::Type* type) {
   if (type == nullptr) return false;
   switch (predicate.kind) {
-    case LiteralKind::kInteger: return type->id() == schema::TypeId::kInteger || type->id() == schema::TypeId::kBigInt;
-    case LiteralKind::kDate: return type->id() == schema::TypeId::kDate;
-    case LiteralKind::kTimestampTz: return type->id() == schema::TypeId::kTimestampTz;
+    case LiteralKind::kInteger:
+      return type->id() == schema::TypeId::kInteger || type->id() == schema::TypeId::kBigInt;
+    case LiteralKind::kDate:
+      return type->id() == schema::TypeId::kDate;
+    case LiteralKind::kTimestampTz:
+      return type->id() == schema::TypeId::kTimestampTz;
   }
   return false;
 }

@@ -42,7 +42,7 @@ struct SkipPredicate {
 };
 
 struct SkipFilter {
-  std::string table;  // the one table the statement reads, as written
+  std::string table;                      // the one table the statement reads, as written
   std::vector<SkipPredicate> predicates;  // never empty
 };
 

@@ -77,7 +77,7 @@ TEST_F(FileSkippingTest, OnlyOneSelectReadingOneTableQualifies) {
   EXPECT_EQ(Filter("SELECT * FROM main.t WHERE id = 1"), "none");
   EXPECT_EQ(Filter("SELECT * FROM t USING SAMPLE 10 ROWS WHERE id = 1"), "none");
   EXPECT_EQ(Filter("SELECT * FROM read_parquet('x.parquet') WHERE id = 1"), "none");
-  EXPECT_EQ(Filter("SELECT * FROM t x WHERE t.id = 1"), "none");  // t is not a name here: x is
+  EXPECT_EQ(Filter("SELECT * FROM t x WHERE t.id = 1"), "none");              // t is not a name here: x is
   EXPECT_EQ(Filter("SELECT * FROM t AS x(other, id) WHERE id = 1"), "none");  // id is t's first column
   EXPECT_EQ(Filter("INSERT INTO t SELECT * FROM u WHERE id = 1"), "none");
   EXPECT_EQ(Filter("EXPLAIN SELECT * FROM t WHERE id = 1"), "none");

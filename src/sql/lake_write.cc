@@ -36,9 +36,10 @@ std::atomic<uint64_t> next_stage_id{0};
 Result<schema::Type> LakeColumnType(const std::string& name, const std::string& duckdb_type) {
   if (Result<schema::Type> type = schema::ParseType(duckdb_type); type.ok()) return type;
   static const std::pair<std::string_view, std::string_view> kWidened[] = {
-      {"TINYINT", "INTEGER"}, {"SMALLINT", "INTEGER"}, {"UTINYINT", "INTEGER"}, {"USMALLINT", "INTEGER"},
-      {"UINTEGER", "BIGINT"}, {"FLOAT", "DOUBLE"},     {"HUGEINT", "DECIMAL(38,0)"}, {"UBIGINT", "DECIMAL(38,0)"},
-      {"UHUGEINT", "DECIMAL(38,0)"}, {"UUID", "VARCHAR"}, {"TIME", "VARCHAR"}, {"INTERVAL", "VARCHAR"},
+      {"TINYINT", "INTEGER"},       {"SMALLINT", "INTEGER"},      {"UTINYINT", "INTEGER"},
+      {"USMALLINT", "INTEGER"},     {"UINTEGER", "BIGINT"},       {"FLOAT", "DOUBLE"},
+      {"HUGEINT", "DECIMAL(38,0)"}, {"UBIGINT", "DECIMAL(38,0)"}, {"UHUGEINT", "DECIMAL(38,0)"},
+      {"UUID", "VARCHAR"},          {"TIME", "VARCHAR"},          {"INTERVAL", "VARCHAR"},
   };
   for (const auto& [from, to] : kWidened) {
     if (duckdb_type == from) return schema::ParseType(to);
@@ -76,8 +77,8 @@ class LakeWriteStatement final : public Statement {
         Query(fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM {} LIMIT 0", stage_, QuoteIdentifier(write_.table)))
             .status());
     staged_ = true;
-    const std::string fill = fmt::format("{} {} {}", write_.kind == LakeWriteKind::kInsert ? "INSERT INTO" : "COPY",
-                                         stage_, write_.rest);
+    const std::string fill =
+        fmt::format("{} {} {}", write_.kind == LakeWriteKind::kInsert ? "INSERT INTO" : "COPY", stage_, write_.rest);
     // The rows may come from lagoa's relations (INSERT … SELECT FROM a stream).
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &insert_) != DuckDBSuccess) {
@@ -99,8 +100,8 @@ class LakeWriteStatement final : public Statement {
   Status CheckPredicate() {
     if (!write_.has_where) return Status::Ok();
     if (write_.kind == LakeWriteKind::kDelete ? write_.rest.empty() : write_.predicate.empty()) {
-      return Status::InvalidArgument(
-          fmt::format("lake table \"{}\": expected a condition after WHERE (no WHERE changes every row)", write_.table));
+      return Status::InvalidArgument(fmt::format(
+          "lake table \"{}\": expected a condition after WHERE (no WHERE changes every row)", write_.table));
     }
     const std::string& predicate = write_.kind == LakeWriteKind::kDelete ? write_.rest : write_.predicate;
     const std::string probe = fmt::format("SELECT 1 FROM {} WHERE {}", QuoteIdentifier(write_.table), predicate);
@@ -110,7 +111,8 @@ class LakeWriteStatement final : public Statement {
     Status status;
     if (!ok) {
       const char* error = duckdb_prepare_error(prepared);
-      status = Status::InvalidArgument(fmt::format("WHERE {}: {}", predicate, error != nullptr ? error : "not a condition"));
+      status =
+          Status::InvalidArgument(fmt::format("WHERE {}: {}", predicate, error != nullptr ? error : "not a condition"));
     } else if (duckdb_nparams(prepared) > 0) {
       status = Status::InvalidArgument("parameters ($1, ?) are not supported in UPDATE and DELETE of lake tables");
     }
@@ -124,13 +126,20 @@ class LakeWriteStatement final : public Statement {
 
   StatementKind kind() const override {
     switch (write_.kind) {
-      case LakeWriteKind::kInsert: return StatementKind::kInsert;
-      case LakeWriteKind::kCopyFrom: return StatementKind::kCopy;
-      case LakeWriteKind::kDelete: return StatementKind::kDelete;
-      case LakeWriteKind::kUpdate: return StatementKind::kUpdate;
-      case LakeWriteKind::kAddColumn: return StatementKind::kAlter;
-      case LakeWriteKind::kDropTable: return StatementKind::kDrop;
-      default: return StatementKind::kCreate;
+      case LakeWriteKind::kInsert:
+        return StatementKind::kInsert;
+      case LakeWriteKind::kCopyFrom:
+        return StatementKind::kCopy;
+      case LakeWriteKind::kDelete:
+        return StatementKind::kDelete;
+      case LakeWriteKind::kUpdate:
+        return StatementKind::kUpdate;
+      case LakeWriteKind::kAddColumn:
+        return StatementKind::kAlter;
+      case LakeWriteKind::kDropTable:
+        return StatementKind::kDrop;
+      default:
+        return StatementKind::kCreate;
     }
   }
   size_t param_count() const override { return insert_ != nullptr ? duckdb_nparams(insert_) : 0; }
@@ -165,14 +174,21 @@ class LakeWriteStatement final : public Statement {
   Result<int64_t> Run(std::span<const Param> params) {
     switch (write_.kind) {
       case LakeWriteKind::kCreateTable:
-      case LakeWriteKind::kCreateTableAs: return CreateTable();
+      case LakeWriteKind::kCreateTableAs:
+        return CreateTable();
       case LakeWriteKind::kInsert:
-      case LakeWriteKind::kCopyFrom: return Insert(params);
-      case LakeWriteKind::kDelete: return Delete();
-      case LakeWriteKind::kUpdate: return Update();
-      case LakeWriteKind::kAddColumn: return AddColumn();
-      case LakeWriteKind::kDropTable: return DropTable();
-      default: break;
+      case LakeWriteKind::kCopyFrom:
+        return Insert(params);
+      case LakeWriteKind::kDelete:
+        return Delete();
+      case LakeWriteKind::kUpdate:
+        return Update();
+      case LakeWriteKind::kAddColumn:
+        return AddColumn();
+      case LakeWriteKind::kDropTable:
+        return DropTable();
+      default:
+        break;
     }
     return Status::InvalidArgument(write_.refusal);
   }
@@ -194,7 +210,8 @@ class LakeWriteStatement final : public Statement {
   // The stage's columns as lake fields.
   Result<std::vector<schema::Field>> StageFields() {
     duckdb_result result;
-    const std::string sql = fmt::format("SELECT column_name, column_type, \"null\", \"key\", \"default\" FROM (DESCRIBE {})", stage_);
+    const std::string sql =
+        fmt::format("SELECT column_name, column_type, \"null\", \"key\", \"default\" FROM (DESCRIBE {})", stage_);
     if (duckdb_query(session_->connection(), sql.c_str(), &result) != DuckDBSuccess) {
       Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
       duckdb_destroy_result(&result);
@@ -206,8 +223,11 @@ class LakeWriteStatement final : public Statement {
     std::vector<Described> described;
     for (idx_t row = 0; row < duckdb_row_count(&result); ++row) {
       Described column;
-      for (auto [index, out] : {std::pair<idx_t, std::string*>{0, &column.name}, {1, &column.type}, {2, &column.null},
-                                {3, &column.key}, {4, &column.default_value}}) {
+      for (auto [index, out] : {std::pair<idx_t, std::string*>{0, &column.name},
+                                {1, &column.type},
+                                {2, &column.null},
+                                {3, &column.key},
+                                {4, &column.default_value}}) {
         char* text = duckdb_value_varchar(&result, index, row);
         if (text != nullptr) *out = text;
         duckdb_free(text);
@@ -258,7 +278,9 @@ class LakeWriteStatement final : public Statement {
       std::error_code ignored;
       if (!path.empty()) std::filesystem::remove(path, ignored);
     }
-    std::string Select() const { return fmt::format("SELECT * FROM read_parquet({})", lake::SqlStringLiteral(path.string())); }
+    std::string Select() const {
+      return fmt::format("SELECT * FROM read_parquet({})", lake::SqlStringLiteral(path.string()));
+    }
   };
 
   // Moves the stage's rows into a Parquet file (the stage is left empty), each column cast to its
@@ -277,7 +299,8 @@ class LakeWriteStatement final : public Statement {
       rows = fmt::format("(SELECT {} FROM {})", fmt::join(casts, ", "), stage_);
     }
     LAGOA_RETURN_IF_ERROR(
-        Query(fmt::format("COPY {} TO {} (FORMAT parquet)", rows, lake::SqlStringLiteral(file.path.string()))).status());
+        Query(fmt::format("COPY {} TO {} (FORMAT parquet)", rows, lake::SqlStringLiteral(file.path.string())))
+            .status());
     LAGOA_RETURN_IF_ERROR(Query(fmt::format("DELETE FROM {}", stage_)).status());
     return file;
   }
@@ -307,7 +330,8 @@ class LakeWriteStatement final : public Statement {
       return Status::AlreadyExists(
           fmt::format("a stream or table called \"{}\" exists already; DROP it or choose another name", write_.table));
     }
-    LAGOA_RETURN_IF_ERROR(schema::ValidateStreamName(write_.table).WithContext("a lake table's name follows the rules of stream names"));
+    LAGOA_RETURN_IF_ERROR(
+        schema::ValidateStreamName(write_.table).WithContext("a lake table's name follows the rules of stream names"));
     const std::string stage_sql = fmt::format("CREATE TEMP TABLE {} {}", stage_, write_.rest);
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(stage_sql)));
     LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
@@ -325,8 +349,9 @@ class LakeWriteStatement final : public Statement {
       LAGOA_ASSIGN_OR_RETURN(auto writer, lake::DeltaTableWriter::Make(store.get(), duckdb.get(), Writer()));
       LAGOA_RETURN_IF_ERROR(writer->CreateTable(fields, {}, {}).status());
     }
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     LAGOA_RETURN_IF_ERROR(shared().lake_tables->Attach({write_.table, TableDir(), now_ms}));
     ddl.unlock();
     if (write_.kind == LakeWriteKind::kCreateTable) return -1;
@@ -356,10 +381,10 @@ class LakeWriteStatement final : public Statement {
   Result<int64_t> Delete() {
     LAGOA_ASSIGN_OR_RETURN(auto store, Store());
     LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
-    LAGOA_ASSIGN_OR_RETURN(lake::RewriteResult deleted,
-                           lake::DeleteWhere(store.get(), duckdb.get(), Writer(),
-                                             write_.rest.empty() ? std::string("true") : write_.rest,
-                                             shared().options.temp_dir));
+    LAGOA_ASSIGN_OR_RETURN(
+        lake::RewriteResult deleted,
+        lake::DeleteWhere(store.get(), duckdb.get(), Writer(), write_.rest.empty() ? std::string("true") : write_.rest,
+                          shared().options.temp_dir));
     return static_cast<int64_t>(deleted.rows_deleted);
   }
 
@@ -408,8 +433,8 @@ class LakeWriteStatement final : public Statement {
     std::filesystem::remove_all(TableDir(), error);
     shared().catalog->ForgetTable(TableDir());
     if (error) {
-      return Status::IoError(fmt::format("the table is dropped, but deleting {} failed: {}", TableDir().string(),
-                                         error.message()));
+      return Status::IoError(
+          fmt::format("the table is dropped, but deleting {} failed: {}", TableDir().string(), error.message()));
     }
     return -1;
   }

@@ -20,9 +20,9 @@
 //   DROP STREAM [IF EXISTS] NAME                     kDropStream
 //   INSERT INTO STREAM …, where STREAM is a stream   kInsertStream  rest: after the name
 // and refused with a reason (kRefused): CREATE OR REPLACE TABLE NAME, other ALTERs of a lake table,
-// DELETE … USING/RETURNING, UPDATE … FROM/RETURNING, and UPDATE/DELETE of a stream (append-only). INSERT, COPY, DELETE, UPDATE, ALTER and DROP are recognized only
-// when NAME is a lake table (else DuckDB runs them: a temporary table, a stream's view, …).
-// Threads: pure functions.
+// DELETE … USING/RETURNING, UPDATE … FROM/RETURNING, and UPDATE/DELETE of a stream (append-only). INSERT, COPY, DELETE,
+// UPDATE, ALTER and DROP are recognized only when NAME is a lake table (else DuckDB runs them: a temporary table, a
+// stream's view, …). Threads: pure functions.
 #pragma once
 
 #include <cstdint>
@@ -51,11 +51,11 @@ enum class LakeWriteKind : uint8_t {
 struct LakeWriteText {
   LakeWriteKind kind = LakeWriteKind::kRefused;
   std::string table;
-  bool if_exists = false;      // DROP … IF EXISTS; IF NOT EXISTS of CREATE TABLE and ADD COLUMN
-  std::string rest;            // per kind, see above
-  std::string predicate;       // kUpdate: after WHERE ("" = every row)
-  std::string refusal;         // kRefused: what is not supported and what to do instead
-  bool has_where = false;      // kDelete/kUpdate: the statement has a WHERE (its condition may be empty)
+  bool if_exists = false;  // DROP … IF EXISTS; IF NOT EXISTS of CREATE TABLE and ADD COLUMN
+  std::string rest;        // per kind, see above
+  std::string predicate;   // kUpdate: after WHERE ("" = every row)
+  std::string refusal;     // kRefused: what is not supported and what to do instead
+  bool has_where = false;  // kDelete/kUpdate: the statement has a WHERE (its condition may be empty)
 };
 
 // std::nullopt when `statement` (one statement, no ';') is none of the above.

@@ -191,7 +191,8 @@ TEST_F(LakeWriteTest, ConcurrentWritersEachCommitEveryRow) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(Ok("SELECT count(*), count(DISTINCT writer) FROM hits"), Rows{fmt::format("{}|{}", kWriters * kInserts * 10, kWriters)});
+  EXPECT_EQ(Ok("SELECT count(*), count(DISTINCT writer) FROM hits"),
+            Rows{fmt::format("{}|{}", kWriters * kInserts * 10, kWriters)});
   // A delete racing the appends keeps every appended row that it did not match.
   std::thread appender([&] { Ok("INSERT INTO hits SELECT 9, range FROM range(100)"); });
   auto deleted = Run("DELETE FROM hits WHERE writer = 0");

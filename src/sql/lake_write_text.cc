@@ -15,8 +15,7 @@ constexpr size_t kHeadTokens = 12;
 
 class Head {
  public:
-  explicit Head(std::string_view statement)
-      : statement_(statement), tokens_(LeadingTokens(statement, kHeadTokens)) {}
+  explicit Head(std::string_view statement) : statement_(statement), tokens_(LeadingTokens(statement, kHeadTokens)) {}
 
   bool Is(size_t i, std::string_view keyword) const { return i < tokens_.size() && tokens_[i].Is(keyword); }
   bool IsSymbol(size_t i, char c) const {

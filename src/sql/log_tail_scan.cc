@@ -66,12 +66,12 @@ struct TailBindData {
 // offsets the cache does not hold straight from the log, then the cache's blocks.
 struct TailScanState {
   size_t partition = 0;
-  bool started = false;                  // the current partition's slice is known
-  std::unique_ptr<log::Reader> reader;   // while reading the log directly
-  Offset direct_end;                     // the direct read stops here; the cache has the rest
-  Offset end;                            // of the current partition: first offset not read
-  std::vector<log::ReadRecord> pending;  // read, not yet returned
-  size_t next = 0;                       // into `pending`
+  bool started = false;                                  // the current partition's slice is known
+  std::unique_ptr<log::Reader> reader;                   // while reading the log directly
+  Offset direct_end;                                     // the direct read stops here; the cache has the rest
+  Offset end;                                            // of the current partition: first offset not read
+  std::vector<log::ReadRecord> pending;                  // read, not yet returned
+  size_t next = 0;                                       // into `pending`
   std::vector<std::shared_ptr<const TailBlock>> blocks;  // the cache's, after direct_end
   size_t next_block = 0;
   std::vector<Offset> ends;       // per partition, fixed at init
@@ -114,8 +114,8 @@ void TailBind(duckdb_bind_info info) {
   if (from_text == kPinnedOffsets) {
     std::optional<std::string> pinned = context->pins->Get(ConnectionId(info), name);
     if (!pinned) {
-      const std::string error = fmt::format("{}(): no offsets are pinned for stream \"{}\" on this connection",
-                                            kLogTailFunction, name);
+      const std::string error =
+          fmt::format("{}(): no offsets are pinned for stream \"{}\" on this connection", kLogTailFunction, name);
       duckdb_bind_set_error(info, error.c_str());
       return;
     }
@@ -245,7 +245,8 @@ Result<idx_t> FillFromLog(const TailBindData& bind, TailScanState* state, duckdb
     const std::span<const std::byte> payload(copy, record->payload.size());
     LAGOA_RETURN_IF_ERROR(DecodeTailRow(definition, static_cast<int32_t>(state->partition), *record, payload,
                                         all.first(latest_columns), all.subspan(latest_columns), row));
-    for (duckdb_vector row_id : row_ids) static_cast<int64_t*>(duckdb_vector_get_data(row_id))[row] = record->offset.value();
+    for (duckdb_vector row_id : row_ids)
+      static_cast<int64_t*>(duckdb_vector_get_data(row_id))[row] = record->offset.value();
     ++row;
   }
   return row;
@@ -346,7 +347,8 @@ Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry*
   duckdb_table_function_supports_projection_pushdown(function, true);
   const bool registered = duckdb_register_table_function(connection, function) == DuckDBSuccess;
   duckdb_destroy_table_function(&function);
-  if (!registered) return Status::Internal(fmt::format("DuckDB: cannot register the table function {}()", kLogTailFunction));
+  if (!registered)
+    return Status::Internal(fmt::format("DuckDB: cannot register the table function {}()", kLogTailFunction));
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include "base/parse_number.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/delta_log.h"
@@ -13,7 +14,6 @@
 #include "lake/table_scan.h"
 #include "schema/schema.h"
 #include "schema/types.h"
-#include "base/parse_number.h"
 #include "sql/log_tail_scan_internal.h"
 
 namespace lagoa::sql::internal {
@@ -174,15 +174,16 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindAsOf(std::string_
       std::all_of(when.begin() + 1, when.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     version = ParseInteger<int64_t>(when.substr(1));
     if (!version) {
-      return Status::InvalidArgument(fmt::format("\"{}\": version {} of the table \"{}\" is past the largest there can be ({})",
-                                                 name, when.substr(1), base, INT64_MAX));
+      return Status::InvalidArgument(
+          fmt::format("\"{}\": version {} of the table \"{}\" is past the largest there can be ({})", name,
+                      when.substr(1), base, INT64_MAX));
     }
   } else if (Result<int64_t> micros = schema::ParseTimestampMicros(when); micros.ok()) {
     timestamp_ms = *micros / 1000;
   } else {
     return Status::InvalidArgument(fmt::format(
-        "\"{}\": after '@' comes a version (v12) or an RFC 3339 time (2026-11-26T10:00:00Z) of the table \"{}\"",
-        name, base));
+        "\"{}\": after '@' comes a version (v12) or an RFC 3339 time (2026-11-26T10:00:00Z) of the table \"{}\"", name,
+        base));
   }
   std::lock_guard lock(mu_);
   const lake::ObjectStore* ignored = nullptr;
@@ -209,7 +210,7 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindAsOf(std::string_
 }
 
 Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::string_view name,
-                                                                      const SkipFilter* filter) {
+                                                                       const SkipFilter* filter) {
   std::optional<ingest::StreamHandle> stream;
   if (streams_ != nullptr) stream = streams_->Find(name);
   if (stream) {
@@ -218,7 +219,8 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     const lake::ObjectStore* store = nullptr;
     std::shared_ptr<const lake::Snapshot> snapshot;
     if (!ingest::StreamRegistry::IsDeadLetterName(definition.name) && definition.lake.enabled) {
-      LAGOA_ASSIGN_OR_RETURN(snapshot, Latest(lake_dir_ / definition.name, std::to_string(definition.created_us), &store));
+      LAGOA_ASSIGN_OR_RETURN(snapshot,
+                             Latest(lake_dir_ / definition.name, std::to_string(definition.created_us), &store));
     }
     const int32_t partitions = stream->log->partition_count();
     const std::string stream_key =
@@ -249,20 +251,22 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindCurrent(std::stri
     if (snapshot != nullptr && !snapshot->files().empty()) {
       LAGOA_ASSIGN_OR_RETURN(scan, lake::BuildScanSql(*snapshot, *store));
     }
-    return std::optional(Remember(definition.name, key, StreamSelect(definition, partitions, snapshot.get(), scan),
-                                  -1, tail_from));
+    return std::optional(
+        Remember(definition.name, key, StreamSelect(definition, partitions, snapshot.get(), scan), -1, tail_from));
   }
   std::optional<std::pair<lake::AttachedTable, std::string>> found = FindTable(name);
   if (!found) return std::optional<RelationDefinition>();
   const lake::AttachedTable* table = &found->first;
   std::lock_guard lock(mu_);
   const lake::ObjectStore* store = nullptr;
-  LAGOA_ASSIGN_OR_RETURN(std::shared_ptr<const lake::Snapshot> snapshot, Latest(table->path, std::to_string(table->attached_ms), &store));
+  LAGOA_ASSIGN_OR_RETURN(std::shared_ptr<const lake::Snapshot> snapshot,
+                         Latest(table->path, std::to_string(table->attached_ms), &store));
   if (snapshot == nullptr) {
     return Status::NotFound(
         fmt::format("{} table \"{}\": {} holds no Delta commit", found->second, table->name, table->path.string()));
   }
-  LAGOA_RETURN_IF_ERROR(lake::CheckReaderProtocol(snapshot->protocol()).WithContext(fmt::format("table \"{}\"", table->name)));
+  LAGOA_RETURN_IF_ERROR(
+      lake::CheckReaderProtocol(snapshot->protocol()).WithContext(fmt::format("table \"{}\"", table->name)));
   const std::string key =
       fmt::format("{}:{}:{}:{}", found->second, table->attached_ms, table->path.string(), snapshot->version().value());
   auto build = [&](const std::vector<lake::AddFile>& files) { return lake::BuildScanSql(*snapshot, *store, files); };
@@ -307,8 +311,8 @@ const RelationDefinition* RelationCatalog::Built(const std::string& name, const 
   return it != built_.end() && it->second.key == key ? &it->second : nullptr;
 }
 
-const RelationDefinition& RelationCatalog::Remember(const std::string& name, const std::string& key,
-                                                    std::string select, int64_t table_version, std::string tail_from) {
+const RelationDefinition& RelationCatalog::Remember(const std::string& name, const std::string& key, std::string select,
+                                                    int64_t table_version, std::string tail_from) {
   RelationDefinition& relation = built_[name];
   relation = {name, key, std::move(select), table_version, std::move(tail_from)};
   return relation;

@@ -94,9 +94,9 @@ class RelationCatalog {
                                                      std::string_view when);
 
   struct CachedTable {
-    std::unique_ptr<lake::LocalObjectStore> store;  // rooted at the table's directory
+    std::unique_ptr<lake::LocalObjectStore> store;   // rooted at the table's directory
     std::shared_ptr<const lake::Snapshot> snapshot;  // nullptr: the table has no commit yet
-    std::string incarnation;  // of the stream or attachment the table belongs to
+    std::string incarnation;                         // of the stream or attachment the table belongs to
   };
   // The latest snapshot of the Delta table in `dir`, which belongs to `incarnation` (a re-created
   // stream's table starts again at version 0); nullptr when it has no commit. REQUIRES: mu_ held.

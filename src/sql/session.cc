@@ -10,8 +10,8 @@
 #include "ingest/stream_registry.h"
 #include "schema/types.h"
 #include "sql/result_chunk_internal.h"
-#include "sql/sql_text.h"
 #include "sql/session_internal.h"
+#include "sql/sql_text.h"
 #include "sql/statement_policy_internal.h"
 
 namespace lagoa::sql::internal {
@@ -19,29 +19,40 @@ namespace {
 
 StatementKind KindOf(duckdb_statement_type type) {
   switch (type) {
-    case DUCKDB_STATEMENT_TYPE_SELECT: return StatementKind::kSelect;
-    case DUCKDB_STATEMENT_TYPE_INSERT: return StatementKind::kInsert;
-    case DUCKDB_STATEMENT_TYPE_UPDATE: return StatementKind::kUpdate;
-    case DUCKDB_STATEMENT_TYPE_DELETE: return StatementKind::kDelete;
-    case DUCKDB_STATEMENT_TYPE_EXPLAIN: return StatementKind::kExplain;
+    case DUCKDB_STATEMENT_TYPE_SELECT:
+      return StatementKind::kSelect;
+    case DUCKDB_STATEMENT_TYPE_INSERT:
+      return StatementKind::kInsert;
+    case DUCKDB_STATEMENT_TYPE_UPDATE:
+      return StatementKind::kUpdate;
+    case DUCKDB_STATEMENT_TYPE_DELETE:
+      return StatementKind::kDelete;
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN:
+      return StatementKind::kExplain;
     case DUCKDB_STATEMENT_TYPE_CREATE:
-    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return StatementKind::kCreate;
-    case DUCKDB_STATEMENT_TYPE_DROP: return StatementKind::kDrop;
-    case DUCKDB_STATEMENT_TYPE_ALTER: return StatementKind::kAlter;
-    case DUCKDB_STATEMENT_TYPE_COPY: return StatementKind::kCopy;
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC:
+      return StatementKind::kCreate;
+    case DUCKDB_STATEMENT_TYPE_DROP:
+      return StatementKind::kDrop;
+    case DUCKDB_STATEMENT_TYPE_ALTER:
+      return StatementKind::kAlter;
+    case DUCKDB_STATEMENT_TYPE_COPY:
+      return StatementKind::kCopy;
     case DUCKDB_STATEMENT_TYPE_SET:
     case DUCKDB_STATEMENT_TYPE_VARIABLE_SET:
-    case DUCKDB_STATEMENT_TYPE_PRAGMA: return StatementKind::kSet;
-    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return StatementKind::kTransaction;
-    default: return StatementKind::kOther;
+    case DUCKDB_STATEMENT_TYPE_PRAGMA:
+      return StatementKind::kSet;
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION:
+      return StatementKind::kTransaction;
+    default:
+      return StatementKind::kOther;
   }
 }
 
 // Whether `text` holds `word` (lower case), ignoring case.
 bool Mentions(std::string_view text, std::string_view word) {
-  return std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         }) != text.end();
+  return std::search(text.begin(), text.end(), word.begin(), word.end(),
+                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }) != text.end();
 }
 
 // Whether a statement of type `type` and text `text` may change a TimeZone (what
@@ -57,13 +68,17 @@ bool MaySetTimeZone(duckdb_statement_type type, std::string_view text) {
 bool MayDefineFunctions(duckdb_statement_type type, std::string_view text) {
   switch (type) {
     case DUCKDB_STATEMENT_TYPE_CREATE:
-    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return Mentions(text, "macro") || Mentions(text, "function");
-    case DUCKDB_STATEMENT_TYPE_PRAGMA: return Mentions(text, "import");
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC:
+      return Mentions(text, "macro") || Mentions(text, "function");
+    case DUCKDB_STATEMENT_TYPE_PRAGMA:
+      return Mentions(text, "import");
     case DUCKDB_STATEMENT_TYPE_ATTACH:
     case DUCKDB_STATEMENT_TYPE_LOAD:
     case DUCKDB_STATEMENT_TYPE_EXTENSION:
-    case DUCKDB_STATEMENT_TYPE_MULTI: return true;
-    default: return false;
+    case DUCKDB_STATEMENT_TYPE_MULTI:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -91,7 +106,10 @@ class CursorImpl final : public Cursor {
  public:
   CursorImpl(SessionImpl* session, uint64_t generation, duckdb_result result, std::vector<ResultColumn> columns,
              std::shared_ptr<const ResultTypes> types)
-      : session_(session), generation_(generation), result_(result), columns_(std::move(columns)),
+      : session_(session),
+        generation_(generation),
+        result_(result),
+        columns_(std::move(columns)),
         types_(std::move(types)) {}
   ~CursorImpl() override {
     duckdb_destroy_result(&result_);
@@ -128,7 +146,8 @@ class CursorImpl final : public Cursor {
         std::string text;
         chunk->AppendText(0, row, &text);
         const std::optional<int64_t> count = ParseInteger<int64_t>(text);
-        if (!count) return Status::Internal(fmt::format("DuckDB reported \"{}\" rows changed; expected a number", text));
+        if (!count)
+          return Status::Internal(fmt::format("DuckDB reported \"{}\" rows changed; expected a number", text));
         changed_rows_ += *count;
       }
     }
@@ -208,9 +227,9 @@ class StatementImpl final : public Statement {
       duckdb_destroy_result(&result);
       for (duckdb_logical_type& type : logical) duckdb_destroy_logical_type(&type);
       session_->Finish();
-      return Status::InvalidArgument(fmt::format(
-          "result column \"{}\" has type {}, which lagoa cannot send to clients; CAST it to VARCHAR", column.name,
-          column.type.sql));
+      return Status::InvalidArgument(
+          fmt::format("result column \"{}\" has type {}, which lagoa cannot send to clients; CAST it to VARCHAR",
+                      column.name, column.type.sql));
     }
     const bool count_result = IsCountResult(result, columns);
     auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
@@ -291,7 +310,8 @@ std::optional<std::vector<std::string>> TableNames(duckdb_connection connection,
   std::string text;
   text.reserve(sql.size());
   for (size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i] == '?' || (sql[i] == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
+    if (sql[i] == '?' ||
+        (sql[i] == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
       text += " NULL ";
       if (sql[i] == '$') {
         while (i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) ++i;
@@ -536,13 +556,14 @@ Status SessionImpl::RefreshRelation(const std::string& name, const SkipFilter* f
   if (known != views_.end() && known->second == relation->key) return Status::Ok();
   // The comment marks the view as lagoa's for the PostgreSQL catalog shim (a table there).
   const std::string quoted = schema::QuoteIdentifier(name);
-  const std::string create = fmt::format("CREATE OR REPLACE TEMP VIEW {0} AS {1}; COMMENT ON VIEW temp.main.{0} IS '{2}'",
-                                         quoted, relation->select, kRelationComment);
+  const std::string create =
+      fmt::format("CREATE OR REPLACE TEMP VIEW {0} AS {1}; COMMENT ON VIEW temp.main.{0} IS '{2}'", quoted,
+                  relation->select, kRelationComment);
   duckdb_result result;
   const bool ok = duckdb_query(connection_, create.c_str(), &result) == DuckDBSuccess;
-  Status status = ok ? Status::Ok()
-                     : Status::InvalidArgument(fmt::format("defining the relation \"{}\": {}", name,
-                                                           duckdb_result_error(&result)));
+  Status status =
+      ok ? Status::Ok()
+         : Status::InvalidArgument(fmt::format("defining the relation \"{}\": {}", name, duckdb_result_error(&result)));
   duckdb_destroy_result(&result);
   if (ok) views_[name] = relation->key;
   return status;
@@ -554,8 +575,8 @@ void SessionImpl::Begin() {
   {
     std::lock_guard lock(shared_->mu);
     const auto timeout = shared_->options.statement_timeout_ms;
-    deadline_ = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
-                                    : std::chrono::steady_clock::time_point::max();
+    deadline_ =
+        timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout : std::chrono::steady_clock::time_point::max();
     shared_->running.insert(this);
   }
   shared_->wake.notify_all();

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -19,10 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "lake/attached_tables.h"
 #include "sql/file_skipping_internal.h"
 #include "sql/lake_write_internal.h"
 #include "sql/log_tail_scan_internal.h"
-#include "lake/attached_tables.h"
 #include "sql/relation_catalog_internal.h"
 #include "sql/sql_engine.h"
 #include "sql/sql_objects_internal.h"
@@ -49,8 +49,8 @@ struct EngineShared {
   // Held from a lake table's name check to its listing (CREATE) or unlisting and deletion (DROP),
   // so two statements never claim, or clear, the same directory.
   std::mutex lake_ddl_mu;
-  ingest::StreamRegistry* streams = nullptr;          // borrowed; may be null
-  const lake::AttachedTables* attached = nullptr;     // borrowed; may be null
+  ingest::StreamRegistry* streams = nullptr;       // borrowed; may be null
+  const lake::AttachedTables* attached = nullptr;  // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
   // The schemas, views and macros made with SQL, kept across restarts; null without
   // options.objects_path, and until the engine has replayed them at start.
@@ -67,7 +67,7 @@ struct EngineShared {
   std::atomic<bool> timezone_set{false};
 
   std::mutex mu;
-  std::condition_variable wake;  // a statement started, or stopping
+  std::condition_variable wake;    // a statement started, or stopping
   std::set<SessionImpl*> running;  // sessions with a statement in flight
   int open_sessions = 0;
   bool stopping = false;
@@ -115,7 +115,8 @@ class SessionImpl final : public Session {
   Status RefreshRelations(const std::optional<std::vector<std::string>>& names, const SkipFilter* filter = nullptr);
   // The filter that lets the statement `text` skip lake files (file_skipping_internal.h), when
   // it reads one of lagoa's relations and nothing else.
-  std::optional<SkipFilter> SkipFilterFor(const std::string& text, const std::optional<std::vector<std::string>>& names);
+  std::optional<SkipFilter> SkipFilterFor(const std::string& text,
+                                          const std::optional<std::vector<std::string>>& names);
   // Marks a statement in flight until its deadline (watchdog) or Finish.
   void Begin();
   void Finish();
@@ -146,7 +147,8 @@ class SessionImpl final : public Session {
   Status RefreshRelation(const std::string& name, const SkipFilter* filter);
   // Prepares statement `index` of extracted_, whose text is `text` (null: unknown, one of
   // several), after refreshing the relations `names`.
-  Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index, const std::optional<std::vector<std::string>>& names,
+  Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index,
+                                                      const std::optional<std::vector<std::string>>& names,
                                                       const std::string* text);
   void DropView(const std::string& name);
   // Statement `index`'s own text among the last Parse's; empty when lagoa's splitter and DuckDB's
@@ -155,9 +157,9 @@ class SessionImpl final : public Session {
 
   std::shared_ptr<EngineShared> shared_;
   duckdb_connection connection_;
-  duckdb_connection names_connection_;  // only for NamesIn
-  idx_t connection_id_;                  // connection_'s, as lagoa_tail() sees it (TailPins)
-  duckdb_extracted_statements extracted_ = nullptr;  // of the last Parse
+  duckdb_connection names_connection_;                    // only for NamesIn
+  idx_t connection_id_;                                   // connection_'s, as lagoa_tail() sees it (TailPins)
+  duckdb_extracted_statements extracted_ = nullptr;       // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
   std::string parsed_text_;                               // the last Parse's text
   size_t parsed_count_ = 0;                               // and how many statements DuckDB found in it
@@ -168,7 +170,7 @@ class SessionImpl final : public Session {
     std::optional<LakeWriteText> write;
   };
   std::vector<Piece> pieces_;
-  std::map<std::string, std::string> views_;         // relation name → definition key
+  std::map<std::string, std::string> views_;  // relation name → definition key
   // CREATE statements run since the last transaction statement: a macro made in a transaction is
   // recorded with its text when the COMMIT shows it. The last kCreatesKeptMax only.
   static constexpr size_t kCreatesKeptMax = 64;
@@ -186,7 +188,6 @@ inline constexpr std::string_view kRelationComment = "lagoa relation";
 
 // Creates the PostgreSQL catalog shim's schema, views and macros (pg_catalog_shim.cc).
 Status CreatePgCatalogShim(duckdb_connection connection);
-
 
 // The lake table called `name` as DuckDB matches identifiers (ignoring case): its name as created,
 // or std::nullopt.
@@ -215,8 +216,7 @@ Status PrepareErrorStatus(const char* message, std::string_view fallback);
 
 // `status` with every mention of the temporary `stage` table replaced by `name` (what the user
 // wrote) and `context` in front: DuckDB's errors about a write's stage are about its target.
-Status NameTheTarget(const Status& status, const std::string& stage, const std::string& name,
-                     std::string_view context);
+Status NameTheTarget(const Status& status, const std::string& stage, const std::string& name, std::string_view context);
 
 // Binds `params` to `prepared` ($1 is params[0]); InvalidArgument naming the parameter DuckDB
 // refused.

@@ -99,9 +99,10 @@ std::vector<std::string> Replay(const std::shared_ptr<EngineShared>& shared, Sql
     progress = false;
     std::vector<size_t> still;
     for (size_t index : waiting) {
-      Status made = kept[index].sql.empty()
-                        ? Status::FailedPrecondition("its definition was never seen (made by a statement that was not a CREATE)")
-                        : RunIn(**session, kept[index].sql);
+      Status made =
+          kept[index].sql.empty()
+              ? Status::FailedPrecondition("its definition was never seen (made by a statement that was not a CREATE)")
+              : RunIn(**session, kept[index].sql);
       if (made.ok()) {
         progress = true;
         failures.erase(index);
@@ -209,7 +210,8 @@ Status MakeDirectories(const SqlEngineOptions& options) {
 Status SqlEngineOptions::Validate() const {
   if (threads < 1) return Status::InvalidArgument(fmt::format("sql `threads` must be >= 1, got {}", threads));
   if (memory_limit.empty()) return Status::InvalidArgument("sql `memory_limit` is empty; e.g. \"1GB\"");
-  if (sessions_max < 1) return Status::InvalidArgument(fmt::format("sql `sessions_max` must be >= 1, got {}", sessions_max));
+  if (sessions_max < 1)
+    return Status::InvalidArgument(fmt::format("sql `sessions_max` must be >= 1, got {}", sessions_max));
   if (statement_timeout_ms.count() < 0) {
     return Status::InvalidArgument(
         fmt::format("sql `statement_timeout_ms` must be >= 0 (0: none), got {}", statement_timeout_ms.count()));
@@ -231,12 +233,9 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   const std::string temp_dir = options.temp_dir.string();
   // No extension is ever downloaded: lagoa runs what libduckdb ships (parquet, json, icu).
   const std::pair<const char*, const char*> settings[] = {
-      {"threads", threads.c_str()},
-      {"memory_limit", options.memory_limit.c_str()},
-      {"temp_directory", temp_dir.c_str()},
-      {"autoinstall_known_extensions", "false"},
-      {"autoload_known_extensions", "false"},
-      {"allow_community_extensions", "false"},
+      {"threads", threads.c_str()},           {"memory_limit", options.memory_limit.c_str()},
+      {"temp_directory", temp_dir.c_str()},   {"autoinstall_known_extensions", "false"},
+      {"autoload_known_extensions", "false"}, {"allow_community_extensions", "false"},
       {"allow_persistent_secrets", "false"},
   };
   for (const auto& [name, value] : settings) {
@@ -272,8 +271,8 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   }
   shared->streams = streams;
   shared->attached = attached;
-  LAGOA_ASSIGN_OR_RETURN(shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached,
-                                                                          shared->lake_tables.get()));
+  LAGOA_ASSIGN_OR_RETURN(
+      shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached, shared->lake_tables.get()));
   std::unique_ptr<SqlObjects> objects;
   if (!options.objects_path.empty()) {
     LAGOA_ASSIGN_OR_RETURN(objects, SqlObjects::Open(options.objects_path));

@@ -43,8 +43,8 @@ namespace lagoa::sql {
 struct SqlEngineOptions {
   std::filesystem::path lake_dir;  // one Delta table per stream: <lake_dir>/<stream>/
   std::filesystem::path temp_dir;  // DuckDB spills here, lake writes stage files here; must exist
-  // Lake tables (CREATE TABLE): <tables_dir>/<name>/, listed in <tables_dir>/.tables.json (no table name starts with a dot). Empty:
-  // no lake tables; CREATE TABLE makes DuckDB's in-memory tables.
+  // Lake tables (CREATE TABLE): <tables_dir>/<name>/, listed in <tables_dir>/.tables.json (no table name starts with a
+  // dot). Empty: no lake tables; CREATE TABLE makes DuckDB's in-memory tables.
   std::filesystem::path tables_dir;
   // The import/export folder: COPY … TO and EXPORT DATABASE write only under it, and SQL reads files
   // only under it, the lake's folders above and `read_dirs` (DuckDB's allowed_directories with
@@ -54,14 +54,14 @@ struct SqlEngineOptions {
   // The schemas, views and macros clients make are kept in this file and made again at start
   // (sql_objects_internal.h). Empty: they last as long as the engine.
   std::filesystem::path objects_path;
-  int lake_write_threads = 2;              // DuckDB threads of each write to a lake table
+  int lake_write_threads = 2;               // DuckDB threads of each write to a lake table
   std::string lake_write_memory = "512MB";  // and its memory_limit
-  int threads = 2;                 // DuckDB worker threads, shared by all statements
-  std::string memory_limit = "1GB";  // DuckDB's memory_limit: a statement beyond it fails
+  int threads = 2;                          // DuckDB worker threads, shared by all statements
+  std::string memory_limit = "1GB";         // DuckDB's memory_limit: a statement beyond it fails
   // Streams' live tails stay decoded between statements up to this many bytes (outside
   // memory_limit), so a statement decodes only the events that arrived since the last; 0: off.
   size_t tail_cache_bytes = 256u << 20;
-  int sessions_max = 64;             // open sessions at once (HTTP workers + PostgreSQL clients)
+  int sessions_max = 64;  // open sessions at once (HTTP workers + PostgreSQL clients)
   // A statement running longer is interrupted and fails with DeadlineExceeded; 0 = no limit.
   std::chrono::milliseconds statement_timeout_ms{300'000};
 
@@ -156,8 +156,7 @@ class Session {
 class SqlEngine {
  public:
   static Result<std::unique_ptr<SqlEngine>> Make(SqlEngineOptions options, log::Log* log,
-                                                 ingest::StreamRegistry* streams,
-                                                 const lake::AttachedTables* attached);
+                                                 ingest::StreamRegistry* streams, const lake::AttachedTables* attached);
   virtual ~SqlEngine() = default;
   // ResourceExhausted when sessions_max sessions are open.
   virtual Result<std::unique_ptr<Session>> OpenSession() = 0;

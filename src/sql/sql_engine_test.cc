@@ -97,8 +97,9 @@ class SqlEngineTest : public ::testing::Test {
       batch.Add(1'700'000'000'000'000 + id, record);
     }
     std::promise<Result<log::AppendResult>> done;
-    stream.log->partition(PartitionId(partition))
-        ->Append(std::move(batch), [&done](Result<log::AppendResult> r) { done.set_value(std::move(r)); });
+    stream.log->partition(PartitionId(partition))->Append(std::move(batch), [&done](Result<log::AppendResult> r) {
+      done.set_value(std::move(r));
+    });
     auto result = done.get_future().get();
     ASSERT_TRUE(result.ok()) << result.status().ToString();
   }
@@ -151,8 +152,7 @@ class SqlEngineTest : public ::testing::Test {
 };
 
 // What every live-tail check asks: count, distinct ids, min, max and a checksum of the ids.
-constexpr std::string_view kSummary =
-    "SELECT count(*), count(DISTINCT id), min(id), max(id), sum(id) FROM clicks";
+constexpr std::string_view kSummary = "SELECT count(*), count(DISTINCT id), min(id), max(id), sum(id) FROM clicks";
 
 std::string Summary(int64_t count) {
   return fmt::format("{}|{}|0|{}|{}", count, count, count - 1, count * (count - 1) / 2);
@@ -192,7 +192,8 @@ TEST_F(SqlEngineTest, TailReadsTheProjectedColumnsOnly) {
 std::vector<int64_t> SliceIds(const internal::TailSlice& slice, Offset from, Offset end) {
   std::vector<int64_t> ids(static_cast<size_t>(slice.cached_from.value() - from.value()), -1);
   for (const auto& block : slice.blocks) {
-    const auto* id = static_cast<const int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(block->chunk(), 0)));
+    const auto* id =
+        static_cast<const int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(block->chunk(), 0)));
     for (idx_t row = 0; row < block->rows(); ++row) {
       const int64_t offset = block->offsets()[row];
       if (offset >= slice.cached_from.value() && offset < end.value()) ids.push_back(id[row]);
@@ -279,7 +280,8 @@ TEST_F(SqlEngineTest, EveryTailCacheBudgetReadsEveryEventOnce) {
   Append(clicks, 10000, 1000, 1);  // extends partition 1's partial block (its rows are copied)
   EXPECT_EQ(QueryOne(kSummary), Summary(11000));
   EXPECT_EQ(QueryOne("SELECT count(*) FROM clicks WHERE name = 'name number ' || id"), "11000");
-  EXPECT_EQ(QueryOne("SELECT count(*), min(_offset) FROM clicks WHERE _partition = 0 AND _offset >= 2500"), "3500|2500");
+  EXPECT_EQ(QueryOne("SELECT count(*), min(_offset) FROM clicks WHERE _partition = 0 AND _offset >= 2500"),
+            "3500|2500");
   Load(clicks, 100000, 1);
   EXPECT_EQ(QueryOne(kSummary), Summary(11000));
 }
@@ -304,10 +306,11 @@ TEST_F(SqlEngineTest, FilesTheWhereRulesOutAreNeverOpened) {
   auto clicks = CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR");
   Append(clicks, 0, 3000);
   for (int i = 0; i < 3; ++i) Load(clicks, 1000);  // ids 0-999, 1000-1999 and 2000-2999: one file each
-  Append(clicks, 3000, 100);                        // and 3000-3099 in the log only
-  auto middle = Query(fmt::format("SELECT DISTINCT filename FROM read_parquet('{}/*.parquet', filename = true) "
-                                  "WHERE id = 1500",
-                                  (dir_.path() / "lake" / "clicks").string()));
+  Append(clicks, 3000, 100);                       // and 3000-3099 in the log only
+  auto middle =
+      Query(fmt::format("SELECT DISTINCT filename FROM read_parquet('{}/*.parquet', filename = true) "
+                        "WHERE id = 1500",
+                        (dir_.path() / "lake" / "clicks").string()));
   ASSERT_TRUE(middle.ok() && middle->size() == 1) << middle.status().ToString();
   const std::filesystem::path file = middle->front();
   std::filesystem::rename(file, dir_.path() / "aside.parquet");
@@ -371,7 +374,7 @@ TEST_F(SqlEngineTest, PreparedStatementSkippingFilesSeesEachEventOnceAcrossLoads
     return text;
   };
   EXPECT_EQ(run(), "0|NULL");
-  Append(clicks, 5000, 5);  // offsets 100-104: may match
+  Append(clicks, 5000, 5);   // offsets 100-104: may match
   Append(clicks, 100, 100);  // offsets 105-204: never match
   EXPECT_EQ(run(), "5|25010");
   Load(clicks, 5);  // a file the statement lists
@@ -430,8 +433,8 @@ TEST_F(SqlEngineTest, SchemaEvolutionAfterLoadShowsNullForOldRows) {
   EXPECT_EQ(QueryOne("SELECT count(*), count(extra), sum(extra) FROM clicks"), "15|5|60");
   auto columns = Query("SELECT column_name FROM (DESCRIBE clicks)");
   ASSERT_TRUE(columns.ok()) << columns.status().ToString();
-  EXPECT_EQ(*columns, (std::vector<std::string>{"id", "name", "extra", "_offset", "_partition", "_ingested_at",
-                                                "_event_time"}));
+  EXPECT_EQ(*columns,
+            (std::vector<std::string>{"id", "name", "extra", "_offset", "_partition", "_ingested_at", "_event_time"}));
 }
 
 TEST_F(SqlEngineTest, DroppedStreamIsGone) {
@@ -520,12 +523,12 @@ TEST_F(SqlEngineTest, PgCatalogShimShowsStreamsAsTablesWithPostgresTypes) {
       "FROM lagoa_pg.pg_attribute a JOIN lagoa_pg.pg_class c ON c.oid = a.attrelid JOIN lagoa_pg.pg_type t "
       "ON t.oid = a.atttypid WHERE c.relname = 'clicks' ORDER BY a.attnum");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  EXPECT_EQ(*rows, (std::vector<std::string>{
-                       "1|id|20|bigint|false",  // a view's columns are nullable to DuckDB
-                       "2|name|25|text|false", "3|price|1700|numeric(10,2)|false", "4|tags|1007|integer[]|false",
-                       "5|_offset|20|bigint|false", "6|_partition|23|integer|false",
-                       "7|_ingested_at|1184|timestamp with time zone|false",
-                       "8|_event_time|1184|timestamp with time zone|false"}));
+  EXPECT_EQ(*rows, (std::vector<std::string>{"1|id|20|bigint|false",  // a view's columns are nullable to DuckDB
+                                             "2|name|25|text|false", "3|price|1700|numeric(10,2)|false",
+                                             "4|tags|1007|integer[]|false", "5|_offset|20|bigint|false",
+                                             "6|_partition|23|integer|false",
+                                             "7|_ingested_at|1184|timestamp with time zone|false",
+                                             "8|_event_time|1184|timestamp with time zone|false"}));
   EXPECT_EQ(QueryOne("SELECT table_catalog, table_schema, table_type FROM lagoa_pg.tables WHERE table_name = 'clicks'"),
             "memory|main|BASE TABLE");
   EXPECT_EQ(QueryOne("SELECT string_agg(data_type || '/' || udt_name, ',' ORDER BY ordinal_position) "

@@ -1,9 +1,9 @@
 // Light lexical helpers over SQL text: splitting a text into its statements, reading their leading
 // keywords and tokens — for the engine, to recognize writes to lake tables (lake_write_internal.h), and for
 // the PostgreSQL front door, to derive command tags ("CREATE TABLE", "BEGIN") and the transaction
-// status, which the engine's StatementKind alone does not tell. Not a parser: quotes ('…', "…", E'…', $tag$…$tag$) and comments (--, /* */,
-// nested) are skipped so that a ';' or keyword inside them is not taken for one.
-// Threads: pure functions.
+// status, which the engine's StatementKind alone does not tell. Not a parser: quotes ('…', "…", E'…', $tag$…$tag$) and
+// comments (--, /* */, nested) are skipped so that a ';' or keyword inside them is not taken for one. Threads: pure
+// functions.
 #pragma once
 
 #include <cstddef>

@@ -21,11 +21,11 @@
 #include <memory>
 
 #include "base/json_writer.h"
+#include "base/parse_number.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "schema/schema.h"
 #include "sql/session_internal.h"
-#include "base/parse_number.h"
 #include "sql/sql_text.h"
 
 namespace lagoa::sql::internal {
@@ -62,8 +62,8 @@ Status WriteOptionValue(JsonWriter& json, std::string_view key, std::string_view
   } else if (std::optional<int64_t> number = ParseInteger<int64_t>(value); number && *number >= 0) {
     json.Int(*number);
   } else {
-    return Status::InvalidArgument(fmt::format(
-        "CREATE STREAM: option {} = {}: expected a 'string', true, false or a number", key, value));
+    return Status::InvalidArgument(
+        fmt::format("CREATE STREAM: option {} = {}: expected a 'string', true, false or a number", key, value));
   }
   return Status::Ok();
 }
@@ -81,8 +81,9 @@ Result<std::string> DefinitionJson(std::string_view rest) {
   }
   if (at < tokens.size()) {
     if (!tokens[at].Is("WITH") || at + 1 >= tokens.size() || tokens[at + 1].text != "(") {
-      return Status::InvalidArgument(fmt::format(
-          "CREATE STREAM: expected \"(columns)\" or \"WITH (option = value, …)\" at \"{}\"", rest.substr(tokens[at].begin)));
+      return Status::InvalidArgument(
+          fmt::format("CREATE STREAM: expected \"(columns)\" or \"WITH (option = value, …)\" at \"{}\"",
+                      rest.substr(tokens[at].begin)));
     }
     LAGOA_ASSIGN_OR_RETURN(size_t close, Closing(tokens, at + 1, "WITH list"));
     if (close + 1 < tokens.size()) {
@@ -94,8 +95,9 @@ Result<std::string> DefinitionJson(std::string_view rest) {
     std::optional<bool> lake_enabled;
     for (size_t i = at + 2; i < close;) {
       if (!tokens[i].IsName() || i + 1 >= close || tokens[i + 1].text != "=") {
-        return Status::InvalidArgument(fmt::format("CREATE STREAM: expected option = value at \"{}\"",
-                                                   rest.substr(tokens[i].begin, tokens[close].begin - tokens[i].begin)));
+        return Status::InvalidArgument(
+            fmt::format("CREATE STREAM: expected option = value at \"{}\"",
+                        rest.substr(tokens[i].begin, tokens[close].begin - tokens[i].begin)));
       }
       std::string key = tokens[i].text;
       for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -111,7 +113,8 @@ Result<std::string> DefinitionJson(std::string_view rest) {
         lake_object = true;
       } else if (key == "partition_by") {
         partition_by = std::string(Trim(value));
-        if (partition_by.size() >= 2 && partition_by.front() == '\'') partition_by = partition_by.substr(1, partition_by.size() - 2);
+        if (partition_by.size() >= 2 && partition_by.front() == '\'')
+          partition_by = partition_by.substr(1, partition_by.size() - 2);
         lake_object = true;
       } else if (key == "partitions" || key == "event_time" || key == "infer") {
         json.Key(key);
@@ -165,17 +168,18 @@ class DoneStatement final : public Statement {
                                 (shared.lake_tables != nullptr && shared.lake_tables->Find(name));
     if (shared.streams->Find(name) || taken_by_table) {
       if (ddl_.if_exists && !taken_by_table) return Status::Ok();
-      return Status::AlreadyExists(fmt::format("CREATE STREAM: a {} called \"{}\" exists already",
-                                               taken_by_table ? "table" : "stream", name));
+      return Status::AlreadyExists(
+          fmt::format("CREATE STREAM: a {} called \"{}\" exists already", taken_by_table ? "table" : "stream", name));
     }
     LAGOA_ASSIGN_OR_RETURN(std::string json, DefinitionJson(ddl_.rest));
     Result<schema::StreamDefinition> definition = schema::StreamDefinitionFromJson(name, json);
     if (!definition.ok()) return definition.status().WithContext(fmt::format("CREATE STREAM \"{}\"", name));
-    definition->created_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-    return shared.streams->Create(std::move(definition).value()).status().WithContext(
-        fmt::format("CREATE STREAM \"{}\"", name));
+    definition->created_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    return shared.streams->Create(std::move(definition).value())
+        .status()
+        .WithContext(fmt::format("CREATE STREAM \"{}\"", name));
   }
 
   Status Drop() {
@@ -201,8 +205,10 @@ std::string JsonValueSql(const schema::Field& field) {
   switch (field.type.id()) {
     case schema::TypeId::kTimestampTz:
       return fmt::format("strftime(timezone('UTC', {}), '%Y-%m-%dT%H:%M:%S.%fZ')", name);
-    case schema::TypeId::kTimestamp: return fmt::format("strftime({}, '%Y-%m-%dT%H:%M:%S.%f')", name);
-    default: return name;
+    case schema::TypeId::kTimestamp:
+      return fmt::format("strftime({}, '%Y-%m-%dT%H:%M:%S.%f')", name);
+    default:
+      return name;
   }
 }
 
@@ -232,12 +238,14 @@ class InsertStreamStatement final : public Statement {
       values.push_back(fmt::format("{} AS {}", JsonValueSql(field), schema::QuoteIdentifier(field.name)));
     }
     if (columns.empty()) {
-      return Status::InvalidArgument(fmt::format(
-          "INSERT: stream \"{}\" has no columns yet (an inferred stream learns them from posted events)", insert_.table));
+      return Status::InvalidArgument(
+          fmt::format("INSERT: stream \"{}\" has no columns yet (an inferred stream learns them from posted events)",
+                      insert_.table));
     }
     LAGOA_RETURN_IF_ERROR(session_->Exec(fmt::format("CREATE TEMP TABLE {} ({})", stage_, fmt::join(columns, ", "))));
     staged_ = true;
-    json_sql_ = fmt::format("SELECT to_json(r)::VARCHAR FROM (SELECT {} FROM {}) AS r", fmt::join(values, ", "), stage_);
+    json_sql_ =
+        fmt::format("SELECT to_json(r)::VARCHAR FROM (SELECT {} FROM {}) AS r", fmt::join(values, ", "), stage_);
     const std::string fill = fmt::format("INSERT INTO {} {}", stage_, insert_.rest);
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &prepared_) != DuckDBSuccess) {
@@ -303,8 +311,8 @@ class InsertStreamStatement final : public Statement {
         if (sent.ok()) {
           accepted += *sent;
         } else {
-          status = sent.status().WithContext(
-              accepted > 0 ? fmt::format("after {} rows were appended", accepted) : std::string("no row was appended"));
+          status = sent.status().WithContext(accepted > 0 ? fmt::format("after {} rows were appended", accepted)
+                                                          : std::string("no row was appended"));
         }
       }
     }
@@ -316,7 +324,6 @@ class InsertStreamStatement final : public Statement {
   Status NameTheStream(const Status& status) const {
     return NameTheTarget(status, stage_, insert_.table, fmt::format("stream \"{}\"", insert_.table));
   }
-
 
   SessionImpl* session_;
   LakeWriteText insert_;

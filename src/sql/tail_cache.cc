@@ -114,22 +114,25 @@ Status DecodeTailRow(const schema::StreamDefinition& definition, int32_t partiti
   const std::vector<schema::Field>& latest = definition.latest().fields;
   const schema::Schema* schema = definition.version(record.schema_version);
   if (schema == nullptr) {
-    return Status::Corruption(fmt::format("stream \"{}\": record at offset {} of partition {}: schema version {} is unknown",
-                                          definition.name, record.offset.value(), partition,
-                                          record.schema_version.value()));
+    return Status::Corruption(
+        fmt::format("stream \"{}\": record at offset {} of partition {}: schema version {} is unknown", definition.name,
+                    record.offset.value(), partition, record.schema_version.value()));
   }
   RecordProblem problem = CheckRecord(payload, *schema, latest);
   if (problem.what == nullptr) problem = DecodeRecordRow(payload, *schema, latest, columns, row);
   if (problem.what != nullptr) {
-    std::string where = problem.column < 0 ? std::string("record")
-                                           : fmt::format("column \"{}\"", latest[static_cast<size_t>(problem.column)].name);
+    std::string where = problem.column < 0
+                            ? std::string("record")
+                            : fmt::format("column \"{}\"", latest[static_cast<size_t>(problem.column)].name);
     return Status::Corruption(fmt::format("stream \"{}\": record at offset {} of partition {}: {}: {}", definition.name,
                                           record.offset.value(), partition, where, problem.what));
   }
   if (metadata[0] != nullptr) static_cast<int64_t*>(duckdb_vector_get_data(metadata[0]))[row] = record.offset.value();
   if (metadata[1] != nullptr) static_cast<int32_t*>(duckdb_vector_get_data(metadata[1]))[row] = partition;
-  if (metadata[2] != nullptr) static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[2]))[row] = {record.ingest_time_us};
-  if (metadata[3] != nullptr) static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[3]))[row] = {record.event_time_us};
+  if (metadata[2] != nullptr)
+    static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[2]))[row] = {record.ingest_time_us};
+  if (metadata[3] != nullptr)
+    static_cast<duckdb_timestamp*>(duckdb_vector_get_data(metadata[3]))[row] = {record.event_time_us};
   return Status::Ok();
 }
 
@@ -232,8 +235,8 @@ std::shared_ptr<TailCache::Entry> TailCache::FindOrAdd(const Key& key) {
   std::lock_guard lock(mu_);
   // The keys start with name and partition, so one partition's entries are adjacent.
   const Key first(std::get<0>(key), std::get<1>(key), INT64_MIN, 0);
-  for (auto it = entries_.lower_bound(first);
-       it != entries_.end() && std::get<0>(it->first) == std::get<0>(key) && std::get<1>(it->first) == std::get<1>(key);) {
+  for (auto it = entries_.lower_bound(first); it != entries_.end() && std::get<0>(it->first) == std::get<0>(key) &&
+                                              std::get<1>(it->first) == std::get<1>(key);) {
     if (it->first == key) {
       ++it;
       continue;

@@ -30,8 +30,8 @@
 #include <tuple>
 #include <vector>
 
-#include "base/strong_int.h"
 #include "base/status.h"
+#include "base/strong_int.h"
 #include "ingest/stream_registry.h"
 #include "log/log.h"
 
@@ -107,13 +107,13 @@ class TailCache {
   // One partition of one incarnation and schema version of a stream.
   using Key = std::tuple<std::string, int32_t, int64_t, uint32_t>;  // name, partition, created_us, schema version
   struct Entry {
-    std::mutex mu;  // held while reading or decoding; guards `blocks` and `end`
+    std::mutex mu;                                         // held while reading or decoding; guards `blocks` and `end`
     std::vector<std::shared_ptr<const TailBlock>> blocks;  // contiguous, ascending
     Offset end;  // one past the last cached offset; valid when blocks is non-empty
     // Guarded by the cache's mu_:
-    size_t bytes = 0;     // of `blocks`
-    uint64_t used = 0;    // the cache's use counter at the last Read (least recently used first out)
-    bool gone = false;    // out of the map (its stream changed): no longer counted in the total
+    size_t bytes = 0;   // of `blocks`
+    uint64_t used = 0;  // the cache's use counter at the last Read (least recently used first out)
+    bool gone = false;  // out of the map (its stream changed): no longer counted in the total
   };
 
   // The entry of `key`; entries of the same stream partition with another incarnation or schema
