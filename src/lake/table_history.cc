@@ -136,9 +136,8 @@ Result<TableVersion> VersionAtTimestamp(ObjectStore* store, const std::string& t
     if (summary.timestamp_ms <= timestamp_ms) return summary.version;
     earliest_ms = summary.timestamp_ms;
   }
-  return Status::NotFound(
-      fmt::format("table \"{}\" has no version at {}: the earliest commit in its log is version {} at {}", table_prefix,
-                  FormatMs(timestamp_ms), commits.front().version.value(), FormatMs(earliest_ms)));
+  return Status::NotFound(fmt::format("no version at {}: the earliest commit in its log is version {} at {}",
+                                      FormatMs(timestamp_ms), commits.front().version.value(), FormatMs(earliest_ms)));
 }
 
 }  // namespace lagoa::lake

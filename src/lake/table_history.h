@@ -41,7 +41,7 @@ Result<std::vector<CommitSummary>> ReadHistory(ObjectStore* store, const std::st
 
 // The latest version whose commit timestamp is at or before `timestamp_ms` (reads commits from the
 // newest back until it finds one). NotFound naming the earliest commit and its time when the
-// timestamp is before it.
+// timestamp is before it (the caller names the table).
 Result<TableVersion> VersionAtTimestamp(ObjectStore* store, const std::string& table_prefix, int64_t timestamp_ms);
 
 }  // namespace lagoa::lake

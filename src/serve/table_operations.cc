@@ -190,7 +190,7 @@ HttpResponse Rows(const TableRef& table, const lake::DuckDbOptions& duckdb_optio
   if (choice.timestamp_ms) {
     auto at = lake::VersionAtTimestamp(table.store, table.prefix, *choice.timestamp_ms);
     if (!at.ok() && NoLogYet(table, at.status())) return ErrorResponse(NothingLoaded(table));
-    if (!at.ok()) return ErrorResponse(at.status());
+    if (!at.ok()) return ErrorResponse(at.status().WithContext(fmt::format("table \"{}\"", table.name)));
     version = *at;
   }
   auto snapshot = LoadSnapshot(table, duckdb->get(), version);

@@ -194,7 +194,7 @@ Result<std::optional<RelationDefinition>> RelationCatalog::FindAsOf(std::string_
   lake::ObjectStore* store = tables_[dir].store.get();
   if (timestamp_ms) {
     Result<lake::TableVersion> at = lake::VersionAtTimestamp(store, "", *timestamp_ms);
-    if (!at.ok()) return at.status().WithContext(fmt::format("\"{}\"", name));
+    if (!at.ok()) return at.status().WithContext(fmt::format("\"{}\": table \"{}\"", name, base));
     version = at->value();
   }
   lake::DeltaLogReader reader(store, duckdb_.get(), "");

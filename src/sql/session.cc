@@ -208,7 +208,8 @@ class StatementImpl final : public Statement {
     session_->Begin();
     duckdb_result result;
     if (duckdb_execute_prepared_streaming(prepared_, &result) != DuckDBSuccess) {
-      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+      Status status = MissingFilesOfAVersion(
+          session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result)), names_);
       duckdb_destroy_result(&result);
       session_->Finish();
       return status;
@@ -258,6 +259,25 @@ ColumnType ParamType(duckdb_prepared_statement prepared, size_t index) {
   ColumnType described = DescribeType(type);
   duckdb_destroy_logical_type(&type);
   return described;
+}
+
+Status UnreadableRelation(std::string_view name, std::string_view duckdb_error) {
+  // A version before the latest whose files VACUUM deleted: DuckDB says only that a file is missing.
+  if (name.find('@') != std::string_view::npos && duckdb_error.find("No files found") != std::string_view::npos) {
+    return Status::NotFound(
+        fmt::format("\"{}\": this version's files were deleted by VACUUM (it deletes files no version has used for "
+                    "lake_vacuum_retention_hours); read a later version",
+                    name));
+  }
+  return Status::InvalidArgument(fmt::format("defining the relation \"{}\": {}", name, duckdb_error));
+}
+
+Status MissingFilesOfAVersion(const Status& status, const std::optional<std::vector<std::string>>& names) {
+  if (status.ok() || !names || status.message().find("No files found") == std::string::npos) return status;
+  for (const std::string& name : *names) {
+    if (name.find('@') != std::string::npos) return UnreadableRelation(name, status.message());
+  }
+  return status;
 }
 
 Status PrepareErrorStatus(const char* message, std::string_view fallback) {
@@ -428,7 +448,8 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
   LAGOA_RETURN_IF_ERROR(RefreshRelations(names, filter ? &*filter : nullptr));
   duckdb_prepared_statement prepared = nullptr;
   if (duckdb_prepare_extracted_statement(connection_, extracted_, index, &prepared) != DuckDBSuccess) {
-    Status status = PrepareErrorStatus(duckdb_prepare_error(prepared), "DuckDB could not prepare the statement");
+    Status status = MissingFilesOfAVersion(
+        PrepareErrorStatus(duckdb_prepare_error(prepared), "DuckDB could not prepare the statement"), names);
     duckdb_destroy_prepare(&prepared);
     return status;
   }
@@ -561,9 +582,7 @@ Status SessionImpl::RefreshRelation(const std::string& name, const SkipFilter* f
                   relation->select, kRelationComment);
   duckdb_result result;
   const bool ok = duckdb_query(connection_, create.c_str(), &result) == DuckDBSuccess;
-  Status status =
-      ok ? Status::Ok()
-         : Status::InvalidArgument(fmt::format("defining the relation \"{}\": {}", name, duckdb_result_error(&result)));
+  Status status = ok ? Status::Ok() : UnreadableRelation(name, duckdb_result_error(&result));
   duckdb_destroy_result(&result);
   if (ok) views_[name] = relation->key;
   return status;

@@ -210,6 +210,14 @@ class NoRowsCursor final : public Cursor {
   std::vector<ResultColumn> columns_;
 };
 
+// Why the relation `name` could not be defined, from DuckDB's error: NotFound for a time travel
+// version VACUUM deleted files of, else InvalidArgument with DuckDB's message.
+Status UnreadableRelation(std::string_view name, std::string_view duckdb_error);
+
+// `status`, or, when it is DuckDB's "No files found" and the statement (naming `names`) reads a time
+// travel version, UnreadableRelation's answer for that version.
+Status MissingFilesOfAVersion(const Status& status, const std::optional<std::vector<std::string>>& names);
+
 // The status of a failed prepare with DuckDB's `message` (null: `fallback`): PermissionDenied for a
 // file outside the allowed folders, else InvalidArgument.
 Status PrepareErrorStatus(const char* message, std::string_view fallback);

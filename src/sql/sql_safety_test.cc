@@ -64,6 +64,16 @@ TEST_F(SqlSafetyTest, TimeTravelToAVersionPastAnyIntegerIsAnError) {
   ExpectRefused(R"(SELECT * FROM "t@v99999999999999999999")", StatusCode::kInvalidArgument, "largest");
   ExpectRefused(R"(SELECT * FROM "t@v9223372036854775808")", StatusCode::kInvalidArgument, "largest");
   EXPECT_EQ(Rows(R"(SELECT a FROM "t@v1")"), std::vector<std::string>{"1"});
+  // Before the first commit: named, with the earliest commit.
+  ExpectRefused(R"(SELECT * FROM "t@2020-01-01T00:00:00Z")", StatusCode::kNotFound,
+                "table \"t\": no version at 2020-01-01");
+  // A version whose files are gone (as after VACUUM): said so, without DuckDB's internal SQL.
+  ASSERT_TRUE(Run("DELETE FROM t").ok());
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "tables" / "t")) {
+    if (entry.path().extension() == ".parquet") std::filesystem::remove(entry.path());
+  }
+  ExpectRefused(R"(SELECT * FROM "t@v1")", StatusCode::kNotFound, "deleted by VACUUM");
+  EXPECT_EQ(Rows("SELECT count(*) FROM t"), std::vector<std::string>{"0"});
 }
 
 TEST_F(SqlSafetyTest, ResultColumnsCalledCountAreRowsUnlessDuckDbCountedChanges) {
