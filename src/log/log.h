@@ -130,8 +130,8 @@ class Partition {
   virtual Offset next_offset() const = 0;
   virtual PartitionStats stats() const = 0;
 
-  // Named consumer positions (the lake loader, stream jobs, `lagoa stream tail --group`), stored
-  // durably before Commit returns.
+  // Named consumer positions (for consumers that resume where they stopped), stored durably before
+  // Commit returns.
   virtual Status CommitConsumerOffset(std::string_view consumer, Offset next) = 0;
   virtual std::optional<Offset> ConsumerOffset(std::string_view consumer) const = 0;
 };

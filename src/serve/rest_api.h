@@ -3,7 +3,7 @@
 // (with long polling for `lagoa stream tail --follow`); /v1/tables goes to the TableApi and
 // /v1/sql to the SqlApi.
 //
-// Lifecycle: Make() → Start() (starts the long-poll timer thread) → Stop(); must outlive the
+// Lifecycle: constructed → Start() (starts the long-poll timer thread) → Stop(); must outlive the
 // HttpServer that calls Handle(). Threads: Handle() runs on HTTP I/O threads and never blocks on
 // a wait; long polls wait on the RestApi's own timer thread.
 #pragma once

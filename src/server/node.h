@@ -1,7 +1,7 @@
 // Node: one lagoa server — the log, the catalog, the stream registry, ingestion and the HTTP API —
 // wired together over one data directory, which it locks so that no second process opens it.
 //
-// Lifecycle: Make() validates the configuration; Start() opens and starts the components in
+// Lifecycle: Make() takes a configuration LoadServerConfig checked; Start() opens and starts the components in
 // dependency order; Stop() stops them in reverse order (HTTP first, so in-flight requests drain
 // and their appends are synced before the log closes). Threads: Start/Stop from one thread.
 #pragma once
