@@ -115,6 +115,11 @@ TEST_F(SqlSafetyTest, CopyAndExportWriteOnlyUnderTheFilesFolder) {
                 StatusCode::kPermissionDenied, "outside");
   ExpectRefused(fmt::format("EXPORT DATABASE '{}'", (dir_.path() / "tables").string()), StatusCode::kPermissionDenied,
                 "outside");
+  // A COPY prepared now and executed later is checked when it is prepared.
+  ExpectRefused(fmt::format("PREPARE p AS COPY (SELECT 1) TO '{}/x.csv'", (dir_.path() / "tables").string()),
+                StatusCode::kPermissionDenied, "outside");
+  ASSERT_TRUE(Run(fmt::format("PREPARE q AS COPY (SELECT 5 AS n) TO '{}/q.csv'; EXECUTE q", files().string())).ok());
+  EXPECT_TRUE(std::filesystem::exists(files() / "q.csv"));
   ExpectRefused("COPY (SELECT 1) TO STDOUT", StatusCode::kPermissionDenied, "/dev/stdout");
   ExpectRefused(fmt::format("COPY (SELECT 1) TO E'{}/x.csv'", files().string()), StatusCode::kPermissionDenied,
                 "string literal");

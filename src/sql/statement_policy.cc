@@ -128,14 +128,32 @@ Status CheckFunctions(const std::vector<SqlToken>& tokens) {
   return Status::Ok();
 }
 
+// PREPARE name [(types)] AS statement: what is prepared is checked now, as if it ran (DuckDB
+// prepares SELECT, INSERT, UPDATE, DELETE and COPY so); EXECUTE then runs what was checked.
+Status CheckPrepare(std::string_view statement, const std::vector<SqlToken>& tokens,
+                    const std::filesystem::path& files_dir) {
+  int depth = 0;
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    const SqlToken& token = tokens[i];
+    if (token.kind == SqlToken::Kind::kSymbol && token.text == "(") ++depth;
+    if (token.kind == SqlToken::Kind::kSymbol && token.text == ")") --depth;
+    if (depth != 0 || !token.Is("AS")) continue;
+    const std::vector<SqlToken> prepared = LeadingTokens(statement.substr(token.end), SIZE_MAX);
+    if (!prepared.empty() && prepared[0].Is("COPY")) return CheckCopy(prepared, files_dir);
+    return CheckFunctions(prepared);
+  }
+  return Refuse("a PREPARE statement lagoa cannot read; write PREPARE name AS statement");
+}
+
 }  // namespace
 
 Status CheckStatementAllowed(duckdb_statement_type type, std::string_view statement,
                              const std::filesystem::path& files_dir) {
-  const bool needs_text =
-      type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_COPY || type == DUCKDB_STATEMENT_TYPE_EXPORT;
+  const bool needs_text = type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_COPY ||
+                          type == DUCKDB_STATEMENT_TYPE_EXPORT || type == DUCKDB_STATEMENT_TYPE_PREPARE;
   if (needs_text && statement.empty()) {
-    return Refuse("lagoa could not tell this SET, COPY or EXPORT statement from the others in the text; send it alone");
+    return Refuse(
+        "lagoa could not tell this SET, COPY, EXPORT or PREPARE statement from the others in the text; send it alone");
   }
   switch (type) {
     case DUCKDB_STATEMENT_TYPE_ATTACH:
@@ -156,6 +174,8 @@ Status CheckStatementAllowed(duckdb_statement_type type, std::string_view statem
       return CheckCopy(LeadingTokens(statement, SIZE_MAX), files_dir);
     case DUCKDB_STATEMENT_TYPE_EXPORT:
       return CheckExport(LeadingTokens(statement, SIZE_MAX), files_dir);
+    case DUCKDB_STATEMENT_TYPE_PREPARE:
+      return CheckPrepare(statement, LeadingTokens(statement, SIZE_MAX), files_dir);
     default:
       return CheckFunctions(LeadingTokens(statement, SIZE_MAX));
   }

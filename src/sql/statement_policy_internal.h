@@ -6,7 +6,8 @@
 // - COPY … TO and EXPORT DATABASE write only under the import/export folder (`files_dir`), given as
 //   a plain string literal; the lake's own folders are readable (they are the data SQL serves) but
 //   never written by a client.
-// - ATTACH, DETACH, INSTALL, LOAD and PRAGMA statements are refused.
+// - ATTACH, DETACH, INSTALL, LOAD and PRAGMA statements are refused; a PREPARE is checked as the
+//   statement it prepares.
 // - SET and RESET change only this session's reading of its statements (kSessionSettings below);
 //   SET GLOBAL, and settings that reach the whole database, files or the server's output
 //   (memory_limit, threads, enable_external_access, profiling_output, max_expression_depth …) are
