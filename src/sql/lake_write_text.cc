@@ -33,6 +33,21 @@ class Head {
   }
   // The statement's text after token i, the same way.
   std::string RestAfter(size_t i) const { return NormalizeSql(statement_.substr(tokens_[i].end)); }
+  // Whether, from token i on and outside parentheses, FROM comes before any TO (COPY t (a) FROM …).
+  bool HasFromBeforeTo(size_t i) const {
+    int depth = 0;
+    for (const SqlToken& token : LeadingTokens(statement_, SIZE_MAX)) {
+      if (i > 0) {
+        --i;
+        continue;
+      }
+      if (token.kind == SqlToken::Kind::kSymbol) depth += token.text == "(" ? 1 : token.text == ")" ? -1 : 0;
+      if (depth != 0) continue;
+      if (token.Is("TO")) return false;
+      if (token.Is("FROM")) return true;
+    }
+    return false;
+  }
 
  private:
   std::string_view statement_;
@@ -121,8 +136,8 @@ std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
     return LakeWriteText{LakeWriteKind::kInsert, h.Text(2), false, h.RestAfter(2), "", ""};
   }
   if (h.Is(0, "COPY") && lake(1)) {
-    // COPY NAME TO … reads the table: DuckDB's.
-    if (h.Is(2, "TO")) return std::nullopt;
+    // COPY NAME [(columns)] TO … reads the table: DuckDB's (and the statement policy's).
+    if (!h.HasFromBeforeTo(2)) return std::nullopt;
     return LakeWriteText{LakeWriteKind::kCopyFrom, h.Text(1), false, h.RestAfter(1), "", ""};
   }
   if (h.Is(0, "DELETE") && h.Is(1, "FROM") && lake(2)) {

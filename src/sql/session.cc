@@ -172,7 +172,8 @@ class StatementImpl final : public Statement {
                 std::optional<SkipFilter> filter, std::string_view text)
       : session_(session), prepared_(prepared), names_(std::move(names)), filter_(std::move(filter)) {
     kind_ = KindOf(duckdb_prepared_statement_type(prepared_));
-    if (kind_ == StatementKind::kCreate) text_ = std::string(text);  // a macro's definition
+    // A macro's definition; whether a transaction begins or ends.
+    if (kind_ == StatementKind::kCreate || kind_ == StatementKind::kTransaction) text_ = std::string(text);
     const idx_t count = duckdb_prepared_statement_column_count(prepared_);
     for (idx_t c = 0; c < count; ++c) {
       duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(prepared_, c);
@@ -245,7 +246,7 @@ class StatementImpl final : public Statement {
   duckdb_prepared_statement prepared_;
   std::optional<std::vector<std::string>> names_;
   std::optional<SkipFilter> filter_;
-  std::string text_;  // CREATE statements only
+  std::string text_;  // CREATE and transaction statements only
   StatementKind kind_;
   std::vector<ResultColumn> columns_;
   bool columns_known_ = true;
@@ -383,6 +384,10 @@ SessionImpl::~SessionImpl() {
 Result<size_t> SessionImpl::Parse(std::string_view sql) {
   if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
   pieces_.clear();
+  // DuckDB reads the text up to a NUL; lagoa's checks would read past it.
+  if (const size_t nul = sql.find('\0'); nul != std::string_view::npos) {
+    return Status::InvalidArgument(fmt::format("the SQL text holds a NUL byte at byte {}", nul));
+  }
   if (shared_->lake_tables != nullptr) {
     const auto is_lake_table = [&](std::string_view name) { return LakeTableName(*shared_, name).has_value(); };
     bool writes = false;
@@ -398,9 +403,20 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
   const char* error = duckdb_extract_statements_error(extracted_);
   if (error != nullptr) return Status::InvalidArgument(error);
   parsed_text_ = text;
-  parsed_count_ = count;
+  if (count > 1) {
+    // Several statements are prepared one by one from their own text, so that what lagoa checks
+    // (the statement policy, lake writes, the names read) is exactly what DuckDB runs.
+    for (std::string_view piece : SplitStatements(text)) pieces_.push_back({std::string(piece), std::nullopt});
+    if (pieces_.size() != count) {
+      const size_t found = pieces_.size();
+      pieces_.clear();
+      return Status::InvalidArgument(
+          fmt::format("lagoa reads {} statements in this text where DuckDB reads {}; send the statements one at a time",
+                      found, count));
+    }
+    return static_cast<size_t>(count);
+  }
   parsed_names_ = count > 0 ? NamesIn(text) : std::vector<std::string>();
-  if (count > 1) parsed_names_.reset();  // DuckDB reads the names of one statement at a time only
   return static_cast<size_t>(count);
 }
 
@@ -410,8 +426,16 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     Piece& piece = pieces_[index];
     // Earlier statements may have created or dropped the lake table this one names.
     const auto is_lake_table = [&](std::string_view name) { return LakeTableName(*shared_, name).has_value(); };
-    piece.write = RecognizeLakeWrite(piece.text, is_lake_table, IsStreamFunction());
-    if (piece.write) return PrepareLakeWrite(this, *piece.write);
+    // Without lake tables (no tables_dir) every statement is DuckDB's.
+    if (shared_->lake_tables != nullptr) {
+      piece.write = RecognizeLakeWrite(piece.text, is_lake_table, IsStreamFunction());
+    }
+    if (piece.write) {
+      const duckdb_statement_type type =
+          piece.write->kind == LakeWriteKind::kCopyFrom ? DUCKDB_STATEMENT_TYPE_COPY : DUCKDB_STATEMENT_TYPE_INSERT;
+      LAGOA_RETURN_IF_ERROR(CheckStatementAllowed(type, piece.text, shared_->options.files_dir));
+      return PrepareLakeWrite(this, *piece.write);
+    }
     if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
     const idx_t count = duckdb_extract_statements(connection_, piece.text.c_str(), &extracted_);
     const char* error = duckdb_extract_statements_error(extracted_);
@@ -419,7 +443,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     if (count != 1) return Status::InvalidArgument(fmt::format("expected one statement in `{}`", piece.text));
     return PrepareExtracted(0, NamesIn(piece.text), &piece.text);
   }
-  return PrepareExtracted(index, parsed_names_, parsed_names_ ? &parsed_text_ : nullptr);
+  return PrepareExtracted(index, parsed_names_, &parsed_text_);
 }
 
 Status SessionImpl::Exec(const std::string& sql) {
@@ -459,7 +483,7 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
         fmt::format("the result has {} columns; lagoa returns at most {}", columns, kResultColumnsMax));
   }
   const duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
-  const std::string_view statement = text != nullptr ? std::string_view(*text) : StatementText(index);
+  const std::string_view statement = text != nullptr ? std::string_view(*text) : std::string_view();
   if (Status allowed = CheckStatementAllowed(type, statement, shared_->options.files_dir); !allowed.ok()) {
     duckdb_destroy_prepare(&prepared);
     return allowed;
@@ -495,16 +519,14 @@ Status SessionImpl::KeepSqlObjects(StatementKind kind, const std::string& text) 
     creates_.push_back(text);
     if (creates_.size() > kCreatesKeptMax) creates_.erase(creates_.begin());
   }
+  if (kind == StatementKind::kTransaction) {
+    const std::vector<SqlToken> head = LeadingTokens(text, 1);
+    in_transaction_ = !head.empty() && (head[0].Is("BEGIN") || head[0].Is("START"));
+  }
   // The committed catalog, read outside this session's transaction.
   Status kept = shared_->objects->Refresh(names_connection_, creates_);
-  if (kind == StatementKind::kTransaction) creates_.clear();  // committed (seen above) or rolled back
+  if (!in_transaction_) creates_.clear();  // seen above, committed or rolled back
   return kept;
-}
-
-std::string_view SessionImpl::StatementText(size_t index) const {
-  if (parsed_count_ == 1) return parsed_text_;
-  const std::vector<std::string_view> split = SplitStatements(parsed_text_);
-  return split.size() == parsed_count_ && index < split.size() ? split[index] : std::string_view();
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::Prepare(std::string_view sql) {

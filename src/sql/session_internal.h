@@ -151,9 +151,6 @@ class SessionImpl final : public Session {
                                                       const std::optional<std::vector<std::string>>& names,
                                                       const std::string* text);
   void DropView(const std::string& name);
-  // Statement `index`'s own text among the last Parse's; empty when lagoa's splitter and DuckDB's
-  // parser count the statements differently.
-  std::string_view StatementText(size_t index) const;
 
   std::shared_ptr<EngineShared> shared_;
   duckdb_connection connection_;
@@ -162,7 +159,6 @@ class SessionImpl final : public Session {
   duckdb_extracted_statements extracted_ = nullptr;       // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
   std::string parsed_text_;                               // the last Parse's text
-  size_t parsed_count_ = 0;                               // and how many statements DuckDB found in it
   // When the last Parse's text holds a write to a lake table: every statement's own text, and what
   // it writes (the statements are then prepared one by one from their text).
   struct Piece {
@@ -171,10 +167,11 @@ class SessionImpl final : public Session {
   };
   std::vector<Piece> pieces_;
   std::map<std::string, std::string> views_;  // relation name → definition key
-  // CREATE statements run since the last transaction statement: a macro made in a transaction is
-  // recorded with its text when the COMMIT shows it. The last kCreatesKeptMax only.
+  // CREATE statements of the current explicit transaction (or the one that just ran): a macro made
+  // in a transaction is recorded with its text when the COMMIT shows it. The last kCreatesKeptMax.
   static constexpr size_t kCreatesKeptMax = 64;
   std::vector<std::string> creates_;
+  bool in_transaction_ = false;  // after BEGIN, until COMMIT or ROLLBACK
   uint64_t generation_ = 0;
 
   std::chrono::steady_clock::time_point deadline_;  // guarded by shared_->mu

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "schema/schema.h"
 #include "sql/log_tail_scan_internal.h"
 #include "sql/session_internal.h"
 
@@ -99,10 +100,13 @@ std::vector<std::string> Replay(const std::shared_ptr<EngineShared>& shared, Sql
     progress = false;
     std::vector<size_t> still;
     for (size_t index : waiting) {
+      // A macro's CREATE may leave its schema to the session's, as it was when it was made.
+      const bool in_schema = kept[index].kind == "macro" && !schema::EqualsIgnoreCase(kept[index].schema, "main");
       Status made =
-          kept[index].sql.empty()
-              ? Status::FailedPrecondition("its definition was never seen (made by a statement that was not a CREATE)")
-              : RunIn(**session, kept[index].sql);
+          kept[index].sql.empty() ? Status::FailedPrecondition("its definition was never seen") : Status::Ok();
+      if (made.ok() && in_schema) made = RunIn(**session, "USE " + schema::QuoteIdentifier(kept[index].schema));
+      if (made.ok()) made = RunIn(**session, kept[index].sql);
+      if (in_schema) RunIn(**session, "USE main").IgnoreError();  // the next definition's schema
       if (made.ok()) {
         progress = true;
         failures.erase(index);

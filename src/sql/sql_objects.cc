@@ -57,33 +57,53 @@ Result<std::vector<SqlObject>> ReadCatalog(duckdb_connection connection) {
   return objects;
 }
 
-// The name a CREATE [OR REPLACE] [TEMP] MACRO|FUNCTION [IF NOT EXISTS] [catalog.][schema.]NAME
-// statement makes, or "" for any other statement.
-std::string MacroMadeBy(std::string_view statement) {
+// What a CREATE [OR REPLACE] MACRO|FUNCTION [IF NOT EXISTS] [catalog.][schema.]NAME statement
+// makes: the name, the schema when it is written ("" otherwise: the session's), and whether it
+// only makes a macro that is not there yet. Empty for other statements and for TEMP macros, which
+// are the session's.
+struct MacroCreate {
+  std::string schema;
+  std::string name;
+  bool if_not_exists = false;
+};
+
+MacroCreate MacroMadeBy(std::string_view statement) {
   const std::vector<SqlToken> tokens = LeadingTokens(statement, 16);
   size_t at = 0;
   const auto next_is = [&](std::string_view word) {
     if (at < tokens.size() && tokens[at].Is(word)) return ++at, true;
     return false;
   };
-  if (!next_is("CREATE")) return "";
-  if (next_is("OR") && !next_is("REPLACE")) return "";
-  if (!next_is("TEMP")) next_is("TEMPORARY");
-  if (!next_is("MACRO") && !next_is("FUNCTION")) return "";
-  if (next_is("IF") && !(next_is("NOT") && next_is("EXISTS"))) return "";
-  std::string name;
+  MacroCreate create;
+  if (!next_is("CREATE")) return {};
+  if (next_is("OR") && !next_is("REPLACE")) return {};
+  if (next_is("TEMP") || next_is("TEMPORARY")) return {};
+  if (!next_is("MACRO") && !next_is("FUNCTION")) return {};
+  if (next_is("IF")) {
+    if (!next_is("NOT") || !next_is("EXISTS")) return {};
+    create.if_not_exists = true;
+  }
+  std::vector<std::string> parts;
   while (at < tokens.size() && tokens[at].IsName()) {
-    name = tokens[at++].text;
+    parts.push_back(tokens[at++].text);
     if (at >= tokens.size() || tokens[at].kind != SqlToken::Kind::kSymbol || tokens[at].text != ".") break;
     ++at;
   }
-  return name;
+  if (parts.empty()) return {};
+  create.name = parts.back();
+  if (parts.size() >= 2) create.schema = parts[parts.size() - 2];
+  return create;
 }
 
-// The last of `creates` that makes the macro `name`, or null.
-const std::string* CreateOf(const std::vector<std::string>& creates, const std::string& name) {
+// The last of `creates` that makes the macro `schema`.`name` (`made`: one that was not there
+// before, which an IF NOT EXISTS makes too), or null.
+const std::string* CreateOf(const std::vector<std::string>& creates, const SqlObject& macro, bool made) {
   for (auto it = creates.rbegin(); it != creates.rend(); ++it) {
-    if (schema::EqualsIgnoreCase(MacroMadeBy(*it), name)) return &*it;
+    const MacroCreate create = MacroMadeBy(*it);
+    if (create.name.empty() || !schema::EqualsIgnoreCase(create.name, macro.name)) continue;
+    if (!create.schema.empty() && !schema::EqualsIgnoreCase(create.schema, macro.schema)) continue;
+    if (create.if_not_exists && !made) continue;
+    return &*it;
   }
   return nullptr;
 }
@@ -132,7 +152,7 @@ Status SqlObjects::Refresh(duckdb_connection connection, const std::vector<std::
   LAGOA_ASSIGN_OR_RETURN(std::vector<SqlObject> current, ReadCatalog(connection));
   std::vector<SqlObject> next;
   for (const SqlObject& recorded : objects_) {
-    const std::string* create = recorded.kind == "macro" ? CreateOf(creates, recorded.name) : nullptr;
+    const std::string* create = recorded.kind == "macro" ? CreateOf(creates, recorded, !recorded.restored) : nullptr;
     const auto now =
         std::find_if(current.begin(), current.end(), [&](const SqlObject& o) { return Same(o, recorded); });
     if (now == current.end()) {
@@ -146,15 +166,13 @@ Status SqlObjects::Refresh(duckdb_connection connection, const std::vector<std::
     next.push_back(std::move(kept));
     current.erase(now);
   }
-  std::vector<std::string> untold;
   for (SqlObject& made : current) {  // new since the last refresh, in DuckDB's order
     if (made.kind == "macro") {
-      const std::string* create = CreateOf(creates, made.name);
-      if (create == nullptr) {
-        untold.push_back(made.name);  // recorded without a definition: reported at every start
-      } else {
-        made.sql = *create;
-      }
+      // A macro another session committed a moment ago is that session's to record, with the
+      // CREATE only it saw; this refresh leaves it for that one.
+      const std::string* create = CreateOf(creates, made, /*made=*/true);
+      if (create == nullptr) continue;
+      made.sql = *create;
     }
     next.push_back(std::move(made));
   }
@@ -166,12 +184,6 @@ Status SqlObjects::Refresh(duckdb_connection connection, const std::vector<std::
   if (changed) {
     objects_ = std::move(next);
     LAGOA_RETURN_IF_ERROR(Write());
-  }
-  if (!untold.empty()) {
-    return Status::FailedPrecondition(fmt::format(
-        "the macro \"{}\" was made by a statement lagoa did not see as a CREATE, so it cannot be made again after "
-        "the server restarts; make it with CREATE OR REPLACE MACRO on its own to keep it",
-        untold.front()));
   }
   return Status::Ok();
 }

@@ -50,9 +50,9 @@ class SqlObjects {
   // the catalog does not hold, until a statement makes it again.
   void MarkUnrestored(const std::vector<size_t>& indexes);
   // Records what the committed catalog (read on `connection`) holds now. `creates` are the CREATE
-  // statements the session ran since its last Refresh that saw them committed, oldest first: a new
-  // or replaced macro's definition is the last of them naming it. FailedPrecondition when a macro
-  // appeared that none of them made (it is then not kept).
+  // statements the session ran in its current transaction (or the statement that just ran),
+  // oldest first: a new or replaced macro's definition is the last of them making it. A new macro
+  // none of them made is another session's, which records it.
   Status Refresh(duckdb_connection connection, const std::vector<std::string>& creates);
 
  private:

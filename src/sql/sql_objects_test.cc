@@ -97,6 +97,22 @@ TEST_F(SqlObjectsTest, SchemasViewsAndMacrosAreMadeAgainAfterARestart) {
   EXPECT_EQ(text.find("session_only"), std::string::npos) << text;
 }
 
+// Cases a review found: an old CREATE of another session, a TEMP macro, a macro made in a schema.
+TEST_F(SqlObjectsTest, AMacroKeepsTheDefinitionItHasNowInItsSchema) {
+  std::unique_ptr<Session> other = Open();
+  ASSERT_EQ(Rows("CREATE MACRO f() AS 1"), Lines{});
+  ASSERT_EQ(Rows(*other, "CREATE OR REPLACE MACRO f() AS 2"), Lines{});
+  ASSERT_EQ(Rows("CREATE VIEW unrelated AS SELECT 1"), Lines{});  // must not bring back f() AS 1
+  ASSERT_EQ(Rows("CREATE MACRO g() AS 1; CREATE TEMP MACRO g() AS 5"), Lines{});
+  ASSERT_EQ(Rows("CREATE MACRO IF NOT EXISTS g() AS 9"), Lines{});  // g exists: nothing changes
+  ASSERT_EQ(Rows("CREATE SCHEMA s; USE s; CREATE MACRO h() AS 7; USE main"), Lines{});
+  other.reset();
+  ASSERT_TRUE(Reopen().ok());
+  EXPECT_TRUE(engine_->restore_errors().empty()) << engine_->restore_errors().front();
+  EXPECT_EQ(Rows("SELECT f(), g(), s.h()"), (Lines{"2|1|7"}));
+  EXPECT_NE(Rows("SELECT main.h()").front().find("error"), std::string::npos);
+}
+
 TEST_F(SqlObjectsTest, ADefinitionThatCannotBeMadeAgainIsReportedAndKept) {
   ASSERT_EQ(Rows("CREATE TABLE source AS SELECT 1 AS a"), Lines{});
   ASSERT_EQ(Rows("CREATE VIEW over_source AS SELECT a FROM source"), Lines{});

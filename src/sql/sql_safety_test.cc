@@ -131,6 +131,35 @@ TEST_F(SqlSafetyTest, CopyAndExportWriteOnlyUnderTheFilesFolder) {
   EXPECT_TRUE(std::filesystem::exists(files() / "export" / "schema.sql"));
 }
 
+// Ways around the checks that a review found, each closed.
+TEST_F(SqlSafetyTest, WritesHiddenFromTheChecksAreRefused) {
+  const std::string tables = (dir_.path() / "tables").string();
+  ASSERT_TRUE(Run("CREATE TABLE lt AS SELECT 1 AS a").ok());
+  const std::vector<std::string> hidden = {
+      fmt::format("EXPLAIN ANALYZE COPY (SELECT 1) TO '{}/x.csv'", tables),
+      "EXPLAIN ANALYZE SET memory_limit = '1MB'",
+      fmt::format("COPY lt (a) TO '{}/lt/x.csv'", tables),  // a lake table with a column list
+      fmt::format("COPY lt --\rTO '{}/y.csv'\n", tables),   // DuckDB ends a line comment at \r too
+      fmt::format("COPY (SELECT 'a' LIKE'\\') TO '{}/z.csv' --') TO '{}/ok.csv'", tables, files().string()),
+      fmt::format(
+          "COPY (SELECT 1 AS a, 2 AS b) TO '{}/d' (FORMAT csv, PARTITION_BY (a), FILENAME_PATTERN '../../tables/p')",
+          files().string()),
+      fmt::format("COPY (SELECT 1) TO '{}/x'\n'/../../tables/c.csv'", files().string()),
+      "SELECT * FROM query('FROM enable_logging()')",
+      "SELECT * FROM query_table('lt')",
+  };
+  for (const std::string& sql : hidden) ExpectRefused(sql, StatusCode::kPermissionDenied, "");
+  for (const char* name : {"x.csv", "y.csv", "z.csv", "p", "c.csv"}) {
+    EXPECT_FALSE(std::filesystem::exists(dir_.path() / "tables" / name)) << name;
+  }
+  // A NUL ends DuckDB's reading of the text but not lagoa's.
+  ExpectRefused(std::string("SELECT 1\0; COPY lt TO 'x'", 25), StatusCode::kInvalidArgument, "NUL");
+  // What looks like them but is not still runs.
+  EXPECT_EQ(Rows("EXPLAIN SELECT 1").size(), 1u);
+  EXPECT_EQ(Rows("SELECT 7 AS query"), std::vector<std::string>{"7"});
+  EXPECT_EQ(Rows("SELECT 1; SELECT 'a;b' AS s"), std::vector<std::string>{"a;b"});
+}
+
 TEST_F(SqlSafetyTest, ExtensionsAttachAndPragmasThatChangeTheDatabaseAreRefused) {
   ExpectRefused(fmt::format("ATTACH '{}' AS x", (files() / "x.db").string()), StatusCode::kPermissionDenied, "ATTACH");
   ExpectRefused("INSTALL httpfs", StatusCode::kPermissionDenied, "INSTALL");

@@ -16,7 +16,8 @@ bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; 
 size_t SkipQuotedOrComment(std::string_view s, size_t pos) {
   char c = s[pos];
   if (c == '-' && pos + 1 < s.size() && s[pos + 1] == '-') {
-    size_t end = s.find('\n', pos);
+    // As DuckDB's (PostgreSQL's) scanner: a line comment ends at either line break.
+    size_t end = s.find_first_of("\n\r", pos);
     return end == std::string_view::npos ? s.size() : end + 1;
   }
   if (c == '/' && pos + 1 < s.size() && s[pos + 1] == '*') {
@@ -37,7 +38,9 @@ size_t SkipQuotedOrComment(std::string_view s, size_t pos) {
   }
   if (c == '\'' || c == '"') {
     // E'…' strings may escape a quote with a backslash; doubled quotes work in all forms.
-    bool backslash_escapes = c == '\'' && pos > 0 && (s[pos - 1] == 'E' || s[pos - 1] == 'e');
+    // The E must stand alone: in LIKE'\' the quote follows a keyword, and the string is plain.
+    bool backslash_escapes =
+        c == '\'' && pos > 0 && (s[pos - 1] == 'E' || s[pos - 1] == 'e') && (pos < 2 || !IsIdentChar(s[pos - 2]));
     size_t i = pos + 1;
     while (i < s.size()) {
       if (backslash_escapes && s[i] == '\\') {

@@ -22,9 +22,10 @@ constexpr std::array<std::string_view, 7> kSessionSettings = {
     "timezone", "calendar", "search_path", "schema", "errors_as_json", "explain_output", "lambda_syntax",
 };
 
-// Table functions that switch DuckDB's log, which every session shares.
-constexpr std::array<std::string_view, 3> kRefusedFunctions = {"enable_logging", "disable_logging",
-                                                               "truncate_duckdb_logs"};
+// Table functions that switch DuckDB's log, which every session shares, and those that run SQL
+// given as a string (which no check here reads).
+constexpr std::array<std::string_view, 5> kRefusedFunctions = {"enable_logging", "disable_logging",
+                                                               "truncate_duckdb_logs", "query", "query_table"};
 
 std::string Lower(std::string_view text) {
   std::string out(text);
@@ -77,8 +78,27 @@ std::optional<std::string> StringLiteral(const SqlToken& token) {
 }
 
 // A write's target: a string literal naming a place under `files_dir`.
-Status CheckWriteTarget(std::string_view what, const SqlToken* target, const std::filesystem::path& files_dir) {
-  const std::optional<std::string> path = target != nullptr ? StringLiteral(*target) : std::nullopt;
+// The target is tokens[at]; it must be a plain literal standing alone (not E'…' or U&'…', not
+// continued by another literal), and the options after it must not move the file elsewhere.
+Status CheckWriteTarget(std::string_view what, const std::vector<SqlToken>& tokens, size_t at,
+                        const std::filesystem::path& files_dir) {
+  const SqlToken* target = at < tokens.size() ? &tokens[at] : nullptr;
+  std::optional<std::string> path = target != nullptr ? StringLiteral(*target) : std::nullopt;
+  const bool prefixed = target != nullptr && at > 0 &&
+                        (tokens[at - 1].kind == SqlToken::Kind::kWord || tokens[at - 1].text == "&") &&
+                        tokens[at - 1].end == target->begin;
+  const bool continued = at + 1 < tokens.size() && tokens[at + 1].kind == SqlToken::Kind::kQuoted;
+  if (prefixed || continued) path.reset();
+  for (size_t i = at + 1; path && i + 1 < tokens.size(); ++i) {
+    // FILENAME_PATTERN and FILE_EXTENSION are joined onto the path as they are.
+    if (!tokens[i].Is("FILENAME_PATTERN") && !tokens[i].Is("FILE_EXTENSION")) continue;
+    const size_t value = tokens[i + 1].text == "=" && i + 2 < tokens.size() ? i + 2 : i + 1;
+    const std::string text = tokens[value].text;
+    if (text.find('/') != std::string::npos || text.find('\\') != std::string::npos ||
+        text.find("..") != std::string::npos) {
+      return Refuse(fmt::format("{}: {} may not hold '/', '\\' or '..'", what, tokens[i].text));
+    }
+  }
   if (!path) {
     return Refuse(fmt::format("{} must name its file as a string literal under the import/export folder {} ('{}/…')",
                               what, files_dir.string(), files_dir.string()));
@@ -92,7 +112,7 @@ Status CheckWriteTarget(std::string_view what, const SqlToken* target, const std
 }
 
 // COPY … TO 'file': the first TO outside parentheses, then the file. COPY … FROM reads, which
-// DuckDB keeps inside the allowed folders.
+// DuckDB keeps inside the allowed folders. A COPY with neither is not one lagoa can read: refused.
 Status CheckCopy(const std::vector<SqlToken>& tokens, const std::filesystem::path& files_dir) {
   int depth = 0;
   for (size_t i = 1; i < tokens.size(); ++i) {
@@ -103,29 +123,57 @@ Status CheckCopy(const std::vector<SqlToken>& tokens, const std::filesystem::pat
     if (token.Is("FROM") && i + 1 < tokens.size() && tokens[i + 1].Is("DATABASE")) {
       return Refuse("COPY FROM DATABASE is refused: lagoa's SQL clients cannot attach databases");
     }
-    if (token.Is("TO"))
-      return CheckWriteTarget("COPY … TO", i + 1 < tokens.size() ? &tokens[i + 1] : nullptr, files_dir);
+    if (token.Is("TO")) return CheckWriteTarget("COPY … TO", tokens, i + 1, files_dir);
+    if (token.Is("FROM")) return Status::Ok();
   }
-  return Status::Ok();
+  return Refuse("a COPY statement lagoa cannot read: expected COPY … FROM 'file' or COPY … TO 'file'");
 }
 
 // EXPORT DATABASE [name] 'directory' [(options)].
 Status CheckExport(const std::vector<SqlToken>& tokens, const std::filesystem::path& files_dir) {
   const auto literal =
       std::find_if(tokens.begin(), tokens.end(), [](const SqlToken& t) { return t.kind == SqlToken::Kind::kQuoted; });
-  return CheckWriteTarget("EXPORT DATABASE", literal != tokens.end() ? &*literal : nullptr, files_dir);
+  return CheckWriteTarget("EXPORT DATABASE", tokens, static_cast<size_t>(literal - tokens.begin()), files_dir);
 }
 
+// A call of one of kRefusedFunctions: its name, then '('.
 Status CheckFunctions(const std::vector<SqlToken>& tokens) {
-  for (const SqlToken& token : tokens) {
-    if (token.kind != SqlToken::Kind::kWord && token.kind != SqlToken::Kind::kQuotedIdentifier) continue;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    const SqlToken& token = tokens[i];
+    if (!token.IsName() || tokens[i + 1].kind != SqlToken::Kind::kSymbol || tokens[i + 1].text != "(") continue;
     for (std::string_view refused : kRefusedFunctions) {
       if (schema::EqualsIgnoreCase(token.text, refused)) {
-        return Refuse(fmt::format("{} is refused: DuckDB's log is shared by every client of the server", refused));
+        return Refuse(fmt::format(
+            "{}() is refused: DuckDB's log is shared by every client of the server, and SQL given as a string is "
+            "not checked",
+            refused));
       }
     }
   }
   return Status::Ok();
+}
+
+// EXPLAIN [ANALYZE] [(options)] statement: EXPLAIN ANALYZE runs the statement, so it is checked as
+// that statement; only queries and DML may be explained.
+Status CheckExplain(std::string_view statement, const std::vector<SqlToken>& tokens) {
+  size_t at = 1;
+  if (at < tokens.size() && tokens[at].Is("ANALYZE")) ++at;
+  if (at < tokens.size() && tokens[at].kind == SqlToken::Kind::kSymbol && tokens[at].text == "(") {
+    for (int depth = 0; at < tokens.size(); ++at) {  // the options' parentheses
+      if (tokens[at].kind == SqlToken::Kind::kSymbol)
+        depth += tokens[at].text == "(" ? 1 : tokens[at].text == ")" ? -1 : 0;
+      if (depth == 0) break;
+    }
+    ++at;
+  }
+  if (at >= tokens.size()) return Refuse("an EXPLAIN statement lagoa cannot read; write EXPLAIN [ANALYZE] query");
+  const std::vector<SqlToken> inner = LeadingTokens(statement.substr(tokens[at].begin), SIZE_MAX);
+  static constexpr std::array<std::string_view, 8> kExplainable = {"SELECT", "WITH",   "FROM",   "VALUES",
+                                                                   "TABLE",  "INSERT", "UPDATE", "DELETE"};
+  const bool query = inner[0].text == "(" || std::any_of(kExplainable.begin(), kExplainable.end(),
+                                                         [&](std::string_view word) { return inner[0].Is(word); });
+  if (!query) return Refuse("EXPLAIN explains queries and INSERT, UPDATE and DELETE only");
+  return CheckFunctions(inner);
 }
 
 // PREPARE name [(types)] AS statement: what is prepared is checked now, as if it ran (DuckDB
@@ -149,12 +197,7 @@ Status CheckPrepare(std::string_view statement, const std::vector<SqlToken>& tok
 
 Status CheckStatementAllowed(duckdb_statement_type type, std::string_view statement,
                              const std::filesystem::path& files_dir) {
-  const bool needs_text = type == DUCKDB_STATEMENT_TYPE_SET || type == DUCKDB_STATEMENT_TYPE_COPY ||
-                          type == DUCKDB_STATEMENT_TYPE_EXPORT || type == DUCKDB_STATEMENT_TYPE_PREPARE;
-  if (needs_text && statement.empty()) {
-    return Refuse(
-        "lagoa could not tell this SET, COPY, EXPORT or PREPARE statement from the others in the text; send it alone");
-  }
+  if (statement.empty()) return Refuse("lagoa could not read this statement's text; send it alone");
   switch (type) {
     case DUCKDB_STATEMENT_TYPE_ATTACH:
     case DUCKDB_STATEMENT_TYPE_DETACH:
@@ -174,6 +217,8 @@ Status CheckStatementAllowed(duckdb_statement_type type, std::string_view statem
       return CheckCopy(LeadingTokens(statement, SIZE_MAX), files_dir);
     case DUCKDB_STATEMENT_TYPE_EXPORT:
       return CheckExport(LeadingTokens(statement, SIZE_MAX), files_dir);
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN:
+      return CheckExplain(statement, LeadingTokens(statement, SIZE_MAX));
     case DUCKDB_STATEMENT_TYPE_PREPARE:
       return CheckPrepare(statement, LeadingTokens(statement, SIZE_MAX), files_dir);
     default:
