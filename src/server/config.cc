@@ -5,6 +5,7 @@
 #include <charconv>
 #include <functional>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -403,7 +404,12 @@ Status SetConfigValue(ServerConfig& config, const std::string& key, const std::s
 
 namespace {
 
-bool IsLoopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
+// localhost, ::1 or an IPv4 address in 127.0.0.0/8 (not a name that merely starts with "127.").
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr address{};
+  return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
+}
 
 // A front door other machines can reach needs its clients to prove who they are.
 Status CheckExposure(const ServerConfig& config) {

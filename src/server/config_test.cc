@@ -48,6 +48,8 @@ TEST(ServerConfig, AnAddressOtherMachinesReachNeedsTokensOrInsecure) {
   const std::string hash(64, 'a');
   EXPECT_TRUE(LoadServerConfig("", {}, {{"http", "0.0.0.0:8080"}, {"http_tokens", "ci:" + hash}}).ok());
   EXPECT_TRUE(LoadServerConfig("", {}, {{"http", "0.0.0.0:8080"}, {"insecure", "true"}}).ok());
+  EXPECT_FALSE(LoadServerConfig("", {}, {{"http", "127.example.com:8080"}}).ok());  // a name, not 127/8
+  EXPECT_TRUE(LoadServerConfig("", {}, {{"http", "127.0.0.2:8080"}}).ok());
   auto pg = LoadServerConfig("", {}, {{"pg", "0.0.0.0:5433"}, {"http_tokens", "ci:" + hash}});
   ASSERT_FALSE(pg.ok());
   EXPECT_NE(pg.status().message().find("pg_users"), std::string::npos) << pg.status().message();

@@ -218,6 +218,13 @@ class StatementImpl final : public Statement {
     // A rollback undoes views made in its transaction, and a DROP may have dropped one: the
     // session re-creates them as needed (CREATE OR REPLACE).
     if (kind_ == StatementKind::kTransaction || kind_ == StatementKind::kDrop) session_->ForgetViews();
+    // Columns unknown at prepare (a parameter's type) can be many only now.
+    if (const idx_t count = duckdb_column_count(&result); count > kResultColumnsMax) {
+      duckdb_destroy_result(&result);
+      session_->Finish();
+      return Status::InvalidArgument(
+          fmt::format("the result has {} columns; lagoa returns at most {}", count, kResultColumnsMax));
+    }
     std::vector<duckdb_logical_type> logical;
     std::vector<ResultColumn> columns;
     for (idx_t c = 0; c < duckdb_column_count(&result); ++c) {
