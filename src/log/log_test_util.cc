@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/crc32c.h"
+#include "base/parse_number.h"
 
 namespace lagoa::log::testing_util {
 
@@ -65,10 +66,9 @@ std::vector<SegmentFile> SegmentFiles(const fs::path& partition_dir) {
     if (path.extension() != ".log") continue;
     std::string stem = path.stem().string();
     EXPECT_EQ(stem.size(), 20u) << path;
-    EXPECT_TRUE(std::all_of(stem.begin(), stem.end(), [](char c) {
-      return std::isdigit(static_cast<unsigned char>(c));
-    })) << path;
-    out.push_back({std::stoll(stem), fs::file_size(path), path});
+    const std::optional<int64_t> base = ParseInteger<int64_t>(stem);
+    EXPECT_TRUE(base.has_value()) << path;
+    out.push_back({base.value_or(-1), fs::file_size(path), path});
   }
   std::sort(out.begin(), out.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.base < b.base; });
   return out;

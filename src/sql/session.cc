@@ -49,12 +49,6 @@ StatementKind KindOf(duckdb_statement_type type) {
   }
 }
 
-// Whether `text` holds `word` (lower case), ignoring case.
-bool Mentions(std::string_view text, std::string_view word) {
-  return std::search(text.begin(), text.end(), word.begin(), word.end(),
-                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }) != text.end();
-}
-
 // Whether a statement of type `type` and text `text` may change a TimeZone (what
 // EngineShared::timezone_set records); true when unsure.
 bool MaySetTimeZone(duckdb_statement_type type, std::string_view text) {
@@ -243,8 +237,10 @@ class StatementImpl final : public Statement {
     const bool count_result = IsCountResult(result, columns);
     auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
                                                MakeResultTypes(std::move(logical)));
-    if (count_result) LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount(ReturnsChangedRows(kind_)));
-    if (count_result) LAGOA_RETURN_IF_ERROR(session_->KeepSqlObjects(kind_, text_));
+    if (count_result) {
+      LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount(ReturnsChangedRows(kind_)));
+      LAGOA_RETURN_IF_ERROR(session_->KeepSqlObjects(kind_, text_));
+    }
     return std::unique_ptr<Cursor>(std::move(cursor));
   }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "lake/duckdb_connection.h"
 #include "schema/schema.h"
 #include "sql/log_tail_scan_internal.h"
 #include "sql/session_internal.h"
@@ -182,18 +183,14 @@ namespace {
 // writes in files_dir). DuckDB wants the folders to exist and to end with '/'; the spill directory
 // is added by DuckDB itself.
 std::string FileAccessSettings(const SqlEngineOptions& options) {
-  std::vector<std::string> dirs;
-  for (const std::filesystem::path& dir : {options.files_dir, options.lake_dir, options.tables_dir}) {
-    if (!dir.empty()) dirs.push_back(dir.string());
-  }
-  for (const std::filesystem::path& dir : options.read_dirs) dirs.push_back(dir.string());
+  std::vector<std::filesystem::path> dirs = {options.files_dir, options.lake_dir, options.tables_dir};
+  dirs.insert(dirs.end(), options.read_dirs.begin(), options.read_dirs.end());
   std::string list;
-  for (std::string& dir : dirs) dir = std::filesystem::absolute(dir).lexically_normal().string();
-  for (std::string& dir : dirs) {
-    if (!dir.ends_with('/')) dir += '/';
-    std::string quoted;
-    for (char c : dir) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-    list += fmt::format("{}'{}'", list.empty() ? "" : ", ", quoted);
+  for (const std::filesystem::path& dir : dirs) {
+    if (dir.empty()) continue;
+    std::string text = std::filesystem::absolute(dir).lexically_normal().string();
+    if (!text.ends_with('/')) text += '/';
+    list += (list.empty() ? "" : ", ") + lake::SqlStringLiteral(text);
   }
   return fmt::format("SET GLOBAL allowed_directories = [{}]; SET GLOBAL enable_external_access = false", list);
 }

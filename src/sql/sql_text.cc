@@ -1,5 +1,6 @@
 #include "sql/sql_text.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "base/parse_number.h"
@@ -201,6 +202,21 @@ std::string NormalizeSql(std::string_view statement) {
   }
   while (!out.empty() && (out.back() == ';' || out.back() == ' ')) out.pop_back();
   return out;
+}
+
+bool Mentions(std::string_view text, std::string_view word) {
+  return std::search(text.begin(), text.end(), word.begin(), word.end(),
+                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }) != text.end();
+}
+
+std::optional<std::string> PlainStringValue(std::string_view literal) {
+  if (literal.size() < 2 || literal.front() != '\'' || literal.back() != '\'') return std::nullopt;
+  std::string value;
+  for (size_t i = 1; i + 1 < literal.size(); ++i) {
+    value.push_back(literal[i]);
+    if (literal[i] == '\'') ++i;  // '' is one quote
+  }
+  return value;
 }
 
 std::string CastParameters(std::string_view statement, const std::vector<std::string>& types) {

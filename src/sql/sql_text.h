@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,14 @@ struct SqlToken {
 
 // The first `count` tokens of `statement`, comments and white space skipped.
 std::vector<SqlToken> LeadingTokens(std::string_view statement, size_t count);
+
+// Whether `text` holds `word` (given in lower case) anywhere, ignoring case: a cheap first look
+// before reading tokens.
+bool Mentions(std::string_view text, std::string_view word);
+
+// The value of a plain '…' string literal (its doubled quotes undone), or nullopt for any other
+// text (E'…', $$…$$, a name).
+std::optional<std::string> PlainStringValue(std::string_view literal);
 
 // The text of `statement` with comments removed, white space runs collapsed to one space, and
 // trimmed; quoted text is kept as is. Used to recognize known client queries.

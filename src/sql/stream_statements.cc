@@ -50,13 +50,8 @@ Result<size_t> Closing(const std::vector<SqlToken>& tokens, size_t open, std::st
 
 // One option's value as JSON: 'text' a string, true/false a boolean, digits a number.
 Status WriteOptionValue(JsonWriter& json, std::string_view key, std::string_view value) {
-  if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') {
-    std::string text;
-    for (size_t i = 1; i + 1 < value.size(); ++i) {
-      text.push_back(value[i]);
-      if (value[i] == '\'') ++i;  // '' is one quote
-    }
-    json.String(text);
+  if (std::optional<std::string> text = PlainStringValue(value)) {
+    json.String(*text);
   } else if (value == "true" || value == "TRUE" || value == "false" || value == "FALSE") {
     json.Bool(value[0] == 't' || value[0] == 'T');
   } else if (std::optional<int64_t> number = ParseInteger<int64_t>(value); number && *number >= 0) {
