@@ -1,6 +1,7 @@
 #include "ingest/ingest_service.h"
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <unordered_map>
 
@@ -75,7 +76,8 @@ StreamMetrics LookUpMetrics(const std::string& stream) {
   MetricLabels labels = {{"stream", stream}};
   return {
       registry.GetCounter("lagoa_ingest_events_total", "Events accepted and durable.", labels),
-      registry.GetCounter("lagoa_ingest_bytes_total", "Request body bytes of accepted requests.", labels),
+      registry.GetCounter("lagoa_ingest_bytes_total",
+                          "Bytes of accepted requests: JSON bodies after decompression, or typed records.", labels),
       registry.GetCounter("lagoa_ingest_rejected_events_total", "Events rejected to the dead-letter stream.", labels)};
 }
 
@@ -87,61 +89,39 @@ StreamMetrics MetricsFor(const std::string& stream) {
   return it->second;
 }
 
-IngestReply ErrorReply(unsigned status, const std::string& message, int retry_after_s = 0) {
-  JsonWriter w;
-  w.BeginObject().Key("error").String(message).Key("status").Uint(status).EndObject();
-  return {status, w.Take(), retry_after_s};
-}
-
-IngestReply ReplyForAppendError(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kResourceExhausted:
-      return ErrorReply(429, "the log's write queue is full; retry shortly: " + status.message(), 1);
-    case StatusCode::kDiskFull:
-      return ErrorReply(507, status.message());
-    case StatusCode::kFailedPrecondition:
-      return ErrorReply(503, status.message());
-    default:
-      return ErrorReply(500, status.ToString());
+Status AppendError(const Status& status) {
+  if (status.code() == StatusCode::kResourceExhausted) {
+    return Status::ResourceExhausted("the log's write queue is full; retry in a second: " + status.message());
   }
+  return status;
 }
 
 // Everything a request needs after its appends are queued; completed on the log's I/O thread.
 struct Completion {
-  IngestCallback done;
+  AppendDone done;
   std::string stream;
   uint64_t body_bytes = 0;
-  uint64_t accepted = 0;
-  uint64_t rejected = 0;
-  int32_t partition = 0;
-  std::string errors_json;  // the "errors" array
+  AppendOutcome outcome;
   std::mutex mu;
   int pending = 0;  // appends not yet called back; REQUIRES: mu held
   std::optional<Result<log::AppendResult>> main_result;
-  Status dead_letter_status;
 
   void Finish() {
     StreamMetrics metrics = MetricsFor(stream);
-    if (main_result && !main_result->ok()) return done(ReplyForAppendError(main_result->status()));
-    if (!dead_letter_status.ok() && accepted == 0) return done(ReplyForAppendError(dead_letter_status));
-    if (accepted > 0) {
-      metrics.events->Add(accepted);
+    if (main_result && !main_result->ok()) return done(AppendError(main_result->status()));
+    if (!outcome.dead_letter_status.ok() && outcome.accepted == 0) {
+      return done(AppendError(outcome.dead_letter_status));
+    }
+    if (outcome.accepted > 0) {
+      metrics.events->Add(outcome.accepted);
       metrics.bytes->Add(body_bytes);
     }
-    if (dead_letter_status.ok()) metrics.rejected->Add(rejected);
-    JsonWriter w;
-    w.BeginObject().Key("accepted").Uint(accepted).Key("rejected").Uint(rejected);
+    if (outcome.dead_letter_status.ok()) metrics.rejected->Add(outcome.rejected);
     if (main_result) {
-      w.Key("partition").Int(partition);
-      w.Key("first_offset").Int((*main_result)->first_offset.value());
-      w.Key("last_offset").Int((*main_result)->last_offset.value());
-    } else {
-      w.Key("first_offset").Null().Key("last_offset").Null();
+      outcome.first_offset = (*main_result)->first_offset;
+      outcome.last_offset = (*main_result)->last_offset;
     }
-    w.Key("errors").Raw(errors_json);
-    if (!dead_letter_status.ok()) w.Key("dead_letter_error").String(dead_letter_status.message());
-    w.EndObject();
-    done({accepted > 0 ? 200u : 400u, w.Take(), 0, accepted});
+    done(std::move(outcome));
   }
 
   // Called once per append.
@@ -152,23 +132,13 @@ struct Completion {
       if (is_main) {
         main_result = std::move(result);
       } else if (!result.ok()) {
-        dead_letter_status = result.status();
+        outcome.dead_letter_status = result.status();
       }
       last = --pending == 0;
     }
     if (last) Finish();
   }
 };
-
-std::string ErrorsJson(const std::vector<Rejection>& rejections, size_t max_listed) {
-  JsonWriter w;
-  w.BeginArray();
-  for (size_t i = 0; i < rejections.size() && i < max_listed; ++i) {
-    w.BeginObject().Key("line").Uint(rejections[i].line).Key("error").String(rejections[i].error).EndObject();
-  }
-  w.EndArray();
-  return w.Take();
-}
 
 Result<log::BatchBuilder> DeadLetterBatch(const StreamHandle& dlq, const std::vector<Rejection>& rejections,
                                           int64_t received_us) {
@@ -191,58 +161,75 @@ Result<log::BatchBuilder> DeadLetterBatch(const StreamHandle& dlq, const std::ve
   return batch;
 }
 
+// Queues the appends of `batch` (may be empty) and of the dead letters, and calls
+// completion->Finish() once both are durable.
+void StartAppends(const std::shared_ptr<Completion>& completion, const StreamHandle& handle,
+                  std::optional<log::BatchBuilder> batch, std::optional<log::BatchBuilder> dead_letters,
+                  const std::optional<StreamHandle>& dlq) {
+  const bool has_main = batch && !batch->empty();
+  completion->pending = (has_main ? 1 : 0) + (dead_letters ? 1 : 0);
+  if (completion->pending == 0) return completion->Finish();
+  if (has_main) {
+    static std::atomic<uint32_t> round_robin{0};
+    const auto partitions = static_cast<uint32_t>(handle.log->partition_count());
+    completion->outcome.partition = PartitionId(static_cast<int32_t>(round_robin.fetch_add(1) % partitions));
+    handle.log->partition(completion->outcome.partition)
+        ->Append(std::move(*batch),
+                 [completion](Result<log::AppendResult> r) { completion->OnAppend(true, std::move(r)); });
+  }
+  if (dead_letters) {
+    dlq->log->partition(PartitionId(0))->Append(std::move(*dead_letters), [completion](Result<log::AppendResult> r) {
+      completion->OnAppend(false, std::move(r));
+    });
+  }
+}
+
 }  // namespace
 
 IngestService::IngestService(StreamRegistry* registry, IngestOptions options)
-    : registry_(registry), options_(options) {}
+    : registry_(registry), options_(std::move(options)) {}
 
-void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
-  int64_t received_us = WallNowMicros();
-  std::optional<StreamHandle> handle = registry_->Find(request.stream);
-  if (!handle && !StreamRegistry::IsDeadLetterName(request.stream) && options_.auto_create_streams) {
-    if (options_.name_taken && options_.name_taken(request.stream)) {
-      return done(ErrorReply(
-          409, fmt::format("\"{}\" is the name of a table, not a stream; post events to a stream", request.stream)));
-    }
-    schema::StreamDefinition def;
-    def.name = request.stream;
-    def.infer = true;
-    def.versions.push_back(schema::Schema{SchemaVersion(1), {}});
-    def.created_us = received_us;
-    auto created = registry_->Create(std::move(def));
-    if (created.ok()) {
-      handle = std::move(created).value();
-    } else if (created.status().code() == StatusCode::kAlreadyExists) {
-      handle = registry_->Find(request.stream);
-      // Not created meanwhile by another request: a stream spelled in another case holds the name.
-      if (!handle) return done(ErrorReply(409, created.status().message()));
-    } else {
-      return done(ErrorReply(400, created.status().message()));
-    }
+Result<StreamHandle> IngestService::Target(const std::string& stream, bool may_create, int64_t received_us) {
+  if (StreamRegistry::IsDeadLetterName(stream)) {
+    return Status::InvalidArgument(fmt::format("stream `{}` is a dead-letter stream; only lagoa writes to it", stream));
   }
-  if (!handle) {
-    return done(ErrorReply(404, fmt::format("stream `{}` does not exist; create it with PUT /v1/streams/{} or "
-                                            "`lagoa stream create`",
-                                            request.stream, request.stream)));
+  if (std::optional<StreamHandle> handle = registry_->Find(stream)) return *std::move(handle);
+  if (!may_create || !options_.auto_create_streams) {
+    return Status::NotFound(fmt::format(
+        "stream `{}` does not exist; create it with PUT /v1/streams/{}, CREATE STREAM or `lagoa stream create`", stream,
+        stream));
   }
-  if (StreamRegistry::IsDeadLetterName(request.stream)) {
-    return done(
-        ErrorReply(400, fmt::format("stream `{}` is a dead-letter stream; only lagoa writes to it", request.stream)));
+  if (options_.name_taken && options_.name_taken(stream)) {
+    return Status::AlreadyExists(
+        fmt::format("\"{}\" is the name of a table, not a stream; post events to a stream", stream));
   }
-  uint64_t body_bytes = request.body.size();
-  const std::string& encoding = request.content_encoding;
-  if (!encoding.empty() && encoding != "identity" && encoding != "gzip" && encoding != "x-gzip" && encoding != "zstd") {
-    return done(ErrorReply(
-        415, fmt::format("Content-Encoding `{}` is not supported; expected gzip, zstd or identity", encoding)));
+  schema::StreamDefinition def;
+  def.name = stream;
+  def.infer = true;
+  def.versions.push_back(schema::Schema{SchemaVersion(1), {}});
+  def.created_us = received_us;
+  auto created = registry_->Create(std::move(def));
+  if (created.ok()) return std::move(created).value();
+  if (created.status().code() != StatusCode::kAlreadyExists) return created.status();
+  // Created meanwhile by another request, or a stream spelled in another case holds the name.
+  if (std::optional<StreamHandle> handle = registry_->Find(stream)) return *std::move(handle);
+  return created.status();
+}
+
+void IngestService::AppendJson(JsonAppend&& request, AppendDone done) {
+  const int64_t received_us = WallNowMicros();
+  Result<StreamHandle> target = Target(request.stream, /*may_create=*/true, received_us);
+  if (!target.ok()) return done(target.status());
+  std::optional<StreamHandle> handle = std::move(target).value();
+  const uint64_t body_bytes = request.body.size();
+  if (body_bytes > options_.max_body_bytes) {
+    return done(Status::InvalidArgument(
+        fmt::format("the body holds {} bytes; at most {} are taken", body_bytes, options_.max_body_bytes)));
   }
-  std::string body;
-  if (Status s = DecodeContent(encoding, std::move(request.body), options_.max_body_bytes, &body); !s.ok()) {
-    return done(ErrorReply(s.code() == StatusCode::kOutOfRange ? 413 : 400, s.message()));
-  }
-  size_t size = PadBody(body);
-  std::string_view content(body.data(), size);
-  auto docs = SplitEvents(content, DetectBodyFormat(request.content_type, content));
-  if (!docs.ok()) return done(ErrorReply(400, docs.status().message()));
+  std::string body = std::move(request.body);
+  const size_t size = PadBody(body);
+  auto docs = SplitEvents(std::string_view(body.data(), size), request.format);
+  if (!docs.ok()) return done(docs.status());
 
   // Encode every event; an inferred schema change restarts the encoding with the new version so
   // that one batch holds one schema version.
@@ -292,22 +279,24 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
   completion->done = std::move(done);
   completion->stream = request.stream;
   completion->body_bytes = body_bytes;
-  completion->accepted = batch->record_count();
-  completion->rejected = rejections.size();
-  completion->errors_json = ErrorsJson(rejections, options_.errors_listed_max);
+  completion->outcome.accepted = batch->record_count();
+  completion->outcome.rejected = rejections.size();
+  for (size_t i = 0; i < rejections.size() && i < options_.errors_listed_max; ++i) {
+    completion->outcome.errors.push_back({rejections[i].line, rejections[i].error});
+  }
   std::optional<log::BatchBuilder> dead_letters;
   std::optional<StreamHandle> dlq;
   if (!rejections.empty()) {
     dlq = registry_->Find(StreamRegistry::DeadLetterName(request.stream));
     if (!dlq) {
-      completion->dead_letter_status =
+      completion->outcome.dead_letter_status =
           Status::NotFound(fmt::format("dead-letter stream of `{}` is missing", request.stream));
     } else {
       auto built = DeadLetterBatch(*dlq, rejections, received_us);
       if (built.ok()) {
         dead_letters = std::move(built).value();
       } else {
-        completion->dead_letter_status = built.status();
+        completion->outcome.dead_letter_status = built.status();
       }
     }
   }
@@ -315,23 +304,32 @@ void IngestService::Ingest(IngestRequest&& request, IngestCallback done) {
   rejections.clear();
   docs = std::vector<EventDocument>{};
   std::string().swap(body);
+  StartAppends(completion, *handle, std::move(batch), std::move(dead_letters), dlq);
+}
 
-  bool has_main = !batch->empty();
-  completion->pending = (has_main ? 1 : 0) + (dead_letters ? 1 : 0);
-  if (completion->pending == 0) return completion->Finish();
-  if (has_main) {
-    static std::atomic<uint32_t> round_robin{0};
-    int32_t partitions = handle->log->partition_count();
-    completion->partition = static_cast<int32_t>(round_robin.fetch_add(1) % static_cast<uint32_t>(partitions));
-    handle->log->partition(PartitionId(completion->partition))
-        ->Append(std::move(*batch),
-                 [completion](Result<log::AppendResult> r) { completion->OnAppend(true, std::move(r)); });
+void IngestService::AppendRecords(RecordAppend&& request, AppendDone done) {
+  Result<StreamHandle> target = Target(request.stream, /*may_create=*/false, 0);
+  if (!target.ok()) return done(target.status());
+  const SchemaVersion version = request.batch.schema_version();
+  if (target->definition->version(version) == nullptr) {
+    return done(
+        Status::InvalidArgument(fmt::format("stream `{}` has no schema version {}; its latest is {}", request.stream,
+                                            version.value(), target->definition->latest().version.value())));
   }
-  if (dead_letters) {
-    dlq->log->partition(PartitionId(0))->Append(std::move(*dead_letters), [completion](Result<log::AppendResult> r) {
-      completion->OnAppend(false, std::move(r));
-    });
-  }
+  auto completion = std::make_shared<Completion>();
+  completion->done = std::move(done);
+  completion->stream = request.stream;
+  completion->body_bytes = request.batch.framed_bytes();
+  completion->outcome.accepted = request.batch.record_count();
+  StartAppends(completion, *target, std::move(request.batch), std::nullopt, std::nullopt);
+}
+
+Result<AppendOutcome> IngestService::AppendRecordsAndWait(RecordAppend&& request) {
+  std::promise<Result<AppendOutcome>> promise;
+  std::future<Result<AppendOutcome>> answer = promise.get_future();
+  AppendRecords(std::move(request),
+                [&promise](Result<AppendOutcome> outcome) { promise.set_value(std::move(outcome)); });
+  return answer.get();
 }
 
 }  // namespace lagoa::ingest

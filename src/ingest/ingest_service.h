@@ -1,19 +1,28 @@
-// IngestService: POST /v1/streams/NAME/events. Decodes the body, types every event against the
-// stream's schema (once, here: downstream readers get binary records), appends the accepted ones
-// to the stream's log and the rejected ones, with the reason, to NAME.dlq, and answers only after
-// both appends are durable.
+// IngestService: the one way events enter a stream, for every producer (HTTP's POST
+// /v1/streams/NAME/events, SQL's INSERT INTO a stream, and the connectors and stream engine to
+// come). JSON events are typed against the stream's schema once, here, so downstream readers get
+// binary records; records already typed by the caller are appended as they are. Accepted events
+// go to the stream's log, rejected ones with the reason to NAME.dlq, and the outcome is reported
+// only after both appends are durable. The outcome and errors are typed (Status codes; no
+// protocol): each front door turns them into its own answer.
 //
-// Lifecycle: made by the server after the StreamRegistry; must outlive the HTTP server.
-// Threads: Ingest() runs on HTTP I/O threads, each with its own encoders (thread_local); the reply
-// callback runs on the log's I/O thread.
+// Lifecycle: made by the server after the StreamRegistry; must outlive every front door.
+// Threads: AppendJson/AppendRecords run on the caller's thread (HTTP I/O threads, SQL workers)
+// and never block on disk; encoders are thread_local. `done` runs on the log's I/O thread, or on
+// the caller's thread when the request fails before any append.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "base/strong_int.h"
+#include "ingest/body.h"
 #include "ingest/stream_registry.h"
+#include "log/log.h"
 
 namespace lagoa::ingest {
 
@@ -21,33 +30,65 @@ struct IngestOptions {
   bool auto_create_streams = false;
   // Names a stream must not be auto-created under (tables share the namespace); may be unset.
   std::function<bool(std::string_view name)> name_taken;
-  uint64_t max_body_bytes = 16ull << 20;  // after decompression
+  uint64_t max_body_bytes = 16ull << 20;  // JSON bodies, after any decompression by the front door
   size_t errors_listed_max = 100;
 };
 
-struct IngestRequest {
+// Events as JSON documents: NDJSON, a JSON array or one object (body.h). The body holds the
+// events themselves; transfer compression is the front door's to undo (DecodeContent).
+struct JsonAppend {
   std::string stream;
   std::string body;
-  std::string content_type;
-  std::string content_encoding;
+  BodyFormat format = BodyFormat::kNdjson;
 };
 
-struct IngestReply {
-  unsigned http_status = 200;
-  std::string body;  // JSON
-  int retry_after_s = 0;
-  uint64_t accepted = 0;  // events appended to the stream (the body says the same)
+// Records the caller typed itself in the binary record format (src/schema/README.md) of one
+// schema version of the stream, with their event times (BatchBuilder::Add).
+struct RecordAppend {
+  std::string stream;
+  log::BatchBuilder batch{SchemaVersion(0)};
 };
 
-using IngestCallback = std::function<void(IngestReply)>;
+struct RejectedEvent {
+  uint64_t line = 0;  // as body.h numbers documents
+  std::string error;
+};
+
+struct AppendOutcome {
+  uint64_t accepted = 0;  // events appended to the stream
+  uint64_t rejected = 0;  // events sent to the dead-letter stream
+  PartitionId partition{0};
+  std::optional<Offset> first_offset;  // set when accepted > 0
+  std::optional<Offset> last_offset;
+  std::vector<RejectedEvent> errors;  // the first IngestOptions::errors_listed_max rejections
+  // Not OK when the rejected events could not be stored in the dead-letter stream (the accepted
+  // ones are durable all the same).
+  Status dead_letter_status;
+};
+
+// Errors: NotFound (no such stream), AlreadyExists (the name is a table's, or a stream's spelled
+// in another case), InvalidArgument (the body does not split into events, a dead-letter stream or
+// schema version that cannot be written), ResourceExhausted (the log's queue is full: retry in
+// about a second), DiskFull, Unavailable (the log has stopped or failed); every event rejected
+// is an outcome with accepted == 0, not an error.
+using AppendDone = std::function<void(Result<AppendOutcome>)>;
 
 class IngestService {
  public:
   IngestService(StreamRegistry* registry, IngestOptions options);
+
   // Calls `done` exactly once, possibly before returning.
-  void Ingest(IngestRequest&& request, IngestCallback done);
+  void AppendJson(JsonAppend&& request, AppendDone done);
+  void AppendRecords(RecordAppend&& request, AppendDone done);
+  // AppendRecords, waiting for the outcome; for callers on their own worker thread.
+  Result<AppendOutcome> AppendRecordsAndWait(RecordAppend&& request);
+
+  const IngestOptions& options() const { return options_; }
 
  private:
+  // The stream to append to, created when auto_create_streams allows it.
+  Result<StreamHandle> Target(const std::string& stream, bool may_create, int64_t received_us);
+
   StreamRegistry* registry_;
   IngestOptions options_;
 };

@@ -54,13 +54,16 @@ class IngestServiceTest : public ::testing::Test {
     ASSERT_TRUE(registry_->Create(std::move(def)).ok());
   }
 
-  IngestReply Post(IngestService& service, const std::string& stream, std::string body,
-                   const std::string& content_type = "application/x-ndjson") {
-    std::promise<IngestReply> reply;
-    service.Ingest({stream, std::move(body), content_type, ""},
-                   [&reply](IngestReply r) { reply.set_value(std::move(r)); });
+  Result<AppendOutcome> Post(IngestService& service, const std::string& stream, std::string body,
+                             const std::string& content_type = "application/x-ndjson") {
+    std::promise<Result<AppendOutcome>> reply;
+    BodyFormat format = DetectBodyFormat(content_type, body);
+    service.AppendJson({stream, std::move(body), format},
+                       [&reply](Result<AppendOutcome> r) { reply.set_value(std::move(r)); });
     return reply.get_future().get();
   }
+
+  static StatusCode CodeOf(const Result<AppendOutcome>& r) { return r.ok() ? StatusCode::kOk : r.status().code(); }
 
   // Every event of a stream's partition 0 as JSON objects.
   std::vector<std::string> ReadAll(const std::string& stream) {
@@ -93,23 +96,21 @@ class IngestServiceTest : public ::testing::Test {
 TEST_F(IngestServiceTest, AcceptsGoodLinesAndSendsBadOnesToTheDeadLetterStream) {
   CreateStream("clicks", "user_id BIGINT NOT NULL, url VARCHAR");
   IngestService service(registry_.get(), {});
-  IngestReply reply = Post(service, "clicks",
-                           "{\"user_id\":1,\"url\":\"/a\"}\n"
-                           "{\"user_id\":\"one\"}\n"
-                           "\n"
-                           "{\"user_id\":2}\n"
-                           "{not json\n");
-  EXPECT_EQ(reply.http_status, 200u) << reply.body;
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc = parser.parse(reply.body);
-  EXPECT_EQ(int64_t(doc["accepted"]), 2);
-  EXPECT_EQ(int64_t(doc["rejected"]), 2);
-  EXPECT_EQ(int64_t(doc["first_offset"]), 0);
-  EXPECT_EQ(int64_t(doc["last_offset"]), 1);
-  simdjson::dom::array errors = doc["errors"];
-  ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(int64_t(errors.at(0)["line"]), 2);
-  EXPECT_EQ(int64_t(errors.at(1)["line"]), 5);
+  Result<AppendOutcome> outcome = Post(service, "clicks",
+                                       "{\"user_id\":1,\"url\":\"/a\"}\n"
+                                       "{\"user_id\":\"one\"}\n"
+                                       "\n"
+                                       "{\"user_id\":2}\n"
+                                       "{not json\n");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->accepted, 2u);
+  EXPECT_EQ(outcome->rejected, 2u);
+  EXPECT_EQ(outcome->first_offset, Offset(0));
+  EXPECT_EQ(outcome->last_offset, Offset(1));
+  EXPECT_TRUE(outcome->dead_letter_status.ok()) << outcome->dead_letter_status.ToString();
+  ASSERT_EQ(outcome->errors.size(), 2u);
+  EXPECT_EQ(outcome->errors[0].line, 2u);
+  EXPECT_EQ(outcome->errors[1].line, 5u);
 
   auto events = ReadAll("clicks");
   ASSERT_EQ(events.size(), 2u);
@@ -121,24 +122,53 @@ TEST_F(IngestServiceTest, AcceptsGoodLinesAndSendsBadOnesToTheDeadLetterStream) 
   EXPECT_NE(dead[1].find("{not json"), std::string::npos) << dead[1];
 }
 
-TEST_F(IngestServiceTest, AllLinesRejectedIs400AndUnknownStreamIs404) {
+TEST_F(IngestServiceTest, AllLinesRejectedIsAnOutcomeAndUnknownStreamIsNotFound) {
   CreateStream("s", "n BIGINT NOT NULL");
   IngestService service(registry_.get(), {});
-  IngestReply all_bad = Post(service, "s", "{\"n\":1.5}\n{\"m\":1}\n");
-  EXPECT_EQ(all_bad.http_status, 400u) << all_bad.body;
-  EXPECT_NE(all_bad.body.find("\"first_offset\":null"), std::string::npos) << all_bad.body;
+  Result<AppendOutcome> all_bad = Post(service, "s", "{\"n\":1.5}\n{\"m\":1}\n");
+  ASSERT_TRUE(all_bad.ok()) << all_bad.status().ToString();
+  EXPECT_EQ(all_bad->accepted, 0u);
+  EXPECT_EQ(all_bad->rejected, 2u);
+  EXPECT_FALSE(all_bad->first_offset.has_value());
   EXPECT_EQ(ReadAll("s.dlq").size(), 2u);
-  EXPECT_EQ(Post(service, "nope", "{}").http_status, 404u);
-  EXPECT_EQ(Post(service, "s", "  \n").http_status, 400u);
-  EXPECT_EQ(Post(service, "s.dlq", "{}").http_status, 400u);
+  EXPECT_EQ(CodeOf(Post(service, "nope", "{}")), StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(Post(service, "s", "  \n")), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(Post(service, "s.dlq", "{}")), StatusCode::kInvalidArgument);
+}
+
+TEST_F(IngestServiceTest, TypedRecordsAreAppendedAsTheyAreForAKnownSchemaVersion) {
+  CreateStream("typed", "n BIGINT");
+  IngestService service(registry_.get(), {});
+  Bytes record;  // one column, present: 1, 0b1, n = 42
+  PutVarint(record, 1);
+  record.push_back(std::byte{1});
+  PutFixed<int64_t>(record, 42);
+  RecordAppend request{"typed", log::BatchBuilder(SchemaVersion(1))};
+  request.batch.Add(1'000'000, record);
+  request.batch.Add(2'000'000, record);
+  Result<AppendOutcome> outcome = service.AppendRecordsAndWait(std::move(request));
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->accepted, 2u);
+  EXPECT_EQ(outcome->last_offset, Offset(1));
+  EXPECT_EQ(ReadAll("typed"), (std::vector<std::string>{"{\"n\":42}", "{\"n\":42}"}));
+
+  RecordAppend unknown_version{"typed", log::BatchBuilder(SchemaVersion(2))};
+  unknown_version.batch.Add(0, record);
+  Result<AppendOutcome> refused = service.AppendRecordsAndWait(std::move(unknown_version));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("no schema version 2"), std::string::npos) << refused.status().ToString();
+  RecordAppend missing{"missing", log::BatchBuilder(SchemaVersion(1))};
+  missing.batch.Add(0, record);
+  EXPECT_EQ(service.AppendRecordsAndWait(std::move(missing)).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(IngestServiceTest, InferenceAddsColumnsAndKeepsOneSchemaVersionPerBatch) {
   CreateStream("inf", "", true);
   IngestService service(registry_.get(), {});
-  IngestReply reply = Post(service, "inf", "{\"a\":1}\n{\"a\":2,\"b\":\"x\"}\n{\"a\":\"wrong\"}\n");
-  EXPECT_EQ(reply.http_status, 200u) << reply.body;
-  EXPECT_NE(reply.body.find("\"accepted\":2"), std::string::npos) << reply.body;
+  Result<AppendOutcome> outcome = Post(service, "inf", "{\"a\":1}\n{\"a\":2,\"b\":\"x\"}\n{\"a\":\"wrong\"}\n");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->accepted, 2u);
   auto h = registry_->Find("inf");
   ASSERT_TRUE(h.has_value());
   const auto& latest = h->definition->latest();
@@ -154,8 +184,8 @@ TEST_F(IngestServiceTest, AutoCreateMakesAnInferredStream) {
   IngestOptions options;
   options.auto_create_streams = true;
   IngestService service(registry_.get(), options);
-  IngestReply reply = Post(service, "fresh", "[{\"k\":true},{\"k\":false}]", "application/json");
-  EXPECT_EQ(reply.http_status, 200u) << reply.body;
+  Result<AppendOutcome> outcome = Post(service, "fresh", "[{\"k\":true},{\"k\":false}]", "application/json");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_EQ(ReadAll("fresh").size(), 2u);
   ASSERT_TRUE(registry_->Find("fresh.dlq").has_value());
 }
@@ -165,11 +195,12 @@ TEST_F(IngestServiceTest, AutoCreateRefusesANameATableHolds) {
   options.auto_create_streams = true;
   options.name_taken = [](std::string_view name) { return name == "taken"; };
   IngestService service(registry_.get(), options);
-  IngestReply reply = Post(service, "taken", "{\"k\":1}\n");
-  EXPECT_EQ(reply.http_status, 409u) << reply.body;
-  EXPECT_NE(reply.body.find("is the name of a table"), std::string::npos) << reply.body;
+  Result<AppendOutcome> refused = Post(service, "taken", "{\"k\":1}\n");
+  EXPECT_EQ(CodeOf(refused), StatusCode::kAlreadyExists);
+  EXPECT_NE(refused.status().message().find("is the name of a table"), std::string::npos)
+      << refused.status().ToString();
   EXPECT_FALSE(registry_->Find("taken").has_value());
-  EXPECT_EQ(Post(service, "free", "{\"k\":1}\n").http_status, 200u);
+  EXPECT_EQ(CodeOf(Post(service, "free", "{\"k\":1}\n")), StatusCode::kOk);
 }
 
 TEST_F(IngestServiceTest, StreamNamesThatDifferOnlyInCaseAreRefused) {
@@ -190,10 +221,11 @@ TEST_F(IngestServiceTest, StreamNamesThatDifferOnlyInCaseAreRefused) {
   IngestOptions options;
   options.auto_create_streams = true;
   IngestService service(registry_.get(), options);
-  IngestReply reply = Post(service, "clicks", "{\"k\":1}\n");
-  EXPECT_EQ(reply.http_status, 409u) << reply.body;
-  EXPECT_NE(reply.body.find("differs only in case"), std::string::npos) << reply.body;
-  EXPECT_EQ(Post(service, "Clicks", "{\"k\":1}\n").http_status, 200u);
+  Result<AppendOutcome> other_case = Post(service, "clicks", "{\"k\":1}\n");
+  EXPECT_EQ(CodeOf(other_case), StatusCode::kAlreadyExists);
+  EXPECT_NE(other_case.status().message().find("differs only in case"), std::string::npos)
+      << other_case.status().ToString();
+  EXPECT_EQ(CodeOf(Post(service, "Clicks", "{\"k\":1}\n")), StatusCode::kOk);
 }
 
 }  // namespace

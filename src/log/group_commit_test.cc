@@ -275,7 +275,7 @@ TEST_F(LogTest, StopCompletesQueuedAppends) {
   model.ExpectExactly(read.records, 0, 2000);
 }
 
-TEST_F(LogTest, AppendAfterStopFailsWithFailedPrecondition) {
+TEST_F(LogTest, AppendAfterStopFailsWithUnavailable) {
   Reopen();
   Partition* p = Create("stopped")->partition(PartitionId(0));
   ASSERT_TRUE(AppendSync(p, MakeBatch("before", 1).Build()).ok());
@@ -283,7 +283,7 @@ TEST_F(LogTest, AppendAfterStopFailsWithFailedPrecondition) {
   auto t = AppendAsync(p, {MakeBatch("after", 1)});
   ASSERT_TRUE(t->WaitAll(1s)) << "the callback did not run";
   ASSERT_FALSE(t->results[0]->ok());
-  EXPECT_EQ(t->results[0]->status().code(), StatusCode::kFailedPrecondition) << t->results[0]->status().ToString();
+  EXPECT_EQ(t->results[0]->status().code(), StatusCode::kUnavailable) << t->results[0]->status().ToString();
   EXPECT_TRUE(t->ran_before_return[0]);
   EXPECT_EQ(p->next_offset(), Offset(1));
 }

@@ -361,7 +361,7 @@ void LogImpl::Enqueue(PartitionImpl* partition, BatchBuilder&& batch, AppendCall
   if (partition->dropped()) {
     return done(Status::NotFound(fmt::format("log stream `{}` was dropped", partition->stream())));
   }
-  if (failed()) return done(Status::FailedPrecondition(failure_));
+  if (failed()) return done(Status::Unavailable(failure_));
   if (disk_full_.load(std::memory_order_acquire)) {
     std::lock_guard lock(disk_mu_);
     return done(Status::DiskFull(disk_full_message_));
@@ -387,7 +387,7 @@ void LogImpl::Enqueue(PartitionImpl* partition, BatchBuilder&& batch, AppendCall
   if (!running_) {
     lock.unlock();
     pending_bytes_.fetch_sub(item.framed_bytes);
-    return item.done(Status::FailedPrecondition("the log is stopped"));
+    return item.done(Status::Unavailable("the log is stopped"));
   }
   queue_.push_back(std::move(item));
   lock.unlock();
@@ -433,7 +433,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
     if (p->dropped()) {
       results[i] = Status::NotFound(fmt::format("log stream `{}` was dropped", p->stream()));
     } else if (failed() || !cycle_status.ok()) {
-      results[i] = Status::FailedPrecondition(failed() ? failure_ : cycle_status.message());
+      results[i] = Status::Unavailable(failed() ? failure_ : cycle_status.message());
     } else {
       auto staged = p->Stage(*item.batch, now_us);
       if (!staged.ok()) cycle_status = staged.status();
@@ -462,7 +462,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
     QueuedAppend& item = items[i];
     pending_bytes_.fetch_sub(item.framed_bytes);
     Result<AppendResult> result = *results[i];
-    if (result.ok() && !cycle_status.ok()) result = Status::FailedPrecondition(failure_);
+    if (result.ok() && !cycle_status.ok()) result = Status::Unavailable(failure_);
     if (result.ok()) {
       batches_->Add();
       append_seconds_->ObserveNanos(done_ns - item.enqueued_ns);

@@ -120,7 +120,7 @@ class Partition {
   virtual ~Partition() = default;
   // Queues the batch for the next group commit; `done` runs once the batch is durable (or failed).
   // Fails at once (through `done`, before returning) with ResourceExhausted when the queue is
-  // full, DiskFull under the free-space guard, FailedPrecondition after a failed sync or Stop().
+  // full, DiskFull under the free-space guard, Unavailable after a failed sync or Stop().
   virtual void Append(BatchBuilder&& batch, AppendCallback done) = 0;
   // OutOfRange when `from` is below start_offset; `from` past the end reads nothing until data
   // arrives.

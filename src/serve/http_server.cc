@@ -143,20 +143,6 @@ void ResponseStream::WakeLocked(std::unique_lock<std::mutex>& lock) {
   if (wake) wake();
 }
 
-HttpResponse HttpResponse::Error(unsigned status, const std::string& message) {
-  JsonWriter w;
-  w.BeginObject().Key("error").String(message).Key("status").Uint(status).EndObject();
-  return Json(status, w.Take());
-}
-
-HttpResponse HttpResponse::Json(unsigned status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
-}
-
 Status HttpServerOptions::Validate() const {
   if (threads == 0) return Status::InvalidArgument("http threads: expected at least 1, got 0");
   if (max_connections == 0) return Status::InvalidArgument("max_connections: expected at least 1, got 0");

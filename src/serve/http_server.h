@@ -90,6 +90,10 @@ struct HttpResponse {
   // {"error": message, "status": code}
   static HttpResponse Error(unsigned status, const std::string& message);
   static HttpResponse Json(unsigned status, std::string body);
+  // The one table from a Status code to an HTTP status, for every route (README.md, "Errors"):
+  // an Error response with the Status's message, and `Retry-After: 1` when retrying soon may work.
+  static HttpResponse FromStatus(const Status& status);
+  static unsigned StatusFor(StatusCode code);
 };
 
 using Responder = std::function<void(HttpResponse)>;

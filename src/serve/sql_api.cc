@@ -20,40 +20,6 @@ enum class Format { kJson, kNdjson, kCsv };
 constexpr size_t kPieceBytes = 256u << 10;
 constexpr size_t kStreamQueueBytes = 1u << 20;
 
-HttpResponse ErrorFor(const Status& status) {
-  unsigned code = 500;
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kOutOfRange:
-      code = 400;
-      break;
-    case StatusCode::kDeadlineExceeded:
-      code = 408;
-      break;
-    case StatusCode::kPermissionDenied:
-      code = 403;
-      break;
-    case StatusCode::kResourceExhausted:
-      code = 429;
-      break;
-    case StatusCode::kDiskFull:
-      code = 507;
-      break;
-    case StatusCode::kFailedPrecondition:
-      code = 409;
-      break;  // a lake commit lost to a concurrent one
-    case StatusCode::kCancelled:
-    case StatusCode::kUnavailable:
-      code = 503;
-      break;
-    default:
-      break;
-  }
-  return HttpResponse::Error(code, status.message());
-}
-
 struct SqlRequest {
   std::string sql;
   std::vector<sql::Param> params;
@@ -321,9 +287,9 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
                                400, fmt::format("unknown format \"{}\"; expected json, ndjson or csv", format_name)));
   }
   Result<SqlRequest> parsed = ParseRequest(request);
-  if (!parsed.ok()) return Refuse(respond, ErrorFor(parsed.status()));
+  if (!parsed.ok()) return Refuse(respond, HttpResponse::FromStatus(parsed.status()));
   Result<size_t> count = session.Parse(parsed->sql);
-  if (!count.ok()) return Refuse(respond, ErrorFor(count.status()));
+  if (!count.ok()) return Refuse(respond, HttpResponse::FromStatus(count.status()));
   if (*count == 0) return Refuse(respond, HttpResponse::Error(400, "the body holds no SQL statement"));
   if (parsed->has_params && *count != 1) {
     return Refuse(respond, HttpResponse::Error(
@@ -335,14 +301,16 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
     cursor.reset();
     Result<std::unique_ptr<sql::Statement>> statement = session.PrepareParsed(i);
     if (!statement.ok()) {
-      return Refuse(respond, ErrorFor(statement.status().WithContext(fmt::format("statement {}", i + 1))));
+      return Refuse(respond,
+                    HttpResponse::FromStatus(statement.status().WithContext(fmt::format("statement {}", i + 1))));
     }
     const sql::StatementKind kind = (*statement)->kind();
     // EXPLAIN ANALYZE runs its statement, which may be anything.
     only_queries = only_queries && kind == sql::StatementKind::kSelect;
     Result<std::unique_ptr<sql::Cursor>> executed = (*statement)->Execute(parsed->params);
     if (!executed.ok()) {
-      return Refuse(respond, ErrorFor(executed.status().WithContext(fmt::format("statement {}", i + 1))));
+      return Refuse(respond,
+                    HttpResponse::FromStatus(executed.status().WithContext(fmt::format("statement {}", i + 1))));
     }
     cursor = std::move(*executed);
   }
@@ -351,14 +319,14 @@ bool SqlApi::Run(const HttpRequest& request, sql::Session& session, const Respon
   // this worker and the connection's thread, and a failure anywhere in it is still an error
   // answer. A longer result is streamed from that piece on.
   Result<std::unique_ptr<sql::ResultChunk>> chunk = cursor->Next();
-  if (!chunk.ok()) return Refuse(respond, ErrorFor(chunk.status()));
+  if (!chunk.ok()) return Refuse(respond, HttpResponse::FromStatus(chunk.status()));
   const std::vector<sql::ResultColumn>& columns = cursor->columns();
   std::string piece = BodyStart(columns, format);
   int64_t rows = 0;
   while (*chunk != nullptr && piece.size() < kPieceBytes) {
     AppendRows(**chunk, columns, format, &piece, &rows);
     chunk = cursor->Next();
-    if (!chunk.ok()) return Refuse(respond, ErrorFor(chunk.status()));
+    if (!chunk.ok()) return Refuse(respond, HttpResponse::FromStatus(chunk.status()));
   }
   HttpResponse response;
   response.content_type = format == Format::kJson  ? "application/json"

@@ -26,7 +26,6 @@ constexpr int64_t kHistoryLimitMax = 100'000;
 // Compaction reads each output file into memory before putting it into the store.
 constexpr int64_t kTargetFileBytesMax = 1ll << 30;
 
-using internal::ErrorResponse;
 using internal::TableRef;
 
 Result<int64_t> IntParam(const HttpRequest& req, const std::string& key, int64_t fallback, int64_t min, int64_t max) {
@@ -245,15 +244,15 @@ HttpResponse TableApi::ListTables() {
 
 HttpResponse TableApi::Attach(lake::AttachedTable table) {
   if (registry_->Find(table.name)) {
-    return ErrorResponse(Status::AlreadyExists(
+    return HttpResponse::FromStatus(Status::AlreadyExists(
         fmt::format("\"{}\" is the name of a stream; attach the table under another name", table.name)));
   }
   if (std::optional<std::string> holder = TableHolding(table.name); holder && !attached_->Find(table.name)) {
-    return ErrorResponse(Status::AlreadyExists(
+    return HttpResponse::FromStatus(Status::AlreadyExists(
         fmt::format("\"{}\" is the name of {}; attach the table under another name", table.name, *holder)));
   }
   if (!table.path.is_absolute()) {
-    return ErrorResponse(Status::InvalidArgument(
+    return HttpResponse::FromStatus(Status::InvalidArgument(
         fmt::format("the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string())));
   }
   table.path = table.path.lexically_normal();
@@ -261,7 +260,7 @@ HttpResponse TableApi::Attach(lake::AttachedTable table) {
   if (!options_.attach_dirs.empty() && std::none_of(options_.attach_dirs.begin(), options_.attach_dirs.end(), inside)) {
     std::string dirs;
     for (const std::filesystem::path& dir : options_.attach_dirs) dirs += (dirs.empty() ? "" : ", ") + dir.string();
-    return ErrorResponse(Status::PermissionDenied(fmt::format(
+    return HttpResponse::FromStatus(Status::PermissionDenied(fmt::format(
         "table \"{}\": `{}` is outside the folders tables may be attached from ({}); move the table there or add its "
         "folder to the server's `attach_dirs`",
         table.name, table.path.string(), dirs)));
@@ -269,30 +268,30 @@ HttpResponse TableApi::Attach(lake::AttachedTable table) {
   lake::LocalObjectStoreOptions store_options;
   store_options.root = table.path;
   auto store = lake::LocalObjectStore::Make(store_options);
-  if (!store.ok()) return ErrorResponse(store.status().WithContext("attaching a table"));
+  if (!store.ok()) return HttpResponse::FromStatus(store.status().WithContext("attaching a table"));
   auto duckdb = lake::DuckDbConnection::Make(options_.duckdb);
-  if (!duckdb.ok()) return ErrorResponse(duckdb.status());
+  if (!duckdb.ok()) return HttpResponse::FromStatus(duckdb.status());
   // Only a table lagoa can read is attached: the reader refuses unknown protocols here.
   lake::DeltaLogReader reader(store->get(), duckdb->get(), "");
   if (auto snapshot = reader.LoadSnapshot(); !snapshot.ok()) {
-    return ErrorResponse(snapshot.status().WithContext(fmt::format("attaching `{}`", table.path.string())));
+    return HttpResponse::FromStatus(snapshot.status().WithContext(fmt::format("attaching `{}`", table.path.string())));
   }
   table.attached_ms = WallNowMicros() / 1000;
   std::string name = table.name;
-  if (Status s = attached_->Attach(std::move(table)); !s.ok()) return ErrorResponse(s);
+  if (Status s = attached_->Attach(std::move(table)); !s.ok()) return HttpResponse::FromStatus(s);
   auto ref = Resolve(name);
-  if (!ref.ok()) return ErrorResponse(ref.status());
+  if (!ref.ok()) return HttpResponse::FromStatus(ref.status());
   return internal::Describe(*ref, options_.duckdb, 201);
 }
 
 HttpResponse TableApi::Detach(const std::string& name) {
   if (!attached_->Find(name)) {
-    return ErrorResponse(Status::FailedPrecondition(fmt::format(
+    return HttpResponse::FromStatus(Status::FailedPrecondition(fmt::format(
         "\"{}\" is not an attached table; a stream's lake table goes with its stream (DELETE /v1/streams/{}), a "
         "table made by SQL with DROP TABLE",
         name, name)));
   }
-  if (Status s = attached_->Detach(name); !s.ok()) return ErrorResponse(s);
+  if (Status s = attached_->Detach(name); !s.ok()) return HttpResponse::FromStatus(s);
   JsonWriter w;
   w.BeginObject().Key("detached").String(name).EndObject();
   return HttpResponse::Json(200, w.Take());
@@ -306,7 +305,7 @@ void TableApi::RemoveStreamTable(const std::string& name, Responder respond) {
         std::filesystem::remove_all(options_.lake_dir / name, ec);
         if (options_.on_stream_table_removed) options_.on_stream_table_removed(name);
         if (ec) {
-          return ErrorResponse(
+          return HttpResponse::FromStatus(
               Status::IoError(fmt::format("stream \"{}\" was dropped, but removing its lake table {} "
                                           "failed: {}",
                                           name, (options_.lake_dir / name).string(), ec.message())));
@@ -324,7 +323,7 @@ void TableApi::Handle(HttpRequest&& req, Responder respond) {
     if (method == "GET") return Submit([this] { return ListTables(); }, std::move(respond));
     if (method == "POST") {
       auto table = AttachBody(req.body);
-      if (!table.ok()) return respond(ErrorResponse(table.status().WithContext("attaching a table")));
+      if (!table.ok()) return respond(HttpResponse::FromStatus(table.status().WithContext("attaching a table")));
       return Submit([this, table = std::move(table).value()] { return Attach(table); }, std::move(respond));
     }
     return respond(
@@ -338,17 +337,17 @@ void TableApi::Handle(HttpRequest&& req, Responder respond) {
 void TableApi::HandleTable(const std::string& name, const std::string& action, const HttpRequest& req,
                            Responder respond) {
   const std::string& method = req.method;
-  auto bad = [&](const Status& s) { respond(ErrorResponse(s)); };
+  auto bad = [&](const Status& s) { respond(HttpResponse::FromStatus(s)); };
   // Runs `operation` on the resolved table, on the worker; `write` refuses read-only tables and
   // holds the stream-table write lock.
   auto on_table = [this, name, &respond](bool write, auto operation) {
     Submit(
         [this, name, write, operation] {
           auto ref = Resolve(name);
-          if (!ref.ok()) return ErrorResponse(ref.status());
+          if (!ref.ok()) return HttpResponse::FromStatus(ref.status());
           if (!write) return operation(*ref);
           if (ref->read_only) {
-            return ErrorResponse(Status::FailedPrecondition(fmt::format(
+            return HttpResponse::FromStatus(Status::FailedPrecondition(fmt::format(
                 "table \"{}\" is attached read-only: lagoa never writes tables other engines own", ref->name)));
           }
           std::lock_guard write_lock(*options_.stream_table_writes);

@@ -110,38 +110,9 @@ bool NoLogYet(const TableRef& table, const Status& status) {
 
 }  // namespace
 
-HttpResponse ErrorResponse(const Status& status) {
-  unsigned code = 500;
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-      code = 400;
-      break;
-    case StatusCode::kPermissionDenied:
-      code = 403;
-      break;
-    case StatusCode::kNotFound:
-      code = 404;
-      break;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-      code = 409;
-      break;
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable:
-      code = 503;
-      break;
-    case StatusCode::kDiskFull:
-      code = 507;
-      break;
-    default:
-      break;
-  }
-  return HttpResponse::Error(code, status.message());
-}
-
 HttpResponse Describe(const TableRef& table, const lake::DuckDbOptions& duckdb_options, unsigned status) {
   auto duckdb = OpenDuckDb(duckdb_options);
-  if (!duckdb.ok()) return ErrorResponse(duckdb.status());
+  if (!duckdb.ok()) return HttpResponse::FromStatus(duckdb.status());
   auto snapshot = LoadSnapshot(table, duckdb->get());
   JsonWriter w;
   w.BeginObject();
@@ -151,7 +122,7 @@ HttpResponse Describe(const TableRef& table, const lake::DuckDbOptions& duckdb_o
   } else if (NoLogYet(table, snapshot.status())) {
     w.Key("version").Null().Key("files").Int(0).Key("rows").Int(0).Key("size_bytes").Int(0);
   } else {
-    return ErrorResponse(snapshot.status().WithContext(fmt::format("table \"{}\"", table.name)));
+    return HttpResponse::FromStatus(snapshot.status().WithContext(fmt::format("table \"{}\"", table.name)));
   }
   w.EndObject();
   return HttpResponse::Json(status, w.Take());
@@ -159,8 +130,9 @@ HttpResponse Describe(const TableRef& table, const lake::DuckDbOptions& duckdb_o
 
 HttpResponse History(const TableRef& table, std::optional<int64_t> limit) {
   auto history = lake::ReadHistory(table.store, table.prefix, limit);
-  if (!history.ok() && NoLogYet(table, history.status())) return ErrorResponse(NothingLoaded(table));
-  if (!history.ok()) return ErrorResponse(history.status().WithContext(fmt::format("table \"{}\"", table.name)));
+  if (!history.ok() && NoLogYet(table, history.status())) return HttpResponse::FromStatus(NothingLoaded(table));
+  if (!history.ok())
+    return HttpResponse::FromStatus(history.status().WithContext(fmt::format("table \"{}\"", table.name)));
   JsonWriter w;
   w.BeginObject();
   WriteTableIdentity(w, table);
@@ -184,26 +156,27 @@ HttpResponse History(const TableRef& table, std::optional<int64_t> limit) {
 HttpResponse Rows(const TableRef& table, const lake::DuckDbOptions& duckdb_options, const VersionChoice& choice,
                   int64_t offset, int64_t limit) {
   auto duckdb = OpenDuckDb(duckdb_options);
-  if (!duckdb.ok()) return ErrorResponse(duckdb.status());
+  if (!duckdb.ok()) return HttpResponse::FromStatus(duckdb.status());
   std::optional<lake::TableVersion> version;
   if (choice.version) version = lake::TableVersion(*choice.version);
   if (choice.timestamp_ms) {
     auto at = lake::VersionAtTimestamp(table.store, table.prefix, *choice.timestamp_ms);
-    if (!at.ok() && NoLogYet(table, at.status())) return ErrorResponse(NothingLoaded(table));
-    if (!at.ok()) return ErrorResponse(at.status().WithContext(fmt::format("table \"{}\"", table.name)));
+    if (!at.ok() && NoLogYet(table, at.status())) return HttpResponse::FromStatus(NothingLoaded(table));
+    if (!at.ok()) return HttpResponse::FromStatus(at.status().WithContext(fmt::format("table \"{}\"", table.name)));
     version = *at;
   }
   auto snapshot = LoadSnapshot(table, duckdb->get(), version);
-  if (!snapshot.ok() && NoLogYet(table, snapshot.status())) return ErrorResponse(NothingLoaded(table));
-  if (!snapshot.ok()) return ErrorResponse(snapshot.status().WithContext(fmt::format("table \"{}\"", table.name)));
+  if (!snapshot.ok() && NoLogYet(table, snapshot.status())) return HttpResponse::FromStatus(NothingLoaded(table));
+  if (!snapshot.ok())
+    return HttpResponse::FromStatus(snapshot.status().WithContext(fmt::format("table \"{}\"", table.name)));
   auto scan = lake::BuildScanSql(*snapshot, *table.store);
-  if (!scan.ok()) return ErrorResponse(scan.status());
+  if (!scan.ok()) return HttpResponse::FromStatus(scan.status());
   // One thread keeps the scan in file order, so consecutive pages neither skip nor repeat rows.
   std::string query =
       fmt::format("SELECT to_json(lagoa_row)::VARCHAR FROM ({}) AS lagoa_row LIMIT {} OFFSET {}", *scan, limit, offset);
-  if (Status s = (*duckdb)->Execute("SET threads = 1"); !s.ok()) return ErrorResponse(s);
+  if (Status s = (*duckdb)->Execute("SET threads = 1"); !s.ok()) return HttpResponse::FromStatus(s);
   auto rows = (*duckdb)->QueryText(query, static_cast<size_t>(limit));
-  if (!rows.ok()) return ErrorResponse(rows.status().WithContext(fmt::format("table \"{}\"", table.name)));
+  if (!rows.ok()) return HttpResponse::FromStatus(rows.status().WithContext(fmt::format("table \"{}\"", table.name)));
   HttpResponse response;
   response.content_type = "application/x-ndjson";
   int64_t returned = 0;
@@ -223,14 +196,14 @@ HttpResponse Rows(const TableRef& table, const lake::DuckDbOptions& duckdb_optio
 HttpResponse Compact(const TableRef& table, const lake::DuckDbOptions& duckdb_options,
                      const lake::CompactOptions& options) {
   auto duckdb = OpenDuckDb(duckdb_options);
-  if (!duckdb.ok()) return ErrorResponse(duckdb.status());
-  if (!std::filesystem::exists(table.path / "_delta_log")) return ErrorResponse(NothingLoaded(table));
+  if (!duckdb.ok()) return HttpResponse::FromStatus(duckdb.status());
+  if (!std::filesystem::exists(table.path / "_delta_log")) return HttpResponse::FromStatus(NothingLoaded(table));
   lake::DeltaWriterOptions writer;
   writer.table_prefix = table.prefix;
   writer.scratch_dir = options.scratch_dir;
   auto result = lake::CompactTable(table.store, duckdb->get(), writer, options);
   if (!result.ok())
-    return ErrorResponse(result.status().WithContext(fmt::format("compacting table \"{}\"", table.name)));
+    return HttpResponse::FromStatus(result.status().WithContext(fmt::format("compacting table \"{}\"", table.name)));
   JsonWriter w;
   w.BeginObject();
   WriteTableIdentity(w, table);
@@ -249,11 +222,11 @@ HttpResponse Compact(const TableRef& table, const lake::DuckDbOptions& duckdb_op
 HttpResponse Vacuum(const TableRef& table, const lake::DuckDbOptions& duckdb_options,
                     const lake::VacuumOptions& options) {
   auto duckdb = OpenDuckDb(duckdb_options);
-  if (!duckdb.ok()) return ErrorResponse(duckdb.status());
-  if (!std::filesystem::exists(table.path / "_delta_log")) return ErrorResponse(NothingLoaded(table));
+  if (!duckdb.ok()) return HttpResponse::FromStatus(duckdb.status());
+  if (!std::filesystem::exists(table.path / "_delta_log")) return HttpResponse::FromStatus(NothingLoaded(table));
   auto result = lake::VacuumTable(table.store, duckdb->get(), table.prefix, options);
   if (!result.ok())
-    return ErrorResponse(result.status().WithContext(fmt::format("vacuuming table \"{}\"", table.name)));
+    return HttpResponse::FromStatus(result.status().WithContext(fmt::format("vacuuming table \"{}\"", table.name)));
   JsonWriter w;
   w.BeginObject();
   WriteTableIdentity(w, table);

@@ -33,9 +33,6 @@ struct VersionChoice {
   std::optional<int64_t> timestamp_ms;
 };
 
-// {"error": message, "status": code} with the code for the status (FailedPrecondition → 409).
-HttpResponse ErrorResponse(const Status& status);
-
 // The table's description: kind, path, version, schema, partition columns, files, rows, bytes,
 // distinct partition values, checkpoint, application (txn) versions. A stream table nothing has
 // been loaded into yet is described with "version": null and no files.

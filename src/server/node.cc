@@ -192,21 +192,7 @@ Status Node::Start() {
     }
     return Status::Ok();
   };
-  // As POST /v1/streams/NAME/events with an NDJSON body.
-  sql_options.ingest = [c = c_.get()](const std::string& stream, std::string ndjson) -> Result<int64_t> {
-    auto replied = std::make_shared<std::promise<ingest::IngestReply>>();
-    std::future<ingest::IngestReply> answer = replied->get_future();
-    c->ingest->Ingest({stream, std::move(ndjson), "application/x-ndjson", ""},
-                      [replied](ingest::IngestReply reply) { replied->set_value(std::move(reply)); });
-    ingest::IngestReply reply = answer.get();
-    if (reply.http_status != 200) {
-      const StatusCode code = reply.http_status == 507                               ? StatusCode::kDiskFull
-                              : reply.http_status == 503 || reply.http_status == 429 ? StatusCode::kUnavailable
-                                                                                     : StatusCode::kInvalidArgument;
-      return Status(code, fmt::format("the events were refused (HTTP {}): {}", reply.http_status, reply.body));
-    }
-    return static_cast<int64_t>(reply.accepted);
-  };
+  sql_options.ingest = c_->ingest.get();
   LAGOA_ASSIGN_OR_RETURN(c_->sql,
                          sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
   for (const std::string& error : c_->sql->restore_errors()) spdlog::warn("sql: {}", error);

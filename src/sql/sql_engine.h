@@ -32,8 +32,9 @@ namespace lagoa::log {
 class Log;
 }
 namespace lagoa::ingest {
+class IngestService;
 class StreamRegistry;
-}
+}  // namespace lagoa::ingest
 namespace lagoa::lake {
 class AttachedTables;
 }
@@ -68,11 +69,10 @@ struct SqlEngineOptions {
   // DROP STREAM: drops the stream and deletes its lake table, as the REST API does (the node
   // provides it; unset, DROP STREAM is refused).
   std::function<Status(const std::string& stream)> drop_stream;
-  // INSERT INTO a stream: appends the NDJSON events (at most ingest_body_bytes each call) as
-  // POST /v1/streams/NAME/events does and returns how many were accepted (the others went to the
-  // dead-letter stream); unset, INSERT into a stream is DuckDB's (and fails: a stream is a view).
-  std::function<Result<int64_t>(const std::string& stream, std::string ndjson)> ingest;
-  size_t ingest_body_bytes = 8u << 20;
+  // INSERT INTO a stream appends typed records through it, in batches of about
+  // ingest_batch_bytes; null, INSERT into a stream is DuckDB's (and fails: a stream is a view).
+  ingest::IngestService* ingest = nullptr;
+  size_t ingest_batch_bytes = 8u << 20;
 
   static SqlEngineOptions Defaults() { return {}; }
   Status Validate() const;

@@ -9,10 +9,12 @@
 // streams with the same errors.
 //
 // INSERT INTO stream … runs DuckDB's INSERT into a temporary stage table with the stream's latest
-// columns (so VALUES, column lists, SELECTs, parameters and casts are DuckDB's), then sends the
-// staged rows as NDJSON through the ingest path (SqlEngineOptions::ingest): the same encoding,
-// event time, inference, dead-letter stream and durability as POST /v1/streams/NAME/events, in
-// bodies of at most ingest_body_bytes (each one acknowledged on its own).
+// columns (so VALUES, column lists, SELECTs, parameters and casts are DuckDB's), then encodes the
+// staged rows as typed records (record_encoder_internal.h) and appends them through the ingest
+// service (SqlEngineOptions::ingest), with the same event time and durability as POST
+// /v1/streams/NAME/events, in batches of about ingest_batch_bytes, each acknowledged on its own.
+// A value the stream cannot hold fails the statement, naming the row and column (the batches
+// before it stay appended, and the error says how many rows they held).
 #include <fmt/format.h>
 
 #include <cctype>
@@ -20,11 +22,14 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/clock.h"
 #include "base/json_writer.h"
 #include "base/parse_number.h"
+#include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "schema/schema.h"
+#include "sql/record_encoder_internal.h"
 #include "sql/session_internal.h"
 #include "sql/sql_text.h"
 
@@ -194,17 +199,10 @@ class DoneStatement final : public Statement {
   std::vector<ResultColumn> no_columns_;
 };
 
-// A value of a stream column as the JSON the ingest path reads: timestamps in RFC 3339.
-std::string JsonValueSql(const schema::Field& field) {
+// A stage column as the records hold it: JSON minified (DuckDB keeps JSON text as written).
+std::string StagedValueSql(const schema::Field& field) {
   const std::string name = schema::QuoteIdentifier(field.name);
-  switch (field.type.id()) {
-    case schema::TypeId::kTimestampTz:
-      return fmt::format("strftime(timezone('UTC', {}), '%Y-%m-%dT%H:%M:%S.%fZ')", name);
-    case schema::TypeId::kTimestamp:
-      return fmt::format("strftime({}, '%Y-%m-%dT%H:%M:%S.%f')", name);
-    default:
-      return name;
-  }
+  return field.type.id() == schema::TypeId::kJson ? fmt::format("json({}) AS {}", name, name) : name;
 }
 
 class InsertStreamStatement final : public Statement {
@@ -230,7 +228,7 @@ class InsertStreamStatement final : public Statement {
     std::vector<std::string> values;
     for (const schema::Field& field : definition_->latest().fields) {
       columns.push_back(fmt::format("{} {}", schema::QuoteIdentifier(field.name), field.type.ToSql()));
-      values.push_back(fmt::format("{} AS {}", JsonValueSql(field), schema::QuoteIdentifier(field.name)));
+      values.push_back(StagedValueSql(field));
     }
     if (columns.empty()) {
       return Status::InvalidArgument(
@@ -239,8 +237,7 @@ class InsertStreamStatement final : public Statement {
     }
     LAGOA_RETURN_IF_ERROR(session_->Exec(fmt::format("CREATE TEMP TABLE {} ({})", stage_, fmt::join(columns, ", "))));
     staged_ = true;
-    json_sql_ =
-        fmt::format("SELECT to_json(r)::VARCHAR FROM (SELECT {} FROM {}) AS r", fmt::join(values, ", "), stage_);
+    staged_sql_ = fmt::format("SELECT {} FROM {}", fmt::join(values, ", "), stage_);
     const std::string fill = fmt::format("INSERT INTO {} {}", stage_, insert_.rest);
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(fill)));
     if (duckdb_prepare(session_->connection(), fill.c_str(), &prepared_) != DuckDBSuccess) {
@@ -285,35 +282,65 @@ class InsertStreamStatement final : public Statement {
       return status;
     }
     duckdb_destroy_result(&result);
-    if (duckdb_query(session_->connection(), json_sql_.c_str(), &result) != DuckDBSuccess) {
+    if (duckdb_query(session_->connection(), staged_sql_.c_str(), &result) != DuckDBSuccess) {
       Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
       duckdb_destroy_result(&result);
       return status;
     }
-    const EngineShared& shared = session_->shared();
-    int64_t accepted = 0;
-    Status status;
-    std::string body;
-    const idx_t rows = duckdb_row_count(&result);
-    for (idx_t row = 0; row < rows && status.ok(); ++row) {
-      char* json = duckdb_value_varchar(&result, 0, row);
-      body += json != nullptr ? json : "{}";
-      body += '\n';
-      duckdb_free(json);
-      if (body.size() >= shared.options.ingest_body_bytes || row + 1 == rows) {
-        Result<int64_t> sent = shared.options.ingest(insert_.table, std::move(body));
-        body.clear();
-        if (sent.ok()) {
-          accepted += *sent;
-        } else {
-          status = sent.status().WithContext(accepted > 0 ? fmt::format("after {} rows were appended", accepted)
-                                                          : std::string("no row was appended"));
+    Result<int64_t> appended = AppendStaged(result);
+    duckdb_destroy_result(&result);
+    return appended;
+  }
+
+  // Encodes the staged rows and appends them in batches of about ingest_batch_bytes.
+  Result<int64_t> AppendStaged(duckdb_result& result) {
+    const schema::Schema& schema = definition_->latest();
+    std::optional<size_t> event_time_column;
+    if (definition_->event_time_column) event_time_column = schema.FieldIndex(*definition_->event_time_column);
+    ChunkRecordEncoder encoder(schema, event_time_column);
+    const int64_t received_us = WallNowMicros();
+    int64_t appended = 0;
+    int64_t row_number = 0;
+    log::BatchBuilder batch(schema.version);
+    size_t batch_bytes = 0;  // the records' bytes, about what the batch takes in the log
+    Bytes record;
+    auto append = [&]() -> Status {
+      ingest::RecordAppend request{insert_.table, std::move(batch)};
+      batch = log::BatchBuilder(schema.version);
+      batch_bytes = 0;
+      Result<ingest::AppendOutcome> outcome =
+          session_->shared().options.ingest->AppendRecordsAndWait(std::move(request));
+      if (!outcome.ok()) return outcome.status();
+      appended += static_cast<int64_t>(outcome->accepted);
+      return Status::Ok();
+    };
+    auto after = [&appended]() {
+      return appended > 0 ? fmt::format("after {} rows were appended", appended) : std::string("no row was appended");
+    };
+    for (;;) {
+      duckdb_data_chunk chunk = duckdb_fetch_chunk(result);
+      if (chunk == nullptr) break;
+      const idx_t size = duckdb_data_chunk_get_size(chunk);
+      Status status;
+      for (idx_t row = 0; row < size && status.ok(); ++row) {
+        ++row_number;
+        std::optional<int64_t> event_time_us;
+        status = encoder.EncodeRow(chunk, row, record, &event_time_us);
+        if (!status.ok()) {
+          status = status.WithContext(fmt::format("row {}", row_number)).WithContext(after());
+          break;
+        }
+        batch.Add(event_time_us.value_or(received_us), record);
+        batch_bytes += record.size();
+        if (batch_bytes >= session_->shared().options.ingest_batch_bytes) {
+          status = append().WithContext(after());
         }
       }
+      duckdb_destroy_data_chunk(&chunk);
+      if (!status.ok()) return status;
     }
-    duckdb_destroy_result(&result);
-    if (!status.ok()) return status;
-    return accepted;
+    if (!batch.empty()) LAGOA_RETURN_IF_ERROR(append().WithContext(after()));
+    return appended;
   }
 
   Status NameTheStream(const Status& status) const {
@@ -325,7 +352,7 @@ class InsertStreamStatement final : public Statement {
   std::string stage_;
   bool staged_ = false;
   std::shared_ptr<const schema::StreamDefinition> definition_;
-  std::string json_sql_;
+  std::string staged_sql_;
   duckdb_prepared_statement prepared_ = nullptr;
   std::vector<ResultColumn> no_columns_;
 };

@@ -686,7 +686,7 @@ class BrokenRelationTest(SqlTestBase):
         self.assertEqual(self.sql_rows(s, "SELECT count(*) FROM gone"), [[0]])
         shutil.rmtree(table_dir)
         status, body, _ = sql(s, "SELECT count(*) FROM gone")
-        self.assertEqual(status, 400, body)
+        self.assertEqual(status, 404, body)
         # Statements that do not read it go on working, over HTTP and over psql.
         texts = ("SELECT a FROM fine", "SELECT 1; SELECT a FROM fine", "SELECT 5 AS a")
         got = {}

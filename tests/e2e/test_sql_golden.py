@@ -210,7 +210,7 @@ class GoldenRun:
         text = data.decode("utf-8")
         where = f"{self.where(step)}: {step['sql']!r}"
         if "error" in step:
-            if status != 400:
+            if not 400 <= status < 500:
                 raise GoldenError(f"{where}: expected an error containing {step['error']!r}, got {status}:\n{text}")
             message = json.loads(text)["error"]
             if step["error"] not in message:

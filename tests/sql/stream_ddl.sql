@@ -50,6 +50,49 @@ BEGIN; INSERT INTO clicks VALUES (5, '/e', NULL)
 INSERT INTO clicks VALUES ('x')
 -- error: stream "clicks": Binder Error: table clicks has 3 columns but 1 values were supplied
 
+-- INSERT appends DuckDB's rows as typed records, without a JSON round trip: every type a stream
+-- column can have, nested ones and NULLs included; JSON is kept minified. (A TIMESTAMP column reads
+-- as TIMESTAMPTZ in UTC, as catalog.sql shows.)
+-- statement
+CREATE STREAM typed (n VARCHAR NOT NULL, b BOOLEAN, i INTEGER, big DECIMAL(20,3), small DECIMAL(4,1), f DOUBLE, day DATE, ts TIMESTAMP, j JSON, l BIGINT[], st STRUCT(a INTEGER, b VARCHAR[])) WITH (event_time = 'ts')
+
+-- statement
+INSERT INTO typed VALUES ('a', true, -7, 12345678901234567.125, -12.5, 1.5, '2026-12-07', '2026-12-07 10:00:00.123456', '{ "k" : [1, 2] }', [1, NULL, 3], {'a': 5, 'b': ['x', NULL]}), ('b', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, [], NULL), ('c', false, 2147483647, -99999999999999999.999, 999.9, -2.5e-3, '0001-01-01', '9999-12-31 23:59:59.999999', 'null', NULL, {'a': NULL, 'b': []})
+
+-- query
+SELECT n, b, i, big, small, f, day, ts, j, l, st, _event_time = ts AS at_ts FROM typed ORDER BY n
+-- expect
+n,b,i,big,small,f,day,ts,j,l,st,at_ts
+a,true,-7,12345678901234567.125,-12.5,1.5,2026-12-07,2026-12-07 10:00:00.123456+00,"{""k"":[1,2]}","[1, NULL, 3]","{'a': 5, 'b': [x, NULL]}",true
+b,,,,,,,,,[],,
+c,false,2147483647,-99999999999999999.999,999.9,-0.0025,0001-01-01,9999-12-31 23:59:59.999999+00,null,,"{'a': NULL, 'b': []}",true
+
+-- A value a stream cannot hold fails the statement, naming the row and the column.
+-- statement
+INSERT INTO typed (n, f) VALUES ('d', 1), ('e', 'NaN')
+-- error: no row was appended: row 2: `f`: nan is not a number lagoa stores
+
+-- statement
+INSERT INTO typed (n, day) VALUES ('f', 'infinity')
+-- error: row 1: `day`: the date is outside years 0001-9999
+
+-- statement
+INSERT INTO typed (n, ts) VALUES ('g', '10000-01-01')
+-- error: row 1: `ts`: the timestamp is outside years 0001-9999
+
+-- statement
+INSERT INTO typed (i) VALUES (1)
+-- error: row 1: column `n` is NOT NULL; the row has NULL
+
+-- statement
+INSERT INTO typed (n, l) VALUES ('h', [1, 2]), ('i', NULL)
+
+-- query
+SELECT count(*) AS n, count(l) AS with_list FROM typed
+-- expect
+n,with_list
+5,3
+
 -- An inferred stream without columns; one kept out of the lake.
 -- statement
 CREATE STREAM logs WITH (infer = true, lake = false)
