@@ -80,7 +80,8 @@ HttpClient::HttpClient(std::string base_url, std::unique_ptr<Impl> impl)
 HttpClient::~HttpClient() = default;
 
 Result<HttpResult> HttpClient::Request(const std::string& method, const std::string& target, const std::string& body,
-                                       const std::string& content_type) {
+                                       const std::string& content_type,
+                                       const std::vector<std::pair<std::string, std::string>>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool fresh = impl_->stream == nullptr;
     if (fresh) LAGOA_RETURN_IF_ERROR(impl_->Connect());
@@ -88,6 +89,7 @@ Result<HttpResult> HttpClient::Request(const std::string& method, const std::str
     req.set(http::field::host, impl_->host);
     req.set(http::field::user_agent, "lagoa-cli");
     if (!impl_->token.empty()) req.set(http::field::authorization, "Bearer " + impl_->token);
+    for (const auto& [name, value] : headers) req.set(name, value);
     if (!body.empty() || method == "POST" || method == "PUT") {
       req.set(http::field::content_type, content_type);
       req.body() = body;

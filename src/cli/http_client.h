@@ -25,8 +25,10 @@ class HttpClient {
   static Result<std::unique_ptr<HttpClient>> Make(const std::string& base_url);
   ~HttpClient();
 
+  // Unavailable when the server cannot be reached or the connection breaks before the answer.
   Result<HttpResult> Request(const std::string& method, const std::string& target, const std::string& body = {},
-                             const std::string& content_type = "application/json");
+                             const std::string& content_type = "application/json",
+                             const std::vector<std::pair<std::string, std::string>>& headers = {});
   const std::string& base_url() const { return base_url_; }
 
   struct Impl;

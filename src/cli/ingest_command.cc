@@ -1,5 +1,7 @@
-// `lagoa ingest NAME FILE…|-`: pushes NDJSON or CSV files to a stream in batches, retrying on 429,
-// with a progress line on a terminal and a summary at the end.
+// `lagoa ingest NAME FILE…|-`: pushes NDJSON or CSV files to a stream in batches, with a progress
+// line on a terminal and a summary at the end. Each batch carries an Idempotency-Key (this run's
+// random id and the batch's number), so it is retried — on 429 and 503, and when a server that
+// answered before cannot be reached or dies before answering — without being stored twice.
 #include <unistd.h>
 
 #include <chrono>
@@ -7,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <random>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,6 +26,13 @@ namespace {
 
 constexpr size_t kBatchBytesMax = 4 << 20;
 constexpr int kRetriesMax = 100;
+constexpr auto kUnreachableRetryInterval = std::chrono::milliseconds(500);
+
+// 128 random bits as hex: this run's part of every batch's Idempotency-Key.
+std::string NewRunId() {
+  std::random_device random;
+  return fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
+}
 
 struct Totals {
   uint64_t accepted = 0;
@@ -34,7 +44,7 @@ struct Totals {
 
 class Uploader {
  public:
-  Uploader(HttpClient* client, const IngestArgs& args) : client_(client), args_(args) {}
+  Uploader(HttpClient* client, const IngestArgs& args) : client_(client), args_(args), run_id_(NewRunId()) {}
 
   // Adds one NDJSON line read at `line` of `file`.
   Status Add(const std::string& file, uint64_t line, std::string_view json) {
@@ -54,9 +64,17 @@ class Uploader {
   Status Flush() {
     if (lines_.empty()) return Status::Ok();
     std::string target = "/v1/streams/" + UrlEncode(args_.stream) + "/events";
+    const std::vector<std::pair<std::string, std::string>> key = {
+        {"Idempotency-Key", fmt::format("lagoa-ingest-{}-{}", run_id_, batches_sent_)}};
     for (int attempt = 0;; ++attempt) {
-      auto r = client_->Request("POST", target, body_, "application/x-ndjson");
+      auto r = client_->Request("POST", target, body_, "application/x-ndjson", key);
+      // A server that answered before and is gone now is restarting; one never reached is an error.
+      if (!r.ok() && r.status().code() == StatusCode::kUnavailable && server_answered_ && attempt < kRetriesMax) {
+        std::this_thread::sleep_for(kUnreachableRetryInterval);
+        continue;
+      }
       if (!r.ok()) return r.status();
+      server_answered_ = true;
       if ((r->status == 429 || r->status == 503) && attempt < kRetriesMax) {
         std::string after = r->Header("Retry-After");
         // Retry-After in whole seconds (at most a minute); anything else waits half a second.
@@ -72,6 +90,7 @@ class Uploader {
       break;
     }
     totals_.bytes += body_.size();
+    ++batches_sent_;
     body_.clear();
     lines_.clear();
     Progress(false);
@@ -124,6 +143,9 @@ class Uploader {
 
   HttpClient* client_;
   const IngestArgs& args_;
+  const std::string run_id_;
+  uint64_t batches_sent_ = 0;
+  bool server_answered_ = false;
   std::string body_;
   std::vector<uint64_t> lines_;  // source line of each NDJSON line in body_
   std::string batch_file_;

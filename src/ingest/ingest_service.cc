@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/clock.h"
+#include "base/crc32c.h"
 #include "base/json_writer.h"
 #include "base/metrics.h"
 #include "ingest/body.h"
@@ -105,21 +106,31 @@ struct Completion {
   std::mutex mu;
   int pending = 0;  // appends not yet called back; REQUIRES: mu held
   std::optional<Result<log::AppendResult>> main_result;
+  bool dead_letters_duplicate = false;
 
   void Finish() {
-    StreamMetrics metrics = MetricsFor(stream);
     if (main_result && !main_result->ok()) return done(AppendError(main_result->status()));
     if (!outcome.dead_letter_status.ok() && outcome.accepted == 0) {
       return done(AppendError(outcome.dead_letter_status));
     }
-    if (outcome.accepted > 0) {
-      metrics.events->Add(outcome.accepted);
-      metrics.bytes->Add(body_bytes);
-    }
-    if (outcome.dead_letter_status.ok()) metrics.rejected->Add(outcome.rejected);
     if (main_result) {
-      outcome.first_offset = (*main_result)->first_offset;
-      outcome.last_offset = (*main_result)->last_offset;
+      const log::AppendResult& appended = **main_result;
+      outcome.first_offset = appended.first_offset;
+      outcome.last_offset = appended.last_offset;
+      outcome.duplicate = appended.duplicate;
+      if (outcome.duplicate) {
+        outcome.accepted = static_cast<uint64_t>(appended.last_offset.value() - appended.first_offset.value() + 1);
+      }
+    } else {
+      outcome.duplicate = dead_letters_duplicate;
+    }
+    if (!outcome.duplicate) {  // a retry's events were counted with its first try
+      StreamMetrics metrics = MetricsFor(stream);
+      if (outcome.accepted > 0) {
+        metrics.events->Add(outcome.accepted);
+        metrics.bytes->Add(body_bytes);
+      }
+      if (outcome.dead_letter_status.ok()) metrics.rejected->Add(outcome.rejected);
     }
     done(std::move(outcome));
   }
@@ -133,6 +144,8 @@ struct Completion {
         main_result = std::move(result);
       } else if (!result.ok()) {
         outcome.dead_letter_status = result.status();
+      } else {
+        dead_letters_duplicate = result->duplicate;
       }
       last = --pending == 0;
     }
@@ -163,16 +176,22 @@ Result<log::BatchBuilder> DeadLetterBatch(const StreamHandle& dlq, const std::ve
 
 // Queues the appends of `batch` (may be empty) and of the dead letters, and calls
 // completion->Finish() once both are durable.
+// With an idempotency key, both appends carry it and the main one goes to the key's partition.
 void StartAppends(const std::shared_ptr<Completion>& completion, const StreamHandle& handle,
                   std::optional<log::BatchBuilder> batch, std::optional<log::BatchBuilder> dead_letters,
-                  const std::optional<StreamHandle>& dlq) {
+                  const std::optional<StreamHandle>& dlq, const std::string& key) {
   const bool has_main = batch && !batch->empty();
   completion->pending = (has_main ? 1 : 0) + (dead_letters ? 1 : 0);
   if (completion->pending == 0) return completion->Finish();
+  if (!key.empty()) {
+    if (has_main) batch->set_producer_key(key);
+    if (dead_letters) dead_letters->set_producer_key(key);
+  }
   if (has_main) {
     static std::atomic<uint32_t> round_robin{0};
     const auto partitions = static_cast<uint32_t>(handle.log->partition_count());
-    completion->outcome.partition = PartitionId(static_cast<int32_t>(round_robin.fetch_add(1) % partitions));
+    const uint32_t pick = key.empty() ? round_robin.fetch_add(1) : Crc32c(AsBytes(key));
+    completion->outcome.partition = PartitionId(static_cast<int32_t>(pick % partitions));
     handle.log->partition(completion->outcome.partition)
         ->Append(std::move(*batch),
                  [completion](Result<log::AppendResult> r) { completion->OnAppend(true, std::move(r)); });
@@ -216,8 +235,19 @@ Result<StreamHandle> IngestService::Target(const std::string& stream, bool may_c
   return created.status();
 }
 
+Status ValidateIdempotencyKey(std::string_view key) {
+  bool ok = !key.empty() && key.size() <= log::kProducerKeyBytesMax;
+  for (char c : key) ok = ok && c >= 0x21 && c <= 0x7E;
+  if (ok) return Status::Ok();
+  return Status::InvalidArgument(fmt::format("idempotency key of {} bytes: expected 1 to {} bytes of visible ASCII",
+                                             key.size(), log::kProducerKeyBytesMax));
+}
+
 void IngestService::AppendJson(JsonAppend&& request, AppendDone done) {
   const int64_t received_us = WallNowMicros();
+  if (!request.idempotency_key.empty()) {
+    if (Status s = ValidateIdempotencyKey(request.idempotency_key); !s.ok()) return done(s);
+  }
   Result<StreamHandle> target = Target(request.stream, /*may_create=*/true, received_us);
   if (!target.ok()) return done(target.status());
   std::optional<StreamHandle> handle = std::move(target).value();
@@ -304,10 +334,13 @@ void IngestService::AppendJson(JsonAppend&& request, AppendDone done) {
   rejections.clear();
   docs = std::vector<EventDocument>{};
   std::string().swap(body);
-  StartAppends(completion, *handle, std::move(batch), std::move(dead_letters), dlq);
+  StartAppends(completion, *handle, std::move(batch), std::move(dead_letters), dlq, request.idempotency_key);
 }
 
 void IngestService::AppendRecords(RecordAppend&& request, AppendDone done) {
+  if (!request.idempotency_key.empty()) {
+    if (Status s = ValidateIdempotencyKey(request.idempotency_key); !s.ok()) return done(s);
+  }
   Result<StreamHandle> target = Target(request.stream, /*may_create=*/false, 0);
   if (!target.ok()) return done(target.status());
   const SchemaVersion version = request.batch.schema_version();
@@ -321,7 +354,7 @@ void IngestService::AppendRecords(RecordAppend&& request, AppendDone done) {
   completion->stream = request.stream;
   completion->body_bytes = request.batch.framed_bytes();
   completion->outcome.accepted = request.batch.record_count();
-  StartAppends(completion, *target, std::move(request.batch), std::nullopt, std::nullopt);
+  StartAppends(completion, *target, std::move(request.batch), std::nullopt, std::nullopt, request.idempotency_key);
 }
 
 Result<AppendOutcome> IngestService::AppendRecordsAndWait(RecordAppend&& request) {

@@ -40,6 +40,9 @@ struct JsonAppend {
   std::string stream;
   std::string body;
   BodyFormat format = BodyFormat::kNdjson;
+  // Optional (see ValidateIdempotencyKey): a retry with the key of a request that became durable
+  // appends nothing and reports the first request's offsets (AppendOutcome::duplicate).
+  std::string idempotency_key;
 };
 
 // Records the caller typed itself in the binary record format (src/schema/README.md) of one
@@ -47,7 +50,12 @@ struct JsonAppend {
 struct RecordAppend {
   std::string stream;
   log::BatchBuilder batch{SchemaVersion(0)};
+  std::string idempotency_key;  // as JsonAppend's
 };
+
+// A key is 1 to 255 bytes of visible ASCII (0x21-0x7E); InvalidArgument otherwise. Requests with a
+// key go to the partition the key hashes to, so a retry meets its first try.
+Status ValidateIdempotencyKey(std::string_view key);
 
 struct RejectedEvent {
   uint64_t line = 0;  // as body.h numbers documents
@@ -64,6 +72,9 @@ struct AppendOutcome {
   // Not OK when the rejected events could not be stored in the dead-letter stream (the accepted
   // ones are durable all the same).
   Status dead_letter_status;
+  // The idempotency key named a request that was already durable: nothing was appended now, and
+  // the offsets (and `accepted`) are the first request's.
+  bool duplicate = false;
 };
 
 // Errors: NotFound (no such stream), AlreadyExists (the name is a table's, or a stream's spelled

@@ -29,6 +29,11 @@ void BatchBuilder::Add(int64_t event_time_us, std::span<const std::byte> record)
   PutBytes(payload_, record);
 }
 
+void BatchBuilder::set_producer_key(std::string key) {
+  LAGOA_ASSERT(!key.empty() && key.size() <= kProducerKeyBytesMax);
+  producer_key_ = std::move(key);
+}
+
 uint64_t BatchBuilder::framed_bytes() const { return BatchFraming::FramedBytes(*this); }
 
 uint64_t BatchFraming::FramedBytes(const BatchBuilder& batch) {

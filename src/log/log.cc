@@ -434,6 +434,8 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
       results[i] = Status::NotFound(fmt::format("log stream `{}` was dropped", p->stream()));
     } else if (failed() || !cycle_status.ok()) {
       results[i] = Status::Unavailable(failed() ? failure_ : cycle_status.message());
+    } else if (std::optional<AppendResult> first = p->FindProducerKey(item.batch->producer_key(), now_us)) {
+      results[i] = *first;  // acknowledged with this cycle: the first append may be in it
     } else {
       auto staged = p->Stage(*item.batch, now_us);
       if (!staged.ok()) cycle_status = staged.status();
@@ -563,6 +565,10 @@ Status LogOptions::Validate() const {
   }
   if (pending_bytes_max == 0) return Status::InvalidArgument("log_pending_bytes_max must be above 0");
   if (maintenance_interval_ms.count() <= 0) return Status::InvalidArgument("maintenance_interval_ms must be above 0");
+  if (producer_key_window_ms.count() < 0) {
+    return Status::InvalidArgument("idempotency_window_hours must be 0 or more");
+  }
+  if (producer_keys_max == 0) return Status::InvalidArgument("idempotency_keys_max must be above 0");
   return Status::Ok();
 }
 

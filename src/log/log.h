@@ -42,6 +42,11 @@ struct LogOptions {
   uint64_t pending_bytes_max = 64ull << 20;
   // How often the maintenance thread checks free space and applies retention.
   std::chrono::milliseconds maintenance_interval_ms{1000};
+  // A batch appended with a producer key (BatchBuilder::set_producer_key) is remembered this long,
+  // and at most this many keys per partition (the oldest go first), so a retry is not appended
+  // twice (README.md, "Producer keys").
+  std::chrono::milliseconds producer_key_window_ms{std::chrono::hours(24)};
+  size_t producer_keys_max = 100000;
 
   Status Validate() const;
 };
@@ -59,12 +64,19 @@ struct StreamOptions {
 };
 
 // Collects the records of one batch. All records of a batch share one schema version.
+inline constexpr size_t kProducerKeyBytesMax = 255;
+
 class BatchBuilder {
  public:
   explicit BatchBuilder(SchemaVersion schema_version) : schema_version_(schema_version) {}
   void Add(int64_t event_time_us, std::span<const std::byte> record);
 
   SchemaVersion schema_version() const { return schema_version_; }
+  // A producer's idempotency key (1 to kProducerKeyBytesMax bytes): an append whose key the
+  // partition remembers appends nothing and answers the first append's offsets. Not stored in
+  // the batch; the partition keeps it beside its segments.
+  void set_producer_key(std::string key);
+  const std::string& producer_key() const { return producer_key_; }
   uint32_t record_count() const { return static_cast<uint32_t>(event_times_us_.size()); }
   bool empty() const { return event_times_us_.empty(); }
   // Bytes the batch takes in the log once framed (header included).
@@ -73,6 +85,7 @@ class BatchBuilder {
  private:
   friend class BatchFraming;
   SchemaVersion schema_version_;
+  std::string producer_key_;
   std::vector<int64_t> event_times_us_;
   std::vector<uint32_t> sizes_;
   Bytes payload_;  // the records, back to back
@@ -81,6 +94,7 @@ class BatchBuilder {
 struct AppendResult {
   Offset first_offset;
   Offset last_offset;
+  bool duplicate = false;  // the producer key was seen: these are the first append's offsets
 };
 using AppendCallback = std::function<void(Result<AppendResult>)>;
 

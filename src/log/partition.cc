@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/assert.h"
+#include "base/clock.h"
 #include "base/file_util.h"
 #include "log/batch.h"
 
@@ -21,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kConsumersFile = "consumers";
+constexpr std::string_view kProducerKeysFile = "producer_keys";
 constexpr size_t kConsumerNameBytesMax = 255;
 constexpr size_t kReadChunkBytesMin = 64u << 10;
 
@@ -156,6 +158,8 @@ Result<std::unique_ptr<PartitionImpl>> PartitionImpl::Open(LogCore* core, std::s
     LAGOA_RETURN_IF_ERROR(p->LoadConsumerOffsets());
   }
   p->write_next_ = p->active_->end_offset();
+  LAGOA_ASSIGN_OR_RETURN(p->producer_keys_, ProducerKeys::Open(p->dir_ / kProducerKeysFile, p->write_next_,
+                                                               core->options(), WallNowMicros()));
   p->start_offset_.store(p->segments_.front()->base_offset().value());
   p->next_offset_.store(p->write_next_.value());
   return p;
@@ -274,6 +278,7 @@ Result<AppendResult> PartitionImpl::Stage(const BatchBuilder& batch, int64_t ing
     LAGOA_RETURN_IF_ERROR(Roll());
   }
   AppendResult result{write_next_, write_next_ + (batch.record_count() - 1)};
+  if (!batch.producer_key().empty()) producer_keys_->Add(batch.producer_key(), ingest_time_us, result);
   active_->NoteBatch(write_next_, active_->write_size() + staged_.size());
   BatchFraming::Frame(batch, write_next_, ingest_time_us, staged_);
   write_next_ += batch.record_count();
@@ -281,8 +286,15 @@ Result<AppendResult> PartitionImpl::Stage(const BatchBuilder& batch, int64_t ing
   return result;
 }
 
+std::optional<AppendResult> PartitionImpl::FindProducerKey(const std::string& key, int64_t now_us) {
+  if (key.empty()) return std::nullopt;
+  return producer_keys_->Find(key, now_us);
+}
+
 Status PartitionImpl::WriteStaged() {
   if (staged_.empty()) return Status::Ok();
+  // Keys first: a batch on disk always has its key on disk (producer_keys.h).
+  LAGOA_RETURN_IF_ERROR(producer_keys_->WritePending(core_->options().durability == Durability::kFsync));
   Status s = active_->Write(staged_);
   staged_.clear();
   if (staged_.capacity() > (16u << 20)) Bytes().swap(staged_);

@@ -13,10 +13,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "log/log.h"
+#include "log/producer_keys.h"
 #include "log/segment.h"
 
 namespace lagoa::log {
@@ -51,7 +53,11 @@ class PartitionImpl final : public Partition {
   // I/O thread. Stage frames the batch after the ones staged before (rolling the active segment
   // first when it is full); WriteStaged writes them; SyncActive makes them durable; Publish makes
   // them visible to readers and wakes waiters.
+  // A batch with a producer key has it remembered, and written to the key journal before the
+  // batch's bytes reach the segment (producer_keys.h).
   Result<AppendResult> Stage(const BatchBuilder& batch, int64_t ingest_time_us);
+  // The first append's offsets when `key` (may be empty: none) is remembered.
+  std::optional<AppendResult> FindProducerKey(const std::string& key, int64_t now_us);
   Status WriteStaged();
   Status SyncActive();
   void Publish();
@@ -91,6 +97,7 @@ class PartitionImpl final : public Partition {
   Offset write_next_;
   Bytes staged_;
   int64_t staged_max_ingest_us_ = 0;
+  std::unique_ptr<ProducerKeys> producer_keys_;
 
   std::mutex wait_mu_;
   std::condition_variable data_arrived_;

@@ -311,6 +311,9 @@ class Session : public std::enable_shared_from_this<Session> {
     };
     req.content_type = StripParameters(header(http::field::content_type));
     req.content_encoding = Lower(header(http::field::content_encoding));
+    if (auto key = raw.find("Idempotency-Key"); key != raw.end()) {
+      req.idempotency_key = std::string(key->value().data(), key->value().size());
+    }
     req.body = std::move(raw.body());
     req.remote_address = remote_address_;
     req.principal = principal_;

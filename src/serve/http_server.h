@@ -31,6 +31,7 @@ struct HttpRequest {
   std::map<std::string, std::string> query;
   std::string content_type;      // without parameters, lower case
   std::string content_encoding;  // lower case; empty for identity
+  std::string idempotency_key;   // the Idempotency-Key header, as sent
   std::string body;
   std::string remote_address;
   // The name of the bearer token the request carried (HttpServerOptions::tokens); empty when the

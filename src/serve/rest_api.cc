@@ -30,11 +30,12 @@ constexpr size_t kTailBytesMax = 8 << 20;
 constexpr int64_t kTailWaitMsMax = 30000;
 constexpr auto kTailPollInterval = std::chrono::milliseconds(10);
 
-// {"accepted","rejected","partition","first_offset","last_offset","errors":[{"line","error"}]}
+// {"accepted","rejected","duplicate","partition","first_offset","last_offset","errors":[{"line","error"}]}
 // and "dead_letter_error" when the rejected events could not be stored.
 std::string OutcomeJson(const ingest::AppendOutcome& outcome) {
   JsonWriter w;
   w.BeginObject().Key("accepted").Uint(outcome.accepted).Key("rejected").Uint(outcome.rejected);
+  w.Key("duplicate").Bool(outcome.duplicate);
   if (outcome.first_offset) {
     w.Key("partition").Int(outcome.partition.value());
     w.Key("first_offset").Int(outcome.first_offset->value()).Key("last_offset").Int(outcome.last_offset->value());
@@ -252,7 +253,7 @@ void RestApi::Impl::Ingest(const std::string& name, HttpRequest&& req, Responder
     return respond(HttpResponse::Error(
         415, fmt::format("Content-Encoding `{}` is not supported; expected gzip, zstd or identity", encoding)));
   }
-  ingest::JsonAppend request{name, {}, ingest::BodyFormat::kNdjson};
+  ingest::JsonAppend request{name, {}, ingest::BodyFormat::kNdjson, std::move(req.idempotency_key)};
   Status decoded =
       ingest::DecodeContent(encoding, std::move(req.body), ingest->options().max_body_bytes, &request.body);
   if (!decoded.ok()) {

@@ -174,6 +174,28 @@ const std::vector<KeyEntry>& Entries() {
        BytesSetter(&ServerConfig::ingest_memory_bytes_max, "ingest_memory_bytes_max", 1 << 20)},
       {{"log_pending_bytes_max", "bytes waiting for group commit before appends get 429", "64MiB"},
        BytesSetter(&ServerConfig::log_pending_bytes_max, "log_pending_bytes_max", 1 << 20)},
+      {{"idempotency_window_hours",
+        "how long a request's Idempotency-Key is remembered: a retry within it appends nothing and answers the "
+        "first request's offsets",
+        "24"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         int64_t parsed;
+         if (!ParseInt(v, &parsed) || parsed < 1 || parsed > 24 * 365) {
+           return Invalid("idempotency_window_hours", source, v, "hours from 1 to 8760");
+         }
+         c.idempotency_window_hours = parsed;
+         return Status::Ok();
+       }},
+      {{"idempotency_keys_max", "Idempotency-Keys remembered per stream partition; the oldest are forgotten first",
+        "100000"},
+       [](ServerConfig& c, const std::string& v, const std::string& source) {
+         uint64_t parsed;
+         if (!ParseInt(v, &parsed) || parsed < 1 || parsed > 100000000) {
+           return Invalid("idempotency_keys_max", source, v, "a whole number from 1 to 100000000");
+         }
+         c.idempotency_keys_max = parsed;
+         return Status::Ok();
+       }},
       {{"max_connections", "open HTTP connections at once; more are closed at accept", "10000"},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
          uint32_t parsed;

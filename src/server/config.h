@@ -32,6 +32,8 @@ struct ServerConfig {
   uint64_t max_body_bytes = 16ull << 20;
   uint64_t ingest_memory_bytes_max = 256ull << 20;  // request bodies held at once, all connections
   uint64_t log_pending_bytes_max = 64ull << 20;     // appends queued for group commit
+  int64_t idempotency_window_hours = 24;            // how long a producer's Idempotency-Key is remembered
+  uint64_t idempotency_keys_max = 100000;           // keys remembered per partition (the oldest go first)
   uint32_t max_connections = 10000;
   uint32_t http_threads = 0;  // 0: one per core
   bool auto_create_streams = false;

@@ -112,6 +112,23 @@ TEST(ServerConfig, LakeKeysHaveDefaultsAndBounds) {
   }
 }
 
+TEST(ServerConfig, IdempotencyKeysHaveAWindowAndABound) {
+  auto defaults = LoadServerConfig("", {}, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->idempotency_window_hours, 24);
+  EXPECT_EQ(defaults->idempotency_keys_max, 100000u);
+  auto set = LoadServerConfig("", {{"LAGOA_IDEMPOTENCY_WINDOW_HOURS", "72"}}, {{"idempotency_keys_max", "5000"}});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->idempotency_window_hours, 72);
+  EXPECT_EQ(set->idempotency_keys_max, 5000u);
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"idempotency_window_hours", "0"}, {"idempotency_window_hours", "9000"}, {"idempotency_keys_max", "0"}}) {
+    auto bad = LoadServerConfig("", {}, {{key, value}});
+    ASSERT_FALSE(bad.ok()) << key << "=" << value;
+    EXPECT_NE(bad.status().message().find("`" + key + "`"), std::string::npos) << bad.status().message();
+  }
+}
+
 TEST(ServerConfig, BrokenYamlReportsLineAndColumn) {
   auto config = LoadServerConfig(WriteTempFile("broken", "http: [unclosed\n"), {}, {});
   ASSERT_FALSE(config.ok());

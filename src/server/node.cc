@@ -120,6 +120,8 @@ Status Node::Start() {
   log_options.free_space_min_bytes = config_.free_space_min_bytes;
   log_options.free_space_min_percent = config_.free_space_min_percent;
   log_options.pending_bytes_max = config_.log_pending_bytes_max;
+  log_options.producer_key_window_ms = std::chrono::hours(config_.idempotency_window_hours);
+  log_options.producer_keys_max = config_.idempotency_keys_max;
   LAGOA_ASSIGN_OR_RETURN(c_->log, log::Log::Open(log_options));
   LAGOA_RETURN_IF_ERROR(c_->log->Start());
 
