@@ -101,7 +101,8 @@ struct RestApi::Impl {
   ingest::StreamRegistry* registry;
   ingest::IngestService* ingest;
   log::Log* log;
-  TableApi* tables;
+  tables::TableService* table_service;
+  std::unique_ptr<TableApi> tables;  // the /v1/tables routes, when there is a table service
   SqlApi* sql;
   asio::io_context timers;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -119,10 +120,11 @@ struct RestApi::Impl {
   HttpResponse ReadNow(const ingest::StreamHandle& handle, int32_t partition, Offset from, int64_t limit);
 };
 
-RestApi::RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables,
-                 SqlApi* sql)
+RestApi::RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log,
+                 tables::TableService* tables, SqlApi* sql)
     : impl_(std::make_unique<Impl>()) {
-  impl_->tables = tables;
+  impl_->table_service = tables;
+  if (tables != nullptr) impl_->tables = std::make_unique<TableApi>(tables);
   impl_->sql = sql;
   impl_->registry = registry;
   impl_->ingest = ingest;
@@ -212,9 +214,9 @@ void RestApi::Impl::CreateStream(const std::string& name, const HttpRequest& req
   auto def = schema::StreamDefinitionFromJson(name, req.body);
   if (!def.ok()) return respond(HttpResponse::FromStatus(def.status().WithContext("stream definition")));
   def->created_us = WallNowMicros();
-  if (std::optional<std::string> holder = tables != nullptr ? tables->TableHolding(name) : std::nullopt) {
-    return respond(HttpResponse::Error(
-        409, fmt::format("\"{}\" is the name of {}; drop or detach it, or name the stream otherwise", name, *holder)));
+  if (std::optional<std::string> holder = table_service != nullptr ? table_service->TableHolding(name) : std::nullopt) {
+    return respond(HttpResponse::FromStatus(Status::AlreadyExists(
+        fmt::format("\"{}\" is the name of {}; drop or detach it, or name the stream otherwise", name, *holder))));
   }
   auto created = registry->Create(std::move(def).value());
   if (!created.ok()) return respond(HttpResponse::FromStatus(created.status()));
@@ -239,7 +241,14 @@ void RestApi::Impl::DescribeStream(const std::string& name, unsigned status, Res
 void RestApi::Impl::DropStream(const std::string& name, Responder respond) {
   Status s = registry->Drop(name);
   if (!s.ok()) return respond(HttpResponse::FromStatus(s));
-  if (tables != nullptr) return tables->RemoveStreamTable(name, std::move(respond));
+  if (table_service != nullptr) {
+    return table_service->RemoveStreamTable(name, [name, respond = std::move(respond)](Status removed) {
+      if (!removed.ok()) return respond(HttpResponse::FromStatus(removed));
+      JsonWriter w;
+      w.BeginObject().Key("dropped").String(name).EndObject();
+      respond(HttpResponse::Json(200, w.Take()));
+    });
+  }
   JsonWriter w;
   w.BeginObject().Key("dropped").String(name).EndObject();
   respond(HttpResponse::Json(200, w.Take()));

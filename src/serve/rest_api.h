@@ -23,7 +23,7 @@ class RestApi {
  public:
   // `tables` and `sql` (may be null: no /v1/tables or /v1/sql routes) are borrowed and must
   // outlive the RestApi.
-  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, TableApi* tables,
+  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, tables::TableService* tables,
           SqlApi* sql);
   ~RestApi();
   RestApi(const RestApi&) = delete;

@@ -7,13 +7,9 @@
 #include <simdjson.h>
 
 #include "base/clock.h"
-#include "base/file_util.h"
 #include "base/json_writer.h"
-#include "base/thread_name.h"
-#include "lake/delta_log.h"
 #include "schema/schema.h"
 #include "schema/types.h"
-#include "serve/table_operations_internal.h"
 
 namespace lagoa::serve {
 namespace {
@@ -25,8 +21,6 @@ constexpr int64_t kHistoryLimitDefault = 1'000;
 constexpr int64_t kHistoryLimitMax = 100'000;
 // Compaction reads each output file into memory before putting it into the store.
 constexpr int64_t kTargetFileBytesMax = 1ll << 30;
-
-using internal::TableRef;
 
 Result<int64_t> IntParam(const HttpRequest& req, const std::string& key, int64_t fallback, int64_t min, int64_t max) {
   auto it = req.query.find(key);
@@ -48,8 +42,8 @@ Result<bool> BoolParam(const HttpRequest& req, const std::string& key) {
   return Status::InvalidArgument(fmt::format("query parameter `{}`: expected true or false, got `{}`", key, text));
 }
 
-Result<internal::VersionChoice> VersionParams(const HttpRequest& req) {
-  internal::VersionChoice choice;
+Result<tables::VersionChoice> VersionParams(const HttpRequest& req) {
+  tables::VersionChoice choice;
   if (req.query.contains("version")) {
     LAGOA_ASSIGN_OR_RETURN(int64_t version, IntParam(req, "version", 0, 0, INT64_MAX));
     choice.version = version;
@@ -89,242 +83,170 @@ Result<lake::AttachedTable> AttachBody(std::string_view body) {
   return table;
 }
 
+std::string FormatMillis(int64_t ms) { return FormatRfc3339Micros(ms * 1000); }
+
+void WriteTableIdentity(JsonWriter& w, const tables::TableInfo& table) {
+  w.Key("name").String(table.name).Key("kind").String(table.kind).Key("path").String(table.path.string());
+  w.Key("read_only").Bool(table.read_only);
+}
+
+void WriteDescription(JsonWriter& w, const tables::TableDescription& d) {
+  WriteTableIdentity(w, d.table);
+  if (!d.version) {  // a stream table nothing has been loaded into yet
+    w.Key("version").Null().Key("files").Int(0).Key("rows").Int(0).Key("size_bytes").Int(0);
+    return;
+  }
+  w.Key("version").Int(d.version->value()).Key("id").String(d.id);
+  w.Key("created");
+  if (d.created_ms) {
+    w.String(FormatMillis(*d.created_ms));
+  } else {
+    w.Null();
+  }
+  w.Key("columns").BeginArray();
+  for (const lake::DeltaColumn& column : d.columns) {
+    w.BeginObject().Key("name").String(column.name).Key("type");
+    if (column.type) {
+      w.String(column.type->ToSql());
+    } else {
+      w.Null();
+    }
+    w.Key("delta_type").String(column.spark_type).Key("nullable").Bool(column.nullable).EndObject();
+  }
+  w.EndArray().Key("partition_columns").BeginArray();
+  for (const std::string& column : d.partition_columns) w.String(column);
+  w.EndArray();
+  w.Key("files").Uint(d.files).Key("rows");
+  if (d.rows) {
+    w.Int(*d.rows);
+  } else {
+    w.Null();
+  }
+  w.Key("size_bytes").Uint(d.size_bytes).Key("partitions").Uint(d.partitions);
+  w.Key("checkpoint_version");
+  if (d.checkpoint_version) {
+    w.Int(d.checkpoint_version->value());
+  } else {
+    w.Null();
+  }
+  w.Key("applications").BeginObject();
+  for (const auto& [app_id, version] : d.applications) w.Key(app_id).Int(version);
+  w.EndObject();
+}
+
+std::string DescriptionJson(const tables::TableDescription& d) {
+  JsonWriter w;
+  w.BeginObject();
+  WriteDescription(w, d);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ListJson(const std::vector<tables::ListedTable>& listed) {
+  JsonWriter w;
+  w.BeginObject().Key("tables").BeginArray();
+  for (const tables::ListedTable& t : listed) {
+    w.BeginObject();
+    if (t.description) {
+      WriteDescription(w, *t.description);
+    } else {  // listed all the same, with the reason it cannot be read
+      w.Key("name").String(t.table.name).Key("kind").String(t.table.kind).Key("path").String(t.table.path.string());
+      const HttpResponse error = HttpResponse::FromStatus(t.error);
+      w.Key("error").BeginObject().Key("error").String(t.error.message()).Key("status").Uint(error.status).EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string HistoryJson(const tables::TableHistory& history) {
+  JsonWriter w;
+  w.BeginObject();
+  WriteTableIdentity(w, history.table);
+  w.Key("commits").BeginArray();
+  for (const lake::CommitSummary& commit : history.commits) {
+    w.BeginObject()
+        .Key("version")
+        .Int(commit.version.value())
+        .Key("timestamp")
+        .String(FormatMillis(commit.timestamp_ms));
+    w.Key("operation").String(commit.operation).Key("operation_parameters").BeginObject();
+    for (const auto& [key, value] : commit.operation_parameters) w.Key(key).String(value);
+    w.EndObject().Key("engine_info").String(commit.engine_info);
+    w.Key("files_added").Int(commit.files_added).Key("files_removed").Int(commit.files_removed);
+    w.Key("rows_added").Int(commit.rows_added).Key("bytes_added").Int(commit.bytes_added).EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+// NDJSON, one object per row; headers Lagoa-Table-Version and, when more rows may follow,
+// Lagoa-Next-Offset.
+HttpResponse RowsResponse(const tables::RowsPage& page) {
+  HttpResponse response;
+  response.content_type = "application/x-ndjson";
+  for (const std::string& row : page.rows) {
+    response.body += row;
+    response.body += '\n';
+  }
+  response.headers.emplace_back("Lagoa-Table-Version", std::to_string(page.version.value()));
+  if (page.next_offset) response.headers.emplace_back("Lagoa-Next-Offset", std::to_string(*page.next_offset));
+  return response;
+}
+
+std::string CompactJson(const tables::CompactOutcome& outcome) {
+  JsonWriter w;
+  w.BeginObject();
+  WriteTableIdentity(w, outcome.table);
+  const lake::CompactResult& r = outcome.result;
+  w.Key("version");
+  if (r.version) {
+    w.Int(r.version->value());
+  } else {
+    w.Null();
+  }
+  w.Key("files_removed").Int(r.files_removed).Key("files_added").Int(r.files_added);
+  w.Key("bytes_removed").Uint(r.bytes_removed).Key("bytes_added").Uint(r.bytes_added);
+  w.Key("rows").Uint(r.rows).EndObject();
+  return w.Take();
+}
+
+std::string VacuumJson(const tables::VacuumOutcome& outcome) {
+  JsonWriter w;
+  w.BeginObject();
+  WriteTableIdentity(w, outcome.table);
+  w.Key("dry_run").Bool(outcome.dry_run).Key("files_deleted").Int(outcome.files_deleted);
+  w.Key("bytes_deleted").Uint(outcome.bytes_deleted).Key("files").BeginArray();
+  for (const std::string& file : outcome.files) w.String(file);
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+// The service's answer as an HTTP response: `format` for a result, the one table for an error.
+template <typename T, typename Format>
+tables::Done<T> Answer(Responder respond, Format format, unsigned status = 200) {
+  return [respond = std::move(respond), format, status](Result<T> result) {
+    if (!result.ok()) return respond(HttpResponse::FromStatus(result.status()));
+    respond(HttpResponse::Json(status, format(*result)));
+  };
+}
+
 }  // namespace
-
-Result<std::unique_ptr<TableApi>> TableApi::Make(ingest::StreamRegistry* registry, lake::AttachedTables* attached,
-                                                 TableApiOptions options) {
-  LAGOA_RETURN_IF_ERROR(options.duckdb.Validate());
-  LAGOA_RETURN_IF_ERROR(options.compact.Validate());
-  if (options.queue_max == 0) return Status::InvalidArgument("the table operation queue needs room for one");
-  if (options.stream_table_writes == nullptr)
-    return Status::InvalidArgument("TableApi needs the stream-table write lock");
-  lake::LocalObjectStoreOptions store;
-  store.root = options.lake_dir;
-  store.create_if_missing = true;
-  std::unique_ptr<TableApi> api(new TableApi(registry, attached, std::move(options)));
-  LAGOA_ASSIGN_OR_RETURN(api->lake_store_, lake::LocalObjectStore::Make(store));
-  return api;
-}
-
-TableApi::~TableApi() { Stop(); }
-
-void TableApi::Start() {
-  {
-    std::lock_guard lock(mu_);
-    running_ = true;
-  }
-  worker_ = std::thread([this] {
-    SetCurrentThreadName("lagoa-tables");
-    RunWorker();
-  });
-}
-
-void TableApi::Stop() {
-  std::deque<Job> abandoned;
-  {
-    std::lock_guard lock(mu_);
-    running_ = false;
-    abandoned.swap(queue_);
-  }
-  cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-  for (Job& job : abandoned) job.respond(HttpResponse::Error(503, "the server is stopping"));
-}
-
-void TableApi::Submit(std::function<HttpResponse()> work, Responder respond, bool always) {
-  {
-    std::lock_guard lock(mu_);
-    if (running_ && (always || queue_.size() < options_.queue_max)) {
-      queue_.push_back(Job{std::move(work), std::move(respond)});
-      cv_.notify_one();
-      return;
-    }
-  }
-  respond(HttpResponse::Error(
-      503, fmt::format("table operations are busy ({} waiting) or stopping; retry later", options_.queue_max)));
-}
-
-void TableApi::RunWorker() {
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return !running_ || !queue_.empty(); });
-      if (!running_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    HttpResponse response;
-    try {
-      response = job.work();
-    } catch (const std::exception& e) {  // a library threw (allocation, filesystem): answer, keep serving
-      response = HttpResponse::Error(500, fmt::format("table operation failed: {}", e.what()));
-    }
-    job.respond(std::move(response));
-  }
-}
 
 bool TableApi::Owns(const HttpRequest& request) {
   return request.path == kTablesPath || request.path.starts_with(std::string(kTablesPath) + "/");
 }
 
-std::optional<std::string> TableApi::TableHolding(const std::string& name) const {
-  if (attached_->Find(name)) return "an attached table";
-  if (options_.lake_tables != nullptr && options_.lake_tables->FindIgnoringCase(name)) {
-    return "a table made by SQL (CREATE TABLE)";
-  }
-  return std::nullopt;
-}
-
-Result<TableRef> TableApi::Resolve(const std::string& name) {
-  TableRef ref;
-  ref.name = name;
-  // A table in a directory of its own (attached, or made by SQL), read through its own store.
-  auto own_directory = [&](const std::filesystem::path& path, const char* kind, bool read_only) -> Result<TableRef> {
-    lake::LocalObjectStoreOptions store;
-    store.root = path;
-    LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
-    ref.kind = kind;
-    ref.path = path;
-    ref.store = ref.owned_store.get();
-    ref.read_only = read_only;
-    return std::move(ref);
-  };
-  if (auto attached = attached_->Find(name)) return own_directory(attached->path, "attached", /*read_only=*/true);
-  if (options_.lake_tables != nullptr) {
-    if (auto table = options_.lake_tables->Find(name)) return own_directory(table->path, "table", /*read_only=*/false);
-  }
-  auto stream = registry_->Find(name);
-  if (!stream || ingest::StreamRegistry::IsDeadLetterName(name)) {
-    return Status::NotFound(fmt::format(
-        "no table named \"{}\": tables are the lake tables of streams, tables made by SQL and attached tables "
-        "(GET /v1/tables)",
-        name));
-  }
-  if (!stream->definition->lake.enabled) {
-    return Status::NotFound(
-        fmt::format("stream \"{}\" has no lake table: it was created with \"lake\": {{\"enabled\": false}}", name));
-  }
-  ref.kind = "stream";
-  ref.path = options_.lake_dir / name;
-  ref.store = lake_store_.get();
-  ref.prefix = name + "/";
-  return ref;
-}
-
-HttpResponse TableApi::ListTables() {
-  std::vector<std::string> names;
-  for (const auto& handle : registry_->List()) {
-    const auto& def = *handle.definition;
-    if (def.lake.enabled && !ingest::StreamRegistry::IsDeadLetterName(def.name)) names.push_back(def.name);
-  }
-  for (const auto& table : attached_->List()) names.push_back(table.name);
-  if (options_.lake_tables != nullptr) {
-    for (const auto& table : options_.lake_tables->List()) names.push_back(table.name);
-  }
-  std::string body = "{\"tables\":[";
-  bool first = true;
-  for (const std::string& name : names) {
-    auto ref = Resolve(name);
-    if (!ref.ok()) continue;  // dropped meanwhile
-    HttpResponse one = internal::Describe(*ref, options_.duckdb);
-    if (one.status != 200) {  // listed all the same, with the reason it cannot be read
-      JsonWriter w;
-      w.BeginObject().Key("name").String(name).Key("kind").String(ref->kind);
-      w.Key("path").String(ref->path.string()).Key("error").Raw(one.body).EndObject();
-      one.body = w.Take();
-    }
-    if (!first) body += ',';
-    body += one.body;
-    first = false;
-  }
-  body += "]}";
-  return HttpResponse::Json(200, std::move(body));
-}
-
-HttpResponse TableApi::Attach(lake::AttachedTable table) {
-  if (registry_->Find(table.name)) {
-    return HttpResponse::FromStatus(Status::AlreadyExists(
-        fmt::format("\"{}\" is the name of a stream; attach the table under another name", table.name)));
-  }
-  if (std::optional<std::string> holder = TableHolding(table.name); holder && !attached_->Find(table.name)) {
-    return HttpResponse::FromStatus(Status::AlreadyExists(
-        fmt::format("\"{}\" is the name of {}; attach the table under another name", table.name, *holder)));
-  }
-  if (!table.path.is_absolute()) {
-    return HttpResponse::FromStatus(Status::InvalidArgument(
-        fmt::format("the path of table \"{}\" must be absolute, found `{}`", table.name, table.path.string())));
-  }
-  table.path = table.path.lexically_normal();
-  const auto inside = [&](const std::filesystem::path& dir) { return IsPathUnder(table.path, dir); };
-  if (!options_.attach_dirs.empty() && std::none_of(options_.attach_dirs.begin(), options_.attach_dirs.end(), inside)) {
-    std::string dirs;
-    for (const std::filesystem::path& dir : options_.attach_dirs) dirs += (dirs.empty() ? "" : ", ") + dir.string();
-    return HttpResponse::FromStatus(Status::PermissionDenied(fmt::format(
-        "table \"{}\": `{}` is outside the folders tables may be attached from ({}); move the table there or add its "
-        "folder to the server's `attach_dirs`",
-        table.name, table.path.string(), dirs)));
-  }
-  lake::LocalObjectStoreOptions store_options;
-  store_options.root = table.path;
-  auto store = lake::LocalObjectStore::Make(store_options);
-  if (!store.ok()) return HttpResponse::FromStatus(store.status().WithContext("attaching a table"));
-  auto duckdb = lake::DuckDbConnection::Make(options_.duckdb);
-  if (!duckdb.ok()) return HttpResponse::FromStatus(duckdb.status());
-  // Only a table lagoa can read is attached: the reader refuses unknown protocols here.
-  lake::DeltaLogReader reader(store->get(), duckdb->get(), "");
-  if (auto snapshot = reader.LoadSnapshot(); !snapshot.ok()) {
-    return HttpResponse::FromStatus(snapshot.status().WithContext(fmt::format("attaching `{}`", table.path.string())));
-  }
-  table.attached_ms = WallNowMicros() / 1000;
-  std::string name = table.name;
-  if (Status s = attached_->Attach(std::move(table)); !s.ok()) return HttpResponse::FromStatus(s);
-  auto ref = Resolve(name);
-  if (!ref.ok()) return HttpResponse::FromStatus(ref.status());
-  return internal::Describe(*ref, options_.duckdb, 201);
-}
-
-HttpResponse TableApi::Detach(const std::string& name) {
-  if (!attached_->Find(name)) {
-    return HttpResponse::FromStatus(Status::FailedPrecondition(fmt::format(
-        "\"{}\" is not an attached table; a stream's lake table goes with its stream (DELETE /v1/streams/{}), a "
-        "table made by SQL with DROP TABLE",
-        name, name)));
-  }
-  if (Status s = attached_->Detach(name); !s.ok()) return HttpResponse::FromStatus(s);
-  JsonWriter w;
-  w.BeginObject().Key("detached").String(name).EndObject();
-  return HttpResponse::Json(200, w.Take());
-}
-
-void TableApi::RemoveStreamTable(const std::string& name, Responder respond) {
-  Submit(
-      [this, name] {
-        std::lock_guard write_lock(*options_.stream_table_writes);
-        std::error_code ec;
-        std::filesystem::remove_all(options_.lake_dir / name, ec);
-        if (options_.on_stream_table_removed) options_.on_stream_table_removed(name);
-        if (ec) {
-          return HttpResponse::FromStatus(
-              Status::IoError(fmt::format("stream \"{}\" was dropped, but removing its lake table {} "
-                                          "failed: {}",
-                                          name, (options_.lake_dir / name).string(), ec.message())));
-        }
-        JsonWriter w;
-        w.BeginObject().Key("dropped").String(name).EndObject();
-        return HttpResponse::Json(200, w.Take());
-      },
-      std::move(respond), /*always=*/true);
-}
-
 void TableApi::Handle(HttpRequest&& req, Responder respond) {
   const std::string& method = req.method;
   if (req.path == kTablesPath || req.path == std::string(kTablesPath) + "/") {
-    if (method == "GET") return Submit([this] { return ListTables(); }, std::move(respond));
+    if (method == "GET") return tables_->List(Answer<std::vector<tables::ListedTable>>(std::move(respond), ListJson));
     if (method == "POST") {
       auto table = AttachBody(req.body);
       if (!table.ok()) return respond(HttpResponse::FromStatus(table.status().WithContext("attaching a table")));
-      return Submit([this, table = std::move(table).value()] { return Attach(table); }, std::move(respond));
+      return tables_->Attach(std::move(table).value(),
+                             Answer<tables::TableDescription>(std::move(respond), DescriptionJson, 201));
     }
     return respond(
         HttpResponse::Error(405, fmt::format("{} {}: expected GET (list) or POST (attach)", method, req.path)));
@@ -338,32 +260,20 @@ void TableApi::HandleTable(const std::string& name, const std::string& action, c
                            Responder respond) {
   const std::string& method = req.method;
   auto bad = [&](const Status& s) { respond(HttpResponse::FromStatus(s)); };
-  // Runs `operation` on the resolved table, on the worker; `write` refuses read-only tables and
-  // holds the stream-table write lock.
-  auto on_table = [this, name, &respond](bool write, auto operation) {
-    Submit(
-        [this, name, write, operation] {
-          auto ref = Resolve(name);
-          if (!ref.ok()) return HttpResponse::FromStatus(ref.status());
-          if (!write) return operation(*ref);
-          if (ref->read_only) {
-            return HttpResponse::FromStatus(Status::FailedPrecondition(fmt::format(
-                "table \"{}\" is attached read-only: lagoa never writes tables other engines own", ref->name)));
-          }
-          std::lock_guard write_lock(*options_.stream_table_writes);
-          return operation(*ref);
-        },
-        std::move(respond));
-  };
-
   if (action.empty() && method == "GET") {
-    return on_table(false, [this](const TableRef& t) { return internal::Describe(t, options_.duckdb); });
+    return tables_->Describe(name, Answer<tables::TableDescription>(std::move(respond), DescriptionJson));
   }
-  if (action.empty() && method == "DELETE") return Submit([this, name] { return Detach(name); }, std::move(respond));
+  if (action.empty() && method == "DELETE") {
+    return tables_->Detach(name, Answer<tables::TableInfo>(std::move(respond), [](const tables::TableInfo& table) {
+                             JsonWriter w;
+                             w.BeginObject().Key("detached").String(table.name).EndObject();
+                             return w.Take();
+                           }));
+  }
   if (action == "history" && method == "GET") {
     auto limit = IntParam(req, "limit", kHistoryLimitDefault, 1, kHistoryLimitMax);
     if (!limit.ok()) return bad(limit.status());
-    return on_table(false, [limit = *limit](const TableRef& t) { return internal::History(t, limit); });
+    return tables_->History(name, *limit, Answer<tables::TableHistory>(std::move(respond), HistoryJson));
   }
   if (action == "rows" && method == "GET") {
     auto choice = VersionParams(req);
@@ -372,13 +282,12 @@ void TableApi::HandleTable(const std::string& name, const std::string& action, c
     for (const Status& s : {choice.status(), offset.status(), limit.status()}) {
       if (!s.ok()) return bad(s);
     }
-    return on_table(false, [this, choice = *choice, offset = *offset, limit = *limit](const TableRef& t) {
-      return internal::Rows(t, options_.duckdb, choice, offset, limit);
+    return tables_->Rows(name, *choice, *offset, *limit, [respond = std::move(respond)](Result<tables::RowsPage> page) {
+      respond(page.ok() ? RowsResponse(*page) : HttpResponse::FromStatus(page.status()));
     });
   }
   if (action == "compact" && method == "POST") {
-    lake::CompactOptions compact = options_.compact;
-    compact.scratch_dir = options_.scratch_dir;
+    lake::CompactOptions compact = tables_->options().compact;
     auto target = IntParam(req, "target_file_bytes", compact.target_file_bytes, 1, kTargetFileBytesMax);
     auto small = IntParam(req, "small_file_bytes", compact.small_file_bytes, 1, kTargetFileBytesMax);
     auto min_files = IntParam(req, "min_small_files", compact.min_small_files, 2, 1'000'000);
@@ -388,13 +297,11 @@ void TableApi::HandleTable(const std::string& name, const std::string& action, c
     compact.target_file_bytes = *target;
     compact.small_file_bytes = *small;
     compact.min_small_files = static_cast<int>(*min_files);
-    if (Status s = compact.Validate(); !s.ok()) return bad(s);
-    return on_table(true,
-                    [this, compact](const TableRef& t) { return internal::Compact(t, options_.duckdb, compact); });
+    return tables_->Compact(name, compact, Answer<tables::CompactOutcome>(std::move(respond), CompactJson));
   }
   if (action == "vacuum" && method == "POST") {
     lake::VacuumOptions vacuum;
-    auto hours = IntParam(req, "retain_hours", options_.vacuum_retention.count(), 0, 1'000'000);
+    auto hours = IntParam(req, "retain_hours", tables_->options().vacuum_retention.count(), 0, 1'000'000);
     auto dry_run = BoolParam(req, "dry_run");
     auto allow_short = BoolParam(req, "allow_short_retention");
     for (const Status& s : {hours.status(), dry_run.status(), allow_short.status()}) {
@@ -403,8 +310,7 @@ void TableApi::HandleTable(const std::string& name, const std::string& action, c
     vacuum.retention = std::chrono::hours(*hours);
     vacuum.dry_run = *dry_run;
     vacuum.allow_short_retention = *allow_short;
-    if (Status s = vacuum.Validate(); !s.ok()) return bad(s);
-    return on_table(true, [this, vacuum](const TableRef& t) { return internal::Vacuum(t, options_.duckdb, vacuum); });
+    return tables_->Vacuum(name, vacuum, Answer<tables::VacuumOutcome>(std::move(respond), VacuumJson));
   }
   respond(HttpResponse::Error(
       404, fmt::format("no route for {} {}; table routes: GET /v1/tables[/NAME[/history|/rows]], POST /v1/tables "

@@ -24,9 +24,9 @@
 #include "serve/http_server.h"
 #include "serve/pg_server.h"
 #include "serve/rest_api.h"
-#include "serve/table_api.h"
 #include "server/lake_loading.h"
 #include "sql/sql_engine.h"
+#include "tables/table_service.h"
 
 namespace lagoa::server {
 namespace {
@@ -44,7 +44,7 @@ struct Node::Components {
   std::unique_ptr<LakeLoading> lake;
   std::mutex stream_table_writes;  // every writer of a stream table in this process holds it
   std::unique_ptr<lake::AttachedTables> attached;
-  std::unique_ptr<serve::TableApi> tables;
+  std::unique_ptr<tables::TableService> tables;
   std::unique_ptr<ingest::StreamRegistry> registry;
   std::unique_ptr<sql::SqlEngine> sql;
   std::unique_ptr<serve::SqlApi> sql_api;
@@ -183,22 +183,13 @@ Status Node::Start() {
   // for the loader's current write).
   sql_options.drop_stream = [c = c_.get()](const std::string& stream) -> Status {
     LAGOA_RETURN_IF_ERROR(c->registry->Drop(stream));
-    auto removed = std::make_shared<std::promise<serve::HttpResponse>>();
-    std::future<serve::HttpResponse> answer = removed->get_future();
-    c->tables->RemoveStreamTable(stream,
-                                 [removed](serve::HttpResponse response) { removed->set_value(std::move(response)); });
-    serve::HttpResponse response = answer.get();
-    if (response.status != 200) {
-      return Status::IoError(
-          fmt::format("the stream is dropped, but removing its lake table failed: {}", response.body));
-    }
-    return Status::Ok();
+    return c->tables->RemoveStreamTableAndWait(stream).WithContext("the stream is dropped, but not its lake table");
   };
   sql_options.ingest = c_->ingest.get();
   LAGOA_ASSIGN_OR_RETURN(c_->sql,
                          sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
   for (const std::string& error : c_->sql->restore_errors()) spdlog::warn("sql: {}", error);
-  serve::TableApiOptions tables;
+  tables::TableServiceOptions tables;
   tables.lake_dir = config_.data_dir / "lake";
   tables.scratch_dir = scratch_dir;
   tables.compact = CompactOptionsFor(config_);
@@ -211,7 +202,8 @@ Status Node::Start() {
   };
   tables.lake_tables = c_->sql->lake_tables();
   tables.attach_dirs = std::move(attach_dirs);
-  LAGOA_ASSIGN_OR_RETURN(c_->tables, serve::TableApi::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
+  LAGOA_ASSIGN_OR_RETURN(c_->tables,
+                         tables::TableService::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
   c_->tables->Start();
   serve::SqlApiOptions sql_api = serve::SqlApiOptions::Defaults();
   sql_api.workers = static_cast<int>(config_.sql_http_workers);
