@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
-#include "serve/http_auth.h"
+#include "http/http_auth.h"
 #include "server/config.h"
 #include "server/node.h"
 
@@ -29,13 +29,13 @@ int PrintNewToken(const std::string& name) {
     std::fprintf(stderr, "error: token name `%s`: expected a word without ',', ':' or spaces\n", name.c_str());
     return 2;
   }
-  auto token = lagoa::serve::NewToken();
+  auto token = lagoa::http::NewToken();
   if (!token.ok()) {
     std::fprintf(stderr, "error: %s\n", token.status().message().c_str());
     return 1;
   }
   std::printf("token:       %s\n", token->c_str());
-  std::printf("http_tokens: %s:%s\n", name.c_str(), lagoa::serve::TokenSha256Hex(*token).c_str());
+  std::printf("http_tokens: %s:%s\n", name.c_str(), lagoa::http::TokenSha256Hex(*token).c_str());
   std::fprintf(
       stderr,
       "Give the token to the client (LAGOA_TOKEN, --token, or `Authorization: Bearer TOKEN`); it is shown "

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "serve/http_auth.h"
+#include "http/http_auth.h"
 
 extern char** environ;
 
@@ -333,7 +333,7 @@ const std::vector<KeyEntry>& Entries() {
         "(`lagoa token new NAME` prints one); required when `http` is not a loopback address",
         ""},
        [](ServerConfig& c, const std::string& v, const std::string& source) {
-         if (Result<std::vector<serve::HttpToken>> tokens = serve::ParseHttpTokens(v); !tokens.ok()) {
+         if (Result<std::vector<http::HttpToken>> tokens = http::ParseHttpTokens(v); !tokens.ok()) {
            return Invalid("http_tokens", source, "(hidden)", tokens.status().message());
          }
          c.http_tokens = v;

@@ -15,15 +15,15 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "http/http_server.h"
+#include "http/rest_api.h"
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/duckdb_connection.h"
 #include "log/log.h"
+#include "pg/pg_server.h"
 #include "schema/catalog.h"
-#include "serve/http_server.h"
-#include "serve/pg_server.h"
-#include "serve/rest_api.h"
 #include "server/lake_loading.h"
 #include "sql/sql_engine.h"
 #include "tables/table_service.h"
@@ -47,11 +47,11 @@ struct Node::Components {
   std::unique_ptr<tables::TableService> tables;
   std::unique_ptr<ingest::StreamRegistry> registry;
   std::unique_ptr<sql::SqlEngine> sql;
-  std::unique_ptr<serve::SqlApi> sql_api;
-  std::unique_ptr<serve::PgServer> pg;
+  std::unique_ptr<http::SqlApi> sql_api;
+  std::unique_ptr<pg::PgServer> pg;
   std::unique_ptr<ingest::IngestService> ingest;
-  std::unique_ptr<serve::RestApi> api;
-  std::unique_ptr<serve::HttpServer> http;
+  std::unique_ptr<http::RestApi> api;
+  std::unique_ptr<http::HttpServer> http;
 };
 
 namespace {
@@ -205,33 +205,35 @@ Status Node::Start() {
   LAGOA_ASSIGN_OR_RETURN(c_->tables,
                          tables::TableService::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
   c_->tables->Start();
-  serve::SqlApiOptions sql_api = serve::SqlApiOptions::Defaults();
+  http::SqlApiOptions sql_api = http::SqlApiOptions::Defaults();
   sql_api.workers = static_cast<int>(config_.sql_http_workers);
-  LAGOA_ASSIGN_OR_RETURN(c_->sql_api, serve::SqlApi::Make(c_->sql.get(), sql_api));
+  LAGOA_ASSIGN_OR_RETURN(c_->sql_api, http::SqlApi::Make(c_->sql.get(), sql_api));
   c_->sql_api->Start();
   if (config_.pg_enabled) {
-    serve::PgServerOptions pg;
-    pg.host = config_.pg_host;
-    pg.port = config_.pg_port;
-    pg.connections_max = static_cast<int>(config_.pg_connections_max);
-    for (const auto& [name, password] : config_.pg_users) pg.users.push_back({name, password});
-    LAGOA_ASSIGN_OR_RETURN(c_->pg, serve::PgServer::Make(std::move(pg), c_->sql.get()));
+    pg::PgServerOptions pg_options;
+    pg_options.host = config_.pg_host;
+    pg_options.port = config_.pg_port;
+    pg_options.connections_max = static_cast<int>(config_.pg_connections_max);
+    for (const auto& [name, password] : config_.pg_users) pg_options.users.push_back({name, password});
+    LAGOA_ASSIGN_OR_RETURN(c_->pg, pg::PgServer::Make(std::move(pg_options), c_->sql.get()));
     LAGOA_RETURN_IF_ERROR(c_->pg->Start());
   }
-  c_->api = std::make_unique<serve::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get(),
-                                             c_->sql_api.get());
+  c_->api = std::make_unique<http::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get(),
+                                            c_->sql_api.get());
   c_->api->Start();
 
-  serve::HttpServerOptions http;
-  http.host = config_.http_host;
-  http.port = config_.http_port;
-  http.threads = config_.http_threads != 0 ? config_.http_threads : std::max(1u, std::thread::hardware_concurrency());
-  http.max_connections = config_.max_connections;
-  http.max_body_bytes = config_.max_body_bytes;
-  http.body_memory_bytes_max = config_.ingest_memory_bytes_max;
-  LAGOA_ASSIGN_OR_RETURN(http.tokens, serve::ParseHttpTokens(config_.http_tokens));
-  serve::RestApi* api = c_->api.get();
-  LAGOA_ASSIGN_OR_RETURN(c_->http, serve::HttpServer::Make(http, [api](serve::HttpRequest&& req, serve::Responder r) {
+  http::HttpServerOptions http_options;
+  http_options.host = config_.http_host;
+  http_options.port = config_.http_port;
+  http_options.threads =
+      config_.http_threads != 0 ? config_.http_threads : std::max(1u, std::thread::hardware_concurrency());
+  http_options.max_connections = config_.max_connections;
+  http_options.max_body_bytes = config_.max_body_bytes;
+  http_options.body_memory_bytes_max = config_.ingest_memory_bytes_max;
+  LAGOA_ASSIGN_OR_RETURN(http_options.tokens, http::ParseHttpTokens(config_.http_tokens));
+  http::RestApi* api = c_->api.get();
+  LAGOA_ASSIGN_OR_RETURN(c_->http,
+                         http::HttpServer::Make(http_options, [api](http::HttpRequest&& req, http::Responder r) {
                            api->Handle(std::move(req), std::move(r));
                          }));
   return c_->http->Start();

@@ -4,7 +4,7 @@
 // temporary views) appear as tables (relkind 'r', information_schema 'BASE TABLE') in schema
 // `main`; column types carry the PostgreSQL OIDs and names the wire protocol sends (bigint, text,
 // timestamp with time zone …). The front door rewrites its clients' catalog queries to these
-// objects (src/serve/pg_client_queries.cc); nothing else uses them, and `lagoa_pg` is not on any
+// objects (src/pg/pg_client_queries.cc); nothing else uses them, and `lagoa_pg` is not on any
 // search path, so DuckDB's own catalog is unchanged for every other caller (POST /v1/sql).
 //
 // Created once, by SqlEngine::Make, before any session opens. Threads: none of its own.

@@ -1,0 +1,42 @@
+// RestApi: the routes of lagoa's HTTP API (see src/http/README.md for the table): health,
+// metrics, streams (create, list, describe, drop), event ingestion and reading a stream's events
+// (with long polling for `lagoa stream tail --follow`); /v1/tables goes to the TableApi and
+// /v1/sql to the SqlApi.
+//
+// Lifecycle: constructed → Start() (starts the long-poll timer thread) → Stop(); must outlive the
+// HttpServer that calls Handle(). Threads: Handle() runs on HTTP I/O threads and never blocks on
+// a wait; long polls wait on the RestApi's own timer thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "http/http_server.h"
+#include "http/sql_api.h"
+#include "http/table_api.h"
+#include "ingest/ingest_service.h"
+#include "ingest/stream_registry.h"
+
+namespace lagoa::http {
+
+class RestApi {
+ public:
+  // `tables` and `sql` (may be null: no /v1/tables or /v1/sql routes) are borrowed and must
+  // outlive the RestApi.
+  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, tables::TableService* tables,
+          SqlApi* sql);
+  ~RestApi();
+  RestApi(const RestApi&) = delete;
+  RestApi& operator=(const RestApi&) = delete;
+
+  void Start();
+  void Stop();
+  void Handle(HttpRequest&& request, Responder respond);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lagoa::http
