@@ -69,6 +69,13 @@ struct CatArgs {
 // Prints the table's rows as NDJSON, read through DuckDB by the server.
 int TableCat(const std::string& url, const CatArgs& args);
 
+// `lagoa catalog …`: every named object (streams, tables, views, macros, schemas).
+int CatalogList(const std::string& url, bool json);
+int CatalogDescribe(const std::string& url, const std::string& name, bool json);
+// Replaces the tags of a column (no tags: removes them).
+int CatalogTag(const std::string& url, const std::string& name, const std::string& column,
+               const std::vector<std::string>& tags);
+
 // `lagoa sql`: -c runs one text, -f a file's text (each as one request: every statement runs, the
 // last one's result is printed), neither an interactive shell reading statements from stdin.
 struct SqlArgs {

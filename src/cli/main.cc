@@ -51,6 +51,8 @@ Examples:
   lagoa stream tail clicks                       # events as NDJSON
   lagoa sql -c 'SELECT url, count(*) FROM clicks GROUP BY url'
   lagoa table list                               # the lake's Delta tables
+  lagoa catalog list                             # every stream, table, view and macro
+  lagoa catalog tag clicks user_id subject_key   # tag a column (personal data, keys)
   lagoa token new ci                             # a bearer token for a server with http_tokens
 )";
 
@@ -175,6 +177,29 @@ int main(int argc, char** argv) {
   add_url(table);
   bool json = false;
   auto add_json = [&json](CLI::App* cmd) { cmd->add_flag("--json", json, "print the server's JSON"); };
+
+  auto* catalog = app.add_subcommand("catalog", "Every named object: streams, tables, views, macros; column tags");
+  catalog->require_subcommand(1);
+  add_url(catalog);
+  auto* catalog_list = catalog->add_subcommand("list", "List every object with its kind, lineage and location");
+  add_json(catalog_list);
+  add_url(catalog_list);
+  catalog_list->callback([&] { exit_code = cli::CatalogList(url, json); });
+  auto* catalog_describe =
+      catalog->add_subcommand("describe", "Show an object's definition, columns with their tags, and lineage");
+  catalog_describe->add_option("name", name, "object name")->required();
+  add_json(catalog_describe);
+  add_url(catalog_describe);
+  catalog_describe->callback([&] { exit_code = cli::CatalogDescribe(url, name, json); });
+  std::string tag_column;
+  std::vector<std::string> tags;
+  auto* catalog_tag =
+      catalog->add_subcommand("tag", "Set a column's tags (e.g. personal, subject_key); none removes them");
+  catalog_tag->add_option("name", name, "object name")->required();
+  catalog_tag->add_option("column", tag_column, "column name")->required();
+  catalog_tag->add_option("tags", tags, "tags: a-z, 0-9 and _");
+  add_url(catalog_tag);
+  catalog_tag->callback([&] { exit_code = cli::CatalogTag(url, name, tag_column, tags); });
 
   auto* table_list = table->add_subcommand("list", "List the lake tables of streams and the attached tables");
   add_json(table_list);

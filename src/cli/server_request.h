@@ -2,7 +2,11 @@
 // commands. Used from the CLI's main thread.
 #pragma once
 
+#include <simdjson.h>
+
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "cli/http_client.h"
@@ -18,5 +22,24 @@ int PrintTransportError(const Status& s);
 // Sends one request and prints the body; the exit code of commands.h.
 int SimpleRequest(const std::string& url, const std::string& method, const std::string& target,
                   const std::string& body = {});
+
+// A 2xx JSON answer of the server, parsed; `doc` points into `raw` through `parser`.
+struct JsonReply {
+  simdjson::dom::parser parser;
+  std::string raw;
+  simdjson::dom::element doc;
+};
+
+// Sends the request and parses its answer into `reply`; the exit code when that fails.
+std::optional<int> RequestJson(const std::string& url, const std::string& method, const std::string& target,
+                               const std::string& body, JsonReply* reply);
+
+// A JSON value as text: strings as they are, null as "-", anything else minified.
+std::string Text(simdjson::dom::element e);
+// The member `key` of `object` as Text, or "-" when absent.
+std::string Field(simdjson::dom::element object, std::string_view key);
+
+// Prints rows as columns padded to their widest cell.
+void PrintAligned(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace lagoa::cli

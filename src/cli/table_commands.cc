@@ -16,42 +16,6 @@
 namespace lagoa::cli {
 namespace {
 
-// A 2xx JSON answer of the server, parsed; `doc` points into `raw` through `parser`.
-struct JsonReply {
-  simdjson::dom::parser parser;
-  std::string raw;
-  simdjson::dom::element doc;
-};
-
-// Sends the request and parses its answer into `reply`; the exit code when that fails.
-std::optional<int> RequestJson(const std::string& url, const std::string& method, const std::string& target,
-                               const std::string& body, JsonReply* reply) {
-  auto client = HttpClient::Make(url);
-  if (!client.ok()) return PrintTransportError(client.status());
-  auto r = (*client)->Request(method, target, body);
-  if (!r.ok()) return PrintTransportError(r.status());
-  if (r->status >= 300) return PrintServerError(*r);
-  reply->raw = std::move(r->body);
-  if (reply->parser.parse(reply->raw).get(reply->doc) != simdjson::SUCCESS) {
-    std::fprintf(stderr, "error: the server answered something that is not JSON: %.200s\n", reply->raw.c_str());
-    return 2;
-  }
-  return std::nullopt;
-}
-
-std::string Text(simdjson::dom::element e) {
-  std::string_view s;
-  if (e.get(s) == simdjson::SUCCESS) return std::string(s);
-  if (e.is_null()) return "-";
-  return simdjson::minify(e);
-}
-
-std::string Field(simdjson::dom::element object, std::string_view key) {
-  simdjson::dom::element value;
-  if (object[key].get(value) != simdjson::SUCCESS) return "-";
-  return Text(value);
-}
-
 std::string Bytes(simdjson::dom::element object, std::string_view key) {
   uint64_t bytes = 0;
   if (object[key].get(bytes) != simdjson::SUCCESS) return "-";
@@ -63,23 +27,6 @@ std::string Bytes(simdjson::dom::element object, std::string_view key) {
     ++unit;
   }
   return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
-}
-
-// Prints rows as columns padded to their widest cell.
-void PrintAligned(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
 }
 
 void PrintDescription(simdjson::dom::element table) {

@@ -11,6 +11,7 @@
 #include "base/json_writer.h"
 #include "base/metrics.h"
 #include "base/thread_name.h"
+#include "http/catalog_api.h"
 #include "schema/record_decoder.h"
 #include "schema/schema.h"
 
@@ -104,6 +105,8 @@ struct RestApi::Impl {
   tables::TableService* table_service;
   std::unique_ptr<TableApi> tables;  // the /v1/tables routes, when there is a table service
   SqlApi* sql;
+  catalog::Catalog* catalog;
+  std::unique_ptr<CatalogApi> catalog_api;  // the /v1/catalog routes, when there is a catalog
   asio::io_context timers;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread timer_thread;
@@ -120,15 +123,15 @@ struct RestApi::Impl {
   HttpResponse ReadNow(const ingest::StreamHandle& handle, int32_t partition, Offset from, int64_t limit);
 };
 
-RestApi::RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log,
-                 tables::TableService* tables, SqlApi* sql)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->table_service = tables;
-  if (tables != nullptr) impl_->tables = std::make_unique<TableApi>(tables);
-  impl_->sql = sql;
-  impl_->registry = registry;
-  impl_->ingest = ingest;
-  impl_->log = log;
+RestApi::RestApi(RestApiServices services) : impl_(std::make_unique<Impl>()) {
+  impl_->table_service = services.tables;
+  if (services.tables != nullptr) impl_->tables = std::make_unique<TableApi>(services.tables);
+  impl_->sql = services.sql;
+  impl_->catalog = services.catalog;
+  if (services.catalog != nullptr) impl_->catalog_api = std::make_unique<CatalogApi>(services.catalog);
+  impl_->registry = services.registry;
+  impl_->ingest = services.ingest;
+  impl_->log = services.log;
 }
 
 RestApi::~RestApi() { Stop(); }
@@ -174,6 +177,7 @@ void RestApi::Impl::Route(HttpRequest&& req, Responder respond) {
   }
   if (tables != nullptr && TableApi::Owns(req)) return tables->Handle(std::move(req), std::move(respond));
   if (sql != nullptr && SqlApi::Owns(req)) return sql->Handle(std::move(req), std::move(respond));
+  if (catalog_api != nullptr && CatalogApi::Owns(req)) return catalog_api->Handle(std::move(req), std::move(respond));
   if (path.starts_with(kStreamsPrefix)) {
     std::string rest = path.substr(kStreamsPrefix.size());
     size_t slash = rest.find('/');
@@ -214,9 +218,10 @@ void RestApi::Impl::CreateStream(const std::string& name, const HttpRequest& req
   auto def = schema::StreamDefinitionFromJson(name, req.body);
   if (!def.ok()) return respond(HttpResponse::FromStatus(def.status().WithContext("stream definition")));
   def->created_us = WallNowMicros();
-  if (std::optional<std::string> holder = table_service != nullptr ? table_service->TableHolding(name) : std::nullopt) {
-    return respond(HttpResponse::FromStatus(Status::AlreadyExists(
-        fmt::format("\"{}\" is the name of {}; drop or detach it, or name the stream otherwise", name, *holder))));
+  if (catalog != nullptr && !registry->Find(name)) {  // a stream of that name answers below
+    if (Status free = catalog->CheckRelationNameFree(name, "creating a stream"); !free.ok()) {
+      return respond(HttpResponse::FromStatus(free));
+    }
   }
   auto created = registry->Create(std::move(def).value());
   if (!created.ok()) return respond(HttpResponse::FromStatus(created.status()));

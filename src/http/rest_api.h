@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "catalog/catalog.h"
 #include "http/http_server.h"
 #include "http/sql_api.h"
 #include "http/table_api.h"
@@ -19,12 +20,21 @@
 
 namespace lagoa::http {
 
+// The services the routes call; borrowed, they must outlive the RestApi. `tables`, `sql` and
+// `catalog` may be null: no /v1/tables, /v1/sql or /v1/catalog routes (a new stream's name is then
+// checked against streams only).
+struct RestApiServices {
+  ingest::StreamRegistry* registry = nullptr;
+  ingest::IngestService* ingest = nullptr;
+  log::Log* log = nullptr;
+  tables::TableService* tables = nullptr;
+  SqlApi* sql = nullptr;
+  catalog::Catalog* catalog = nullptr;
+};
+
 class RestApi {
  public:
-  // `tables` and `sql` (may be null: no /v1/tables or /v1/sql routes) are borrowed and must
-  // outlive the RestApi.
-  RestApi(ingest::StreamRegistry* registry, ingest::IngestService* ingest, log::Log* log, tables::TableService* tables,
-          SqlApi* sql);
+  explicit RestApi(RestApiServices services);
   ~RestApi();
   RestApi(const RestApi&) = delete;
   RestApi& operator=(const RestApi&) = delete;

@@ -218,10 +218,7 @@ Result<StreamHandle> IngestService::Target(const std::string& stream, bool may_c
         "stream `{}` does not exist; create it with PUT /v1/streams/{}, CREATE STREAM or `lagoa stream create`", stream,
         stream));
   }
-  if (options_.name_taken && options_.name_taken(stream)) {
-    return Status::AlreadyExists(
-        fmt::format("\"{}\" is the name of a table, not a stream; post events to a stream", stream));
-  }
+  if (options_.check_new_name) LAGOA_RETURN_IF_ERROR(options_.check_new_name(stream));
   schema::StreamDefinition def;
   def.name = stream;
   def.infer = true;

@@ -28,8 +28,9 @@ namespace lagoa::ingest {
 
 struct IngestOptions {
   bool auto_create_streams = false;
-  // Names a stream must not be auto-created under (tables share the namespace); may be unset.
-  std::function<bool(std::string_view name)> name_taken;
+  // Checks the name of a stream about to be auto-created against every other named object (the
+  // node's catalog; tables and views share the namespace): not OK refuses it. May be unset.
+  std::function<Status(std::string_view name)> check_new_name;
   uint64_t max_body_bytes = 16ull << 20;  // JSON bodies, after any decompression by the front door
   size_t errors_listed_max = 100;
 };

@@ -193,7 +193,9 @@ TEST_F(IngestServiceTest, AutoCreateMakesAnInferredStream) {
 TEST_F(IngestServiceTest, AutoCreateRefusesANameATableHolds) {
   IngestOptions options;
   options.auto_create_streams = true;
-  options.name_taken = [](std::string_view name) { return name == "taken"; };
+  options.check_new_name = [](std::string_view name) {
+    return name == "taken" ? Status::AlreadyExists("\"taken\" is the name of a table") : Status::Ok();
+  };
   IngestService service(registry_.get(), options);
   Result<AppendOutcome> refused = Post(service, "taken", "{\"k\":1}\n");
   EXPECT_EQ(CodeOf(refused), StatusCode::kAlreadyExists);

@@ -15,6 +15,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "catalog/catalog.h"
+#include "catalog/sources.h"
 #include "http/http_server.h"
 #include "http/rest_api.h"
 #include "ingest/ingest_service.h"
@@ -44,6 +46,10 @@ struct Node::Components {
   std::unique_ptr<LakeLoading> lake;
   std::mutex stream_table_writes;  // every writer of a stream table in this process holds it
   std::unique_ptr<lake::AttachedTables> attached;
+  // Every named object (src/catalog); the SQL engine adds its own sources to it. Its users stop
+  // before the sources' owners go.
+  std::unique_ptr<catalog::Catalog> objects;
+  std::vector<std::unique_ptr<catalog::Source>> object_sources;
   std::unique_ptr<tables::TableService> tables;
   std::unique_ptr<ingest::StreamRegistry> registry;
   std::unique_ptr<sql::SqlEngine> sql;
@@ -153,12 +159,16 @@ Status Node::Start() {
   ingest::IngestOptions ingest_options;
   ingest_options.auto_create_streams = config_.auto_create_streams;
   ingest_options.max_body_bytes = config_.max_body_bytes;
-  // Tables share the streams' namespace; the table API exists before the HTTP server takes events.
-  ingest_options.name_taken = [c = c_.get()](std::string_view name) {
-    return c->tables != nullptr && c->tables->TableHolding(std::string(name)).has_value();
+  // Every named object shares the streams' namespace; the catalog exists before the HTTP server takes events.
+  ingest_options.check_new_name = [c = c_.get()](std::string_view name) {
+    return c->objects->CheckRelationNameFree(name, fmt::format("creating stream \"{}\" for its first event", name));
   };
   c_->ingest = std::make_unique<ingest::IngestService>(c_->registry.get(), ingest_options);
   LAGOA_ASSIGN_OR_RETURN(c_->attached, lake::AttachedTables::Open(config_.data_dir / "attached_tables.json"));
+  LAGOA_ASSIGN_OR_RETURN(c_->objects, catalog::Catalog::Open(config_.data_dir / "catalog_tags.json"));
+  c_->object_sources.push_back(std::make_unique<catalog::StreamsSource>(c_->registry.get(), config_.data_dir / "lake"));
+  c_->object_sources.push_back(std::make_unique<catalog::TablesSource>(c_->attached.get(), catalog::kAttachedTable));
+  for (const auto& source : c_->object_sources) c_->objects->AddSource(source.get());
 
   sql::SqlEngineOptions sql_options;
   sql_options.lake_dir = config_.data_dir / "lake";
@@ -186,6 +196,7 @@ Status Node::Start() {
     return c->tables->RemoveStreamTableAndWait(stream).WithContext("the stream is dropped, but not its lake table");
   };
   sql_options.ingest = c_->ingest.get();
+  sql_options.catalog = c_->objects.get();
   LAGOA_ASSIGN_OR_RETURN(c_->sql,
                          sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
   for (const std::string& error : c_->sql->restore_errors()) spdlog::warn("sql: {}", error);
@@ -201,6 +212,7 @@ Status Node::Start() {
     if (loading != nullptr) loading->ForgetStream(stream);
   };
   tables.lake_tables = c_->sql->lake_tables();
+  tables.catalog = c_->objects.get();
   tables.attach_dirs = std::move(attach_dirs);
   LAGOA_ASSIGN_OR_RETURN(c_->tables,
                          tables::TableService::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
@@ -218,8 +230,14 @@ Status Node::Start() {
     LAGOA_ASSIGN_OR_RETURN(c_->pg, pg::PgServer::Make(std::move(pg_options), c_->sql.get()));
     LAGOA_RETURN_IF_ERROR(c_->pg->Start());
   }
-  c_->api = std::make_unique<http::RestApi>(c_->registry.get(), c_->ingest.get(), c_->log.get(), c_->tables.get(),
-                                            c_->sql_api.get());
+  http::RestApiServices services;
+  services.registry = c_->registry.get();
+  services.ingest = c_->ingest.get();
+  services.log = c_->log.get();
+  services.tables = c_->tables.get();
+  services.sql = c_->sql_api.get();
+  services.catalog = c_->objects.get();
+  c_->api = std::make_unique<http::RestApi>(services);
   c_->api->Start();
 
   http::HttpServerOptions http_options;

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <utility>
 
+#include "catalog/catalog.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/delta_table_writer.h"
@@ -317,18 +318,11 @@ class LakeWriteStatement final : public Statement {
     return static_cast<int64_t>(appended.rows_written);
   }
 
-  bool NameTaken(const std::string& name) const {
-    if (shared().streams != nullptr && shared().streams->Find(name)) return true;
-    if (shared().attached != nullptr && shared().attached->Find(name)) return true;
-    return LakeTableName(shared(), name).has_value();
-  }
-
   Result<int64_t> CreateTable() {
     std::unique_lock ddl(shared().lake_ddl_mu);
-    if (NameTaken(write_.table)) {
+    if (Status free = shared().object_catalog->CheckRelationNameFree(write_.table, "CREATE TABLE"); !free.ok()) {
       if (write_.if_exists) return -1;
-      return Status::AlreadyExists(
-          fmt::format("a stream or table called \"{}\" exists already; DROP it or choose another name", write_.table));
+      return free;
     }
     LAGOA_RETURN_IF_ERROR(
         schema::ValidateStreamName(write_.table).WithContext("a lake table's name follows the rules of stream names"));

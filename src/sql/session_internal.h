@@ -50,6 +50,7 @@ struct EngineShared {
   // so two statements never claim, or clear, the same directory.
   std::mutex lake_ddl_mu;
   ingest::StreamRegistry* streams = nullptr;       // borrowed; may be null
+  catalog::Catalog* object_catalog = nullptr;      // every named object: name checks (never null once made)
   const lake::AttachedTables* attached = nullptr;  // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
   // The schemas, views and macros made with SQL, kept across restarts; null without

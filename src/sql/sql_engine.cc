@@ -6,8 +6,11 @@
 #include <filesystem>
 #include <map>
 
+#include "catalog/catalog.h"
+#include "catalog/sources.h"
 #include "lake/duckdb_connection.h"
 #include "schema/schema.h"
+#include "sql/catalog_source_internal.h"
 #include "sql/log_tail_scan_internal.h"
 #include "sql/session_internal.h"
 
@@ -127,10 +130,39 @@ std::vector<std::string> Replay(const std::shared_ptr<EngineShared>& shared, Sql
   return errors;
 }
 
+// The engine's part of the catalog: its lake tables and its kept objects (and, when the node gave
+// no catalog, a catalog of its own over the streams and attached tables too).
+struct CatalogParts {
+  std::unique_ptr<catalog::Catalog> own;
+  std::vector<std::unique_ptr<catalog::Source>> sources;
+};
+
+Result<CatalogParts> JoinCatalog(const std::shared_ptr<EngineShared>& shared, ingest::StreamRegistry* streams,
+                                 const lake::AttachedTables* attached) {
+  CatalogParts parts;
+  catalog::Catalog* target = shared->options.catalog;
+  if (target == nullptr) {
+    LAGOA_ASSIGN_OR_RETURN(parts.own, catalog::Catalog::Open(""));
+    target = parts.own.get();
+    if (streams != nullptr)
+      parts.sources.push_back(std::make_unique<catalog::StreamsSource>(streams, shared->options.lake_dir));
+    if (attached != nullptr)
+      parts.sources.push_back(std::make_unique<catalog::TablesSource>(attached, catalog::kAttachedTable));
+  }
+  if (shared->lake_tables != nullptr) {
+    parts.sources.push_back(std::make_unique<catalog::TablesSource>(shared->lake_tables.get(), catalog::kTable));
+  }
+  LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<internal::SqlObjectsSource> objects, internal::SqlObjectsSource::Make(shared));
+  parts.sources.push_back(std::move(objects));
+  for (const auto& source : parts.sources) target->AddSource(source.get());
+  shared->object_catalog = target;
+  return parts;
+}
+
 class SqlEngineImpl final : public SqlEngine {
  public:
-  SqlEngineImpl(std::shared_ptr<EngineShared> shared, std::vector<std::string> restore_errors)
-      : shared_(std::move(shared)), restore_errors_(std::move(restore_errors)) {}
+  SqlEngineImpl(std::shared_ptr<EngineShared> shared, std::vector<std::string> restore_errors, CatalogParts catalog)
+      : shared_(std::move(shared)), restore_errors_(std::move(restore_errors)), catalog_(std::move(catalog)) {}
   ~SqlEngineImpl() override {
     {
       std::lock_guard lock(shared_->mu);
@@ -141,6 +173,7 @@ class SqlEngineImpl final : public SqlEngine {
   }
 
   const lake::AttachedTables* lake_tables() const override { return shared_->lake_tables.get(); }
+  catalog::Catalog* catalog() const override { return shared_->object_catalog; }
   const std::vector<std::string>& restore_errors() const override { return restore_errors_; }
 
   Result<std::unique_ptr<Session>> OpenSession() override {
@@ -165,6 +198,7 @@ class SqlEngineImpl final : public SqlEngine {
  private:
   std::shared_ptr<EngineShared> shared_;
   std::vector<std::string> restore_errors_;
+  CatalogParts catalog_;  // destroyed first: its sources read the engine
 };
 
 }  // namespace
@@ -274,6 +308,7 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   shared->attached = attached;
   LAGOA_ASSIGN_OR_RETURN(
       shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached, shared->lake_tables.get()));
+  LAGOA_ASSIGN_OR_RETURN(CatalogParts catalog, JoinCatalog(shared, streams, attached));
   std::unique_ptr<SqlObjects> objects;
   if (!options.objects_path.empty()) {
     LAGOA_ASSIGN_OR_RETURN(objects, SqlObjects::Open(options.objects_path));
@@ -284,7 +319,8 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
     restore_errors = Replay(shared, *objects);
     shared->objects = std::move(objects);  // from here on, statements are recorded
   }
-  return std::unique_ptr<SqlEngine>(new SqlEngineImpl(std::move(shared), std::move(restore_errors)));
+  return std::unique_ptr<SqlEngine>(
+      new SqlEngineImpl(std::move(shared), std::move(restore_errors), std::move(catalog)));
 }
 
 }  // namespace lagoa::sql

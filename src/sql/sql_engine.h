@@ -31,6 +31,9 @@
 namespace lagoa::log {
 class Log;
 }
+namespace lagoa::catalog {
+class Catalog;
+}
 namespace lagoa::ingest {
 class IngestService;
 class StreamRegistry;
@@ -73,6 +76,10 @@ struct SqlEngineOptions {
   // ingest_batch_bytes; null, INSERT into a stream is DuckDB's (and fails: a stream is a view).
   ingest::IngestService* ingest = nullptr;
   size_t ingest_batch_bytes = 8u << 20;
+  // The node's catalog of every named object (src/catalog): the engine adds its lake tables,
+  // views, macros and schemas to it and checks new names against it. Null: the engine keeps a
+  // catalog of its own over the streams, attached tables and its objects.
+  catalog::Catalog* catalog = nullptr;
 
   static SqlEngineOptions Defaults() { return {}; }
   Status Validate() const;
@@ -162,6 +169,8 @@ class SqlEngine {
   virtual Result<std::unique_ptr<Session>> OpenSession() = 0;
   // The list of lake tables (CREATE TABLE); null without `tables_dir`. Any thread.
   virtual const lake::AttachedTables* lake_tables() const = 0;
+  // The catalog names are checked against (SqlEngineOptions::catalog, or the engine's own).
+  virtual catalog::Catalog* catalog() const = 0;
   // The schemas, views and macros kept from before that could not be made again at start, each
   // with DuckDB's reason; they stay recorded until a statement makes them again.
   virtual const std::vector<std::string>& restore_errors() const = 0;

@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "base/json_writer.h"
 #include "base/parse_number.h"
+#include "catalog/catalog.h"
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
@@ -164,13 +165,8 @@ class DoneStatement final : public Statement {
     EngineShared& shared = session_->shared();
     if (shared.streams == nullptr) return Status::FailedPrecondition("CREATE STREAM: this engine serves no streams");
     const std::string& name = ddl_.table;
-    const bool taken_by_table = (shared.attached != nullptr && shared.attached->Find(name)) ||
-                                (shared.lake_tables != nullptr && shared.lake_tables->Find(name));
-    if (shared.streams->Find(name) || taken_by_table) {
-      if (ddl_.if_exists && !taken_by_table) return Status::Ok();
-      return Status::AlreadyExists(
-          fmt::format("CREATE STREAM: a {} called \"{}\" exists already", taken_by_table ? "table" : "stream", name));
-    }
+    if (ddl_.if_exists && shared.streams->Find(name)) return Status::Ok();
+    LAGOA_RETURN_IF_ERROR(shared.object_catalog->CheckRelationNameFree(name, "CREATE STREAM"));
     LAGOA_ASSIGN_OR_RETURN(std::string json, DefinitionJson(ddl_.rest));
     Result<schema::StreamDefinition> definition = schema::StreamDefinitionFromJson(name, json);
     if (!definition.ok()) return definition.status().WithContext(fmt::format("CREATE STREAM \"{}\"", name));

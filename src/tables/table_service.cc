@@ -119,14 +119,6 @@ void TableService::OnTable(const std::string& name, bool write, std::function<Re
       std::move(done));
 }
 
-std::optional<std::string> TableService::TableHolding(const std::string& name) const {
-  if (attached_->Find(name)) return "an attached table";
-  if (options_.lake_tables != nullptr && options_.lake_tables->FindIgnoringCase(name)) {
-    return "a table made by SQL (CREATE TABLE)";
-  }
-  return std::nullopt;
-}
-
 Result<TableRef> TableService::Resolve(const std::string& name) {
   TableRef ref;
   ref.info.name = name;
@@ -231,13 +223,11 @@ void TableService::Attach(lake::AttachedTable table, Done<TableDescription> done
 }
 
 Result<TableDescription> TableService::AttachNow(lake::AttachedTable table) {
-  if (registry_->Find(table.name)) {
+  if (options_.catalog != nullptr) {
+    LAGOA_RETURN_IF_ERROR(options_.catalog->CheckRelationNameFree(table.name, "attaching a table"));
+  } else if (registry_->Find(table.name)) {
     return Status::AlreadyExists(
         fmt::format("\"{}\" is the name of a stream; attach the table under another name", table.name));
-  }
-  if (std::optional<std::string> holder = TableHolding(table.name); holder && !attached_->Find(table.name)) {
-    return Status::AlreadyExists(
-        fmt::format("\"{}\" is the name of {}; attach the table under another name", table.name, *holder));
   }
   if (!table.path.is_absolute()) {
     return Status::InvalidArgument(

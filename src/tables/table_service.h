@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/delta_schema.h"
@@ -62,6 +63,9 @@ struct TableServiceOptions {
   const lake::AttachedTables* lake_tables = nullptr;
   // Called (on the worker, holding stream_table_writes) after a dropped stream's table is removed.
   std::function<void(const std::string& stream)> on_stream_table_removed;
+  // Every named object: Attach checks the new name against it. May be null (names are then
+  // checked against streams and attached tables only).
+  const catalog::Catalog* catalog = nullptr;
 
   Status Validate() const;
 };
@@ -142,10 +146,6 @@ class TableService {
   void Stop();
 
   const TableServiceOptions& options() const { return options_; }
-
-  // What holds `name` among the tables that are not streams' ("an attached table", "a table made
-  // by SQL"), or std::nullopt: stream names must not collide with them. Any thread.
-  std::optional<std::string> TableHolding(const std::string& name) const;
 
   // Errors of every call: NotFound (no such table), Unavailable (the queue is full or the service
   // is stopping), and the lake's errors with the table named.

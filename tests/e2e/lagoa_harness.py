@@ -431,7 +431,7 @@ def post_raw(port, path, headers, body, early_wait_s=2.0):
 
 
 def run_cli(args, url=None, input=None, env=None, timeout=120):
-    """Runs `lagoa ARGS…` (with --url URL appended when given); returns CompletedProcess (text)."""
+    """Runs `lagoa ARGS…` (with --url URL appended when given); returns CompletedProcess (bytes)."""
     cmd = [binary()] + list(args)
     if url is not None:
         cmd += ["--url", url]

@@ -151,7 +151,7 @@ class LakeTablesTest(TableCli, h.ServerTestCase):
         self.assertIn("reader version 99", r.stderr)
         r = self.cli(server, "attach", "missing", self.tmp_path("nowhere"), expect=1)
         r = self.cli(server, "attach", "multi_part_checkpoint", os.path.join(golden, "multi-part-checkpoint"), expect=1)
-        self.assertIn("already", r.stderr)
+        self.assertIn("is the name of an attached table", r.stderr)
         status, reply, _ = server.json("PUT", "/v1/streams/multi_part_checkpoint", json.dumps({"schema": "a BIGINT"}))
         self.assertEqual(status, 409, reply)
         self.assertIn("attached table", reply["error"])

@@ -140,7 +140,12 @@ n
 -- Errors: names taken, types without a lake type, DuckDB's own errors naming the table.
 -- statement
 CREATE TABLE orders (x INTEGER)
--- error: a stream or table called "orders" exists already
+-- error: CREATE TABLE: "orders" is the name of a stream; drop it first or choose another name
+
+-- Names ignore case, as SQL's do.
+-- statement
+CREATE TABLE ORDERS (x INTEGER)
+-- error: CREATE TABLE: "ORDERS" is the name of a stream (spelled "orders"; names ignore case)
 
 -- statement
 CREATE TABLE IF NOT EXISTS customers (x INTEGER)

@@ -111,7 +111,7 @@ CREATE STREAM IF NOT EXISTS logs (x INTEGER)
 
 -- statement
 CREATE STREAM logs (x INTEGER)
--- error: CREATE STREAM: a stream called "logs" exists already
+-- error: CREATE STREAM: "logs" is the name of a stream
 
 -- statement
 CREATE STREAM bad (x NOTATYPE)
@@ -130,7 +130,7 @@ CREATE TABLE taken (x INTEGER)
 
 -- statement
 CREATE STREAM taken (x INTEGER)
--- error: a table called "taken" exists already
+-- error: CREATE STREAM: "taken" is the name of a table
 
 -- statement
 DROP STREAM clicks

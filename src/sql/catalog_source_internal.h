@@ -1,0 +1,33 @@
+// SqlObjectsSource: the SQL engine as a source of the node's catalog (src/catalog): the schemas,
+// views and macros clients made and the engine keeps (sql_objects_internal.h), each with its
+// definition and, as lineage, the relations its SQL names (DuckDB's own parser, json_serialize_sql,
+// on a connection of the source's own).
+//
+// Lifecycle: made by the engine after its database; destroyed before it. Threads: Entries() from
+// any thread (one mutex guards the connection).
+#pragma once
+
+#include <duckdb.h>
+
+#include <memory>
+#include <mutex>
+
+#include "catalog/catalog.h"
+#include "sql/session_internal.h"
+
+namespace lagoa::sql::internal {
+
+class SqlObjectsSource final : public catalog::Source {
+ public:
+  static Result<std::unique_ptr<SqlObjectsSource>> Make(std::shared_ptr<EngineShared> shared);
+  ~SqlObjectsSource() override;
+  std::vector<catalog::Entry> Entries() const override;
+
+ private:
+  explicit SqlObjectsSource(std::shared_ptr<EngineShared> shared) : shared_(std::move(shared)) {}
+  std::shared_ptr<EngineShared> shared_;
+  mutable std::mutex mu_;
+  duckdb_connection names_ = nullptr;  // guarded by mu_
+};
+
+}  // namespace lagoa::sql::internal
