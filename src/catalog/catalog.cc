@@ -117,13 +117,14 @@ std::vector<Entry> Catalog::List() const {
     entry.derived_from = std::move(derived);
     auto object = FindIgnoringCase(tags_, entry.name);
     if (object == tags_.end()) continue;
-    for (const auto& [column, tags] : object->second) {
+    for (const auto& tagged : object->second) {
+      const std::string& column = tagged.first;
       auto it = std::find_if(entry.columns.begin(), entry.columns.end(),
                              [&](const Column& c) { return SameName(c.name, column); });
       if (it != entry.columns.end()) {
-        it->tags = tags;
+        it->tags = tagged.second;
       } else {  // a column the owner does not list (a table's columns are not read here)
-        entry.columns.push_back(Column{column, "", tags});
+        entry.columns.push_back(Column{column, "", tagged.second});
       }
     }
   }
