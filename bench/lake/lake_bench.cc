@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "event_log.h"
-#include "lake/delta_log.h"
-#include "lake/delta_table_writer.h"
+#include "lake/delta/delta_log.h"
+#include "lake/delta/delta_table_writer.h"
 #include "lake/duckdb_connection.h"
-#include "lake/local_object_store.h"
-#include "lake/stream_loader.h"
+#include "lake/load/stream_loader.h"
+#include "lake/store/local_object_store.h"
 #include "machine.h"
 
 namespace lagoa::bench {

@@ -7,7 +7,7 @@
 #include "base/catch_all.h"
 #include "base/thread_name.h"
 #include "base/thread_priority.h"
-#include "lake/table_vacuum.h"
+#include "lake/maintenance/table_vacuum.h"
 
 namespace lagoa::server {
 namespace {

@@ -39,9 +39,9 @@
 
 #include "base/status.h"
 #include "ingest/stream_registry.h"
-#include "lake/local_object_store.h"
-#include "lake/stream_loader.h"
-#include "lake/table_compaction.h"
+#include "lake/load/stream_loader.h"
+#include "lake/maintenance/table_compaction.h"
+#include "lake/store/local_object_store.h"
 #include "log/log.h"
 
 namespace lagoa::server {

@@ -1,5 +1,5 @@
 // File skipping: the filters of a statement that let a relation's view list only the lake files
-// that may hold matching rows (Delta data skipping, lake/file_pruning.h), so DuckDB never opens
+// that may hold matching rows (Delta data skipping, lake/delta/file_pruning.h), so DuckDB never opens
 // the others. DuckDB prunes a Parquet file's row groups by their statistics, but only after it
 // opened the file; each file costs ~0.3 ms per statement even when nothing in it matches.
 //
@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "lake/file_pruning.h"
+#include "lake/delta/file_pruning.h"
 #include "schema/types.h"
 
 namespace lagoa::sql::internal {

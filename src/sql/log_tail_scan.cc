@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "ingest/stream_registry.h"
-#include "lake/record_appender.h"
-#include "lake/record_vector_decoder_internal.h"
+#include "lake/load/record_appender.h"
+#include "lake/load/record_vector_decoder_internal.h"
 #include "sql/tail_cache_internal.h"
 
 namespace lagoa::sql::internal {

@@ -8,7 +8,7 @@
 //   files or in the tail, never both and never neither. Streams without a lake table (not loaded
 //   yet, opted out, dead-letter streams) are the tail alone from the oldest offset.
 // - An attached table, and a lake table (CREATE TABLE, lake_write_internal.h), is its latest
-//   snapshot's scan (lake/table_scan.h).
+//   snapshot's scan (lake/delta/table_scan.h).
 // - `NAME@v12` is version 12 of the Delta table of the stream or attached table NAME, and
 //   `NAME@2026-11-26T10:00:00Z` the version current at that time (time travel): the lake's rows
 //   only, as that version holds them (a stream's log tail is not part of its history).
@@ -37,9 +37,9 @@
 
 #include "base/status.h"
 #include "lake/attached_tables.h"
+#include "lake/delta/snapshot.h"
 #include "lake/duckdb_connection.h"
-#include "lake/local_object_store.h"
-#include "lake/snapshot.h"
+#include "lake/store/local_object_store.h"
 #include "sql/file_skipping_internal.h"
 
 namespace lagoa::ingest {

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <utility>
 
-#include "lake/record_appender.h"
-#include "lake/record_vector_decoder_internal.h"
+#include "lake/load/record_appender.h"
+#include "lake/load/record_vector_decoder_internal.h"
 
 namespace lagoa::sql::internal {
 namespace {

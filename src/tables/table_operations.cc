@@ -3,10 +3,10 @@
 
 #include <set>
 
-#include "lake/delta_log.h"
-#include "lake/delta_writer_actions.h"
-#include "lake/table_history.h"
-#include "lake/table_scan.h"
+#include "lake/delta/delta_log.h"
+#include "lake/delta/delta_writer_actions.h"
+#include "lake/delta/table_scan.h"
+#include "lake/maintenance/table_history.h"
 #include "tables/table_operations_internal.h"
 
 namespace lagoa::tables::internal {

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "lake/duckdb_connection.h"
-#include "lake/local_object_store.h"
-#include "lake/table_compaction.h"
-#include "lake/table_vacuum.h"
+#include "lake/maintenance/table_compaction.h"
+#include "lake/maintenance/table_vacuum.h"
+#include "lake/store/local_object_store.h"
 #include "tables/table_service.h"
 
 namespace lagoa::tables::internal {

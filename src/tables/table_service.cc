@@ -9,7 +9,7 @@
 #include "base/clock.h"
 #include "base/file_util.h"
 #include "base/thread_name.h"
-#include "lake/delta_log.h"
+#include "lake/delta/delta_log.h"
 #include "tables/table_operations_internal.h"
 
 namespace lagoa::tables {

@@ -35,12 +35,12 @@
 #include "catalog/catalog.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
-#include "lake/delta_schema.h"
+#include "lake/delta/delta_schema.h"
 #include "lake/duckdb_connection.h"
-#include "lake/local_object_store.h"
-#include "lake/table_compaction.h"
-#include "lake/table_history.h"
-#include "lake/table_vacuum.h"
+#include "lake/maintenance/table_compaction.h"
+#include "lake/maintenance/table_history.h"
+#include "lake/maintenance/table_vacuum.h"
+#include "lake/store/local_object_store.h"
 
 namespace lagoa::tables {
 

@@ -25,11 +25,11 @@
 #include <string_view>
 #include <vector>
 
-#include "lake/delta_log.h"
-#include "lake/delta_table_writer.h"
-#include "lake/delta_writer_actions.h"
+#include "lake/delta/delta_log.h"
+#include "lake/delta/delta_table_writer.h"
+#include "lake/delta/delta_writer_actions.h"
 #include "lake/duckdb_connection.h"
-#include "lake/local_object_store.h"
+#include "lake/store/local_object_store.h"
 #include "schema/types.h"
 
 namespace lagoa::tools {

@@ -1,0 +1,88 @@
+// Reading a Delta table's transaction log (`<table>/_delta_log/`) into a Snapshot.
+//
+// `_last_checkpoint` is read first as a hint: when it names a complete checkpoint at or below the
+// wanted version, the log is listed only from that version on (what keeps a table of many commits
+// quick to open); otherwise (missing, empty, corrupt, stale, or an older version wanted) the whole
+// log is listed and the listing decides; the newest complete checkpoint at or below the wanted
+// version is read through DuckDB (classic `<v>.checkpoint.parquet` or multi-part
+// `<v>.checkpoint.<i>.<n>.parquet`; a multi-part checkpoint missing a part is skipped), then the
+// JSON commits after it, which must be contiguous. Tables whose protocol lagoa cannot read are
+// refused (see CheckReaderProtocol) and their data is never read.
+//
+// Lifecycle: a DeltaLogReader borrows its ObjectStore and DuckDbConnection, which must outlive it.
+// Threads: one thread at a time (the DuckDB connection is single-threaded).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lake/delta/delta_actions.h"
+#include "lake/delta/snapshot.h"
+#include "lake/duckdb_connection.h"
+#include "lake/store/object_store.h"
+
+namespace lagoa::lake {
+
+// What one listing of `_delta_log/` holds.
+struct LogListing {
+  struct Checkpoint {
+    TableVersion version;
+    int parts = 1;                  // 1 for a classic checkpoint
+    std::vector<std::string> keys;  // sorted by part number; complete when keys.size() == parts
+  };
+  std::map<int64_t, std::string> commits;          // version → key of <20 digits>.json
+  std::vector<Checkpoint> checkpoints;             // complete ones only, ascending by version
+  std::optional<std::string> last_checkpoint_key;  // when `_last_checkpoint` exists
+};
+
+// The `_last_checkpoint` hint: {"version": N, "parts": P?, ...}.
+struct LastCheckpointHint {
+  TableVersion version;
+  std::optional<int> parts;
+};
+
+// Parses `_last_checkpoint`; Corruption when it is empty or not the expected JSON.
+Result<LastCheckpointHint> ParseLastCheckpoint(std::string_view contents);
+
+// 20-digit zero-padded version, the file name stem of commits and checkpoints.
+std::string VersionFileStem(TableVersion version);
+
+class DeltaLogReader {
+ public:
+  // `table_prefix`: the table root's key prefix in `store`, "" or ending in '/'.
+  DeltaLogReader(ObjectStore* store, DuckDbConnection* duckdb, std::string table_prefix);
+
+  // Lists `_delta_log/`; NotFound when it holds no commit and no checkpoint.
+  Result<LogListing> List();
+
+  // The snapshot at `version`, or at the latest version when none is given. NotFound for a
+  // version that does not exist or can no longer be reconstructed (log cleaned up).
+  Result<Snapshot> LoadSnapshot(std::optional<TableVersion> version = std::nullopt);
+
+  // The latest snapshot, built from `base` (an earlier snapshot of this table) by replaying only
+  // the commits after it: what a reader that follows a table needs, without reading its
+  // checkpoint and commits again at every version. `base` itself when no commit follows it;
+  // LoadSnapshot() when one in between is missing (cleaned up, or covered by a checkpoint only).
+  Result<Snapshot> LoadSnapshotAfter(const Snapshot& base);
+
+  // Why the last LoadSnapshot did not use `_last_checkpoint` ("" when it did or there was none).
+  const std::string& last_checkpoint_note() const { return last_checkpoint_note_; }
+
+ private:
+  // Lists the commits and checkpoints at or after `from` (all when unset).
+  Result<LogListing> ListFrom(std::optional<TableVersion> from);
+  // `_last_checkpoint`, when it exists and parses; else nullopt (a bad one is noted).
+  std::optional<LastCheckpointHint> ReadHint();
+  Status ReadCheckpoint(const LogListing::Checkpoint& checkpoint, LogReplay* replay);
+  Status ReadCommit(int64_t version, const std::string& key, LogReplay* replay);
+  void CheckHint(const LogListing& listing, const LastCheckpointHint& hint);
+
+  ObjectStore* store_;
+  DuckDbConnection* duckdb_;
+  std::string table_prefix_;
+  std::string last_checkpoint_note_;
+};
+
+}  // namespace lagoa::lake
