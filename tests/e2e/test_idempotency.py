@@ -127,6 +127,13 @@ class IdempotencyTest(h.ServerTestCase):
             f.write(events(range(total)))
         cli = subprocess.Popen([h.binary(), "ingest", "cli", path, "--batch-events", "200", "--url", server.url],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=h.clean_env())
+        # The CLI retries a server that answered it before; one that never answered is an error.
+        deadline = time.monotonic() + 60
+        while cli.poll() is None and time.monotonic() < deadline:
+            status, described, _ = server.json("GET", "/v1/streams/cli")
+            if status == 200 and described["events"] > 0:
+                break
+            time.sleep(0.01)
         rng = random.Random(h.SEED)
         kills = 0
         while kills < 4 and cli.poll() is None:
