@@ -24,6 +24,7 @@
 #include "schema/schema.h"
 #include "sql/lake_write_internal.h"
 #include "sql/session_internal.h"
+#include "sql/statement_policy_internal.h"
 
 namespace lagoa::sql::internal {
 namespace {
@@ -450,18 +451,61 @@ std::optional<std::string> LakeTableName(const EngineShared& shared, std::string
   return table->name;
 }
 
-Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write) {
-  if (write.kind != LakeWriteKind::kCreateTable && write.kind != LakeWriteKind::kCreateTableAs &&
-      write.kind != LakeWriteKind::kRefused) {
-    if (std::optional<std::string> name = LakeTableName(session->shared(), write.table)) write.table = *name;
+bool IsStreamStatement(LakeWriteKind kind) {
+  return kind == LakeWriteKind::kCreateStream || kind == LakeWriteKind::kDropStream ||
+         kind == LakeWriteKind::kInsertStream;
+}
+
+std::optional<LakeWriteText> RecognizeNow(const EngineShared& shared, std::string_view statement) {
+  const auto is_lake_table = [&](std::string_view name) { return LakeTableName(shared, name).has_value(); };
+  std::function<bool(std::string_view)> is_stream;
+  if (shared.streams != nullptr && shared.options.ingest != nullptr) {
+    is_stream = [streams = shared.streams](std::string_view name) {
+      return !ingest::StreamRegistry::IsDeadLetterName(name) && streams->Find(name).has_value();
+    };
   }
-  if (write.kind == LakeWriteKind::kCreateStream || write.kind == LakeWriteKind::kDropStream ||
-      write.kind == LakeWriteKind::kInsertStream) {
-    return PrepareStreamDdl(session, std::move(write));
+  return RecognizeLakeWrite(statement, is_lake_table, is_stream);
+}
+
+namespace {
+
+// Writes to lake tables and their DDL (and the statements refused with a reason).
+class LakeTableHandler final : public StatementHandler {
+ public:
+  explicit LakeTableHandler(const EngineShared* shared) : shared_(shared) {}
+  std::string_view name() const override { return "lake tables"; }
+
+  bool Claims(std::string_view statement) const override {
+    std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
+    return write && !IsStreamStatement(write->kind);
   }
-  auto statement = std::make_unique<LakeWriteStatement>(session, std::move(write));
-  LAGOA_RETURN_IF_ERROR(statement->Prepare());
-  return std::unique_ptr<Statement>(std::move(statement));
+
+  Result<std::unique_ptr<Statement>> Prepare(std::string_view statement, Session& session) const override {
+    std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
+    if (!write || IsStreamStatement(write->kind)) {
+      return Status::Internal(fmt::format("`{}` is not a statement on a lake table", statement));
+    }
+    // The policy reads a lake write as the DuckDB statement it is written as (COPY FROM's file).
+    const duckdb_statement_type type =
+        write->kind == LakeWriteKind::kCopyFrom ? DUCKDB_STATEMENT_TYPE_COPY : DUCKDB_STATEMENT_TYPE_INSERT;
+    LAGOA_RETURN_IF_ERROR(CheckStatementAllowed(type, statement, shared_->options.files_dir));
+    if (write->kind != LakeWriteKind::kCreateTable && write->kind != LakeWriteKind::kCreateTableAs &&
+        write->kind != LakeWriteKind::kRefused) {
+      if (std::optional<std::string> name = LakeTableName(*shared_, write->table)) write->table = *name;
+    }
+    auto prepared = std::make_unique<LakeWriteStatement>(&static_cast<SessionImpl&>(session), std::move(*write));
+    LAGOA_RETURN_IF_ERROR(prepared->Prepare());
+    return std::unique_ptr<Statement>(std::move(prepared));
+  }
+
+ private:
+  const EngineShared* shared_;
+};
+
+}  // namespace
+
+std::shared_ptr<const StatementHandler> LakeTableStatements(const EngineShared* shared) {
+  return std::make_shared<LakeTableHandler>(shared);
 }
 
 }  // namespace lagoa::sql::internal

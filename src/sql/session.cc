@@ -391,14 +391,13 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
   if (const size_t nul = sql.find('\0'); nul != std::string_view::npos) {
     return Status::InvalidArgument(fmt::format("the SQL text holds a NUL byte at byte {}", nul));
   }
-  if (shared_->lake_tables != nullptr) {
-    const auto is_lake_table = [&](std::string_view name) { return LakeTableName(*shared_, name).has_value(); };
-    bool writes = false;
+  if (!shared_->handlers.empty()) {
+    bool claimed = false;
     for (std::string_view text : SplitStatements(sql)) {
-      pieces_.push_back({std::string(text), RecognizeLakeWrite(text, is_lake_table, IsStreamFunction())});
-      writes = writes || pieces_.back().write.has_value();
+      pieces_.push_back({std::string(text), HandlerFor(text)});
+      claimed = claimed || pieces_.back().handler != nullptr;
     }
-    if (writes) return pieces_.size();
+    if (claimed) return pieces_.size();
     pieces_.clear();
   }
   const std::string text(sql);
@@ -409,7 +408,7 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
   if (count > 1) {
     // Several statements are prepared one by one from their own text, so that what lagoa checks
     // (the statement policy, lake writes, the names read) is exactly what DuckDB runs.
-    for (std::string_view piece : SplitStatements(text)) pieces_.push_back({std::string(piece), std::nullopt});
+    for (std::string_view piece : SplitStatements(text)) pieces_.push_back({std::string(piece), nullptr});
     if (pieces_.size() != count) {
       const size_t found = pieces_.size();
       pieces_.clear();
@@ -427,18 +426,9 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
   if (!pieces_.empty()) {
     if (index >= pieces_.size()) return Status::InvalidArgument(fmt::format("no statement {} was parsed", index));
     Piece& piece = pieces_[index];
-    // Earlier statements may have created or dropped the lake table this one names.
-    const auto is_lake_table = [&](std::string_view name) { return LakeTableName(*shared_, name).has_value(); };
-    // Without lake tables (no tables_dir) every statement is DuckDB's.
-    if (shared_->lake_tables != nullptr) {
-      piece.write = RecognizeLakeWrite(piece.text, is_lake_table, IsStreamFunction());
-    }
-    if (piece.write) {
-      const duckdb_statement_type type =
-          piece.write->kind == LakeWriteKind::kCopyFrom ? DUCKDB_STATEMENT_TYPE_COPY : DUCKDB_STATEMENT_TYPE_INSERT;
-      LAGOA_RETURN_IF_ERROR(CheckStatementAllowed(type, piece.text, shared_->options.files_dir));
-      return PrepareLakeWrite(this, *piece.write);
-    }
+    // Earlier statements may have created or dropped what this one names.
+    piece.handler = HandlerFor(piece.text);
+    if (piece.handler != nullptr) return piece.handler->Prepare(piece.text, *this);
     if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
     const idx_t count = duckdb_extract_statements(connection_, piece.text.c_str(), &extracted_);
     const char* error = duckdb_extract_statements_error(extracted_);
@@ -459,11 +449,11 @@ Status SessionImpl::Exec(const std::string& sql) {
   return status;
 }
 
-std::function<bool(std::string_view)> SessionImpl::IsStreamFunction() const {
-  if (shared_->streams == nullptr || !shared_->options.ingest) return nullptr;
-  return [streams = shared_->streams](std::string_view name) {
-    return !ingest::StreamRegistry::IsDeadLetterName(name) && streams->Find(name).has_value();
-  };
+const StatementHandler* SessionImpl::HandlerFor(std::string_view statement) const {
+  for (const auto& handler : shared_->handlers) {
+    if (handler->Claims(statement)) return handler.get();
+  }
+  return nullptr;
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,

@@ -53,6 +53,8 @@ struct EngineShared {
   catalog::Catalog* object_catalog = nullptr;      // every named object: name checks (never null once made)
   const lake::AttachedTables* attached = nullptr;  // borrowed; may be null
   std::unique_ptr<RelationCatalog> catalog;
+  // lagoa's statements (lake tables, streams) then options.statement_handlers, in the order asked.
+  std::vector<std::shared_ptr<const StatementHandler>> handlers;
   // The schemas, views and macros made with SQL, kept across restarts; null without
   // options.objects_path, and until the engine has replayed them at start.
   std::unique_ptr<SqlObjects> objects;
@@ -107,8 +109,6 @@ class SessionImpl final : public Session {
     Exec("ROLLBACK").IgnoreError();  // an empty transaction: nothing to lose
     return false;
   }
-  // Whether a name is a stream INSERT can write to (null when the engine cannot ingest).
-  std::function<bool(std::string_view)> IsStreamFunction() const;
   // Creates or re-creates the temporary views of lagoa's relations among `names` (every
   // relation when `names` is unknown or empty, or one of them is not lagoa's: it may be a view
   // over them). `filter` (may be null) is the statement's: the view of its table lists only the
@@ -164,8 +164,10 @@ class SessionImpl final : public Session {
   // it writes (the statements are then prepared one by one from their text).
   struct Piece {
     std::string text;
-    std::optional<LakeWriteText> write;
+    const StatementHandler* handler = nullptr;  // claimed at Parse; asked again at PrepareParsed
   };
+  // The first handler claiming `statement`, or null: DuckDB's.
+  const StatementHandler* HandlerFor(std::string_view statement) const;
   std::vector<Piece> pieces_;
   std::map<std::string, std::string> views_;  // relation name → definition key
   // CREATE statements of the current explicit transaction (or the one that just ran): a macro made
@@ -230,7 +232,14 @@ Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> par
 
 // The statement carrying out `write` in `session` (lake_write.cc; stream statements in stream_statements.cc):
 // INSERT and COPY are prepared (their stage made), refusals fail here.
-Result<std::unique_ptr<Statement>> PrepareLakeWrite(SessionImpl* session, LakeWriteText write);
-Result<std::unique_ptr<Statement>> PrepareStreamDdl(SessionImpl* session, LakeWriteText write);
+// lake_write.cc: whether `kind` is a stream's statement; what `statement` is, as things are now.
+bool IsStreamStatement(LakeWriteKind kind);
+std::optional<LakeWriteText> RecognizeNow(const EngineShared& shared, std::string_view statement);
+
+// lagoa's own statement handlers (lake_write.cc, stream_statements.cc): writes to lake tables and
+// their DDL; CREATE STREAM, DROP STREAM and INSERT INTO a stream. Both read `shared`, which
+// outlives them.
+std::shared_ptr<const StatementHandler> LakeTableStatements(const EngineShared* shared);
+std::shared_ptr<const StatementHandler> StreamStatements(const EngineShared* shared);
 
 }  // namespace lagoa::sql::internal

@@ -309,6 +309,11 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   LAGOA_ASSIGN_OR_RETURN(
       shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached, shared->lake_tables.get()));
   LAGOA_ASSIGN_OR_RETURN(CatalogParts catalog, JoinCatalog(shared, streams, attached));
+  if (shared->lake_tables != nullptr) {  // without tables_dir, every statement is DuckDB's
+    shared->handlers.push_back(internal::LakeTableStatements(shared.get()));
+    shared->handlers.push_back(internal::StreamStatements(shared.get()));
+  }
+  for (const auto& handler : options.statement_handlers) shared->handlers.push_back(handler);
   std::unique_ptr<SqlObjects> objects;
   if (!options.objects_path.empty()) {
     LAGOA_ASSIGN_OR_RETURN(objects, SqlObjects::Open(options.objects_path));

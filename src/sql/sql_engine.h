@@ -44,6 +44,8 @@ class AttachedTables;
 
 namespace lagoa::sql {
 
+class StatementHandler;
+
 struct SqlEngineOptions {
   std::filesystem::path lake_dir;  // one Delta table per stream: <lake_dir>/<stream>/
   std::filesystem::path temp_dir;  // DuckDB spills here, lake writes stage files here; must exist
@@ -80,6 +82,9 @@ struct SqlEngineOptions {
   // views, macros and schemas to it and checks new names against it. Null: the engine keeps a
   // catalog of its own over the streams, attached tables and its objects.
   catalog::Catalog* catalog = nullptr;
+  // Statements other modules add (StatementHandler), asked after lagoa's own (lake tables,
+  // streams).
+  std::vector<std::shared_ptr<const StatementHandler>> statement_handlers;
 
   static SqlEngineOptions Defaults() { return {}; }
   Status Validate() const;
@@ -141,6 +146,28 @@ class Statement {
   // Binds `params` (param_count() of them) and runs the statement. InvalidArgument when a
   // parameter is missing or does not cast to its type; errors keep DuckDB's message.
   virtual Result<std::unique_ptr<Cursor>> Execute(std::span<const Param> params) = 0;
+};
+
+class Session;
+
+// A statement DuckDB's grammar does not have, or one lagoa runs itself (CREATE STREAM, writes to
+// lake tables; next CREATE MATERIALIZED VIEW, CREATE SOURCE, CREATE JOB, CREATE ENDPOINT). A
+// session asks the handlers in order whether one claims a statement; the first that does prepares
+// it, and every statement none claims is DuckDB's. A module adds statements by giving the engine
+// a handler (SqlEngineOptions::statement_handlers), without editing the session.
+// Lifecycle: held by the engine for its life. Threads: Claims and Prepare run on many sessions'
+// threads at once; a handler must be thread-safe.
+class StatementHandler {
+ public:
+  virtual ~StatementHandler() = default;
+  // What it runs, for messages and logs ("lake tables", "streams").
+  virtual std::string_view name() const = 0;
+  // Whether `statement` (one statement, no ';') is this handler's, as things are now (an earlier
+  // statement of the same text may have made the table it names). No side effects.
+  virtual bool Claims(std::string_view statement) const = 0;
+  // Prepares a statement Claims accepted on `session`, the session preparing it. The handler
+  // checks what the statement may touch itself (the engine's statement policy covers DuckDB's).
+  virtual Result<std::unique_ptr<Statement>> Prepare(std::string_view statement, Session& session) const = 0;
 };
 
 // A DuckDB connection with lagoa's catalog: settings (SET), temporary objects and prepared

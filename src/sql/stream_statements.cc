@@ -33,6 +33,7 @@
 #include "sql/record_encoder_internal.h"
 #include "sql/session_internal.h"
 #include "sql/sql_text.h"
+#include "sql/statement_policy_internal.h"
 
 namespace lagoa::sql::internal {
 namespace {
@@ -353,19 +354,45 @@ class InsertStreamStatement final : public Statement {
   std::vector<ResultColumn> no_columns_;
 };
 
+// CREATE STREAM, DROP STREAM and INSERT INTO a stream.
+class StreamHandler final : public StatementHandler {
+ public:
+  explicit StreamHandler(const EngineShared* shared) : shared_(shared) {}
+  std::string_view name() const override { return "streams"; }
+
+  bool Claims(std::string_view statement) const override {
+    std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
+    return write && IsStreamStatement(write->kind);
+  }
+
+  Result<std::unique_ptr<Statement>> Prepare(std::string_view statement, Session& session) const override {
+    std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
+    if (!write || !IsStreamStatement(write->kind)) {
+      return Status::Internal(fmt::format("`{}` is not a statement on a stream", statement));
+    }
+    // An INSERT's SELECT reads like any query: the policy checks it as the INSERT it is.
+    LAGOA_RETURN_IF_ERROR(CheckStatementAllowed(DUCKDB_STATEMENT_TYPE_INSERT, statement, shared_->options.files_dir));
+    auto* impl = &static_cast<SessionImpl&>(session);
+    if (write->kind == LakeWriteKind::kInsertStream) {
+      auto insert = std::make_unique<InsertStreamStatement>(impl, std::move(*write));
+      LAGOA_RETURN_IF_ERROR(insert->Prepare());
+      return std::unique_ptr<Statement>(std::move(insert));
+    }
+    if (write->kind == LakeWriteKind::kCreateStream) {
+      // Syntax errors show at once, before anything runs.
+      LAGOA_RETURN_IF_ERROR(DefinitionJson(write->rest).status());
+    }
+    return std::unique_ptr<Statement>(new DoneStatement(impl, std::move(*write)));
+  }
+
+ private:
+  const EngineShared* shared_;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<Statement>> PrepareStreamDdl(SessionImpl* session, LakeWriteText write) {
-  if (write.kind == LakeWriteKind::kInsertStream) {
-    auto insert = std::make_unique<InsertStreamStatement>(session, std::move(write));
-    LAGOA_RETURN_IF_ERROR(insert->Prepare());
-    return std::unique_ptr<Statement>(std::move(insert));
-  }
-  if (write.kind == LakeWriteKind::kCreateStream) {
-    // Syntax errors show at once, before anything runs.
-    LAGOA_RETURN_IF_ERROR(DefinitionJson(write.rest).status());
-  }
-  return std::unique_ptr<Statement>(new DoneStatement(session, std::move(write)));
+std::shared_ptr<const StatementHandler> StreamStatements(const EngineShared* shared) {
+  return std::make_shared<StreamHandler>(shared);
 }
 
 }  // namespace lagoa::sql::internal
