@@ -176,14 +176,24 @@ struct HttpServer::Impl {
   Counter* refused_connections = MetricsRegistry::Global().GetCounter(
       "lagoa_http_connections_refused_total", "Connections closed at accept because max_connections was reached.");
 
+  // The ingest share of the memory budget (src/server/README.md, "Memory budget").
+  Gauge* bodies_gauge = MetricsRegistry::Global().GetGauge(
+      "lagoa_memory_used_bytes", "Memory a share of the budget holds now.", {{"share", "ingest"}});
+
   bool TryReserve(uint64_t bytes) {
     uint64_t current = body_bytes_reserved.load();
     while (current + bytes <= options.body_memory_bytes_max) {
-      if (body_bytes_reserved.compare_exchange_weak(current, current + bytes)) return true;
+      if (body_bytes_reserved.compare_exchange_weak(current, current + bytes)) {
+        bodies_gauge->Add(static_cast<int64_t>(bytes));
+        return true;
+      }
     }
     return false;
   }
-  void Release(uint64_t bytes) { body_bytes_reserved.fetch_sub(bytes); }
+  void Release(uint64_t bytes) {
+    body_bytes_reserved.fetch_sub(bytes);
+    bodies_gauge->Add(-static_cast<int64_t>(bytes));
+  }
 
   void DoAccept();
 };

@@ -109,6 +109,8 @@ class LogImpl final : public Log, public LogCore {
     batches_ = metrics.GetCounter("lagoa_log_appended_batches_total", "Batches made durable.");
     failed_gauge_ = metrics.GetGauge("lagoa_log_failed", "1 after a write or sync failed (fail-stop).");
     disk_full_gauge_ = metrics.GetGauge("lagoa_log_free_space_guard", "1 while the free-space guard refuses appends.");
+    pending_gauge_ =
+        metrics.GetGauge("lagoa_memory_used_bytes", "Memory a share of the budget holds now.", {{"share", "log"}});
   }
   ~LogImpl() override { Stop(); }
 
@@ -145,6 +147,7 @@ class LogImpl final : public Log, public LogCore {
   Counter* batches_;
   Gauge* failed_gauge_;
   Gauge* disk_full_gauge_;
+  Gauge* pending_gauge_;  // the log's share of the memory budget: bytes queued for group commit
 
   mutable std::mutex streams_mu_;
   std::map<std::string, std::unique_ptr<StreamImpl>, std::less<>> streams_;  // guarded by streams_mu_
@@ -373,8 +376,10 @@ void LogImpl::Enqueue(PartitionImpl* partition, BatchBuilder&& batch, AppendCall
                                                     item.framed_bytes, kBatchBytesMax)));
   }
   uint64_t pending = pending_bytes_.fetch_add(item.framed_bytes);
+  pending_gauge_->Add(static_cast<int64_t>(item.framed_bytes));
   if (pending > 0 && pending + item.framed_bytes > options_.pending_bytes_max) {
     pending_bytes_.fetch_sub(item.framed_bytes);
+    pending_gauge_->Add(-static_cast<int64_t>(item.framed_bytes));
     return done(Status::ResourceExhausted(
         fmt::format("the log's append queue holds {} bytes and its limit (log_pending_bytes_max) is {}", pending,
                     options_.pending_bytes_max)));
@@ -387,6 +392,7 @@ void LogImpl::Enqueue(PartitionImpl* partition, BatchBuilder&& batch, AppendCall
   if (!running_) {
     lock.unlock();
     pending_bytes_.fetch_sub(item.framed_bytes);
+    pending_gauge_->Add(-static_cast<int64_t>(item.framed_bytes));
     return item.done(Status::Unavailable("the log is stopped"));
   }
   queue_.push_back(std::move(item));
@@ -463,6 +469,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
   for (size_t i = 0; i < items.size(); ++i) {
     QueuedAppend& item = items[i];
     pending_bytes_.fetch_sub(item.framed_bytes);
+    pending_gauge_->Add(-static_cast<int64_t>(item.framed_bytes));
     Result<AppendResult> result = *results[i];
     if (result.ok() && !cycle_status.ok()) result = Status::Unavailable(failure_);
     if (result.ok()) {

@@ -271,6 +271,17 @@ const std::vector<KeyEntry>& Entries() {
        }},
       {{"sql_memory_limit", "memory all SQL statements may use together; a statement beyond it fails", "2GiB"},
        BytesSetter(&ServerConfig::sql_memory_limit_bytes, "sql_memory_limit", 64ull << 20)},
+      {{"memory_limit",
+        "the memory budget of the process's shares (SQL, live tails, request bodies, the log queue, table "
+        "operations, the lake loader): shares not set themselves become fractions of it; 0 keeps each share's own "
+        "default",
+        "0"},
+       BytesSetter(&ServerConfig::memory_limit_bytes, "memory_limit", 0)},
+      {{"table_memory_limit", "memory one table operation (describe, rows, compact, vacuum, attach) may use in DuckDB",
+        "512MiB"},
+       BytesSetter(&ServerConfig::table_memory_limit_bytes, "table_memory_limit", 16ull << 20)},
+      {{"lake_memory_limit", "memory the lake loader and maintenance may use in DuckDB", "256MiB"},
+       BytesSetter(&ServerConfig::lake_memory_limit_bytes, "lake_memory_limit", 16ull << 20)},
       {{"sql_tail_cache", "memory for streams' live tails kept decoded between SQL statements; 0 turns it off",
         "256MiB"},
        BytesSetter(&ServerConfig::sql_tail_cache_bytes, "sql_tail_cache", 0)},
@@ -417,7 +428,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
 Status SetConfigValue(ServerConfig& config, const std::string& key, const std::string& value,
                       const std::string& source) {
   for (const auto& e : Entries()) {
-    if (e.key.name == key) return e.set(config, value, source);
+    if (e.key.name != key) continue;
+    LAGOA_RETURN_IF_ERROR(e.set(config, value, source));
+    config.keys_set.insert(key);
+    return Status::Ok();
   }
   std::string allowed;
   for (const auto& e : Entries()) allowed += (allowed.empty() ? "" : ", ") + e.key.name;
@@ -432,6 +446,53 @@ bool IsLoopback(const std::string& host) {
   in_addr address{};
   return inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
+
+}  // namespace
+
+std::vector<MemoryShare> MemoryShares(ServerConfig& config) {
+  return {
+      {"sql", "sql_memory_limit", &config.sql_memory_limit_bytes, 0.55, 64ull << 20},
+      {"sql_tail_cache", "sql_tail_cache", &config.sql_tail_cache_bytes, 0.08, 0},
+      {"ingest", "ingest_memory_bytes_max", &config.ingest_memory_bytes_max, 0.08,
+       std::max<uint64_t>(1ull << 20, config.max_body_bytes)},
+      {"log", "log_pending_bytes_max", &config.log_pending_bytes_max, 0.02, 1ull << 20},
+      {"tables", "table_memory_limit", &config.table_memory_limit_bytes, 0.12, 16ull << 20},
+      {"lake", "lake_memory_limit", &config.lake_memory_limit_bytes, 0.08, 16ull << 20},
+  };
+}
+
+Status ApplyMemoryBudget(ServerConfig& config) {
+  const std::vector<MemoryShare> shares = MemoryShares(config);
+  if (config.memory_limit_bytes == 0) {
+    // No budget: each share is its own limit; the ingest share must still hold one body.
+    if (config.ingest_memory_bytes_max < config.max_body_bytes) {
+      return Status::InvalidArgument(
+          fmt::format("ingest_memory_bytes_max ({} bytes) must hold at least one body of max_body_bytes ({} bytes)",
+                      config.ingest_memory_bytes_max, config.max_body_bytes));
+    }
+    return Status::Ok();
+  }
+  const uint64_t total = config.memory_limit_bytes;
+  uint64_t sum = 0;
+  std::string parts;
+  for (const MemoryShare& share : shares) {
+    if (!config.keys_set.contains(share.key)) {
+      const auto fraction = static_cast<uint64_t>(static_cast<double>(total) * share.fraction);
+      *share.bytes = std::max(share.minimum_bytes, fraction & ~((uint64_t{1} << 20) - 1));  // whole MiB
+    }
+    sum += *share.bytes;
+    parts += fmt::format("{}{} {} MiB", parts.empty() ? "" : ", ", share.key, *share.bytes >> 20);
+  }
+  if (sum > total) {
+    return Status::InvalidArgument(fmt::format(
+        "config key `memory_limit`: {} MiB does not hold its shares, which take {} MiB ({}); raise memory_limit or "
+        "lower the shares set explicitly",
+        total >> 20, sum >> 20, parts));
+  }
+  return Status::Ok();
+}
+
+namespace {
 
 // A front door other machines can reach needs its clients to prove who they are.
 Status CheckExposure(const ServerConfig& config) {
@@ -463,6 +524,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
     auto it = environment.find(EnvName(e.key.name));
     if (it != environment.end()) {
       LAGOA_RETURN_IF_ERROR(e.set(config, it->second, "environment variable " + it->first));
+      config.keys_set.insert(e.key.name);
     }
   }
   for (const auto& [key, value] : flags) LAGOA_RETURN_IF_ERROR(SetConfigValue(config, key, value, "flag"));
@@ -477,6 +539,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
   config.files_dir = config.files_dir.empty() ? config.data_dir / "files" : absolute(config.files_dir);
   for (std::filesystem::path& dir : config.attach_dirs) dir = absolute(dir);
   LAGOA_RETURN_IF_ERROR(CheckExposure(config));
+  LAGOA_RETURN_IF_ERROR(ApplyMemoryBudget(config));
   return config;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,14 +46,22 @@ struct ServerConfig {
   // Lake data files: a load writes at most about this much record payload per file, and
   // compaction merges files under a quarter of it into files of about this size.
   uint64_t lake_file_bytes_target = 128ull << 20;
-  int lake_load_nice = 10;                       // the loader's CPU priority (nice, 0-19), below ingest and queries
-  int64_t lake_vacuum_retention_hours = 168;     // VACUUM keeps unreferenced files this long; -1: never vacuum
-  uint32_t sql_threads = 0;                      // DuckDB worker threads; 0: one per core
-  uint64_t sql_memory_limit_bytes = 2ull << 30;  // DuckDB's memory limit for all statements
-  uint64_t sql_tail_cache_bytes = 256ull << 20;  // decoded live tails kept between statements
-  int64_t sql_statement_timeout_ms = 300000;     // 0: no limit
-  uint32_t sql_http_workers = 4;                 // POST /v1/sql statements running at once
-  bool pg_enabled = true;                        // the PostgreSQL wire protocol front door
+  int lake_load_nice = 10;                           // the loader's CPU priority (nice, 0-19), below ingest and queries
+  int64_t lake_vacuum_retention_hours = 168;         // VACUUM keeps unreferenced files this long; -1: never vacuum
+  uint32_t sql_threads = 0;                          // DuckDB worker threads; 0: one per core
+  uint64_t sql_memory_limit_bytes = 2ull << 30;      // DuckDB's memory limit for all statements
+  uint64_t sql_tail_cache_bytes = 256ull << 20;      // decoded live tails kept between statements
+  uint64_t table_memory_limit_bytes = 512ull << 20;  // DuckDB's limit for one table operation (describe, compact …)
+  uint64_t lake_memory_limit_bytes = 256ull << 20;   // DuckDB's limit for the lake loader and maintenance
+  // The memory budget: when set (not 0), the shares above that were not set themselves
+  // (sql_memory_limit, sql_tail_cache, ingest_memory_bytes_max, log_pending_bytes_max,
+  // table_memory_limit, lake_memory_limit) become fixed fractions of it, and all of them together
+  // must fit in it. 0: the shares as they are.
+  uint64_t memory_limit_bytes = 0;
+  std::set<std::string> keys_set;             // the keys a file, the environment or a flag set
+  int64_t sql_statement_timeout_ms = 300000;  // 0: no limit
+  uint32_t sql_http_workers = 4;              // POST /v1/sql statements running at once
+  bool pg_enabled = true;                     // the PostgreSQL wire protocol front door
   std::string pg_host = "127.0.0.1";
   uint16_t pg_port = 5433;
   uint32_t pg_connections_max = 64;
@@ -82,6 +91,20 @@ Status SetConfigValue(ServerConfig& config, const std::string& key, const std::s
 Result<ServerConfig> LoadServerConfig(const std::string& config_file,
                                       const std::map<std::string, std::string>& environment,
                                       const std::map<std::string, std::string>& flags);
+
+// One share of the memory budget: its name on /metrics, its config key, its field, the fraction of
+// memory_limit it gets when not set itself, and the least it may be.
+struct MemoryShare {
+  std::string name;
+  std::string key;
+  uint64_t* bytes;
+  double fraction;
+  uint64_t minimum_bytes;
+};
+std::vector<MemoryShare> MemoryShares(ServerConfig& config);
+// Derives the shares from memory_limit (see ServerConfig::memory_limit_bytes) and checks they fit;
+// InvalidArgument naming the keys otherwise. LoadServerConfig calls it.
+Status ApplyMemoryBudget(ServerConfig& config);
 
 // The process environment as a map, for LoadServerConfig.
 std::map<std::string, std::string> ProcessEnvironment();

@@ -129,6 +129,35 @@ TEST(ServerConfig, IdempotencyKeysHaveAWindowAndABound) {
   }
 }
 
+TEST(ServerConfig, AMemoryLimitSharesItselfOutAndKeepsWhatWasSet) {
+  auto defaults = LoadServerConfig("", {}, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->memory_limit_bytes, 0u);
+  EXPECT_EQ(defaults->sql_memory_limit_bytes, 2ull << 30);
+  EXPECT_EQ(defaults->table_memory_limit_bytes, 512ull << 20);
+
+  auto shared = LoadServerConfig("", {{"LAGOA_MEMORY_LIMIT", "256MiB"}}, {{"sql_tail_cache", "8MiB"}});
+  ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+  EXPECT_EQ(shared->sql_memory_limit_bytes, 140ull << 20);  // 55 %, whole MiB
+  EXPECT_EQ(shared->sql_tail_cache_bytes, 8ull << 20);      // set: kept
+  EXPECT_EQ(shared->ingest_memory_bytes_max, 20ull << 20);
+  EXPECT_EQ(shared->log_pending_bytes_max, 5ull << 20);
+  EXPECT_EQ(shared->table_memory_limit_bytes, 30ull << 20);
+  EXPECT_EQ(shared->lake_memory_limit_bytes, 20ull << 20);
+
+  // 128 MiB cannot hold the least each share needs (a 16 MiB body, 64 MiB for SQL …).
+  auto small = LoadServerConfig("", {}, {{"memory_limit", "128MiB"}});
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.status().message().find("`memory_limit`: 128 MiB does not hold its shares"), std::string::npos)
+      << small.status().message();
+  auto over = LoadServerConfig("", {}, {{"memory_limit", "1GiB"}, {"sql_memory_limit", "1GiB"}});
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("sql_memory_limit 1024 MiB"), std::string::npos) << over.status().message();
+  auto body = LoadServerConfig("", {}, {{"ingest_memory_bytes_max", "2MiB"}, {"max_body_bytes", "4MiB"}});
+  ASSERT_FALSE(body.ok());
+  EXPECT_NE(body.status().message().find("must hold at least one body"), std::string::npos) << body.status().message();
+}
+
 TEST(ServerConfig, BrokenYamlReportsLineAndColumn) {
   auto config = LoadServerConfig(WriteTempFile("broken", "http: [unclosed\n"), {}, {});
   ASSERT_FALSE(config.ok());

@@ -16,12 +16,6 @@ namespace {
 // near as long from putting a file to committing it.
 constexpr std::chrono::hours kOrphanAgeMin{1};
 
-lake::DuckDbOptions DuckDbOptionsForLake() {
-  lake::DuckDbOptions options;
-  options.memory_limit = "256MB";
-  return options;
-}
-
 void CleanOrphans(lake::StreamLoader& loader, const std::string& stream) {
   auto cleaned = loader.CleanOrphans(kOrphanAgeMin);
   if (!cleaned.ok()) {
@@ -38,6 +32,7 @@ Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::St
                                                        LakeLoadingOptions options) {
   if (options.interval_ms.count() <= 0) return Status::InvalidArgument("lake_load_interval_ms must be above 0");
   LAGOA_RETURN_IF_ERROR(options.compact.Validate());
+  LAGOA_RETURN_IF_ERROR(options.duckdb.Validate());
   LAGOA_ASSERT(options.stream_table_writes != nullptr);
   lake::LocalObjectStoreOptions store_options;
   store_options.root = options.dir;
@@ -148,7 +143,7 @@ void LakeLoading::Maintain(const ingest::StreamHandle& handle) {
   const std::string& stream = handle.definition->name;
   auto write_lock = LockIfCurrent(handle);
   if (!write_lock) return;  // dropped meanwhile
-  auto duckdb = lake::DuckDbConnection::Make(DuckDbOptionsForLake());
+  auto duckdb = lake::DuckDbConnection::Make(options_.duckdb);
   if (!duckdb.ok()) return Report(stream, -1, duckdb.status());
   lake::DeltaWriterOptions writer;
   writer.table_prefix = stream + "/";
@@ -215,7 +210,7 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
     options.date_partition_source = handle.definition->lake.date_partition_source;
     options.store = store_.get();
     options.table_prefix = stream + "/";
-    options.duckdb = DuckDbOptionsForLake();
+    options.duckdb = options_.duckdb;
     options.scratch_dir = options_.scratch_dir;
     // Also the bound of the staged rows, which live outside DuckDB's memory_limit.
     options.bytes_max = options_.file_bytes_max;

@@ -57,6 +57,7 @@ struct LakeLoadingOptions {
   std::optional<std::chrono::hours> vacuum_retention;             // none: never vacuum
   lake::CompactOptions compact;
   int64_t file_bytes_max = 128ll << 20;  // the loader's bytes_max: record payload per file
+  lake::DuckDbOptions duckdb;            // each loader's and maintenance pass's DuckDB (its memory_limit)
   // The loading thread's nice value (0-19), which the DuckDB threads it starts inherit: loads and
   // maintenance give way to ingest and queries when the cores are busy. 0: the server's priority.
   int nice = 10;

@@ -15,6 +15,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/metrics.h"
 #include "catalog/catalog.h"
 #include "catalog/sources.h"
 #include "http/http_server.h"
@@ -36,6 +37,20 @@ namespace {
 // Pages DuckDB's allocator freed stay mapped this long (lake::SetDuckDbFreedPagesKeptMs): longer
 // than a loader pass and the gap between statements, so their memory is reused, not faulted in.
 constexpr int64_t kDuckDbFreedPagesKeptMs = 10'000;
+
+// The memory budget's shares on /metrics (their use is published by each owner as it changes).
+void PublishMemoryBudget(ServerConfig config) {
+  MetricsRegistry& metrics = MetricsRegistry::Global();
+  const std::string help = "The memory a share of the budget may hold (src/server/README.md, \"Memory budget\").";
+  for (const MemoryShare& share : MemoryShares(config)) {
+    metrics.GetGauge("lagoa_memory_budget_bytes", help, {{"share", share.name}})
+        ->Set(static_cast<int64_t>(*share.bytes));
+  }
+  if (config.memory_limit_bytes != 0) {
+    metrics.GetGauge("lagoa_memory_budget_bytes", help, {{"share", "total"}})
+        ->Set(static_cast<int64_t>(config.memory_limit_bytes));
+  }
+}
 
 }  // namespace
 
@@ -113,6 +128,7 @@ Result<std::unique_ptr<Node>> Node::Make(const ServerConfig& config) { return st
 
 Status Node::Start() {
   LAGOA_ASSIGN_OR_RETURN(c_->lock_fd, LockDataDir(config_.data_dir));
+  PublishMemoryBudget(config_);
 
   log::LogOptions log_options;
   log_options.dir = config_.data_dir / "log";
@@ -146,6 +162,7 @@ Status Node::Start() {
     lake.nice = config_.lake_load_nice;
     lake.compact = CompactOptionsFor(config_);
     lake.stream_table_writes = &c_->stream_table_writes;
+    lake.duckdb.memory_limit = fmt::format("{}MiB", config_.lake_memory_limit_bytes >> 20);
     if (config_.lake_maintenance_interval_ms > 0) {
       lake.maintenance_interval = std::chrono::milliseconds(config_.lake_maintenance_interval_ms);
     }
@@ -213,6 +230,7 @@ Status Node::Start() {
   };
   tables.lake_tables = c_->sql->lake_tables();
   tables.catalog = c_->objects.get();
+  tables.duckdb.memory_limit = fmt::format("{}MiB", config_.table_memory_limit_bytes >> 20);
   tables.attach_dirs = std::move(attach_dirs);
   LAGOA_ASSIGN_OR_RETURN(c_->tables,
                          tables::TableService::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));

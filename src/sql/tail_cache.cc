@@ -7,6 +7,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/metrics.h"
 #include "lake/load/record_appender.h"
 #include "lake/load/record_vector_decoder_internal.h"
 
@@ -242,6 +243,7 @@ std::shared_ptr<TailCache::Entry> TailCache::FindOrAdd(const Key& key) {
       continue;
     }
     bytes_ -= it->second->bytes;
+    used_gauge_->Set(static_cast<int64_t>(bytes_));
     it->second->gone = true;
     it = entries_.erase(it);
   }
@@ -255,6 +257,7 @@ size_t TailCache::Account(Entry& entry, std::ptrdiff_t delta) {
   std::lock_guard lock(mu_);
   entry.bytes = static_cast<size_t>(static_cast<std::ptrdiff_t>(entry.bytes) + delta);
   if (!entry.gone) bytes_ = static_cast<size_t>(static_cast<std::ptrdiff_t>(bytes_) + delta);
+  used_gauge_->Set(static_cast<int64_t>(bytes_));
   return bytes_;
 }
 

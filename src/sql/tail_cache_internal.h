@@ -30,6 +30,7 @@
 #include <tuple>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/status.h"
 #include "base/strong_int.h"
 #include "ingest/stream_registry.h"
@@ -137,6 +138,9 @@ class TailCache {
   mutable std::mutex mu_;  // guards entries_, bytes_ and uses_
   std::map<Key, std::shared_ptr<Entry>> entries_;
   size_t bytes_ = 0;
+  // The live tails' share of the memory budget on /metrics (bytes_, as it changes).
+  Gauge* used_gauge_ = MetricsRegistry::Global().GetGauge(
+      "lagoa_memory_used_bytes", "Memory a share of the budget holds now.", {{"share", "sql_tail_cache"}});
   uint64_t uses_ = 0;
 };
 

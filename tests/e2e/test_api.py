@@ -68,6 +68,14 @@ class ApiTest(h.ServerTestCase):
         self.assertTrue(inf_buckets and sum(inf_buckets) >= 2, f"append histogram +Inf buckets: {inf_buckets}")
         connections = sum(v for (n, _), v in after.items() if n == "lagoa_http_connections")
         self.assertGreaterEqual(connections, 1.0, "the /metrics request itself is an open connection")
+        # The memory budget: every share's limit, and what the shares that change on every request
+        # hold (nothing, between requests).
+        budget = {dict(labels)["share"]: v for (n, labels), v in after.items() if n == "lagoa_memory_budget_bytes"}
+        self.assertEqual(set(budget), {"sql", "sql_tail_cache", "ingest", "log", "tables", "lake"}, budget)
+        self.assertEqual(budget["sql"], 2.0 * 2**30, budget)
+        used = {dict(labels)["share"]: v for (n, labels), v in after.items() if n == "lagoa_memory_used_bytes"}
+        self.assertEqual(used.get("log"), 0.0, used)
+        self.assertEqual(used.get("ingest"), 0.0, used)
 
     def test_create_list_describe_drop(self):
         s = self.server
