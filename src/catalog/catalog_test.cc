@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "catalog/sources.h"
-#include "schema/catalog.h"
+#include "ingest/stream_test_util.h"
 
 namespace lagoa::catalog {
 namespace {
@@ -19,40 +19,13 @@ namespace fs = std::filesystem;
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* base = std::getenv("LAGOA_TEST_TMPDIR");
-    dir_ =
-        fs::path(base != nullptr ? base : "/tmp") / ("catalog-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    log::LogOptions log_options;
-    log_options.dir = dir_ / "log";
-    log_options.free_space_min_bytes = 0;
-    log_options.free_space_min_percent = 0;
-    auto log = log::Log::Open(log_options);
-    ASSERT_TRUE(log.ok()) << log.status().ToString();
-    log_ = std::move(log).value();
-    ASSERT_TRUE(log_->Start().ok());
-    auto streams = schema::Catalog::Open(dir_ / "streams");
-    ASSERT_TRUE(streams.ok());
-    stream_catalog_ = std::move(streams).value();
-    auto registry = ingest::StreamRegistry::Open(log_.get(), stream_catalog_.get(), log::RetentionPolicy{});
-    ASSERT_TRUE(registry.ok());
-    registry_ = std::move(registry).value();
+    ASSERT_TRUE(streams_.ok());
     auto attached = lake::AttachedTables::Open(dir_ / "attached.json");
     ASSERT_TRUE(attached.ok());
     attached_ = std::move(attached).value();
-    streams_source_ = std::make_unique<StreamsSource>(registry_.get(), dir_ / "lake");
+    streams_source_ = std::make_unique<StreamsSource>(streams_.registry(), dir_ / "lake");
     tables_source_ = std::make_unique<TablesSource>(attached_.get(), kAttachedTable);
     Reopen();
-  }
-
-  void TearDown() override {
-    catalog_.reset();
-    registry_.reset();
-    stream_catalog_.reset();
-    if (log_) log_->Stop();
-    log_.reset();
-    fs::remove_all(dir_);
   }
 
   void Reopen() {
@@ -64,18 +37,11 @@ class CatalogTest : public ::testing::Test {
   }
 
   void CreateStream(const std::string& name) {
-    schema::StreamDefinition def;
-    def.name = name;
-    def.created_us = 1'700'000'000'000'000;
-    def.versions.push_back(schema::Schema{
-        SchemaVersion(1), {{"user_id", schema::Type::BigInt(), true}, {"email", schema::Type::Varchar(), true}}});
-    ASSERT_TRUE(registry_->Create(std::move(def)).ok());
+    streams_.Create(name, "user_id BIGINT, email VARCHAR", false, 1'700'000'000'000'000);
   }
 
-  fs::path dir_;
-  std::unique_ptr<log::Log> log_;
-  std::unique_ptr<schema::Catalog> stream_catalog_;
-  std::unique_ptr<ingest::StreamRegistry> registry_;
+  ingest::testing_util::TestStreams streams_{"catalog"};
+  const fs::path& dir_ = streams_.dir();
   std::unique_ptr<lake::AttachedTables> attached_;
   std::unique_ptr<StreamsSource> streams_source_;
   std::unique_ptr<TablesSource> tables_source_;

@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "ingest/stream_test_util.h"
 #include "schema/record_decoder.h"
 #include "schema/schema.h"
 
@@ -14,44 +15,10 @@ namespace {
 
 class IngestServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("LAGOA_TEST_TMPDIR");
-    dir_ = std::filesystem::path(base != nullptr ? base : "/tmp") /
-           ("ingest-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    log::LogOptions options;
-    options.dir = dir_ / "log";
-    options.free_space_min_bytes = 0;
-    options.free_space_min_percent = 0;
-    auto opened = log::Log::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    log_ = std::move(opened).value();
-    ASSERT_TRUE(log_->Start().ok());
-    auto catalog = schema::Catalog::Open(dir_ / "catalog");
-    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-    catalog_ = std::move(catalog).value();
-    auto registry = StreamRegistry::Open(log_.get(), catalog_.get(), log::RetentionPolicy{});
-    ASSERT_TRUE(registry.ok()) << registry.status().ToString();
-    registry_ = std::move(registry).value();
-  }
-
-  void TearDown() override {
-    registry_.reset();
-    catalog_.reset();
-    if (log_) log_->Stop();
-    log_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { ASSERT_TRUE(streams_.ok()); }
 
   void CreateStream(const std::string& name, const std::string& columns, bool infer = false) {
-    schema::StreamDefinition def;
-    def.name = name;
-    def.infer = infer;
-    auto fields = schema::ParseColumns(columns);
-    ASSERT_TRUE(fields.ok()) << fields.status().ToString();
-    def.versions.push_back(schema::Schema{SchemaVersion(1), std::move(fields).value()});
-    ASSERT_TRUE(registry_->Create(std::move(def)).ok());
+    streams_.Create(name, columns, infer);
   }
 
   Result<AppendOutcome> Post(IngestService& service, const std::string& stream, std::string body,
@@ -87,15 +54,13 @@ class IngestServiceTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<log::Log> log_;
-  std::unique_ptr<schema::Catalog> catalog_;
-  std::unique_ptr<StreamRegistry> registry_;
+  testing_util::TestStreams streams_{"ingest"};
+  StreamRegistry* const registry_ = streams_.registry();
 };
 
 TEST_F(IngestServiceTest, AcceptsGoodLinesAndSendsBadOnesToTheDeadLetterStream) {
   CreateStream("clicks", "user_id BIGINT NOT NULL, url VARCHAR");
-  IngestService service(registry_.get(), {});
+  IngestService service(registry_, {});
   Result<AppendOutcome> outcome = Post(service, "clicks",
                                        "{\"user_id\":1,\"url\":\"/a\"}\n"
                                        "{\"user_id\":\"one\"}\n"
@@ -124,7 +89,7 @@ TEST_F(IngestServiceTest, AcceptsGoodLinesAndSendsBadOnesToTheDeadLetterStream) 
 
 TEST_F(IngestServiceTest, AllLinesRejectedIsAnOutcomeAndUnknownStreamIsNotFound) {
   CreateStream("s", "n BIGINT NOT NULL");
-  IngestService service(registry_.get(), {});
+  IngestService service(registry_, {});
   Result<AppendOutcome> all_bad = Post(service, "s", "{\"n\":1.5}\n{\"m\":1}\n");
   ASSERT_TRUE(all_bad.ok()) << all_bad.status().ToString();
   EXPECT_EQ(all_bad->accepted, 0u);
@@ -138,7 +103,7 @@ TEST_F(IngestServiceTest, AllLinesRejectedIsAnOutcomeAndUnknownStreamIsNotFound)
 
 TEST_F(IngestServiceTest, TypedRecordsAreAppendedAsTheyAreForAKnownSchemaVersion) {
   CreateStream("typed", "n BIGINT");
-  IngestService service(registry_.get(), {});
+  IngestService service(registry_, {});
   Bytes record;  // one column, present: 1, 0b1, n = 42
   PutVarint(record, 1);
   record.push_back(std::byte{1});
@@ -165,7 +130,7 @@ TEST_F(IngestServiceTest, TypedRecordsAreAppendedAsTheyAreForAKnownSchemaVersion
 
 TEST_F(IngestServiceTest, InferenceAddsColumnsAndKeepsOneSchemaVersionPerBatch) {
   CreateStream("inf", "", true);
-  IngestService service(registry_.get(), {});
+  IngestService service(registry_, {});
   Result<AppendOutcome> outcome = Post(service, "inf", "{\"a\":1}\n{\"a\":2,\"b\":\"x\"}\n{\"a\":\"wrong\"}\n");
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_EQ(outcome->accepted, 2u);
@@ -183,7 +148,7 @@ TEST_F(IngestServiceTest, InferenceAddsColumnsAndKeepsOneSchemaVersionPerBatch) 
 TEST_F(IngestServiceTest, AutoCreateMakesAnInferredStream) {
   IngestOptions options;
   options.auto_create_streams = true;
-  IngestService service(registry_.get(), options);
+  IngestService service(registry_, options);
   Result<AppendOutcome> outcome = Post(service, "fresh", "[{\"k\":true},{\"k\":false}]", "application/json");
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_EQ(ReadAll("fresh").size(), 2u);
@@ -196,7 +161,7 @@ TEST_F(IngestServiceTest, AutoCreateRefusesANameATableHolds) {
   options.check_new_name = [](std::string_view name) {
     return name == "taken" ? Status::AlreadyExists("\"taken\" is the name of a table") : Status::Ok();
   };
-  IngestService service(registry_.get(), options);
+  IngestService service(registry_, options);
   Result<AppendOutcome> refused = Post(service, "taken", "{\"k\":1}\n");
   EXPECT_EQ(CodeOf(refused), StatusCode::kAlreadyExists);
   EXPECT_NE(refused.status().message().find("is the name of a table"), std::string::npos)
@@ -222,7 +187,7 @@ TEST_F(IngestServiceTest, StreamNamesThatDifferOnlyInCaseAreRefused) {
   // Auto-creation on ingest says why instead of "does not exist".
   IngestOptions options;
   options.auto_create_streams = true;
-  IngestService service(registry_.get(), options);
+  IngestService service(registry_, options);
   Result<AppendOutcome> other_case = Post(service, "clicks", "{\"k\":1}\n");
   EXPECT_EQ(CodeOf(other_case), StatusCode::kAlreadyExists);
   EXPECT_NE(other_case.status().message().find("differs only in case"), std::string::npos)

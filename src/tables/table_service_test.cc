@@ -8,7 +8,7 @@
 
 #include <future>
 
-#include "schema/catalog.h"
+#include "ingest/stream_test_util.h"
 
 namespace lagoa::tables {
 namespace {
@@ -26,27 +26,9 @@ Result<T> Wait(const std::function<void(Done<T>)>& call) {
 class TableServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* base = std::getenv("LAGOA_TEST_TMPDIR");
-    dir_ =
-        fs::path(base != nullptr ? base : "/tmp") / ("tables-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    ASSERT_TRUE(streams_.ok());
     fs::create_directories(dir_ / "scratch");
     fs::create_directories(dir_ / "files");
-    log::LogOptions log_options;
-    log_options.dir = dir_ / "log";
-    log_options.free_space_min_bytes = 0;
-    log_options.free_space_min_percent = 0;
-    auto log = log::Log::Open(log_options);
-    ASSERT_TRUE(log.ok()) << log.status().ToString();
-    log_ = std::move(log).value();
-    ASSERT_TRUE(log_->Start().ok());
-    auto catalog = schema::Catalog::Open(dir_ / "catalog");
-    ASSERT_TRUE(catalog.ok());
-    catalog_ = std::move(catalog).value();
-    auto registry = ingest::StreamRegistry::Open(log_.get(), catalog_.get(), log::RetentionPolicy{});
-    ASSERT_TRUE(registry.ok());
-    registry_ = std::move(registry).value();
     auto attached = lake::AttachedTables::Open(dir_ / "attached_tables.json");
     ASSERT_TRUE(attached.ok());
     attached_ = std::move(attached).value();
@@ -55,19 +37,10 @@ class TableServiceTest : public ::testing::Test {
     options.scratch_dir = dir_ / "scratch";
     options.stream_table_writes = &writes_;
     options.attach_dirs = {dir_ / "files"};
-    auto service = TableService::Make(registry_.get(), attached_.get(), options);
+    auto service = TableService::Make(registry_, attached_.get(), options);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(service).value();
     service_->Start();
-  }
-
-  void TearDown() override {
-    service_.reset();
-    registry_.reset();
-    catalog_.reset();
-    if (log_) log_->Stop();
-    log_.reset();
-    fs::remove_all(dir_);
   }
 
   // A copy of a golden table under the folder tables may be attached from.
@@ -86,11 +59,10 @@ class TableServiceTest : public ::testing::Test {
     return Wait<TableDescription>([&](Done<TableDescription> done) { service_->Describe(name, std::move(done)); });
   }
 
-  fs::path dir_;
+  ingest::testing_util::TestStreams streams_{"tables"};
+  const fs::path& dir_ = streams_.dir();
+  ingest::StreamRegistry* const registry_ = streams_.registry();
   std::mutex writes_;
-  std::unique_ptr<log::Log> log_;
-  std::unique_ptr<schema::Catalog> catalog_;
-  std::unique_ptr<ingest::StreamRegistry> registry_;
   std::unique_ptr<lake::AttachedTables> attached_;
   std::unique_ptr<TableService> service_;
 };
@@ -145,20 +117,14 @@ TEST_F(TableServiceTest, AttachRefusesWhatItMayNotTakeWithTheReason) {
   ASSERT_FALSE(unreadable.ok());
   EXPECT_NE(unreadable.status().message().find("99"), std::string::npos) << unreadable.status().ToString();
 
-  schema::StreamDefinition def;
-  def.name = "clicks";
-  def.versions.push_back(schema::Schema{SchemaVersion(1), {{"k", schema::Type::BigInt(), true}}});
-  ASSERT_TRUE(registry_->Create(def).ok());
+  streams_.Create("clicks", "k BIGINT");
   EXPECT_EQ(Attach("clicks", Golden("basic-with-inserts-updates")).status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(Wait<TableInfo>([&](Done<TableInfo> done) { service_->Detach("clicks", std::move(done)); }).status().code(),
             StatusCode::kFailedPrecondition);
 }
 
 TEST_F(TableServiceTest, AStreamTableBeforeItsFirstLoadHasNoVersion) {
-  schema::StreamDefinition def;
-  def.name = "events";
-  def.versions.push_back(schema::Schema{SchemaVersion(1), {{"k", schema::Type::BigInt(), true}}});
-  ASSERT_TRUE(registry_->Create(def).ok());
+  streams_.Create("events", "k BIGINT");
   auto described = Describe("events");
   ASSERT_TRUE(described.ok()) << described.status().ToString();
   EXPECT_EQ(described->table.kind, "stream");
