@@ -126,153 +126,197 @@ Node::~Node() { Stop(); }
 
 Result<std::unique_ptr<Node>> Node::Make(const ServerConfig& config) { return std::unique_ptr<Node>(new Node(config)); }
 
-Status Node::Start() {
-  LAGOA_ASSIGN_OR_RETURN(c_->lock_fd, LockDataDir(config_.data_dir));
-  PublishMemoryBudget(config_);
+namespace {
 
+// One builder per component, called by Node::Start in dependency order; each reads its section of
+// the configuration and the components built before it.
+
+Status StartLog(const ServerConfig& config, Node::Components& c) {
   log::LogOptions log_options;
-  log_options.dir = config_.data_dir / "log";
-  log_options.durability = config_.durability_fsync ? log::Durability::kFsync : log::Durability::kNone;
-  if (!config_.durability_fsync) {
+  log_options.dir = config.data_dir / "log";
+  log_options.durability = config.durability_fsync ? log::Durability::kFsync : log::Durability::kNone;
+  if (!config.durability_fsync) {
     spdlog::warn(
         "DURABILITY IS OFF (durability = none): events are acknowledged before they reach the disk and a "
         "machine crash loses them. Use this for benchmarks only.");
   }
-  log_options.segment_bytes_max = config_.segment_bytes_max;
-  log_options.free_space_min_bytes = config_.free_space_min_bytes;
-  log_options.free_space_min_percent = config_.free_space_min_percent;
-  log_options.pending_bytes_max = config_.log_pending_bytes_max;
-  log_options.producer_key_window_ms = std::chrono::hours(config_.idempotency_window_hours);
-  log_options.producer_keys_max = config_.idempotency_keys_max;
-  LAGOA_ASSIGN_OR_RETURN(c_->log, log::Log::Open(log_options));
-  LAGOA_RETURN_IF_ERROR(c_->log->Start());
+  log_options.segment_bytes_max = config.segment_bytes_max;
+  log_options.free_space_min_bytes = config.free_space_min_bytes;
+  log_options.free_space_min_percent = config.free_space_min_percent;
+  log_options.pending_bytes_max = config.log_pending_bytes_max;
+  log_options.producer_key_window_ms = std::chrono::hours(config.idempotency_window_hours);
+  log_options.producer_keys_max = config.idempotency_keys_max;
+  LAGOA_ASSIGN_OR_RETURN(c.log, log::Log::Open(log_options));
+  return c.log->Start();
+}
 
-  LAGOA_ASSIGN_OR_RETURN(c_->catalog, schema::Catalog::Open(config_.data_dir / "catalog"));
+Status StartStreams(const ServerConfig& config, Node::Components& c) {
+  LAGOA_ASSIGN_OR_RETURN(c.catalog, schema::Catalog::Open(config.data_dir / "catalog"));
   log::RetentionPolicy retention;
-  retention.max_age_ms = config_.retention_max_age_ms;
-  retention.max_bytes = config_.retention_max_bytes;
-  LAGOA_ASSIGN_OR_RETURN(c_->registry, ingest::StreamRegistry::Open(c_->log.get(), c_->catalog.get(), retention));
-  LAGOA_ASSIGN_OR_RETURN(std::filesystem::path scratch_dir, ResetScratchDir(config_.data_dir));
-  if (config_.lake_load_interval_ms > 0) {
-    LakeLoadingOptions lake;
-    lake.dir = config_.data_dir / "lake";
-    lake.interval_ms = std::chrono::milliseconds(config_.lake_load_interval_ms);
-    lake.scratch_dir = scratch_dir;
-    lake.file_bytes_max = static_cast<int64_t>(config_.lake_file_bytes_target);
-    lake.nice = config_.lake_load_nice;
-    lake.compact = CompactOptionsFor(config_);
-    lake.stream_table_writes = &c_->stream_table_writes;
-    lake.duckdb.memory_limit = fmt::format("{}MiB", config_.lake_memory_limit_bytes >> 20);
-    if (config_.lake_maintenance_interval_ms > 0) {
-      lake.maintenance_interval = std::chrono::milliseconds(config_.lake_maintenance_interval_ms);
-    }
-    if (config_.lake_vacuum_retention_hours > 0) {
-      lake.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
-    }
-    LAGOA_ASSIGN_OR_RETURN(c_->lake, LakeLoading::Make(c_->log.get(), c_->registry.get(), std::move(lake)));
-    c_->lake->Start();
+  retention.max_age_ms = config.retention_max_age_ms;
+  retention.max_bytes = config.retention_max_bytes;
+  LAGOA_ASSIGN_OR_RETURN(c.registry, ingest::StreamRegistry::Open(c.log.get(), c.catalog.get(), retention));
+  return Status::Ok();
+}
+
+Status StartLakeLoading(const ServerConfig& config, const std::filesystem::path& scratch_dir, Node::Components& c) {
+  if (config.lake_load_interval_ms <= 0) return Status::Ok();
+  LakeLoadingOptions lake;
+  lake.dir = config.data_dir / "lake";
+  lake.interval_ms = std::chrono::milliseconds(config.lake_load_interval_ms);
+  lake.scratch_dir = scratch_dir;
+  lake.file_bytes_max = static_cast<int64_t>(config.lake_file_bytes_target);
+  lake.nice = config.lake_load_nice;
+  lake.compact = CompactOptionsFor(config);
+  lake.stream_table_writes = &c.stream_table_writes;
+  lake.duckdb.memory_limit = fmt::format("{}MiB", config.lake_memory_limit_bytes >> 20);
+  if (config.lake_maintenance_interval_ms > 0) {
+    lake.maintenance_interval = std::chrono::milliseconds(config.lake_maintenance_interval_ms);
   }
+  if (config.lake_vacuum_retention_hours > 0) {
+    lake.vacuum_retention = std::chrono::hours(config.lake_vacuum_retention_hours);
+  }
+  LAGOA_ASSIGN_OR_RETURN(c.lake, LakeLoading::Make(c.log.get(), c.registry.get(), std::move(lake)));
+  c.lake->Start();
+  return Status::Ok();
+}
 
+void StartIngest(const ServerConfig& config, Node::Components& c) {
   ingest::IngestOptions ingest_options;
-  ingest_options.auto_create_streams = config_.auto_create_streams;
-  ingest_options.max_body_bytes = config_.max_body_bytes;
+  ingest_options.auto_create_streams = config.auto_create_streams;
+  ingest_options.max_body_bytes = config.max_body_bytes;
   // Every named object shares the streams' namespace; the catalog exists before the HTTP server takes events.
-  ingest_options.check_new_name = [c = c_.get()](std::string_view name) {
-    return c->objects->CheckRelationNameFree(name, fmt::format("creating stream \"{}\" for its first event", name));
+  ingest_options.check_new_name = [objects = &c.objects](std::string_view name) {
+    return (*objects)->CheckRelationNameFree(name, fmt::format("creating stream \"{}\" for its first event", name));
   };
-  c_->ingest = std::make_unique<ingest::IngestService>(c_->registry.get(), ingest_options);
-  LAGOA_ASSIGN_OR_RETURN(c_->attached, lake::AttachedTables::Open(config_.data_dir / "attached_tables.json"));
-  LAGOA_ASSIGN_OR_RETURN(c_->objects, catalog::Catalog::Open(config_.data_dir / "catalog_tags.json"));
-  c_->object_sources.push_back(std::make_unique<catalog::StreamsSource>(c_->registry.get(), config_.data_dir / "lake"));
-  c_->object_sources.push_back(std::make_unique<catalog::TablesSource>(c_->attached.get(), catalog::kAttachedTable));
-  for (const auto& source : c_->object_sources) c_->objects->AddSource(source.get());
+  c.ingest = std::make_unique<ingest::IngestService>(c.registry.get(), ingest_options);
+}
 
+Status StartCatalog(const ServerConfig& config, Node::Components& c) {
+  LAGOA_ASSIGN_OR_RETURN(c.attached, lake::AttachedTables::Open(config.data_dir / "attached_tables.json"));
+  LAGOA_ASSIGN_OR_RETURN(c.objects, catalog::Catalog::Open(config.data_dir / "catalog_tags.json"));
+  c.object_sources.push_back(std::make_unique<catalog::StreamsSource>(c.registry.get(), config.data_dir / "lake"));
+  c.object_sources.push_back(std::make_unique<catalog::TablesSource>(c.attached.get(), catalog::kAttachedTable));
+  for (const auto& source : c.object_sources) c.objects->AddSource(source.get());
+  return Status::Ok();
+}
+
+// The folders tables may be attached from; SQL may read them.
+std::vector<std::filesystem::path> AttachDirs(const ServerConfig& config) {
+  std::vector<std::filesystem::path> attach_dirs = config.attach_dirs;
+  attach_dirs.push_back(config.files_dir);
+  return attach_dirs;
+}
+
+Status StartSql(const ServerConfig& config, const std::filesystem::path& scratch_dir, Node::Components& c) {
   sql::SqlEngineOptions sql_options;
-  sql_options.lake_dir = config_.data_dir / "lake";
+  sql_options.lake_dir = config.data_dir / "lake";
   sql_options.temp_dir = scratch_dir;
-  sql_options.tables_dir = config_.data_dir / "tables";
-  sql_options.files_dir = config_.files_dir;
-  sql_options.objects_path = config_.data_dir / "sql_objects.json";
+  sql_options.tables_dir = config.data_dir / "tables";
+  sql_options.files_dir = config.files_dir;
+  sql_options.objects_path = config.data_dir / "sql_objects.json";
   // Attached tables are read from their own folders: those tables may be attached from, and those
   // of tables attached before (SQL cannot be allowed a folder once it runs).
-  std::vector<std::filesystem::path> attach_dirs = config_.attach_dirs;
-  attach_dirs.push_back(config_.files_dir);
-  sql_options.read_dirs = attach_dirs;
-  for (const lake::AttachedTable& table : c_->attached->List()) sql_options.read_dirs.push_back(table.path);
-  sql_options.threads = static_cast<int>(config_.sql_threads != 0 ? config_.sql_threads
-                                                                  : std::max(1u, std::thread::hardware_concurrency()));
-  sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config_.sql_memory_limit_bytes >> 20));
-  sql_options.tail_cache_bytes = config_.sql_tail_cache_bytes;
-  sql_options.statement_timeout_ms = std::chrono::milliseconds(config_.sql_statement_timeout_ms);
+  sql_options.read_dirs = AttachDirs(config);
+  for (const lake::AttachedTable& table : c.attached->List()) sql_options.read_dirs.push_back(table.path);
+  sql_options.threads = static_cast<int>(config.sql_threads != 0 ? config.sql_threads
+                                                                 : std::max(1u, std::thread::hardware_concurrency()));
+  sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config.sql_memory_limit_bytes >> 20));
+  sql_options.tail_cache_bytes = config.sql_tail_cache_bytes;
+  sql_options.statement_timeout_ms = std::chrono::milliseconds(config.sql_statement_timeout_ms);
   // Every PostgreSQL connection and HTTP worker holds a session; a few spare for the rest.
-  sql_options.sessions_max = static_cast<int>(config_.pg_connections_max + config_.sql_http_workers + 8);
+  sql_options.sessions_max = static_cast<int>(config.pg_connections_max + config.sql_http_workers + 8);
   // As DELETE /v1/streams/NAME: the stream, then its lake table (on the table worker, which waits
   // for the loader's current write).
-  sql_options.drop_stream = [c = c_.get()](const std::string& stream) -> Status {
+  sql_options.drop_stream = [c = &c](const std::string& stream) -> Status {
     LAGOA_RETURN_IF_ERROR(c->registry->Drop(stream));
     return c->tables->RemoveStreamTableAndWait(stream).WithContext("the stream is dropped, but not its lake table");
   };
-  sql_options.ingest = c_->ingest.get();
-  sql_options.catalog = c_->objects.get();
-  LAGOA_ASSIGN_OR_RETURN(c_->sql,
-                         sql::SqlEngine::Make(sql_options, c_->log.get(), c_->registry.get(), c_->attached.get()));
-  for (const std::string& error : c_->sql->restore_errors()) spdlog::warn("sql: {}", error);
+  sql_options.ingest = c.ingest.get();
+  sql_options.catalog = c.objects.get();
+  LAGOA_ASSIGN_OR_RETURN(c.sql, sql::SqlEngine::Make(sql_options, c.log.get(), c.registry.get(), c.attached.get()));
+  for (const std::string& error : c.sql->restore_errors()) spdlog::warn("sql: {}", error);
+  return Status::Ok();
+}
+
+Status StartTables(const ServerConfig& config, const std::filesystem::path& scratch_dir, Node::Components& c) {
   tables::TableServiceOptions tables;
-  tables.lake_dir = config_.data_dir / "lake";
+  tables.lake_dir = config.data_dir / "lake";
   tables.scratch_dir = scratch_dir;
-  tables.compact = CompactOptionsFor(config_);
-  tables.stream_table_writes = &c_->stream_table_writes;
-  if (config_.lake_vacuum_retention_hours > 0)
-    tables.vacuum_retention = std::chrono::hours(config_.lake_vacuum_retention_hours);
-  LakeLoading* loading = c_->lake.get();
+  tables.compact = CompactOptionsFor(config);
+  tables.stream_table_writes = &c.stream_table_writes;
+  if (config.lake_vacuum_retention_hours > 0) {
+    tables.vacuum_retention = std::chrono::hours(config.lake_vacuum_retention_hours);
+  }
+  LakeLoading* loading = c.lake.get();
   tables.on_stream_table_removed = [loading](const std::string& stream) {
     if (loading != nullptr) loading->ForgetStream(stream);
   };
-  tables.lake_tables = c_->sql->lake_tables();
-  tables.catalog = c_->objects.get();
-  tables.duckdb.memory_limit = fmt::format("{}MiB", config_.table_memory_limit_bytes >> 20);
-  tables.attach_dirs = std::move(attach_dirs);
-  LAGOA_ASSIGN_OR_RETURN(c_->tables,
-                         tables::TableService::Make(c_->registry.get(), c_->attached.get(), std::move(tables)));
-  c_->tables->Start();
+  tables.lake_tables = c.sql->lake_tables();
+  tables.catalog = c.objects.get();
+  tables.duckdb.memory_limit = fmt::format("{}MiB", config.table_memory_limit_bytes >> 20);
+  tables.attach_dirs = AttachDirs(config);
+  LAGOA_ASSIGN_OR_RETURN(c.tables, tables::TableService::Make(c.registry.get(), c.attached.get(), std::move(tables)));
+  c.tables->Start();
+  return Status::Ok();
+}
+
+// The front doors: SQL over HTTP, PostgreSQL, then the REST routes and the HTTP server.
+Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
   http::SqlApiOptions sql_api = http::SqlApiOptions::Defaults();
-  sql_api.workers = static_cast<int>(config_.sql_http_workers);
-  LAGOA_ASSIGN_OR_RETURN(c_->sql_api, http::SqlApi::Make(c_->sql.get(), sql_api));
-  c_->sql_api->Start();
-  if (config_.pg_enabled) {
+  sql_api.workers = static_cast<int>(config.sql_http_workers);
+  LAGOA_ASSIGN_OR_RETURN(c.sql_api, http::SqlApi::Make(c.sql.get(), sql_api));
+  c.sql_api->Start();
+  if (config.pg_enabled) {
     pg::PgServerOptions pg_options;
-    pg_options.host = config_.pg_host;
-    pg_options.port = config_.pg_port;
-    pg_options.connections_max = static_cast<int>(config_.pg_connections_max);
-    for (const auto& [name, password] : config_.pg_users) pg_options.users.push_back({name, password});
-    LAGOA_ASSIGN_OR_RETURN(c_->pg, pg::PgServer::Make(std::move(pg_options), c_->sql.get()));
-    LAGOA_RETURN_IF_ERROR(c_->pg->Start());
+    pg_options.host = config.pg_host;
+    pg_options.port = config.pg_port;
+    pg_options.connections_max = static_cast<int>(config.pg_connections_max);
+    for (const auto& [name, password] : config.pg_users) pg_options.users.push_back({name, password});
+    LAGOA_ASSIGN_OR_RETURN(c.pg, pg::PgServer::Make(std::move(pg_options), c.sql.get()));
+    LAGOA_RETURN_IF_ERROR(c.pg->Start());
   }
   http::RestApiServices services;
-  services.registry = c_->registry.get();
-  services.ingest = c_->ingest.get();
-  services.log = c_->log.get();
-  services.tables = c_->tables.get();
-  services.sql = c_->sql_api.get();
-  services.catalog = c_->objects.get();
-  c_->api = std::make_unique<http::RestApi>(services);
-  c_->api->Start();
+  services.registry = c.registry.get();
+  services.ingest = c.ingest.get();
+  services.log = c.log.get();
+  services.tables = c.tables.get();
+  services.sql = c.sql_api.get();
+  services.catalog = c.objects.get();
+  c.api = std::make_unique<http::RestApi>(services);
+  c.api->Start();
 
   http::HttpServerOptions http_options;
-  http_options.host = config_.http_host;
-  http_options.port = config_.http_port;
+  http_options.host = config.http_host;
+  http_options.port = config.http_port;
   http_options.threads =
-      config_.http_threads != 0 ? config_.http_threads : std::max(1u, std::thread::hardware_concurrency());
-  http_options.max_connections = config_.max_connections;
-  http_options.max_body_bytes = config_.max_body_bytes;
-  http_options.body_memory_bytes_max = config_.ingest_memory_bytes_max;
-  LAGOA_ASSIGN_OR_RETURN(http_options.tokens, http::ParseHttpTokens(config_.http_tokens));
-  http::RestApi* api = c_->api.get();
-  LAGOA_ASSIGN_OR_RETURN(c_->http,
+      config.http_threads != 0 ? config.http_threads : std::max(1u, std::thread::hardware_concurrency());
+  http_options.max_connections = config.max_connections;
+  http_options.max_body_bytes = config.max_body_bytes;
+  http_options.body_memory_bytes_max = config.ingest_memory_bytes_max;
+  LAGOA_ASSIGN_OR_RETURN(http_options.tokens, http::ParseHttpTokens(config.http_tokens));
+  http::RestApi* api = c.api.get();
+  LAGOA_ASSIGN_OR_RETURN(c.http,
                          http::HttpServer::Make(http_options, [api](http::HttpRequest&& req, http::Responder r) {
                            api->Handle(std::move(req), std::move(r));
                          }));
-  return c_->http->Start();
+  return c.http->Start();
+}
+
+}  // namespace
+
+Status Node::Start() {
+  LAGOA_ASSIGN_OR_RETURN(c_->lock_fd, LockDataDir(config_.data_dir));
+  PublishMemoryBudget(config_);
+  LAGOA_RETURN_IF_ERROR(StartLog(config_, *c_));
+  LAGOA_RETURN_IF_ERROR(StartStreams(config_, *c_));
+  LAGOA_ASSIGN_OR_RETURN(std::filesystem::path scratch_dir, ResetScratchDir(config_.data_dir));
+  LAGOA_RETURN_IF_ERROR(StartLakeLoading(config_, scratch_dir, *c_));
+  StartIngest(config_, *c_);
+  LAGOA_RETURN_IF_ERROR(StartCatalog(config_, *c_));
+  LAGOA_RETURN_IF_ERROR(StartSql(config_, scratch_dir, *c_));
+  LAGOA_RETURN_IF_ERROR(StartTables(config_, scratch_dir, *c_));
+  return StartFrontDoors(config_, *c_);
 }
 
 void Node::Stop() {
@@ -288,6 +332,8 @@ void Node::Stop() {
   c_->http.reset();
   c_->api.reset();
   c_->tables.reset();
+  c_->objects.reset();  // reads sources of the SQL engine, the registry and the attached list
+  c_->object_sources.clear();
   c_->pg.reset();
   c_->sql_api.reset();
   c_->sql.reset();
