@@ -9,6 +9,8 @@
 #include <future>
 #include <thread>
 
+#include "base/metrics.h"
+
 namespace lagoa::http {
 namespace {
 
@@ -122,7 +124,11 @@ TEST(HttpServer, AnswersTooManyRequestsWhenTheBodyBudgetIsSpent) {
   RawClient a(server->port()), b(server->port()), c(server->port());
   a.Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nabc");
   b.Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nabc");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Both reservations are made once the ingest share of the memory budget holds 2 MiB.
+  Gauge* held = MetricsRegistry::Global().GetGauge("lagoa_memory_used_bytes", "", {{"share", "ingest"}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (held->value() < (2 << 20) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(held->value(), 2 << 20) << "the two announced bodies were never reserved";
   c.Send(Post("/e", "{}"));
   std::string response = c.ReadResponse();
   EXPECT_NE(response.find("HTTP/1.1 429"), std::string::npos) << response;

@@ -221,6 +221,16 @@ class RawSocket {
   ~RawSocket() { ::close(fd_); }
   bool connected() const { return connected_; }
   void Send(const std::string& bytes) { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // What the server sends until `marker` has come (or it closes, or 10 s pass).
+  std::string ReadUntil(std::string_view marker) {
+    std::string all;
+    char buffer[4096];
+    ssize_t n = 0;
+    while (all.find(marker) == std::string::npos && (n = ::recv(fd_, buffer, sizeof(buffer), 0)) > 0) {
+      all.append(buffer, static_cast<size_t>(n));
+    }
+    return all;
+  }
   // Everything until the server closes (or 10 s pass).
   std::string ReadUntilClosed() {
     std::string all;
@@ -348,7 +358,9 @@ TEST_F(PgServerTest, RefusesConnectionsBeyondTheLimit) {
   StartServer({}, 1);
   RawSocket first(server_->port());
   first.Send(StartupPacket());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first is admitted
+  // The first is admitted once it is ready for queries: ReadyForQuery, idle.
+  const std::string ready("Z\0\0\0\5I", 6);
+  ASSERT_NE(first.ReadUntil(ready).find(ready), std::string::npos);
   RawSocket second(server_->port());
   std::string reply = second.ReadUntilClosed();
   EXPECT_NE(reply.find("53300"), std::string::npos) << reply;
