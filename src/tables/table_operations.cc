@@ -58,7 +58,12 @@ Result<lake::Snapshot> LoadSnapshot(const TableRef& table, lake::DuckDbConnectio
   return reader.LoadSnapshot(version);
 }
 
-bool HasLog(const TableRef& table) { return std::filesystem::exists(table.info.path / "_delta_log"); }
+// Through the table's store, not the local disk (an S3-compatible store later changes src/lake
+// only). When the store cannot tell, the operation that follows reports why.
+bool HasLog(const TableRef& table) {
+  Result<bool> has = lake::HasDeltaLog(table.store, table.prefix);
+  return !has.ok() || *has;
+}
 
 Status NothingLoaded(const TableRef& table) {
   return Status::NotFound(fmt::format(

@@ -71,6 +71,11 @@ bool HasHintedCheckpoint(const LogListing& listing, const LastCheckpointHint& hi
 
 std::string VersionFileStem(TableVersion version) { return fmt::format("{:020d}", version.value()); }
 
+Result<bool> HasDeltaLog(ObjectStore* store, std::string_view table_prefix) {
+  LAGOA_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, store->List(std::string(table_prefix) + "_delta_log/"));
+  return !objects.empty();
+}
+
 Result<LastCheckpointHint> ParseLastCheckpoint(std::string_view contents) {
   if (contents.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Status::Corruption("_last_checkpoint is empty");

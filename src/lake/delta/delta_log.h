@@ -49,6 +49,11 @@ Result<LastCheckpointHint> ParseLastCheckpoint(std::string_view contents);
 // 20-digit zero-padded version, the file name stem of commits and checkpoints.
 std::string VersionFileStem(TableVersion version);
 
+// Whether the table at `table_prefix` ("" or ending in '/') has a Delta log yet: any object under
+// `_delta_log/` (a stream's table before its first load has none). Lists the log: for table
+// operations, not for every statement.
+Result<bool> HasDeltaLog(ObjectStore* store, std::string_view table_prefix);
+
 class DeltaLogReader {
  public:
   // `table_prefix`: the table root's key prefix in `store`, "" or ending in '/'.

@@ -89,6 +89,20 @@ class ListRecordingStore final : public ObjectStore {
   std::unique_ptr<LocalObjectStore> inner_;
 };
 
+TEST_F(GoldenTable, HasDeltaLogAsksTheStore) {
+  auto table = LocalObjectStore::Make({.root = Table("basic-with-inserts-updates")});
+  ASSERT_TRUE(table.ok());
+  auto has = HasDeltaLog(table->get(), "");
+  ASSERT_TRUE(has.ok()) << has.status().ToString();
+  EXPECT_TRUE(*has);
+  // The parent folder holds tables, not a log; a prefix with no log under it has none.
+  auto parent = LocalObjectStore::Make({.root = GoldenTablesDir()});
+  ASSERT_TRUE(parent.ok());
+  EXPECT_TRUE(*HasDeltaLog(parent->get(), "basic-with-inserts-updates/"));
+  EXPECT_FALSE(*HasDeltaLog(parent->get(), ""));
+  EXPECT_FALSE(*HasDeltaLog(parent->get(), "no-such-table/"));
+}
+
 TEST_F(GoldenTable, TheCheckpointHintSparesListingEarlierCommits) {
   auto local = LocalObjectStore::Make({.root = Table("basic-with-inserts-deletes-checkpoint")});
   ASSERT_TRUE(local.ok());
