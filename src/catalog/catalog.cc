@@ -138,9 +138,11 @@ std::optional<Entry> Catalog::Find(std::string_view name) const {
   return std::nullopt;
 }
 
-Status Catalog::CheckRelationNameFree(std::string_view name, std::string_view creating) const {
+Status Catalog::CheckRelationNameFree(std::string_view name, std::string_view creating,
+                                      std::string_view replaceable) const {
   for (const Entry& entry : Gather()) {
     if (!entry.is_relation() || !SameName(entry.name, name)) continue;
+    if (!replaceable.empty() && entry.kind == replaceable) continue;
     const std::string same_case =
         entry.name == name ? "" : fmt::format(" (spelled \"{}\"; names ignore case)", entry.name);
     return Status::AlreadyExists(fmt::format("{}: \"{}\" is the name of {} {}{}; drop it first or choose another name",

@@ -78,8 +78,10 @@ class Catalog {
   // The object called `name`, ignoring case.
   std::optional<Entry> Find(std::string_view name) const;
   // The one name check for a new relation: AlreadyExists naming what holds `name` (ignoring case)
-  // and what `creating` (e.g. "CREATE STREAM") should do instead; OK when it is free.
-  Status CheckRelationNameFree(std::string_view name, std::string_view creating) const;
+  // and what `creating` (e.g. "CREATE STREAM") should do instead; OK when it is free, or held by
+  // an object of kind `replaceable` (CREATE OR REPLACE VIEW replaces a view; DuckDB checks it).
+  Status CheckRelationNameFree(std::string_view name, std::string_view creating,
+                               std::string_view replaceable = {}) const;
 
   // Replaces the tags of `column` of `object` (no tags: removes them). NotFound for an unknown
   // object, or a column the object does not have when its columns are known; InvalidArgument for a

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/parse_number.h"
+#include "catalog/catalog.h"
 #include "ingest/stream_registry.h"
 #include "schema/types.h"
 #include "sql/result_chunk_internal.h"
@@ -74,6 +75,27 @@ bool MayDefineFunctions(duckdb_statement_type type, std::string_view text) {
     default:
       return false;
   }
+}
+
+// The name a `CREATE [OR REPLACE] VIEW [IF NOT EXISTS] name` makes in the main schema, where
+// streams and tables are relations too; nullopt for a temporary view, one in another schema, or
+// any other statement.
+std::optional<std::string> MainViewName(std::string_view text) {
+  const std::vector<SqlToken> t = LeadingTokens(text, 12);
+  size_t i = 0;
+  const auto is = [&](size_t at, std::string_view word) { return at < t.size() && t[at].Is(word); };
+  if (!is(i, "CREATE")) return std::nullopt;
+  ++i;
+  if (is(i, "OR") && is(i + 1, "REPLACE")) i += 2;
+  if (!is(i, "VIEW")) return std::nullopt;  // TEMP and TEMPORARY views are the session's
+  ++i;
+  if (is(i, "IF") && is(i + 1, "NOT") && is(i + 2, "EXISTS")) i += 3;
+  if (i >= t.size() || !t[i].IsName()) return std::nullopt;
+  if (i + 2 < t.size() && t[i + 1].kind == SqlToken::Kind::kSymbol && t[i + 1].text == ".") {
+    if (!schema::EqualsIgnoreCase(t[i].text, "main") || !t[i + 2].IsName()) return std::nullopt;
+    return t[i + 2].text;
+  }
+  return t[i].text;
 }
 
 bool ReturnsChangedRows(StatementKind kind) {
@@ -480,6 +502,16 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
   if (Status allowed = CheckStatementAllowed(type, statement, shared_->options.files_dir); !allowed.ok()) {
     duckdb_destroy_prepare(&prepared);
     return allowed;
+  }
+  if (type == DUCKDB_STATEMENT_TYPE_CREATE) {
+    // DuckDB would make a view that a stream's or table's view of the same name hides.
+    if (std::optional<std::string> view = MainViewName(statement)) {
+      if (Status free = shared_->object_catalog->CheckRelationNameFree(*view, "CREATE VIEW", catalog::kView);
+          !free.ok()) {
+        duckdb_destroy_prepare(&prepared);
+        return free;
+      }
+    }
   }
   if (MayDefineFunctions(type, text != nullptr ? *text : parsed_text_)) shared_->user_functions = true;
   if (MaySetTimeZone(type, text != nullptr ? *text : parsed_text_)) shared_->timezone_set = true;

@@ -132,6 +132,25 @@ CREATE TABLE taken (x INTEGER)
 CREATE STREAM taken (x INTEGER)
 -- error: CREATE STREAM: "taken" is the name of a table
 
+-- A view shares the name space too: one named like a stream or a table would be hidden by it.
+-- statement
+CREATE VIEW Taken AS SELECT 1 AS one
+-- error: CREATE VIEW: "Taken" is the name of a table made by SQL (CREATE TABLE) (spelled "taken"; names ignore case)
+
+-- statement
+CREATE OR REPLACE VIEW main.typed AS SELECT 1 AS one
+-- error: CREATE VIEW: "typed" is the name of a stream
+
+-- A view replacing a view, a temporary one, or one in another schema is DuckDB's to check.
+-- statement
+CREATE VIEW typed_v AS SELECT 1 AS one; CREATE OR REPLACE VIEW typed_v AS SELECT 2 AS two; CREATE TEMP VIEW typed_tmp AS SELECT 3 AS three
+
+-- query
+SELECT two FROM typed_v
+-- expect
+two
+2
+
 -- statement
 DROP STREAM clicks
 
