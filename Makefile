@@ -20,7 +20,7 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
-	scripts/slowest-tests $(BUILD_DIR)
+	-scripts/slowest-tests $(BUILD_DIR)  # informational: never fails the run
 
 $(ASAN_DIR)/build.ninja: | bootstrap
 	CC=clang CXX=clang++ cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLAGOA_SANITIZE=ON -DLAGOA_FUZZ=ON
@@ -29,7 +29,7 @@ test-asan: bootstrap $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
-	scripts/slowest-tests $(ASAN_DIR)
+	-scripts/slowest-tests $(ASAN_DIR)  # informational: never fails the run
 
 bench: build
 	bench/ingest/run.sh
