@@ -90,17 +90,17 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(std::filesystem::path tags_file) 
 
 void Catalog::AddSource(const Source* source) { sources_.push_back(source); }
 
-std::vector<Entry> Catalog::Gather() const {
+std::vector<Entry> Catalog::Gather(Detail detail) const {
   std::vector<Entry> entries;
   for (const Source* source : sources_) {
-    std::vector<Entry> some = source->Entries();
+    std::vector<Entry> some = source->Entries(detail);
     entries.insert(entries.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
   }
   return entries;
 }
 
 std::vector<Entry> Catalog::List() const {
-  std::vector<Entry> entries = Gather();
+  std::vector<Entry> entries = Gather(Detail::kFull);
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return std::tie(a.name, a.kind) < std::tie(b.name, b.kind); });
   std::lock_guard lock(mu_);
@@ -140,7 +140,7 @@ std::optional<Entry> Catalog::Find(std::string_view name) const {
 
 Status Catalog::CheckRelationNameFree(std::string_view name, std::string_view creating,
                                       std::string_view replaceable) const {
-  for (const Entry& entry : Gather()) {
+  for (const Entry& entry : Gather(Detail::kNames)) {
     if (!entry.is_relation() || !SameName(entry.name, name)) continue;
     if (!replaceable.empty() && entry.kind == replaceable) continue;
     const std::string same_case =
@@ -157,7 +157,7 @@ Status Catalog::SetColumnTags(std::string_view object, std::string_view column, 
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
   std::optional<Entry> entry;
-  for (Entry& e : Gather()) {
+  for (Entry& e : Gather(Detail::kNames)) {
     if (SameName(e.name, object)) entry = std::move(e);
   }
   if (!entry) return Status::NotFound(fmt::format("no object is called \"{}\" (GET /v1/catalog lists them)", object));

@@ -57,12 +57,16 @@ struct Entry {
   bool is_relation() const { return kind != kMacro && kind != kSchema; }
 };
 
+// How much a source says of each object: kNames is kind, name and columns, for name checks; kFull
+// adds what takes work to learn (a view's lineage is parsed by DuckDB).
+enum class Detail { kNames, kFull };
+
 // An owner of objects. Entries() answers what it holds now; `derived_from` may name anything the
 // object's definition mentions (the catalog keeps the names that are objects).
 class Source {
  public:
   virtual ~Source() = default;
-  virtual std::vector<Entry> Entries() const = 0;
+  virtual std::vector<Entry> Entries(Detail detail) const = 0;
 };
 
 class Catalog {
@@ -90,7 +94,7 @@ class Catalog {
 
  private:
   explicit Catalog(std::filesystem::path tags_file) : tags_file_(std::move(tags_file)) {}
-  std::vector<Entry> Gather() const;
+  std::vector<Entry> Gather(Detail detail) const;
   Status WriteTags() const;  // REQUIRES: mu_ held
 
   const std::filesystem::path tags_file_;

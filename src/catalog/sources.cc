@@ -4,7 +4,7 @@
 
 namespace lagoa::catalog {
 
-std::vector<Entry> StreamsSource::Entries() const {
+std::vector<Entry> StreamsSource::Entries(Detail /*detail*/) const {
   std::vector<Entry> entries;
   for (const ingest::StreamHandle& handle : registry_->List()) {
     const schema::StreamDefinition& def = *handle.definition;
@@ -23,7 +23,7 @@ std::vector<Entry> StreamsSource::Entries() const {
   return entries;
 }
 
-std::vector<Entry> TablesSource::Entries() const {
+std::vector<Entry> TablesSource::Entries(Detail /*detail*/) const {
   std::vector<Entry> entries;
   for (const lake::AttachedTable& table : tables_->List()) {
     Entry entry;

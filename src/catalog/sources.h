@@ -20,7 +20,7 @@ class StreamsSource final : public Source {
   // `lake_dir`: where a stream's lake table lives (<lake_dir>/<stream>/).
   StreamsSource(const ingest::StreamRegistry* registry, std::filesystem::path lake_dir)
       : registry_(registry), lake_dir_(std::move(lake_dir)) {}
-  std::vector<Entry> Entries() const override;
+  std::vector<Entry> Entries(Detail detail) const override;
 
  private:
   const ingest::StreamRegistry* registry_;
@@ -31,7 +31,7 @@ class TablesSource final : public Source {
  public:
   // `kind`: kTable (lake tables made by SQL) or kAttachedTable.
   TablesSource(const lake::AttachedTables* tables, std::string_view kind) : tables_(tables), kind_(kind) {}
-  std::vector<Entry> Entries() const override;
+  std::vector<Entry> Entries(Detail detail) const override;
 
  private:
   const lake::AttachedTables* tables_;

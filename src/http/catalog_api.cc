@@ -98,8 +98,11 @@ void CatalogApi::Handle(HttpRequest&& req, Responder respond) {
     return respond(HttpResponse::Json(200, EntryJson(*entry)));
   }
   // columns/COLUMN/tags
-  if (tail.starts_with("columns/") && tail.ends_with("/tags") && tail.size() > 13 && method == "PUT") {
-    const std::string column = tail.substr(8, tail.size() - 8 - 5);
+  constexpr std::string_view kColumns = "columns/";
+  constexpr std::string_view kTags = "/tags";
+  if (tail.starts_with(kColumns) && tail.ends_with(kTags) && tail.size() > kColumns.size() + kTags.size() &&
+      method == "PUT") {
+    const std::string column = tail.substr(kColumns.size(), tail.size() - kColumns.size() - kTags.size());
     Result<std::vector<std::string>> tags = TagsBody(req.body);
     if (!tags.ok()) return respond(HttpResponse::FromStatus(tags.status()));
     if (Status s = catalog_->SetColumnTags(name, column, std::move(tags).value()); !s.ok()) {

@@ -82,7 +82,7 @@ SqlObjectsSource::~SqlObjectsSource() {
   if (names_ != nullptr) duckdb_disconnect(&names_);
 }
 
-std::vector<catalog::Entry> SqlObjectsSource::Entries() const {
+std::vector<catalog::Entry> SqlObjectsSource::Entries(catalog::Detail detail) const {
   std::vector<catalog::Entry> entries;
   if (shared_->objects == nullptr) return entries;
   for (const SqlObject& object : shared_->objects->List()) {
@@ -91,7 +91,7 @@ std::vector<catalog::Entry> SqlObjectsSource::Entries() const {
     entry.name = object.kind == "schema" || object.schema == "main" ? object.name
                                                                     : fmt::format("{}.{}", object.schema, object.name);
     entry.definition = object.sql;
-    if (object.kind != "schema") {
+    if (detail == catalog::Detail::kFull && object.kind != "schema") {
       std::lock_guard lock(mu_);
       const std::string query(DefiningQuery(object.sql));
       if (!query.empty()) entry.derived_from = RelationsNamed(names_, query);

@@ -21,7 +21,7 @@ class SqlObjectsSource final : public catalog::Source {
  public:
   static Result<std::unique_ptr<SqlObjectsSource>> Make(std::shared_ptr<EngineShared> shared);
   ~SqlObjectsSource() override;
-  std::vector<catalog::Entry> Entries() const override;
+  std::vector<catalog::Entry> Entries(catalog::Detail detail) const override;
 
  private:
   explicit SqlObjectsSource(std::shared_ptr<EngineShared> shared) : shared_(std::move(shared)) {}

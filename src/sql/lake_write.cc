@@ -469,31 +469,30 @@ std::optional<LakeWriteText> RecognizeNow(const EngineShared& shared, std::strin
 
 namespace {
 
-// Writes to lake tables and their DDL (and the statements refused with a reason).
-class LakeTableHandler final : public StatementHandler {
+// Writes to lake tables and their DDL (and the statements refused with a reason), and the
+// streams' statements: one recognizer reads them all (lake_write_internal.h), once per question.
+class LagoaStatementHandler final : public StatementHandler {
  public:
-  explicit LakeTableHandler(const EngineShared* shared) : shared_(shared) {}
-  std::string_view name() const override { return "lake tables"; }
+  explicit LagoaStatementHandler(const EngineShared* shared) : shared_(shared) {}
+  std::string_view name() const override { return "lake tables and streams"; }
 
-  bool Claims(std::string_view statement) const override {
-    std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
-    return write && !IsStreamStatement(write->kind);
-  }
+  bool Claims(std::string_view statement) const override { return RecognizeNow(*shared_, statement).has_value(); }
 
   Result<std::unique_ptr<Statement>> Prepare(std::string_view statement, Session& session) const override {
     std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
-    if (!write || IsStreamStatement(write->kind)) {
-      return Status::Internal(fmt::format("`{}` is not a statement on a lake table", statement));
-    }
-    // The policy reads a lake write as the DuckDB statement it is written as (COPY FROM's file).
+    if (!write) return Status::Internal(fmt::format("`{}` is not a statement on a lake table or stream", statement));
+    // The policy reads the statement as the DuckDB statement it is written as (COPY FROM's file,
+    // an INSERT's SELECT).
     const duckdb_statement_type type =
         write->kind == LakeWriteKind::kCopyFrom ? DUCKDB_STATEMENT_TYPE_COPY : DUCKDB_STATEMENT_TYPE_INSERT;
     LAGOA_RETURN_IF_ERROR(CheckStatementAllowed(type, statement, shared_->options.files_dir));
+    auto* impl = &static_cast<SessionImpl&>(session);
+    if (IsStreamStatement(write->kind)) return PrepareStreamStatement(impl, std::move(*write));
     if (write->kind != LakeWriteKind::kCreateTable && write->kind != LakeWriteKind::kCreateTableAs &&
         write->kind != LakeWriteKind::kRefused) {
       if (std::optional<std::string> name = LakeTableName(*shared_, write->table)) write->table = *name;
     }
-    auto prepared = std::make_unique<LakeWriteStatement>(&static_cast<SessionImpl&>(session), std::move(*write));
+    auto prepared = std::make_unique<LakeWriteStatement>(impl, std::move(*write));
     LAGOA_RETURN_IF_ERROR(prepared->Prepare());
     return std::unique_ptr<Statement>(std::move(prepared));
   }
@@ -504,8 +503,8 @@ class LakeTableHandler final : public StatementHandler {
 
 }  // namespace
 
-std::shared_ptr<const StatementHandler> LakeTableStatements(const EngineShared* shared) {
-  return std::make_shared<LakeTableHandler>(shared);
+std::shared_ptr<const StatementHandler> LagoaStatements(const EngineShared* shared) {
+  return std::make_shared<LagoaStatementHandler>(shared);
 }
 
 }  // namespace lagoa::sql::internal

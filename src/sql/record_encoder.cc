@@ -46,14 +46,18 @@ ChunkRecordEncoder::ChunkRecordEncoder(const schema::Schema& schema, std::option
                                        schema::EncoderOptions limits)
     : schema_(schema), event_time_column_(event_time_column), limits_(limits) {}
 
-Status ChunkRecordEncoder::EncodeRow(duckdb_data_chunk chunk, idx_t row, Bytes& out,
+std::vector<duckdb_vector> ChunkRecordEncoder::Vectors(duckdb_data_chunk chunk) {
+  std::vector<duckdb_vector> vectors(duckdb_data_chunk_get_column_count(chunk));
+  for (size_t i = 0; i < vectors.size(); ++i) vectors[i] = duckdb_data_chunk_get_vector(chunk, i);
+  return vectors;
+}
+
+Status ChunkRecordEncoder::EncodeRow(std::span<const duckdb_vector> vectors, idx_t row, Bytes& out,
                                      std::optional<int64_t>* event_time_us) const {
   out.clear();
   event_time_us->reset();
   const size_t columns = schema_.fields.size();
-  LAGOA_ASSERT(duckdb_data_chunk_get_column_count(chunk) == columns);
-  std::vector<duckdb_vector> vectors(columns);
-  for (size_t i = 0; i < columns; ++i) vectors[i] = duckdb_data_chunk_get_vector(chunk, i);
+  LAGOA_ASSERT(vectors.size() == columns);
   for (size_t i = 0; i < columns; ++i) {
     if (!schema_.fields[i].nullable && !IsValid(vectors[i], row)) {
       return Status::InvalidArgument(fmt::format("column `{}` is NOT NULL; the row has NULL", schema_.fields[i].name));

@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -29,9 +31,12 @@ class ChunkRecordEncoder {
   ChunkRecordEncoder(const schema::Schema& schema, std::optional<size_t> event_time_column,
                      schema::EncoderOptions limits = {});
 
-  // Appends row `row` of `chunk` to `out` (cleared first). Sets *event_time_us to the event time
-  // column's value when it has one.
-  Status EncodeRow(duckdb_data_chunk chunk, idx_t row, Bytes& out, std::optional<int64_t>* event_time_us) const;
+  // The chunk's column vectors, taken once per chunk for EncodeRow.
+  static std::vector<duckdb_vector> Vectors(duckdb_data_chunk chunk);
+  // Writes row `row` of the chunk whose Vectors these are to `out` (cleared first). Sets
+  // *event_time_us to the event time column's value when it has one.
+  Status EncodeRow(std::span<const duckdb_vector> vectors, idx_t row, Bytes& out,
+                   std::optional<int64_t>* event_time_us) const;
 
  private:
   Status EncodeValue(duckdb_vector vector, idx_t row, const schema::Type& type, const std::string& path, Bytes& out,

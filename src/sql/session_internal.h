@@ -236,10 +236,10 @@ Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> par
 bool IsStreamStatement(LakeWriteKind kind);
 std::optional<LakeWriteText> RecognizeNow(const EngineShared& shared, std::string_view statement);
 
-// lagoa's own statement handlers (lake_write.cc, stream_statements.cc): writes to lake tables and
-// their DDL; CREATE STREAM, DROP STREAM and INSERT INTO a stream. Both read `shared`, which
-// outlives them.
-std::shared_ptr<const StatementHandler> LakeTableStatements(const EngineShared* shared);
-std::shared_ptr<const StatementHandler> StreamStatements(const EngineShared* shared);
+// lagoa's own statement handler (lake_write.cc): writes to lake tables and their DDL; CREATE
+// STREAM, DROP STREAM and INSERT INTO a stream (stream_statements.cc prepares those). It reads
+// `shared`, which outlives it.
+std::shared_ptr<const StatementHandler> LagoaStatements(const EngineShared* shared);
+Result<std::unique_ptr<Statement>> PrepareStreamStatement(SessionImpl* session, LakeWriteText write);
 
 }  // namespace lagoa::sql::internal

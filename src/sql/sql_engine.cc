@@ -310,8 +310,7 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
       shared->catalog, internal::RelationCatalog::Make(options.lake_dir, streams, attached, shared->lake_tables.get()));
   LAGOA_ASSIGN_OR_RETURN(CatalogParts catalog, JoinCatalog(shared, streams, attached));
   if (shared->lake_tables != nullptr) {  // without tables_dir, every statement is DuckDB's
-    shared->handlers.push_back(internal::LakeTableStatements(shared.get()));
-    shared->handlers.push_back(internal::StreamStatements(shared.get()));
+    shared->handlers.push_back(internal::LagoaStatements(shared.get()));
   }
   for (const auto& handler : options.statement_handlers) shared->handlers.push_back(handler);
   std::unique_ptr<SqlObjects> objects;

@@ -318,11 +318,12 @@ class InsertStreamStatement final : public Statement {
       duckdb_data_chunk chunk = duckdb_fetch_chunk(result);
       if (chunk == nullptr) break;
       const idx_t size = duckdb_data_chunk_get_size(chunk);
+      const std::vector<duckdb_vector> vectors = ChunkRecordEncoder::Vectors(chunk);
       Status status;
       for (idx_t row = 0; row < size && status.ok(); ++row) {
         ++row_number;
         std::optional<int64_t> event_time_us;
-        status = encoder.EncodeRow(chunk, row, record, &event_time_us);
+        status = encoder.EncodeRow(vectors, row, record, &event_time_us);
         if (!status.ok()) {
           status = status.WithContext(fmt::format("row {}", row_number)).WithContext(after());
           break;
@@ -354,45 +355,19 @@ class InsertStreamStatement final : public Statement {
   std::vector<ResultColumn> no_columns_;
 };
 
-// CREATE STREAM, DROP STREAM and INSERT INTO a stream.
-class StreamHandler final : public StatementHandler {
- public:
-  explicit StreamHandler(const EngineShared* shared) : shared_(shared) {}
-  std::string_view name() const override { return "streams"; }
-
-  bool Claims(std::string_view statement) const override {
-    std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
-    return write && IsStreamStatement(write->kind);
-  }
-
-  Result<std::unique_ptr<Statement>> Prepare(std::string_view statement, Session& session) const override {
-    std::optional<LakeWriteText> write = RecognizeNow(*shared_, statement);
-    if (!write || !IsStreamStatement(write->kind)) {
-      return Status::Internal(fmt::format("`{}` is not a statement on a stream", statement));
-    }
-    // An INSERT's SELECT reads like any query: the policy checks it as the INSERT it is.
-    LAGOA_RETURN_IF_ERROR(CheckStatementAllowed(DUCKDB_STATEMENT_TYPE_INSERT, statement, shared_->options.files_dir));
-    auto* impl = &static_cast<SessionImpl&>(session);
-    if (write->kind == LakeWriteKind::kInsertStream) {
-      auto insert = std::make_unique<InsertStreamStatement>(impl, std::move(*write));
-      LAGOA_RETURN_IF_ERROR(insert->Prepare());
-      return std::unique_ptr<Statement>(std::move(insert));
-    }
-    if (write->kind == LakeWriteKind::kCreateStream) {
-      // Syntax errors show at once, before anything runs.
-      LAGOA_RETURN_IF_ERROR(DefinitionJson(write->rest).status());
-    }
-    return std::unique_ptr<Statement>(new DoneStatement(impl, std::move(*write)));
-  }
-
- private:
-  const EngineShared* shared_;
-};
-
 }  // namespace
 
-std::shared_ptr<const StatementHandler> StreamStatements(const EngineShared* shared) {
-  return std::make_shared<StreamHandler>(shared);
+Result<std::unique_ptr<Statement>> PrepareStreamStatement(SessionImpl* session, LakeWriteText write) {
+  if (write.kind == LakeWriteKind::kInsertStream) {
+    auto insert = std::make_unique<InsertStreamStatement>(session, std::move(write));
+    LAGOA_RETURN_IF_ERROR(insert->Prepare());
+    return std::unique_ptr<Statement>(std::move(insert));
+  }
+  if (write.kind == LakeWriteKind::kCreateStream) {
+    // Syntax errors show at once, before anything runs.
+    LAGOA_RETURN_IF_ERROR(DefinitionJson(write.rest).status());
+  }
+  return std::unique_ptr<Statement>(new DoneStatement(session, std::move(write)));
 }
 
 }  // namespace lagoa::sql::internal
