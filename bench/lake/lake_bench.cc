@@ -13,10 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "duck/connection.h"
 #include "event_log.h"
 #include "lake/delta/delta_log.h"
 #include "lake/delta/delta_table_writer.h"
-#include "lake/duckdb_connection.h"
 #include "lake/load/stream_loader.h"
 #include "lake/store/local_object_store.h"
 #include "machine.h"
@@ -98,12 +98,12 @@ struct CopyFigures {
 };
 
 Result<CopyFigures> TimeDuckDbCopy(const BenchOptions& o, const LoadFigures& load) {
-  lake::DuckDbOptions options;
+  duck::DatabaseOptions options;
   options.threads = o.duckdb_threads;
   options.memory_limit = "12GB";
-  LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(options));
+  LAGOA_ASSIGN_OR_RETURN(auto duckdb, duck::Connection::Make(options));
   std::string files;
-  for (const std::string& path : load.file_paths) files += (files.empty() ? "" : ", ") + lake::SqlStringLiteral(path);
+  for (const std::string& path : load.file_paths) files += (files.empty() ? "" : ", ") + duck::SqlStringLiteral(path);
   LAGOA_RETURN_IF_ERROR(duckdb->Execute("SET preserve_insertion_order = true"));
   LAGOA_RETURN_IF_ERROR(
       duckdb->Execute(fmt::format("CREATE TABLE bench_rows AS SELECT * FROM read_parquet([{}])", files)));
@@ -126,7 +126,7 @@ Result<CopyFigures> TimeDuckDbCopy(const BenchOptions& o, const LoadFigures& loa
     std::filesystem::remove(out);
     const Stopwatch watch;
     LAGOA_RETURN_IF_ERROR(duckdb->Execute(
-        fmt::format("COPY bench_rows TO {} (FORMAT parquet, COMPRESSION zstd)", lake::SqlStringLiteral(out.string()))));
+        fmt::format("COPY bench_rows TO {} (FORMAT parquet, COMPRESSION zstd)", duck::SqlStringLiteral(out.string()))));
     runs.emplace_back(watch.seconds(), watch.cpu_seconds());
     std::printf("  DuckDB COPY run %d: %.2f s, %.2f CPU s (load average %.2f)\n", i + 1, runs.back().first,
                 runs.back().second, LoadAverage1m());
@@ -141,7 +141,7 @@ Result<CopyFigures> TimeDuckDbCopy(const BenchOptions& o, const LoadFigures& loa
   for (int i = 0; i < load.files; ++i) {
     std::filesystem::remove(out);
     LAGOA_RETURN_IF_ERROR(duckdb->Execute(fmt::format("COPY bench_file_rows TO {} (FORMAT parquet, COMPRESSION zstd)",
-                                                      lake::SqlStringLiteral(out.string()))));
+                                                      duck::SqlStringLiteral(out.string()))));
   }
   figures.per_file_seconds = per_file_watch.seconds();
   figures.per_file_cpu_seconds = per_file_watch.cpu_seconds();
@@ -201,7 +201,7 @@ Status RunSnapshot(const BenchOptions& o) {
   std::printf("\n== snapshot: %lld commits, checkpoint every 10\n", static_cast<long long>(o.commits));
   LAGOA_ASSIGN_OR_RETURN(auto store,
                          lake::LocalObjectStore::Make({.root = o.dir / "snapshot", .create_if_missing = true}));
-  LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(lake::DuckDbOptions::Defaults()));
+  LAGOA_ASSIGN_OR_RETURN(auto duckdb, duck::Connection::Make(duck::DatabaseOptions::Defaults()));
   lake::DeltaWriterOptions writer_options = lake::DeltaWriterOptions::Defaults();
   writer_options.table_prefix = "t/";
   writer_options.checkpoint_interval = 10;

@@ -110,6 +110,18 @@ TEST(Metrics, RendersPrometheusTextWithCumulativeBuckets) {
   EXPECT_EQ(registry.GetCounter("lagoa_events_total", "", {{"stream", "a\"b"}})->value(), 3u);
 }
 
+TEST(Metrics, RefreshersRunBeforeEveryRenderingUntilRemoved) {
+  MetricsRegistry registry;
+  Gauge* gauge = registry.GetGauge("lagoa_read_when_asked", "Read at render.");
+  int reads = 0;
+  const uint64_t id = registry.AddRefresher([&] { gauge->Set(++reads * 10); });
+  EXPECT_NE(registry.RenderPrometheusText().find("lagoa_read_when_asked 10\n"), std::string::npos);
+  EXPECT_NE(registry.RenderPrometheusText().find("lagoa_read_when_asked 20\n"), std::string::npos);
+  registry.RemoveRefresher(id);
+  EXPECT_NE(registry.RenderPrometheusText().find("lagoa_read_when_asked 20\n"), std::string::npos);
+  EXPECT_EQ(reads, 2);
+}
+
 }  // namespace
 }  // namespace lagoa
 

@@ -96,7 +96,23 @@ Histogram* MetricsRegistry::GetHistogram(const std::string& name, const std::str
   return slot.get();
 }
 
+uint64_t MetricsRegistry::AddRefresher(std::function<void()> refresh) {
+  std::lock_guard lock(refreshers_mu_);
+  const uint64_t id = next_refresher_id_++;
+  refreshers_.emplace(id, std::move(refresh));
+  return id;
+}
+
+void MetricsRegistry::RemoveRefresher(uint64_t id) {
+  std::lock_guard lock(refreshers_mu_);
+  refreshers_.erase(id);
+}
+
 std::string MetricsRegistry::RenderPrometheusText() const {
+  {
+    std::lock_guard refreshing(refreshers_mu_);
+    for (const auto& [id, refresh] : refreshers_) refresh();
+  }
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& [name, family] : families_) {

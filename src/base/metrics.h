@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,7 +69,15 @@ class MetricsRegistry {
   Histogram* GetHistogram(const std::string& name, const std::string& help, const MetricLabels& labels = {},
                           std::vector<double> upper_bounds_seconds = Histogram::LatencyBoundsSeconds());
 
+  // Runs every refresher, then renders.
   std::string RenderPrometheusText() const;
+
+  // `refresh` runs before every rendering, so a gauge that costs something to read (what DuckDB's
+  // buffer manager holds) is read only when someone looks. It must not add or remove refreshers.
+  // RemoveRefresher waits for a running `refresh` to return; call it before what `refresh` reads
+  // goes away.
+  uint64_t AddRefresher(std::function<void()> refresh);
+  void RemoveRefresher(uint64_t id);
 
   // The registry of this process.
   static MetricsRegistry& Global();
@@ -85,6 +94,9 @@ class MetricsRegistry {
 
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;
+  mutable std::mutex refreshers_mu_;  // held while refreshers run; never while mu_ is held
+  std::map<uint64_t, std::function<void()>> refreshers_;
+  uint64_t next_refresher_id_ = 0;
 };
 
 }  // namespace lagoa

@@ -4,12 +4,11 @@
 #include <cctype>
 #include <charconv>
 #include <functional>
+#include <type_traits>
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
-
-#include "http/http_auth.h"
 
 extern char** environ;
 
@@ -52,8 +51,9 @@ std::vector<std::string_view> SplitCommas(std::string_view text) {
   return items;
 }
 
+// A whole number, or a decimal one for a floating-point T; the whole text.
 template <typename T>
-bool ParseInt(std::string_view text, T* out) {
+bool ParseNumber(std::string_view text, T* out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
   return ec == std::errc() && end == text.data() + text.size();
 }
@@ -70,13 +70,16 @@ bool ParseBool(std::string_view text, bool* out) {
   return false;
 }
 
-using Setter = std::function<Status(ServerConfig&, const std::string& value, const std::string& source)>;
+// Parses `value` (the text of `key`, from `source`) into the configuration. Parsing checks the
+// form only; ranges and rules between keys are the sections' Validate().
+using Setter =
+    std::function<Status(ServerConfig&, const std::string& key, const std::string& value, const std::string& source)>;
 
 // "HOST:PORT", "[v6]:PORT".
 bool ParseHostPort(const std::string& v, std::string* host, uint16_t* port) {
   size_t colon = v.rfind(':');
   uint16_t parsed;
-  if (colon == std::string::npos || colon == 0 || !ParseInt(std::string_view(v).substr(colon + 1), &parsed)) {
+  if (colon == std::string::npos || colon == 0 || !ParseNumber(std::string_view(v).substr(colon + 1), &parsed)) {
     return false;
   }
   *host = v.substr(0, colon);
@@ -90,26 +93,46 @@ struct KeyEntry {
   Setter set;
 };
 
-Setter BytesSetter(uint64_t ServerConfig::*field, const std::string& key, uint64_t minimum,
-                   uint64_t maximum = UINT64_MAX) {
-  return [=](ServerConfig& c, const std::string& v, const std::string& source) {
-    uint64_t parsed;
-    if (!ParseBytes(v, &parsed) || parsed < minimum || parsed > maximum) {
-      if (maximum != UINT64_MAX) {
-        return Invalid(key, source, v, fmt::format("a size from {} to {} bytes such as 16MiB", minimum, maximum));
-      }
-      return Invalid(key, source, v, fmt::format("a size of at least {} bytes such as 4096, 16MiB or 1GiB", minimum));
-    }
-    c.*field = parsed;
+// Where a setter stores its value: a field of ServerConfig, or a field of one of its sections.
+template <typename T>
+using FieldOf = std::function<T&(ServerConfig&)>;
+
+template <typename T>
+FieldOf<T> In(T ServerConfig::*field) {
+  return [=](ServerConfig& c) -> T& { return c.*field; };
+}
+
+template <typename Section, typename T>
+FieldOf<T> In(Section ServerConfig::*section, T Section::*field) {
+  return [=](ServerConfig& c) -> T& { return (c.*section).*field; };
+}
+
+// "4096", "16MiB", "1GiB".
+Setter Size(FieldOf<uint64_t> field) {
+  return [=](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
+    if (!ParseBytes(v, &field(c))) return Invalid(key, source, v, "a size such as 4096, 16MiB or 1GiB");
     return Status::Ok();
   };
 }
 
-Setter DurationSetter(int64_t ServerConfig::*field, const std::string& key) {
-  return [=](ServerConfig& c, const std::string& v, const std::string& source) {
-    int64_t parsed;
-    if (!ParseInt(v, &parsed) || parsed < -1) return Invalid(key, source, v, "a whole number >= -1 (-1: unlimited)");
-    c.*field = parsed;
+// A whole number (or, for a double, a decimal one) that fits the field.
+template <typename T>
+Setter Number(FieldOf<T> field) {
+  return [=](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
+    T parsed;
+    if (!ParseNumber(v, &parsed)) {
+      if constexpr (std::is_floating_point_v<T>) return Invalid(key, source, v, "a number");
+      if constexpr (std::is_unsigned_v<T>) return Invalid(key, source, v, "a whole number >= 0");
+      return Invalid(key, source, v, "a whole number");
+    }
+    field(c) = parsed;
+    return Status::Ok();
+  };
+}
+
+Setter Boolean(FieldOf<bool> field) {
+  return [=](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
+    if (!ParseBool(v, &field(c))) return Invalid(key, source, v, "true or false");
     return Status::Ok();
   };
 }
@@ -117,8 +140,8 @@ Setter DurationSetter(int64_t ServerConfig::*field, const std::string& key) {
 const std::vector<KeyEntry>& Entries() {
   static const std::vector<KeyEntry> kEntries = {
       {{"data_dir", "directory that holds the log, catalog and lake", "./lagoa-data"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         if (v.empty()) return Invalid("data_dir", source, v, "a directory path");
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
+         if (v.empty()) return Invalid(key, source, v, "a directory path");
          c.data_dir = v;
          return Status::Ok();
        }},
@@ -126,216 +149,126 @@ const std::vector<KeyEntry>& Entries() {
         "SQL's import/export folder: COPY ... TO and EXPORT DATABASE write only here, read_csv/read_parquet read "
         "only here and in the lake (empty: <data_dir>/files)",
         ""},
-       [](ServerConfig& c, const std::string& v, const std::string&) {
+       [](ServerConfig& c, const std::string&, const std::string& v, const std::string&) {
          c.files_dir = v;
          return Status::Ok();
        }},
       {{"attach_dirs",
         "DIR[,DIR...]: more folders whose Delta tables `lagoa table attach` may attach (besides files_dir)", ""},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
          c.attach_dirs.clear();
          for (std::string_view dir : SplitCommas(v)) {
-           if (dir.empty()) return Invalid("attach_dirs", source, v, "folders separated by commas");
+           if (dir.empty()) return Invalid(key, source, v, "folders separated by commas");
            c.attach_dirs.emplace_back(dir);
          }
          return Status::Ok();
        }},
       {{"http", "HOST:PORT for the HTTP API", "127.0.0.1:8080"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         if (!ParseHostPort(v, &c.http_host, &c.http_port)) {
-           return Invalid("http", source, v, "HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free one)");
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
+         if (!ParseHostPort(v, &c.http.host, &c.http.port)) {
+           return Invalid(key, source, v, "HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free one)");
          }
          return Status::Ok();
        }},
       {{"durability", "fsync (acknowledge after fdatasync) or none (benchmarks only: may lose data)", "fsync"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         if (v != "fsync" && v != "none") return Invalid("durability", source, v, "one of: fsync, none");
-         c.durability_fsync = v == "fsync";
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
+         if (v != "fsync" && v != "none") return Invalid(key, source, v, "one of: fsync, none");
+         c.log.durability_fsync = v == "fsync";
          return Status::Ok();
        }},
       {{"segment_bytes_max", "log segment size before rolling to a new file", "128MiB"},
-       BytesSetter(&ServerConfig::segment_bytes_max, "segment_bytes_max", 4096)},
+       Size(In(&ServerConfig::log, &log::LogConfig::segment_bytes_max))},
       {{"free_space_min_bytes", "refuse appends when free disk space falls below this", "1GiB"},
-       BytesSetter(&ServerConfig::free_space_min_bytes, "free_space_min_bytes", 0)},
+       Size(In(&ServerConfig::log, &log::LogConfig::free_space_min_bytes))},
       {{"free_space_min_percent", "refuse appends when free disk space falls below this percentage", "5"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         double parsed = -1;
-         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-         if (ec != std::errc() || end != v.data() + v.size() || parsed < 0 || parsed > 100) {
-           return Invalid("free_space_min_percent", source, v, "a number from 0 to 100");
-         }
-         c.free_space_min_percent = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::log, &log::LogConfig::free_space_min_percent))},
       {{"max_body_bytes", "largest accepted request body, after decompression", "16MiB"},
-       // A body, or the dead letters of its lines, must fit one log batch (256 MiB).
-       BytesSetter(&ServerConfig::max_body_bytes, "max_body_bytes", 1024, 64ull << 20)},
+       Size(In(&ServerConfig::http, &http::HttpConfig::max_body_bytes))},
       {{"ingest_memory_bytes_max", "request bodies held in memory at once, over all connections", "256MiB"},
-       BytesSetter(&ServerConfig::ingest_memory_bytes_max, "ingest_memory_bytes_max", 1 << 20)},
+       Size(In(&ServerConfig::ingest, &ingest::IngestConfig::memory_bytes_max))},
       {{"log_pending_bytes_max", "bytes waiting for group commit before appends get 429", "64MiB"},
-       BytesSetter(&ServerConfig::log_pending_bytes_max, "log_pending_bytes_max", 1 << 20)},
+       Size(In(&ServerConfig::log, &log::LogConfig::pending_bytes_max))},
       {{"idempotency_window_hours",
         "how long a request's Idempotency-Key is remembered: a retry within it appends nothing and answers the "
         "first request's offsets",
         "24"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         int64_t parsed;
-         if (!ParseInt(v, &parsed) || parsed < 1 || parsed > 24 * 365) {
-           return Invalid("idempotency_window_hours", source, v, "hours from 1 to 8760");
-         }
-         c.idempotency_window_hours = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::log, &log::LogConfig::idempotency_window_hours))},
       {{"idempotency_keys_max", "Idempotency-Keys remembered per stream partition; the oldest are forgotten first",
         "100000"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         uint64_t parsed;
-         if (!ParseInt(v, &parsed) || parsed < 1 || parsed > 100000000) {
-           return Invalid("idempotency_keys_max", source, v, "a whole number from 1 to 100000000");
-         }
-         c.idempotency_keys_max = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::log, &log::LogConfig::idempotency_keys_max))},
       {{"max_connections", "open HTTP connections at once; more are closed at accept", "10000"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         uint32_t parsed;
-         if (!ParseInt(v, &parsed) || parsed == 0) return Invalid("max_connections", source, v, "a whole number >= 1");
-         c.max_connections = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::http, &http::HttpConfig::max_connections))},
       {{"http_threads", "threads serving HTTP; 0 is one per core", "0"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         uint32_t parsed;
-         if (!ParseInt(v, &parsed) || parsed > 256) return Invalid("http_threads", source, v, "a whole number 0..256");
-         c.http_threads = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::http, &http::HttpConfig::threads))},
       {{"auto_create_streams", "create a stream with an inferred schema on its first event", "false"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         if (!ParseBool(v, &c.auto_create_streams)) return Invalid("auto_create_streams", source, v, "true or false");
-         return Status::Ok();
-       }},
+       Boolean(In(&ServerConfig::ingest, &ingest::IngestConfig::auto_create_streams))},
       {{"lake_load_interval_ms", "how often new events are loaded into each stream's lake table; -1 turns it off",
         "60000"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         int64_t parsed;
-         if (!ParseInt(v, &parsed) || parsed == 0 || parsed < -1) {
-           return Invalid("lake_load_interval_ms", source, v, "milliseconds >= 1, or -1 to turn loading off");
-         }
-         c.lake_load_interval_ms = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_load_interval_ms))},
       {{"lake_maintenance_interval_ms",
         "how often stream tables are compacted, cleaned of orphan files and vacuumed; -1 turns it off", "600000"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         int64_t parsed;
-         if (!ParseInt(v, &parsed) || parsed == 0 || parsed < -1) {
-           return Invalid("lake_maintenance_interval_ms", source, v, "milliseconds >= 1, or -1 to turn it off");
-         }
-         c.lake_maintenance_interval_ms = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_maintenance_interval_ms))},
       {{"lake_file_bytes_target",
         "size of lake data files: a load stops a file at about this much event payload; compaction merges files "
         "under a quarter of it into files of about this size",
         "128MiB"},
-       BytesSetter(&ServerConfig::lake_file_bytes_target, "lake_file_bytes_target", 1ull << 20, 1ull << 30)},
+       Size(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_file_bytes_target))},
       {{"lake_load_nice",
         "nice value (0-19) of the lake loader and maintenance: they give way to ingest and queries when the "
         "cores are busy; 0 runs them at the server's priority",
         "10"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         int64_t parsed;
-         if (!ParseInt(v, &parsed) || parsed < 0 || parsed > 19) {
-           return Invalid("lake_load_nice", source, v, "a nice value from 0 to 19");
-         }
-         c.lake_load_nice = static_cast<int>(parsed);
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_load_nice))},
       {{"lake_vacuum_retention_hours",
         "how long VACUUM keeps data files no table version uses (time travel needs them); -1 never vacuums", "168"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         int64_t parsed;
-         if (!ParseInt(v, &parsed) || parsed == 0 || parsed < -1) {
-           return Invalid("lake_vacuum_retention_hours", source, v, "hours >= 1, or -1 to never vacuum");
-         }
-         c.lake_vacuum_retention_hours = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_vacuum_retention_hours))},
       {{"sql_threads", "DuckDB worker threads shared by all SQL statements; 0 is one per core", "0"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         uint32_t parsed;
-         if (!ParseInt(v, &parsed) || parsed > 256) return Invalid("sql_threads", source, v, "a whole number 0..256");
-         c.sql_threads = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::sql, &sql::SqlConfig::threads))},
       {{"sql_memory_limit", "memory all SQL statements may use together; a statement beyond it fails", "2GiB"},
-       BytesSetter(&ServerConfig::sql_memory_limit_bytes, "sql_memory_limit", 64ull << 20)},
+       Size(In(&ServerConfig::sql, &sql::SqlConfig::memory_limit_bytes))},
       {{"memory_limit",
         "the memory budget of the process's shares (SQL, live tails, request bodies, the log queue, table "
         "operations, the lake loader): shares not set themselves become fractions of it; 0 keeps each share's own "
         "default",
         "0"},
-       BytesSetter(&ServerConfig::memory_limit_bytes, "memory_limit", 0)},
+       Size(In(&ServerConfig::memory_limit_bytes))},
       {{"table_memory_limit", "memory one table operation (describe, rows, compact, vacuum, attach) may use in DuckDB",
         "512MiB"},
-       BytesSetter(&ServerConfig::table_memory_limit_bytes, "table_memory_limit", 16ull << 20)},
+       Size(In(&ServerConfig::tables, &tables::TablesConfig::memory_limit_bytes))},
       {{"lake_memory_limit", "memory the lake loader and maintenance may use in DuckDB", "256MiB"},
-       BytesSetter(&ServerConfig::lake_memory_limit_bytes, "lake_memory_limit", 16ull << 20)},
+       Size(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_memory_limit_bytes))},
       {{"sql_tail_cache", "memory for streams' live tails kept decoded between SQL statements; 0 turns it off",
         "256MiB"},
-       BytesSetter(&ServerConfig::sql_tail_cache_bytes, "sql_tail_cache", 0)},
+       Size(In(&ServerConfig::sql, &sql::SqlConfig::tail_cache_bytes))},
       {{"sql_statement_timeout_ms", "a SQL statement running longer is interrupted; 0 is no limit", "300000"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         int64_t parsed;
-         if (!ParseInt(v, &parsed) || parsed < 0) {
-           return Invalid("sql_statement_timeout_ms", source, v, "milliseconds >= 1, or 0 for no limit");
-         }
-         c.sql_statement_timeout_ms = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::sql, &sql::SqlConfig::statement_timeout_ms))},
       {{"sql_http_workers", "SQL statements POST /v1/sql runs at once", "4"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         uint32_t parsed;
-         if (!ParseInt(v, &parsed) || parsed == 0 || parsed > 256) {
-           return Invalid("sql_http_workers", source, v, "a whole number 1..256");
-         }
-         c.sql_http_workers = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::http, &http::HttpConfig::sql_workers))},
       {{"pg", "HOST:PORT for the PostgreSQL wire protocol, or off", "127.0.0.1:5433"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
          if (v == "off") {
-           c.pg_enabled = false;
+           c.pg.enabled = false;
            return Status::Ok();
          }
-         if (!ParseHostPort(v, &c.pg_host, &c.pg_port)) {
-           return Invalid("pg", source, v, "HOST:PORT such as 127.0.0.1:5433 (port 0 picks a free one), or off");
+         if (!ParseHostPort(v, &c.pg.host, &c.pg.port)) {
+           return Invalid(key, source, v, "HOST:PORT such as 127.0.0.1:5433 (port 0 picks a free one), or off");
          }
-         c.pg_enabled = true;
+         c.pg.enabled = true;
          return Status::Ok();
        }},
       {{"pg_connections_max", "PostgreSQL clients connected at once; more are refused (53300)", "64"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         uint32_t parsed;
-         if (!ParseInt(v, &parsed) || parsed == 0 || parsed > 4096) {
-           return Invalid("pg_connections_max", source, v, "a whole number 1..4096");
-         }
-         c.pg_connections_max = parsed;
-         return Status::Ok();
-       }},
+       Number(In(&ServerConfig::pg, &pg::PgConfig::connections_max))},
       {{"pg_users",
         "NAME:PASSWORD[,NAME:PASSWORD...]: PostgreSQL clients must log in (SCRAM-SHA-256); empty trusts every "
         "client",
         ""},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         c.pg_users.clear();
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
+         c.pg.users.clear();
          for (std::string_view entry : SplitCommas(v)) {
            const size_t colon = entry.find(':');
            if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
-             return Invalid("pg_users", source, "(hidden)", "NAME:PASSWORD pairs separated by commas");
+             return Invalid(key, source, "(hidden)", "NAME:PASSWORD pairs separated by commas");
            }
-           c.pg_users.emplace_back(entry.substr(0, colon), entry.substr(colon + 1));
+           c.pg.users.emplace_back(entry.substr(0, colon), entry.substr(colon + 1));
          }
          return Status::Ok();
        }},
@@ -343,39 +276,33 @@ const std::vector<KeyEntry>& Entries() {
         "NAME:SHA256[,NAME:SHA256...]: HTTP requests need `Authorization: Bearer TOKEN` for one of these tokens "
         "(`lagoa token new NAME` prints one); required when `http` is not a loopback address",
         ""},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         if (Result<std::vector<http::HttpToken>> tokens = http::ParseHttpTokens(v); !tokens.ok()) {
-           return Invalid("http_tokens", source, "(hidden)", tokens.status().message());
-         }
-         c.http_tokens = v;
+       [](ServerConfig& c, const std::string&, const std::string& v, const std::string&) {
+         c.http.tokens = v;  // checked by HttpConfig::Validate, which never shows it
          return Status::Ok();
        }},
       {{"insecure",
         "true: serve HTTP without http_tokens and PostgreSQL without pg_users on an address other machines can reach",
         "false"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
-         if (!ParseBool(v, &c.insecure)) return Invalid("insecure", source, v, "true or false");
-         return Status::Ok();
-       }},
+       Boolean(In(&ServerConfig::insecure))},
       {{"retention_max_age_ms", "default age after which new streams drop old log segments; -1 keeps them", "-1"},
-       DurationSetter(&ServerConfig::retention_max_age_ms, "retention_max_age_ms")},
+       Number(In(&ServerConfig::log, &log::LogConfig::retention_max_age_ms))},
       {{"retention_max_bytes", "default log size per partition before old segments are dropped; -1 is unlimited", "-1"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
          uint64_t parsed;
          if (v == "-1") {
-           c.retention_max_bytes = -1;
+           c.log.retention_max_bytes = -1;
          } else if (ParseBytes(v, &parsed) && parsed <= static_cast<uint64_t>(INT64_MAX)) {
-           c.retention_max_bytes = static_cast<int64_t>(parsed);
+           c.log.retention_max_bytes = static_cast<int64_t>(parsed);
          } else {
-           return Invalid("retention_max_bytes", source, v, "-1 or a size such as 10GiB");
+           return Invalid(key, source, v, "-1 or a size such as 10GiB");
          }
          return Status::Ok();
        }},
       {{"log_level", "trace, debug, info, warn, error or off", "info"},
-       [](ServerConfig& c, const std::string& v, const std::string& source) {
+       [](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
          static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
          if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
-           return Invalid("log_level", source, v, "one of: trace, debug, info, warn, error, off");
+           return Invalid(key, source, v, "one of: trace, debug, info, warn, error, off");
          }
          c.log_level = v;
          return Status::Ok();
@@ -429,8 +356,8 @@ Status SetConfigValue(ServerConfig& config, const std::string& key, const std::s
                       const std::string& source) {
   for (const auto& e : Entries()) {
     if (e.key.name != key) continue;
-    LAGOA_RETURN_IF_ERROR(e.set(config, value, source));
-    config.keys_set.insert(key);
+    LAGOA_RETURN_IF_ERROR(e.set(config, key, value, source));
+    config.key_sources[key] = source;
     return Status::Ok();
   }
   std::string allowed;
@@ -451,13 +378,13 @@ bool IsLoopback(const std::string& host) {
 
 std::vector<MemoryShare> MemoryShares(ServerConfig& config) {
   return {
-      {"sql", "sql_memory_limit", &config.sql_memory_limit_bytes, 0.55, 64ull << 20},
-      {"sql_tail_cache", "sql_tail_cache", &config.sql_tail_cache_bytes, 0.08, 0},
-      {"ingest", "ingest_memory_bytes_max", &config.ingest_memory_bytes_max, 0.08,
-       std::max<uint64_t>(1ull << 20, config.max_body_bytes)},
-      {"log", "log_pending_bytes_max", &config.log_pending_bytes_max, 0.02, 1ull << 20},
-      {"tables", "table_memory_limit", &config.table_memory_limit_bytes, 0.12, 16ull << 20},
-      {"lake", "lake_memory_limit", &config.lake_memory_limit_bytes, 0.08, 16ull << 20},
+      {"sql", "sql_memory_limit", &config.sql.memory_limit_bytes, 0.55, 64ull << 20},
+      {"sql_tail_cache", "sql_tail_cache", &config.sql.tail_cache_bytes, 0.08, 0},
+      {"ingest", "ingest_memory_bytes_max", &config.ingest.memory_bytes_max, 0.08,
+       std::max<uint64_t>(1ull << 20, config.http.max_body_bytes)},
+      {"log", "log_pending_bytes_max", &config.log.pending_bytes_max, 0.02, 1ull << 20},
+      {"tables", "table_memory_limit", &config.tables.memory_limit_bytes, 0.12, 16ull << 20},
+      {"lake", "lake_memory_limit", &config.jobs.lake_memory_limit_bytes, 0.08, 16ull << 20},
   };
 }
 
@@ -465,10 +392,10 @@ Status ApplyMemoryBudget(ServerConfig& config) {
   const std::vector<MemoryShare> shares = MemoryShares(config);
   if (config.memory_limit_bytes == 0) {
     // No budget: each share is its own limit; the ingest share must still hold one body.
-    if (config.ingest_memory_bytes_max < config.max_body_bytes) {
+    if (config.ingest.memory_bytes_max < config.http.max_body_bytes) {
       return Status::InvalidArgument(
           fmt::format("ingest_memory_bytes_max ({} bytes) must hold at least one body of max_body_bytes ({} bytes)",
-                      config.ingest_memory_bytes_max, config.max_body_bytes));
+                      config.ingest.memory_bytes_max, config.http.max_body_bytes));
     }
     return Status::Ok();
   }
@@ -476,7 +403,7 @@ Status ApplyMemoryBudget(ServerConfig& config) {
   uint64_t sum = 0;
   std::string parts;
   for (const MemoryShare& share : shares) {
-    if (!config.keys_set.contains(share.key)) {
+    if (!config.key_sources.contains(share.key)) {
       const auto fraction = static_cast<uint64_t>(static_cast<double>(total) * share.fraction);
       *share.bytes = std::max(share.minimum_bytes, fraction & ~((uint64_t{1} << 20) - 1));  // whole MiB
     }
@@ -494,21 +421,45 @@ Status ApplyMemoryBudget(ServerConfig& config) {
 
 namespace {
 
+// A section's error names the key first (base/config_check.h: "config key `K`: …"); the loader
+// knows where its value was set and says so, as the parsers do.
+Status WithSource(const ServerConfig& config, const Status& status) {
+  constexpr std::string_view kPrefix = "config key `";
+  const std::string& message = status.message();
+  if (status.ok() || !message.starts_with(kPrefix)) return status;
+  const size_t end = message.find('`', kPrefix.size());
+  if (end == std::string::npos) return status;
+  const auto source = config.key_sources.find(message.substr(kPrefix.size(), end - kPrefix.size()));
+  if (source == config.key_sources.end()) return status;  // the default
+  return Status(status.code(), fmt::format("{} ({}){}", message.substr(0, end + 1), source->second,
+                                           std::string_view(message).substr(end + 1)));
+}
+
+// Each section checks its own keys; the checks spanning sections come after it in LoadServerConfig.
+Status ValidateSections(const ServerConfig& config) {
+  for (const Status& status :
+       {config.http.Validate(), config.pg.Validate(), config.log.Validate(), config.ingest.Validate(),
+        config.sql.Validate(), config.tables.Validate(), config.jobs.Validate()}) {
+    LAGOA_RETURN_IF_ERROR(WithSource(config, status));
+  }
+  return Status::Ok();
+}
+
 // A front door other machines can reach needs its clients to prove who they are.
 Status CheckExposure(const ServerConfig& config) {
   if (config.insecure) return Status::Ok();
-  if (!IsLoopback(config.http_host) && config.http_tokens.empty()) {
+  if (!IsLoopback(config.http.host) && config.http.tokens.empty()) {
     return Status::FailedPrecondition(fmt::format(
         "`http` is {}:{}, which other machines can reach, and no `http_tokens` are set: anyone there could read and "
         "write every stream and table. Make a token with `lagoa token new NAME` and set http_tokens, bind to "
         "127.0.0.1, or start with --insecure",
-        config.http_host, config.http_port));
+        config.http.host, config.http.port));
   }
-  if (config.pg_enabled && !IsLoopback(config.pg_host) && config.pg_users.empty()) {
+  if (config.pg.enabled && !IsLoopback(config.pg.host) && config.pg.users.empty()) {
     return Status::FailedPrecondition(fmt::format(
         "`pg` is {}:{}, which other machines can reach, and no `pg_users` are set: any PostgreSQL client there could "
         "log in. Set pg_users, bind pg to 127.0.0.1, or start with --insecure",
-        config.pg_host, config.pg_port));
+        config.pg.host, config.pg.port));
   }
   return Status::Ok();
 }
@@ -523,8 +474,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
   for (const auto& e : Entries()) {
     auto it = environment.find(EnvName(e.key.name));
     if (it != environment.end()) {
-      LAGOA_RETURN_IF_ERROR(e.set(config, it->second, "environment variable " + it->first));
-      config.keys_set.insert(e.key.name);
+      LAGOA_RETURN_IF_ERROR(e.set(config, e.key.name, it->second, "environment variable " + it->first));
+      config.key_sources[e.key.name] = "environment variable " + it->first;
     }
   }
   for (const auto& [key, value] : flags) LAGOA_RETURN_IF_ERROR(SetConfigValue(config, key, value, "flag"));
@@ -538,6 +489,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
   config.data_dir = absolute(config.data_dir);
   config.files_dir = config.files_dir.empty() ? config.data_dir / "files" : absolute(config.files_dir);
   for (std::filesystem::path& dir : config.attach_dirs) dir = absolute(dir);
+  LAGOA_RETURN_IF_ERROR(ValidateSections(config));
   LAGOA_RETURN_IF_ERROR(CheckExposure(config));
   LAGOA_RETURN_IF_ERROR(ApplyMemoryBudget(config));
   return config;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 namespace lagoa::server {
 namespace {
@@ -23,10 +24,10 @@ TEST(ServerConfig, DefaultsServeOneMachine) {
   // Resolved once against the working directory: later uses never depend on it.
   EXPECT_EQ(config->data_dir, std::filesystem::current_path() / "lagoa-data");
   EXPECT_EQ(config->files_dir, std::filesystem::current_path() / "lagoa-data" / "files");
-  EXPECT_EQ(config->http_host, "127.0.0.1");
-  EXPECT_EQ(config->http_port, 8080);
-  EXPECT_TRUE(config->durability_fsync);
-  EXPECT_EQ(config->max_body_bytes, 16u << 20);
+  EXPECT_EQ(config->http.host, "127.0.0.1");
+  EXPECT_EQ(config->http.port, 8080);
+  EXPECT_TRUE(config->log.durability_fsync);
+  EXPECT_EQ(config->http.max_body_bytes, 16u << 20);
 }
 
 TEST(ServerConfig, FlagsBeatEnvironmentWhichBeatsTheFile) {
@@ -35,9 +36,9 @@ TEST(ServerConfig, FlagsBeatEnvironmentWhichBeatsTheFile) {
   std::map<std::string, std::string> flags = {{"http", "127.0.0.1:9002"}};
   auto config = LoadServerConfig(file, env, flags);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->http_port, 9002);
+  EXPECT_EQ(config->http.port, 9002);
   EXPECT_EQ(config->data_dir, "/from/env");
-  EXPECT_EQ(config->max_body_bytes, 1u << 20);
+  EXPECT_EQ(config->http.max_body_bytes, 1u << 20);
 }
 
 TEST(ServerConfig, AnAddressOtherMachinesReachNeedsTokensOrInsecure) {
@@ -93,15 +94,15 @@ TEST(ServerConfig, WrongValuesNameTheKeyTheSourceAndWhatIsAllowed) {
 TEST(ServerConfig, LakeKeysHaveDefaultsAndBounds) {
   auto defaults = LoadServerConfig("", {}, {});
   ASSERT_TRUE(defaults.ok());
-  EXPECT_EQ(defaults->lake_file_bytes_target, 128u << 20);
-  EXPECT_EQ(defaults->lake_maintenance_interval_ms, 600000);
-  EXPECT_EQ(defaults->lake_vacuum_retention_hours, 168);
+  EXPECT_EQ(defaults->jobs.lake_file_bytes_target, 128u << 20);
+  EXPECT_EQ(defaults->jobs.lake_maintenance_interval_ms, 600000);
+  EXPECT_EQ(defaults->jobs.lake_vacuum_retention_hours, 168);
   auto set = LoadServerConfig("", {{"LAGOA_LAKE_FILE_BYTES_TARGET", "64MiB"}},
                               {{"lake_maintenance_interval_ms", "-1"}, {"lake_vacuum_retention_hours", "720"}});
   ASSERT_TRUE(set.ok()) << set.status().ToString();
-  EXPECT_EQ(set->lake_file_bytes_target, 64u << 20);
-  EXPECT_EQ(set->lake_maintenance_interval_ms, -1);
-  EXPECT_EQ(set->lake_vacuum_retention_hours, 720);
+  EXPECT_EQ(set->jobs.lake_file_bytes_target, 64u << 20);
+  EXPECT_EQ(set->jobs.lake_maintenance_interval_ms, -1);
+  EXPECT_EQ(set->jobs.lake_vacuum_retention_hours, 720);
   for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{{"lake_file_bytes_target", "1KiB"},
                                                                             {"lake_file_bytes_target", "2GiB"},
                                                                             {"lake_maintenance_interval_ms", "0"},
@@ -115,12 +116,12 @@ TEST(ServerConfig, LakeKeysHaveDefaultsAndBounds) {
 TEST(ServerConfig, IdempotencyKeysHaveAWindowAndABound) {
   auto defaults = LoadServerConfig("", {}, {});
   ASSERT_TRUE(defaults.ok());
-  EXPECT_EQ(defaults->idempotency_window_hours, 24);
-  EXPECT_EQ(defaults->idempotency_keys_max, 100000u);
+  EXPECT_EQ(defaults->log.idempotency_window_hours, 24);
+  EXPECT_EQ(defaults->log.idempotency_keys_max, 100000u);
   auto set = LoadServerConfig("", {{"LAGOA_IDEMPOTENCY_WINDOW_HOURS", "72"}}, {{"idempotency_keys_max", "5000"}});
   ASSERT_TRUE(set.ok()) << set.status().ToString();
-  EXPECT_EQ(set->idempotency_window_hours, 72);
-  EXPECT_EQ(set->idempotency_keys_max, 5000u);
+  EXPECT_EQ(set->log.idempotency_window_hours, 72);
+  EXPECT_EQ(set->log.idempotency_keys_max, 5000u);
   for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
            {"idempotency_window_hours", "0"}, {"idempotency_window_hours", "9000"}, {"idempotency_keys_max", "0"}}) {
     auto bad = LoadServerConfig("", {}, {{key, value}});
@@ -133,17 +134,17 @@ TEST(ServerConfig, AMemoryLimitSharesItselfOutAndKeepsWhatWasSet) {
   auto defaults = LoadServerConfig("", {}, {});
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->memory_limit_bytes, 0u);
-  EXPECT_EQ(defaults->sql_memory_limit_bytes, 2ull << 30);
-  EXPECT_EQ(defaults->table_memory_limit_bytes, 512ull << 20);
+  EXPECT_EQ(defaults->sql.memory_limit_bytes, 2ull << 30);
+  EXPECT_EQ(defaults->tables.memory_limit_bytes, 512ull << 20);
 
   auto shared = LoadServerConfig("", {{"LAGOA_MEMORY_LIMIT", "256MiB"}}, {{"sql_tail_cache", "8MiB"}});
   ASSERT_TRUE(shared.ok()) << shared.status().ToString();
-  EXPECT_EQ(shared->sql_memory_limit_bytes, 140ull << 20);  // 55 %, whole MiB
-  EXPECT_EQ(shared->sql_tail_cache_bytes, 8ull << 20);      // set: kept
-  EXPECT_EQ(shared->ingest_memory_bytes_max, 20ull << 20);
-  EXPECT_EQ(shared->log_pending_bytes_max, 5ull << 20);
-  EXPECT_EQ(shared->table_memory_limit_bytes, 30ull << 20);
-  EXPECT_EQ(shared->lake_memory_limit_bytes, 20ull << 20);
+  EXPECT_EQ(shared->sql.memory_limit_bytes, 140ull << 20);  // 55 %, whole MiB
+  EXPECT_EQ(shared->sql.tail_cache_bytes, 8ull << 20);      // set: kept
+  EXPECT_EQ(shared->ingest.memory_bytes_max, 20ull << 20);
+  EXPECT_EQ(shared->log.pending_bytes_max, 5ull << 20);
+  EXPECT_EQ(shared->tables.memory_limit_bytes, 30ull << 20);
+  EXPECT_EQ(shared->jobs.lake_memory_limit_bytes, 20ull << 20);
 
   // 128 MiB cannot hold the least each share needs (a 16 MiB body, 64 MiB for SQL …).
   auto small = LoadServerConfig("", {}, {{"memory_limit", "128MiB"}});
@@ -156,6 +157,62 @@ TEST(ServerConfig, AMemoryLimitSharesItselfOutAndKeepsWhatWasSet) {
   auto body = LoadServerConfig("", {}, {{"ingest_memory_bytes_max", "2MiB"}, {"max_body_bytes", "4MiB"}});
   ASSERT_FALSE(body.ok());
   EXPECT_NE(body.status().message().find("must hold at least one body"), std::string::npos) << body.status().message();
+}
+
+TEST(ServerConfig, EachSectionValidatesItsKeysNamingKeyValueAndWhatIsAllowed) {
+  // The defaults of every section are valid.
+  const ServerConfig defaults;
+  EXPECT_TRUE(defaults.http.Validate().ok());
+  EXPECT_TRUE(defaults.pg.Validate().ok());
+  EXPECT_TRUE(defaults.log.Validate().ok());
+  EXPECT_TRUE(defaults.ingest.Validate().ok());
+  EXPECT_TRUE(defaults.sql.Validate().ok());
+  EXPECT_TRUE(defaults.tables.Validate().ok());
+  EXPECT_TRUE(defaults.jobs.Validate().ok());
+
+  auto threads = LoadServerConfig("", {}, {{"http_threads", "300"}});
+  ASSERT_FALSE(threads.ok());
+  EXPECT_EQ(threads.status().message(), "config key `http_threads` (flag): expected a whole number 0..256, got `300`");
+  // Where the value was set, whatever set it.
+  auto from_env = LoadServerConfig("", {{"LAGOA_SQL_THREADS", "1000"}}, {});
+  ASSERT_FALSE(from_env.ok());
+  EXPECT_NE(from_env.status().message().find("`sql_threads` (environment variable LAGOA_SQL_THREADS)"),
+            std::string::npos)
+      << from_env.status().message();
+  auto from_file = LoadServerConfig(WriteTempFile("nice", "lake_load_nice: 25\n"), {}, {});
+  ASSERT_FALSE(from_file.ok());
+  EXPECT_NE(from_file.status().message().find("`lake_load_nice` (file "), std::string::npos)
+      << from_file.status().message();
+  for (auto [key, value, found] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"pg_connections_max", "5000", "5000"},
+                                                                      {"free_space_min_percent", "150", "150"},
+                                                                      {"ingest_memory_bytes_max", "1KiB", "1024"},
+                                                                      {"sql_threads", "1000", "1000"},
+                                                                      {"table_memory_limit", "1MiB", "1048576"},
+                                                                      {"lake_load_nice", "20", "20"}}) {
+    auto bad = LoadServerConfig("", {}, {{key, value}});
+    ASSERT_FALSE(bad.ok()) << key << "=" << value;
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find("config key `" + key + "`"), std::string::npos) << bad.status().message();
+    EXPECT_NE(bad.status().message().find("got `" + found + "`"), std::string::npos) << bad.status().message();
+  }
+
+  // A section checks its fields however they were set.
+  http::HttpConfig http;
+  http.sql_workers = 0;
+  EXPECT_NE(http.Validate().message().find("`sql_http_workers`"), std::string::npos) << http.Validate().message();
+  jobs::JobsConfig jobs;
+  jobs.lake_load_interval_ms = 0;
+  EXPECT_NE(jobs.Validate().message().find("`lake_load_interval_ms`"), std::string::npos) << jobs.Validate().message();
+  log::LogConfig log;
+  log.idempotency_keys_max = 0;
+  EXPECT_NE(log.Validate().message().find("`idempotency_keys_max`"), std::string::npos) << log.Validate().message();
+
+  // A value that does not parse is refused where it is read, naming its source.
+  auto words = LoadServerConfig("", {{"LAGOA_HTTP_THREADS", "many"}}, {});
+  ASSERT_FALSE(words.ok());
+  EXPECT_NE(words.status().message().find("environment variable LAGOA_HTTP_THREADS"), std::string::npos)
+      << words.status().message();
 }
 
 TEST(ServerConfig, BrokenYamlReportsLineAndColumn) {

@@ -18,23 +18,23 @@
 #include "base/metrics.h"
 #include "catalog/catalog.h"
 #include "catalog/sources.h"
+#include "duck/allocator.h"
 #include "http/http_server.h"
 #include "http/rest_api.h"
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
+#include "jobs/lake_loading.h"
 #include "lake/attached_tables.h"
-#include "lake/duckdb_connection.h"
 #include "log/log.h"
 #include "pg/pg_server.h"
 #include "schema/catalog.h"
-#include "server/lake_loading.h"
 #include "sql/sql_engine.h"
 #include "tables/table_service.h"
 
 namespace lagoa::server {
 namespace {
 
-// Pages DuckDB's allocator freed stay mapped this long (lake::SetDuckDbFreedPagesKeptMs): longer
+// Pages DuckDB's allocator freed stay mapped this long (duck::SetFreedPagesKeptMs): longer
 // than a loader pass and the gap between statements, so their memory is reused, not faulted in.
 constexpr int64_t kDuckDbFreedPagesKeptMs = 10'000;
 
@@ -58,7 +58,7 @@ struct Node::Components {
   int lock_fd = -1;
   std::unique_ptr<log::Log> log;
   std::unique_ptr<schema::Catalog> catalog;
-  std::unique_ptr<LakeLoading> lake;
+  std::unique_ptr<jobs::LakeLoading> lake;
   std::mutex stream_table_writes;  // every writer of a stream table in this process holds it
   std::unique_ptr<lake::AttachedTables> attached;
   // Every named object (src/catalog); the SQL engine adds its own sources to it. Its users stop
@@ -103,7 +103,7 @@ Result<std::filesystem::path> ResetScratchDir(const std::filesystem::path& data_
   return dir;
 }
 
-lake::CompactOptions CompactOptionsFor(const ServerConfig& config) {
+lake::CompactOptions CompactOptionsFor(const jobs::JobsConfig& config) {
   lake::CompactOptions compact;
   compact.target_file_bytes = static_cast<int64_t>(config.lake_file_bytes_target);
   compact.small_file_bytes = compact.target_file_bytes / 4;
@@ -131,9 +131,10 @@ namespace {
 // One builder per component, called by Node::Start in dependency order; each reads its section of
 // the configuration and the components built before it.
 
-Status StartLog(const ServerConfig& config, Node::Components& c) {
+Status StartLog(const ServerConfig& server, Node::Components& c) {
+  const log::LogConfig& config = server.log;
   log::LogOptions log_options;
-  log_options.dir = config.data_dir / "log";
+  log_options.dir = server.data_dir / "log";
   log_options.durability = config.durability_fsync ? log::Durability::kFsync : log::Durability::kNone;
   if (!config.durability_fsync) {
     spdlog::warn(
@@ -143,7 +144,7 @@ Status StartLog(const ServerConfig& config, Node::Components& c) {
   log_options.segment_bytes_max = config.segment_bytes_max;
   log_options.free_space_min_bytes = config.free_space_min_bytes;
   log_options.free_space_min_percent = config.free_space_min_percent;
-  log_options.pending_bytes_max = config.log_pending_bytes_max;
+  log_options.pending_bytes_max = config.pending_bytes_max;
   log_options.producer_key_window_ms = std::chrono::hours(config.idempotency_window_hours);
   log_options.producer_keys_max = config.idempotency_keys_max;
   LAGOA_ASSIGN_OR_RETURN(c.log, log::Log::Open(log_options));
@@ -153,16 +154,17 @@ Status StartLog(const ServerConfig& config, Node::Components& c) {
 Status StartStreams(const ServerConfig& config, Node::Components& c) {
   LAGOA_ASSIGN_OR_RETURN(c.catalog, schema::Catalog::Open(config.data_dir / "catalog"));
   log::RetentionPolicy retention;
-  retention.max_age_ms = config.retention_max_age_ms;
-  retention.max_bytes = config.retention_max_bytes;
+  retention.max_age_ms = config.log.retention_max_age_ms;
+  retention.max_bytes = config.log.retention_max_bytes;
   LAGOA_ASSIGN_OR_RETURN(c.registry, ingest::StreamRegistry::Open(c.log.get(), c.catalog.get(), retention));
   return Status::Ok();
 }
 
-Status StartLakeLoading(const ServerConfig& config, const std::filesystem::path& scratch_dir, Node::Components& c) {
+Status StartLakeLoading(const ServerConfig& server, const std::filesystem::path& scratch_dir, Node::Components& c) {
+  const jobs::JobsConfig& config = server.jobs;
   if (config.lake_load_interval_ms <= 0) return Status::Ok();
-  LakeLoadingOptions lake;
-  lake.dir = config.data_dir / "lake";
+  jobs::LakeLoadingOptions lake;
+  lake.dir = server.data_dir / "lake";
   lake.interval_ms = std::chrono::milliseconds(config.lake_load_interval_ms);
   lake.scratch_dir = scratch_dir;
   lake.file_bytes_max = static_cast<int64_t>(config.lake_file_bytes_target);
@@ -176,15 +178,15 @@ Status StartLakeLoading(const ServerConfig& config, const std::filesystem::path&
   if (config.lake_vacuum_retention_hours > 0) {
     lake.vacuum_retention = std::chrono::hours(config.lake_vacuum_retention_hours);
   }
-  LAGOA_ASSIGN_OR_RETURN(c.lake, LakeLoading::Make(c.log.get(), c.registry.get(), std::move(lake)));
+  LAGOA_ASSIGN_OR_RETURN(c.lake, jobs::LakeLoading::Make(c.log.get(), c.registry.get(), std::move(lake)));
   c.lake->Start();
   return Status::Ok();
 }
 
 void StartIngest(const ServerConfig& config, Node::Components& c) {
   ingest::IngestOptions ingest_options;
-  ingest_options.auto_create_streams = config.auto_create_streams;
-  ingest_options.max_body_bytes = config.max_body_bytes;
+  ingest_options.auto_create_streams = config.ingest.auto_create_streams;
+  ingest_options.max_body_bytes = config.http.max_body_bytes;
   // Every named object shares the streams' namespace; the catalog exists before the HTTP server takes events.
   ingest_options.check_new_name = [objects = &c.objects](std::string_view name) {
     return (*objects)->CheckRelationNameFree(name, fmt::format("creating stream \"{}\" for its first event", name));
@@ -219,13 +221,13 @@ Status StartSql(const ServerConfig& config, const std::filesystem::path& scratch
   // of tables attached before (SQL cannot be allowed a folder once it runs).
   sql_options.read_dirs = AttachDirs(config);
   for (const lake::AttachedTable& table : c.attached->List()) sql_options.read_dirs.push_back(table.path);
-  sql_options.threads = static_cast<int>(config.sql_threads != 0 ? config.sql_threads
+  sql_options.threads = static_cast<int>(config.sql.threads != 0 ? config.sql.threads
                                                                  : std::max(1u, std::thread::hardware_concurrency()));
-  sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config.sql_memory_limit_bytes >> 20));
-  sql_options.tail_cache_bytes = config.sql_tail_cache_bytes;
-  sql_options.statement_timeout_ms = std::chrono::milliseconds(config.sql_statement_timeout_ms);
+  sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config.sql.memory_limit_bytes >> 20));
+  sql_options.tail_cache_bytes = config.sql.tail_cache_bytes;
+  sql_options.statement_timeout_ms = std::chrono::milliseconds(config.sql.statement_timeout_ms);
   // Every PostgreSQL connection and HTTP worker holds a session; a few spare for the rest.
-  sql_options.sessions_max = static_cast<int>(config.pg_connections_max + config.sql_http_workers + 8);
+  sql_options.sessions_max = static_cast<int>(config.pg.connections_max + config.http.sql_workers + 8);
   // As DELETE /v1/streams/NAME: the stream, then its lake table (on the table worker, which waits
   // for the loader's current write).
   sql_options.drop_stream = [c = &c](const std::string& stream) -> Status {
@@ -243,18 +245,19 @@ Status StartTables(const ServerConfig& config, const std::filesystem::path& scra
   tables::TableServiceOptions tables;
   tables.lake_dir = config.data_dir / "lake";
   tables.scratch_dir = scratch_dir;
-  tables.compact = CompactOptionsFor(config);
+  // Compaction and VACUUM through the table API use the lake keys the loader's maintenance uses.
+  tables.compact = CompactOptionsFor(config.jobs);
   tables.stream_table_writes = &c.stream_table_writes;
-  if (config.lake_vacuum_retention_hours > 0) {
-    tables.vacuum_retention = std::chrono::hours(config.lake_vacuum_retention_hours);
+  if (config.jobs.lake_vacuum_retention_hours > 0) {
+    tables.vacuum_retention = std::chrono::hours(config.jobs.lake_vacuum_retention_hours);
   }
-  LakeLoading* loading = c.lake.get();
+  jobs::LakeLoading* loading = c.lake.get();
   tables.on_stream_table_removed = [loading](const std::string& stream) {
     if (loading != nullptr) loading->ForgetStream(stream);
   };
   tables.lake_tables = c.sql->lake_tables();
   tables.catalog = c.objects.get();
-  tables.duckdb.memory_limit = fmt::format("{}MiB", config.table_memory_limit_bytes >> 20);
+  tables.duckdb.memory_limit = fmt::format("{}MiB", config.tables.memory_limit_bytes >> 20);
   tables.attach_dirs = AttachDirs(config);
   LAGOA_ASSIGN_OR_RETURN(c.tables, tables::TableService::Make(c.registry.get(), c.attached.get(), std::move(tables)));
   c.tables->Start();
@@ -264,15 +267,15 @@ Status StartTables(const ServerConfig& config, const std::filesystem::path& scra
 // The front doors: SQL over HTTP, PostgreSQL, then the REST routes and the HTTP server.
 Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
   http::SqlApiOptions sql_api = http::SqlApiOptions::Defaults();
-  sql_api.workers = static_cast<int>(config.sql_http_workers);
+  sql_api.workers = static_cast<int>(config.http.sql_workers);
   LAGOA_ASSIGN_OR_RETURN(c.sql_api, http::SqlApi::Make(c.sql.get(), sql_api));
   c.sql_api->Start();
-  if (config.pg_enabled) {
+  if (config.pg.enabled) {
     pg::PgServerOptions pg_options;
-    pg_options.host = config.pg_host;
-    pg_options.port = config.pg_port;
-    pg_options.connections_max = static_cast<int>(config.pg_connections_max);
-    for (const auto& [name, password] : config.pg_users) pg_options.users.push_back({name, password});
+    pg_options.host = config.pg.host;
+    pg_options.port = config.pg.port;
+    pg_options.connections_max = static_cast<int>(config.pg.connections_max);
+    for (const auto& [name, password] : config.pg.users) pg_options.users.push_back({name, password});
     LAGOA_ASSIGN_OR_RETURN(c.pg, pg::PgServer::Make(std::move(pg_options), c.sql.get()));
     LAGOA_RETURN_IF_ERROR(c.pg->Start());
   }
@@ -287,14 +290,14 @@ Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
   c.api->Start();
 
   http::HttpServerOptions http_options;
-  http_options.host = config.http_host;
-  http_options.port = config.http_port;
+  http_options.host = config.http.host;
+  http_options.port = config.http.port;
   http_options.threads =
-      config.http_threads != 0 ? config.http_threads : std::max(1u, std::thread::hardware_concurrency());
-  http_options.max_connections = config.max_connections;
-  http_options.max_body_bytes = config.max_body_bytes;
-  http_options.body_memory_bytes_max = config.ingest_memory_bytes_max;
-  LAGOA_ASSIGN_OR_RETURN(http_options.tokens, http::ParseHttpTokens(config.http_tokens));
+      config.http.threads != 0 ? config.http.threads : std::max(1u, std::thread::hardware_concurrency());
+  http_options.max_connections = config.http.max_connections;
+  http_options.max_body_bytes = config.http.max_body_bytes;
+  http_options.body_memory_bytes_max = config.ingest.memory_bytes_max;
+  LAGOA_ASSIGN_OR_RETURN(http_options.tokens, http::ParseHttpTokens(config.http.tokens));
   http::RestApi* api = c.api.get();
   LAGOA_ASSIGN_OR_RETURN(c.http,
                          http::HttpServer::Make(http_options, [api](http::HttpRequest&& req, http::Responder r) {
@@ -360,7 +363,7 @@ int RunServer(const ServerConfig& config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  if (Status kept = lake::SetDuckDbFreedPagesKeptMs(kDuckDbFreedPagesKeptMs); !kept.ok()) {
+  if (Status kept = duck::SetFreedPagesKeptMs(kDuckDbFreedPagesKeptMs); !kept.ok()) {
     spdlog::warn("DuckDB gives freed memory back after its own delay: {}", kept.message());
   }
 
@@ -373,13 +376,13 @@ int RunServer(const ServerConfig& config) {
     spdlog::error("cannot start: {}", s.ToString());
     return 1;
   }
-  std::string url = fmt::format("http://{}:{}", config.http_host, (*node)->http_port());
+  std::string url = fmt::format("http://{}:{}", config.http.host, (*node)->http_port());
   spdlog::info("lagoa listening on {} with data in {} (durability {})", url,
-               std::filesystem::absolute(config.data_dir).string(), config.durability_fsync ? "fsync" : "none");
+               std::filesystem::absolute(config.data_dir).string(), config.log.durability_fsync ? "fsync" : "none");
   std::string postgres;
-  if (config.pg_enabled) {
-    spdlog::info("PostgreSQL wire protocol on {}:{}", config.pg_host, (*node)->pg_port());
-    postgres = fmt::format(" (postgres: {}:{})", config.pg_host, (*node)->pg_port());
+  if (config.pg.enabled) {
+    spdlog::info("PostgreSQL wire protocol on {}:{}", config.pg.host, (*node)->pg_port());
+    postgres = fmt::format(" (postgres: {}:{})", config.pg.host, (*node)->pg_port());
   }
   // One line on stdout for people and scripts: where to reach the server.
   std::printf("lagoa is ready: %s (data: %s)%s\n", url.c_str(), std::filesystem::absolute(config.data_dir).c_str(),

@@ -45,17 +45,14 @@ void CollectTables(simdjson::dom::element node, std::vector<std::string>& out, i
 // bound, so names of relations that exist only in other sessions are found too).
 std::vector<std::string> RelationsNamed(duckdb_connection connection, const std::string& query) {
   std::vector<std::string> names;
-  duckdb_prepared_statement prepared = nullptr;
-  duckdb_result result;
-  bool ran = false;
-  if (duckdb_prepare(connection, "SELECT json_serialize_sql($1::VARCHAR)", &prepared) == DuckDBSuccess &&
-      duckdb_bind_varchar_length(prepared, 1, query.data(), query.size()) == DuckDBSuccess) {
-    ran = duckdb_execute_prepared(prepared, &result) == DuckDBSuccess;
+  duck::PreparedHandle prepared;
+  duck::ResultHandle result;
+  if (duckdb_prepare(connection, "SELECT json_serialize_sql($1::VARCHAR)", prepared.out()) != DuckDBSuccess ||
+      duckdb_bind_varchar_length(prepared.get(), 1, query.data(), query.size()) != DuckDBSuccess ||
+      duckdb_execute_prepared(prepared.get(), result.get()) != DuckDBSuccess) {
+    return names;
   }
-  duckdb_destroy_prepare(&prepared);
-  if (!ran) return names;
-  char* json = duckdb_value_varchar(&result, 0, 0);
-  duckdb_destroy_result(&result);
+  char* json = duckdb_value_varchar(result.get(), 0, 0);
   if (json == nullptr) return names;
   simdjson::dom::parser parser;
   simdjson::dom::element tree;
@@ -72,15 +69,11 @@ std::vector<std::string> RelationsNamed(duckdb_connection connection, const std:
 
 Result<std::unique_ptr<SqlObjectsSource>> SqlObjectsSource::Make(std::shared_ptr<EngineShared> shared) {
   std::unique_ptr<SqlObjectsSource> source(new SqlObjectsSource(shared));
-  if (duckdb_connect(shared->database, &source->names_) != DuckDBSuccess) {
-    return Status::Internal("DuckDB: cannot connect the catalog's source to the SQL engine's database");
-  }
+  LAGOA_ASSIGN_OR_RETURN(source->names_, duck::Connect(shared->database.get()));
   return source;
 }
 
-SqlObjectsSource::~SqlObjectsSource() {
-  if (names_ != nullptr) duckdb_disconnect(&names_);
-}
+SqlObjectsSource::~SqlObjectsSource() = default;
 
 std::vector<catalog::Entry> SqlObjectsSource::Entries(catalog::Detail detail) const {
   std::vector<catalog::Entry> entries;
@@ -94,7 +87,7 @@ std::vector<catalog::Entry> SqlObjectsSource::Entries(catalog::Detail detail) co
     if (detail == catalog::Detail::kFull && object.kind != "schema") {
       std::lock_guard lock(mu_);
       const std::string query(DefiningQuery(object.sql));
-      if (!query.empty()) entry.derived_from = RelationsNamed(names_, query);
+      if (!query.empty()) entry.derived_from = RelationsNamed(names_.get(), query);
     }
     entries.push_back(std::move(entry));
   }

@@ -27,7 +27,7 @@ class SqlObjectsSource final : public catalog::Source {
   explicit SqlObjectsSource(std::shared_ptr<EngineShared> shared) : shared_(std::move(shared)) {}
   std::shared_ptr<EngineShared> shared_;
   mutable std::mutex mu_;
-  duckdb_connection names_ = nullptr;  // guarded by mu_
+  duck::ConnectionHandle names_;  // guarded by mu_
 };
 
 }  // namespace lagoa::sql::internal

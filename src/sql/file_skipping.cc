@@ -4,7 +4,8 @@
 
 #include <cstdint>
 
-#include "lake/duckdb_connection.h"
+#include "duck/connection.h"
+#include "duck/handles.h"
 #include "schema/schema.h"
 
 namespace lagoa::sql::internal {
@@ -148,15 +149,14 @@ void Collect(element node, std::string_view table, std::string_view alias, std::
 }  // namespace
 
 std::optional<std::string> SerializedSelect(duckdb_connection connection, const std::string& sql) {
-  const std::string query = "SELECT json_serialize_sql(" + lake::SqlStringLiteral(sql) + ")";
-  duckdb_result result;
+  const std::string query = "SELECT json_serialize_sql(" + duck::SqlStringLiteral(sql) + ")";
+  duck::ResultHandle result;
   std::optional<std::string> json;
-  if (duckdb_query(connection, query.c_str(), &result) == DuckDBSuccess && duckdb_row_count(&result) == 1) {
-    char* text = duckdb_value_varchar(&result, 0, 0);
+  if (duckdb_query(connection, query.c_str(), result.get()) == DuckDBSuccess && duckdb_row_count(result.get()) == 1) {
+    char* text = duckdb_value_varchar(result.get(), 0, 0);
     if (text != nullptr) json = text;
     duckdb_free(text);
   }
-  duckdb_destroy_result(&result);
   return json;
 }
 

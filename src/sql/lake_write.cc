@@ -20,7 +20,7 @@
 #include "lake/attached_tables.h"
 #include "lake/delta/delta_table_writer.h"
 #include "lake/maintenance/table_rewrite.h"
-#include "lake/store/local_object_store.h"
+#include "lake/store/open_object_store.h"
 #include "schema/schema.h"
 #include "sql/lake_write_internal.h"
 #include "sql/session_internal.h"
@@ -59,7 +59,7 @@ class LakeWriteStatement final : public Statement {
     stage_ = fmt::format("lagoa_stage_{}", next_stage_id.fetch_add(1));
   }
   ~LakeWriteStatement() override {
-    if (insert_ != nullptr) duckdb_destroy_prepare(&insert_);
+    insert_.reset();
     if (staged_) {
       session_->NextGeneration();  // a statement on the connection ends any result still streaming
       Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();
@@ -83,8 +83,9 @@ class LakeWriteStatement final : public Statement {
         fmt::format("{} {} {}", write_.kind == LakeWriteKind::kInsert ? "INSERT INTO" : "COPY", stage_, write_.rest);
     // The rows may come from lagoa's relations (INSERT … SELECT FROM a stream).
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(fill)));
-    if (duckdb_prepare(session_->connection(), fill.c_str(), &insert_) != DuckDBSuccess) {
-      return NameTheTable(PrepareErrorStatus(duckdb_prepare_error(insert_), "DuckDB could not prepare the statement"));
+    if (duckdb_prepare(session_->connection(), fill.c_str(), insert_.out()) != DuckDBSuccess) {
+      return NameTheTable(
+          PrepareErrorStatus(duckdb_prepare_error(insert_.get()), "DuckDB could not prepare the statement"));
     }
     return Status::Ok();
   }
@@ -108,17 +109,15 @@ class LakeWriteStatement final : public Statement {
     const std::string& predicate = write_.kind == LakeWriteKind::kDelete ? write_.rest : write_.predicate;
     const std::string probe = fmt::format("SELECT 1 FROM {} WHERE {}", QuoteIdentifier(write_.table), predicate);
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(probe)));
-    duckdb_prepared_statement prepared = nullptr;
-    const bool ok = duckdb_prepare(session_->connection(), probe.c_str(), &prepared) == DuckDBSuccess;
+    duck::PreparedHandle prepared;
     Status status;
-    if (!ok) {
-      const char* error = duckdb_prepare_error(prepared);
+    if (duckdb_prepare(session_->connection(), probe.c_str(), prepared.out()) != DuckDBSuccess) {
+      const char* error = duckdb_prepare_error(prepared.get());
       status =
           Status::InvalidArgument(fmt::format("WHERE {}: {}", predicate, error != nullptr ? error : "not a condition"));
-    } else if (duckdb_nparams(prepared) > 0) {
+    } else if (duckdb_nparams(prepared.get()) > 0) {
       status = Status::InvalidArgument("parameters ($1, ?) are not supported in UPDATE and DELETE of lake tables");
     }
-    duckdb_destroy_prepare(&prepared);
     return status.WithContext(fmt::format("lake table \"{}\"", write_.table));
   }
 
@@ -144,8 +143,8 @@ class LakeWriteStatement final : public Statement {
         return StatementKind::kCreate;
     }
   }
-  size_t param_count() const override { return insert_ != nullptr ? duckdb_nparams(insert_) : 0; }
-  ColumnType param_type(size_t index) const override { return ParamType(insert_, index); }
+  size_t param_count() const override { return insert_ ? duckdb_nparams(insert_.get()) : 0; }
+  ColumnType param_type(size_t index) const override { return ParamType(insert_.get(), index); }
   const std::vector<ResultColumn>& columns() const override { return no_columns_; }
   bool columns_known() const override { return true; }
 
@@ -198,45 +197,38 @@ class LakeWriteStatement final : public Statement {
   // Runs `sql` on the session's connection; the row count of its first column's first row when
   // `count` (else 0).
   Result<int64_t> Query(const std::string& sql, bool count = false) {
-    duckdb_result result;
-    if (duckdb_query(session_->connection(), sql.c_str(), &result) != DuckDBSuccess) {
-      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
-      duckdb_destroy_result(&result);
-      return status;
+    duck::ResultHandle result;
+    if (duckdb_query(session_->connection(), sql.c_str(), result.get()) != DuckDBSuccess) {
+      return session_->ErrorStatus(duckdb_result_error_type(result.get()), result.error());
     }
-    int64_t value = count && duckdb_row_count(&result) > 0 ? duckdb_value_int64(&result, 0, 0) : 0;
-    duckdb_destroy_result(&result);
-    return value;
+    return count && duckdb_row_count(result.get()) > 0 ? duckdb_value_int64(result.get(), 0, 0) : int64_t{0};
   }
 
   // The stage's columns as lake fields.
   Result<std::vector<schema::Field>> StageFields() {
-    duckdb_result result;
+    duck::ResultHandle result;
     const std::string sql =
         fmt::format("SELECT column_name, column_type, \"null\", \"key\", \"default\" FROM (DESCRIBE {})", stage_);
-    if (duckdb_query(session_->connection(), sql.c_str(), &result) != DuckDBSuccess) {
-      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
-      duckdb_destroy_result(&result);
-      return status;
+    if (duckdb_query(session_->connection(), sql.c_str(), result.get()) != DuckDBSuccess) {
+      return session_->ErrorStatus(duckdb_result_error_type(result.get()), result.error());
     }
     struct Described {
       std::string name, type, null, key, default_value;
     };
     std::vector<Described> described;
-    for (idx_t row = 0; row < duckdb_row_count(&result); ++row) {
+    for (idx_t row = 0; row < duckdb_row_count(result.get()); ++row) {
       Described column;
       for (auto [index, out] : {std::pair<idx_t, std::string*>{0, &column.name},
                                 {1, &column.type},
                                 {2, &column.null},
                                 {3, &column.key},
                                 {4, &column.default_value}}) {
-        char* text = duckdb_value_varchar(&result, index, row);
+        char* text = duckdb_value_varchar(result.get(), index, row);
         if (text != nullptr) *out = text;
         duckdb_free(text);
       }
       described.push_back(std::move(column));
     }
-    duckdb_destroy_result(&result);
     std::vector<schema::Field> fields;
     for (const auto& [name, type, null, key, default_value] : described) {
       if (null == "NO" || !key.empty() || !default_value.empty()) {
@@ -254,16 +246,12 @@ class LakeWriteStatement final : public Statement {
     return fields;
   }
 
-  Result<std::unique_ptr<lake::LocalObjectStore>> Store() const {
-    lake::LocalObjectStoreOptions options;
-    options.root = TableDir();
-    return lake::LocalObjectStore::Make(options);
-  }
-  Result<std::unique_ptr<lake::DuckDbConnection>> LakeConnection() const {
-    lake::DuckDbOptions options;
+  Result<std::unique_ptr<lake::ObjectStore>> Store() const { return lake::OpenObjectStore(TableDir().string()); }
+  Result<std::unique_ptr<duck::Connection>> LakeConnection() const {
+    duck::DatabaseOptions options;
     options.threads = shared().options.lake_write_threads;
     options.memory_limit = shared().options.lake_write_memory;
-    return lake::DuckDbConnection::Make(options);
+    return duck::Connection::Make(options);
   }
   lake::DeltaWriterOptions Writer() const {
     lake::DeltaWriterOptions writer;
@@ -281,7 +269,7 @@ class LakeWriteStatement final : public Statement {
       if (!path.empty()) std::filesystem::remove(path, ignored);
     }
     std::string Select() const {
-      return fmt::format("SELECT * FROM read_parquet({})", lake::SqlStringLiteral(path.string()));
+      return fmt::format("SELECT * FROM read_parquet({})", duck::SqlStringLiteral(path.string()));
     }
   };
 
@@ -301,7 +289,7 @@ class LakeWriteStatement final : public Statement {
       rows = fmt::format("(SELECT {} FROM {})", fmt::join(casts, ", "), stage_);
     }
     LAGOA_RETURN_IF_ERROR(
-        Query(fmt::format("COPY {} TO {} (FORMAT parquet)", rows, lake::SqlStringLiteral(file.path.string())))
+        Query(fmt::format("COPY {} TO {} (FORMAT parquet)", rows, duck::SqlStringLiteral(file.path.string())))
             .status());
     LAGOA_RETURN_IF_ERROR(Query(fmt::format("DELETE FROM {}", stage_)).status());
     return file;
@@ -332,14 +320,11 @@ class LakeWriteStatement final : public Statement {
     LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
     staged_ = true;
     LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> fields, StageFields());
-    // A directory without a listed table is what a crash left between its creation and the list.
-    std::error_code error;
-    std::filesystem::remove_all(TableDir(), error);
-    std::filesystem::create_directories(TableDir(), error);
-    if (error) return Status::IoError(fmt::format("creating {}: {}", TableDir().string(), error.message()));
+    // A folder without a listed table is what a crash left between its creation and the list.
+    LAGOA_RETURN_IF_ERROR(lake::DeleteObjectStore(TableDir().string()));
     shared().catalog->ForgetTable(TableDir());
     {
-      LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+      LAGOA_ASSIGN_OR_RETURN(auto store, lake::OpenObjectStore(TableDir().string(), /*create_if_missing=*/true));
       LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
       LAGOA_ASSIGN_OR_RETURN(auto writer, lake::DeltaTableWriter::Make(store.get(), duckdb.get(), Writer()));
       LAGOA_RETURN_IF_ERROR(writer->CreateTable(fields, {}, {}).status());
@@ -359,15 +344,15 @@ class LakeWriteStatement final : public Statement {
   }
 
   Result<int64_t> Insert(std::span<const Param> params) {
-    LAGOA_RETURN_IF_ERROR(BindParams(insert_, params));
-    duckdb_result result;
-    if (duckdb_execute_prepared(insert_, &result) != DuckDBSuccess) {
-      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
-      duckdb_destroy_result(&result);
-      Query(fmt::format("DELETE FROM {}", stage_)).status().IgnoreError();  // the statement's error is what matters
-      return status;
+    LAGOA_RETURN_IF_ERROR(BindParams(insert_.get(), params));
+    {
+      duck::ResultHandle result;
+      if (duckdb_execute_prepared(insert_.get(), result.get()) != DuckDBSuccess) {
+        Status status = session_->ErrorStatus(duckdb_result_error_type(result.get()), result.error());
+        Query(fmt::format("DELETE FROM {}", stage_)).status().IgnoreError();  // the statement's error is what matters
+        return status;
+      }
     }
-    duckdb_destroy_result(&result);
     Result<int64_t> rows = AppendStage();
     if (!rows.ok()) Query(fmt::format("DELETE FROM {}", stage_)).status().IgnoreError();  // the append's error matters
     return rows;
@@ -424,13 +409,9 @@ class LakeWriteStatement final : public Statement {
   Result<int64_t> DropTable() {
     std::lock_guard ddl(shared().lake_ddl_mu);
     LAGOA_RETURN_IF_ERROR(shared().lake_tables->Detach(write_.table));
-    std::error_code error;
-    std::filesystem::remove_all(TableDir(), error);
+    const Status deleted = lake::DeleteObjectStore(TableDir().string());
     shared().catalog->ForgetTable(TableDir());
-    if (error) {
-      return Status::IoError(
-          fmt::format("the table is dropped, but deleting {} failed: {}", TableDir().string(), error.message()));
-    }
+    LAGOA_RETURN_IF_ERROR(deleted.WithContext("the table is dropped, but its files remain"));
     return -1;
   }
 
@@ -438,7 +419,7 @@ class LakeWriteStatement final : public Statement {
   LakeWriteText write_;
   std::string stage_;
   bool staged_ = false;
-  duckdb_prepared_statement insert_ = nullptr;
+  duck::PreparedHandle insert_;
   std::vector<ResultColumn> no_columns_;
 };
 

@@ -8,31 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "duck/record_vectors.h"
 #include "ingest/stream_registry.h"
 #include "lake/load/record_appender.h"
-#include "lake/load/record_vector_decoder_internal.h"
 #include "sql/tail_cache_internal.h"
 
 namespace lagoa::sql::internal {
 namespace {
 
-using lake::internal::ByteArena;
-
-// Owns a duckdb_value (duckdb_bind_get_parameter's result).
-class OwnedValue {
- public:
-  explicit OwnedValue(duckdb_value value) : value_(value) {}
-  OwnedValue(const OwnedValue&) = delete;
-  OwnedValue& operator=(const OwnedValue&) = delete;
-  ~OwnedValue() { duckdb_destroy_value(&value_); }
-  duckdb_value get() const { return value_; }
-
- private:
-  duckdb_value value_;
-};
+using duck::ByteArena;
 
 std::string VarcharParameter(duckdb_bind_info info, idx_t index) {
-  OwnedValue value(duckdb_bind_get_parameter(info, index));
+  duck::ValueHandle value(duckdb_bind_get_parameter(info, index));
   char* text = duckdb_get_varchar(value.get());
   std::string result = text != nullptr ? text : "";
   duckdb_free(text);
@@ -48,11 +35,9 @@ struct TailScanContext {
 
 // The id of the connection a bind runs on.
 idx_t ConnectionId(duckdb_bind_info info) {
-  duckdb_client_context context = nullptr;
-  duckdb_table_function_get_client_context(info, &context);
-  const idx_t id = duckdb_client_context_get_connection_id(context);
-  duckdb_destroy_client_context(&context);
-  return id;
+  duck::ClientContextHandle context;
+  duckdb_table_function_get_client_context(info, context.out());
+  return duckdb_client_context_get_connection_id(context.get());
 }
 
 // What the bind decided; read-only afterwards (shared by the scan's threads).
@@ -121,7 +106,7 @@ void TailBind(duckdb_bind_info info) {
     }
     from_text = std::move(*pinned);
   }
-  OwnedValue created(duckdb_bind_get_parameter(info, 2));
+  duck::ValueHandle created(duckdb_bind_get_parameter(info, 2));
   const int64_t created_us = duckdb_get_int64(created.get());
 
   std::optional<ingest::StreamHandle> stream = context->streams->Find(name);
@@ -137,9 +122,7 @@ void TailBind(duckdb_bind_info info) {
     return;
   }
   for (const schema::Field& field : lake::WithLoadMetadataColumns(stream->definition->latest().fields)) {
-    duckdb_logical_type logical = lake::internal::MakeLogicalType(field.type);
-    duckdb_bind_add_result_column(info, field.name.c_str(), logical);
-    duckdb_destroy_logical_type(&logical);
+    duckdb_bind_add_result_column(info, field.name.c_str(), duck::MakeLogicalType(field.type).get());
   }
 
   uint64_t rows = 0;
@@ -262,10 +245,10 @@ idx_t FillFromBlock(const TailBlock& block, const TailScanState& state, Offset f
   if (first >= last) return 0;
   const idx_t block_columns = duckdb_data_chunk_get_column_count(block.chunk());
   const idx_t offset_column = block_columns - kTailMetadataColumns;
-  duckdb_selection_vector selection = nullptr;
+  duck::SelectionVectorHandle selection;
   if (first > 0 || last < rows) {
-    selection = duckdb_create_selection_vector(last - first);
-    sel_t* indexes = duckdb_selection_vector_get_data_ptr(selection);
+    selection.reset(duckdb_create_selection_vector(last - first));
+    sel_t* indexes = duckdb_selection_vector_get_data_ptr(selection.get());
     for (idx_t i = first; i < last; ++i) indexes[i - first] = static_cast<sel_t>(i);
   }
   for (idx_t c = 0; c < duckdb_data_chunk_get_column_count(output); ++c) {
@@ -273,9 +256,8 @@ idx_t FillFromBlock(const TailBlock& block, const TailScanState& state, Offset f
     duckdb_vector source = duckdb_data_chunk_get_vector(block.chunk(), column < block_columns ? column : offset_column);
     duckdb_vector target = duckdb_data_chunk_get_vector(output, c);
     duckdb_vector_reference_vector(target, source);
-    if (selection != nullptr) duckdb_slice_vector(target, selection, last - first);
+    if (selection) duckdb_slice_vector(target, selection.get(), last - first);
   }
-  if (selection != nullptr) duckdb_destroy_selection_vector(selection);
   return last - first;
 }
 
@@ -330,24 +312,20 @@ void TailPins::Forget(idx_t connection) {
 
 Status RegisterLogTailScan(duckdb_connection connection, ingest::StreamRegistry* streams, TailCache* cache,
                            const TailPins* pins) {
-  duckdb_table_function function = duckdb_create_table_function();
-  duckdb_table_function_set_name(function, kLogTailFunction);
-  duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-  duckdb_logical_type bigint = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
-  duckdb_table_function_add_parameter(function, varchar);
-  duckdb_table_function_add_parameter(function, varchar);
-  duckdb_table_function_add_parameter(function, bigint);
-  duckdb_destroy_logical_type(&varchar);
-  duckdb_destroy_logical_type(&bigint);
-  duckdb_table_function_set_extra_info(function, new TailScanContext{streams, cache, pins},
+  duck::TableFunctionHandle function(duckdb_create_table_function());
+  duckdb_table_function_set_name(function.get(), kLogTailFunction);
+  const duck::LogicalTypeHandle varchar(duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR));
+  const duck::LogicalTypeHandle bigint(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT));
+  duckdb_table_function_add_parameter(function.get(), varchar.get());
+  duckdb_table_function_add_parameter(function.get(), varchar.get());
+  duckdb_table_function_add_parameter(function.get(), bigint.get());
+  duckdb_table_function_set_extra_info(function.get(), new TailScanContext{streams, cache, pins},
                                        [](void* p) { delete static_cast<TailScanContext*>(p); });
-  duckdb_table_function_set_bind(function, TailBind);
-  duckdb_table_function_set_init(function, TailInit);
-  duckdb_table_function_set_function(function, TailFunction);
-  duckdb_table_function_supports_projection_pushdown(function, true);
-  const bool registered = duckdb_register_table_function(connection, function) == DuckDBSuccess;
-  duckdb_destroy_table_function(&function);
-  if (!registered)
+  duckdb_table_function_set_bind(function.get(), TailBind);
+  duckdb_table_function_set_init(function.get(), TailInit);
+  duckdb_table_function_set_function(function.get(), TailFunction);
+  duckdb_table_function_supports_projection_pushdown(function.get(), true);
+  if (duckdb_register_table_function(connection, function.get()) != DuckDBSuccess)
     return Status::Internal(fmt::format("DuckDB: cannot register the table function {}()", kLogTailFunction));
   return Status::Ok();
 }

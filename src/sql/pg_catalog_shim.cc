@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "duck/connection.h"
 #include "sql/session_internal.h"
 
 namespace lagoa::sql::internal {
@@ -208,11 +209,9 @@ Status CreatePgCatalogShim(duckdb_connection connection) {
     statements.push_back(fmt::format("CREATE OR REPLACE MACRO {}.{}", schema, function));
   }
   for (const std::string& sql : statements) {
-    duckdb_result result;
-    const bool ok = duckdb_query(connection, sql.c_str(), &result) == DuckDBSuccess;
-    std::string error = ok ? "" : duckdb_result_error(&result);
-    duckdb_destroy_result(&result);
-    if (!ok) return Status::Internal(fmt::format("DuckDB: creating the PostgreSQL catalog shim: {}: {}", sql, error));
+    if (Status created = duck::Execute(connection, sql); !created.ok()) {
+      return Status::Internal(fmt::format("creating the PostgreSQL catalog shim: {}: {}", sql, created.message()));
+    }
   }
   return Status::Ok();
 }

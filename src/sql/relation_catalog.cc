@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <system_error>
 
 #include "base/parse_number.h"
 #include "ingest/stream_registry.h"
@@ -12,6 +11,7 @@
 #include "lake/delta/file_pruning.h"
 #include "lake/delta/table_scan.h"
 #include "lake/maintenance/table_history.h"
+#include "lake/store/open_object_store.h"
 #include "schema/schema.h"
 #include "schema/types.h"
 #include "sql/log_tail_scan_internal.h"
@@ -20,11 +20,6 @@ namespace lagoa::sql::internal {
 namespace {
 
 using schema::QuoteIdentifier;
-
-bool DirectoryExists(const std::filesystem::path& dir) {
-  std::error_code error;
-  return std::filesystem::is_directory(dir, error);
-}
 
 // Where the tail of a stream with `partitions` partitions starts: one past the snapshot's txn of
 // each partition (0 when it has none), or the log's oldest offset (-1) without a lake table.
@@ -54,7 +49,7 @@ std::string StreamSelect(const schema::StreamDefinition& stream, int32_t partiti
                        QuoteIdentifier(stream.lake.date_partition_source));
   }
   std::string tail = fmt::format("SELECT *{} FROM {}({}, {}, {})", date, kLogTailFunction,
-                                 lake::SqlStringLiteral(stream.name), lake::SqlStringLiteral(from), stream.created_us);
+                                 duck::SqlStringLiteral(stream.name), duck::SqlStringLiteral(from), stream.created_us);
   if (lake_scan.empty()) return tail;
   return fmt::format("{} UNION ALL BY NAME ({})", tail, lake_scan);
 }
@@ -67,7 +62,7 @@ Result<std::unique_ptr<RelationCatalog>> RelationCatalog::Make(std::filesystem::
                                                                const lake::AttachedTables* lake_tables) {
   auto catalog =
       std::unique_ptr<RelationCatalog>(new RelationCatalog(std::move(lake_dir), streams, attached, lake_tables));
-  LAGOA_ASSIGN_OR_RETURN(catalog->duckdb_, lake::DuckDbConnection::Make(lake::DuckDbOptions::Defaults()));
+  LAGOA_ASSIGN_OR_RETURN(catalog->duckdb_, duck::Connection::Make(duck::DatabaseOptions::Defaults()));
   return catalog;
 }
 
@@ -104,31 +99,27 @@ Result<std::shared_ptr<const lake::Snapshot>> RelationCatalog::Latest(const std:
                                                                       const std::string& incarnation,
                                                                       const lake::ObjectStore** store) {
   *store = nullptr;
-  if (!DirectoryExists(dir / "_delta_log")) {
-    tables_.erase(dir);
-    return std::shared_ptr<const lake::Snapshot>();
-  }
   CachedTable& cached = tables_[dir];
   if (cached.incarnation != incarnation) {
-    cached.snapshot.reset();
+    cached = CachedTable{};
     cached.incarnation = incarnation;
   }
   if (cached.store == nullptr) {
-    lake::LocalObjectStoreOptions options;
-    options.root = dir;
-    LAGOA_ASSIGN_OR_RETURN(cached.store, lake::LocalObjectStore::Make(options));
+    Result<std::unique_ptr<lake::ObjectStore>> opened = lake::OpenObjectStore(dir.string());
+    if (!opened.ok()) {
+      tables_.erase(dir);
+      // A stream's table before its first load has no folder yet.
+      if (opened.status().code() == StatusCode::kNotFound) return std::shared_ptr<const lake::Snapshot>();
+      return opened.status();
+    }
+    cached.store = std::move(*opened);
   }
   *store = cached.store.get();
-  if (cached.snapshot != nullptr) {
-    // Commits are immutable and numbered densely: the snapshot is current while the next
-    // version's commit does not exist.
-    const lake::TableVersion next(cached.snapshot->version().value() + 1);
-    std::error_code error;
-    if (!std::filesystem::exists(dir / "_delta_log" / (lake::VersionFileStem(next) + ".json"), error)) {
-      return cached.snapshot;
-    }
-  }
   lake::DeltaLogReader reader(cached.store.get(), duckdb_.get(), "");
+  if (cached.snapshot != nullptr) {
+    LAGOA_ASSIGN_OR_RETURN(const bool latest, reader.IsLatest(*cached.snapshot));
+    if (latest) return cached.snapshot;
+  }
   // Following the table: only the commits since the cached snapshot are read.
   Result<lake::Snapshot> snapshot =
       cached.snapshot != nullptr ? reader.LoadSnapshotAfter(*cached.snapshot) : reader.LoadSnapshot();

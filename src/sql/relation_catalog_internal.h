@@ -36,10 +36,10 @@
 #include <vector>
 
 #include "base/status.h"
+#include "duck/connection.h"
 #include "lake/attached_tables.h"
 #include "lake/delta/snapshot.h"
-#include "lake/duckdb_connection.h"
-#include "lake/store/local_object_store.h"
+#include "lake/store/object_store.h"
 #include "sql/file_skipping_internal.h"
 
 namespace lagoa::ingest {
@@ -94,7 +94,7 @@ class RelationCatalog {
                                                      std::string_view when);
 
   struct CachedTable {
-    std::unique_ptr<lake::LocalObjectStore> store;   // rooted at the table's directory
+    std::unique_ptr<lake::ObjectStore> store;        // rooted at the table's directory
     std::shared_ptr<const lake::Snapshot> snapshot;  // nullptr: the table has no commit yet
     std::string incarnation;                         // of the stream or attachment the table belongs to
   };
@@ -116,7 +116,7 @@ class RelationCatalog {
   const lake::AttachedTables* const lake_tables_;
   std::mutex mu_;
   std::map<std::filesystem::path, CachedTable> tables_;  // guarded by mu_
-  std::unique_ptr<lake::DuckDbConnection> duckdb_;       // guarded by mu_
+  std::unique_ptr<duck::Connection> duckdb_;             // guarded by mu_
   std::map<std::string, RelationDefinition> built_;      // guarded by mu_: by relation name
   std::map<std::string, RelationDefinition> skipping_;   // guarded by mu_: the last one with files skipped, by name
 };

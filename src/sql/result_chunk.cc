@@ -9,14 +9,10 @@
 namespace lagoa::sql {
 
 struct ResultChunk::Impl {
-  duckdb_data_chunk chunk = nullptr;
+  duck::DataChunkHandle chunk;
   std::shared_ptr<const internal::ResultTypes> types;
   std::vector<duckdb_vector> vectors;
   size_t rows = 0;
-
-  ~Impl() {
-    if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
-  }
 
   duckdb_vector Cell(size_t column, size_t row) const {
     LAGOA_ASSERT(column < vectors.size() && row < rows);
@@ -113,8 +109,8 @@ TypeNode MakeTypeNode(duckdb_logical_type type) {
     if (scalar.id == node.id) node.kind = scalar.kind;
   }
   auto child = [&](duckdb_logical_type child_type) {
-    node.children.push_back(MakeTypeNode(child_type));
-    duckdb_destroy_logical_type(&child_type);
+    const duck::LogicalTypeHandle owned(child_type);
+    node.children.push_back(MakeTypeNode(owned.get()));
   };
   switch (node.id) {
     case DUCKDB_TYPE_VARCHAR:
@@ -238,10 +234,6 @@ std::string_view ReadString(duckdb_vector vector, uint64_t row) {
   return {duckdb_string_t_data(value), duckdb_string_t_length(*value)};
 }
 
-ResultTypes::~ResultTypes() {
-  for (duckdb_logical_type& type : logical) duckdb_destroy_logical_type(&type);
-}
-
 namespace {
 
 ColumnType Describe(const TypeNode& node) {
@@ -259,23 +251,23 @@ ColumnType Describe(const TypeNode& node) {
 
 ColumnType DescribeType(duckdb_logical_type type) { return Describe(MakeTypeNode(type)); }
 
-std::shared_ptr<const ResultTypes> MakeResultTypes(std::vector<duckdb_logical_type> types) {
+std::shared_ptr<const ResultTypes> MakeResultTypes(duck::LogicalTypeList types) {
   auto result = std::make_shared<ResultTypes>();
   result->logical = std::move(types);
-  for (duckdb_logical_type type : result->logical) {
-    result->nodes.push_back(MakeTypeNode(type));
+  for (size_t c = 0; c < result->logical.size(); ++c) {
+    result->nodes.push_back(MakeTypeNode(result->logical[c]));
     result->columns.push_back(Describe(result->nodes.back()));
   }
   return result;
 }
 
-std::unique_ptr<ResultChunk> MakeResultChunk(duckdb_data_chunk chunk, std::shared_ptr<const ResultTypes> types) {
+std::unique_ptr<ResultChunk> MakeResultChunk(duck::DataChunkHandle chunk, std::shared_ptr<const ResultTypes> types) {
   auto impl = std::make_unique<ResultChunk::Impl>();
-  impl->chunk = chunk;
-  impl->rows = duckdb_data_chunk_get_size(chunk);
-  const idx_t columns = duckdb_data_chunk_get_column_count(chunk);
+  impl->chunk = std::move(chunk);
+  impl->rows = duckdb_data_chunk_get_size(impl->chunk.get());
+  const idx_t columns = duckdb_data_chunk_get_column_count(impl->chunk.get());
   LAGOA_ASSERT(columns == types->columns.size());
-  for (idx_t i = 0; i < columns; ++i) impl->vectors.push_back(duckdb_data_chunk_get_vector(chunk, i));
+  for (idx_t i = 0; i < columns; ++i) impl->vectors.push_back(duckdb_data_chunk_get_vector(impl->chunk.get(), i));
   impl->types = std::move(types);
   return std::make_unique<ResultChunk>(std::move(impl));
 }

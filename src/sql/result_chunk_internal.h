@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "duck/handles.h"
 #include "sql/result_chunk.h"
 #include "sql/value_format_internal.h"
 
@@ -15,23 +16,18 @@ namespace lagoa::sql::internal {
 // The column types of one result: DuckDB's logical types (owned, destroyed with the last chunk
 // or cursor that shares them) and their descriptions.
 struct ResultTypes {
-  std::vector<duckdb_logical_type> logical;
+  duck::LogicalTypeList logical;
   std::vector<ColumnType> columns;
   std::vector<TypeNode> nodes;  // the type trees the formatters walk, one per column
-
-  ResultTypes() = default;
-  ResultTypes(const ResultTypes&) = delete;
-  ResultTypes& operator=(const ResultTypes&) = delete;
-  ~ResultTypes();
 };
 
 // Describes a logical type (borrowed).
 ColumnType DescribeType(duckdb_logical_type type);
 
 // Takes ownership of `types` (one per column) and describes them.
-std::shared_ptr<const ResultTypes> MakeResultTypes(std::vector<duckdb_logical_type> types);
+std::shared_ptr<const ResultTypes> MakeResultTypes(duck::LogicalTypeList types);
 
-// Wraps `chunk` (ownership moves in); its columns have `types`.
-std::unique_ptr<ResultChunk> MakeResultChunk(duckdb_data_chunk chunk, std::shared_ptr<const ResultTypes> types);
+// Wraps `chunk`; its columns have `types`.
+std::unique_ptr<ResultChunk> MakeResultChunk(duck::DataChunkHandle chunk, std::shared_ptr<const ResultTypes> types);
 
 }  // namespace lagoa::sql::internal

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "duck/database.h"
 #include "sql/result_chunk.h"
 #include "sql/result_chunk_internal.h"
 
@@ -21,40 +22,37 @@ namespace {
 class Duck {
  public:
   Duck() {
-    duckdb_config config;
-    EXPECT_EQ(duckdb_create_config(&config), DuckDBSuccess);
-    duckdb_set_config(config, "threads", "1");
-    EXPECT_EQ(duckdb_open_ext(nullptr, &db_, config, nullptr), DuckDBSuccess);
-    duckdb_destroy_config(&config);
-    EXPECT_EQ(duckdb_connect(db_, &con_), DuckDBSuccess);
-    Query("SET TimeZone = 'UTC'");
-  }
-  ~Duck() {
-    duckdb_disconnect(&con_);
-    duckdb_close(&db_);
+    auto db = duck::OpenDatabase(duck::DatabaseOptions::Defaults(), "the test's database");
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    if (!db.ok()) return;
+    db_ = std::move(*db);
+    auto con = duck::Connect(db_.get());
+    EXPECT_TRUE(con.ok()) << con.status().ToString();
+    if (con.ok()) con_ = std::move(*con);
   }
 
   // Every chunk of the query's result; a failed query fails the test and returns none.
   std::vector<std::unique_ptr<ResultChunk>> Query(const std::string& sql) {
     std::vector<std::unique_ptr<ResultChunk>> chunks;
-    duckdb_result result;
-    if (duckdb_query(con_, sql.c_str(), &result) != DuckDBSuccess) {
-      ADD_FAILURE() << sql << ": " << duckdb_result_error(&result);
-      duckdb_destroy_result(&result);
+    duck::ResultHandle result;
+    if (duckdb_query(con_.get(), sql.c_str(), result.get()) != DuckDBSuccess) {
+      ADD_FAILURE() << sql << ": " << result.error();
       return chunks;
     }
-    std::vector<duckdb_logical_type> types;
-    for (idx_t c = 0; c < duckdb_column_count(&result); ++c) types.push_back(duckdb_column_logical_type(&result, c));
+    duck::LogicalTypeList types;
+    for (idx_t c = 0; c < duckdb_column_count(result.get()); ++c) {
+      types.push_back(duck::LogicalTypeHandle(duckdb_column_logical_type(result.get(), c)));
+    }
     auto shared = internal::MakeResultTypes(std::move(types));
-    while (duckdb_data_chunk chunk = duckdb_fetch_chunk(result))
-      chunks.push_back(internal::MakeResultChunk(chunk, shared));
-    duckdb_destroy_result(&result);
+    while (duckdb_data_chunk chunk = duckdb_fetch_chunk(*result.get())) {
+      chunks.push_back(internal::MakeResultChunk(duck::DataChunkHandle(chunk), shared));
+    }
     return chunks;
   }
 
  private:
-  duckdb_database db_ = nullptr;
-  duckdb_connection con_ = nullptr;
+  duck::DatabaseHandle db_;
+  duck::ConnectionHandle con_;
 };
 
 std::string Text(const ResultChunk& chunk, size_t column, size_t row) {

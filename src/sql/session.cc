@@ -113,22 +113,21 @@ bool LooksLikeCountResult(StatementKind kind, const std::vector<ResultColumn>& c
 
 // DuckDB's own word on an executed result: changed rows (DML without RETURNING) or nothing (DDL),
 // as opposed to rows of a query — `EXECUTE p` of `SELECT 'abc' AS "Count"` is a query.
-bool IsCountResult(duckdb_result& result, const std::vector<ResultColumn>& columns) {
-  const duckdb_result_type type = duckdb_result_return_type(result);
+bool IsCountResult(duckdb_result* result, const std::vector<ResultColumn>& columns) {
+  const duckdb_result_type type = duckdb_result_return_type(*result);
   return (type == DUCKDB_RESULT_TYPE_CHANGED_ROWS || type == DUCKDB_RESULT_TYPE_NOTHING) && columns.size() == 1;
 }
 
 class CursorImpl final : public Cursor {
  public:
-  CursorImpl(SessionImpl* session, uint64_t generation, duckdb_result result, std::vector<ResultColumn> columns,
-             std::shared_ptr<const ResultTypes> types)
+  CursorImpl(SessionImpl* session, uint64_t generation, std::unique_ptr<duck::ResultHandle> result,
+             std::vector<ResultColumn> columns, std::shared_ptr<const ResultTypes> types)
       : session_(session),
         generation_(generation),
-        result_(result),
+        result_(std::move(result)),
         columns_(std::move(columns)),
         types_(std::move(types)) {}
   ~CursorImpl() override {
-    duckdb_destroy_result(&result_);
     if (!done_ && session_->generation() == generation_) session_->Finish();
   }
 
@@ -140,15 +139,15 @@ class CursorImpl final : public Cursor {
     if (session_->generation() != generation_) {
       return Status::FailedPrecondition("the result was closed: its session ran another statement since");
     }
-    duckdb_data_chunk chunk = duckdb_fetch_chunk(result_);
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(*result_->get());
     if (chunk == nullptr) {
       done_ = true;
       session_->Finish();
-      const char* error = duckdb_result_error(&result_);
-      if (error != nullptr) return session_->ErrorStatus(duckdb_result_error_type(&result_), error);
+      const char* error = result_->error();
+      if (error != nullptr) return session_->ErrorStatus(duckdb_result_error_type(result_->get()), error);
       return std::unique_ptr<ResultChunk>();
     }
-    return MakeResultChunk(chunk, types_);
+    return MakeResultChunk(duck::DataChunkHandle(chunk), types_);
   }
 
   // Reads DuckDB's "Count" result (IsCountResult) into changed_rows (DML only) and hides it.
@@ -175,7 +174,7 @@ class CursorImpl final : public Cursor {
  private:
   SessionImpl* session_;
   uint64_t generation_;
-  duckdb_result result_;
+  std::unique_ptr<duck::ResultHandle> result_;  // a pointer: DuckDB's streaming result must not move
   std::vector<ResultColumn> columns_;
   std::shared_ptr<const ResultTypes> types_;
   int64_t changed_rows_ = -1;
@@ -184,31 +183,28 @@ class CursorImpl final : public Cursor {
 
 class StatementImpl final : public Statement {
  public:
-  StatementImpl(SessionImpl* session, duckdb_prepared_statement prepared, std::optional<std::vector<std::string>> names,
+  StatementImpl(SessionImpl* session, duck::PreparedHandle prepared, std::optional<std::vector<std::string>> names,
                 std::optional<SkipFilter> filter, std::string_view text)
-      : session_(session), prepared_(prepared), names_(std::move(names)), filter_(std::move(filter)) {
-    kind_ = KindOf(duckdb_prepared_statement_type(prepared_));
+      : session_(session), prepared_(std::move(prepared)), names_(std::move(names)), filter_(std::move(filter)) {
+    kind_ = KindOf(duckdb_prepared_statement_type(prepared_.get()));
     // A macro's definition; whether a transaction begins or ends.
     if (kind_ == StatementKind::kCreate || kind_ == StatementKind::kTransaction) text_ = std::string(text);
-    const idx_t count = duckdb_prepared_statement_column_count(prepared_);
+    const idx_t count = duckdb_prepared_statement_column_count(prepared_.get());
     for (idx_t c = 0; c < count; ++c) {
-      duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(prepared_, c);
+      duck::LogicalTypeHandle type(duckdb_prepared_statement_column_logical_type(prepared_.get(), c));
       // A parameter DuckDB could not type leaves a placeholder: one column of no type ("unknown").
-      if (duckdb_get_type_id(type) == DUCKDB_TYPE_INVALID) columns_known_ = false;
+      if (duckdb_get_type_id(type.get()) == DUCKDB_TYPE_INVALID) columns_known_ = false;
       // A copy the caller frees, though typed const.
-      const char* name = duckdb_prepared_statement_column_name(prepared_, c);
-      columns_.push_back({name != nullptr ? name : "", DescribeType(type)});
+      const char* name = duckdb_prepared_statement_column_name(prepared_.get(), c);
+      columns_.push_back({name != nullptr ? name : "", DescribeType(type.get())});
       duckdb_free(const_cast<char*>(name));
-      duckdb_destroy_logical_type(&type);
     }
     if (!columns_known_) columns_.clear();
     if (LooksLikeCountResult(kind_, columns_)) columns_.clear();
   }
-  ~StatementImpl() override { duckdb_destroy_prepare(&prepared_); }
-
   StatementKind kind() const override { return kind_; }
-  size_t param_count() const override { return duckdb_nparams(prepared_); }
-  ColumnType param_type(size_t index) const override { return ParamType(prepared_, index); }
+  size_t param_count() const override { return duckdb_nparams(prepared_.get()); }
+  ColumnType param_type(size_t index) const override { return ParamType(prepared_.get(), index); }
   const std::vector<ResultColumn>& columns() const override { return columns_; }
   bool columns_known() const override { return columns_known_; }
 
@@ -221,13 +217,12 @@ class StatementImpl final : public Statement {
     // The relations are brought up to date before every execution, so a statement prepared once
     // and executed many times still sees the latest lake snapshot and log tail.
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(names_, filter_ ? &*filter_ : nullptr));
-    LAGOA_RETURN_IF_ERROR(BindParams(prepared_, params));
+    LAGOA_RETURN_IF_ERROR(BindParams(prepared_.get(), params));
     session_->Begin();
-    duckdb_result result;
-    if (duckdb_execute_prepared_streaming(prepared_, &result) != DuckDBSuccess) {
+    auto result = std::make_unique<duck::ResultHandle>();
+    if (duckdb_execute_prepared_streaming(prepared_.get(), result->get()) != DuckDBSuccess) {
       Status status = MissingFilesOfAVersion(
-          session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result)), names_);
-      duckdb_destroy_result(&result);
+          session_->ErrorStatus(duckdb_result_error_type(result->get()), result->error()), names_);
       session_->Finish();
       return status;
     }
@@ -235,29 +230,26 @@ class StatementImpl final : public Statement {
     // session re-creates them as needed (CREATE OR REPLACE).
     if (kind_ == StatementKind::kTransaction || kind_ == StatementKind::kDrop) session_->ForgetViews();
     // Columns unknown at prepare (a parameter's type) can be many only now.
-    if (const idx_t count = duckdb_column_count(&result); count > kResultColumnsMax) {
-      duckdb_destroy_result(&result);
+    if (const idx_t count = duckdb_column_count(result->get()); count > kResultColumnsMax) {
       session_->Finish();
       return Status::InvalidArgument(
           fmt::format("the result has {} columns; lagoa returns at most {}", count, kResultColumnsMax));
     }
-    std::vector<duckdb_logical_type> logical;
+    duck::LogicalTypeList logical;
     std::vector<ResultColumn> columns;
-    for (idx_t c = 0; c < duckdb_column_count(&result); ++c) {
-      logical.push_back(duckdb_column_logical_type(&result, c));
-      columns.push_back({duckdb_column_name(&result, c), DescribeType(logical.back())});
+    for (idx_t c = 0; c < duckdb_column_count(result->get()); ++c) {
+      logical.push_back(duck::LogicalTypeHandle(duckdb_column_logical_type(result->get(), c)));
+      columns.push_back({duckdb_column_name(result->get(), c), DescribeType(logical[c])});
     }
     for (const ResultColumn& column : columns) {
       if (column.type.readable) continue;
-      duckdb_destroy_result(&result);
-      for (duckdb_logical_type& type : logical) duckdb_destroy_logical_type(&type);
       session_->Finish();
       return Status::InvalidArgument(
           fmt::format("result column \"{}\" has type {}, which lagoa cannot send to clients; CAST it to VARCHAR",
                       column.name, column.type.sql));
     }
-    const bool count_result = IsCountResult(result, columns);
-    auto cursor = std::make_unique<CursorImpl>(session_, generation, result, std::move(columns),
+    const bool count_result = IsCountResult(result->get(), columns);
+    auto cursor = std::make_unique<CursorImpl>(session_, generation, std::move(result), std::move(columns),
                                                MakeResultTypes(std::move(logical)));
     if (count_result) {
       LAGOA_RETURN_IF_ERROR(cursor->ConsumeCount(ReturnsChangedRows(kind_)));
@@ -268,7 +260,7 @@ class StatementImpl final : public Statement {
 
  private:
   SessionImpl* session_;
-  duckdb_prepared_statement prepared_;
+  duck::PreparedHandle prepared_;
   std::optional<std::vector<std::string>> names_;
   std::optional<SkipFilter> filter_;
   std::string text_;  // CREATE and transaction statements only
@@ -280,11 +272,9 @@ class StatementImpl final : public Statement {
 }  // namespace
 
 ColumnType ParamType(duckdb_prepared_statement prepared, size_t index) {
-  duckdb_logical_type type = prepared != nullptr ? duckdb_param_logical_type(prepared, index + 1) : nullptr;
-  if (type == nullptr) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
-  ColumnType described = DescribeType(type);
-  duckdb_destroy_logical_type(&type);
-  return described;
+  duck::LogicalTypeHandle type(prepared != nullptr ? duckdb_param_logical_type(prepared, index + 1) : nullptr);
+  if (!type) return ColumnType{TypeKind::kOther, "UNKNOWN", 0, 0};
+  return DescribeType(type.get());
 }
 
 Status UnreadableRelation(std::string_view name, std::string_view duckdb_error) {
@@ -366,40 +356,33 @@ std::optional<std::vector<std::string>> TableNames(duckdb_connection connection,
     }
     text += sql[i];
   }
-  duckdb_value list = duckdb_get_table_names(connection, text.c_str(), false);
-  if (list == nullptr) return std::nullopt;
+  duck::ValueHandle list(duckdb_get_table_names(connection, text.c_str(), false));
+  if (!list) return std::nullopt;
   std::vector<std::string> names;
-  const idx_t size = duckdb_get_list_size(list);
+  const idx_t size = duckdb_get_list_size(list.get());
   for (idx_t i = 0; i < size; ++i) {
-    duckdb_value item = duckdb_get_list_child(list, i);
-    char* text = duckdb_get_varchar(item);
+    duck::ValueHandle item(duckdb_get_list_child(list.get(), i));
+    char* text = duckdb_get_varchar(item.get());
     if (text != nullptr) names.emplace_back(text);
     duckdb_free(text);
-    duckdb_destroy_value(&item);
   }
-  duckdb_destroy_value(&list);
   return names;
 }
 
 Result<std::unique_ptr<SessionImpl>> SessionImpl::Make(std::shared_ptr<EngineShared> shared) {
-  duckdb_connection connection = nullptr;
-  duckdb_connection names_connection = nullptr;
-  if (duckdb_connect(shared->database, &connection) != DuckDBSuccess ||
-      duckdb_connect(shared->database, &names_connection) != DuckDBSuccess) {
-    if (connection != nullptr) duckdb_disconnect(&connection);
-    return Status::Internal("DuckDB: cannot open a connection for a SQL session");
-  }
-  duckdb_client_context context = nullptr;
-  duckdb_connection_get_client_context(connection, &context);
-  const idx_t connection_id = duckdb_client_context_get_connection_id(context);
-  duckdb_destroy_client_context(&context);
-  return std::unique_ptr<SessionImpl>(new SessionImpl(std::move(shared), connection, names_connection, connection_id));
+  LAGOA_ASSIGN_OR_RETURN(duck::ConnectionHandle connection, duck::Connect(shared->database.get()));
+  LAGOA_ASSIGN_OR_RETURN(duck::ConnectionHandle names_connection, duck::Connect(shared->database.get()));
+  duck::ClientContextHandle context;
+  duckdb_connection_get_client_context(connection.get(), context.out());
+  const idx_t connection_id = duckdb_client_context_get_connection_id(context.get());
+  return std::unique_ptr<SessionImpl>(
+      new SessionImpl(std::move(shared), std::move(connection), std::move(names_connection), connection_id));
 }
 
 SessionImpl::~SessionImpl() {
-  if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
-  duckdb_disconnect(&connection_);
-  duckdb_disconnect(&names_connection_);
+  extracted_.reset();
+  connection_.reset();
+  names_connection_.reset();
   shared_->tail_pins.Forget(connection_id_);
   std::lock_guard lock(shared_->mu);
   shared_->running.erase(this);
@@ -407,7 +390,7 @@ SessionImpl::~SessionImpl() {
 }
 
 Result<size_t> SessionImpl::Parse(std::string_view sql) {
-  if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
+  extracted_.reset();
   pieces_.clear();
   // DuckDB reads the text up to a NUL; lagoa's checks would read past it.
   if (const size_t nul = sql.find('\0'); nul != std::string_view::npos) {
@@ -423,8 +406,8 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
     pieces_.clear();
   }
   const std::string text(sql);
-  const idx_t count = duckdb_extract_statements(connection_, text.c_str(), &extracted_);
-  const char* error = duckdb_extract_statements_error(extracted_);
+  const idx_t count = duckdb_extract_statements(connection_.get(), text.c_str(), extracted_.out());
+  const char* error = duckdb_extract_statements_error(extracted_.get());
   if (error != nullptr) return Status::InvalidArgument(error);
   parsed_text_ = text;
   if (count > 1) {
@@ -451,9 +434,8 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
     // Earlier statements may have created or dropped what this one names.
     piece.handler = HandlerFor(piece.text);
     if (piece.handler != nullptr) return piece.handler->Prepare(piece.text, *this);
-    if (extracted_ != nullptr) duckdb_destroy_extracted(&extracted_);
-    const idx_t count = duckdb_extract_statements(connection_, piece.text.c_str(), &extracted_);
-    const char* error = duckdb_extract_statements_error(extracted_);
+    const idx_t count = duckdb_extract_statements(connection_.get(), piece.text.c_str(), extracted_.out());
+    const char* error = duckdb_extract_statements_error(extracted_.get());
     if (error != nullptr) return Status::InvalidArgument(error);
     if (count != 1) return Status::InvalidArgument(fmt::format("expected one statement in `{}`", piece.text));
     return PrepareExtracted(0, NamesIn(piece.text), &piece.text);
@@ -462,13 +444,11 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
 }
 
 Status SessionImpl::Exec(const std::string& sql) {
-  duckdb_result result;
-  Status status;
-  if (duckdb_query(connection_, sql.c_str(), &result) != DuckDBSuccess) {
-    status = ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
+  duck::ResultHandle result;
+  if (duckdb_query(connection_.get(), sql.c_str(), result.get()) != DuckDBSuccess) {
+    return ErrorStatus(duckdb_result_error_type(result.get()), result.error());
   }
-  duckdb_destroy_result(&result);
-  return status;
+  return Status::Ok();
 }
 
 const StatementHandler* SessionImpl::HandlerFor(std::string_view statement) const {
@@ -485,37 +465,27 @@ Result<std::unique_ptr<Statement>> SessionImpl::PrepareExtracted(size_t index,
   std::optional<SkipFilter> filter;
   if (text != nullptr) filter = SkipFilterFor(*text, names);
   LAGOA_RETURN_IF_ERROR(RefreshRelations(names, filter ? &*filter : nullptr));
-  duckdb_prepared_statement prepared = nullptr;
-  if (duckdb_prepare_extracted_statement(connection_, extracted_, index, &prepared) != DuckDBSuccess) {
-    Status status = MissingFilesOfAVersion(
-        PrepareErrorStatus(duckdb_prepare_error(prepared), "DuckDB could not prepare the statement"), names);
-    duckdb_destroy_prepare(&prepared);
-    return status;
+  duck::PreparedHandle prepared;
+  if (duckdb_prepare_extracted_statement(connection_.get(), extracted_.get(), index, prepared.out()) != DuckDBSuccess) {
+    return MissingFilesOfAVersion(
+        PrepareErrorStatus(duckdb_prepare_error(prepared.get()), "DuckDB could not prepare the statement"), names);
   }
-  if (const idx_t columns = duckdb_prepared_statement_column_count(prepared); columns > kResultColumnsMax) {
-    duckdb_destroy_prepare(&prepared);
+  if (const idx_t columns = duckdb_prepared_statement_column_count(prepared.get()); columns > kResultColumnsMax) {
     return Status::InvalidArgument(
         fmt::format("the result has {} columns; lagoa returns at most {}", columns, kResultColumnsMax));
   }
-  const duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
+  const duckdb_statement_type type = duckdb_prepared_statement_type(prepared.get());
   const std::string_view statement = text != nullptr ? std::string_view(*text) : std::string_view();
-  if (Status allowed = CheckStatementAllowed(type, statement, shared_->options.files_dir); !allowed.ok()) {
-    duckdb_destroy_prepare(&prepared);
-    return allowed;
-  }
+  LAGOA_RETURN_IF_ERROR(CheckStatementAllowed(type, statement, shared_->options.files_dir));
   if (type == DUCKDB_STATEMENT_TYPE_CREATE) {
     // DuckDB would make a view that a stream's or table's view of the same name hides.
     if (std::optional<std::string> view = MainViewName(statement)) {
-      if (Status free = shared_->object_catalog->CheckRelationNameFree(*view, "CREATE VIEW", catalog::kView);
-          !free.ok()) {
-        duckdb_destroy_prepare(&prepared);
-        return free;
-      }
+      LAGOA_RETURN_IF_ERROR(shared_->object_catalog->CheckRelationNameFree(*view, "CREATE VIEW", catalog::kView));
     }
   }
   if (MayDefineFunctions(type, text != nullptr ? *text : parsed_text_)) shared_->user_functions = true;
   if (MaySetTimeZone(type, text != nullptr ? *text : parsed_text_)) shared_->timezone_set = true;
-  return std::unique_ptr<Statement>(new StatementImpl(this, prepared, names, std::move(filter), statement));
+  return std::unique_ptr<Statement>(new StatementImpl(this, std::move(prepared), names, std::move(filter), statement));
 }
 
 std::optional<SkipFilter> SessionImpl::SkipFilterFor(const std::string& text,
@@ -523,7 +493,7 @@ std::optional<SkipFilter> SessionImpl::SkipFilterFor(const std::string& text,
   if (!names || names->size() != 1 || shared_->user_functions) return std::nullopt;
   std::vector<std::string> lagoa_names = shared_->catalog->Names();
   if (std::find(lagoa_names.begin(), lagoa_names.end(), names->front()) == lagoa_names.end()) return std::nullopt;
-  std::optional<std::string> serialized = SerializedSelect(names_connection_, text);
+  std::optional<std::string> serialized = SerializedSelect(names_connection_.get(), text);
   if (!serialized) return std::nullopt;
   std::optional<SkipFilter> filter = SkipFilterOf(*serialized);
   if (!filter || !schema::EqualsIgnoreCase(filter->table, names->front())) return std::nullopt;
@@ -549,7 +519,7 @@ Status SessionImpl::KeepSqlObjects(StatementKind kind, const std::string& text) 
     in_transaction_ = !head.empty() && (head[0].Is("BEGIN") || head[0].Is("START"));
   }
   // The committed catalog, read outside this session's transaction.
-  Status kept = shared_->objects->Refresh(names_connection_, creates_);
+  Status kept = shared_->objects->Refresh(names_connection_.get(), creates_);
   if (!in_transaction_) creates_.clear();  // seen above, committed or rolled back
   return kept;
 }
@@ -603,10 +573,9 @@ Status SessionImpl::RefreshRelations(const std::optional<std::vector<std::string
 }
 
 void SessionImpl::DropView(const std::string& name) {
-  duckdb_result result;
   const std::string drop = fmt::format("DROP VIEW IF EXISTS temp.{}", schema::QuoteIdentifier(name));
-  duckdb_query(connection_, drop.c_str(), &result);
-  duckdb_destroy_result(&result);
+  duck::ResultHandle result;
+  duckdb_query(connection_.get(), drop.c_str(), result.get());
   views_.erase(name);
 }
 
@@ -627,12 +596,12 @@ Status SessionImpl::RefreshRelation(const std::string& name, const SkipFilter* f
   const std::string create =
       fmt::format("CREATE OR REPLACE TEMP VIEW {0} AS {1}; COMMENT ON VIEW temp.main.{0} IS '{2}'", quoted,
                   relation->select, kRelationComment);
-  duckdb_result result;
-  const bool ok = duckdb_query(connection_, create.c_str(), &result) == DuckDBSuccess;
-  Status status = ok ? Status::Ok() : UnreadableRelation(name, duckdb_result_error(&result));
-  duckdb_destroy_result(&result);
-  if (ok) views_[name] = relation->key;
-  return status;
+  duck::ResultHandle result;
+  if (duckdb_query(connection_.get(), create.c_str(), result.get()) != DuckDBSuccess) {
+    return UnreadableRelation(name, result.error());
+  }
+  views_[name] = relation->key;
+  return Status::Ok();
 }
 
 void SessionImpl::Begin() {
@@ -656,14 +625,14 @@ void SessionImpl::Finish() {
 void SessionImpl::InterruptForTimeout() {
   timed_out_ = true;
   deadline_ = std::chrono::steady_clock::time_point::max();
-  duckdb_interrupt(connection_);
+  duckdb_interrupt(connection_.get());
 }
 
 void SessionImpl::Cancel() {
   std::lock_guard lock(shared_->mu);
   if (shared_->running.count(this) == 0) return;
   cancelled_ = true;
-  duckdb_interrupt(connection_);
+  duckdb_interrupt(connection_.get());
 }
 
 Status SessionImpl::ErrorStatus(duckdb_error_type type, const char* message) const {

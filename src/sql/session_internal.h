@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "duck/database.h"
 #include "lake/attached_tables.h"
 #include "sql/file_skipping_internal.h"
 #include "sql/lake_write_internal.h"
@@ -44,7 +45,7 @@ std::optional<std::vector<std::string>> TableNames(duckdb_connection connection,
 // session closed. Threads: any; `mu` guards `running` and `open_sessions`.
 struct EngineShared {
   SqlEngineOptions options;
-  duckdb_database database = nullptr;
+  duck::DatabaseHandle database;                      // closed first, by ~EngineShared
   std::unique_ptr<lake::AttachedTables> lake_tables;  // CREATE TABLE's tables; null without options.tables_dir
   // Held from a lake table's name check to its listing (CREATE) or unlisting and deletion (DROP),
   // so two statements never claim, or clear, the same directory.
@@ -92,13 +93,13 @@ class SessionImpl final : public Session {
   void Cancel() override;
 
   // Called by statements and cursors (session.cc, lake_write.cc).
-  duckdb_connection connection() const { return connection_; }
+  duckdb_connection connection() const { return connection_.get(); }
   EngineShared& shared() const { return *shared_; }
   // The tables `sql` names (TableNames), read on a connection of its own: DuckDB binds the views
   // a text names to list them, and this session's views of lagoa's relations would be bound too
   // (slow, and failing for some texts) — the names connection has none.
   std::optional<std::vector<std::string>> NamesIn(const std::string& sql) const {
-    return TableNames(names_connection_, sql);
+    return TableNames(names_connection_.get(), sql);
   }
   // Runs `sql` (no parameters) on the session's connection and drops its result.
   Status Exec(const std::string& sql);
@@ -139,11 +140,11 @@ class SessionImpl final : public Session {
   void InterruptForTimeout();
 
  private:
-  SessionImpl(std::shared_ptr<EngineShared> shared, duckdb_connection connection, duckdb_connection names_connection,
-              idx_t connection_id)
+  SessionImpl(std::shared_ptr<EngineShared> shared, duck::ConnectionHandle connection,
+              duck::ConnectionHandle names_connection, idx_t connection_id)
       : shared_(std::move(shared)),
-        connection_(connection),
-        names_connection_(names_connection),
+        connection_(std::move(connection)),
+        names_connection_(std::move(names_connection)),
         connection_id_(connection_id) {}
   Status RefreshRelation(const std::string& name, const SkipFilter* filter);
   // Prepares statement `index` of extracted_, whose text is `text` (null: unknown, one of
@@ -154,10 +155,10 @@ class SessionImpl final : public Session {
   void DropView(const std::string& name);
 
   std::shared_ptr<EngineShared> shared_;
-  duckdb_connection connection_;
-  duckdb_connection names_connection_;                    // only for NamesIn
+  duck::ConnectionHandle connection_;
+  duck::ConnectionHandle names_connection_;               // only for NamesIn
   idx_t connection_id_;                                   // connection_'s, as lagoa_tail() sees it (TailPins)
-  duckdb_extracted_statements extracted_ = nullptr;       // of the last Parse
+  duck::ExtractedHandle extracted_;                       // of the last Parse
   std::optional<std::vector<std::string>> parsed_names_;  // tables the last Parse's text names
   std::string parsed_text_;                               // the last Parse's text
   // When the last Parse's text holds a write to a lake table: every statement's own text, and what

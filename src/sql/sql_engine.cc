@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <map>
 
+#include "base/metrics.h"
 #include "catalog/catalog.h"
 #include "catalog/sources.h"
-#include "lake/duckdb_connection.h"
+#include "duck/connection.h"
+#include "duck/database.h"
 #include "schema/schema.h"
 #include "sql/catalog_source_internal.h"
 #include "sql/log_tail_scan_internal.h"
@@ -21,31 +23,6 @@ using internal::EngineShared;
 using internal::SessionImpl;
 using internal::SqlObject;
 using internal::SqlObjects;
-
-class Config {
- public:
-  Config() = default;
-  Config(const Config&) = delete;
-  Config& operator=(const Config&) = delete;
-  ~Config() {
-    if (config_ != nullptr) duckdb_destroy_config(&config_);
-  }
-  duckdb_config* out() { return &config_; }
-  duckdb_config get() const { return config_; }
-
- private:
-  duckdb_config config_ = nullptr;
-};
-
-// Runs a statement on `connection` and drops its result.
-Status Run(duckdb_connection connection, const std::string& sql) {
-  duckdb_result result;
-  const bool ok = duckdb_query(connection, sql.c_str(), &result) == DuckDBSuccess;
-  std::string error = ok ? "" : duckdb_result_error(&result);
-  duckdb_destroy_result(&result);
-  if (!ok) return Status::Internal(fmt::format("DuckDB: {}: {}", sql, error));
-  return Status::Ok();
-}
 
 void RunWatchdog(EngineShared* shared) {
   std::unique_lock lock(shared->mu);
@@ -159,11 +136,38 @@ Result<CatalogParts> JoinCatalog(const std::shared_ptr<EngineShared>& shared, in
   return parts;
 }
 
+// What DuckDB's buffer manager holds, as the SQL share of the memory budget on /metrics: read on a
+// connection of its own when /metrics is rendered (MetricsRegistry refreshers run one at a time).
+class MemoryGauge {
+ public:
+  explicit MemoryGauge(duck::ConnectionHandle connection) : connection_(std::move(connection)) {
+    refresher_id_ = MetricsRegistry::Global().AddRefresher([this] {
+      if (Result<uint64_t> used = duck::MemoryUsedBytes(connection_.get()); used.ok()) {
+        gauge_->Set(static_cast<int64_t>(*used));
+      }
+    });
+  }
+  MemoryGauge(const MemoryGauge&) = delete;
+  MemoryGauge& operator=(const MemoryGauge&) = delete;
+  ~MemoryGauge() { MetricsRegistry::Global().RemoveRefresher(refresher_id_); }
+
+ private:
+  duck::ConnectionHandle connection_;
+  Gauge* gauge_ = MetricsRegistry::Global().GetGauge("lagoa_memory_used_bytes",
+                                                     "Memory a share of the budget holds now.", {{"share", "sql"}});
+  uint64_t refresher_id_ = 0;
+};
+
 class SqlEngineImpl final : public SqlEngine {
  public:
-  SqlEngineImpl(std::shared_ptr<EngineShared> shared, std::vector<std::string> restore_errors, CatalogParts catalog)
-      : shared_(std::move(shared)), restore_errors_(std::move(restore_errors)), catalog_(std::move(catalog)) {}
+  SqlEngineImpl(std::shared_ptr<EngineShared> shared, std::vector<std::string> restore_errors, CatalogParts catalog,
+                duck::ConnectionHandle memory_connection)
+      : shared_(std::move(shared)),
+        restore_errors_(std::move(restore_errors)),
+        catalog_(std::move(catalog)),
+        memory_gauge_(std::make_unique<MemoryGauge>(std::move(memory_connection))) {}
   ~SqlEngineImpl() override {
+    memory_gauge_.reset();
     {
       std::lock_guard lock(shared_->mu);
       shared_->stopping = true;
@@ -198,7 +202,8 @@ class SqlEngineImpl final : public SqlEngine {
  private:
   std::shared_ptr<EngineShared> shared_;
   std::vector<std::string> restore_errors_;
-  CatalogParts catalog_;  // destroyed first: its sources read the engine
+  CatalogParts catalog_;  // destroyed before shared_: its sources read the engine
+  std::unique_ptr<MemoryGauge> memory_gauge_;
 };
 
 }  // namespace
@@ -206,7 +211,7 @@ class SqlEngineImpl final : public SqlEngine {
 namespace internal {
 
 EngineShared::~EngineShared() {
-  if (database != nullptr) duckdb_close(&database);
+  database.reset();  // before the tail cache and pins its scans use
 }
 
 }  // namespace internal
@@ -224,7 +229,7 @@ std::string FileAccessSettings(const SqlEngineOptions& options) {
     if (dir.empty()) continue;
     std::string text = std::filesystem::absolute(dir).lexically_normal().string();
     if (!text.ends_with('/')) text += '/';
-    list += (list.empty() ? "" : ", ") + lake::SqlStringLiteral(text);
+    list += (list.empty() ? "" : ", ") + duck::SqlStringLiteral(text);
   }
   return fmt::format("SET GLOBAL allowed_directories = [{}]; SET GLOBAL enable_external_access = false", list);
 }
@@ -262,45 +267,20 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   LAGOA_RETURN_IF_ERROR(MakeDirectories(options));
   auto shared = std::make_shared<EngineShared>();
   shared->options = options;
-  Config config;
-  if (duckdb_create_config(config.out()) != DuckDBSuccess) return Status::Internal("DuckDB: cannot create a config");
-  const std::string threads = std::to_string(options.threads);
-  const std::string temp_dir = options.temp_dir.string();
-  // No extension is ever downloaded: lagoa runs what libduckdb ships (parquet, json, icu).
-  const std::pair<const char*, const char*> settings[] = {
-      {"threads", threads.c_str()},           {"memory_limit", options.memory_limit.c_str()},
-      {"temp_directory", temp_dir.c_str()},   {"autoinstall_known_extensions", "false"},
-      {"autoload_known_extensions", "false"}, {"allow_community_extensions", "false"},
-      {"allow_persistent_secrets", "false"},
-  };
-  for (const auto& [name, value] : settings) {
-    if (duckdb_set_config(config.get(), name, value) != DuckDBSuccess) {
-      return Status::InvalidArgument(fmt::format("DuckDB rejected the setting {} = {}", name, value));
-    }
-  }
-  char* error = nullptr;
-  if (duckdb_open_ext(nullptr, &shared->database, config.get(), &error) != DuckDBSuccess) {
-    std::string message = error != nullptr ? error : "unknown error";
-    duckdb_free(error);
-    shared->database = nullptr;
-    return Status::InvalidArgument("DuckDB: cannot open the SQL engine's database: " + message);
-  }
-  duckdb_connection setup = nullptr;
-  if (duckdb_connect(shared->database, &setup) != DuckDBSuccess) {
-    return Status::Internal("DuckDB: cannot connect to the SQL engine's database");
-  }
-  // Timestamps are UTC instants; sessions may SET their own TimeZone. Parquet footers are cached
-  // between statements (lake files are immutable).
-  Status status = Run(setup, "SET GLOBAL TimeZone = 'UTC'");
-  if (status.ok()) status = Run(setup, "SET GLOBAL parquet_metadata_cache = true");
+  const duck::DatabaseOptions database{
+      .threads = options.threads, .memory_limit = options.memory_limit, .temp_dir = options.temp_dir};
+  LAGOA_ASSIGN_OR_RETURN(shared->database, duck::OpenDatabase(database, "the SQL engine's database"));
+  LAGOA_ASSIGN_OR_RETURN(duck::ConnectionHandle setup, duck::Connect(shared->database.get()));
+  // Parquet footers are cached between statements (lake files are immutable).
+  LAGOA_RETURN_IF_ERROR(duck::Execute(setup.get(), "SET GLOBAL parquet_metadata_cache = true"));
   shared->tail_cache = std::make_unique<internal::TailCache>(options.tail_cache_bytes);
-  if (status.ok() && streams != nullptr) {
-    status = internal::RegisterLogTailScan(setup, streams, shared->tail_cache.get(), &shared->tail_pins);
+  if (streams != nullptr) {
+    LAGOA_RETURN_IF_ERROR(
+        internal::RegisterLogTailScan(setup.get(), streams, shared->tail_cache.get(), &shared->tail_pins));
   }
-  if (status.ok()) status = internal::CreatePgCatalogShim(setup);
-  if (status.ok()) status = Run(setup, FileAccessSettings(options));
-  duckdb_disconnect(&setup);
-  LAGOA_RETURN_IF_ERROR(status);
+  LAGOA_RETURN_IF_ERROR(internal::CreatePgCatalogShim(setup.get()));
+  LAGOA_RETURN_IF_ERROR(duck::Execute(setup.get(), FileAccessSettings(options)));
+  setup.reset();
   if (!options.tables_dir.empty()) {
     LAGOA_ASSIGN_OR_RETURN(shared->lake_tables, lake::AttachedTables::Open(options.tables_dir / ".tables.json"));
   }
@@ -317,14 +297,15 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
   if (!options.objects_path.empty()) {
     LAGOA_ASSIGN_OR_RETURN(objects, SqlObjects::Open(options.objects_path));
   }
+  LAGOA_ASSIGN_OR_RETURN(duck::ConnectionHandle memory_connection, duck::Connect(shared->database.get()));
   shared->watchdog = std::thread(RunWatchdog, shared.get());  // nothing fails from here on
   std::vector<std::string> restore_errors;
   if (objects != nullptr) {
     restore_errors = Replay(shared, *objects);
     shared->objects = std::move(objects);  // from here on, statements are recorded
   }
-  return std::unique_ptr<SqlEngine>(
-      new SqlEngineImpl(std::move(shared), std::move(restore_errors), std::move(catalog)));
+  return std::unique_ptr<SqlEngine>(new SqlEngineImpl(std::move(shared), std::move(restore_errors), std::move(catalog),
+                                                      std::move(memory_connection)));
 }
 
 }  // namespace lagoa::sql

@@ -10,6 +10,8 @@
 #include <future>
 #include <thread>
 
+#include "base/metrics.h"
+#include "base/parse_number.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/lake_test_util.h"
@@ -164,6 +166,23 @@ TEST_F(SqlEngineTest, PlainDuckDbSql) {
   auto rows = Query("SELECT * FROM range(3) t(i) ORDER BY i DESC");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(*rows, (std::vector<std::string>{"2", "1", "0"}));
+}
+
+// The SQL share of the memory budget on /metrics is what DuckDB's buffer manager holds, read when
+// /metrics is rendered.
+TEST_F(SqlEngineTest, MetricsShowWhatDuckDbHolds) {
+  auto used = [] {
+    const std::string text = MetricsRegistry::Global().RenderPrometheusText();
+    const std::string line = "lagoa_memory_used_bytes{share=\"sql\"} ";
+    const size_t at = text.find(line);
+    if (at == std::string::npos) return int64_t{-1};
+    return ParseInteger<int64_t>(text.substr(at + line.size(), text.find('\n', at) - at - line.size())).value_or(-1);
+  };
+  const int64_t before = used();
+  ASSERT_GE(before, 0);
+  ASSERT_TRUE(Query("CREATE TABLE big AS SELECT i, i::VARCHAR AS s FROM range(2000000) r(i)").ok());
+  EXPECT_GT(used(), before + (8 << 20));
+  ASSERT_TRUE(Query("DROP TABLE big").ok());
 }
 
 TEST_F(SqlEngineTest, StreamOnlyInTheLog) {

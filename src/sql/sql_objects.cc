@@ -6,6 +6,7 @@
 
 #include "base/file_util.h"
 #include "base/json_writer.h"
+#include "duck/handles.h"
 #include "schema/schema.h"
 #include "sql/pg_catalog_shim.h"
 #include "sql/sql_objects_internal.h"
@@ -34,26 +35,23 @@ bool Same(const SqlObject& a, const SqlObject& b) {
 
 Result<std::vector<SqlObject>> ReadCatalog(duckdb_connection connection) {
   const std::string query = fmt::format(kCatalogQuery, kPgCatalogSchema);
-  duckdb_result result;
-  if (duckdb_query(connection, query.c_str(), &result) != DuckDBSuccess) {
-    Status status = Status::Internal(fmt::format("reading DuckDB's catalog: {}", duckdb_result_error(&result)));
-    duckdb_destroy_result(&result);
-    return status;
+  duck::ResultHandle result;
+  if (duckdb_query(connection, query.c_str(), result.get()) != DuckDBSuccess) {
+    return Status::Internal(fmt::format("reading DuckDB's catalog: {}", result.error()));
   }
   std::vector<SqlObject> objects;
   const auto text = [&](idx_t column, idx_t row) {
-    char* value = duckdb_value_varchar(&result, column, row);
+    char* value = duckdb_value_varchar(result.get(), column, row);
     std::string out = value != nullptr ? value : "";
     duckdb_free(value);
     return out;
   };
-  for (idx_t row = 0; row < duckdb_row_count(&result); ++row) {
+  for (idx_t row = 0; row < duckdb_row_count(result.get()); ++row) {
     objects.push_back({text(0, row), text(1, row), text(2, row), text(3, row)});
     if (objects.back().kind == "schema") {
       objects.back().sql = fmt::format("CREATE SCHEMA IF NOT EXISTS {};", schema::QuoteIdentifier(objects.back().name));
     }
   }
-  duckdb_destroy_result(&result);
   return objects;
 }
 

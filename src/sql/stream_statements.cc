@@ -208,7 +208,7 @@ class InsertStreamStatement final : public Statement {
     stage_ = fmt::format("lagoa_stream_stage_{}", reinterpret_cast<uintptr_t>(this));
   }
   ~InsertStreamStatement() override {
-    if (prepared_ != nullptr) duckdb_destroy_prepare(&prepared_);
+    prepared_.reset();
     if (staged_) {
       session_->NextGeneration();  // a statement on the connection ends any result still streaming
       session_->Exec(fmt::format("DROP TABLE IF EXISTS {}", stage_)).IgnoreError();
@@ -237,15 +237,16 @@ class InsertStreamStatement final : public Statement {
     staged_sql_ = fmt::format("SELECT {} FROM {}", fmt::join(values, ", "), stage_);
     const std::string fill = fmt::format("INSERT INTO {} {}", stage_, insert_.rest);
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(session_->NamesIn(fill)));
-    if (duckdb_prepare(session_->connection(), fill.c_str(), &prepared_) != DuckDBSuccess) {
-      return NameTheStream(PrepareErrorStatus(duckdb_prepare_error(prepared_), "DuckDB could not prepare the INSERT"));
+    if (duckdb_prepare(session_->connection(), fill.c_str(), prepared_.out()) != DuckDBSuccess) {
+      return NameTheStream(
+          PrepareErrorStatus(duckdb_prepare_error(prepared_.get()), "DuckDB could not prepare the INSERT"));
     }
     return Status::Ok();
   }
 
   StatementKind kind() const override { return StatementKind::kInsert; }
-  size_t param_count() const override { return duckdb_nparams(prepared_); }
-  ColumnType param_type(size_t index) const override { return ParamType(prepared_, index); }
+  size_t param_count() const override { return duckdb_nparams(prepared_.get()); }
+  ColumnType param_type(size_t index) const override { return ParamType(prepared_.get(), index); }
   const std::vector<ResultColumn>& columns() const override { return no_columns_; }
   bool columns_known() const override { return true; }
 
@@ -271,22 +272,18 @@ class InsertStreamStatement final : public Statement {
 
  private:
   Result<int64_t> Run(std::span<const Param> params) {
-    LAGOA_RETURN_IF_ERROR(BindParams(prepared_, params));
-    duckdb_result result;
-    if (duckdb_execute_prepared(prepared_, &result) != DuckDBSuccess) {
-      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
-      duckdb_destroy_result(&result);
-      return status;
+    LAGOA_RETURN_IF_ERROR(BindParams(prepared_.get(), params));
+    {
+      duck::ResultHandle filled;
+      if (duckdb_execute_prepared(prepared_.get(), filled.get()) != DuckDBSuccess) {
+        return session_->ErrorStatus(duckdb_result_error_type(filled.get()), filled.error());
+      }
     }
-    duckdb_destroy_result(&result);
-    if (duckdb_query(session_->connection(), staged_sql_.c_str(), &result) != DuckDBSuccess) {
-      Status status = session_->ErrorStatus(duckdb_result_error_type(&result), duckdb_result_error(&result));
-      duckdb_destroy_result(&result);
-      return status;
+    duck::ResultHandle staged;
+    if (duckdb_query(session_->connection(), staged_sql_.c_str(), staged.get()) != DuckDBSuccess) {
+      return session_->ErrorStatus(duckdb_result_error_type(staged.get()), staged.error());
     }
-    Result<int64_t> appended = AppendStaged(result);
-    duckdb_destroy_result(&result);
-    return appended;
+    return AppendStaged(*staged.get());
   }
 
   // Encodes the staged rows and appends them in batches of about ingest_batch_bytes.
@@ -315,10 +312,10 @@ class InsertStreamStatement final : public Statement {
       return appended > 0 ? fmt::format("after {} rows were appended", appended) : std::string("no row was appended");
     };
     for (;;) {
-      duckdb_data_chunk chunk = duckdb_fetch_chunk(result);
-      if (chunk == nullptr) break;
-      const idx_t size = duckdb_data_chunk_get_size(chunk);
-      const std::vector<duckdb_vector> vectors = ChunkRecordEncoder::Vectors(chunk);
+      duck::DataChunkHandle chunk(duckdb_fetch_chunk(result));
+      if (!chunk) break;
+      const idx_t size = duckdb_data_chunk_get_size(chunk.get());
+      const std::vector<duckdb_vector> vectors = ChunkRecordEncoder::Vectors(chunk.get());
       Status status;
       for (idx_t row = 0; row < size && status.ok(); ++row) {
         ++row_number;
@@ -334,7 +331,6 @@ class InsertStreamStatement final : public Statement {
           status = append().WithContext(after());
         }
       }
-      duckdb_destroy_data_chunk(&chunk);
       if (!status.ok()) return status;
     }
     if (!batch.empty()) LAGOA_RETURN_IF_ERROR(append().WithContext(after()));
@@ -351,7 +347,7 @@ class InsertStreamStatement final : public Statement {
   bool staged_ = false;
   std::shared_ptr<const schema::StreamDefinition> definition_;
   std::string staged_sql_;
-  duckdb_prepared_statement prepared_ = nullptr;
+  duck::PreparedHandle prepared_;
   std::vector<ResultColumn> no_columns_;
 };
 

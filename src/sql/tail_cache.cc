@@ -8,15 +8,15 @@
 #include <utility>
 
 #include "base/metrics.h"
+#include "duck/record_vectors.h"
 #include "lake/load/record_appender.h"
-#include "lake/load/record_vector_decoder_internal.h"
 
 namespace lagoa::sql::internal {
 namespace {
 
-using lake::internal::CheckRecord;
-using lake::internal::DecodeRecordRow;
-using lake::internal::RecordProblem;
+using duck::CheckRecord;
+using duck::DecodeRecordRow;
+using duck::RecordProblem;
 
 constexpr size_t kReadBytes = 1u << 20;
 
@@ -25,19 +25,16 @@ class BlockTypes {
  public:
   explicit BlockTypes(const std::vector<schema::Field>& latest) {
     for (const schema::Field& field : lake::WithLoadMetadataColumns(latest)) {
-      types_.push_back(lake::internal::MakeLogicalType(field.type));
+      types_.push_back(duck::MakeLogicalType(field.type));
     }
   }
-  BlockTypes(const BlockTypes&) = delete;
-  BlockTypes& operator=(const BlockTypes&) = delete;
-  ~BlockTypes() {
-    for (duckdb_logical_type& type : types_) duckdb_destroy_logical_type(&type);
+  duck::DataChunkHandle NewChunk() {
+    return duck::DataChunkHandle(duckdb_create_data_chunk(types_.data(), types_.size()));
   }
-  duckdb_data_chunk NewChunk() { return duckdb_create_data_chunk(types_.data(), types_.size()); }
   size_t count() const { return types_.size(); }
 
  private:
-  std::vector<duckdb_logical_type> types_;
+  duck::LogicalTypeList types_;
 };
 
 // Records read from the log, their payloads copied into one buffer, until a block is full.
@@ -69,24 +66,24 @@ Result<std::shared_ptr<const TailBlock>> BuildBlock(const schema::StreamDefiniti
   TailBlock::Payloads payloads;
   size_t payload_bytes = staged.bytes.size();
   idx_t first_row = 0;
-  duckdb_data_chunk chunk = types.NewChunk();
+  duck::DataChunkHandle owned_chunk = types.NewChunk();
+  const duckdb_data_chunk chunk = owned_chunk.get();  // the block owns it from here on
   if (partial != nullptr) {
     // Copied, not decoded again: its strings keep pointing into its payloads, which the new
     // block shares.
     first_row = partial->rows();
-    duckdb_selection_vector all_rows = duckdb_create_selection_vector(first_row);
-    sel_t* indexes = duckdb_selection_vector_get_data_ptr(all_rows);
+    const duck::SelectionVectorHandle all_rows(duckdb_create_selection_vector(first_row));
+    sel_t* indexes = duckdb_selection_vector_get_data_ptr(all_rows.get());
     for (idx_t row = 0; row < first_row; ++row) indexes[row] = static_cast<sel_t>(row);
     for (idx_t c = 0; c < types.count(); ++c) {
       duckdb_vector_copy_sel(duckdb_data_chunk_get_vector(partial->chunk(), c), duckdb_data_chunk_get_vector(chunk, c),
-                             all_rows, first_row, 0, 0);
+                             all_rows.get(), first_row, 0, 0);
     }
-    duckdb_destroy_selection_vector(all_rows);
     payloads = partial->payloads();
     payload_bytes += partial->payload_bytes();
   }
   payloads.push_back(bytes);
-  auto block = std::make_shared<const TailBlock>(chunk, std::move(payloads), payload_bytes);
+  auto block = std::make_shared<const TailBlock>(std::move(owned_chunk), std::move(payloads), payload_bytes);
   const size_t latest_columns = definition.latest().fields.size();
   std::vector<duckdb_vector> vectors;
   for (idx_t c = 0; c < types.count(); ++c) vectors.push_back(duckdb_data_chunk_get_vector(chunk, c));
@@ -105,8 +102,8 @@ Result<std::shared_ptr<const TailBlock>> BuildBlock(const schema::StreamDefiniti
 }  // namespace
 
 const int64_t* TailBlock::offsets() const {
-  const idx_t offset_column = duckdb_data_chunk_get_column_count(chunk_) - kTailMetadataColumns;
-  return static_cast<const int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_, offset_column)));
+  const idx_t offset_column = duckdb_data_chunk_get_column_count(chunk_.get()) - kTailMetadataColumns;
+  return static_cast<const int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk_.get(), offset_column)));
 }
 
 Status DecodeTailRow(const schema::StreamDefinition& definition, int32_t partition, const log::ReadRecord& record,

@@ -33,6 +33,7 @@
 #include "base/metrics.h"
 #include "base/status.h"
 #include "base/strong_int.h"
+#include "duck/handles.h"
 #include "ingest/stream_registry.h"
 #include "log/log.h"
 
@@ -42,19 +43,17 @@ namespace lagoa::sql::internal {
 class TailBlock {
  public:
   using Payloads = std::vector<std::shared_ptr<const std::byte[]>>;
-  TailBlock(duckdb_data_chunk chunk, Payloads payloads, size_t payload_bytes)
-      : chunk_(chunk),
+  TailBlock(duck::DataChunkHandle chunk, Payloads payloads, size_t payload_bytes)
+      : chunk_(std::move(chunk)),
         payloads_(std::move(payloads)),
         payload_bytes_(payload_bytes),
-        bytes_(payload_bytes + duckdb_data_chunk_get_column_count(chunk) * kColumnBytes * duckdb_vector_size()) {}
-  TailBlock(const TailBlock&) = delete;
-  TailBlock& operator=(const TailBlock&) = delete;
-  ~TailBlock() { duckdb_destroy_data_chunk(&chunk_); }
+        bytes_(payload_bytes + duckdb_data_chunk_get_column_count(chunk_.get()) * kColumnBytes * duckdb_vector_size()) {
+  }
 
   // The latest schema's columns, then _offset, _partition, _ingested_at, _event_time. Strings
   // longer than 12 bytes point into this block's payloads.
-  duckdb_data_chunk chunk() const { return chunk_; }
-  idx_t rows() const { return duckdb_data_chunk_get_size(chunk_); }
+  duckdb_data_chunk chunk() const { return chunk_.get(); }
+  idx_t rows() const { return duckdb_data_chunk_get_size(chunk_.get()); }
   const int64_t* offsets() const;  // ascending; the _offset column
   Offset first() const { return Offset(offsets()[0]); }
   Offset last() const { return Offset(offsets()[rows() - 1]); }
@@ -69,7 +68,7 @@ class TailBlock {
   static constexpr size_t kColumnBytes = 16;
 
  private:
-  duckdb_data_chunk chunk_;
+  duck::DataChunkHandle chunk_;
   Payloads payloads_;
   size_t payload_bytes_;
   size_t bytes_;

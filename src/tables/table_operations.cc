@@ -52,7 +52,7 @@ TableDescription FromSnapshot(const TableInfo& table, const lake::Snapshot& snap
   return d;
 }
 
-Result<lake::Snapshot> LoadSnapshot(const TableRef& table, lake::DuckDbConnection* duckdb,
+Result<lake::Snapshot> LoadSnapshot(const TableRef& table, duck::Connection* duckdb,
                                     std::optional<lake::TableVersion> version = std::nullopt) {
   lake::DeltaLogReader reader(table.store, duckdb, table.prefix);
   return reader.LoadSnapshot(version);
@@ -83,8 +83,8 @@ Status TableError(const TableRef& table, const Status& status, std::string_view 
 
 }  // namespace
 
-Result<TableDescription> Describe(const TableRef& table, const lake::DuckDbOptions& duckdb_options) {
-  LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(duckdb_options));
+Result<TableDescription> Describe(const TableRef& table, const duck::DatabaseOptions& duckdb_options) {
+  LAGOA_ASSIGN_OR_RETURN(auto duckdb, duck::Connection::Make(duckdb_options));
   auto snapshot = LoadSnapshot(table, duckdb.get());
   if (snapshot.ok()) return FromSnapshot(table.info, *snapshot);
   if (table.info.kind == "stream" && snapshot.status().code() == StatusCode::kNotFound && !HasLog(table)) {
@@ -102,9 +102,9 @@ Result<TableHistory> History(const TableRef& table, std::optional<int64_t> limit
   return TableHistory{table.info, std::move(commits).value()};
 }
 
-Result<RowsPage> Rows(const TableRef& table, const lake::DuckDbOptions& duckdb_options, const VersionChoice& choice,
+Result<RowsPage> Rows(const TableRef& table, const duck::DatabaseOptions& duckdb_options, const VersionChoice& choice,
                       int64_t offset, int64_t limit) {
-  LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(duckdb_options));
+  LAGOA_ASSIGN_OR_RETURN(auto duckdb, duck::Connection::Make(duckdb_options));
   std::optional<lake::TableVersion> version;
   if (choice.version) version = lake::TableVersion(*choice.version);
   if (choice.timestamp_ms) {
@@ -123,7 +123,7 @@ Result<RowsPage> Rows(const TableRef& table, const lake::DuckDbOptions& duckdb_o
   if (!rows.ok()) return TableError(table, rows.status());
   RowsPage page{table.info, snapshot->version(), {}, std::nullopt};
   size_t bytes = 0;
-  for (const lake::TextRow& row : *rows) {
+  for (const duck::TextRow& row : *rows) {
     if (bytes >= kRowsPageBytesMax) break;
     page.rows.push_back(row[0].value_or("null"));
     bytes += page.rows.back().size();
@@ -133,9 +133,9 @@ Result<RowsPage> Rows(const TableRef& table, const lake::DuckDbOptions& duckdb_o
   return page;
 }
 
-Result<CompactOutcome> Compact(const TableRef& table, const lake::DuckDbOptions& duckdb_options,
+Result<CompactOutcome> Compact(const TableRef& table, const duck::DatabaseOptions& duckdb_options,
                                const lake::CompactOptions& options) {
-  LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(duckdb_options));
+  LAGOA_ASSIGN_OR_RETURN(auto duckdb, duck::Connection::Make(duckdb_options));
   if (!HasLog(table)) return NothingLoaded(table);
   lake::DeltaWriterOptions writer;
   writer.table_prefix = table.prefix;
@@ -145,9 +145,9 @@ Result<CompactOutcome> Compact(const TableRef& table, const lake::DuckDbOptions&
   return CompactOutcome{table.info, *result};
 }
 
-Result<VacuumOutcome> Vacuum(const TableRef& table, const lake::DuckDbOptions& duckdb_options,
+Result<VacuumOutcome> Vacuum(const TableRef& table, const duck::DatabaseOptions& duckdb_options,
                              const lake::VacuumOptions& options) {
-  LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(duckdb_options));
+  LAGOA_ASSIGN_OR_RETURN(auto duckdb, duck::Connection::Make(duckdb_options));
   if (!HasLog(table)) return NothingLoaded(table);
   auto result = lake::VacuumTable(table.store, duckdb.get(), table.prefix, options);
   if (!result.ok()) return TableError(table, result.status(), "vacuuming table");

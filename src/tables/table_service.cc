@@ -27,11 +27,9 @@ Status TableServiceOptions::Validate() const {
 Result<std::unique_ptr<TableService>> TableService::Make(ingest::StreamRegistry* registry,
                                                          lake::AttachedTables* attached, TableServiceOptions options) {
   LAGOA_RETURN_IF_ERROR(options.Validate());
-  lake::LocalObjectStoreOptions store;
-  store.root = options.lake_dir;
-  store.create_if_missing = true;
   std::unique_ptr<TableService> service(new TableService(registry, attached, std::move(options)));
-  LAGOA_ASSIGN_OR_RETURN(service->lake_store_, lake::LocalObjectStore::Make(store));
+  LAGOA_ASSIGN_OR_RETURN(service->lake_store_,
+                         lake::OpenObjectStore(service->options_.lake_dir.string(), /*create_if_missing=*/true));
   return service;
 }
 
@@ -124,9 +122,7 @@ Result<TableRef> TableService::Resolve(const std::string& name) {
   ref.info.name = name;
   // A table in a directory of its own (attached, or made by SQL), read through its own store.
   auto own_directory = [&](const std::filesystem::path& path, const char* kind, bool read_only) -> Result<TableRef> {
-    lake::LocalObjectStoreOptions store;
-    store.root = path;
-    LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::LocalObjectStore::Make(store));
+    LAGOA_ASSIGN_OR_RETURN(ref.owned_store, lake::OpenObjectStore(path.string()));
     ref.info.kind = kind;
     ref.info.path = path;
     ref.info.read_only = read_only;
@@ -243,11 +239,9 @@ Result<TableDescription> TableService::AttachNow(lake::AttachedTable table) {
         "folder to the server's `attach_dirs`",
         table.name, table.path.string(), dirs));
   }
-  lake::LocalObjectStoreOptions store_options;
-  store_options.root = table.path;
-  auto store = lake::LocalObjectStore::Make(store_options);
+  auto store = lake::OpenObjectStore(table.path.string());
   if (!store.ok()) return store.status().WithContext("attaching a table");
-  LAGOA_ASSIGN_OR_RETURN(auto duckdb, lake::DuckDbConnection::Make(options_.duckdb));
+  LAGOA_ASSIGN_OR_RETURN(auto duckdb, duck::Connection::Make(options_.duckdb));
   // Only a table lagoa can read is attached: the reader refuses unknown protocols here.
   lake::DeltaLogReader reader(store->get(), duckdb.get(), "");
   if (auto snapshot = reader.LoadSnapshot(); !snapshot.ok()) {
@@ -280,13 +274,10 @@ void TableService::RemoveStreamTable(const std::string& name, std::function<void
   Submit<bool>(
       [this, name]() -> Result<bool> {
         std::lock_guard write_lock(*options_.stream_table_writes);
-        std::error_code ec;
-        std::filesystem::remove_all(options_.lake_dir / name, ec);
+        const Status removed = lake::DeleteObjectStore((options_.lake_dir / name).string());
         if (options_.on_stream_table_removed) options_.on_stream_table_removed(name);
-        if (ec) {
-          return Status::IoError(fmt::format("stream \"{}\" was dropped, but removing its lake table {} failed: {}",
-                                             name, (options_.lake_dir / name).string(), ec.message()));
-        }
+        LAGOA_RETURN_IF_ERROR(
+            removed.WithContext(fmt::format("stream \"{}\" was dropped, but not its lake table", name)));
         return true;
       },
       [done = std::move(done)](Result<bool> r) { done(r.ok() ? Status::Ok() : r.status()); }, /*always=*/true);

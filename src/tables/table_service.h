@@ -33,14 +33,14 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "duck/connection.h"
 #include "ingest/stream_registry.h"
 #include "lake/attached_tables.h"
 #include "lake/delta/delta_schema.h"
-#include "lake/duckdb_connection.h"
 #include "lake/maintenance/table_compaction.h"
 #include "lake/maintenance/table_history.h"
 #include "lake/maintenance/table_vacuum.h"
-#include "lake/store/local_object_store.h"
+#include "lake/store/open_object_store.h"
 
 namespace lagoa::tables {
 
@@ -51,7 +51,7 @@ struct TableRef;
 struct TableServiceOptions {
   std::filesystem::path lake_dir;             // stream tables live in <lake_dir>/<stream>/
   std::filesystem::path scratch_dir;          // local files in flight (compaction, rewrites); must exist
-  lake::DuckDbOptions duckdb;                 // for each operation's DuckDB
+  duck::DatabaseOptions duckdb;               // for each operation's DuckDB
   lake::CompactOptions compact;               // defaults of Compact
   std::chrono::hours vacuum_retention{168};   // default of Vacuum
   size_t queue_max = 16;                      // operations waiting for the worker
@@ -194,7 +194,7 @@ class TableService {
   ingest::StreamRegistry* const registry_;
   lake::AttachedTables* const attached_;
   const TableServiceOptions options_;
-  std::unique_ptr<lake::LocalObjectStore> lake_store_;
+  std::unique_ptr<lake::ObjectStore> lake_store_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,7 +1,7 @@
 """Lake loading under sustained ingest: while clients keep one stream busy, another stream's events
 must still reach its lake table, and table maintenance (compaction) must still run, within bounds
 that follow from what the server documents: a partition gets at most LakeLoading::kPartitionPassBudget (10 s) per
-pass, then the pass moves on (src/server/lake_loading.h).
+pass, then the pass moves on (src/jobs/lake_loading.h).
 
 History: before that budget the loader called LoadOnce until a call wrote nothing, so under
 sustained ingest it never left the busy partition; measured then on the 2-core VM, with two

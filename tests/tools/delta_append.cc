@@ -25,10 +25,10 @@
 #include <string_view>
 #include <vector>
 
+#include "duck/connection.h"
 #include "lake/delta/delta_log.h"
 #include "lake/delta/delta_table_writer.h"
 #include "lake/delta/delta_writer_actions.h"
-#include "lake/duckdb_connection.h"
 #include "lake/store/local_object_store.h"
 #include "schema/types.h"
 
@@ -83,7 +83,7 @@ class Appender {
     auto appender = std::unique_ptr<Appender>(new Appender(args));
     LAGOA_ASSIGN_OR_RETURN(appender->store_,
                            lake::LocalObjectStore::Make({.root = args.table_dir, .create_if_missing = true}));
-    LAGOA_ASSIGN_OR_RETURN(appender->duckdb_, lake::DuckDbConnection::Make(lake::DuckDbOptions::Defaults()));
+    LAGOA_ASSIGN_OR_RETURN(appender->duckdb_, duck::Connection::Make(duck::DatabaseOptions::Defaults()));
     appender->scratch_dir_ =
         std::filesystem::temp_directory_path() / fmt::format("lagoa-delta-append-{}-{}", getpid(), args.writer);
     std::error_code ec;
@@ -131,7 +131,7 @@ class Appender {
     const std::filesystem::path local = scratch_dir_ / name;
     LAGOA_RETURN_IF_ERROR(
         duckdb_->Execute(fmt::format("COPY (SELECT {}::INTEGER AS writer, {}::BIGINT AS seq) TO {} (FORMAT parquet)",
-                                     args_.writer, seq, lake::SqlStringLiteral(local.string()))));
+                                     args_.writer, seq, duck::SqlStringLiteral(local.string()))));
     LAGOA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(local));
     std::error_code ec;
     std::filesystem::remove(local, ec);
@@ -197,7 +197,7 @@ class Appender {
 
   const Args args_;
   std::unique_ptr<lake::LocalObjectStore> store_;
-  std::unique_ptr<lake::DuckDbConnection> duckdb_;
+  std::unique_ptr<duck::Connection> duckdb_;
   std::unique_ptr<lake::DeltaTableWriter> writer_;
   std::filesystem::path scratch_dir_;
 };

@@ -105,7 +105,7 @@ std::string CheckpointKey(std::string_view table_prefix, TableVersion version) {
   return fmt::format("{}_delta_log/{}.checkpoint.parquet", table_prefix, VersionFileStem(version));
 }
 
-Status WriteCheckpoint(ObjectStore& store, DuckDbConnection& duckdb, const Snapshot& snapshot,
+Status WriteCheckpoint(ObjectStore& store, duck::Connection& duckdb, const Snapshot& snapshot,
                        const std::filesystem::path& scratch_dir) {
   auto where = [&](const Status& s) { return s.WithContext(fmt::format("checkpoint {}", snapshot.version().value())); };
   std::vector<std::string> lines;
@@ -123,7 +123,8 @@ Status WriteCheckpoint(ObjectStore& store, DuckDbConnection& duckdb, const Snaps
   const std::string sql = fmt::format(
       "COPY (SELECT txn, \"add\", \"remove\", \"metaData\", protocol FROM read_json({}, format = 'newline_delimited', "
       "columns = {})) TO {} (FORMAT parquet)",
-      SqlStringLiteral(json_file.path().string()), kCheckpointColumns, SqlStringLiteral(parquet_file.path().string()));
+      duck::SqlStringLiteral(json_file.path().string()), kCheckpointColumns,
+      duck::SqlStringLiteral(parquet_file.path().string()));
   LAGOA_RETURN_IF_ERROR(where(duckdb.Execute(sql)));
   auto bytes = ReadLocalFile(parquet_file.path());
   if (!bytes.ok()) return where(bytes.status());

@@ -19,8 +19,8 @@
 
 #include <filesystem>
 
+#include "duck/connection.h"
 #include "lake/delta/snapshot.h"
-#include "lake/duckdb_connection.h"
 #include "lake/store/object_store.h"
 
 namespace lagoa::lake {
@@ -30,7 +30,7 @@ std::string CheckpointKey(std::string_view table_prefix, TableVersion version);
 
 // Writes the checkpoint of `snapshot` (its version, its table prefix) and updates the hint.
 // `scratch_dir` is a local directory for the two temporary files.
-Status WriteCheckpoint(ObjectStore& store, DuckDbConnection& duckdb, const Snapshot& snapshot,
+Status WriteCheckpoint(ObjectStore& store, duck::Connection& duckdb, const Snapshot& snapshot,
                        const std::filesystem::path& scratch_dir);
 
 }  // namespace lagoa::lake

@@ -101,7 +101,7 @@ Result<LastCheckpointHint> ParseLastCheckpoint(std::string_view contents) {
   return hint;
 }
 
-DeltaLogReader::DeltaLogReader(ObjectStore* store, DuckDbConnection* duckdb, std::string table_prefix)
+DeltaLogReader::DeltaLogReader(ObjectStore* store, duck::Connection* duckdb, std::string table_prefix)
     : store_(store), duckdb_(duckdb), table_prefix_(std::move(table_prefix)) {
   LAGOA_ASSERT(store_ != nullptr && duckdb_ != nullptr);
   LAGOA_ASSERT_MSG(table_prefix_.empty() || table_prefix_.back() == '/', "table_prefix must be empty or end in '/'");
@@ -170,7 +170,7 @@ Status DeltaLogReader::ReadCheckpoint(const LogListing::Checkpoint& checkpoint, 
   std::string files;
   for (const std::string& key : checkpoint.keys) {
     LAGOA_ASSIGN_OR_RETURN(std::string location, store_->DuckDbLocation(key));
-    files += (files.empty() ? "" : ", ") + SqlStringLiteral(location);
+    files += (files.empty() ? "" : ", ") + duck::SqlStringLiteral(location);
   }
   // Each row holds one action in one of its struct columns (the others are null); as JSON it has
   // the shape of a commit line, so the same parser reads both.
@@ -181,7 +181,7 @@ Status DeltaLogReader::ReadCheckpoint(const LogListing::Checkpoint& checkpoint, 
   };
   if (!rows.ok()) return where(rows.status());
   ActionParser parser;
-  for (const TextRow& row : *rows) {
+  for (const duck::TextRow& row : *rows) {
     if (!row[0]) continue;
     auto action = parser.Parse(*row[0]);
     if (!action.ok()) return where(action.status());
@@ -272,6 +272,16 @@ Result<Snapshot> DeltaLogReader::LoadSnapshot(std::optional<TableVersion> versio
     if (!read.ok()) return ProtocolOr(replay, read);
   }
   return std::move(replay).Finish(TableVersion(target));
+}
+
+Result<bool> DeltaLogReader::IsLatest(const Snapshot& snapshot) {
+  const auto commit_key = [&](int64_t version) {
+    return table_prefix_ + "_delta_log/" + VersionFileStem(TableVersion(version)) + ".json";
+  };
+  LAGOA_ASSIGN_OR_RETURN(const bool exists, store_->Exists(commit_key(snapshot.version().value())));
+  if (!exists) return false;
+  LAGOA_ASSIGN_OR_RETURN(const bool newer, store_->Exists(commit_key(snapshot.version().value() + 1)));
+  return !newer;
 }
 
 Result<Snapshot> DeltaLogReader::LoadSnapshotAfter(const Snapshot& base) {

@@ -9,7 +9,7 @@
 // JSON commits after it, which must be contiguous. Tables whose protocol lagoa cannot read are
 // refused (see CheckReaderProtocol) and their data is never read.
 //
-// Lifecycle: a DeltaLogReader borrows its ObjectStore and DuckDbConnection, which must outlive it.
+// Lifecycle: a DeltaLogReader borrows its ObjectStore and duck::Connection, which must outlive it.
 // Threads: one thread at a time (the DuckDB connection is single-threaded).
 #pragma once
 
@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "duck/connection.h"
 #include "lake/delta/delta_actions.h"
 #include "lake/delta/snapshot.h"
-#include "lake/duckdb_connection.h"
 #include "lake/store/object_store.h"
 
 namespace lagoa::lake {
@@ -57,7 +57,7 @@ Result<bool> HasDeltaLog(ObjectStore* store, std::string_view table_prefix);
 class DeltaLogReader {
  public:
   // `table_prefix`: the table root's key prefix in `store`, "" or ending in '/'.
-  DeltaLogReader(ObjectStore* store, DuckDbConnection* duckdb, std::string table_prefix);
+  DeltaLogReader(ObjectStore* store, duck::Connection* duckdb, std::string table_prefix);
 
   // Lists `_delta_log/`; NotFound when it holds no commit and no checkpoint.
   Result<LogListing> List();
@@ -71,6 +71,11 @@ class DeltaLogReader {
   // checkpoint and commits again at every version. `base` itself when no commit follows it;
   // LoadSnapshot() when one in between is missing (cleaned up, or covered by a checkpoint only).
   Result<Snapshot> LoadSnapshotAfter(const Snapshot& base);
+  // Whether `snapshot` is still the table's latest: its own commit exists (the table is still
+  // there; log cleanup never deletes the newest commit) and the next version's does not (commits
+  // are immutable and numbered densely). Two Exists calls, which a reader following a table asks
+  // before every statement instead of listing the log.
+  Result<bool> IsLatest(const Snapshot& snapshot);
 
   // Why the last LoadSnapshot did not use `_last_checkpoint` ("" when it did or there was none).
   const std::string& last_checkpoint_note() const { return last_checkpoint_note_; }
@@ -85,7 +90,7 @@ class DeltaLogReader {
   void CheckHint(const LogListing& listing, const LastCheckpointHint& hint);
 
   ObjectStore* store_;
-  DuckDbConnection* duckdb_;
+  duck::Connection* duckdb_;
   std::string table_prefix_;
   std::string last_checkpoint_note_;
 };

@@ -23,7 +23,7 @@ class TableFixture {
     auto store = LocalObjectStore::Make({.root = root});
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (store.ok()) store_ = std::move(store).value();
-    auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+    auto duckdb = duck::Connection::Make(duck::DatabaseOptions::Defaults());
     EXPECT_TRUE(duckdb.ok()) << duckdb.status().ToString();
     if (duckdb.ok()) duckdb_ = std::move(duckdb).value();
   }
@@ -47,12 +47,12 @@ class TableFixture {
   }
 
   ObjectStore& store() { return *store_; }
-  DuckDbConnection& duckdb() { return *duckdb_; }
+  duck::Connection& duckdb() { return *duckdb_; }
   const std::string& note() const { return note_; }
 
  private:
   std::unique_ptr<LocalObjectStore> store_;
-  std::unique_ptr<DuckDbConnection> duckdb_;
+  std::unique_ptr<duck::Connection> duckdb_;
   std::string note_;
 };
 
@@ -75,6 +75,7 @@ class ListRecordingStore final : public ObjectStore {
 
   Status PutIfAbsent(std::string_view key, std::string_view data) override { return inner_->PutIfAbsent(key, data); }
   Result<std::string> Get(std::string_view key) override { return inner_->Get(key); }
+  Result<bool> Exists(std::string_view key) override { return inner_->Exists(key); }
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     return inner_->GetRange(key, offset, length);
   }
@@ -107,7 +108,7 @@ TEST_F(GoldenTable, TheCheckpointHintSparesListingEarlierCommits) {
   auto local = LocalObjectStore::Make({.root = Table("basic-with-inserts-deletes-checkpoint")});
   ASSERT_TRUE(local.ok());
   ListRecordingStore store(std::move(local).value());
-  auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+  auto duckdb = duck::Connection::Make(duck::DatabaseOptions::Defaults());
   ASSERT_TRUE(duckdb.ok());
   DeltaLogReader reader(&store, duckdb->get(), "");
   auto latest = reader.LoadSnapshot();
@@ -351,6 +352,22 @@ TEST_F(HandWrittenLog, SnapshotAfterAnEarlierOneEqualsAFullLoad) {
   EXPECT_EQ(reader.LoadSnapshotAfter(*after).status().code(), StatusCode::kFailedPrecondition);
 }
 
+// A follower asks two Exists calls before every statement: is the snapshot it holds the latest?
+TEST_F(HandWrittenLog, ASnapshotIsLatestUntilACommitFollowsOrTheTableIsGone) {
+  Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + Add("a.parquet"));
+  auto base = table_.Load();
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  DeltaLogReader reader(&table_.store(), &table_.duckdb(), "");
+  EXPECT_TRUE(reader.IsLatest(*base).value());
+  Commit(1, Add("b.parquet"));
+  EXPECT_FALSE(reader.IsLatest(*base).value());
+  auto next = table_.Load();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(reader.IsLatest(*next).value());
+  ASSERT_TRUE(table_.store().Delete("_delta_log/00000000000000000001.json").ok());  // the table was deleted
+  EXPECT_FALSE(reader.IsLatest(*next).value());
+}
+
 TEST_F(HandWrittenLog, SnapshotAfterOneTheLogNoLongerHasIsAFullLoad) {
   Commit(0, std::string(kProtocolV1) + "\n" + std::string(kMetadata) + "\n" + Add("a.parquet"));
   Commit(1, Add("b.parquet"));
@@ -381,11 +398,11 @@ TEST_F(HandWrittenLog, PartitionValuesAndDataColumnsAreTypedFromTheLog) {
       "TIMESTAMP '2024-01-01 10:00:00' AS ts) TO {} (FORMAT parquet)";
   ASSERT_TRUE(table_.duckdb()
                   .Execute(fmt::format(fmt::runtime(write), 1, 10,
-                                       SqlStringLiteral((dir_.path() / "p=a b/f1.parquet").string())))
+                                       duck::SqlStringLiteral((dir_.path() / "p=a b/f1.parquet").string())))
                   .ok());
   ASSERT_TRUE(table_.duckdb()
                   .Execute(fmt::format(fmt::runtime(write), 2, 20,
-                                       SqlStringLiteral((dir_.path() / "p=null/f2.parquet").string())))
+                                       duck::SqlStringLiteral((dir_.path() / "p=null/f2.parquet").string())))
                   .ok());
   const std::string metadata =
       R"({"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[)"

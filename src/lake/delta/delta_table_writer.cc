@@ -103,7 +103,7 @@ Status CheckWriterProtocol(const Protocol& protocol) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<DeltaTableWriter>> DeltaTableWriter::Make(ObjectStore* store, DuckDbConnection* duckdb,
+Result<std::unique_ptr<DeltaTableWriter>> DeltaTableWriter::Make(ObjectStore* store, duck::Connection* duckdb,
                                                                  DeltaWriterOptions options) {
   assert(store != nullptr && duckdb != nullptr);
   LAGOA_RETURN_IF_ERROR(options.Validate());

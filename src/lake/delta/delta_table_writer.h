@@ -24,7 +24,7 @@
 // The caller checks the snapshot it read before writing (CheckWriterProtocol); lagoa creates tables
 // with reader version 1 / writer version 2 and writes no table features.
 //
-// Lifecycle: Make() validates the options; the writer borrows the ObjectStore and DuckDbConnection,
+// Lifecycle: Make() validates the options; the writer borrows the ObjectStore and duck::Connection,
 // which must outlive it. Threads: one thread at a time (the DuckDB connection is single-threaded).
 // Several writers — threads with their own writer and connection, or processes — may commit to the
 // same table concurrently; the object store arbitrates.
@@ -37,8 +37,8 @@
 #include <string>
 #include <vector>
 
+#include "duck/connection.h"
 #include "lake/delta/delta_actions.h"
-#include "lake/duckdb_connection.h"
 #include "lake/store/object_store.h"
 #include "schema/types.h"
 
@@ -75,7 +75,7 @@ Status CheckWriterProtocol(const Protocol& protocol);
 
 class DeltaTableWriter {
  public:
-  static Result<std::unique_ptr<DeltaTableWriter>> Make(ObjectStore* store, DuckDbConnection* duckdb,
+  static Result<std::unique_ptr<DeltaTableWriter>> Make(ObjectStore* store, duck::Connection* duckdb,
                                                         DeltaWriterOptions options);
 
   // Writes version 0: protocol (1, 2) and metaData (a new id, the fields' Spark schema). Partition
@@ -95,13 +95,13 @@ class DeltaTableWriter {
   Status Checkpoint(TableVersion version);
 
  private:
-  DeltaTableWriter(ObjectStore* store, DuckDbConnection* duckdb, DeltaWriterOptions options)
+  DeltaTableWriter(ObjectStore* store, duck::Connection* duckdb, DeltaWriterOptions options)
       : store_(store), duckdb_(duckdb), options_(std::move(options)) {}
   Result<CommitResult> CommitFrom(const std::vector<Action>& actions, TableVersion first_version,
                                   const CommitOptions& options);
 
   ObjectStore* store_;
-  DuckDbConnection* duckdb_;
+  duck::Connection* duckdb_;
   const DeltaWriterOptions options_;
 };
 

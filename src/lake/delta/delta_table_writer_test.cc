@@ -47,7 +47,7 @@ std::vector<std::string> Paths(const Snapshot& snapshot) {
 class Writer {
  public:
   Writer(ObjectStore* store, const std::filesystem::path& scratch, int64_t checkpoint_interval = 10) {
-    auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+    auto duckdb = duck::Connection::Make(duck::DatabaseOptions::Defaults());
     EXPECT_TRUE(duckdb.ok()) << duckdb.status().ToString();
     duckdb_ = std::move(duckdb).value();
     auto writer = DeltaTableWriter::Make(
@@ -59,13 +59,13 @@ class Writer {
   }
   DeltaTableWriter& operator*() { return *writer_; }
   DeltaTableWriter* operator->() { return writer_.get(); }
-  DuckDbConnection& duckdb() { return *duckdb_; }
+  duck::Connection& duckdb() { return *duckdb_; }
   Result<Snapshot> Load(std::optional<TableVersion> version = std::nullopt) {
     return DeltaLogReader(store_, duckdb_.get(), "t/").LoadSnapshot(version);
   }
 
  private:
-  std::unique_ptr<DuckDbConnection> duckdb_;
+  std::unique_ptr<duck::Connection> duckdb_;
   std::unique_ptr<DeltaTableWriter> writer_;
   ObjectStore* store_ = nullptr;
 };
@@ -320,7 +320,7 @@ TEST_F(DeltaTableWriterTest, CheckpointAtVersionTenReadsBackLikeReplay) {
   auto types = writer.duckdb().QueryText(fmt::format(
       "SELECT typeof(\"add\")::VARCHAR, typeof(\"metaData\")::VARCHAR, count(\"add\")::VARCHAR FROM read_parquet({}) "
       "GROUP BY ALL",
-      SqlStringLiteral(*location)));
+      duck::SqlStringLiteral(*location)));
   ASSERT_TRUE(types.ok()) << types.status().ToString();
   ASSERT_EQ(types->size(), 1u);
   EXPECT_NE((*types)[0][0]->find("partitionValues MAP(VARCHAR, VARCHAR)"), std::string::npos) << *(*types)[0][0];

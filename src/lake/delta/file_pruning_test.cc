@@ -16,7 +16,7 @@ using testing_util::GoldenTablesDir;
 
 struct Golden {
   std::unique_ptr<LocalObjectStore> store;
-  std::unique_ptr<DuckDbConnection> duckdb;
+  std::unique_ptr<duck::Connection> duckdb;
   std::optional<Snapshot> snapshot;
 };
 
@@ -24,7 +24,7 @@ Golden Open(std::string_view table) {
   Golden g;
   auto store = LocalObjectStore::Make({.root = GoldenTablesDir() / table});
   EXPECT_TRUE(store.ok()) << store.status().ToString();
-  auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+  auto duckdb = duck::Connection::Make(duck::DatabaseOptions::Defaults());
   EXPECT_TRUE(duckdb.ok()) << duckdb.status().ToString();
   if (!store.ok() || !duckdb.ok()) return g;
   g.store = std::move(store).value();

@@ -86,14 +86,14 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
   for (const AddFile& file : files) {
     LAGOA_ASSIGN_OR_RETURN(std::string location, store.DuckDbLocation(snapshot.table_prefix() + file.path));
     std::string& locations = StatsNameEveryColumn(file, data_columns, parser) ? complete_locations : other_locations;
-    locations += fmt::format("{}{}", locations.empty() ? "" : ", ", SqlStringLiteral(location));
+    locations += fmt::format("{}{}", locations.empty() ? "" : ", ", duck::SqlStringLiteral(location));
     if (partition_columns.empty()) continue;
-    std::string row = SqlStringLiteral(location);
+    std::string row = duck::SqlStringLiteral(location);
     for (const DeltaColumn* column : partition_columns) {
       std::optional<std::string> value = FindPartitionValue(file.partition_values, column->name);
       const std::string type = column->type->ToSql();
       // An empty string is null too (Delta writes null for it); "null" is a real string.
-      row += value && !value->empty() ? fmt::format(", CAST({} AS {})", SqlStringLiteral(*value), type)
+      row += value && !value->empty() ? fmt::format(", CAST({} AS {})", duck::SqlStringLiteral(*value), type)
                                       : fmt::format(", CAST(NULL AS {})", type);
     }
     values += fmt::format("{}({})", values.empty() ? "" : ", ", row);
@@ -127,8 +127,8 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
                      values, names);
 }
 
-Result<std::vector<TextRow>> QuerySnapshot(DuckDbConnection& duckdb, const Snapshot& snapshot, const ObjectStore& store,
-                                           std::string_view query) {
+Result<std::vector<duck::TextRow>> QuerySnapshot(duck::Connection& duckdb, const Snapshot& snapshot,
+                                                 const ObjectStore& store, std::string_view query) {
   LAGOA_ASSIGN_OR_RETURN(std::string scan, BuildScanSql(snapshot, store));
   return duckdb.QueryText(fmt::format("WITH t AS ({}) {}", scan, query));
 }

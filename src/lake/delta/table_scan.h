@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "duck/connection.h"
 #include "lake/delta/snapshot.h"
-#include "lake/duckdb_connection.h"
 #include "lake/store/object_store.h"
 
 namespace lagoa::lake {
@@ -23,7 +23,7 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
 
 // Runs `query` with the snapshot's rows bound to the name `t`, e.g.
 // "SELECT count(*)::VARCHAR FROM t"; every result column must be VARCHAR.
-Result<std::vector<TextRow>> QuerySnapshot(DuckDbConnection& duckdb, const Snapshot& snapshot, const ObjectStore& store,
-                                           std::string_view query);
+Result<std::vector<duck::TextRow>> QuerySnapshot(duck::Connection& duckdb, const Snapshot& snapshot,
+                                                 const ObjectStore& store, std::string_view query);
 
 }  // namespace lagoa::lake

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "lake/duckdb_connection.h"
+#include "duck/connection.h"
 #include "lake/lake_test_util.h"
 #include "lake/load/parquet_file_writer.h"
 #include "lake/load/record_appender.h"
@@ -75,12 +75,12 @@ std::unique_ptr<RecordAppender> MakeAppender(std::vector<schema::Schema> version
   return appender.ok() ? std::move(*appender) : nullptr;
 }
 
-std::vector<TextRow> Query(const std::string& sql) {
-  auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+std::vector<duck::TextRow> Query(const std::string& sql) {
+  auto duckdb = duck::Connection::Make(duck::DatabaseOptions::Defaults());
   EXPECT_TRUE(duckdb.ok());
   auto rows = (*duckdb)->QueryText(sql);
   EXPECT_TRUE(rows.ok()) << rows.status().ToString() << "\n" << sql;
-  return rows.ok() ? *rows : std::vector<TextRow>{};
+  return rows.ok() ? *rows : std::vector<duck::TextRow>{};
 }
 
 const std::vector<std::string> kEventsV1 = {
@@ -120,16 +120,16 @@ TEST(LakeLoad, EveryTypeRoundTripsThroughParquetAcrossSchemaVersions) {
   EXPECT_EQ(file->size_bytes, std::filesystem::file_size(file->path));
   EXPECT_TRUE(file->file_name.starts_with("part-") && file->file_name.ends_with(".zstd.parquet")) << file->file_name;
 
-  const std::string source = "read_parquet(" + SqlStringLiteral(file->path.string()) + ")";
+  const std::string source = "read_parquet(" + duck::SqlStringLiteral(file->path.string()) + ")";
   auto rows = Query(
       "SELECT b::VARCHAR, i::VARCHAR, bi::VARCHAR, d::VARCHAR, dec::VARCHAR, small::VARCHAR, big::VARCHAR, s, "
       "dt::VARCHAR, epoch_us(ts)::VARCHAR, epoch_us(tz)::VARCHAR, j, to_json(l)::VARCHAR, to_json(st)::VARCHAR, "
       "extra, _offset::VARCHAR, _partition::VARCHAR, epoch_us(_ingested_at)::VARCHAR, "
       "epoch_us(_event_time)::VARCHAR FROM " +
       source + " ORDER BY _offset");
-  using R = TextRow;
+  using R = duck::TextRow;
   const auto n = std::nullopt;
-  const std::vector<TextRow> expected = {
+  const std::vector<duck::TextRow> expected = {
       R{"true", "-2147483648", "9223372036854775807", "1.5", "12345678.91", "-999.9",
         "1234567890123456789012345678.0123456789", "héllo ✓ 🌊", "2024-02-29", "1714564800123456", "1714564800500000",
         R"({"k":[1,"x",null]})", "[5,null,7]", R"({"a":1,"tags":["x",null,"ü"],"inner":{"x":-0.25}})", n, "100", "3",
@@ -210,7 +210,7 @@ TEST(LakeLoad, ManyChunksOfNestedValuesKeepEveryRow) {
                   "bool_and(id = _offset AND (l IS NULL OR l[3] = 2 * id) AND (st IS NULL OR st.t[1] = 'v' || id) AND "
                   "(m IS NULL OR m = id + 0.125))::VARCHAR, typeof(any_value(m)) "
                   "FROM read_parquet({})",
-                  SqlStringLiteral(file->path.string())));
+                  duck::SqlStringLiteral(file->path.string())));
   ASSERT_EQ(rows.size(), 1u);
   int64_t sum = 0, with_list = 0;
   for (int k = 0; k < 5000; ++k) {
@@ -218,8 +218,8 @@ TEST(LakeLoad, ManyChunksOfNestedValuesKeepEveryRow) {
     sum += 3 * k;
     ++with_list;
   }
-  EXPECT_EQ(rows[0], (TextRow{"5000", std::to_string(sum), std::to_string(3 * with_list), std::to_string(with_list),
-                              "true", "DECIMAL(9,3)"}));
+  EXPECT_EQ(rows[0], (duck::TextRow{"5000", std::to_string(sum), std::to_string(3 * with_list),
+                                    std::to_string(with_list), "true", "DECIMAL(9,3)"}));
 }
 
 // Statistics come from every chunk (2048 rows each), long strings (outside DuckDB's 12-byte
@@ -250,14 +250,15 @@ TEST(LakeLoad, StatsCoverEveryChunkAndRowOrderIsKeptOnRequest) {
     EXPECT_EQ(file->min_offset, Offset(1000));
     EXPECT_EQ(file->max_offset, Offset(7999));
     // The same statistics as DuckDB computes over the file it wrote.
-    const std::string source = "read_parquet(" + SqlStringLiteral(file->path.string()) + ", file_row_number = true)";
+    const std::string source =
+        "read_parquet(" + duck::SqlStringLiteral(file->path.string()) + ", file_row_number = true)";
     auto rows = Query(
         "SELECT count(*)::VARCHAR, count(DISTINCT _offset)::VARCHAR, min(s), max(s), min(d)::VARCHAR, "
         "max(d)::VARCHAR, (count(*) - count(s))::VARCHAR, max(id)::VARCHAR, "
         "count(*) FILTER (WHERE _offset - 1000 <> file_row_number)::VARCHAR FROM " +
         source);
     ASSERT_EQ(rows.size(), 1u);
-    const TextRow& r = rows[0];
+    const duck::TextRow& r = rows[0];
     EXPECT_EQ(r[0], "7000");
     EXPECT_EQ(r[1], "7000");
     const std::string expected_prefix =
@@ -292,7 +293,7 @@ TEST(LakeLoad, StatsCoverRowsAppendedAfterAQueryAndAfterAnEarlyStop) {
   ASSERT_TRUE(appender->Append(PartitionId(0), std::span(load).subspan(0, 3000)).ok());
   auto counted = appender->QueryText("SELECT count(*)::VARCHAR, max(id)::VARCHAR FROM lagoa_load");
   ASSERT_TRUE(counted.ok()) << counted.status().ToString();
-  EXPECT_EQ((*counted)[0], (TextRow{"3000", "2999"}));
+  EXPECT_EQ((*counted)[0], (duck::TextRow{"3000", "2999"}));
   ASSERT_TRUE(appender->Append(PartitionId(0), std::span(load).subspan(3000)).ok());
   auto first = appender->QueryText("SELECT id::VARCHAR FROM lagoa_load LIMIT 1");
   ASSERT_TRUE(first.ok()) << first.status().ToString();

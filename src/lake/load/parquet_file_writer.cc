@@ -68,7 +68,7 @@ Result<ParquetFileInfo> ParquetFileWriter::CopyToNewFile(RecordAppender& staged,
   Status copied = staged.Execute(
       fmt::format("COPY (SELECT * FROM {}{}{}) TO {} (FORMAT parquet, COMPRESSION {}, ROW_GROUP_SIZE {})",
                   kStagingTableName, where_sql.empty() ? "" : " WHERE ", where_sql,
-                  SqlStringLiteral(info.path.string()), options_.compression, options_.row_group_rows));
+                  duck::SqlStringLiteral(info.path.string()), options_.compression, options_.row_group_rows));
   if (!copied.ok()) {
     remove_file();
     return copied.WithContext(fmt::format("writing {}", info.path.string()));

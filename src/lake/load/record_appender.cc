@@ -1,6 +1,6 @@
 // RecordAppender: staging (payload copies, checked as they arrive) and the staging scan, which
 // decodes on DuckDB's threads. The per-record checking and decoding live in
-// record_vector_decoder.cc, the statistics in chunk_stats.cc. Every DuckDB handle is owned by State
+// duck/record_vectors.cc, the statistics in chunk_stats.cc. Every DuckDB handle is owned by State
 // and released in its destructor, whatever failed in between.
 #include "lake/load/record_appender.h"
 
@@ -12,8 +12,8 @@
 #include <mutex>
 
 #include "base/assert.h"
+#include "duck/record_vectors.h"
 #include "lake/load/chunk_stats_internal.h"
-#include "lake/load/record_vector_decoder_internal.h"
 
 namespace lagoa::lake {
 
@@ -28,7 +28,7 @@ namespace {
 constexpr size_t kChunkRows = 2048;
 
 // Corruption naming the record and, when known, the column.
-Status RecordProblemStatus(int64_t offset, int32_t partition, uint32_t version, const internal::RecordProblem& problem,
+Status RecordProblemStatus(int64_t offset, int32_t partition, uint32_t version, const duck::RecordProblem& problem,
                            const std::vector<Field>& latest) {
   std::string where = problem.column < 0
                           ? std::string("record")
@@ -56,19 +56,15 @@ struct StagedRecord {
 struct Staged {
   std::vector<schema::Schema> versions;                 // versions[i] is schema version i + 1
   std::vector<Field> columns;                           // the latest version's, then the metadata columns
-  std::vector<duckdb_logical_type> types;               // of `columns`
+  duck::LogicalTypeList types;                          // of `columns`
   std::vector<std::unique_ptr<StagedRecord[]>> chunks;  // kChunkRows records each; the last may be partial
   uint64_t rows = 0;
-  internal::ByteArena payloads;
+  duck::ByteArena payloads;
   std::optional<std::pair<Offset, Offset>> offset_range;
 
   std::mutex stats_mutex;
   std::unique_ptr<internal::ChunkStats> stats;  // REQUIRES during a query: stats_mutex held
   std::vector<bool> chunk_has_stats;            // per chunk; REQUIRES during a query: stats_mutex held
-
-  ~Staged() {
-    for (duckdb_logical_type& type : types) duckdb_destroy_logical_type(&type);
-  }
 
   const std::vector<Field>& latest() const { return versions.back().fields; }
 
@@ -105,8 +101,8 @@ struct Staged {
     const idx_t n = ChunkRows(chunk);
     for (idx_t row = 0; row < n; ++row) {
       const StagedRecord& r = records[row];
-      const internal::RecordProblem problem = internal::DecodeRecordRow(
-          std::span(r.payload, r.payload_bytes), versions[r.schema_version - 1], fields, vectors, row);
+      const duck::RecordProblem problem = duck::DecodeRecordRow(std::span(r.payload, r.payload_bytes),
+                                                                versions[r.schema_version - 1], fields, vectors, row);
       if (problem.what != nullptr) return RecordProblemStatus(r.offset, r.partition, r.schema_version, problem, fields);
       offsets[row] = r.offset;
       partitions[row] = r.partition;
@@ -216,19 +212,18 @@ void ScanFunction(duckdb_function_info info, duckdb_data_chunk output) {
 
 struct RecordAppender::State {
   Staged staged;  // declared before `duckdb`: destroyed after the connection that scans it
-  std::unique_ptr<DuckDbConnection> duckdb;
+  std::unique_ptr<duck::Connection> duckdb;
 
   Status RegisterScan() {
-    duckdb_table_function function = duckdb_create_table_function();
-    duckdb_table_function_set_name(function, "lagoa_staged");
-    duckdb_table_function_set_extra_info(function, &staged, nullptr);
-    duckdb_table_function_set_bind(function, ScanBind);
-    duckdb_table_function_set_init(function, ScanInit);
-    duckdb_table_function_set_local_init(function, ScanLocalInit);
-    duckdb_table_function_set_function(function, ScanFunction);
-    const bool registered = duckdb_register_table_function(duckdb->raw(), function) == DuckDBSuccess;
-    duckdb_destroy_table_function(&function);
-    if (!registered) return Status::Internal("DuckDB: cannot register the staging scan lagoa_staged()");
+    duck::TableFunctionHandle function(duckdb_create_table_function());
+    duckdb_table_function_set_name(function.get(), "lagoa_staged");
+    duckdb_table_function_set_extra_info(function.get(), &staged, nullptr);
+    duckdb_table_function_set_bind(function.get(), ScanBind);
+    duckdb_table_function_set_init(function.get(), ScanInit);
+    duckdb_table_function_set_local_init(function.get(), ScanLocalInit);
+    duckdb_table_function_set_function(function.get(), ScanFunction);
+    if (duckdb_register_table_function(duckdb->handle(), function.get()) != DuckDBSuccess)
+      return Status::Internal("DuckDB: cannot register the staging scan lagoa_staged()");
     return duckdb->Execute(fmt::format("CREATE TEMP VIEW {} AS SELECT * FROM lagoa_staged()", kStagingTableName));
   }
 };
@@ -298,11 +293,11 @@ Result<std::unique_ptr<RecordAppender>> RecordAppender::Make(RecordAppenderOptio
   LAGOA_RETURN_IF_ERROR(options.Validate());
   LAGOA_ASSERT(duckdb_vector_size() == kChunkRows);
   auto state = std::make_unique<State>();
-  LAGOA_ASSIGN_OR_RETURN(state->duckdb, DuckDbConnection::Make(options.duckdb));  // sets TimeZone UTC
+  LAGOA_ASSIGN_OR_RETURN(state->duckdb, duck::Connection::Make(options.duckdb));  // sets TimeZone UTC
   Staged& staged = state->staged;
   staged.versions = std::move(options.versions);
   staged.columns = WithLoadMetadataColumns(staged.versions.back().fields);
-  for (const Field& column : staged.columns) staged.types.push_back(internal::MakeLogicalType(column.type));
+  for (const Field& column : staged.columns) staged.types.push_back(duck::MakeLogicalType(column.type));
   staged.stats = std::make_unique<internal::ChunkStats>(staged.columns);
   LAGOA_RETURN_IF_ERROR(state->RegisterScan());
   return std::unique_ptr<RecordAppender>(new RecordAppender(std::move(state)));
@@ -319,7 +314,7 @@ Status RecordAppender::Append(PartitionId partition, std::span<const LoadRecord>
           fmt::format("record at offset {} of partition {}: schema version {} is unknown (the stream has {})",
                       record.offset.value(), partition.value(), version, s.versions.size()));
     }
-    const internal::RecordProblem problem = internal::CheckRecord(record.payload, s.versions[version - 1], latest);
+    const duck::RecordProblem problem = duck::CheckRecord(record.payload, s.versions[version - 1], latest);
     if (problem.what != nullptr) {
       return RecordProblemStatus(record.offset.value(), partition.value(), version, problem, latest);
     }
@@ -346,18 +341,17 @@ Result<std::string> RecordAppender::StagedStatsJson() {
     }
   }
   if (!missing.empty()) {
-    duckdb_data_chunk chunk = duckdb_create_data_chunk(s.types.data(), s.types.size());
+    duck::DataChunkHandle chunk(duckdb_create_data_chunk(s.types.data(), s.types.size()));
     std::vector<duckdb_vector> vectors;
-    for (idx_t c = 0; c < s.types.size(); ++c) vectors.push_back(duckdb_data_chunk_get_vector(chunk, c));
+    for (idx_t c = 0; c < s.types.size(); ++c) vectors.push_back(duckdb_data_chunk_get_vector(chunk.get(), c));
     internal::ChunkStats scratch(s.columns);
     Status decoded;
     for (const size_t index : missing) {
-      duckdb_data_chunk_reset(chunk);  // empty LIST children and all-valid masks again
+      duckdb_data_chunk_reset(chunk.get());  // empty LIST children and all-valid masks again
       decoded = s.Decode(index, vectors);
       if (!decoded.ok()) break;
       s.AddStats(index, vectors, scratch);
     }
-    duckdb_destroy_data_chunk(&chunk);
     LAGOA_RETURN_IF_ERROR(decoded);
   }
   std::lock_guard lock(s.stats_mutex);
@@ -372,7 +366,7 @@ const schema::Schema& RecordAppender::latest_schema() const { return state_->sta
 
 Status RecordAppender::Execute(std::string_view sql) { return state_->duckdb->Execute(sql); }
 
-Result<std::vector<TextRow>> RecordAppender::QueryText(std::string_view sql, size_t rows_max) {
+Result<std::vector<duck::TextRow>> RecordAppender::QueryText(std::string_view sql, size_t rows_max) {
   return state_->duckdb->QueryText(sql, rows_max);
 }
 

@@ -41,7 +41,7 @@
 
 #include "base/status.h"
 #include "base/strong_int.h"
-#include "lake/duckdb_connection.h"
+#include "duck/connection.h"
 #include "schema/schema.h"
 
 namespace lagoa::lake {
@@ -69,7 +69,7 @@ struct RecordAppenderOptions {
   // Every schema version of the stream, oldest first: versions[i].version == i + 1, each a prefix
   // of the next (what the catalog guarantees). Columns are those of the last one.
   std::vector<schema::Schema> versions;
-  DuckDbOptions duckdb;
+  duck::DatabaseOptions duckdb;
 
   Status Validate() const;
 };
@@ -102,9 +102,9 @@ class RecordAppender {
   const schema::Schema& latest_schema() const;
 
   // SQL on the staging connection (for ParquetFileWriter and tests). QueryText's result
-  // columns must all be VARCHAR; see DuckDbConnection::QueryText.
+  // columns must all be VARCHAR; see duck::Connection::QueryText.
   Status Execute(std::string_view sql);
-  Result<std::vector<TextRow>> QueryText(std::string_view sql, size_t rows_max = DuckDbConnection::kRowsMax);
+  Result<std::vector<duck::TextRow>> QueryText(std::string_view sql, size_t rows_max = duck::kTextRowsMax);
 
  private:
   struct State;

@@ -126,7 +126,7 @@ std::vector<schema::Field> StreamTableFields(const schema::StreamDefinition& str
 struct StreamLoader::State {
   StreamLoaderOptions options;
   std::string app_id;
-  std::unique_ptr<DuckDbConnection> duckdb;  // the Delta log reader's and writer's
+  std::unique_ptr<duck::Connection> duckdb;  // the Delta log reader's and writer's
   std::unique_ptr<DeltaTableWriter> writer;
   std::unique_ptr<RecordAppender> appender;
   std::unique_ptr<ParquetFileWriter> parquet;
@@ -153,7 +153,7 @@ Result<std::unique_ptr<StreamLoader>> StreamLoader::Make(StreamLoaderOptions opt
   auto state = std::make_unique<State>();
   state->app_id = fmt::format("lagoa:{}:{}", options.stream.name, options.partition_id.value());
   if (options.scratch_dir.empty()) options.scratch_dir = std::filesystem::temp_directory_path();
-  LAGOA_ASSIGN_OR_RETURN(state->duckdb, DuckDbConnection::Make(options.duckdb));
+  LAGOA_ASSIGN_OR_RETURN(state->duckdb, duck::Connection::Make(options.duckdb));
   DeltaWriterOptions writer_options = DeltaWriterOptions::Defaults();
   writer_options.table_prefix = options.table_prefix;
   writer_options.checkpoint_interval = options.checkpoint_interval;
@@ -349,16 +349,16 @@ Result<std::vector<AddFile>> StreamLoader::PutDatePartitionedFiles(uint64_t rows
   const std::string date_sql =
       fmt::format("CAST(CAST({} AS TIMESTAMP) AS DATE)", schema::QuoteIdentifier(o.date_partition_source));
   LAGOA_ASSIGN_OR_RETURN(
-      const std::vector<TextRow> dates,
+      const std::vector<duck::TextRow> dates,
       s.appender->QueryText(fmt::format("SELECT DISTINCT strftime({0}, '%Y-%m-%d') AS d FROM {1} ORDER BY d NULLS LAST",
                                         date_sql, kStagingTableName)));
   std::vector<AddFile> adds;
   uint64_t rows_written = 0;
   auto forget_files = [&] { maintenance::DeleteBestEffort(o.store, o.table_prefix, adds); };
-  for (const TextRow& date : dates) {
+  for (const duck::TextRow& date : dates) {
     const std::optional<std::string>& day = date[0];
     const std::string where =
-        day ? fmt::format("{} = DATE {}", date_sql, SqlStringLiteral(*day)) : fmt::format("{} IS NULL", date_sql);
+        day ? fmt::format("{} = DATE {}", date_sql, duck::SqlStringLiteral(*day)) : fmt::format("{} IS NULL", date_sql);
     Result<ParquetFileInfo> file = s.parquet->WriteWhere(*s.appender, where);
     if (!file.ok()) {
       forget_files();

@@ -43,8 +43,8 @@
 
 #include "base/status.h"
 #include "base/strong_int.h"
+#include "duck/connection.h"
 #include "lake/delta/delta_actions.h"
-#include "lake/duckdb_connection.h"
 #include "lake/store/object_store.h"
 #include "log/log.h"
 #include "schema/schema.h"
@@ -57,7 +57,7 @@ struct StreamLoaderOptions {
   schema::StreamDefinition stream;  // every schema version; the table follows the latest
   ObjectStore* store = nullptr;     // borrowed; must outlive the loader
   std::string table_prefix;         // the table root's key prefix: "" or ending in '/'
-  DuckDbOptions duckdb;
+  duck::DatabaseOptions duckdb;
   // Local directory for Parquet files before they are put into the store; empty = system temp.
   std::filesystem::path scratch_dir;
   int64_t checkpoint_interval = 10;  // DeltaWriterOptions::checkpoint_interval

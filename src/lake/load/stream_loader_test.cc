@@ -71,7 +71,7 @@ class StreamLoaderTest : public ::testing::Test {
     auto store = LocalObjectStore::Make({.root = dir_.path() / "store", .create_if_missing = true});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+    auto duckdb = duck::Connection::Make(duck::DatabaseOptions::Defaults());
     ASSERT_TRUE(duckdb.ok());
     duckdb_ = std::move(*duckdb);
   }
@@ -186,7 +186,7 @@ class StreamLoaderTest : public ::testing::Test {
   std::unique_ptr<log::Log> log_;
   log::Partition* partition_ = nullptr;
   std::unique_ptr<LocalObjectStore> store_;
-  std::unique_ptr<DuckDbConnection> duckdb_;
+  std::unique_ptr<duck::Connection> duckdb_;
 };
 
 TEST_F(StreamLoaderTest, LoadsEveryRecordExactlyOnceInFilesOfRowsMaxAndTxnIsLastOffset) {
@@ -450,7 +450,7 @@ TEST_F(StreamLoaderTest, DatePartitionedLoadWritesOneFilePerUtcDateInOneCommit) 
   // The partition column is in the log, not in the files.
   auto columns = duckdb_->QueryText(
       fmt::format("SELECT string_agg(name, ',' ORDER BY name) FROM parquet_schema({}) WHERE name = '_date'",
-                  SqlStringLiteral((dir_.path() / "store" / kPrefix / snapshot.files()[0].path).string())));
+                  duck::SqlStringLiteral((dir_.path() / "store" / kPrefix / snapshot.files()[0].path).string())));
   ASSERT_TRUE(columns.ok()) << columns.status().ToString();
   EXPECT_EQ(columns->at(0)[0], std::nullopt);
 

@@ -57,11 +57,12 @@ void AddNullCountSql(const std::optional<Type>& type, const std::string& value_s
     return;
   }
   for (const schema::Field& field : type->fields()) {
-    AddNullCountSql(field.type, fmt::format("struct_extract({}, {})", value_sql, SqlStringLiteral(field.name)), exprs);
+    AddNullCountSql(field.type, fmt::format("struct_extract({}, {})", value_sql, duck::SqlStringLiteral(field.name)),
+                    exprs);
   }
 }
 
-void WriteNullCount(const std::optional<Type>& type, const TextRow& row, size_t& cursor, JsonWriter& json) {
+void WriteNullCount(const std::optional<Type>& type, const duck::TextRow& row, size_t& cursor, JsonWriter& json) {
   if (!type || type->id() != TypeId::kStruct) {
     json.Raw(row[cursor++].value_or("0"));
     return;
@@ -131,7 +132,7 @@ std::string EscapePathSegment(std::string_view text) {
 
 }  // namespace
 
-Result<FileStatsText> ComputeStats(DuckDbConnection* duckdb, const std::string& read_sql,
+Result<FileStatsText> ComputeStats(duck::Connection* duckdb, const std::string& read_sql,
                                    const std::vector<DeltaColumn>& columns) {
   LAGOA_ASSIGN_OR_RETURN(std::vector<std::string> names, ParquetColumnNames(duckdb, read_sql));
   std::vector<std::pair<const DeltaColumn*, std::string>> present;  // column, name in the file
@@ -151,10 +152,10 @@ Result<FileStatsText> ComputeStats(DuckDbConnection* duckdb, const std::string& 
   }
   const size_t null_counts_first = exprs.size();
   for (const auto& [column, name] : present) AddNullCountSql(column->type, QuoteIdentifier(name), exprs);
-  LAGOA_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
+  LAGOA_ASSIGN_OR_RETURN(std::vector<duck::TextRow> rows,
                          duckdb->QueryText(fmt::format("SELECT {} FROM {}", fmt::join(exprs, ", "), read_sql)));
   if (rows.size() != 1 || !rows[0][0]) return Status::Internal("DuckDB: the statistics query returned no row");
-  const TextRow& row = rows[0];
+  const duck::TextRow& row = rows[0];
   LAGOA_ASSIGN_OR_RETURN(int64_t records, ParseInt64(*row[0]));
 
   JsonWriter json;
@@ -193,12 +194,12 @@ std::vector<DeltaColumn> DataColumns(const Snapshot& snapshot) {
   return columns;
 }
 
-Result<std::vector<std::string>> ParquetColumnNames(DuckDbConnection* duckdb, const std::string& read_parquet_sql) {
+Result<std::vector<std::string>> ParquetColumnNames(duck::Connection* duckdb, const std::string& read_parquet_sql) {
   LAGOA_ASSIGN_OR_RETURN(
-      std::vector<TextRow> rows,
+      std::vector<duck::TextRow> rows,
       duckdb->QueryText(fmt::format("SELECT column_name::VARCHAR FROM (DESCRIBE SELECT * FROM {})", read_parquet_sql)));
   std::vector<std::string> names;
-  for (const TextRow& row : rows) {
+  for (const duck::TextRow& row : rows) {
     if (row[0]) names.push_back(*row[0]);
   }
   return names;
@@ -206,11 +207,11 @@ Result<std::vector<std::string>> ParquetColumnNames(DuckDbConnection* duckdb, co
 
 std::string ReadParquetSql(const std::vector<std::string>& locations) {
   std::string list;
-  for (const std::string& location : locations) list += (list.empty() ? "" : ", ") + SqlStringLiteral(location);
+  for (const std::string& location : locations) list += (list.empty() ? "" : ", ") + duck::SqlStringLiteral(location);
   return fmt::format("read_parquet([{}], hive_partitioning = false, union_by_name = true)", list);
 }
 
-Result<FileScan> BuildFileScan(DuckDbConnection* duckdb, const ObjectStore& store, const Snapshot& snapshot,
+Result<FileScan> BuildFileScan(duck::Connection* duckdb, const ObjectStore& store, const Snapshot& snapshot,
                                const AddFile& file) {
   LAGOA_ASSIGN_OR_RETURN(std::string location, store.DuckDbLocation(snapshot.table_prefix() + file.path));
   const std::string read = ReadParquetSql({location});
@@ -227,9 +228,9 @@ Result<FileScan> BuildFileScan(DuckDbConnection* duckdb, const ObjectStore& stor
                         column.spark_type));
       }
       std::optional<std::string> value = FindPartitionValue(file.partition_values, column.name);
-      select.push_back(value && !value->empty()
-                           ? fmt::format("CAST({} AS {}) AS {}", SqlStringLiteral(*value), column.type->ToSql(), name)
-                           : fmt::format("CAST(NULL AS {}) AS {}", column.type->ToSql(), name));
+      select.push_back(value && !value->empty() ? fmt::format("CAST({} AS {}) AS {}", duck::SqlStringLiteral(*value),
+                                                              column.type->ToSql(), name)
+                                                : fmt::format("CAST(NULL AS {}) AS {}", column.type->ToSql(), name));
       continue;
     }
     const size_t index = data_index++;
@@ -258,7 +259,7 @@ Result<std::string> NullRowSql(const Snapshot& snapshot) {
 
 std::string PredicateSql(const std::string& predicate_sql) { return "(" + predicate_sql + "\n)"; }
 
-Status CheckPredicate(DuckDbConnection* duckdb, const Snapshot& snapshot, const std::string& predicate_sql) {
+Status CheckPredicate(duck::Connection* duckdb, const Snapshot& snapshot, const std::string& predicate_sql) {
   if (predicate_sql.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Status::InvalidArgument("the predicate is empty; write `true` to match every row");
   }
@@ -276,7 +277,7 @@ Status CheckPredicate(DuckDbConnection* duckdb, const Snapshot& snapshot, const 
   return Status::Ok();
 }
 
-Result<std::optional<NewFile>> WriteDataFile(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot& snapshot,
+Result<std::optional<NewFile>> WriteDataFile(ObjectStore* store, duck::Connection* duckdb, const Snapshot& snapshot,
                                              const std::string& select_sql, const PartitionValues& partition_values,
                                              const std::filesystem::path& scratch_dir, bool data_change) {
   const std::filesystem::path dir = scratch_dir.empty() ? std::filesystem::temp_directory_path() : scratch_dir;
@@ -288,7 +289,7 @@ Result<std::optional<NewFile>> WriteDataFile(ObjectStore* store, DuckDbConnectio
   LAGOA_RETURN_IF_ERROR(
       duckdb
           ->Execute(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)", select_sql,
-                                SqlStringLiteral(scratch.path().string())))
+                                duck::SqlStringLiteral(scratch.path().string())))
           .WithContext("writing " + scratch.path().string()));
   LAGOA_ASSIGN_OR_RETURN(FileStatsText stats,
                          ComputeStats(duckdb, ReadParquetSql({scratch.path().string()}), DataColumns(snapshot)));

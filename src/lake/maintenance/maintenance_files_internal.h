@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "duck/connection.h"
 #include "lake/delta/delta_actions.h"
 #include "lake/delta/snapshot.h"
-#include "lake/duckdb_connection.h"
 #include "lake/store/object_store.h"
 
 namespace lagoa::lake::maintenance {
@@ -22,7 +22,7 @@ namespace lagoa::lake::maintenance {
 std::vector<DeltaColumn> DataColumns(const Snapshot& snapshot);
 
 // The top-level column names of one Parquet file (or the union of several, by name).
-Result<std::vector<std::string>> ParquetColumnNames(DuckDbConnection* duckdb, const std::string& read_parquet_sql);
+Result<std::vector<std::string>> ParquetColumnNames(duck::Connection* duckdb, const std::string& read_parquet_sql);
 
 // `read_parquet(...)` over the given DuckDB locations: no hive partitioning (partition values come
 // from the log), union by name (older files may lack newer columns).
@@ -36,7 +36,7 @@ struct FileScan {
   std::string sql;                      // SELECT ... FROM read_parquet(...) AS d
   std::vector<std::string> raw_select;  // `"__lagoa_raw_3" AS "col"` for each column the file holds
 };
-Result<FileScan> BuildFileScan(DuckDbConnection* duckdb, const ObjectStore& store, const Snapshot& snapshot,
+Result<FileScan> BuildFileScan(duck::Connection* duckdb, const ObjectStore& store, const Snapshot& snapshot,
                                const AddFile& file);
 
 // A one-row relation of typed NULLs named like the table's columns: binds a predicate (and tells
@@ -48,7 +48,7 @@ std::string PredicateSql(const std::string& predicate_sql);
 
 // InvalidArgument carrying DuckDB's message when `predicate_sql` does not bind against the table's
 // columns or is not BOOLEAN.
-Status CheckPredicate(DuckDbConnection* duckdb, const Snapshot& snapshot, const std::string& predicate_sql);
+Status CheckPredicate(duck::Connection* duckdb, const Snapshot& snapshot, const std::string& predicate_sql);
 
 // A new data file for the table: writes the rows of `select_sql` (data columns only, in its order)
 // with COPY to `scratch_dir`, computes its statistics from the written file, puts it into the store
@@ -59,7 +59,7 @@ struct NewFile {
   AddFile add;
   uint64_t rows = 0;
 };
-Result<std::optional<NewFile>> WriteDataFile(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot& snapshot,
+Result<std::optional<NewFile>> WriteDataFile(ObjectStore* store, duck::Connection* duckdb, const Snapshot& snapshot,
                                              const std::string& select_sql, const PartitionValues& partition_values,
                                              const std::filesystem::path& scratch_dir, bool data_change);
 
@@ -70,7 +70,7 @@ struct FileStatsText {
   uint64_t rows = 0;
   std::string json;
 };
-Result<FileStatsText> ComputeStats(DuckDbConnection* duckdb, const std::string& read_parquet_sql,
+Result<FileStatsText> ComputeStats(duck::Connection* duckdb, const std::string& read_parquet_sql,
                                    const std::vector<DeltaColumn>& columns);
 
 // `<col>=<value>/` per partition column in schema order: bytes other than ALPHA, DIGIT and `-._~`

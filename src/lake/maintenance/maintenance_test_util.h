@@ -36,6 +36,7 @@ class HookedStore final : public ObjectStore {
     return inner_->PutIfAbsent(key, data);
   }
   Result<std::string> Get(std::string_view key) override { return inner_->Get(key); }
+  Result<bool> Exists(std::string_view key) override { return inner_->Exists(key); }
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     return inner_->GetRange(key, offset, length);
   }
@@ -55,7 +56,7 @@ class MaintenanceTest : public ::testing::Test {
     auto store = LocalObjectStore::Make({.root = dir_.path() / "store", .create_if_missing = true});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
-    auto duckdb = DuckDbConnection::Make(DuckDbOptions::Defaults());
+    auto duckdb = duck::Connection::Make(duck::DatabaseOptions::Defaults());
     ASSERT_TRUE(duckdb.ok()) << duckdb.status().ToString();
     duckdb_ = std::move(duckdb).value();
     std::filesystem::create_directories(scratch());
@@ -79,18 +80,20 @@ class MaintenanceTest : public ::testing::Test {
   AddFile WriteFile(const std::string& select_sql, const std::string& path, const std::string& prefix = "t/",
                     bool offset_column = false, PartitionValues partition_values = {}) {
     const std::filesystem::path local = scratch() / "test-file.parquet";
-    EXPECT_TRUE(
-        duckdb_->Execute(fmt::format("COPY ({}) TO {} (FORMAT parquet)", select_sql, SqlStringLiteral(local.string())))
-            .ok());
-    auto counts = duckdb_->QueryText(fmt::format(
-        "SELECT count(*)::VARCHAR, {} FROM read_parquet({})",
-        offset_column ? "min(_offset)::VARCHAR, max(_offset)::VARCHAR" : "'', ''", SqlStringLiteral(local.string())));
+    EXPECT_TRUE(duckdb_
+                    ->Execute(fmt::format("COPY ({}) TO {} (FORMAT parquet)", select_sql,
+                                          duck::SqlStringLiteral(local.string())))
+                    .ok());
+    auto counts =
+        duckdb_->QueryText(fmt::format("SELECT count(*)::VARCHAR, {} FROM read_parquet({})",
+                                       offset_column ? "min(_offset)::VARCHAR, max(_offset)::VARCHAR" : "'', ''",
+                                       duck::SqlStringLiteral(local.string())));
     EXPECT_TRUE(counts.ok()) << counts.status().ToString();
     std::ifstream in(local, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::filesystem::remove(local);
     EXPECT_TRUE(store_->PutIfAbsent(prefix + path, bytes).ok());
-    const TextRow& row = (*counts)[0];
+    const duck::TextRow& row = (*counts)[0];
     std::string stats =
         offset_column
             ? fmt::format(
@@ -128,7 +131,7 @@ class MaintenanceTest : public ::testing::Test {
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     std::vector<std::string> out;
     if (!rows.ok()) return out;
-    for (const TextRow& row : *rows) {
+    for (const duck::TextRow& row : *rows) {
       std::string line;
       for (const auto& value : row) line += (line.empty() ? "" : "|") + value.value_or("NULL");
       out.push_back(line);
@@ -166,7 +169,7 @@ class MaintenanceTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<LocalObjectStore> store_;
-  std::unique_ptr<DuckDbConnection> duckdb_;
+  std::unique_ptr<duck::Connection> duckdb_;
 };
 
 }  // namespace lagoa::lake::testing_util

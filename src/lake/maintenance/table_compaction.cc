@@ -72,7 +72,7 @@ std::vector<Bin> PlanBins(const Snapshot& snapshot, const CompactOptions& option
 }
 
 // Writes one bin's rows, input after input, into one new file.
-Result<NewFile> WriteBin(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot& snapshot, const Bin& bin,
+Result<NewFile> WriteBin(ObjectStore* store, duck::Connection* duckdb, const Snapshot& snapshot, const Bin& bin,
                          const CompactOptions& options) {
   std::vector<std::string> locations;
   std::optional<int64_t> expected_rows = 0;
@@ -121,7 +121,7 @@ Status CompactOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<CompactResult> CompactTable(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<CompactResult> CompactTable(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                    const CompactOptions& options) {
   LAGOA_RETURN_IF_ERROR(options.Validate());
   LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<DeltaTableWriter> table_writer, DeltaTableWriter::Make(store, duckdb, writer));

@@ -43,7 +43,7 @@ struct CompactResult {
   std::optional<TableVersion> version;  // the OPTIMIZE commit; unset when there was nothing to do
 };
 
-Result<CompactResult> CompactTable(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<CompactResult> CompactTable(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                    const CompactOptions& options);
 
 }  // namespace lagoa::lake

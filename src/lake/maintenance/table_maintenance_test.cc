@@ -81,7 +81,7 @@ TEST_F(CompactionTest, MergesSmallFilesKeepingEveryRowInOffsetOrder) {
   ASSERT_TRUE(location.ok());
   auto disorder = duckdb_->QueryText(fmt::format(
       "SELECT count(*)::VARCHAR FROM read_parquet({}, file_row_number = true) WHERE _offset <> file_row_number",
-      SqlStringLiteral(*location)));
+      duck::SqlStringLiteral(*location)));
   ASSERT_TRUE(disorder.ok()) << disorder.status().ToString();
   EXPECT_EQ((*disorder)[0][0], "0");
   // One commit: removes and add with dataChange false, operation OPTIMIZE.
@@ -239,7 +239,7 @@ TEST_F(CompactionTest, PartitionedGoldenTableKeepsEveryPartitionsRows) {
     auto columns =
         duckdb_->QueryText(fmt::format("SELECT string_agg(column_name, ',' ORDER BY column_name)::VARCHAR "
                                        "FROM (DESCRIBE SELECT * FROM read_parquet({}, hive_partitioning = false))",
-                                       SqlStringLiteral(*location)));
+                                       duck::SqlStringLiteral(*location)));
     ASSERT_TRUE(columns.ok()) << columns.status().ToString();
     EXPECT_EQ((*columns)[0][0], "as_list_of_records,as_nested_struct,value");
   }
@@ -448,7 +448,7 @@ TEST_F(RewriteTest, OverwritePartitionedTableWritesEachPartitionsDirectory) {
       "SELECT id::VARCHAR, coalesce(p, 'NULL'), epoch_us(ts)::VARCHAR FROM ({}) AS s(id, p, ts) ORDER BY id", rows));
   ASSERT_TRUE(expected.ok()) << expected.status().ToString();
   std::vector<std::string> expected_rows;
-  for (const TextRow& row : *expected) expected_rows.push_back(*row[0] + "|" + *row[1] + "|" + *row[2]);
+  for (const duck::TextRow& row : *expected) expected_rows.push_back(*row[0] + "|" + *row[1] + "|" + *row[2]);
   EXPECT_EQ(Query(all, "p/"), expected_rows);
   const Snapshot snapshot = Load("p/");
   for (const AddFile& file : snapshot.files()) {
@@ -461,7 +461,7 @@ TEST_F(RewriteTest, OverwritePartitionedTableWritesEachPartitionsDirectory) {
         duckdb_->QueryText(fmt::format("SELECT string_agg(column_name, ',')::VARCHAR FROM (DESCRIBE SELECT * FROM "
                                        "read_parquet({}, hive_partitioning = "
                                        "false))",
-                                       SqlStringLiteral(*location)));
+                                       duck::SqlStringLiteral(*location)));
     ASSERT_TRUE(columns.ok());
     EXPECT_EQ((*columns)[0][0], "id");
   }

@@ -39,7 +39,7 @@ Result<uint64_t> ParseCount(const std::optional<std::string>& text) {
 }
 
 // How many rows of each active file match the predicate.
-Result<std::vector<FileMatch>> CountMatches(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot& snapshot,
+Result<std::vector<FileMatch>> CountMatches(ObjectStore* store, duck::Connection* duckdb, const Snapshot& snapshot,
                                             const std::string& predicate_sql) {
   std::vector<FileMatch> matches;
   for (const AddFile& file : snapshot.files()) {
@@ -54,9 +54,9 @@ Result<std::vector<FileMatch>> CountMatches(ObjectStore* store, DuckDbConnection
           "SELECT {}::VARCHAR, (count(*) FILTER (WHERE {} IS TRUE))::VARCHAR, count(*)::VARCHAR FROM ({}) AS t", i,
           maintenance::PredicateSql(predicate_sql), matches[i].scan.sql));
     }
-    LAGOA_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
+    LAGOA_ASSIGN_OR_RETURN(std::vector<duck::TextRow> rows,
                            duckdb->QueryText(fmt::format("{}", fmt::join(parts, " UNION ALL "))));
-    for (const TextRow& row : rows) {
+    for (const duck::TextRow& row : rows) {
       LAGOA_ASSIGN_OR_RETURN(uint64_t index, ParseCount(row[0]));
       if (index < first || index >= end) return Status::Internal("DuckDB returned a count for an unknown file");
       LAGOA_ASSIGN_OR_RETURN(matches[index].matched, ParseCount(row[1]));
@@ -75,7 +75,7 @@ struct Plan {
 
 // Removes the files with matching rows and writes each one's other rows into a new file.
 // `predicate_sql` empty: every file is removed (its rows counted, none rewritten).
-Status RemoveMatchingRows(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot& snapshot,
+Status RemoveMatchingRows(ObjectStore* store, duck::Connection* duckdb, const Snapshot& snapshot,
                           const std::string& predicate_sql, const std::filesystem::path& scratch_dir, Plan& plan) {
   const int64_t now_ms = maintenance::NowMs();
   auto remove = [&](const AddFile& file, uint64_t rows) {
@@ -113,7 +113,7 @@ Status RemoveMatchingRows(ObjectStore* store, DuckDbConnection* duckdb, const Sn
 
 // The rows of `select_sql` as the table's columns: positional, cast to each column's type (JSON
 // as VARCHAR text, as the loader writes it; a column without a lagoa type as given).
-Result<std::string> NewRowsSql(DuckDbConnection* duckdb, const Snapshot& snapshot, const std::string& select_sql) {
+Result<std::string> NewRowsSql(duck::Connection* duckdb, const Snapshot& snapshot, const std::string& select_sql) {
   auto described =
       duckdb->QueryText(fmt::format("SELECT column_name::VARCHAR FROM (DESCRIBE SELECT * FROM ({}))", select_sql));
   if (!described.ok()) {
@@ -156,7 +156,7 @@ Result<std::string> PartitionValueSql(const DeltaColumn& column) {
 
 // Writes the new rows: one file per distinct partition (in its partition directory, partition
 // columns not stored), or one file for an unpartitioned table.
-Status WriteNewRows(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot& snapshot, const std::string& new_rows,
+Status WriteNewRows(ObjectStore* store, duck::Connection* duckdb, const Snapshot& snapshot, const std::string& new_rows,
                     const std::filesystem::path& scratch_dir, Plan& plan) {
   std::vector<std::string> data_select;
   for (const DeltaColumn& column : maintenance::DataColumns(snapshot)) {
@@ -176,11 +176,11 @@ Status WriteNewRows(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot
   std::vector<PartitionValues> partitions = {{}};
   if (!partition_exprs.empty()) {
     LAGOA_ASSIGN_OR_RETURN(
-        std::vector<TextRow> rows,
+        std::vector<duck::TextRow> rows,
         duckdb->QueryText(fmt::format("SELECT DISTINCT {} FROM ({}) AS n", fmt::join(partition_exprs, ", "), new_rows),
                           kNewPartitionsMax));
     partitions.clear();
-    for (const TextRow& row : rows) {
+    for (const duck::TextRow& row : rows) {
       PartitionValues values;
       for (size_t i = 0; i < row.size(); ++i) {
         // An empty string is null in Delta's partition values.
@@ -193,7 +193,7 @@ Status WriteNewRows(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot
     std::vector<std::string> conditions = {"true"};
     for (size_t i = 0; i < partition_names.size(); ++i) {
       const std::optional<std::string>& value = values.at(partition_names[i]);
-      conditions.push_back(value ? fmt::format("{} = {}", partition_exprs[i], SqlStringLiteral(*value))
+      conditions.push_back(value ? fmt::format("{} = {}", partition_exprs[i], duck::SqlStringLiteral(*value))
                                  : fmt::format("coalesce({}, '') = ''", partition_exprs[i]));
     }
     const std::string rows_sql = fmt::format("SELECT {} FROM ({}) AS n WHERE {}", fmt::join(data_select, ", "),
@@ -209,7 +209,7 @@ Status WriteNewRows(ObjectStore* store, DuckDbConnection* duckdb, const Snapshot
   return Status::Ok();
 }
 
-Result<RewriteResult> CommitPlan(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<RewriteResult> CommitPlan(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                  const Snapshot& snapshot, Plan& plan, const CommitOptions& options) {
   if (plan.actions.empty() && plan.added.empty()) return plan.result;
   for (const AddFile& add : plan.added) plan.actions.push_back(add);
@@ -225,7 +225,7 @@ Result<RewriteResult> CommitPlan(ObjectStore* store, DuckDbConnection* duckdb, c
   return plan.result;
 }
 
-Result<Snapshot> LoadWritable(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer) {
+Result<Snapshot> LoadWritable(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer) {
   LAGOA_RETURN_IF_ERROR(writer.Validate());
   LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, DeltaLogReader(store, duckdb, writer.table_prefix).LoadSnapshot());
   LAGOA_RETURN_IF_ERROR(CheckWriterProtocol(snapshot.protocol()));
@@ -234,7 +234,7 @@ Result<Snapshot> LoadWritable(ObjectStore* store, DuckDbConnection* duckdb, cons
 
 }  // namespace
 
-Result<RewriteResult> DeleteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<RewriteResult> DeleteWhere(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                   const std::string& predicate_sql, const std::filesystem::path& scratch_dir) {
   LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
   LAGOA_RETURN_IF_ERROR(maintenance::CheckPredicate(duckdb, snapshot, predicate_sql));
@@ -250,7 +250,7 @@ Result<RewriteResult> DeleteWhere(ObjectStore* store, DuckDbConnection* duckdb, 
                      .conflict_on_concurrent_adds = false});
 }
 
-Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<RewriteResult> OverwriteWhere(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                      const std::string& predicate_sql, const std::string& select_sql,
                                      const std::filesystem::path& scratch_dir,
                                      std::optional<TableVersion> read_version) {
@@ -278,7 +278,7 @@ Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckd
                      .conflict_on_concurrent_adds = true});
 }
 
-Result<RewriteResult> AppendRows(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<RewriteResult> AppendRows(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                  const std::string& select_sql, const std::filesystem::path& scratch_dir) {
   LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
   LAGOA_ASSIGN_OR_RETURN(std::string new_rows, NewRowsSql(duckdb, snapshot, select_sql));
@@ -294,7 +294,7 @@ Result<RewriteResult> AppendRows(ObjectStore* store, DuckDbConnection* duckdb, c
       {.operation = "WRITE", .operation_parameters = {{"mode", "Append"}}, .conflict_on_concurrent_adds = false});
 }
 
-Result<TableVersion> AddColumns(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<TableVersion> AddColumns(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                 const std::vector<schema::Field>& fields) {
   LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
   LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> columns, ToLagoaFields(snapshot.columns()));

@@ -50,21 +50,21 @@ struct RewriteResult {
   std::optional<TableVersion> version;  // unset when nothing changed (no commit)
 };
 
-Result<RewriteResult> DeleteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<RewriteResult> DeleteWhere(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                   const std::string& predicate_sql, const std::filesystem::path& scratch_dir);
 
 // `read_version`, when set, is the version `select_sql` was computed from: a table that has moved
 // on since fails with FailedPrecondition (UPDATE: rows matching the predicate that a later commit
 // added are not in the select, and would be lost).
-Result<RewriteResult> OverwriteWhere(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<RewriteResult> OverwriteWhere(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                      const std::string& predicate_sql, const std::string& select_sql,
                                      const std::filesystem::path& scratch_dir,
                                      std::optional<TableVersion> read_version = std::nullopt);
 
-Result<RewriteResult> AppendRows(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<RewriteResult> AppendRows(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                  const std::string& select_sql, const std::filesystem::path& scratch_dir);
 
-Result<TableVersion> AddColumns(ObjectStore* store, DuckDbConnection* duckdb, const DeltaWriterOptions& writer,
+Result<TableVersion> AddColumns(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                 const std::vector<schema::Field>& fields);
 
 }  // namespace lagoa::lake

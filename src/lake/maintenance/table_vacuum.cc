@@ -68,7 +68,7 @@ Status VacuumOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<VacuumResult> VacuumTable(ObjectStore* store, DuckDbConnection* duckdb, const std::string& table_prefix,
+Result<VacuumResult> VacuumTable(ObjectStore* store, duck::Connection* duckdb, const std::string& table_prefix,
                                  const VacuumOptions& options) {
   LAGOA_RETURN_IF_ERROR(options.Validate());
   const int64_t now_ms = options.now_ms != 0 ? options.now_ms : maintenance::NowMs();

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "lake/duckdb_connection.h"
+#include "duck/connection.h"
 #include "lake/store/object_store.h"
 
 namespace lagoa::lake {
@@ -47,7 +47,7 @@ struct VacuumResult {
   std::vector<std::string> keys;  // the object keys, sorted
 };
 
-Result<VacuumResult> VacuumTable(ObjectStore* store, DuckDbConnection* duckdb, const std::string& table_prefix,
+Result<VacuumResult> VacuumTable(ObjectStore* store, duck::Connection* duckdb, const std::string& table_prefix,
                                  const VacuumOptions& options);
 
 }  // namespace lagoa::lake

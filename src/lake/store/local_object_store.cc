@@ -161,6 +161,15 @@ Result<std::string> LocalObjectStore::Get(std::string_view key) {
   return data;
 }
 
+Result<bool> LocalObjectStore::Exists(std::string_view key) {
+  LAGOA_RETURN_IF_ERROR(ValidateObjectKey(key));
+  const fs::path path = PathOf(key);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return S_ISREG(st.st_mode);
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  return Status::FromErrno("stat " + path.string(), errno);
+}
+
 Result<std::string> LocalObjectStore::GetRange(std::string_view key, uint64_t offset_bytes, uint64_t length_bytes) {
   LAGOA_RETURN_IF_ERROR(ValidateObjectKey(key));
   const fs::path path = PathOf(key);

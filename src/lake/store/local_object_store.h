@@ -30,6 +30,7 @@ class LocalObjectStore final : public ObjectStore {
 
   Status PutIfAbsent(std::string_view key, std::string_view data) override;
   Result<std::string> Get(std::string_view key) override;
+  Result<bool> Exists(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset_bytes, uint64_t length_bytes) override;
   Result<std::vector<ObjectInfo>> ListAfter(std::string_view prefix, std::string_view start_after) override;
   Status Delete(std::string_view key) override;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "lake/lake_test_util.h"
+#include "lake/store/open_object_store.h"
 
 namespace lagoa::lake {
 namespace {
@@ -45,7 +46,13 @@ TEST(LocalObjectStore, PutGetRangeListDelete) {
   EXPECT_EQ(store->List("").value().size(), 3u);
   EXPECT_TRUE(store->List("nothing/here/").value().empty());
 
+  EXPECT_TRUE(store->Exists("t/part-0.parquet").value());
+  EXPECT_FALSE(store->Exists("t/part-1.parquet").value());
+  EXPECT_FALSE(store->Exists("t/part-0.parquet/below").value());  // a file is no folder
+  EXPECT_FALSE(store->Exists("t/_delta_log").value());            // a folder is no object
+  EXPECT_EQ(store->Exists("../t").status().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(store->Delete("t/part-0.parquet").ok());
+  EXPECT_FALSE(store->Exists("t/part-0.parquet").value());
   EXPECT_EQ(store->Get("t/part-0.parquet").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store->Delete("t/part-0.parquet").code(), StatusCode::kNotFound);
   EXPECT_EQ(store->DuckDbLocation("t/a b").value(), (dir.path() / "t/a b").string());
@@ -105,6 +112,22 @@ TEST(LocalObjectStore, MakeChecksTheRoot) {
   auto created = LocalObjectStore::Make({.root = dir.path() / "new", .create_if_missing = true});
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_TRUE(std::filesystem::is_directory(dir.path() / "new"));
+}
+
+TEST(OpenObjectStore, OpensLocalFoldersByPathOrFileUri) {
+  TempDir dir;
+  auto by_path = OpenObjectStore(dir.path().string());
+  ASSERT_TRUE(by_path.ok()) << by_path.status().ToString();
+  ASSERT_TRUE((*by_path)->PutIfAbsent("a/b", "x").ok());
+  auto by_uri = OpenObjectStore("file://" + (dir.path() / "a").string() + "/");
+  ASSERT_TRUE(by_uri.ok()) << by_uri.status().ToString();
+  EXPECT_EQ((*by_uri)->Get("b").value(), "x");
+  EXPECT_EQ(OpenObjectStore((dir.path() / "missing").string()).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(OpenObjectStore((dir.path() / "made").string(), /*create_if_missing=*/true).ok());
+  const Status s3 = OpenObjectStore("s3://bucket/lake/").status();
+  EXPECT_EQ(s3.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s3.message().find("not s3://"), std::string::npos) << s3.message();
+  EXPECT_EQ(OpenObjectStore("relative/dir").status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

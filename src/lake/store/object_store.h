@@ -35,6 +35,9 @@ class ObjectStore {
 
   // The whole object; NotFound when the key does not exist.
   virtual Result<std::string> Get(std::string_view key) = 0;
+  // Whether an object is stored under `key` (a stat, an S3 HEAD): cheaper than listing when a
+  // reader asks whether a table has a commit newer than the one it knows.
+  virtual Result<bool> Exists(std::string_view key) = 0;
 
   // `length_bytes` bytes from `offset_bytes`, fewer when the object ends first; OutOfRange when
   // `offset_bytes` is past the end.

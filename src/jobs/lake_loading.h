@@ -41,10 +41,10 @@
 #include "ingest/stream_registry.h"
 #include "lake/load/stream_loader.h"
 #include "lake/maintenance/table_compaction.h"
-#include "lake/store/local_object_store.h"
+#include "lake/store/open_object_store.h"
 #include "log/log.h"
 
-namespace lagoa::server {
+namespace lagoa::jobs {
 
 struct LakeLoadingOptions {
   std::filesystem::path dir;                     // the lake's root (one table per stream)
@@ -57,7 +57,7 @@ struct LakeLoadingOptions {
   std::optional<std::chrono::hours> vacuum_retention;             // none: never vacuum
   lake::CompactOptions compact;
   int64_t file_bytes_max = 128ll << 20;  // the loader's bytes_max: record payload per file
-  lake::DuckDbOptions duckdb;            // each loader's and maintenance pass's DuckDB (its memory_limit)
+  duck::DatabaseOptions duckdb;          // each loader's and maintenance pass's DuckDB (its memory_limit)
   // The loading thread's nice value (0-19), which the DuckDB threads it starts inherit: loads and
   // maintenance give way to ingest and queries when the cores are busy. 0: the server's priority.
   int nice = 10;
@@ -115,7 +115,7 @@ class LakeLoading {
   log::Log* const log_;
   ingest::StreamRegistry* const registry_;
   const LakeLoadingOptions options_;
-  std::unique_ptr<lake::LocalObjectStore> store_;
+  std::unique_ptr<lake::ObjectStore> store_;
 
   std::mutex loaders_mu_;
   std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;  // guarded by loaders_mu_
@@ -126,4 +126,4 @@ class LakeLoading {
   std::thread thread_;
 };
 
-}  // namespace lagoa::server
+}  // namespace lagoa::jobs

@@ -1,4 +1,4 @@
-#include "server/lake_loading.h"
+#include "jobs/lake_loading.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +9,7 @@
 #include "base/thread_priority.h"
 #include "lake/maintenance/table_vacuum.h"
 
-namespace lagoa::server {
+namespace lagoa::jobs {
 namespace {
 
 // Files a writer put but never committed are deleted after this long; no writer of lagoa takes
@@ -34,11 +34,9 @@ Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::St
   LAGOA_RETURN_IF_ERROR(options.compact.Validate());
   LAGOA_RETURN_IF_ERROR(options.duckdb.Validate());
   LAGOA_ASSERT(options.stream_table_writes != nullptr);
-  lake::LocalObjectStoreOptions store_options;
-  store_options.root = options.dir;
-  store_options.create_if_missing = true;
   std::unique_ptr<LakeLoading> loading(new LakeLoading(log, registry, std::move(options)));
-  LAGOA_ASSIGN_OR_RETURN(loading->store_, lake::LocalObjectStore::Make(store_options));
+  LAGOA_ASSIGN_OR_RETURN(loading->store_,
+                         lake::OpenObjectStore(loading->options_.dir.string(), /*create_if_missing=*/true));
   LakeLoading* raw = loading.get();
   log->SetRetentionGuard(
       [raw](const std::string& stream, PartitionId partition) { return raw->KeepFrom(stream, partition); });
@@ -143,7 +141,7 @@ void LakeLoading::Maintain(const ingest::StreamHandle& handle) {
   const std::string& stream = handle.definition->name;
   auto write_lock = LockIfCurrent(handle);
   if (!write_lock) return;  // dropped meanwhile
-  auto duckdb = lake::DuckDbConnection::Make(options_.duckdb);
+  auto duckdb = duck::Connection::Make(options_.duckdb);
   if (!duckdb.ok()) return Report(stream, -1, duckdb.status());
   lake::DeltaWriterOptions writer;
   writer.table_prefix = stream + "/";
@@ -269,4 +267,4 @@ bool LakeLoading::LoadPartition(const ingest::StreamHandle& handle, int32_t part
   return caught_up;
 }
 
-}  // namespace lagoa::server
+}  // namespace lagoa::jobs

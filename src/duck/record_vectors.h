@@ -1,7 +1,7 @@
 // Checks one binary record (src/schema/README.md, "Binary record format") and decodes it into one
-// row of DuckDB vectors. Internal to the lake loader: it includes duckdb.h, which stays out of
-// public headers. Pure functions over the caller's vectors; any thread (the loader's thread
-// checks records as they are staged, DuckDB's threads decode them inside the staging scan).
+// row of DuckDB vectors, for every scan that turns log records into DuckDB rows: the lake loader's
+// staging scan and SQL's live-tail scan. Pure functions over the caller's vectors; any thread (the
+// loader's thread checks records as they are staged, DuckDB's threads decode them inside a scan).
 #pragma once
 
 #include <duckdb.h>
@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "duck/handles.h"
 #include "schema/schema.h"
 
-namespace lagoa::lake::internal {
+namespace lagoa::duck {
 
 // The staged record payloads, copied out of the log reader's buffer (which the next read reuses).
 // Decoded VARCHAR vectors point straight into these bytes, so the arena must outlive every query
@@ -57,10 +58,10 @@ RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::S
                               const std::vector<schema::Field>& latest, std::span<const duckdb_vector> vectors,
                               idx_t row);
 
-// The DuckDB logical type of a lagoa type (JSON as VARCHAR); the caller destroys it.
-duckdb_logical_type MakeLogicalType(const schema::Type& type);
+// The DuckDB logical type of a lagoa type (JSON as VARCHAR).
+LogicalTypeHandle MakeLogicalType(const schema::Type& type);
 
 // True when `text` is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool IsValidUtf8(std::string_view text);
 
-}  // namespace lagoa::lake::internal
+}  // namespace lagoa::duck

@@ -6,7 +6,7 @@
 // its strings are. Writing repeats every check but UTF-8 (the only one that costs per byte), since
 // it only ever sees records the check accepted. Recursion follows the type tree, at most
 // schema::kTypeDepthMax + 1 levels deep.
-#include "lake/load/record_vector_decoder_internal.h"
+#include "duck/record_vectors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +18,7 @@
 #include "base/bytes.h"
 #include "schema/record_format.h"
 
-namespace lagoa::lake::internal {
+namespace lagoa::duck {
 namespace {
 
 using schema::Field;
@@ -313,50 +313,47 @@ RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::S
   return WalkRecord<true>(record, schema, latest, vectors, row);
 }
 
-duckdb_logical_type MakeLogicalType(const Type& type) {
+LogicalTypeHandle MakeLogicalType(const Type& type) {
   switch (type.id()) {
     case TypeId::kBoolean:
-      return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+      return LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN));
     case TypeId::kInteger:
-      return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
+      return LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_INTEGER));
     case TypeId::kBigInt:
-      return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+      return LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT));
     case TypeId::kDouble:
-      return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
+      return LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE));
     case TypeId::kDecimal:
-      return duckdb_create_decimal_type(static_cast<uint8_t>(type.precision()), static_cast<uint8_t>(type.scale()));
+      return LogicalTypeHandle(
+          duckdb_create_decimal_type(static_cast<uint8_t>(type.precision()), static_cast<uint8_t>(type.scale())));
     case TypeId::kVarchar:
     case TypeId::kJson:
-      return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+      return LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR));
     case TypeId::kDate:
-      return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+      return LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_DATE));
     // Both are UTC microseconds, and the Delta schema says `timestamp` (an instant) for both: the
     // Parquet column must then be annotated isAdjustedToUTC=true, which DuckDB writes for
     // TIMESTAMP WITH TIME ZONE, or Spark and Trino would read a TIMESTAMP column as local time.
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz:
-      return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
+      return LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ));
     case TypeId::kList: {
-      duckdb_logical_type child = MakeLogicalType(type.element());
-      duckdb_logical_type list = duckdb_create_list_type(child);
-      duckdb_destroy_logical_type(&child);
-      return list;
+      LogicalTypeHandle child = MakeLogicalType(type.element());
+      return LogicalTypeHandle(duckdb_create_list_type(child.get()));
     }
     case TypeId::kStruct: {
       const auto& fields = type.fields();
-      std::vector<duckdb_logical_type> children;
+      LogicalTypeList children;
       std::vector<const char*> names;
       for (const Field& field : fields) {
         children.push_back(MakeLogicalType(field.type));
         names.push_back(field.name.c_str());
       }
-      duckdb_logical_type result = duckdb_create_struct_type(children.data(), names.data(), children.size());
-      for (duckdb_logical_type& child : children) duckdb_destroy_logical_type(&child);
-      return result;
+      return LogicalTypeHandle(duckdb_create_struct_type(children.data(), names.data(), children.size()));
     }
   }
   LAGOA_ASSERT_MSG(false, "unknown lagoa type");
-  return nullptr;
+  return {};
 }
 
 bool IsValidUtf8(std::string_view text) {
@@ -406,4 +403,4 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
-}  // namespace lagoa::lake::internal
+}  // namespace lagoa::duck

@@ -1,0 +1,107 @@
+#include "duck/allocator.h"
+#include "duck/connection.h"
+#include "duck/database.h"
+
+#include <gtest/gtest.h>
+
+namespace lagoa::duck {
+namespace {
+
+TEST(DuckDbAllocator, KeepsFreedPagesAsLongAsAsked) {
+  auto before = FreedPagesKeptMs();
+  if (!before.ok() && before.status().code() == StatusCode::kFailedPrecondition) {
+    GTEST_SKIP() << before.status().message();
+  }
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_NE(*before, 12'345);
+  struct Restore {
+    int64_t kept_ms;
+    ~Restore() { EXPECT_TRUE(SetFreedPagesKeptMs(kept_ms).ok()); }
+  } restore{*before};
+
+  ASSERT_TRUE(SetFreedPagesKeptMs(12'345).ok());
+  auto now = FreedPagesKeptMs();
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_EQ(*now, 12'345);
+  EXPECT_EQ(SetFreedPagesKeptMs(-2).code(), StatusCode::kInvalidArgument);
+  // A database opened after it allocates and frees as before.
+  auto duckdb = Connection::Make(DatabaseOptions::Defaults());
+  ASSERT_TRUE(duckdb.ok()) << duckdb.status().ToString();
+  auto rows = (*duckdb)->QueryText("SELECT sum(i)::VARCHAR FROM range(1000000) t(i)");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0][0], "499999500000");
+}
+
+TEST(DuckDatabase, OpensWithLagoasSettings) {
+  auto duckdb = Connection::Make(DatabaseOptions::Defaults());
+  ASSERT_TRUE(duckdb.ok()) << duckdb.status().ToString();
+  auto rows = (*duckdb)->QueryText(
+      "SELECT current_setting('TimeZone'), current_setting('autoload_known_extensions')::VARCHAR, "
+      "current_setting('autoinstall_known_extensions')::VARCHAR, current_setting('threads')::VARCHAR");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0], (TextRow{"UTC", "false", "false", "1"}));
+}
+
+TEST(DuckDatabase, RefusesASettingDuckDbRejectsNamingTheDatabase) {
+  DatabaseOptions options;
+  options.memory_limit = "plenty";
+  auto database = OpenDatabase(options, "the test's database");
+  ASSERT_FALSE(database.ok());
+  EXPECT_EQ(database.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(database.status().message().find("memory_limit = plenty for the test's database"), std::string::npos)
+      << database.status().message();
+  options.memory_limit = "";
+  EXPECT_EQ(OpenDatabase(options, "x").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(DuckDatabase, ReportsTheMemoryItsBufferManagerHolds) {
+  auto database = OpenDatabase(DatabaseOptions::Defaults(), "the test's database");
+  ASSERT_TRUE(database.ok()) << database.status().ToString();
+  auto connection = Connect(database->get());
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  auto empty = MemoryUsedBytes(connection->get());
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  ASSERT_TRUE(Execute(connection->get(), "CREATE TABLE t AS SELECT i, i::VARCHAR AS s FROM range(2000000) r(i)").ok());
+  auto full = MemoryUsedBytes(connection->get());
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_GT(*full, *empty + (8u << 20));
+}
+
+TEST(DuckConnection, QueryTextWantsVarcharColumnsAndBoundsRows) {
+  auto duckdb = Connection::Make(DatabaseOptions::Defaults());
+  ASSERT_TRUE(duckdb.ok()) << duckdb.status().ToString();
+  auto typed = (*duckdb)->QueryText("SELECT 1 AS n");
+  EXPECT_EQ(typed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(typed.status().message().find("\"n\") is not VARCHAR"), std::string::npos) << typed.status().message();
+  auto many = (*duckdb)->QueryText("SELECT i::VARCHAR FROM range(5000) r(i)", 4000);
+  EXPECT_EQ(many.status().code(), StatusCode::kResourceExhausted);
+  auto nulls = (*duckdb)->QueryText("SELECT NULL::VARCHAR, 'it''s'");
+  ASSERT_TRUE(nulls.ok()) << nulls.status().ToString();
+  EXPECT_EQ((*nulls)[0], (TextRow{std::nullopt, "it's"}));
+  EXPECT_EQ((*duckdb)->Execute("SELEC 1").code(), StatusCode::kInvalidArgument);
+}
+
+TEST(DuckHandles, MoveTheHandleAndDestroyItOnce) {
+  ValueHandle first(duckdb_create_varchar("kept"));
+  ValueHandle second(std::move(first));
+  EXPECT_FALSE(first);  // NOLINT(bugprone-use-after-move): moved-from owners hold nothing
+  ASSERT_TRUE(second);
+  char* text = duckdb_get_varchar(second.get());
+  EXPECT_STREQ(text, "kept");
+  duckdb_free(text);
+  second = ValueHandle(duckdb_create_int64(7));  // the first value is destroyed here (ASan checks)
+  EXPECT_EQ(duckdb_get_int64(second.get()), 7);
+  LogicalTypeList types;
+  types.push_back(LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT)));
+  types.push_back(LogicalTypeHandle(duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR)));
+  DataChunkHandle chunk(duckdb_create_data_chunk(types.data(), types.size()));
+  EXPECT_EQ(duckdb_data_chunk_get_column_count(chunk.get()), 2u);
+}
+
+TEST(DuckSql, QuotesStringLiterals) {
+  EXPECT_EQ(SqlStringLiteral("it's"), "'it''s'");
+  EXPECT_EQ(SqlStringLiteral(""), "''");
+}
+
+}  // namespace
+}  // namespace lagoa::duck
