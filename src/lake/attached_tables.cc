@@ -1,4 +1,5 @@
-// The file: {"tables":[{"name":"events","path":"/data/events","attached_ms":1714564800000}]}.
+// The file: {"tables":[{"name":"events","path":"/data/events","attached_ms":1714564800000}]}, and
+// "sql" for a table made by CREATE TABLE … AS.
 #include "lake/attached_tables.h"
 
 #include <fmt/format.h>
@@ -13,7 +14,7 @@ namespace lagoa::lake {
 namespace {
 
 constexpr size_t kFileBytesMax = 16u << 20;
-constexpr std::string_view kTableKeys = "name, path, attached_ms";
+constexpr std::string_view kTableKeys = "name, path, attached_ms (and sql)";
 
 Result<AttachedTable> TableFromJson(simdjson::dom::element element, size_t index) {
   auto invalid = [index](std::string_view what) {
@@ -30,6 +31,9 @@ Result<AttachedTable> TableFromJson(simdjson::dom::element element, size_t index
     } else if (key == "path" && value.get(text) == simdjson::SUCCESS) {
       table.path = std::string(text);
     } else if (key == "attached_ms" && value.get(table.attached_ms) == simdjson::SUCCESS) {
+    } else if (key == "sql" && value.get(text) == simdjson::SUCCESS) {
+      table.sql = std::string(text);
+      continue;  // optional
     } else {
       return invalid(
           fmt::format("unexpected key \"{}\" or value of the wrong type; expected keys: {}", key, kTableKeys));
@@ -131,7 +135,9 @@ Status AttachedTables::Store(const std::map<std::string, AttachedTable, std::les
   w.BeginObject().Key("tables").BeginArray();
   for (const auto& [name, table] : tables) {
     w.BeginObject().Key("name").String(name).Key("path").String(table.path.string());
-    w.Key("attached_ms").Int(table.attached_ms).EndObject();
+    w.Key("attached_ms").Int(table.attached_ms);
+    if (!table.sql.empty()) w.Key("sql").String(table.sql);
+    w.EndObject();
   }
   w.EndArray().EndObject();
   return WriteFileAtomically(file_, w.Take());

@@ -25,6 +25,9 @@ struct AttachedTable {
   std::string name;
   std::filesystem::path path;  // absolute: the table's root directory (it holds `_delta_log/`)
   int64_t attached_ms = 0;     // milliseconds since the epoch
+  // The statement that made it (CREATE TABLE … AS SELECT), for its lineage; empty for an attached
+  // table and a CREATE TABLE of columns.
+  std::string sql;
 
   friend bool operator==(const AttachedTable&, const AttachedTable&) = default;
 };

@@ -43,10 +43,15 @@ TEST(AttachedTables, AttachAndDetachSurviveReopen) {
     ASSERT_TRUE((*tables)->Attach(Table("audit", "/data/a \"quoted\" dir")).ok());
     ASSERT_TRUE((*tables)->Attach(Table("gone", "/data/gone")).ok());
     ASSERT_TRUE((*tables)->Detach("gone").ok());
+    AttachedTable made = Table("daily", "/data/daily");
+    made.sql = "CREATE TABLE daily AS SELECT 'a\"b' AS x";
+    ASSERT_TRUE((*tables)->Attach(made).ok());
   }
   auto tables = AttachedTables::Open(file);
   ASSERT_TRUE(tables.ok()) << tables.status().ToString();
-  std::vector<AttachedTable> expected = {Table("audit", "/data/a \"quoted\" dir"), Table("sales", "/data/sales")};
+  AttachedTable made = Table("daily", "/data/daily");
+  made.sql = "CREATE TABLE daily AS SELECT 'a\"b' AS x";
+  std::vector<AttachedTable> expected = {Table("audit", "/data/a \"quoted\" dir"), made, Table("sales", "/data/sales")};
   EXPECT_EQ((*tables)->List(), expected);
   ASSERT_TRUE((*tables)->Find("sales").has_value());
   EXPECT_EQ((*tables)->Find("sales")->path, "/data/sales");

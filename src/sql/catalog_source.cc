@@ -75,8 +75,28 @@ Result<std::unique_ptr<SqlObjectsSource>> SqlObjectsSource::Make(std::shared_ptr
 
 SqlObjectsSource::~SqlObjectsSource() = default;
 
-std::vector<catalog::Entry> SqlObjectsSource::Entries(catalog::Detail detail) const {
+std::vector<catalog::Entry> SqlObjectsSource::LakeTables(catalog::Detail detail) const {
   std::vector<catalog::Entry> entries;
+  if (shared_->lake_tables == nullptr) return entries;
+  for (const lake::AttachedTable& table : shared_->lake_tables->List()) {
+    catalog::Entry entry;
+    entry.kind = catalog::kTable;
+    entry.name = table.name;
+    entry.definition = table.sql.empty() ? table.path.string() : table.sql;
+    entry.location = catalog::FolderUri(table.path);
+    if (table.attached_ms != 0) entry.created_ms = table.attached_ms;
+    if (detail == catalog::Detail::kFull && !table.sql.empty()) {
+      std::lock_guard lock(mu_);
+      const std::string query(DefiningQuery(table.sql));
+      if (!query.empty()) entry.derived_from = RelationsNamed(names_.get(), query);
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+std::vector<catalog::Entry> SqlObjectsSource::Entries(catalog::Detail detail) const {
+  std::vector<catalog::Entry> entries = LakeTables(detail);
   if (shared_->objects == nullptr) return entries;
   for (const SqlObject& object : shared_->objects->List()) {
     catalog::Entry entry;

@@ -332,7 +332,10 @@ class LakeWriteStatement final : public Statement {
     const auto now_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    LAGOA_RETURN_IF_ERROR(shared().lake_tables->Attach({write_.table, TableDir(), now_ms}));
+    std::string sql;  // kept for the table's lineage in the catalog
+    if (write_.kind == LakeWriteKind::kCreateTableAs)
+      sql = fmt::format("CREATE TABLE {} {}", QuoteIdentifier(write_.table), write_.rest);
+    LAGOA_RETURN_IF_ERROR(shared().lake_tables->Attach({write_.table, TableDir(), now_ms, std::move(sql)}));
     ddl.unlock();
     if (write_.kind == LakeWriteKind::kCreateTable) return -1;
     Result<int64_t> rows = AppendStage(&fields);

@@ -126,9 +126,6 @@ Result<CatalogParts> JoinCatalog(const std::shared_ptr<EngineShared>& shared, in
     if (attached != nullptr)
       parts.sources.push_back(std::make_unique<catalog::TablesSource>(attached, catalog::kAttachedTable));
   }
-  if (shared->lake_tables != nullptr) {
-    parts.sources.push_back(std::make_unique<catalog::TablesSource>(shared->lake_tables.get(), catalog::kTable));
-  }
   LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<internal::SqlObjectsSource> objects, internal::SqlObjectsSource::Make(shared));
   parts.sources.push_back(std::move(objects));
   for (const auto& source : parts.sources) target->AddSource(source.get());
@@ -279,6 +276,7 @@ Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log
         internal::RegisterLogTailScan(setup.get(), streams, shared->tail_cache.get(), &shared->tail_pins));
   }
   LAGOA_RETURN_IF_ERROR(internal::CreatePgCatalogShim(setup.get()));
+  LAGOA_RETURN_IF_ERROR(internal::RegisterCatalogScans(setup.get(), shared.get()));
   LAGOA_RETURN_IF_ERROR(duck::Execute(setup.get(), FileAccessSettings(options)));
   setup.reset();
   if (!options.tables_dir.empty()) {

@@ -4,6 +4,8 @@ refuses a new stream, table or attached table whose name another object holds (i
 column tags are checked and survive SIGKILL."""
 
 import json
+import os
+import subprocess
 
 import lagoa_harness as h
 
@@ -84,6 +86,17 @@ class CatalogTest(h.ServerTestCase):
         self.assertRegex(r.stdout, r"email\s+VARCHAR\s+personal")
         r = cli(["catalog", "describe", "users", "--json"], url=server.url)
         self.assertEqual(json.loads(r.stdout)["name"], "users")
+        # SQL clients read the same catalog: over HTTP and over the PostgreSQL protocol (psql).
+        status, rows = sql(server, "SELECT column_name, tags FROM lagoa_catalog_columns() "
+                                   "WHERE object = 'users' ORDER BY column_name")
+        self.assertEqual(status, 200, rows)
+        self.assertEqual(rows["rows"], [["email", ["personal"]], ["id", ["subject_key"]]])
+        r = subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(server.pg_port), "-U", "x", "-d",
+                            "lagoa", "-c", "SELECT kind, location LIKE 'file://%/users/' FROM lagoa_catalog() "
+                                           "WHERE name = 'users'"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60,
+                           env={k: v for k, v in os.environ.items() if not k.startswith("PG")})
+        self.assertEqual((r.returncode, r.stdout), (0, "stream|t\n"), r.stderr)
 
 
 if __name__ == "__main__":

@@ -108,3 +108,42 @@ s,n,last
 -- query
 SELECT count(*) FROM logonly
 -- error: Table with name logonly does not exist
+
+-- The catalog of every named object is a relation too: lagoa_catalog() (kind, location, creation
+-- time, lineage, definition) and lagoa_catalog_columns() (columns with their tags), what
+-- GET /v1/catalog answers, for every SQL client.
+-- statement
+CREATE VIEW recent AS SELECT c.user_id, d.n FROM clicks c JOIN daily d ON c.user_id = d.n
+
+-- query
+SELECT name, kind, coalesce(location LIKE 'file:///%/lake/' || name || '/', false) AS in_lake,
+       created_at IS NOT NULL AS dated, derived_from
+FROM lagoa_catalog() ORDER BY name
+-- expect
+name,kind,in_lake,dated,derived_from
+clicks,stream,true,true,[]
+clicks.dlq,dead_letter_stream,false,true,[clicks]
+daily,stream,true,true,[]
+daily.dlq,dead_letter_stream,false,true,[daily]
+recent,view,false,false,"[clicks, daily]"
+
+-- query
+SELECT object, column_name, column_type, tags FROM lagoa_catalog_columns() WHERE object = 'clicks'
+-- expect
+object,column_name,column_type,tags
+clicks,user_id,BIGINT,[]
+clicks,url,VARCHAR,[]
+clicks,ts,TIMESTAMPTZ,[]
+
+-- query
+PREPARE objects AS SELECT count(*) AS n FROM lagoa_catalog(); EXECUTE objects
+-- expect
+n
+5
+
+-- drop: daily
+-- query
+SELECT count(*) AS n FROM lagoa_catalog()
+-- expect
+n
+3

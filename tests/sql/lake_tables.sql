@@ -60,6 +60,15 @@ customer,VARCHAR
 total,"DECIMAL(38,2)"
 n,BIGINT
 
+-- The catalog keeps what it was made from (lineage); a table of columns has none.
+-- query
+SELECT name, kind, derived_from, definition LIKE 'CREATE TABLE order_totals AS SELECT%' AS sql_kept
+FROM lagoa_catalog() WHERE kind = 'table' ORDER BY name
+-- expect
+name,kind,derived_from,sql_kept
+customers,table,[],false
+order_totals,table,[orders],true
+
 -- events: orders
 {"id": 4, "customer": "dan", "amount": "2.00"}
 
