@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <charconv>
 #include <utility>
 
@@ -20,16 +23,20 @@ Result<DatabaseHandle> OpenDatabase(const DatabaseOptions& options, std::string_
   ConfigHandle config;
   if (duckdb_create_config(config.out()) != DuckDBSuccess) return Status::Internal("DuckDB: cannot create a config");
   const std::string threads = std::to_string(options.threads);
-  const std::string temp_dir = options.temp_dir.string();
-  std::vector<std::pair<const char*, const char*>> settings = {
+  static std::atomic<uint64_t> next_spill_folder{0};
+  const std::string temp_dir =
+      options.temp_dir.empty()
+          ? std::string()
+          : (options.temp_dir / fmt::format("duckdb-{}-{}", ::getpid(), next_spill_folder.fetch_add(1))).string();
+  const std::pair<const char*, const char*> settings[] = {
       {"threads", threads.c_str()},
       {"memory_limit", options.memory_limit.c_str()},
       {"autoinstall_known_extensions", "false"},
       {"autoload_known_extensions", "false"},
       {"allow_community_extensions", "false"},
       {"allow_persistent_secrets", "false"},
+      {"temp_directory", temp_dir.c_str()},
   };
-  if (!temp_dir.empty()) settings.emplace_back("temp_directory", temp_dir.c_str());
   for (const auto& [name, value] : settings) {
     if (duckdb_set_config(config.get(), name, value) != DuckDBSuccess) {
       return Status::InvalidArgument(fmt::format("DuckDB rejected the setting {} = {} for {}", name, value, purpose));

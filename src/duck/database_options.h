@@ -12,7 +12,10 @@ namespace lagoa::duck {
 struct DatabaseOptions {
   int threads = 1;                     // DuckDB worker threads per query; >= 1
   std::string memory_limit = "512MB";  // DuckDB's memory_limit setting
-  // Where DuckDB spills what does not fit in memory_limit; empty: DuckDB's default.
+  // Where DuckDB spills what does not fit in memory_limit: each database in a folder of its own
+  // below it (DuckDB names its spill files alike in every database). Empty: nothing spills, and a
+  // statement beyond memory_limit fails (DuckDB's own default would be `.tmp` in the working
+  // directory, outside lagoa's folders).
   std::filesystem::path temp_dir;
 
   static DatabaseOptions Defaults() { return {}; }

@@ -3,6 +3,9 @@
 #include "duck/database.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace lagoa::duck {
 namespace {
@@ -40,6 +43,43 @@ TEST(DuckDatabase, OpensWithLagoasSettings) {
       "current_setting('autoinstall_known_extensions')::VARCHAR, current_setting('threads')::VARCHAR");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ((*rows)[0], (TextRow{"UTC", "false", "false", "1"}));
+}
+
+// DuckDB would spill into `.tmp` in the working directory; lagoa's databases spill only where
+// they are told, each in a folder of its own.
+TEST(DuckDatabase, SpillsOnlyIntoAFolderOfItsOwnBelowTempDir) {
+  auto unset = Connection::Make(DatabaseOptions::Defaults());
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  auto none = (*unset)->QueryText("SELECT current_setting('temp_directory')::VARCHAR");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ((*none)[0][0], "");
+
+  const std::filesystem::path temp_dir =
+      std::filesystem::temp_directory_path() / ("lagoa-duck-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(temp_dir);
+  DatabaseOptions options;
+  options.memory_limit = "64MB";
+  options.temp_dir = temp_dir;
+  auto first = Connection::Make(options);
+  auto second = Connection::Make(options);
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto a = (*first)->QueryText("SELECT current_setting('temp_directory')::VARCHAR");
+  auto b = (*second)->QueryText("SELECT current_setting('temp_directory')::VARCHAR");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(std::filesystem::path(*(*a)[0][0]).parent_path(), temp_dir);
+  EXPECT_NE((*a)[0][0], (*b)[0][0]);
+  // A sort bigger than memory_limit spills there and succeeds.
+  auto sorted = (*first)->QueryText(
+      "SELECT count(*)::VARCHAR FROM (SELECT i, md5(i::VARCHAR) AS h FROM range(3000000) r(i) ORDER BY h)");
+  ASSERT_TRUE(sorted.ok()) << sorted.status().ToString();
+  EXPECT_EQ((*sorted)[0][0], "3000000");
+  EXPECT_TRUE(std::filesystem::is_directory(*(*a)[0][0]));
+  first->reset();
+  second->reset();
+  // DuckDB removes the folders it made when the database closes.
+  EXPECT_FALSE(std::filesystem::exists(*(*a)[0][0]));
+  EXPECT_FALSE(std::filesystem::exists(*(*b)[0][0]));
+  std::filesystem::remove_all(temp_dir);
 }
 
 TEST(DuckDatabase, RefusesASettingDuckDbRejectsNamingTheDatabase) {

@@ -172,6 +172,7 @@ Status StartLakeLoading(const ServerConfig& server, const std::filesystem::path&
   lake.compact = CompactOptionsFor(config);
   lake.stream_table_writes = &c.stream_table_writes;
   lake.duckdb.memory_limit = fmt::format("{}MiB", config.lake_memory_limit_bytes >> 20);
+  lake.duckdb.temp_dir = scratch_dir;
   if (config.lake_maintenance_interval_ms > 0) {
     lake.maintenance_interval = std::chrono::milliseconds(config.lake_maintenance_interval_ms);
   }
@@ -258,6 +259,7 @@ Status StartTables(const ServerConfig& config, const std::filesystem::path& scra
   tables.lake_tables = c.sql->lake_tables();
   tables.catalog = c.objects.get();
   tables.duckdb.memory_limit = fmt::format("{}MiB", config.tables.memory_limit_bytes >> 20);
+  tables.duckdb.temp_dir = scratch_dir;
   tables.attach_dirs = AttachDirs(config);
   LAGOA_ASSIGN_OR_RETURN(c.tables, tables::TableService::Make(c.registry.get(), c.attached.get(), std::move(tables)));
   c.tables->Start();

@@ -251,6 +251,7 @@ class LakeWriteStatement final : public Statement {
     duck::DatabaseOptions options;
     options.threads = shared().options.lake_write_threads;
     options.memory_limit = shared().options.lake_write_memory;
+    options.temp_dir = shared().options.temp_dir;
     return duck::Connection::Make(options);
   }
   lake::DeltaWriterOptions Writer() const {

@@ -216,10 +216,11 @@ EngineShared::~EngineShared() {
 namespace {
 
 // Statements read and write files only in lagoa's folders (statement_policy_internal.h keeps
-// writes in files_dir). DuckDB wants the folders to exist and to end with '/'; the spill directory
-// is added by DuckDB itself.
+// clients' writes in files_dir): temp_dir is where writes to lake tables stage their Parquet files
+// (DuckDB's spill folder, below it, DuckDB allows itself). DuckDB wants the folders to exist and
+// to end with '/'.
 std::string FileAccessSettings(const SqlEngineOptions& options) {
-  std::vector<std::filesystem::path> dirs = {options.files_dir, options.lake_dir, options.tables_dir};
+  std::vector<std::filesystem::path> dirs = {options.files_dir, options.lake_dir, options.tables_dir, options.temp_dir};
   dirs.insert(dirs.end(), options.read_dirs.begin(), options.read_dirs.end());
   std::string list;
   for (const std::filesystem::path& dir : dirs) {
@@ -233,7 +234,7 @@ std::string FileAccessSettings(const SqlEngineOptions& options) {
 
 // The folders the engine reads and writes, made when missing.
 Status MakeDirectories(const SqlEngineOptions& options) {
-  for (const std::filesystem::path& dir : {options.files_dir, options.lake_dir, options.tables_dir}) {
+  for (const std::filesystem::path& dir : {options.files_dir, options.lake_dir, options.tables_dir, options.temp_dir}) {
     if (dir.empty()) continue;
     std::error_code made;
     std::filesystem::create_directories(dir, made);
