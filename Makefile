@@ -4,7 +4,7 @@ ASAN_DIR ?= build/asan
 JOBS ?= $(shell nproc)
 RUN_ARGS ?=
 
-.PHONY: run test build bootstrap test-asan fuzz bench bench-lake bench-query format format-check clean
+.PHONY: run test build bootstrap test-asan fuzz bench bench-lake bench-query format format-check tidy clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -48,6 +48,11 @@ format:
 # CI: every C++ file as the pinned clang-format (14) lays it out; `make format` fixes what it names.
 format-check:
 	$(SOURCES_CMD) | xargs clang-format --dry-run --Werror
+
+# clang-tidy (.clang-tidy) on the sources changed since TIDY_BASE (default: the last commit).
+TIDY_BASE ?= HEAD~1
+tidy: build
+	BUILD_DIR=$(BUILD_DIR) scripts/tidy-changed $(TIDY_BASE)
 
 clean:
 	rm -rf build

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -261,7 +262,9 @@ Status RunSnapshot(const BenchOptions& o) {
 }  // namespace
 }  // namespace lagoa::bench
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   using lagoa::bench::BenchOptions;
   BenchOptions o;
   CLI::App app{"lagoa lake loading benchmark (bench/lake/README.md)"};
@@ -291,4 +294,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {  // a filesystem error in the work directory, for example
+    std::fprintf(stderr, "lake bench failed: %s\n", e.what());
+    return 1;
+  }
 }

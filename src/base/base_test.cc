@@ -114,7 +114,7 @@ TEST(Metrics, RefreshersRunBeforeEveryRenderingUntilRemoved) {
   MetricsRegistry registry;
   Gauge* gauge = registry.GetGauge("lagoa_read_when_asked", "Read at render.");
   int reads = 0;
-  const uint64_t id = registry.AddRefresher([&] { gauge->Set(++reads * 10); });
+  const uint64_t id = registry.AddRefresher([&] { gauge->Set(int64_t{++reads} * 10); });
   EXPECT_NE(registry.RenderPrometheusText().find("lagoa_read_when_asked 10\n"), std::string::npos);
   EXPECT_NE(registry.RenderPrometheusText().find("lagoa_read_when_asked 20\n"), std::string::npos);
   registry.RemoveRefresher(id);

@@ -1,7 +1,11 @@
 #include "base/metrics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <string_view>
 
 #include "base/assert.h"
 
@@ -115,32 +119,31 @@ std::string MetricsRegistry::RenderPrometheusText() const {
   }
   std::lock_guard lock(mu_);
   std::string out;
+  auto line = std::back_inserter(out);
   for (const auto& [name, family] : families_) {
-    out += "# HELP " + name + " " + family.help + "\n# TYPE " + name + " " + family.type + "\n";
-    for (const auto& [labels, c] : family.counters) out += name + labels + " " + std::to_string(c->value()) + "\n";
-    for (const auto& [labels, g] : family.gauges) out += name + labels + " " + std::to_string(g->value()) + "\n";
+    fmt::format_to(line, "# HELP {0} {1}\n# TYPE {0} {2}\n", name, family.help, family.type);
+    for (const auto& [labels, c] : family.counters) fmt::format_to(line, "{}{} {}\n", name, labels, c->value());
+    for (const auto& [labels, g] : family.gauges) fmt::format_to(line, "{}{} {}\n", name, labels, g->value());
     for (const auto& [labels, h] : family.histograms) {
       // Rendered labels look like {a="b"}; bucket lines need le added inside the braces.
-      std::string inner = labels.empty() ? "" : labels.substr(1, labels.size() - 2);
-      auto with_le = [&](const std::string& le) {
-        return "{" + inner + (inner.empty() ? "" : ",") + "le=\"" + le + "\"}";
-      };
+      const std::string inner = labels.empty() ? "" : labels.substr(1, labels.size() - 2);
+      const std::string_view comma = inner.empty() ? "" : ",";
       uint64_t cumulative = 0;
       for (size_t i = 0; i < h->upper_bounds_seconds().size(); ++i) {
         cumulative += h->bucket_count(i);
-        out += name + "_bucket" + with_le(FormatDouble(h->upper_bounds_seconds()[i])) + " " +
-               std::to_string(cumulative) + "\n";
+        fmt::format_to(line, "{}_bucket{{{}{}le=\"{}\"}} {}\n", name, inner, comma,
+                       FormatDouble(h->upper_bounds_seconds()[i]), cumulative);
       }
-      out += name + "_bucket" + with_le("+Inf") + " " + std::to_string(h->count()) + "\n";
-      out += name + "_sum" + labels + " " + FormatDouble(h->sum_seconds()) + "\n";
-      out += name + "_count" + labels + " " + std::to_string(h->count()) + "\n";
+      fmt::format_to(line, "{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, inner, comma, h->count());
+      fmt::format_to(line, "{}_sum{} {}\n", name, labels, FormatDouble(h->sum_seconds()));
+      fmt::format_to(line, "{}_count{} {}\n", name, labels, h->count());
     }
   }
   return out;
 }
 
 MetricsRegistry& MetricsRegistry::Global() {
-  static MetricsRegistry* registry = new MetricsRegistry();  // never destroyed: threads may outlive main
+  static auto* registry = new MetricsRegistry();  // never destroyed: threads may outlive main
   return *registry;
 }
 

@@ -10,8 +10,8 @@
 
 // jemalloc's control interface, which libduckdb exports for its own allocator. Weak: a libduckdb
 // built without jemalloc leaves it null.
-extern "C" int duckdb_je_mallctl(const char* name, void* old_value, size_t* old_length, void* new_value,
-                                 size_t new_length) __attribute__((weak));
+extern "C" int duckdb_je_mallctl(  // NOLINT(readability-identifier-naming): libduckdb's name
+    const char* name, void* old_value, size_t* old_length, void* new_value, size_t new_length) __attribute__((weak));
 
 namespace lagoa::duck {
 

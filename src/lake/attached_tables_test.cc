@@ -11,7 +11,9 @@ namespace {
 
 using testing_util::TempDir;
 
-AttachedTable Table(std::string name, std::string path) { return AttachedTable{std::move(name), path, 1714564800000}; }
+AttachedTable Table(std::string name, const std::string& path) {
+  return AttachedTable{std::move(name), path, 1714564800000};
+}
 
 TEST(AttachedTables, AMissingFileIsAnEmptyList) {
   TempDir dir;

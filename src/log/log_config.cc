@@ -13,8 +13,8 @@ Status LogConfig::Validate() const {
       CheckConfigRange("free_space_min_percent", free_space_min_percent, 0.0, 100.0, "a number from 0 to 100"));
   LAGOA_RETURN_IF_ERROR(CheckConfigRange<uint64_t>("log_pending_bytes_max", pending_bytes_max, 1 << 20, UINT64_MAX,
                                                    "a size of at least 1048576 bytes such as 4096, 16MiB or 1GiB"));
-  LAGOA_RETURN_IF_ERROR(CheckConfigRange<int64_t>("idempotency_window_hours", idempotency_window_hours, 1, 24 * 365,
-                                                  "hours from 1 to 8760"));
+  LAGOA_RETURN_IF_ERROR(CheckConfigRange<int64_t>("idempotency_window_hours", idempotency_window_hours, 1,
+                                                  int64_t{24} * 365, "hours from 1 to 8760"));
   LAGOA_RETURN_IF_ERROR(CheckConfigRange<uint64_t>("idempotency_keys_max", idempotency_keys_max, 1, 100000000,
                                                    "a whole number from 1 to 100000000"));
   LAGOA_RETURN_IF_ERROR(CheckConfigRange<int64_t>("retention_max_age_ms", retention_max_age_ms, -1, INT64_MAX,

@@ -108,7 +108,7 @@ FieldOf<T> In(Section ServerConfig::*section, T Section::*field) {
 }
 
 // "4096", "16MiB", "1GiB".
-Setter Size(FieldOf<uint64_t> field) {
+Setter Size(const FieldOf<uint64_t>& field) {
   return [=](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
     if (!ParseBytes(v, &field(c))) return Invalid(key, source, v, "a size such as 4096, 16MiB or 1GiB");
     return Status::Ok();
@@ -130,7 +130,7 @@ Setter Number(FieldOf<T> field) {
   };
 }
 
-Setter Boolean(FieldOf<bool> field) {
+Setter Boolean(const FieldOf<bool>& field) {
   return [=](ServerConfig& c, const std::string& key, const std::string& v, const std::string& source) {
     if (!ParseBool(v, &field(c))) return Invalid(key, source, v, "true or false");
     return Status::Ok();
@@ -431,8 +431,8 @@ Status WithSource(const ServerConfig& config, const Status& status) {
   if (end == std::string::npos) return status;
   const auto source = config.key_sources.find(message.substr(kPrefix.size(), end - kPrefix.size()));
   if (source == config.key_sources.end()) return status;  // the default
-  return Status(status.code(), fmt::format("{} ({}){}", message.substr(0, end + 1), source->second,
-                                           std::string_view(message).substr(end + 1)));
+  return {status.code(), fmt::format("{} ({}){}", message.substr(0, end + 1), source->second,
+                                     std::string_view(message).substr(end + 1))};
 }
 
 // Each section checks its own keys; the checks spanning sections come after it in LoadServerConfig.

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -120,7 +121,7 @@ void SetUpLogging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-Node::Node(const ServerConfig& config) : config_(config), c_(std::make_unique<Components>()) {}
+Node::Node(ServerConfig config) : config_(std::move(config)), c_(std::make_unique<Components>()) {}
 
 Node::~Node() { Stop(); }
 

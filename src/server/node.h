@@ -28,7 +28,7 @@ class Node {
   struct Components;
 
  private:
-  explicit Node(const ServerConfig& config);
+  explicit Node(ServerConfig config);
   ServerConfig config_;
   std::unique_ptr<Components> c_;
 };

@@ -67,7 +67,7 @@ std::vector<std::string> RelationsNamed(duckdb_connection connection, const std:
 
 }  // namespace
 
-Result<std::unique_ptr<SqlObjectsSource>> SqlObjectsSource::Make(std::shared_ptr<EngineShared> shared) {
+Result<std::unique_ptr<SqlObjectsSource>> SqlObjectsSource::Make(const std::shared_ptr<EngineShared>& shared) {
   std::unique_ptr<SqlObjectsSource> source(new SqlObjectsSource(shared));
   LAGOA_ASSIGN_OR_RETURN(source->names_, duck::Connect(shared->database.get()));
   return source;

@@ -19,7 +19,7 @@ namespace lagoa::sql::internal {
 
 class SqlObjectsSource final : public catalog::Source {
  public:
-  static Result<std::unique_ptr<SqlObjectsSource>> Make(std::shared_ptr<EngineShared> shared);
+  static Result<std::unique_ptr<SqlObjectsSource>> Make(const std::shared_ptr<EngineShared>& shared);
   ~SqlObjectsSource() override;
   std::vector<catalog::Entry> Entries(catalog::Detail detail) const override;
 

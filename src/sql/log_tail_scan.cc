@@ -153,7 +153,7 @@ void TailInit(duckdb_init_info info) {
 
 // Starts state->partition: what the cache holds of it, and a reader for the offsets before that.
 Status StartPartition(const TailBindData& bind, TailScanState* state) {
-  const int32_t partition_id = static_cast<int32_t>(state->partition);
+  const auto partition_id = static_cast<int32_t>(state->partition);
   log::Partition* partition = bind.stream.log->partition(PartitionId(partition_id));
   const int64_t requested = bind.from[state->partition];
   const Offset from = requested < 0 ? partition->stats().start_offset : Offset(requested);
@@ -262,7 +262,7 @@ idx_t FillFromBlock(const TailBlock& block, const TailScanState& state, Offset f
 }
 
 Status FillChunk(const TailBindData& bind, TailScanState* state, duckdb_data_chunk output) {
-  const size_t partitions = static_cast<size_t>(bind.stream.log->partition_count());
+  const auto partitions = static_cast<size_t>(bind.stream.log->partition_count());
   idx_t rows = 0;
   while (rows == 0 && state->partition < partitions) {
     if (!state->started) LAGOA_RETURN_IF_ERROR(StartPartition(bind, state));

@@ -101,7 +101,7 @@ struct Case {
 
 // Many values of every kind, NULLs included; each case is one multi-row result.
 const std::vector<Case>& Cases() {
-  static const std::vector<Case> cases = {
+  static const std::vector<Case> kCases = {
       {"BOOLEAN", {"true", "false", "NULL"}},
       {"TINYINT", {"0", "-128", "127", "NULL", "-1"}},
       {"SMALLINT", {"-32768", "32767", "0"}},
@@ -215,7 +215,7 @@ const std::vector<Case>& Cases() {
       {"UNION(num INTEGER, str VARCHAR)[]",
        {"[union_value(str := 'a,b')::UNION(num INTEGER, str VARCHAR), union_value(num := 3), NULL]"}},
   };
-  return cases;
+  return kCases;
 }
 
 std::string ValuesQuery(const Case& c) {

@@ -328,7 +328,7 @@ Status BindParams(duckdb_prepared_statement prepared, std::span<const Param> par
     } else if (const double* d = std::get_if<double>(&param)) {
       state = duckdb_bind_double(prepared, at, *d);
     } else {
-      const std::string& text = std::get<std::string>(param);
+      const auto& text = std::get<std::string>(param);
       state = duckdb_bind_varchar_length(prepared, at, text.data(), text.size());
     }
     if (state != DuckDBSuccess) {

@@ -99,6 +99,7 @@ std::vector<std::string> Replay(const std::shared_ptr<EngineShared>& shared, Sql
     waiting = std::move(still);
   }
   std::vector<std::string> errors;
+  errors.reserve(failures.size());
   for (const auto& [index, status] : failures) {
     errors.push_back(fmt::format("the {} {}.{} kept from before could not be made again: {}", kept[index].kind,
                                  kept[index].schema, kept[index].name, status.message()));
@@ -258,7 +259,7 @@ Status SqlEngineOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(SqlEngineOptions options, log::Log* /*log*/,
+Result<std::unique_ptr<SqlEngine>> SqlEngine::Make(const SqlEngineOptions& options, log::Log* /*log*/,
                                                    ingest::StreamRegistry* streams,
                                                    const lake::AttachedTables* attached) {
   LAGOA_RETURN_IF_ERROR(options.Validate());

@@ -189,7 +189,7 @@ class Session {
 
 class SqlEngine {
  public:
-  static Result<std::unique_ptr<SqlEngine>> Make(SqlEngineOptions options, log::Log* log,
+  static Result<std::unique_ptr<SqlEngine>> Make(const SqlEngineOptions& options, log::Log* log,
                                                  ingest::StreamRegistry* streams, const lake::AttachedTables* attached);
   virtual ~SqlEngine() = default;
   // ResourceExhausted when sessions_max sessions are open.

@@ -433,7 +433,7 @@ TEST_F(SqlEngineTest, PreparedStatementSeesNewEventsAtEveryExecution) {
 
 TEST_F(SqlEngineTest, PartitionedStream) {
   auto clicks = CreateStream("clicks", "id BIGINT NOT NULL, name VARCHAR", 3);
-  for (int32_t p = 0; p < 3; ++p) Append(clicks, p * 1000, 1000, p);
+  for (int32_t p = 0; p < 3; ++p) Append(clicks, int64_t{p} * 1000, 1000, p);
   Load(clicks, 400, 1);
   EXPECT_EQ(QueryOne(kSummary), Summary(3000));
   EXPECT_EQ(QueryOne("SELECT count(DISTINCT _partition) FROM clicks"), "3");

@@ -96,6 +96,7 @@ MacroCreate MacroMadeBy(std::string_view statement) {
 // The last of `creates` that makes the macro `schema`.`name` (`made`: one that was not there
 // before, which an IF NOT EXISTS makes too), or null.
 const std::string* CreateOf(const std::vector<std::string>& creates, const SqlObject& macro, bool made) {
+  // NOLINTNEXTLINE(modernize-loop-convert): clang 14's <ranges> cannot build reverse_view here
   for (auto it = creates.rbegin(); it != creates.rend(); ++it) {
     const MacroCreate create = MacroMadeBy(*it);
     if (create.name.empty() || !schema::EqualsIgnoreCase(create.name, macro.name)) continue;

@@ -162,7 +162,7 @@ Result<TailSlice> TailCache::Read(const ingest::StreamHandle& stream, int32_t pa
     }
     // More offsets than the budget can hold even without payloads: keep the newest only.
     const size_t columns = definition.latest().fields.size() + kTailMetadataColumns;
-    const int64_t rows_max = static_cast<int64_t>(budget_bytes_ / (columns * TailBlock::kColumnBytes));
+    const auto rows_max = static_cast<int64_t>(budget_bytes_ / (columns * TailBlock::kColumnBytes));
     if (end.value() - decode_from.value() > rows_max) {
       decode_from = Offset(end.value() - rows_max);
       partial.reset();

@@ -280,7 +280,7 @@ void TableService::RemoveStreamTable(const std::string& name, std::function<void
             removed.WithContext(fmt::format("stream \"{}\" was dropped, but not its lake table", name)));
         return true;
       },
-      [done = std::move(done)](Result<bool> r) { done(r.ok() ? Status::Ok() : r.status()); }, /*always=*/true);
+      [done = std::move(done)](const Result<bool>& r) { done(r.ok() ? Status::Ok() : r.status()); }, /*always=*/true);
 }
 
 Status TableService::RemoveStreamTableAndWait(const std::string& name) {

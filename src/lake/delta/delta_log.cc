@@ -56,6 +56,7 @@ std::vector<LogListing::Checkpoint> CompleteCheckpoints(const std::map<int64_t, 
   }
   for (const auto& [version, key] : classic) by_version[version] = {TableVersion(version), 1, {key}};
   std::vector<LogListing::Checkpoint> out;
+  out.reserve(by_version.size());
   for (auto& [version, checkpoint] : by_version) out.push_back(std::move(checkpoint));
   return out;
 }

@@ -211,7 +211,7 @@ TEST_F(DeltaTableWriterTest, ConflictingCommitsFailNamingVersionAndReason) {
 }
 
 TEST_F(DeltaTableWriterTest, TwoThreadsCommitFiftyAppendsEachWithoutLosingAVersion) {
-  constexpr int kCommitsPerThread = 50;
+  constexpr int64_t kCommitsPerThread = 50;
   {
     Writer creator(store_.get(), scratch());
     ASSERT_TRUE(creator->CreateTable(kFields, {}, {}).ok());
@@ -303,8 +303,9 @@ TEST_F(DeltaTableWriterTest, CheckpointAtVersionTenReadsBackLikeReplay) {
   for (int v = 1; v <= 12; ++v) {
     std::vector<Action> actions = {
         Add(fmt::format("p=x/{}.parquet", v), v % 3 == 0 ? std::nullopt : std::optional<std::string>("x y"))};
-    if (v % 4 == 0) actions.push_back(Remove(fmt::format("p=x/{}.parquet", v - 1)));
-    if (v % 5 == 0) actions.push_back(Txn{.app_id = fmt::format("app{}", v % 2), .version = v, .last_updated_ms = v});
+    if (v % 4 == 0) actions.emplace_back(Remove(fmt::format("p=x/{}.parquet", v - 1)));
+    if (v % 5 == 0)
+      actions.emplace_back(Txn{.app_id = fmt::format("app{}", v % 2), .version = v, .last_updated_ms = v});
     auto committed = writer->Commit(actions, TableVersion(v - 1));
     ASSERT_TRUE(committed.ok()) << committed.status().ToString();
     EXPECT_EQ(committed->checkpoint.has_value(), v == 10);

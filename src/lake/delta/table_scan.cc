@@ -111,7 +111,7 @@ Result<std::string> BuildScanSql(const Snapshot& snapshot, const ObjectStore& st
     if (is_partition(column.name)) continue;
     typed_nulls.push_back(fmt::format("CAST(NULL AS {}) AS {}", DuckDbTypeName(column), QuoteIdentifier(column.name)));
   }
-  if (!partition_columns.empty()) typed_nulls.push_back("CAST(NULL AS VARCHAR) AS lagoa_file");
+  if (!partition_columns.empty()) typed_nulls.emplace_back("CAST(NULL AS VARCHAR) AS lagoa_file");
   const std::string file_name = partition_columns.empty() ? "" : ", filename = 'lagoa_file'";
   std::string sources;
   for (const auto& [locations, union_by_name] : {std::pair{&complete_locations, false}, {&other_locations, true}}) {

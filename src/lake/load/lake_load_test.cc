@@ -188,6 +188,7 @@ TEST(LakeLoad, ManyChunksOfNestedValuesKeepEveryRow) {
   TempDir dir;
   const auto versions = Versions({"id BIGINT, l BIGINT[], st STRUCT(t VARCHAR[]), m DECIMAL(9,3)"});
   std::vector<std::string> events;
+  events.reserve(5000);
   for (int k = 0; k < 5000; ++k) {
     events.push_back(k % 7 == 0 ? fmt::format(R"({{"id":{}}})", k)
                                 : fmt::format(R"({{"id":{},"l":[{},null,{}],"st":{{"t":["v{}"]}},"m":"{}.125"}})", k, k,
@@ -215,7 +216,7 @@ TEST(LakeLoad, ManyChunksOfNestedValuesKeepEveryRow) {
   int64_t sum = 0, with_list = 0;
   for (int k = 0; k < 5000; ++k) {
     if (k % 7 == 0) continue;
-    sum += 3 * k;
+    sum += int64_t{3} * k;
     ++with_list;
   }
   EXPECT_EQ(rows[0], (duck::TextRow{"5000", std::to_string(sum), std::to_string(3 * with_list),
@@ -285,6 +286,7 @@ TEST(LakeLoad, StatsCoverRowsAppendedAfterAQueryAndAfterAnEarlyStop) {
   TempDir dir;
   const auto versions = Versions({"id BIGINT, s VARCHAR"});
   std::vector<std::string> events;
+  events.reserve(5000);
   for (int k = 0; k < 5000; ++k) events.push_back(fmt::format(R"({{"id":{},"s":"value {:05}"}})", k, k));
   const std::vector<Bytes> records = Encode(versions, events);
   const auto load = AsLoadRecords(records, 0, 1);
@@ -385,6 +387,7 @@ TEST(LakeLoad, DISABLED_ThroughputOfAMillionRows) {
       Versions({"id BIGINT, user_id INTEGER, name VARCHAR, url VARCHAR, price DOUBLE, score DOUBLE, qty INTEGER, "
                 "created TIMESTAMPTZ, updated TIMESTAMP, country VARCHAR"});
   std::vector<std::string> events;
+  events.reserve(1000);
   for (int k = 0; k < 1000; ++k) {
     events.push_back(fmt::format(
         R"({{"id":{},"user_id":{},"name":"user number {}","url":"https://example.com/products/{}?ref=home",)"

@@ -138,7 +138,7 @@ Result<CompactResult> CompactTable(ObjectStore* store, duck::Connection* duckdb,
       return file.status();
     }
     for (const Input& input : bin.inputs) {
-      actions.push_back(RemoveFile{.path = input.file->path, .deletion_timestamp_ms = now_ms, .data_change = false});
+      actions.emplace_back(RemoveFile{.path = input.file->path, .deletion_timestamp_ms = now_ms, .data_change = false});
       ++result.files_removed;
       result.bytes_removed += static_cast<uint64_t>(input.file->size_bytes);
     }
@@ -148,7 +148,7 @@ Result<CompactResult> CompactTable(ObjectStore* store, duck::Connection* duckdb,
     added.push_back(file->add);
   }
   if (added.empty()) return result;
-  for (const AddFile& add : added) actions.push_back(add);
+  for (const AddFile& add : added) actions.emplace_back(add);
   Result<CommitResult> committed = table_writer->Commit(
       actions, snapshot.version(),
       {.operation = "OPTIMIZE",

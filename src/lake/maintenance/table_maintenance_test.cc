@@ -163,6 +163,7 @@ TEST_F(CompactionTest, ConcurrentAppendLandsAndConcurrentCompactionConflicts) {
 TEST_F(CompactionTest, DISABLED_CompactsAHundredFilesOfTenThousandRows) {
   CreateTable(kStreamFields);
   std::vector<AddFile> files;
+  files.reserve(100);
   for (int f = 0; f < 100; ++f) {
     files.push_back(
         WriteFile(StreamRows(f * 10'000, f * 10'000 + 10'000), fmt::format("f{:03}.parquet", f), "t/", true));
@@ -277,7 +278,7 @@ TEST_F(VacuumTest, DeletesOnlyUnreferencedFilesOlderThanTheRetention) {
       (*writer)
           ->Commit({RemoveFile{.path = "removed-recent.parquet", .deletion_timestamp_ms = now_ms, .data_change = true},
                     RemoveFile{.path = "removed-old.parquet",
-                               .deletion_timestamp_ms = now_ms - 3 * 3600 * 1000,
+                               .deletion_timestamp_ms = now_ms - int64_t{3} * 3600 * 1000,
                                .data_change = true}},
                    Load().version())
           .ok());

@@ -79,7 +79,7 @@ Status RemoveMatchingRows(ObjectStore* store, duck::Connection* duckdb, const Sn
                           const std::string& predicate_sql, const std::filesystem::path& scratch_dir, Plan& plan) {
   const int64_t now_ms = maintenance::NowMs();
   auto remove = [&](const AddFile& file, uint64_t rows) {
-    plan.actions.push_back(RemoveFile{.path = file.path, .deletion_timestamp_ms = now_ms, .data_change = true});
+    plan.actions.emplace_back(RemoveFile{.path = file.path, .deletion_timestamp_ms = now_ms, .data_change = true});
     ++plan.result.files_removed;
     plan.result.rows_deleted += rows;
   };
@@ -212,7 +212,7 @@ Status WriteNewRows(ObjectStore* store, duck::Connection* duckdb, const Snapshot
 Result<RewriteResult> CommitPlan(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                  const Snapshot& snapshot, Plan& plan, const CommitOptions& options) {
   if (plan.actions.empty() && plan.added.empty()) return plan.result;
-  for (const AddFile& add : plan.added) plan.actions.push_back(add);
+  for (const AddFile& add : plan.added) plan.actions.emplace_back(add);
   LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<DeltaTableWriter> table_writer, DeltaTableWriter::Make(store, duckdb, writer));
   Result<CommitResult> committed = table_writer->Commit(plan.actions, snapshot.version(), options);
   if (!committed.ok()) {
