@@ -24,7 +24,7 @@ class CatalogTest : public ::testing::Test {
     ASSERT_TRUE(attached.ok());
     attached_ = std::move(attached).value();
     streams_source_ = std::make_unique<StreamsSource>(streams_.registry(), dir_ / "lake");
-    tables_source_ = std::make_unique<TablesSource>(attached_.get(), kAttachedTable);
+    tables_source_ = std::make_unique<TablesSource>(attached_.get());
     Reopen();
   }
 

@@ -27,7 +27,7 @@ std::vector<Entry> TablesSource::Entries(Detail /*detail*/) const {
   std::vector<Entry> entries;
   for (const lake::AttachedTable& table : tables_->List()) {
     Entry entry;
-    entry.kind = kind_;
+    entry.kind = kAttachedTable;
     entry.name = table.name;
     entry.definition = table.path.string();
     entry.location = FolderUri(table.path);

@@ -1,7 +1,7 @@
 // The catalog's sources for objects that modules below SQL own: streams (with their dead-letter
-// streams) from the stream registry, and tables from an AttachedTables list (attached tables, or
-// the lake tables SQL made). The SQL engine is the source of views, macros and schemas
-// (sql::SqlEngine::catalog_source). Lifecycle: made by the node after their owners, which must
+// streams) from the stream registry, and attached tables from their AttachedTables list. The SQL
+// engine is the source of the lake tables it made and of views, macros and schemas
+// (sql/catalog_source_internal.h). Lifecycle: made by the node after their owners, which must
 // outlive them. Threads: any (the owners are thread-safe).
 #pragma once
 
@@ -29,13 +29,11 @@ class StreamsSource final : public Source {
 
 class TablesSource final : public Source {
  public:
-  // `kind`: kTable (lake tables made by SQL) or kAttachedTable.
-  TablesSource(const lake::AttachedTables* tables, std::string_view kind) : tables_(tables), kind_(kind) {}
+  explicit TablesSource(const lake::AttachedTables* tables) : tables_(tables) {}
   std::vector<Entry> Entries(Detail detail) const override;
 
  private:
   const lake::AttachedTables* tables_;
-  const std::string kind_;
 };
 
 }  // namespace lagoa::catalog

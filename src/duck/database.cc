@@ -5,9 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
+#include <optional>
 #include <utility>
 
+#include "base/parse_number.h"
 #include "duck/connection.h"
 
 namespace lagoa::duck {
@@ -47,7 +48,6 @@ Result<DatabaseHandle> OpenDatabase(const DatabaseOptions& options, std::string_
   if (duckdb_open_ext(nullptr, database.out(), config.get(), &error) != DuckDBSuccess) {
     std::string message = error != nullptr ? error : "unknown error";
     duckdb_free(error);
-    database.release();  // duckdb_open_ext leaves nothing to close on failure
     return Status::InvalidArgument(fmt::format("DuckDB: cannot open {}: {}", purpose, message));
   }
   LAGOA_ASSIGN_OR_RETURN(ConnectionHandle setup, Connect(database.get()));
@@ -60,7 +60,6 @@ Result<DatabaseHandle> OpenDatabase(const DatabaseOptions& options, std::string_
 Result<ConnectionHandle> Connect(duckdb_database database) {
   ConnectionHandle connection;
   if (duckdb_connect(database, connection.out()) != DuckDBSuccess) {
-    connection.release();
     return Status::Internal("DuckDB: cannot connect to an in-memory database");
   }
   return connection;
@@ -71,11 +70,9 @@ Result<uint64_t> MemoryUsedBytes(duckdb_connection connection) {
       std::vector<TextRow> rows,
       QueryText(connection, "SELECT coalesce(sum(memory_usage_bytes), 0)::VARCHAR FROM duckdb_memory()"));
   const std::string& text = rows.at(0).at(0).value();
-  uint64_t bytes = 0;
-  if (std::from_chars(text.data(), text.data() + text.size(), bytes).ec != std::errc()) {
-    return Status::Internal(fmt::format("DuckDB: duckdb_memory() summed to \"{}\", not a byte count", text));
-  }
-  return bytes;
+  const std::optional<uint64_t> bytes = ParseInteger<uint64_t>(text);
+  if (!bytes) return Status::Internal(fmt::format("DuckDB: duckdb_memory() summed to \"{}\", not a byte count", text));
+  return *bytes;
 }
 
 }  // namespace lagoa::duck

@@ -48,7 +48,6 @@ class Owned {
 
 namespace handles_internal {
 inline void DestroySelectionVector(duckdb_selection_vector* vector) { duckdb_destroy_selection_vector(*vector); }
-inline void DestroyAppender(duckdb_appender* appender) { duckdb_appender_destroy(appender); }
 }  // namespace handles_internal
 
 using ConfigHandle = Owned<duckdb_config, duckdb_destroy_config>;
@@ -62,7 +61,6 @@ using ValueHandle = Owned<duckdb_value, duckdb_destroy_value>;
 using DataChunkHandle = Owned<duckdb_data_chunk, duckdb_destroy_data_chunk>;
 using SelectionVectorHandle = Owned<duckdb_selection_vector, handles_internal::DestroySelectionVector>;
 using TableFunctionHandle = Owned<duckdb_table_function, duckdb_destroy_table_function>;
-using AppenderHandle = Owned<duckdb_appender, handles_internal::DestroyAppender>;
 
 // Owns a list of logical types laid out as the C API's arrays want them
 // (duckdb_create_data_chunk); destroys each.

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -47,8 +46,8 @@ struct ServerConfig {
   // Serve HTTP without tokens, or PostgreSQL without pg_users, on an address other machines reach.
   bool insecure = false;
   std::string log_level = "info";
-  // The keys a file, the environment or a flag set, and where each was set ("flag", "config file
-  // F line 3", "environment variable LAGOA_X"), for messages.
+  // The keys a file, the environment or a flag set, and where each was set ("flag", "file F line
+  // 3", "environment variable LAGOA_X"), for messages.
   std::map<std::string, std::string> key_sources;
 };
 

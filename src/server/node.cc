@@ -200,7 +200,7 @@ Status StartCatalog(const ServerConfig& config, Node::Components& c) {
   LAGOA_ASSIGN_OR_RETURN(c.attached, lake::AttachedTables::Open(config.data_dir / "attached_tables.json"));
   LAGOA_ASSIGN_OR_RETURN(c.objects, catalog::Catalog::Open(config.data_dir / "catalog_tags.json"));
   c.object_sources.push_back(std::make_unique<catalog::StreamsSource>(c.registry.get(), config.data_dir / "lake"));
-  c.object_sources.push_back(std::make_unique<catalog::TablesSource>(c.attached.get(), catalog::kAttachedTable));
+  c.object_sources.push_back(std::make_unique<catalog::TablesSource>(c.attached.get()));
   for (const auto& source : c.object_sources) c.objects->AddSource(source.get());
   return Status::Ok();
 }

@@ -75,6 +75,13 @@ Result<std::unique_ptr<SqlObjectsSource>> SqlObjectsSource::Make(const std::shar
 
 SqlObjectsSource::~SqlObjectsSource() = default;
 
+std::vector<std::string> SqlObjectsSource::Lineage(const std::string& create) const {
+  const std::string query(DefiningQuery(create));
+  if (query.empty()) return {};
+  std::lock_guard lock(mu_);
+  return RelationsNamed(names_.get(), query);
+}
+
 std::vector<catalog::Entry> SqlObjectsSource::LakeTables(catalog::Detail detail) const {
   std::vector<catalog::Entry> entries;
   if (shared_->lake_tables == nullptr) return entries;
@@ -85,11 +92,7 @@ std::vector<catalog::Entry> SqlObjectsSource::LakeTables(catalog::Detail detail)
     entry.definition = table.sql.empty() ? table.path.string() : table.sql;
     entry.location = catalog::FolderUri(table.path);
     if (table.attached_ms != 0) entry.created_ms = table.attached_ms;
-    if (detail == catalog::Detail::kFull && !table.sql.empty()) {
-      std::lock_guard lock(mu_);
-      const std::string query(DefiningQuery(table.sql));
-      if (!query.empty()) entry.derived_from = RelationsNamed(names_.get(), query);
-    }
+    if (detail == catalog::Detail::kFull && !table.sql.empty()) entry.derived_from = Lineage(table.sql);
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -104,11 +107,7 @@ std::vector<catalog::Entry> SqlObjectsSource::Entries(catalog::Detail detail) co
     entry.name = object.kind == "schema" || object.schema == "main" ? object.name
                                                                     : fmt::format("{}.{}", object.schema, object.name);
     entry.definition = object.sql;
-    if (detail == catalog::Detail::kFull && object.kind != "schema") {
-      std::lock_guard lock(mu_);
-      const std::string query(DefiningQuery(object.sql));
-      if (!query.empty()) entry.derived_from = RelationsNamed(names_.get(), query);
-    }
+    if (detail == catalog::Detail::kFull && object.kind != "schema") entry.derived_from = Lineage(object.sql);
     entries.push_back(std::move(entry));
   }
   return entries;

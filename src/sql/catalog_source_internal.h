@@ -26,6 +26,8 @@ class SqlObjectsSource final : public catalog::Source {
  private:
   // The lake tables made by SQL; a CREATE TABLE … AS derives from what its SELECT reads.
   std::vector<catalog::Entry> LakeTables(catalog::Detail detail) const;
+  // The relations the query of a CREATE … AS statement names.
+  std::vector<std::string> Lineage(const std::string& create) const;
   explicit SqlObjectsSource(std::shared_ptr<EngineShared> shared) : shared_(std::move(shared)) {}
   std::shared_ptr<EngineShared> shared_;
   mutable std::mutex mu_;

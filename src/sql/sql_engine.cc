@@ -124,8 +124,7 @@ Result<CatalogParts> JoinCatalog(const std::shared_ptr<EngineShared>& shared, in
     target = parts.own.get();
     if (streams != nullptr)
       parts.sources.push_back(std::make_unique<catalog::StreamsSource>(streams, shared->options.lake_dir));
-    if (attached != nullptr)
-      parts.sources.push_back(std::make_unique<catalog::TablesSource>(attached, catalog::kAttachedTable));
+    if (attached != nullptr) parts.sources.push_back(std::make_unique<catalog::TablesSource>(attached));
   }
   LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<internal::SqlObjectsSource> objects, internal::SqlObjectsSource::Make(shared));
   parts.sources.push_back(std::move(objects));
