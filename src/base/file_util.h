@@ -20,6 +20,11 @@ Result<std::string> ReadWholeFile(const std::filesystem::path& path, size_t byte
 // Replaces `path` with `contents`: write `path.tmp`, fdatasync, rename over, fsync the directory.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
 
+// Takes `<dir>/LOCK`, the exclusive lock (flock) a server holds on its data directory while it
+// runs, creating `dir` when missing. Returns the descriptor, which holds the lock until closed or
+// the process ends; FailedPrecondition when another process holds it.
+Result<int> LockDataDir(const std::filesystem::path& dir);
+
 // Whether `path` lies strictly inside `dir`, both taken as the file system resolves them: relative
 // to the working directory, with `..` and the symbolic links of their existing parts followed.
 bool IsPathUnder(const std::filesystem::path& path, const std::filesystem::path& dir);

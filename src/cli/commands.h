@@ -44,6 +44,18 @@ int Ingest(const std::string& url, const IngestArgs& args);
 
 int Health(const std::string& url);
 
+// `lagoa log verify` / `lagoa log repair`: on a data directory's files, not through a server.
+// Exit codes: verify 0 clean, 1 damage found; repair 0 done (or nothing to do), 1 a repair failed;
+// 2 usage or I/O errors (repair: also while a server holds the directory).
+struct LogToolArgs {
+  std::string data_dir = "./lagoa-data";
+  std::optional<std::string> stream;
+  std::optional<int32_t> partition;
+};
+int LogVerify(const LogToolArgs& args);
+// Without `apply`, prints what it would repair and changes nothing.
+int LogRepair(const LogToolArgs& args, bool apply);
+
 // `lagoa table …`: the lake tables of streams and attached Delta tables.
 int TableList(const std::string& url, bool json);
 int TableDescribe(const std::string& url, const std::string& name, bool json);

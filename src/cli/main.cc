@@ -116,6 +116,24 @@ int main(int argc, char** argv) {
   add_url(health);
   health->callback([&] { exit_code = cli::Health(url); });
 
+  auto* log_cmd = app.add_subcommand("log", "Check a data directory's log for damage, and repair it (server stopped)");
+  log_cmd->require_subcommand(1);
+  cli::LogToolArgs log_args;
+  auto add_log_args = [&log_args](CLI::App* cmd) {
+    cmd->add_option("--data-dir", log_args.data_dir, "the server's data directory")->capture_default_str();
+    cmd->add_option("stream", log_args.stream, "only this stream");
+    cmd->add_option("--partition", log_args.partition, "only this partition");
+  };
+  auto* log_verify = log_cmd->add_subcommand("verify", "Check every batch's CRC and offsets; list damaged ranges");
+  add_log_args(log_verify);
+  log_verify->callback([&] { exit_code = cli::LogVerify(log_args); });
+  auto* log_repair = log_cmd->add_subcommand(
+      "repair", "Cut damaged batches out of the log (their offsets become a gap), recorded; --apply to do it");
+  add_log_args(log_repair);
+  bool log_repair_apply = false;
+  log_repair->add_flag("--apply", log_repair_apply, "repair (without it: only say what would be repaired)");
+  log_repair->callback([&] { exit_code = cli::LogRepair(log_args, log_repair_apply); });
+
   auto* stream = app.add_subcommand("stream", "Create, list, describe, tail and drop streams");
   stream->require_subcommand(1);
   add_url(stream);

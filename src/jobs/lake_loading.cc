@@ -7,6 +7,8 @@
 #include "base/catch_all.h"
 #include "base/thread_name.h"
 #include "base/thread_priority.h"
+#include "lake/delta/delta_log.h"
+#include "lake/delta/snapshot.h"
 #include "lake/maintenance/table_vacuum.h"
 
 namespace lagoa::jobs {
@@ -37,6 +39,7 @@ Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::St
   std::unique_ptr<LakeLoading> loading(new LakeLoading(log, registry, std::move(options)));
   LAGOA_ASSIGN_OR_RETURN(loading->store_,
                          lake::OpenObjectStore(loading->options_.dir.string(), /*create_if_missing=*/true));
+  loading->SkipOffsetsTheLakeHolds();
   LakeLoading* raw = loading.get();
   log->SetRetentionGuard(
       [raw](const std::string& stream, PartitionId partition) { return raw->KeepFrom(stream, partition); });
@@ -44,6 +47,28 @@ Result<std::unique_ptr<LakeLoading>> LakeLoading::Make(log::Log* log, ingest::St
 }
 
 LakeLoading::~LakeLoading() { Stop(); }
+
+void LakeLoading::SkipOffsetsTheLakeHolds() {
+  auto duckdb = duck::Connection::Make(options_.duckdb);
+  if (!duckdb.ok()) return spdlog::error("lake: checking the log against the lake: {}", duckdb.status().message());
+  for (const ingest::StreamHandle& handle : registry_->List()) {
+    const std::string& stream = handle.definition->name;
+    if (ingest::StreamRegistry::IsDeadLetterName(stream) || !handle.definition->lake.enabled) continue;
+    lake::DeltaLogReader reader(store_.get(), duckdb->get(), stream + "/");
+    Result<lake::Snapshot> snapshot = reader.LoadSnapshot();
+    if (!snapshot.ok()) {
+      if (snapshot.status().code() != StatusCode::kNotFound) Report(stream, -1, snapshot.status());
+      continue;
+    }
+    for (int32_t p = 0; p < handle.log->partition_count(); ++p) {
+      const std::string app_id = lake::LoaderAppId(stream, PartitionId(p));
+      const std::optional<int64_t> loaded = snapshot->app_version(app_id);
+      if (!loaded) continue;
+      Status skipped = lake::SkipOffsetsTheLakeHolds(handle.log->partition(PartitionId(p)), app_id, *loaded);
+      if (!skipped.ok()) Report(stream, p, skipped);
+    }
+  }
+}
 
 void LakeLoading::Start() {
   last_maintenance_ = std::chrono::steady_clock::now();

@@ -81,6 +81,9 @@ class LakeLoading {
   LakeLoading(log::Log* log, ingest::StreamRegistry* registry, LakeLoadingOptions options)
       : log_(log), registry_(registry), options_(std::move(options)) {}
   void Run();
+  // Before any front door opens: every partition skips past the offsets its table holds and the
+  // log lost (lake::SkipOffsetsTheLakeHolds); errors are logged, and the loader checks again.
+  void SkipOffsetsTheLakeHolds();
   // Loads the partition until caught up or out of budget (then returns false); with
   // `clean_orphans`, once caught up, deletes the table's orphans.
   bool LoadPartition(const ingest::StreamHandle& handle, int32_t partition, bool clean_orphans);

@@ -140,7 +140,7 @@ TEST_F(BatchFormatTest, SingleBatchOnDiskMatchesTheDocumentedLayout) {
   EXPECT_EQ(h.record_count, 3u);
   EXPECT_EQ(h.base_offset, 0);
   EXPECT_EQ(h.schema_version, 7u);
-  EXPECT_EQ(h.flags, 0u);
+  EXPECT_EQ(h.flags, 1u) << "the only batch of its write: flag 1, the first of a write (README.md)";
   EXPECT_GE(h.ingest_time_us, before_us);
   EXPECT_LE(h.ingest_time_us, after_us);
   EXPECT_EQ(h.min_event_time_us, 1'000'000);

@@ -69,6 +69,10 @@ inline constexpr size_t kProducerKeyBytesMax = 255;
 class BatchBuilder {
  public:
   explicit BatchBuilder(SchemaVersion schema_version) : schema_version_(schema_version) {}
+  // A batch that holds no record and takes every offset from where it lands up to `next`
+  // (exclusive; nothing when it lands at or past `next`): what the log writes where offsets were
+  // lost (Partition::SkipTo, `lagoa log repair`). Readers pass over it.
+  static BatchBuilder GapTo(Offset next);
   void Add(int64_t event_time_us, std::span<const std::byte> record);
 
   SchemaVersion schema_version() const { return schema_version_; }
@@ -78,7 +82,9 @@ class BatchBuilder {
   void set_producer_key(std::string key);
   const std::string& producer_key() const { return producer_key_; }
   uint32_t record_count() const { return static_cast<uint32_t>(event_times_us_.size()); }
-  bool empty() const { return event_times_us_.empty(); }
+  bool empty() const { return !gap() && event_times_us_.empty(); }
+  bool gap() const { return gap_to_.has_value(); }
+  Offset gap_to() const { return gap_to_.value_or(Offset(0)); }
   // Bytes the batch takes in the log once framed (header included).
   uint64_t framed_bytes() const;
 
@@ -86,6 +92,7 @@ class BatchBuilder {
   friend class BatchFraming;
   SchemaVersion schema_version_;
   std::string producer_key_;
+  std::optional<Offset> gap_to_;
   std::vector<int64_t> event_times_us_;
   std::vector<uint32_t> sizes_;
   Bytes payload_;  // the records, back to back
@@ -134,8 +141,13 @@ class Partition {
   virtual ~Partition() = default;
   // Queues the batch for the next group commit; `done` runs once the batch is durable (or failed).
   // Fails at once (through `done`, before returning) with ResourceExhausted when the queue is
-  // full, DiskFull under the free-space guard, Unavailable after a failed sync or Stop().
+  // full, DiskFull under the free-space guard, Unavailable after a failed sync or Stop(), or
+  // while damaged batches found at open stop the partition's writes (README.md, "Recovery").
   virtual void Append(BatchBuilder&& batch, AppendCallback done) = 0;
+  // Makes sure no later append gets an offset below `next`: when the partition is behind, a gap
+  // batch takes the offsets up to it (for a consumer, such as the lake, that holds offsets the
+  // log lost). `done` gets the offsets skipped (last < first when none).
+  virtual void SkipTo(Offset next, AppendCallback done) = 0;
   // OutOfRange when `from` is below start_offset; `from` past the end reads nothing until data
   // arrives.
   virtual Result<std::unique_ptr<Reader>> OpenReader(Offset from) = 0;

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -25,16 +25,6 @@ constexpr std::string_view kConsumersFile = "consumers";
 constexpr std::string_view kProducerKeysFile = "producer_keys";
 constexpr size_t kConsumerNameBytesMax = 255;
 constexpr size_t kReadChunkBytesMin = 64u << 10;
-
-bool ParseSegmentName(const fs::path& path, Offset* base) {
-  std::string name = path.filename().string();
-  if (name.size() != 24 || !name.ends_with(".log")) return false;
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, value);
-  if (ec != std::errc() || end != name.data() + 20) return false;
-  *base = Offset(value);
-  return true;
-}
 
 Status ValidateConsumerName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= kConsumerNameBytesMax;
@@ -87,14 +77,14 @@ class PartitionReader final : public Reader {
           continue;
         }
         auto header = BatchFraming::ParseHeader(rest);
+        // Batches are dense: one that starts past the position means damage, even past the end.
+        if (header->base_offset > position_) return DamagedOffsets(at);
         if (header->base_offset >= end) break;  // batches are published whole
-        std::span<const std::byte> batch = rest.first(batch_bytes);
-        if (!BatchFraming::VerifyCrc(*header, batch)) return Damaged(at, "the batch fails its CRC");
         if (header->end_offset() > position_) {
-          if (header->base_offset > position_) {
-            return Damaged(at, fmt::format("the batch starts at offset {} where {} was expected",
-                                           header->base_offset.value(), position_.value()));
-          }
+          // A batch can be whole and still damaged: one whose offsets do not continue the log's.
+          if (const DamagedBytes* damage = segment_->DamageAt(position_)) return DamageError(*damage);
+          std::span<const std::byte> batch = rest.first(batch_bytes);
+          if (!BatchFraming::VerifyCrc(*header, batch)) return Damaged(at, "the batch fails its CRC");
           size_t before = records.size();
           LAGOA_RETURN_IF_ERROR(BatchFraming::DecodeRecords(*header, batch, position_, records));
           for (size_t i = before; i < records.size(); ++i) payload_bytes += records[i].payload.size();
@@ -127,12 +117,26 @@ class PartitionReader final : public Reader {
           "stream {} partition {}: offsets {} to {} are unreadable (a damaged segment ends early)",
           partition_->stream(), partition_->id().value(), position_.value(), segment_->base_offset().value() - 1));
     }
+    if (const DamagedBytes* damage = segment_->DamageAt(position_)) return DamageError(*damage);
     file_position_ = segment_->IndexedPosition(position_);
     return Status::Ok();
   }
   Status Damaged(size_t at, std::string_view what) const {
-    return Status::Corruption(fmt::format("{} byte {}: {}; not serving offset {}", segment_->path().string(),
+    return Status::Corruption(fmt::format("stream {} partition {}: {} byte {}: {}; not serving offset {}",
+                                          partition_->stream(), partition_->id().value(), segment_->path().string(),
                                           file_position_ + at, what, position_.value()));
+  }
+  // A batch that starts past the reader's position: the offsets between were damaged at open.
+  Status DamagedOffsets(size_t at) const {
+    if (const DamagedBytes* damage = segment_->DamageAt(position_)) return DamageError(*damage);
+    return Damaged(at, fmt::format("the batch there does not hold offset {}", position_.value()));
+  }
+  Status DamageError(const DamagedBytes& damage) const {
+    return Status::Corruption(
+        fmt::format("stream {} partition {}: {} holds damaged batches at {}; not serving offset "
+                    "{} (`lagoa log repair` cuts the damage out)",
+                    partition_->stream(), partition_->id().value(), segment_->path().string(), DescribeDamage(damage),
+                    position_.value()));
   }
 
   PartitionImpl* const partition_;
@@ -162,6 +166,15 @@ Result<std::unique_ptr<PartitionImpl>> PartitionImpl::Open(LogCore* core, std::s
                                                                core->options(), WallNowMicros()));
   p->start_offset_.store(p->segments_.front()->base_offset().value());
   p->next_offset_.store(p->write_next_.value());
+  for (const auto& segment : p->segments_) {
+    if (segment->damage().empty()) continue;
+    p->writes_stopped_ = fmt::format(
+        "stream {} partition {} takes no writes: {} holds damaged batches at {}, and new offsets must never overwrite "
+        "or renumber acknowledged ones; `lagoa log verify` lists the damage and `lagoa log repair` (server stopped) "
+        "cuts it out",
+        p->stream_, p->id_.value(), segment->path().string(), DescribeDamage(segment->damage().front()));
+    break;
+  }
   return p;
 }
 
@@ -169,11 +182,10 @@ Status PartitionImpl::Recover() {
   std::vector<Offset> bases;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-    Offset base;
     if (entry.path().extension() == ".tmp") {
       fs::remove(entry.path(), ec);
-    } else if (ParseSegmentName(entry.path(), &base)) {
-      bases.push_back(base);
+    } else if (std::optional<Offset> base = ParseSegmentFileName(entry.path())) {
+      bases.push_back(*base);
     }
   }
   if (ec) return Status::IoError(fmt::format("list {}: {}", dir_.string(), ec.message()));
@@ -214,7 +226,20 @@ Status PartitionImpl::LoadConsumerOffsets() {
 }
 
 void PartitionImpl::Append(BatchBuilder&& batch, AppendCallback done) {
+  if (!writes_stopped_.empty()) return done(Status::Unavailable(writes_stopped_));
   core_->Enqueue(this, std::move(batch), std::move(done));
+}
+
+void PartitionImpl::SkipTo(Offset next, AppendCallback done) {
+  // The gap's size is fixed when it is staged; appends queued meanwhile take at most the log's
+  // pending bytes of offsets, far below this margin.
+  constexpr int64_t kSkipMax = std::numeric_limits<uint32_t>::max() / 2;
+  if (next.value() - next_offset().value() > kSkipMax) {
+    return done(Status::InvalidArgument(
+        fmt::format("stream {} partition {}: cannot skip from offset {} to {}: at most {} offsets at once", stream_,
+                    id_.value(), next_offset().value(), next.value(), kSkipMax)));
+  }
+  Append(BatchBuilder::GapTo(next), std::move(done));
 }
 
 Result<std::unique_ptr<Reader>> PartitionImpl::OpenReader(Offset from) {
@@ -277,11 +302,14 @@ Result<AppendResult> PartitionImpl::Stage(const BatchBuilder& batch, int64_t ing
     LAGOA_RETURN_IF_ERROR(WriteStaged());
     LAGOA_RETURN_IF_ERROR(Roll());
   }
-  AppendResult result{write_next_, write_next_ + (batch.record_count() - 1)};
+  const int64_t count = batch.gap() ? batch.gap_to().value() - write_next_.value() : batch.record_count();
+  AppendResult result{write_next_, write_next_ + (count - 1)};
+  if (count <= 0) return result;  // a gap that other appends closed already
   if (!batch.producer_key().empty()) producer_keys_->Add(batch.producer_key(), ingest_time_us, result);
   active_->NoteBatch(write_next_, active_->write_size() + staged_.size());
-  BatchFraming::Frame(batch, write_next_, ingest_time_us, staged_);
-  write_next_ += batch.record_count();
+  // The first batch of a write tells recovery where the unsynced bytes can begin (batch.h).
+  BatchFraming::Frame(batch, write_next_, ingest_time_us, staged_.empty() ? kBatchFlagWriteStart : 0, staged_);
+  write_next_ += count;
   staged_max_ingest_us_ = std::max(staged_max_ingest_us_, ingest_time_us);
   return result;
 }

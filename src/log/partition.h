@@ -40,6 +40,7 @@ class PartitionImpl final : public Partition {
                                                      std::filesystem::path dir, bool create);
 
   void Append(BatchBuilder&& batch, AppendCallback done) override;
+  void SkipTo(Offset next, AppendCallback done) override;
   Result<std::unique_ptr<Reader>> OpenReader(Offset from) override;
   bool WaitForData(Offset offset, std::chrono::milliseconds timeout_ms) override;
   Offset next_offset() const override { return Offset(next_offset_.load(std::memory_order_acquire)); }
@@ -86,6 +87,9 @@ class PartitionImpl final : public Partition {
   const PartitionId id_;
   const std::filesystem::path dir_;
   std::atomic<bool> dropped_{false};
+  // Why appends are refused: damaged batches found at open (empty: none). Set before the
+  // partition is shared.
+  std::string writes_stopped_;
 
   mutable std::mutex segments_mu_;
   std::vector<std::shared_ptr<Segment>> segments_;  // by base offset; guarded by segments_mu_

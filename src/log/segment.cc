@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -20,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint32_t kIndexMagic = 0x3149474C;  // "LGI1"
-constexpr size_t kTailReadChunkBytes = 8u << 20;
 
 std::string IndexFileName(Offset base) { return fmt::format("{:020d}.index", base.value()); }
 
@@ -39,6 +39,15 @@ Status WriteAll(int fd, std::span<const std::byte> data, const fs::path& path) {
 }  // namespace
 
 std::string SegmentFileName(Offset base) { return fmt::format("{:020d}.log", base.value()); }
+
+std::optional<Offset> ParseSegmentFileName(const fs::path& path) {
+  const std::string name = path.filename().string();
+  if (name.size() != 24 || !name.ends_with(".log")) return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, value);
+  if (ec != std::errc() || end != name.data() + 20) return std::nullopt;
+  return Offset(value);
+}
 
 Segment::Segment(fs::path dir, Offset base, int fd)
     : dir_(std::move(dir)), path_(dir_ / SegmentFileName(base)), base_(base), fd_(fd), end_offset_(base.value()) {}
@@ -62,29 +71,30 @@ Result<std::shared_ptr<Segment>> Segment::OpenSealed(const fs::path& dir, Offset
   off_t file_bytes = ::lseek(fd, 0, SEEK_END);
   if (file_bytes < 0) return Status::FromErrno("seek " + path.string(), errno);
   uint64_t from = 0;
+  Offset from_offset = base;
   if (segment->LoadIndex() && !segment->index_.empty()) {
     from = segment->index_.back().position;
+    from_offset = Offset(segment->index_.back().offset);
     segment->index_.pop_back();  // WalkHeaders notes it again
   } else {
     segment->index_.clear();
   }
-  LAGOA_RETURN_IF_ERROR(segment->WalkHeaders(from, static_cast<uint64_t>(file_bytes)));
+  LAGOA_RETURN_IF_ERROR(segment->WalkHeaders(from, from_offset, static_cast<uint64_t>(file_bytes)));
   return segment;
 }
 
-Status Segment::WalkHeaders(uint64_t position, uint64_t file_bytes) {
+Status Segment::WalkHeaders(uint64_t position, Offset offset, uint64_t file_bytes) {
   Bytes header;
-  Offset end = base_;
+  Offset end = offset;
   int64_t max_ingest = 0;
   while (position < file_bytes) {
     LAGOA_RETURN_IF_ERROR(ReadAt(position, kBatchHeaderBytes, header));
     auto parsed = BatchFraming::ParseHeader(header);
-    if (!parsed.ok() || position + parsed->batch_bytes > file_bytes) {
-      // A sealed segment is never truncated: readers stop here and report the damage.
-      spdlog::error("log: {}: damaged batch header at byte {} ({}); offsets from {} in this segment are unreadable",
-                    path_.string(), position, parsed.ok() ? "runs past the end" : parsed.status().message(),
-                    end.value());
-      break;
+    if (!parsed.ok() || position + parsed->batch_bytes > file_bytes || parsed->base_offset != end) {
+      // A damaged header: check the whole file to find where its good batches resume.
+      LAGOA_ASSIGN_OR_RETURN(SegmentLayout layout, ScanSegment(path_, base_));
+      Adopt(layout, /*truncate=*/false);
+      return Status::Ok();
     }
     NoteBatch(parsed->base_offset, position);
     end = parsed->end_offset();
@@ -102,71 +112,55 @@ Result<std::shared_ptr<Segment>> Segment::OpenTail(const fs::path& dir, Offset b
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open segment " + path.string(), errno);
   std::shared_ptr<Segment> segment(new Segment(dir, base, fd));
-  off_t file_end = ::lseek(fd, 0, SEEK_END);
-  if (file_end < 0) return Status::FromErrno("seek " + path.string(), errno);
-  const uint64_t file_bytes = static_cast<uint64_t>(file_end);
-
-  uint64_t position = 0;
-  Offset expected = base;
-  int64_t max_ingest = 0;
-  Bytes chunk;
-  std::string reason;
-  while (position < file_bytes && reason.empty()) {
-    LAGOA_RETURN_IF_ERROR(
-        segment->ReadAt(position, std::min<uint64_t>(kTailReadChunkBytes, file_bytes - position), chunk));
-    size_t at = 0;
-    for (;;) {
-      std::span<const std::byte> rest(chunk.data() + at, chunk.size() - at);
-      const bool rest_ends_file = position + at + rest.size() == file_bytes;
-      if (rest.empty()) break;
-      if (rest.size() < kBatchHeaderBytes) {
-        if (rest_ends_file) reason = "a torn batch header";
-        break;
-      }
-      auto header = BatchFraming::ParseHeader(rest);
-      if (!header.ok()) {
-        reason = header.status().message();
-        break;
-      }
-      if (position + at + header->batch_bytes > file_bytes) {
-        reason = "a torn batch";
-        break;
-      }
-      if (header->batch_bytes > rest.size()) {
-        if (at > 0) break;  // read again from this batch
-        LAGOA_RETURN_IF_ERROR(segment->ReadAt(position, header->batch_bytes, chunk));
-        continue;
-      }
-      if (!BatchFraming::VerifyCrc(*header, rest.first(header->batch_bytes))) {
-        reason = "a batch that fails its CRC";
-        break;
-      }
-      if (header->base_offset != expected) {
-        reason =
-            fmt::format("a batch at offset {} where {} was expected", header->base_offset.value(), expected.value());
-        break;
-      }
-      segment->NoteBatch(header->base_offset, position + at);
-      expected = header->end_offset();
-      max_ingest = std::max(max_ingest, header->ingest_time_us);
-      at += header->batch_bytes;
-    }
-    if (at == 0 && reason.empty()) reason = "an unreadable batch";  // never loops without progress
-    position += at;
-  }
-  *truncated_bytes = file_bytes - position;
-  if (position < file_bytes) {
-    spdlog::warn("log: {}: found {} at byte {}; truncating {} bytes (offsets from {} were never acknowledged)",
-                 path.string(), reason, position, file_bytes - position, expected.value());
-    if (::ftruncate(fd, static_cast<off_t>(position)) != 0) {
+  LAGOA_ASSIGN_OR_RETURN(SegmentLayout layout, ScanSegment(path, base));
+  *truncated_bytes = layout.file_bytes - layout.kept_bytes();
+  if (*truncated_bytes > 0) {
+    const DamagedBytes& torn = layout.damage[layout.torn_from];
+    spdlog::warn(
+        "log: {}: a torn last write at byte {} ({}); truncating {} bytes (offsets from {} were never "
+        "acknowledged)",
+        path.string(), torn.begin_byte, torn.what, *truncated_bytes, torn.first_offset.value());
+    if (::ftruncate(fd, static_cast<off_t>(layout.kept_bytes())) != 0) {
       return Status::FromErrno("truncate " + path.string(), errno);
     }
     if (::fdatasync(fd) != 0) return Status::FromErrno("fdatasync " + path.string(), errno);
   }
-  segment->write_size_ = position;
-  segment->size_bytes_.store(position, std::memory_order_release);
-  segment->Publish(expected, max_ingest);
+  segment->Adopt(layout, /*truncate=*/true);
   return segment;
+}
+
+void Segment::Adopt(const SegmentLayout& layout, bool truncate) {
+  const size_t damaged = truncate ? layout.torn_from : layout.damage.size();
+  damage_.assign(layout.damage.begin(), layout.damage.begin() + static_cast<std::ptrdiff_t>(damaged));
+  const uint64_t kept_bytes = truncate ? layout.kept_bytes() : layout.file_bytes;
+  Offset end = base_;
+  int64_t max_ingest = 0;
+  {
+    std::lock_guard lock(index_mu_);
+    index_.clear();
+    for (const GoodRun& run : layout.runs) {
+      if (run.begin_byte >= kept_bytes) break;
+      for (const auto& [offset, position] : run.index) index_.push_back({offset.value(), position});
+      end = run.end_offset;
+      max_ingest = std::max(max_ingest, run.max_ingest_time_us);
+    }
+  }
+  for (const DamagedBytes& d : damage_) {
+    spdlog::error(
+        "log: {}: damaged batches at {}; they are never served and the partition takes no writes until "
+        "`lagoa log repair`",
+        path_.string(), DescribeDamage(d));
+  }
+  write_size_ = kept_bytes;
+  size_bytes_.store(kept_bytes, std::memory_order_release);
+  Publish(end, max_ingest);
+}
+
+const DamagedBytes* Segment::DamageAt(Offset offset) const {
+  for (const DamagedBytes& d : damage_) {
+    if (offset >= d.first_offset && (!d.end_offset || offset < *d.end_offset)) return &d;
+  }
+  return nullptr;
 }
 
 uint64_t Segment::IndexedPosition(Offset offset) const {

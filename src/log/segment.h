@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,21 +21,22 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "base/strong_int.h"
+#include "log/segment_scan.h"
 
 namespace lagoa::log {
 
-// A sparse index entry per this many bytes of segment.
-inline constexpr uint64_t kIndexIntervalBytes = 4096;
-
 std::string SegmentFileName(Offset base);  // "00000000000000000042.log"
+// The base offset a segment file's name gives; none for any other file.
+std::optional<Offset> ParseSegmentFileName(const std::filesystem::path& path);
 
 class Segment {
  public:
   static Result<std::shared_ptr<Segment>> Create(const std::filesystem::path& dir, Offset base);
   // Reads the index file (or walks the batch headers when it is missing or damaged).
   static Result<std::shared_ptr<Segment>> OpenSealed(const std::filesystem::path& dir, Offset base);
-  // Checks every batch (CRC, magic, dense offsets from `base`) and truncates the file at the first
-  // one that fails; `truncated_bytes` tells how much went.
+  // Checks every batch (CRC, magic, dense offsets from `base`; segment_scan.h) and truncates a torn
+  // last write; `truncated_bytes` tells how much went. Damage that a torn write does not explain
+  // stays in the file and is listed by damage().
   static Result<std::shared_ptr<Segment>> OpenTail(const std::filesystem::path& dir, Offset base,
                                                    uint64_t* truncated_bytes);
   ~Segment();
@@ -47,6 +49,10 @@ class Segment {
   uint64_t size_bytes() const { return size_bytes_.load(std::memory_order_acquire); }
   int64_t max_ingest_time_us() const { return max_ingest_time_us_.load(std::memory_order_relaxed); }
   const std::filesystem::path& path() const { return path_; }
+  // Damaged bytes found at open (never served), in file order. Fixed once the segment is open.
+  const std::vector<DamagedBytes>& damage() const { return damage_; }
+  // The damaged stretch that should hold `offset`, if any.
+  const DamagedBytes* DamageAt(Offset offset) const;
 
   // The file position of the last indexed batch at or before `offset` (0 when none).
   uint64_t IndexedPosition(Offset offset) const;
@@ -67,7 +73,10 @@ class Segment {
 
  private:
   Segment(std::filesystem::path dir, Offset base, int fd);
-  Status WalkHeaders(uint64_t from_position, uint64_t file_bytes);
+  // Notes the batches from `position` (where offset `offset` starts) to the file's end.
+  Status WalkHeaders(uint64_t position, Offset offset, uint64_t file_bytes);
+  // Takes the index, end and damage from a scan; `truncate`: the torn tail was cut off.
+  void Adopt(const SegmentLayout& layout, bool truncate);
   bool LoadIndex();
 
   const std::filesystem::path dir_;
@@ -78,6 +87,7 @@ class Segment {
   std::atomic<uint64_t> size_bytes_{0};
   std::atomic<int64_t> end_offset_;
   std::atomic<int64_t> max_ingest_time_us_{0};
+  std::vector<DamagedBytes> damage_;  // set at open
 
   struct IndexEntry {
     int64_t offset;

@@ -1,9 +1,11 @@
 #include "lake/load/stream_loader.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <set>
 #include <span>
 #include <utility>
@@ -139,6 +141,28 @@ struct StreamLoader::State {
   std::optional<Snapshot> last_snapshot;
 };
 
+std::string LoaderAppId(std::string_view stream, PartitionId partition) {
+  return fmt::format("lagoa:{}:{}", stream, partition.value());
+}
+
+Status SkipOffsetsTheLakeHolds(log::Partition* partition, std::string_view what, int64_t loaded_last) {
+  const Offset next(loaded_last + 1);
+  const Offset log_next = partition->next_offset();
+  if (next <= log_next) return Status::Ok();
+  spdlog::error(
+      "lake: {}: the table holds offsets up to {} but the log ends at {}; the log lost offsets {} to {} "
+      "after they were loaded (the table keeps those events) and skips them, so that no new event "
+      "gets an offset the table already holds",
+      what, loaded_last, log_next.value(), log_next.value(), loaded_last);
+  std::promise<Result<log::AppendResult>> skipped;
+  partition->SkipTo(next, [&skipped](Result<log::AppendResult> r) { skipped.set_value(std::move(r)); });
+  Result<log::AppendResult> result = skipped.get_future().get();
+  if (!result.ok()) {
+    return result.status().WithContext(fmt::format("{}: skipping the log to offset {}", what, next.value()));
+  }
+  return Status::Ok();
+}
+
 StreamLoader::StreamLoader(std::unique_ptr<State> state) : state_(std::move(state)) {}
 StreamLoader::~StreamLoader() = default;
 
@@ -151,7 +175,7 @@ void StreamLoader::SetBeforeCommitHookForTesting(std::function<Status(const std:
 Result<std::unique_ptr<StreamLoader>> StreamLoader::Make(StreamLoaderOptions options) {
   LAGOA_RETURN_IF_ERROR(options.Validate());
   auto state = std::make_unique<State>();
-  state->app_id = fmt::format("lagoa:{}:{}", options.stream.name, options.partition_id.value());
+  state->app_id = LoaderAppId(options.stream.name, options.partition_id);
   if (options.scratch_dir.empty()) options.scratch_dir = std::filesystem::temp_directory_path();
   LAGOA_ASSIGN_OR_RETURN(state->duckdb, duck::Connection::Make(options.duckdb));
   DeltaWriterOptions writer_options = DeltaWriterOptions::Defaults();
@@ -269,6 +293,7 @@ Result<bool> StreamLoader::LoadAttempt(std::chrono::steady_clock::time_point cal
   }
   const std::optional<int64_t> loaded = snapshot.app_version(s.app_id);
   committed_next_.store(loaded ? *loaded + 1 : 0, std::memory_order_release);
+  if (loaded) LAGOA_RETURN_IF_ERROR(SkipOffsetsTheLakeHolds(o.partition, s.app_id, *loaded));
   const Offset resume = loaded ? Offset(*loaded + 1) : o.partition->stats().start_offset;
   if (s.reader == nullptr || s.reader->position() != resume) {
     s.reader.reset();

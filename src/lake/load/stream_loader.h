@@ -101,6 +101,16 @@ struct CleanOrphansResult {
   uint64_t bytes_deleted = 0;
 };
 
+// The appId of the txn that holds the last offset loaded from `partition` of `stream`.
+std::string LoaderAppId(std::string_view stream, PartitionId partition);
+
+// When the table says offsets up to `loaded_last` are loaded but `partition` ends before them
+// (the log lost them: a machine crash under durability none, or `lagoa log repair` cut them),
+// makes the partition skip past them (log::Partition::SkipTo), so no new event gets an offset the
+// lake holds already (the loader would never load it). `what` names the partition for the error
+// logged. Blocks until the skip is durable.
+Status SkipOffsetsTheLakeHolds(log::Partition* partition, std::string_view what, int64_t loaded_last);
+
 class StreamLoader {
  public:
   static Result<std::unique_ptr<StreamLoader>> Make(StreamLoaderOptions options);

@@ -1,0 +1,161 @@
+"""A damaged log keeps what it acknowledged (issue 13, section 1). With the server stopped, the
+test damages the log's files the way a bad disk or a lost write would, restarts the server on them
+and checks, through the real binary: a flipped byte in the middle of the active segment truncates
+nothing and stops the partition's writes with an error naming the file and offsets; SQL still
+answers from the lake; `lagoa log verify` reports the damage and `lagoa log repair --apply` cuts it
+out on the operator's word; and offsets the lake already holds are never handed out again, so a
+new event never hides behind an old one in SQL."""
+
+import json
+import os
+import time
+
+import lagoa_harness as h
+
+SCHEMA = "id BIGINT, note VARCHAR"
+LOAD_FLAGS = ["--lake-load-interval-ms", "100"]
+BATCHES = 30
+PER_BATCH = 100
+
+
+def events(start, count):
+    return "".join(json.dumps({"id": i, "note": f"event {i:06d} " + "x" * 40}) + "\n"
+                   for i in range(start, start + count))
+
+
+def sql_rows(server, text):
+    status, parsed, _ = server.json("POST", "/v1/sql", text, {"Content-Type": "text/plain"})
+    assert status == 200, parsed
+    return parsed["rows"]
+
+
+def lake_rows(table_dir):
+    """Rows in the Delta table's active files, from its JSON commits' stats."""
+    log_dir = os.path.join(table_dir, "_delta_log")
+    active = {}
+    for name in sorted(n for n in os.listdir(log_dir) if n.endswith(".json")) if os.path.isdir(log_dir) else []:
+        with open(os.path.join(log_dir, name)) as f:
+            for line in f:
+                action = json.loads(line)
+                if "add" in action:
+                    active[action["add"]["path"]] = json.loads(action["add"]["stats"])["numRecords"]
+                elif "remove" in action:
+                    active.pop(action["remove"]["path"], None)
+    return sum(active.values())
+
+
+def segment_batches(path):
+    """(position, batch bytes, base offset, record count) of every batch in a segment file, by the
+    layout src/log/README.md documents."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, pos = [], 0
+    while pos + 56 <= len(data):
+        size = int.from_bytes(data[pos:pos + 4], "little")
+        count = int.from_bytes(data[pos + 12:pos + 16], "little")
+        base = int.from_bytes(data[pos + 16:pos + 24], "little", signed=True)
+        out.append((pos, size, base, count))
+        pos += size
+    return out
+
+
+def flip_byte(path, pos):
+    with open(path, "r+b") as f:
+        f.seek(pos)
+        b = f.read(1)
+        f.seek(pos)
+        f.write(bytes([b[0] ^ 0x40]))
+
+
+class LogDamageTest(h.ServerTestCase):
+    start_class_server = False
+
+    def fill(self, data_dir):
+        """A stream of BATCHES acknowledged batches, all loaded into the lake; stops the server."""
+        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        server.create_stream("audit", SCHEMA)
+        for b in range(BATCHES):
+            status, reply, _ = server.post_events("audit", events(b * PER_BATCH, PER_BATCH))
+            self.assertEqual(status, 200, reply)
+            self.assertEqual(reply["first_offset"], b * PER_BATCH, reply)
+        total = BATCHES * PER_BATCH
+        deadline = time.monotonic() + 60
+        while lake_rows(os.path.join(data_dir, "lake", "audit")) < total:
+            if time.monotonic() > deadline:
+                self.fail(f"the lake did not load {total} events\n{server.stderr_tail()}")
+            time.sleep(0.1)
+        self.assertEqual(server.stop()[0], 0)
+        return os.path.join(data_dir, "log", "audit", "0", "0" * 20 + ".log")
+
+    def cli(self, *args):
+        done = h.run_cli(list(args))
+        return done.returncode, done.stdout.decode() + done.stderr.decode()
+
+    def test_a_flipped_byte_in_the_active_segment_stops_writes_and_loses_nothing(self):
+        data_dir = self.tmp_path("data")
+        segment = self.fill(data_dir)
+        batches = segment_batches(segment)
+        self.assertEqual(len(batches), BATCHES)
+        pos, size, base, count = batches[BATCHES // 2]
+        flip_byte(segment, pos + size // 2)
+        size_before = os.path.getsize(segment)
+
+        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        self.assertEqual(os.path.getsize(segment), size_before, "recovery truncated acknowledged batches")
+        status, reply, _ = server.post_events("audit", events(10_000, 1))
+        self.assertEqual(status, 503, reply)
+        message = json.dumps(reply)
+        for part in (os.path.basename(segment), f"offsets {base} to {base + count - 1}", "lagoa log repair"):
+            self.assertIn(part, message)
+        # Every acknowledged event is still there: the lake holds the damaged range.
+        self.assertEqual(sql_rows(server, "SELECT count(*), count(DISTINCT id) FROM audit"),
+                         [[BATCHES * PER_BATCH, BATCHES * PER_BATCH]])
+        code, out = self.cli("log", "verify", "--data-dir", data_dir)
+        self.assertEqual(code, 1, out)
+        self.assertIn(f"offsets {base} to {base + count - 1}", out)
+        code, out = self.cli("log", "repair", "--data-dir", data_dir, "--apply")
+        self.assertEqual(code, 2, "repair must refuse while the server holds the directory: " + out)
+        self.assertIn("stop the server", out)
+        self.assertEqual(server.stop()[0], 0)
+
+        code, out = self.cli("log", "repair", "--data-dir", data_dir)
+        self.assertEqual(code, 0, out)
+        self.assertIn("--apply", out)
+        self.assertEqual(os.path.getsize(segment), size_before, "repair without --apply changed the log")
+        code, out = self.cli("log", "repair", "--data-dir", data_dir, "--apply")
+        self.assertEqual(code, 0, out)
+        self.assertIn(f"offsets {base} to {base + count - 1} are a gap", out)
+        with open(os.path.join(os.path.dirname(segment), "repairs")) as f:
+            self.assertIn(f"gap: offsets {base} to {base + count - 1}", f.read())
+        code, out = self.cli("log", "verify", "--data-dir", data_dir)
+        self.assertEqual(code, 0, out)
+
+        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        status, reply, _ = server.post_events("audit", events(10_000, 5))
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(reply["first_offset"], BATCHES * PER_BATCH, "offsets must continue after the repair")
+        self.assertEqual(sql_rows(server, "SELECT count(*), max(id) FROM audit"),
+                         [[BATCHES * PER_BATCH + 5, 10_004]])
+        read = server.read_events("audit")
+        self.assertEqual(len(read), BATCHES * PER_BATCH - count + 5, "the log serves everything but the cut range")
+
+    def test_offsets_the_lake_holds_are_never_handed_out_again(self):
+        # The log lost its last ten batches after the lake loaded them (what a machine crash does to
+        # a log with durability none, or a repair's cut): new events must not reuse those offsets,
+        # or SQL, which reads them from the lake, would never show the new events.
+        data_dir = self.tmp_path("data")
+        segment = self.fill(data_dir)
+        batches = segment_batches(segment)
+        os.truncate(segment, batches[BATCHES - 10][0])
+
+        server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
+        status, reply, _ = server.post_events("audit", events(50_000, 7))
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(reply["first_offset"], BATCHES * PER_BATCH, reply)
+        self.assertEqual(sql_rows(server, "SELECT count(*) FROM audit WHERE id >= 50000"), [[7]])
+        self.assertEqual(sql_rows(server, "SELECT count(*) FROM audit"), [[BATCHES * PER_BATCH + 7]])
+        self.assertIn("the log lost offsets", server.stderr_text())
+
+
+if __name__ == "__main__":
+    h.main()
