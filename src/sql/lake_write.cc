@@ -160,7 +160,7 @@ class LakeWriteStatement final : public Statement {
           "COMMIT or ROLLBACK first (or write to a TEMP table inside the transaction)",
           write_.table));
     }
-    session_->Begin();
+    LAGOA_RETURN_IF_ERROR(session_->Begin());
     Result<int64_t> rows = Run(params);
     session_->Finish();
     if (!rows.ok()) return NameTheTable(rows.status());

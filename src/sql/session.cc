@@ -13,6 +13,7 @@
 #include "sql/result_chunk_internal.h"
 #include "sql/session_internal.h"
 #include "sql/sql_text.h"
+#include "sql/statement_limits_internal.h"
 #include "sql/statement_policy_internal.h"
 
 namespace lagoa::sql::internal {
@@ -218,7 +219,7 @@ class StatementImpl final : public Statement {
     // and executed many times still sees the latest lake snapshot and log tail.
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(names_, filter_ ? &*filter_ : nullptr));
     LAGOA_RETURN_IF_ERROR(BindParams(prepared_.get(), params));
-    session_->Begin();
+    LAGOA_RETURN_IF_ERROR(session_->Begin());
     auto result = std::make_unique<duck::ResultHandle>();
     if (duckdb_execute_prepared_streaming(prepared_.get(), result->get()) != DuckDBSuccess) {
       Status status = MissingFilesOfAVersion(
@@ -392,6 +393,7 @@ SessionImpl::~SessionImpl() {
 Result<size_t> SessionImpl::Parse(std::string_view sql) {
   extracted_.reset();
   pieces_.clear();
+  LAGOA_RETURN_IF_ERROR(CheckTextLimits(sql, shared_->options));
   // DuckDB reads the text up to a NUL; lagoa's checks would read past it.
   if (const size_t nul = sql.find('\0'); nul != std::string_view::npos) {
     return Status::InvalidArgument(fmt::format("the SQL text holds a NUL byte at byte {}", nul));
@@ -428,6 +430,17 @@ Result<size_t> SessionImpl::Parse(std::string_view sql) {
 }
 
 Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsed(size_t index) {
+  // DuckDB does not look at an interrupt while it plans: a cancel or the timeout during planning
+  // is only seen here, once planning ended, and fails the statement before it runs.
+  LAGOA_RETURN_IF_ERROR(Begin());
+  Result<std::unique_ptr<Statement>> prepared = PrepareParsedNow(index);
+  Status interrupted = InterruptedStatus("while DuckDB planned it");
+  Finish();
+  if (!interrupted.ok()) return interrupted;
+  return prepared;
+}
+
+Result<std::unique_ptr<Statement>> SessionImpl::PrepareParsedNow(size_t index) {
   if (!pieces_.empty()) {
     if (index >= pieces_.size()) return Status::InvalidArgument(fmt::format("no statement {} was parsed", index));
     Piece& piece = pieces_[index];
@@ -604,17 +617,19 @@ Status SessionImpl::RefreshRelation(const std::string& name, const SkipFilter* f
   return Status::Ok();
 }
 
-void SessionImpl::Begin() {
+Status SessionImpl::Begin() {
   timed_out_ = false;
   cancelled_ = false;
   {
     std::lock_guard lock(shared_->mu);
+    if (shared_->statements_stopped) return Status::Cancelled("the server is stopping: no statement starts");
     const auto timeout = shared_->options.statement_timeout_ms;
     deadline_ =
         timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout : std::chrono::steady_clock::time_point::max();
     shared_->running.insert(this);
   }
   shared_->wake.notify_all();
+  return Status::Ok();
 }
 
 void SessionImpl::Finish() {
@@ -635,15 +650,28 @@ void SessionImpl::Cancel() {
   duckdb_interrupt(connection_.get());
 }
 
+void SessionImpl::InterruptForStop() {
+  stopped_ = true;
+  cancelled_ = true;
+  duckdb_interrupt(connection_.get());
+}
+
+Status SessionImpl::InterruptedStatus(std::string_view when) const {
+  const std::string suffix = when.empty() ? "" : fmt::format(" ({})", when);
+  if (timed_out_) {
+    return Status::DeadlineExceeded(fmt::format("the statement ran past the statement timeout of {} ms{}",
+                                                shared_->options.statement_timeout_ms.count(), suffix));
+  }
+  if (cancelled_) {
+    return Status::Cancelled(stopped_ ? "the statement was cancelled: the server is stopping"
+                                      : "the statement was cancelled" + suffix);
+  }
+  return Status::Ok();
+}
+
 Status SessionImpl::ErrorStatus(duckdb_error_type type, const char* message) const {
   std::string text = message != nullptr ? message : "DuckDB failed without a message";
-  if (type == DUCKDB_ERROR_INTERRUPT || timed_out_ || cancelled_) {
-    if (timed_out_) {
-      return Status::DeadlineExceeded(fmt::format("the statement ran past the statement timeout of {} ms",
-                                                  shared_->options.statement_timeout_ms.count()));
-    }
-    if (cancelled_) return Status::Cancelled("the statement was cancelled");
-  }
+  if (Status interrupted = InterruptedStatus(""); !interrupted.ok()) return interrupted;
   if (type == DUCKDB_ERROR_OUT_OF_MEMORY) return Status::ResourceExhausted(text);
   if (type == DUCKDB_ERROR_PERMISSION) return Status::PermissionDenied(text);
   if (type == DUCKDB_ERROR_INTERNAL || type == DUCKDB_ERROR_FATAL) return Status::Internal(text);

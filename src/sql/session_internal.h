@@ -72,9 +72,10 @@ struct EngineShared {
 
   std::mutex mu;
   std::condition_variable wake;    // a statement started, or stopping
-  std::set<SessionImpl*> running;  // sessions with a statement in flight
+  std::set<SessionImpl*> running;  // sessions planning or running a statement
   int open_sessions = 0;
-  bool stopping = false;
+  bool stopping = false;            // the watchdog's end
+  bool statements_stopped = false;  // SqlEngine::Stop: no statement starts any more
   std::thread watchdog;
 
   ~EngineShared();
@@ -119,12 +120,16 @@ class SessionImpl final : public Session {
   // it reads one of lagoa's relations and nothing else.
   std::optional<SkipFilter> SkipFilterFor(const std::string& text,
                                           const std::optional<std::vector<std::string>>& names);
-  // Marks a statement in flight until its deadline (watchdog) or Finish.
-  void Begin();
+  // Marks a statement being planned or run until its deadline (watchdog) or Finish; Cancelled
+  // once the engine stopped (SqlEngine::Stop).
+  [[nodiscard]] Status Begin();
   void Finish();
   // The status for a DuckDB failure while a statement ran: Cancelled or DeadlineExceeded after
   // an interrupt, ResourceExhausted past the memory limit, else InvalidArgument with DuckDB's text.
   Status ErrorStatus(duckdb_error_type type, const char* message) const;
+  // Cancelled or DeadlineExceeded when the statement begun last was cancelled or timed out
+  // (`when`, if not empty, says in which phase, in parentheses); else Ok.
+  Status InterruptedStatus(std::string_view when) const;
   // Which statement runs now; a cursor is valid while the generation it started with is current.
   uint64_t generation() const { return generation_; }
   uint64_t NextGeneration() { return ++generation_; }
@@ -135,9 +140,10 @@ class SessionImpl final : public Session {
   // but what it made would not survive a restart.
   Status KeepSqlObjects(StatementKind kind, const std::string& text);
 
-  // Watchdog side (EngineShared::mu held).
+  // Watchdog and SqlEngine::Stop side (EngineShared::mu held).
   std::chrono::steady_clock::time_point deadline() const { return deadline_; }
   void InterruptForTimeout();
+  void InterruptForStop();
 
  private:
   SessionImpl(std::shared_ptr<EngineShared> shared, duck::ConnectionHandle connection,
@@ -147,6 +153,8 @@ class SessionImpl final : public Session {
         names_connection_(std::move(names_connection)),
         connection_id_(connection_id) {}
   Status RefreshRelation(const std::string& name, const SkipFilter* filter);
+  // PrepareParsed without marking the statement in flight.
+  Result<std::unique_ptr<Statement>> PrepareParsedNow(size_t index);
   // Prepares statement `index` of extracted_, whose text is `text` (null: unknown, one of
   // several), after refreshing the relations `names`.
   Result<std::unique_ptr<Statement>> PrepareExtracted(size_t index,
@@ -181,6 +189,7 @@ class SessionImpl final : public Session {
   std::chrono::steady_clock::time_point deadline_;  // guarded by shared_->mu
   std::atomic<bool> timed_out_{false};
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> stopped_{false};  // cancelled by SqlEngine::Stop
 };
 
 // The comment on each session's temporary view of a lagoa relation: the PostgreSQL catalog shim

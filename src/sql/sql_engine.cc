@@ -177,6 +177,12 @@ class SqlEngineImpl final : public SqlEngine {
   catalog::Catalog* catalog() const override { return shared_->object_catalog; }
   const std::vector<std::string>& restore_errors() const override { return restore_errors_; }
 
+  void Stop() override {
+    std::lock_guard lock(shared_->mu);
+    shared_->statements_stopped = true;
+    for (SessionImpl* session : shared_->running) session->InterruptForStop();
+  }
+
   Result<std::unique_ptr<Session>> OpenSession() override {
     {
       std::lock_guard lock(shared_->mu);
@@ -253,6 +259,12 @@ Status SqlEngineOptions::Validate() const {
   if (statement_timeout_ms.count() < 0) {
     return Status::InvalidArgument(
         fmt::format("sql `statement_timeout_ms` must be >= 0 (0: none), got {}", statement_timeout_ms.count()));
+  }
+  if (text_bytes_max < 1 || boolean_operators_max < 1 || nesting_depth_max < 1) {
+    return Status::InvalidArgument(
+        fmt::format("sql `text_bytes_max`, `boolean_operators_max` and `nesting_depth_max` must be >= 1, got {}, {} "
+                    "and {}",
+                    text_bytes_max, boolean_operators_max, nesting_depth_max));
   }
   if (temp_dir.empty()) return Status::InvalidArgument("sql `temp_dir` is empty; DuckDB needs a directory to spill to");
   return Status::Ok();

@@ -69,7 +69,16 @@ struct SqlEngineOptions {
   size_t tail_cache_bytes = 256u << 20;
   int sessions_max = 64;  // open sessions at once (HTTP workers + PostgreSQL clients)
   // A statement running longer is interrupted and fails with DeadlineExceeded; 0 = no limit.
+  // DuckDB cannot interrupt a statement it is planning: one whose planning passes the timeout
+  // fails when the planning ends. The limits below are what bound planning time.
   std::chrono::milliseconds statement_timeout_ms{300'000};
+  // Every text a session parses is refused, before DuckDB parses it, when it is longer than
+  // text_bytes_max or one of its statements has more AND/OR operators than boolean_operators_max
+  // or nests brackets deeper than nesting_depth_max (statement_limits_internal.h). The defaults
+  // keep DuckDB's planning of one statement well under a second (README.md, "Limits").
+  size_t text_bytes_max = 256u << 10;
+  size_t boolean_operators_max = 2048;
+  size_t nesting_depth_max = 128;
 
   // DROP STREAM: drops the stream and deletes its lake table, as the REST API does (the node
   // provides it; unset, DROP STREAM is refused).
@@ -201,6 +210,11 @@ class SqlEngine {
   // The schemas, views and macros kept from before that could not be made again at start, each
   // with DuckDB's reason; they stay recorded until a statement makes them again.
   virtual const std::vector<std::string>& restore_errors() const = 0;
+  // For the server's shutdown, before its front doors stop: interrupts every statement running
+  // and fails every statement that would start from now on with Cancelled, so that no session
+  // keeps its front door's thread (a statement DuckDB is planning fails once the planning ends).
+  // Any thread; idempotent. The engine stays usable for nothing but closing sessions.
+  virtual void Stop() = 0;
 };
 
 }  // namespace lagoa::sql

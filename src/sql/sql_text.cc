@@ -174,6 +174,57 @@ std::vector<SqlToken> LeadingTokens(std::string_view statement, size_t count) {
   return tokens;
 }
 
+StatementShape MeasureStatement(std::string_view statement) {
+  StatementShape shape;
+  // lambda_at[d]: a lambda starts at nesting depth d and its body is still open (it ends with the
+  // bracket closing depth d). Each depth holds one lambda at a time: a second one there follows
+  // the first, it is not inside it.
+  std::vector<bool> lambda_at(1, false);
+  size_t depth = 0;
+  size_t lambdas_open = 0;
+  const auto lambda_starts = [&] {
+    if (lambda_at[depth]) return;
+    lambda_at[depth] = true;
+    shape.lambda_depth = std::max(shape.lambda_depth, ++lambdas_open);
+  };
+  size_t pos = 0;
+  while (pos < statement.size()) {
+    const size_t skipped = SkipQuotedOrComment(statement, pos);
+    if (skipped != pos) {
+      pos = skipped;
+      continue;
+    }
+    const char c = statement[pos];
+    if (IsIdentStart(c)) {
+      size_t end = pos;
+      while (end < statement.size() && IsIdentChar(statement[end])) ++end;
+      const std::string_view word = statement.substr(pos, end - pos);
+      const auto is = [&](std::string_view keyword) {
+        return std::equal(word.begin(), word.end(), keyword.begin(), keyword.end(),
+                          [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == b; });
+      };
+      if (is("AND") || is("OR")) ++shape.boolean_operators;
+      if (is("LAMBDA")) lambda_starts();
+      pos = end;
+      continue;
+    }
+    if (c == '(' || c == '[' || c == '{') {
+      ++depth;
+      shape.nesting_depth = std::max(shape.nesting_depth, depth);
+      if (lambda_at.size() <= depth) lambda_at.push_back(false);
+    } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+      if (lambda_at[depth]) --lambdas_open;
+      lambda_at[depth] = false;
+      --depth;
+    } else if (c == '-' && pos + 1 < statement.size() && statement[pos + 1] == '>' &&
+               (pos + 2 >= statement.size() || statement[pos + 2] != '>')) {  // `->>` is JSON's
+      lambda_starts();
+    }
+    ++pos;
+  }
+  return shape;
+}
+
 std::string NormalizeSql(std::string_view statement) {
   std::string out;
   size_t pos = 0;

@@ -53,6 +53,16 @@ std::optional<std::string> PlainStringValue(std::string_view literal);
 // trimmed; quoted text is kept as is. Used to recognize known client queries.
 std::string NormalizeSql(std::string_view statement);
 
+// How large a statement is where DuckDB's planning time grows fastest (README.md, "Limits"): read
+// by lagoa's lexer in one pass over the text, before DuckDB's parser sees it (itself quadratic in
+// the length of an OR chain). Quoted text and comments count for nothing.
+struct StatementShape {
+  size_t boolean_operators = 0;  // the keywords AND and OR (BETWEEN's AND included)
+  size_t nesting_depth = 0;      // the deepest nesting of ( [ and {
+  size_t lambda_depth = 0;       // the most lambdas (`->`, `LAMBDA`) inside one another
+};
+StatementShape MeasureStatement(std::string_view statement);
+
 // `statement` with each parameter $n (outside quotes and comments) for which `types[n - 1]` is
 // not empty written as CAST($n AS <that type>); other parameters are left as they are.
 std::string CastParameters(std::string_view statement, const std::vector<std::string>& types);

@@ -1,6 +1,7 @@
 // libFuzzer target for lagoa's own reading of SQL text (outside input from every front door): the
-// statement splitter, the token and keyword readers, the normalizer, parameter casts, and the
-// recognizer of writes to lake tables on each statement, with every name taken for a lake table.
+// statement splitter, the token and keyword readers, the normalizer, parameter casts, the measure
+// of statements against the engine's limits, and the recognizer of writes to lake tables on each
+// statement, with every name taken for a lake table.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -15,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     lagoa::sql::LeadingTokens(statement, SIZE_MAX);
     lagoa::sql::NormalizeSql(statement);
     lagoa::sql::CastParameters(statement, {"BIGINT", "", "VARCHAR"});
+    lagoa::sql::MeasureStatement(statement);
     lagoa::sql::internal::RecognizeLakeWrite(statement, [](std::string_view) { return true; });
   }
   return 0;

@@ -262,7 +262,7 @@ class InsertStreamStatement final : public Statement {
           "ROLLBACK first",
           insert_.table));
     }
-    session_->Begin();
+    LAGOA_RETURN_IF_ERROR(session_->Begin());
     Result<int64_t> accepted = Run(params);
     session_->Exec(fmt::format("DELETE FROM {}", stage_)).IgnoreError();  // the insert's outcome matters
     session_->Finish();
