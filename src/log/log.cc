@@ -138,6 +138,15 @@ class LogImpl final : public Log, public LogCore {
   void FailStop(const Status& cause);
   void RunOnIoThread(std::function<void()> fn);
   void MaintenanceLoop();
+  // Free space on the log's file system and the minimum the guard keeps; none when statvfs fails.
+  struct DiskSpace {
+    uint64_t total_bytes = 0;
+    uint64_t free_bytes = 0;
+    uint64_t min_bytes = 0;
+  };
+  std::optional<DiskSpace> ReadDiskSpace() const;
+  std::string DiskFullMessage(const DiskSpace& space, uint64_t append_bytes) const;
+  void SetDiskFull(bool full, const std::string& message);
   void CheckFreeSpace();
   void ApplyRetention();
 
@@ -433,11 +442,20 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
   std::vector<PartitionImpl*> touched;
   std::vector<std::optional<Result<AppendResult>>> results(items.size());
   Status cycle_status;
+  // The guard's headroom, ahead of each append: what this cycle writes must leave the minimum free.
+  const std::optional<DiskSpace> space = ReadDiskSpace();
+  uint64_t cycle_bytes = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     QueuedAppend& item = items[i];
     PartitionImpl* p = item.partition;
+    const uint64_t needed_bytes = space ? space->min_bytes + cycle_bytes + item.framed_bytes : 0;
     if (p->dropped()) {
       results[i] = Status::NotFound(fmt::format("log stream `{}` was dropped", p->stream()));
+    } else if (space && space->free_bytes < needed_bytes) {
+      std::string message = DiskFullMessage(*space, cycle_bytes + item.framed_bytes);
+      results[i] = Status::DiskFull(message);
+      // Below the minimum: every append is refused at once until the maintenance thread sees it free.
+      if (space->free_bytes < space->min_bytes) SetDiskFull(true, message);
     } else if (failed() || !cycle_status.ok()) {
       results[i] = Status::Unavailable(failed() ? failure_ : cycle_status.message());
     } else if (std::optional<AppendResult> first = p->FindProducerKey(item.batch->producer_key(), now_us)) {
@@ -445,6 +463,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
     } else {
       auto staged = p->Stage(*item.batch, now_us);
       if (!staged.ok()) cycle_status = staged.status();
+      cycle_bytes += item.framed_bytes;
       results[i] = std::move(staged);
       if (std::find(touched.begin(), touched.end(), p) == touched.end()) touched.push_back(p);
     }
@@ -504,36 +523,48 @@ void LogImpl::MaintenanceLoop() {
   }
 }
 
-void LogImpl::CheckFreeSpace() {
+std::optional<LogImpl::DiskSpace> LogImpl::ReadDiskSpace() const {
   struct statvfs vfs {};
   if (::statvfs(options_.dir.c_str(), &vfs) != 0) {
     spdlog::warn("log: statvfs {} failed: {}", options_.dir.string(), std::strerror(errno));
-    return;
+    return std::nullopt;
   }
-  const uint64_t total = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
-  const uint64_t free = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  DiskSpace space;
+  space.total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  space.free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   const auto percent_bytes =
-      static_cast<uint64_t>(static_cast<double>(total) * options_.free_space_min_percent / 100.0);
-  const uint64_t minimum = std::max(options_.free_space_min_bytes, percent_bytes);
-  const bool full = minimum > 0 && free < minimum;
-  const bool was_full = disk_full_.load(std::memory_order_acquire);
+      static_cast<uint64_t>(static_cast<double>(space.total_bytes) * options_.free_space_min_percent / 100.0);
+  space.min_bytes = std::max(options_.free_space_min_bytes, percent_bytes);
+  return space;
+}
+
+std::string LogImpl::DiskFullMessage(const DiskSpace& space, uint64_t append_bytes) const {
+  return fmt::format(
+      "free space on {} is {} bytes{}, below the minimum of {} bytes (the larger of free_space_min_bytes {} and "
+      "free_space_min_percent {}% of {} bytes); appends resume when space is freed",
+      options_.dir.string(), space.free_bytes,
+      append_bytes > 0 ? fmt::format(" and the append needs {} more", append_bytes) : "", space.min_bytes,
+      options_.free_space_min_bytes, options_.free_space_min_percent, space.total_bytes);
+}
+
+void LogImpl::SetDiskFull(bool full, const std::string& message) {
+  const bool was_full = disk_full_.exchange(full, std::memory_order_acq_rel);
+  disk_full_gauge_->Set(full ? 1 : 0);
   if (full) {
     std::lock_guard lock(disk_mu_);
-    disk_full_message_ = fmt::format(
-        "free space on {} is {} bytes, below the minimum of {} bytes (the larger of free_space_min_bytes {} and "
-        "free_space_min_percent {}% of {} bytes); appends resume when space is freed",
-        options_.dir.string(), free, minimum, options_.free_space_min_bytes, options_.free_space_min_percent, total);
+    disk_full_message_ = message;
   }
-  disk_full_.store(full, std::memory_order_release);
-  disk_full_gauge_->Set(full ? 1 : 0);
-  if (full != was_full) {
-    if (full) {
-      std::lock_guard lock(disk_mu_);
-      spdlog::error("log: refusing appends: {}", disk_full_message_);
-    } else {
-      spdlog::info("log: free space on {} is back above the minimum; accepting appends", options_.dir.string());
-    }
+  if (full && !was_full) spdlog::error("log: refusing appends: {}", message);
+  if (!full && was_full) {
+    spdlog::info("log: free space on {} is back above the minimum; accepting appends", options_.dir.string());
   }
+}
+
+void LogImpl::CheckFreeSpace() {
+  const std::optional<DiskSpace> space = ReadDiskSpace();
+  if (!space) return;
+  const bool full = space->min_bytes > 0 && space->free_bytes < space->min_bytes;
+  SetDiskFull(full, full ? DiskFullMessage(*space, 0) : "");
 }
 
 void LogImpl::ApplyRetention() {

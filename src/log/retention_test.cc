@@ -85,6 +85,35 @@ TEST_F(LogTest, FreeSpaceGuardAlsoHonoursTheByteMinimum) {
   EXPECT_EQ(refusal->code(), StatusCode::kDiskFull) << refusal->ToString();
 }
 
+TEST_F(LogTest, FreeSpaceGuardReservesHeadroomAheadOfEachAppend) {
+  // No periodic check helps here: the guard must see that this append would take the free space
+  // below the minimum. The minimum sits 24 MiB below what is free now, so a 1 KiB append fits and
+  // a 60 MiB one does not (other processes' writes move free space by far less meanwhile).
+  std::filesystem::create_directories(options_.dir);
+  const std::filesystem::space_info space = std::filesystem::space(options_.dir);
+  ASSERT_GT(space.available, uint64_t{1} << 30) << "the test needs 1 GiB free";
+  options_.free_space_min_bytes = space.available - (uint64_t{24} << 20);
+  options_.free_space_min_percent = 0;
+  options_.maintenance_interval_ms = std::chrono::hours(1);
+  options_.pending_bytes_max = uint64_t{256} << 20;
+  Reopen();
+  Partition* p = Create("headroom")->partition(PartitionId(0));
+  auto small = AppendSync(p, MakeBatch("x", 1).Build());
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+
+  BatchBuilder big{SchemaVersion(1)};
+  const std::string payload(10u << 20, 'b');
+  for (int i = 0; i < 6; ++i) big.Add(i, AsBytes(payload));
+  auto refused = AppendSync(p, std::move(big));
+  EXPECT_EQ(refused.status().code(), StatusCode::kDiskFull) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("the append needs"), std::string::npos) << refused.status().ToString();
+  EXPECT_FALSE(log_->failed());
+  EXPECT_EQ(p->next_offset(), Offset(1)) << "nothing of the refused append may land";
+
+  auto after = AppendSync(p, MakeBatch("y", 1).Build());
+  ASSERT_TRUE(after.ok()) << "a refused append must not stop the next: " << after.status().ToString();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Retention
 
