@@ -136,6 +136,7 @@ class LogImpl final : public Log, public LogCore {
   void IoLoop();
   void RunCycle(std::span<QueuedAppend> items);
   void FailStop(const Status& cause);
+  Status RollBack(const std::vector<PartitionImpl*>& touched, const Status& cause);
   void RunOnIoThread(std::function<void()> fn);
   void MaintenanceLoop();
   // Free space on the log's file system and the minimum the guard keeps; none when statvfs fails.
@@ -461,15 +462,21 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
     } else if (std::optional<AppendResult> first = p->FindProducerKey(item.batch->producer_key(), now_us)) {
       results[i] = *first;  // acknowledged with this cycle: the first append may be in it
     } else {
+      if (std::find(touched.begin(), touched.end(), p) == touched.end()) {
+        p->StartCycle();
+        touched.push_back(p);
+      }
       auto staged = p->Stage(*item.batch, now_us);
       if (!staged.ok()) cycle_status = staged.status();
       cycle_bytes += item.framed_bytes;
       results[i] = std::move(staged);
-      if (std::find(touched.begin(), touched.end(), p) == touched.end()) touched.push_back(p);
     }
   }
+  bool write_failed = false;
   for (PartitionImpl* p : touched) {
-    if (cycle_status.ok()) cycle_status = p->WriteStaged();
+    if (!cycle_status.ok()) break;
+    cycle_status = p->WriteStaged();
+    write_failed = !cycle_status.ok();
   }
   if (cycle_status.ok() && options_.durability == Durability::kFsync) {
     for (PartitionImpl* p : touched) {
@@ -479,8 +486,14 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
       if (!cycle_status.ok()) break;
     }
   }
+  Status cycle_failure;
   if (!cycle_status.ok()) {
-    FailStop(cycle_status);
+    if (write_failed) {
+      cycle_failure = RollBack(touched, cycle_status);
+    } else {
+      FailStop(cycle_status);
+      cycle_failure = Status::Unavailable(failure_);
+    }
   } else {
     for (PartitionImpl* p : touched) p->Publish();
   }
@@ -490,7 +503,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
     pending_bytes_.fetch_sub(item.framed_bytes);
     pending_gauge_->Add(-static_cast<int64_t>(item.framed_bytes));
     Result<AppendResult> result = *results[i];
-    if (result.ok() && !cycle_status.ok()) result = Status::Unavailable(failure_);
+    if (result.ok() && !cycle_failure.ok()) result = cycle_failure;
     if (result.ok()) {
       batches_->Add();
       append_seconds_->ObserveNanos(done_ns - item.enqueued_ns);
@@ -499,10 +512,27 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
   }
 }
 
+// A failed write(2) leaves the page cache as it was: cutting every touched file back to where the
+// cycle began (synced) makes the cycle as if it never happened, so the log goes on and the callers
+// retry (a failed sync is different: see FailStop). Returns the cycle's appends' error.
+Status LogImpl::RollBack(const std::vector<PartitionImpl*>& touched, const Status& cause) {
+  for (PartitionImpl* p : touched) {
+    if (Status undone = p->RollBackCycle(); !undone.ok()) {
+      FailStop(Status::IoError(fmt::format("{}; undoing it failed too: {}", cause.ToString(), undone.message())));
+      return Status::Unavailable(failure_);
+    }
+  }
+  spdlog::error("log: a write failed and the group commit was undone; the log goes on: {}", cause.ToString());
+  const std::string message =
+      fmt::format("the log could not write this append ({}); nothing of it was kept and the log goes on: retry{}",
+                  cause.message(), cause.code() == StatusCode::kDiskFull ? " once space is freed" : "");
+  return cause.code() == StatusCode::kDiskFull ? Status::DiskFull(message) : Status::Unavailable(message);
+}
+
 void LogImpl::FailStop(const Status& cause) {
   if (failed()) return;
   failure_ = fmt::format(
-      "the log stopped accepting writes after a failed write or sync ({}); data already "
+      "the log stopped accepting writes after a failed sync (or a write it could not undo) ({}); data already "
       "acknowledged is safe, but nothing more is written until the server is restarted after "
       "the disk is checked",
       cause.ToString());

@@ -191,7 +191,8 @@ class Log {
   virtual Status DropStream(std::string_view name) = 0;
 
   virtual void SetRetentionGuard(RetentionGuard guard) = 0;
-  // True after a write or sync failed: the log refuses writes until restarted (fail-stop).
+  // True after a sync failed (or a failed write could not be undone): the log refuses writes until
+  // restarted (fail-stop).
   virtual bool failed() const = 0;
 };
 

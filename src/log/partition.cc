@@ -331,6 +331,24 @@ Status PartitionImpl::WriteStaged() {
 
 Status PartitionImpl::SyncActive() { return active_->Sync(); }
 
+void PartitionImpl::StartCycle() {
+  cycle_segment_ = active_;
+  cycle_write_bytes_ = active_->write_size();
+  cycle_next_ = write_next_;
+  producer_keys_->StartCycle();
+}
+
+Status PartitionImpl::RollBackCycle() {
+  staged_.clear();
+  if (active_ != cycle_segment_) {
+    return Status::FailedPrecondition(fmt::format(
+        "stream {} partition {}: a segment was sealed during the failed group commit", stream_, id_.value()));
+  }
+  LAGOA_RETURN_IF_ERROR(active_->TruncateTo(cycle_write_bytes_));
+  write_next_ = cycle_next_;
+  return producer_keys_->RollBackCycle();
+}
+
 void PartitionImpl::Publish() {
   active_->Publish(write_next_, staged_max_ingest_us_);
   next_offset_.store(write_next_.value(), std::memory_order_release);

@@ -62,6 +62,11 @@ class PartitionImpl final : public Partition {
   Status WriteStaged();
   Status SyncActive();
   void Publish();
+  // A group commit touches the partition: RollBackCycle() undoes what Stage and WriteStaged do
+  // from here on (the segment cut back and synced, the keys forgotten), unless a segment rolled
+  // meanwhile (FailedPrecondition: the log then fails stop).
+  void StartCycle();
+  Status RollBackCycle();
 
   // Maintenance thread: deletes sealed segments that the policy lets go and that end at or
   // before `keep_from`. Returns the bytes deleted.
@@ -102,6 +107,9 @@ class PartitionImpl final : public Partition {
   Bytes staged_;
   int64_t staged_max_ingest_us_ = 0;
   std::unique_ptr<ProducerKeys> producer_keys_;
+  std::shared_ptr<Segment> cycle_segment_;  // what StartCycle() saw
+  uint64_t cycle_write_bytes_ = 0;
+  Offset cycle_next_;
 
   std::mutex wait_mu_;
   std::condition_variable data_arrived_;

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/assert.h"
@@ -89,6 +91,7 @@ void ProducerKeys::Add(const std::string& key, int64_t now_us, AppendResult appe
   LAGOA_ASSERT(key.size() <= kProducerKeyBytesMax);
   Entry entry{now_us, appended};
   keys_[key] = entry;
+  cycle_keys_.push_back(key);
   order_.emplace_back(key, now_us);
   PutEntry(pending_, key, entry);
   ++pending_entries_;
@@ -118,9 +121,15 @@ Status ProducerKeys::WritePending(bool sync) {
   if (journal_entries_ > 2 * keys_.size() + kCompactSlackEntries) {
     pending_.clear();  // every remembered key, the queued ones included, is in the rewrite
     pending_entries_ = 0;
+    cycle_rewrote_ = true;
     return Rewrite();
   }
   LAGOA_RETURN_IF_ERROR(OpenForAppend());
+  if (!cycle_journal_bytes_) {
+    const off_t end = ::lseek(fd_, 0, SEEK_END);
+    if (end < 0) return Status::FromErrno("seek " + path_.string(), errno);
+    cycle_journal_bytes_ = static_cast<uint64_t>(end);
+  }
   size_t written = 0;
   while (written < pending_.size()) {
     const ssize_t n = ::write(fd_, pending_.data() + written, pending_.size() - written);
@@ -129,10 +138,35 @@ Status ProducerKeys::WritePending(bool sync) {
     written += static_cast<size_t>(n);
   }
   journal_entries_ += pending_entries_;
+  cycle_entries_written_ += pending_entries_;
   pending_.clear();
   pending_entries_ = 0;
   if (sync && ::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_.string(), errno);
   return Status::Ok();
+}
+
+void ProducerKeys::StartCycle() {
+  cycle_keys_.clear();
+  cycle_journal_bytes_.reset();
+  cycle_entries_written_ = 0;
+  cycle_rewrote_ = false;
+}
+
+Status ProducerKeys::RollBackCycle() {
+  for (const std::string& key : cycle_keys_) keys_.erase(key);  // order_ entries without a key expire alone
+  pending_.clear();
+  pending_entries_ = 0;
+  Status s;
+  if (cycle_rewrote_) {
+    s = Rewrite();
+  } else if (cycle_journal_bytes_) {
+    if (::ftruncate(fd_, static_cast<off_t>(*cycle_journal_bytes_)) != 0 || ::fdatasync(fd_) != 0) {
+      s = Status::FromErrno("cut the failed write off " + path_.string(), errno);
+    }
+    journal_entries_ -= std::min(journal_entries_, cycle_entries_written_);
+  }
+  StartCycle();
+  return s;
 }
 
 Status ProducerKeys::Rewrite() {

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -45,6 +46,12 @@ class ProducerKeys {
   // holds many more entries than keys remembered.
   Status WritePending(bool sync);
   size_t size() const { return keys_.size(); }
+  // A group commit begins: RollBackCycle() undoes what Add and WritePending do from here on.
+  void StartCycle();
+  // The cycle's writes failed: forgets the keys it added and cuts their journal entries off
+  // (synced), or rewrites the journal when it was compacted meanwhile. An error leaves them in
+  // the journal (the log then fails stop).
+  Status RollBackCycle();
 
  private:
   struct Entry {
@@ -66,6 +73,12 @@ class ProducerKeys {
   Bytes pending_;                                      // entries not yet written
   uint64_t pending_entries_ = 0;
   uint64_t journal_entries_ = 0;  // entries in the file, live or not
+  // Since StartCycle(): keys added, the journal's size before the cycle wrote to it, entries it
+  // wrote and whether it rewrote the journal.
+  std::vector<std::string> cycle_keys_;
+  std::optional<uint64_t> cycle_journal_bytes_;
+  uint64_t cycle_entries_written_ = 0;
+  bool cycle_rewrote_ = false;
   int fd_ = -1;
 };
 

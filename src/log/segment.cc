@@ -198,6 +198,17 @@ Status Segment::Sync() {
   return Status::Ok();
 }
 
+Status Segment::TruncateTo(uint64_t size_bytes) {
+  LAGOA_ASSERT(size_bytes >= size_bytes_.load(std::memory_order_acquire));
+  if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) != 0)
+    return Status::FromErrno("truncate " + path_.string(), errno);
+  if (::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_.string(), errno);
+  write_size_ = size_bytes;
+  std::lock_guard lock(index_mu_);
+  while (!index_.empty() && index_.back().position >= size_bytes) index_.pop_back();
+  return Status::Ok();
+}
+
 void Segment::NoteBatch(Offset base, uint64_t position) {
   std::lock_guard lock(index_mu_);
   if (index_.empty() || position - index_.back().position >= kIndexIntervalBytes) {

@@ -64,6 +64,8 @@ class Segment {
   uint64_t write_size() const { return write_size_; }
   Status Write(std::span<const std::byte> data);
   Status Sync();
+  // Cuts unpublished bytes off (a failed write's), synced, and forgets their index entries.
+  Status TruncateTo(uint64_t size_bytes);
   void NoteBatch(Offset base, uint64_t position);
   void Publish(Offset end, int64_t max_ingest_time_us);
   // Writes the index file (synced) once no more batches will come.
