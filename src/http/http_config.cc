@@ -12,6 +12,14 @@ Status HttpConfig::Validate() const {
                                                    "a size from 1024 to 67108864 bytes such as 16MiB"));
   LAGOA_RETURN_IF_ERROR(
       CheckConfigRange<uint32_t>("max_connections", max_connections, 1, UINT32_MAX, "a whole number >= 1"));
+  LAGOA_RETURN_IF_ERROR(CheckConfigRange<uint32_t>("http_connections_per_ip_max", connections_per_ip_max, 1, UINT32_MAX,
+                                                   "a whole number >= 1"));
+  LAGOA_RETURN_IF_ERROR(CheckConfigRange<uint32_t>("http_header_timeout_ms", header_timeout_ms, 100, 600000,
+                                                   "milliseconds from 100 to 600000"));
+  LAGOA_RETURN_IF_ERROR(CheckConfigRange<uint32_t>("http_body_timeout_ms", body_timeout_ms, 100, 3600000,
+                                                   "milliseconds from 100 to 3600000"));
+  LAGOA_RETURN_IF_ERROR(CheckConfigRange<uint32_t>("http_idle_timeout_ms", idle_timeout_ms, 100, 86400000,
+                                                   "milliseconds from 100 to 86400000"));
   if (Result<std::vector<HttpToken>> parsed = ParseHttpTokens(tokens); !parsed.ok()) {
     return ConfigValueError("http_tokens", "(hidden)", parsed.status().message());
   }

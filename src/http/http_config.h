@@ -16,6 +16,10 @@ struct HttpConfig {
   uint32_t threads = 0;                   // `http_threads`, 0..256; 0: one per core
   uint64_t max_body_bytes = 16ull << 20;  // `max_body_bytes`, 1 KiB..64 MiB
   uint32_t max_connections = 10000;       // `max_connections`, at least 1
+  uint32_t connections_per_ip_max = 256;  // `http_connections_per_ip_max`, at least 1
+  uint32_t header_timeout_ms = 10000;     // `http_header_timeout_ms`, 100..600000
+  uint32_t body_timeout_ms = 30000;       // `http_body_timeout_ms`, 100..3600000
+  uint32_t idle_timeout_ms = 60000;       // `http_idle_timeout_ms`, 100..86400000
   // `http_tokens`, NAME:SHA256,…: requests must carry one of these bearer tokens (http_auth.h);
   // empty: none needed, which only a loopback address or `insecure` allows (the server checks it).
   std::string tokens;

@@ -56,4 +56,52 @@ HttpResponse HttpResponse::FromStatus(const Status& status) {
   return r;
 }
 
+bool ResponseStream::Push(std::string piece) {
+  std::unique_lock lock(mu_);
+  space_.wait(lock, [&] { return cancelled_ || queued_.size() < capacity_bytes_; });
+  if (cancelled_) return false;
+  queued_ += piece;
+  WakeLocked(lock);
+  return true;
+}
+
+void ResponseStream::Finish() {
+  std::unique_lock lock(mu_);
+  finished_ = true;
+  WakeLocked(lock);
+}
+
+void ResponseStream::Abort() {
+  std::unique_lock lock(mu_);
+  aborted_ = true;
+  WakeLocked(lock);
+}
+
+void ResponseStream::Cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  space_.notify_all();
+}
+
+ResponseStream::State ResponseStream::Take(std::string* out, std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  if (aborted_) return State::kAborted;
+  if (!queued_.empty()) {
+    out->swap(queued_);
+    queued_.clear();
+    space_.notify_all();
+    return State::kData;
+  }
+  if (finished_) return State::kFinished;
+  wake_ = std::move(wake);
+  return State::kWaiting;
+}
+
+void ResponseStream::WakeLocked(std::unique_lock<std::mutex>& lock) {
+  std::function<void()> wake = std::move(wake_);
+  wake_ = nullptr;
+  lock.unlock();
+  if (wake) wake();
+}
+
 }  // namespace lagoa::http

@@ -1,5 +1,5 @@
 // HttpServer: the HTTP/1.1 front door (Boost.Beast). It accepts connections, reads requests with
-// keep-alive, enforces the connection and body limits, and hands each request to one handler
+// keep-alive, enforces the connection, body and time limits, and hands each request to one handler
 // function, which answers through a Responder from any thread (often the log's I/O thread after
 // an fsync). Beast stays inside http_server.cc so that its headers are compiled once.
 //
@@ -104,10 +104,16 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port; see HttpServer::port()
   uint32_t threads = 2;
+  // At a limit, a new connection closes the oldest one waiting for a request, or is answered 503
+  // when every one is serving a request (ConnectionTable, README.md "Limits").
   uint32_t max_connections = 10000;
+  uint32_t connections_per_ip_max = 256;
   uint64_t max_body_bytes = 16ull << 20;
-  uint64_t body_memory_bytes_max = 256ull << 20;  // bodies held at once over all connections
-  uint32_t idle_timeout_ms = 60000;
+  // Bodies held at once over all connections, reserved as their bytes arrive.
+  uint64_t body_memory_bytes_max = 256ull << 20;
+  uint32_t header_timeout_ms = 10000;  // a request head must arrive whole within this
+  uint32_t body_timeout_ms = 30000;    // a body may pause this long between reads
+  uint32_t idle_timeout_ms = 60000;    // a kept-alive connection waits this long for the next request
   uint32_t drain_timeout_ms = 10000;
   // Not empty: every request but GET /v1/health must carry one of these tokens
   // (`Authorization: Bearer TOKEN`), or is answered 401 before its body is read.

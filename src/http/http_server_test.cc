@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "base/metrics.h"
 
@@ -115,30 +117,124 @@ TEST(HttpServer, RefusesBodiesOverTheLimitBeforeReadingThem) {
   EXPECT_NE(chunked.ReadResponse().find("HTTP/1.1 413"), std::string::npos);
 }
 
-TEST(HttpServer, AnswersTooManyRequestsWhenTheBodyBudgetIsSpent) {
+Gauge* IngestMemoryHeld() {
+  return MetricsRegistry::Global().GetGauge("lagoa_memory_used_bytes", "", {{"share", "ingest"}});
+}
+
+// Waits until `done` or 10 s; answers `done()`.
+template <typename Predicate>
+bool WaitFor(Predicate done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+TEST(HttpServer, ReservesBodyMemoryAsBytesArriveNotAsContentLengthClaims) {
   HttpServerOptions options;
   options.max_body_bytes = 1 << 20;
   options.body_memory_bytes_max = 2 << 20;
   auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
-  // Two clients announce 1 MiB bodies and send only part of them: the budget is now spent.
-  RawClient a(server->port()), b(server->port()), c(server->port());
-  a.Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nabc");
-  b.Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nabc");
-  // Both reservations are made once the ingest share of the memory budget holds 2 MiB.
-  Gauge* held = MetricsRegistry::Global().GetGauge("lagoa_memory_used_bytes", "", {{"share", "ingest"}});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (held->value() < (2 << 20) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  ASSERT_EQ(held->value(), 2 << 20) << "the two announced bodies were never reserved";
+  // Sixteen clients announce 1 MiB bodies (8 MiB in all, four times the budget) and send 3 bytes.
+  std::vector<std::unique_ptr<RawClient>> stalled;
+  for (int i = 0; i < 16; ++i) {
+    stalled.push_back(std::make_unique<RawClient>(server->port()));
+    stalled.back()->Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nabc");
+  }
+  ASSERT_TRUE(WaitFor([] { return IngestMemoryHeld()->value() >= 16 * 16 * 1024; }));
+  EXPECT_LE(IngestMemoryHeld()->value(), 16 * 16 * 1024) << "a body holds its first 16 KiB step, not its length";
+  RawClient c(server->port());
   c.Send(Post("/e", "{}"));
-  std::string response = c.ReadResponse();
+  EXPECT_NE(c.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST(HttpServer, AnswersTooManyRequestsWhenArrivedBodiesSpendTheBudget) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1 << 20;
+  options.body_memory_bytes_max = (1 << 20) + (8 << 10);
+  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  // One client sends all but one byte of a 1 MiB body: it holds 1 MiB (its read buffer stays
+  // small: a budget that holds one body of max_body_bytes must take that body).
+  RawClient a(server->port());
+  a.Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + std::string(1048575, 'x'));
+  ASSERT_TRUE(WaitFor([] { return IngestMemoryHeld()->value() == 1 << 20; })) << IngestMemoryHeld()->value();
+  RawClient b(server->port());
+  b.Send(Post("/e", std::string(10000, 'y')));  // more than the 8 KiB left
+  std::string response = b.ReadResponse();
   EXPECT_NE(response.find("HTTP/1.1 429"), std::string::npos) << response;
   EXPECT_NE(response.find("Retry-After: 1"), std::string::npos) << response;
-  // Finishing one body frees its share of the budget.
-  a.Send(std::string(1048576 - 3, 'x'));
+  EXPECT_NE(response.find("ingest_memory_bytes_max"), std::string::npos) << response;
+  // Finishing the body and answering it frees its share of the budget.
+  a.Send("x");
   EXPECT_NE(a.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
   RawClient d(server->port());
-  d.Send(Post("/e", "{}"));
+  d.Send(Post("/e", std::string(100, 'y')));
   EXPECT_NE(d.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST(HttpServer, ClosesConnectionsPastTheHeaderBodyAndIdleTimeouts) {
+  HttpServerOptions options;
+  options.header_timeout_ms = 200;
+  options.body_timeout_ms = 200;
+  options.idle_timeout_ms = 300;
+  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  const auto start = std::chrono::steady_clock::now();
+  RawClient silent(server->port()), half_head(server->port()), stalled_body(server->port()), idle(server->port());
+  half_head.Send("POST /e HTTP/1.1\r\nHost: x\r\n");
+  stalled_body.Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\na");
+  idle.Send(Post("/e", "{}"));
+  EXPECT_NE(idle.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(silent.ReadResponse(), "");
+  EXPECT_EQ(half_head.ReadResponse(), "");
+  EXPECT_EQ(stalled_body.ReadResponse(), "");
+  EXPECT_EQ(idle.ReadResponse(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << "closed by the timeouts, not by "
+                                                                                  "the client's 10 s receive timeout";
+  EXPECT_TRUE(WaitFor([] { return IngestMemoryHeld()->value() == 0; })) << "the stalled body's memory is released";
+}
+
+TEST(HttpServer, AFloodOfIdleConnectionsCannotKeepOutANewRequest) {
+  HttpServerOptions options;
+  options.max_connections = 8;
+  options.connections_per_ip_max = 8;
+  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  RawClient kept_alive(server->port());
+  kept_alive.Send(Post("/e", "{}"));
+  ASSERT_NE(kept_alive.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
+  std::vector<std::unique_ptr<RawClient>> flood;
+  for (int i = 0; i < 40; ++i) flood.push_back(std::make_unique<RawClient>(server->port()));
+  RawClient late(server->port());
+  late.Send(Post("/e", "{}"));
+  EXPECT_NE(late.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
+  // Connections that never sent a request were evicted first: the kept-alive one still serves.
+  kept_alive.Send(Post("/e", "{}"));
+  EXPECT_NE(kept_alive.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST(HttpServer, RefusesWith503NamingTheLimitWhenEveryConnectionServesARequest) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  std::mutex mu;
+  std::vector<Responder> pending;
+  auto server = Start(options, [&](HttpRequest&&, Responder respond) {
+    std::lock_guard lock(mu);
+    pending.push_back(std::move(respond));
+  });
+  RawClient a(server->port()), b(server->port());
+  a.Send(Post("/slow", "{}"));
+  b.Send(Post("/slow", "{}"));
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return pending.size() == 2;
+  }));
+  RawClient c(server->port());
+  c.Send(Post("/e", "{}"));
+  std::string response = c.ReadResponse();
+  EXPECT_NE(response.find("HTTP/1.1 503"), std::string::npos) << response;
+  EXPECT_NE(response.find("max_connections"), std::string::npos) << response;
+  std::lock_guard lock(mu);
+  for (auto& respond : pending) respond(HttpResponse::Json(200, "{}"));
 }
 
 TEST(HttpServer, StopAnswersTheRequestInFlightAndClosesIdleConnections) {

@@ -1,10 +1,12 @@
 #include "pg/pg_connection.h"
 
+#include <fmt/format.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
+#include <algorithm>
+#include <cerrno>
 
 #include "base/assert.h"
 #include "base/thread_name.h"
@@ -17,8 +19,13 @@ namespace lagoa::pg::pg {
 
 namespace asio = boost::asio;
 
-PgConnection::PgConnection(asio::ip::tcp::socket socket, int32_t pid, int32_t secret, const ConnectionContext& context)
-    : socket_(std::move(socket)), pid_(pid), secret_(secret), context_(context) {}
+PgConnection::PgConnection(asio::ip::tcp::socket socket, std::string remote_address, int32_t pid, int32_t secret,
+                           const ConnectionContext& context)
+    : socket_(std::move(socket)),
+      remote_address_(std::move(remote_address)),
+      pid_(pid),
+      secret_(secret),
+      context_(context) {}
 
 PgConnection::~PgConnection() { LAGOA_ASSERT(session_ == nullptr); }
 
@@ -35,41 +42,117 @@ void PgConnection::Shutdown() {
   if (!socket_closed_) ::shutdown(socket_.native_handle(), SHUT_RDWR);
 }
 
+bool PgConnection::Evict() {
+  Phase expected = Phase::kStartup;
+  if (!phase_.compare_exchange_strong(expected, Phase::kEvicted)) return false;
+  Shutdown();
+  return true;
+}
+
 namespace {
 
-// Buffered blocking I/O over the connection's socket.
+using Clock = std::chrono::steady_clock;
+
+// The goodbye after a timeout gets this long to be written.
+constexpr auto kGoodbyeWait = std::chrono::seconds(1);
+
+// Buffered blocking I/O over the connection's socket. Every wait for the client is bounded: by
+// `deadline` (startup) and by `wait_limit` per wait (the idle timeout); a wait past either fails
+// the read or write and sets timed_out(). Shutdown() from another thread wakes a wait.
 class Wire final : public WireIo {
  public:
-  explicit Wire(asio::ip::tcp::socket& socket) : socket_(socket) {}
+  explicit Wire(int fd) : fd_(fd) {}
+
+  void Limit(Clock::time_point deadline, Clock::duration wait_limit) {
+    deadline_ = deadline;
+    wait_limit_ = wait_limit;
+  }
+  bool timed_out() const { return timed_out_; }
 
   bool ReadExact(char* to, size_t n) override {
-    boost::system::error_code ec;
-    asio::read(socket_, asio::buffer(to, n), ec);
-    return !ec;
+    for (size_t got = 0; got < n;) {
+      const ssize_t r = ::recv(fd_, to + got, n - got, MSG_DONTWAIT);
+      if (r > 0) {
+        got += static_cast<size_t>(r);
+      } else if (r == 0) {
+        return false;  // the client closed
+      } else if (errno != EINTR && (!WouldBlock() || !Wait(POLLIN))) {
+        return false;
+      }
+    }
+    return true;
   }
   std::string& out() override { return out_; }
   bool Flush() override {
-    if (out_.empty()) return true;
-    boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(out_), ec);
+    bool ok = true;
+    for (size_t sent = 0; sent < out_.size();) {
+      const ssize_t r = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (r >= 0) {
+        sent += static_cast<size_t>(r);
+      } else if (errno != EINTR && (!WouldBlock() || !Wait(POLLOUT))) {
+        ok = false;
+        break;
+      }
+    }
     out_.clear();
     if (out_.capacity() > kBufferKeepBytes) out_.shrink_to_fit();
-    return !ec;
+    return ok;
   }
 
  private:
   static constexpr size_t kBufferKeepBytes = 1u << 20;
-  asio::ip::tcp::socket& socket_;
+
+  static bool WouldBlock() { return errno == EAGAIN || errno == EWOULDBLOCK; }
+
+  // True once the socket is ready (or failed: the next call says so); false past the limits.
+  bool Wait(short events) {
+    const Clock::time_point until = std::min(deadline_, Clock::now() + wait_limit_);
+    for (;;) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+      if (left <= 0) {
+        timed_out_ = true;
+        return false;
+      }
+      pollfd ready{fd_, events, 0};
+      const int r = ::poll(&ready, 1, static_cast<int>(std::min<int64_t>(left, INT32_MAX)));
+      if (r > 0) return true;
+      if (r < 0 && errno != EINTR) return false;
+    }
+  }
+
+  const int fd_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::duration wait_limit_ = std::chrono::hours(24);
+  bool timed_out_ = false;
   std::string out_;
 };
+
+// A FATAL error for a client that took too long, written within kGoodbyeWait.
+void SayTimedOut(Wire& wire, std::string_view state, std::string message) {
+  spdlog::info("pg: {}", message);
+  wire.Limit(Clock::now() + kGoodbyeWait, kGoodbyeWait);
+  AppendErrorResponse(&wire.out(), MakeError(state, std::move(message), "FATAL"));
+  (void)wire.Flush();
+}
 
 }  // namespace
 
 void PgConnection::Run() {
   SetCurrentThreadName("lagoa-pg-" + std::to_string(pid_));
-  Wire wire(socket_);
+  Wire wire(socket_.native_handle());
+  const auto startup_timeout = std::chrono::milliseconds(context_.startup_timeout_ms);
+  wire.Limit(accepted_ + startup_timeout, startup_timeout);
   auto startup = RunStartup(wire, context_);
-  if (startup.has_value()) {
+  if (!startup.has_value() && wire.timed_out()) {
+    SayTimedOut(wire, sqlstate::kConnectionFailure,
+                fmt::format("connection {} from {}: startup and authentication did not complete within {} ms "
+                            "(pg_startup_timeout_ms)",
+                            pid_, remote_address_, context_.startup_timeout_ms));
+  }
+  Phase starting = Phase::kStartup;
+  if (startup.has_value() && phase_.compare_exchange_strong(starting, Phase::kReady)) {
+    const auto idle_timeout = std::chrono::milliseconds(context_.idle_timeout_ms);
+    wire.Limit(Clock::time_point::max(), idle_timeout);
     auto session = context_.engine->OpenSession();
     if (!session.ok()) {
       std::string_view state = session.status().code() == StatusCode::kResourceExhausted ? sqlstate::kTooManyConnections
@@ -84,6 +167,12 @@ void PgConnection::Run() {
       {
         QueryProtocol protocol(wire, **session);  // its statements and cursors die before the session
         if (protocol.Setup(*startup, pid_, secret_)) protocol.Serve();
+      }
+      if (wire.timed_out()) {
+        SayTimedOut(wire, sqlstate::kIdleSessionTimeout,
+                    fmt::format("terminating connection {} from {}: the client sent or read nothing for {} ms "
+                                "(pg_idle_timeout_ms)",
+                                pid_, remote_address_, context_.idle_timeout_ms));
       }
       {
         std::lock_guard lock(mu_);

@@ -4,12 +4,18 @@
 // the server), authentication (trust, or SCRAM-SHA-256 when users are configured), then the
 // simple and extended query protocols over one sql::Session.
 //
+// Time limits: startup and authentication must complete within `startup_timeout_ms` of accept;
+// after that each wait for the client (its next message, or taking the results) is bounded by
+// `idle_timeout_ms`. Either ends the connection with a FATAL error saying which key it was.
+//
 // Lifecycle: the server creates it for an accepted socket, runs Run() on a new thread, and joins
-// that thread once finished() (or at Stop, after Shutdown()). Threads: Run() on the connection
-// thread; Cancel(), Shutdown(), finished() and the key accessors from any thread.
+// that thread once finished() (or at Stop, after Shutdown()). Until startup completes the server
+// may Evict() it to admit another client. Threads: Run() on the connection thread; Cancel(),
+// Shutdown(), Evict(), finished() and the accessors from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,11 +37,14 @@ struct ConnectionContext {
   std::map<std::string, ScramSecret, std::less<>> users;
   // Handles a CancelRequest that arrived on this connection's socket.
   std::function<void(int32_t pid, int32_t secret)> cancel;
+  uint32_t startup_timeout_ms = 20000;  // `pg_startup_timeout_ms`
+  uint32_t idle_timeout_ms = 3600000;   // `pg_idle_timeout_ms`
 };
 
 class PgConnection {
  public:
-  PgConnection(boost::asio::ip::tcp::socket socket, int32_t pid, int32_t secret, const ConnectionContext& context);
+  PgConnection(boost::asio::ip::tcp::socket socket, std::string remote_address, int32_t pid, int32_t secret,
+               const ConnectionContext& context);
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
@@ -46,14 +55,25 @@ class PgConnection {
   void Cancel();
   // Cancels, and unblocks the connection thread's reads and writes so that Run() returns soon.
   void Shutdown();
+  // Closes the connection if it is still in startup and authentication (it then never serves a
+  // query); false once startup completed. Any thread.
+  bool Evict();
   bool finished() const { return finished_.load(std::memory_order_acquire); }
+  bool starting_up() const { return phase_.load() == Phase::kStartup; }
+  bool evicted() const { return phase_.load() == Phase::kEvicted; }
+  const std::string& remote_address() const { return remote_address_; }
   int32_t pid() const { return pid_; }
   int32_t secret() const { return secret_; }
 
   struct State;  // the protocol state of the connection thread (pg_connection.cc)
 
  private:
+  enum class Phase : uint8_t { kStartup, kReady, kEvicted };
+
   boost::asio::ip::tcp::socket socket_;
+  const std::string remote_address_;
+  const std::chrono::steady_clock::time_point accepted_ = std::chrono::steady_clock::now();
+  std::atomic<Phase> phase_{Phase::kStartup};
   const int32_t pid_;
   const int32_t secret_;
   const ConnectionContext& context_;

@@ -30,6 +30,8 @@ inline constexpr std::string_view kDuplicatePreparedStatement = "42P05";
 inline constexpr std::string_view kIndeterminateDatatype = "42P18";
 inline constexpr std::string_view kInFailedTransaction = "25P02";
 inline constexpr std::string_view kAdminShutdown = "57P01";
+inline constexpr std::string_view kIdleSessionTimeout = "57P05";
+inline constexpr std::string_view kConnectionFailure = "08006";
 inline constexpr std::string_view kInternal = "XX000";
 }  // namespace sqlstate
 

@@ -1,11 +1,13 @@
 #include "pg/pg_server.h"
 
+#include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -24,6 +26,13 @@ Status PgServerOptions::Validate() const {
   if (host.empty()) return Status::InvalidArgument("pg host is empty; e.g. 127.0.0.1");
   if (connections_max < 1 || connections_max > 10000) {
     return Status::InvalidArgument("pg connections_max must be in [1, 10000], got " + std::to_string(connections_max));
+  }
+  if (connections_per_ip_max < 1) {
+    return Status::InvalidArgument("pg connections_per_ip_max must be at least 1, got " +
+                                   std::to_string(connections_per_ip_max));
+  }
+  if (startup_timeout_ms == 0 || idle_timeout_ms == 0) {
+    return Status::InvalidArgument("pg startup and idle timeouts must be at least 1 ms");
   }
   std::set<std::string> names;
   for (const auto& user : users) {
@@ -57,6 +66,9 @@ struct PgServer::Impl {
 
   void DoAccept();
   void Admit(tcp::socket socket);
+  // Makes room for a client from `ip` by evicting a connection still in startup; the refusal's
+  // message when none can go. REQUIRES: mu held.
+  std::optional<std::string> MakeRoom(const std::string& ip);
   void Cancel(int32_t pid, int32_t secret);
   // Joins the threads of finished connections. REQUIRES: mu held.
   void ReapFinished();
@@ -73,17 +85,18 @@ void PgServer::Impl::DoAccept() {
 void PgServer::Impl::Admit(tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);  // extended-query round trips are small messages
+  auto endpoint = socket.remote_endpoint(ec);
+  std::string ip = ec ? std::string() : endpoint.address().to_string();
   std::lock_guard lock(mu);
   ReapFinished();
-  if (connections.size() >= static_cast<size_t>(options.connections_max)) {
+  if (auto refusal = MakeRoom(ip)) {
     // Answered before the startup packet: libpq reports an ErrorResponse in place of the
     // SSLRequest answer. The message is tiny, so the blocking write cannot stall the acceptor.
     std::string out;
-    pg::AppendErrorResponse(
-        &out, pg::MakeError(pg::sqlstate::kTooManyConnections, "sorry, too many clients already", "FATAL"));
+    pg::AppendErrorResponse(&out, pg::MakeError(pg::sqlstate::kTooManyConnections, *refusal, "FATAL"));
     asio::write(socket, asio::buffer(out), ec);
     socket.close(ec);
-    spdlog::warn("pg: refused a connection: {} connections are open (connections_max)", connections.size());
+    spdlog::warn("pg: refused a connection: {}", *refusal);
     return;
   }
   int32_t secret = 0;
@@ -94,13 +107,52 @@ void PgServer::Impl::Admit(tcp::socket socket) {
   int32_t pid = next_pid++;
   if (next_pid == INT32_MAX) next_pid = 1;
   auto& entry = connections.emplace_back();
-  entry.connection = std::make_unique<pg::PgConnection>(std::move(socket), pid, secret, context);
+  entry.connection = std::make_unique<pg::PgConnection>(std::move(socket), std::move(ip), pid, secret, context);
   try {
     entry.thread = std::thread([connection = entry.connection.get()] { connection->Run(); });
   } catch (const std::system_error& e) {
     spdlog::error("pg: cannot start a connection thread: {}", e.what());
     connections.pop_back();
   }
+}
+
+std::optional<std::string> PgServer::Impl::MakeRoom(const std::string& ip) {
+  int total = 0;
+  int from_ip = 0;
+  pg::PgConnection* oldest_starting = nullptr;          // of any address
+  pg::PgConnection* oldest_starting_from_ip = nullptr;  // of `ip`
+  for (auto& entry : connections) {                     // in accept order: the first found is the oldest
+    pg::PgConnection& connection = *entry.connection;
+    if (connection.finished() || connection.evicted()) continue;
+    ++total;
+    const bool same_ip = connection.remote_address() == ip;
+    from_ip += same_ip ? 1 : 0;
+    if (!connection.starting_up()) continue;
+    if (oldest_starting == nullptr) oldest_starting = &connection;
+    if (same_ip && oldest_starting_from_ip == nullptr) oldest_starting_from_ip = &connection;
+  }
+  pg::PgConnection* evict = nullptr;
+  std::string refusal;
+  if (from_ip >= options.connections_per_ip_max) {
+    evict = oldest_starting_from_ip;
+    refusal = fmt::format(
+        "sorry, too many clients from {}: {} connections, the limit of pg_connections_per_ip_max, and none is still "
+        "starting up",
+        ip, from_ip);
+  } else if (total >= options.connections_max) {
+    evict = oldest_starting;
+    refusal = fmt::format(
+        "sorry, too many clients already: {} connections, the limit of pg_connections_max, and none is still "
+        "starting up",
+        total);
+  } else {
+    return std::nullopt;
+  }
+  if (evict == nullptr || !evict->Evict()) return refusal;
+  spdlog::info("pg: closed connection {} from {}, still starting up, to admit a client from {} ({})", evict->pid(),
+               evict->remote_address(), ip,
+               from_ip >= options.connections_per_ip_max ? "pg_connections_per_ip_max" : "pg_connections_max");
+  return std::nullopt;
 }
 
 void PgServer::Impl::Cancel(int32_t pid, int32_t secret) {
@@ -136,6 +188,8 @@ Result<std::unique_ptr<PgServer>> PgServer::Make(PgServerOptions options, sql::S
   impl->context.engine = engine;
   Impl* raw = impl.get();
   impl->context.cancel = [raw](int32_t pid, int32_t secret) { raw->Cancel(pid, secret); };
+  impl->context.startup_timeout_ms = options.startup_timeout_ms;
+  impl->context.idle_timeout_ms = options.idle_timeout_ms;
   impl->options = std::move(options);
   return std::unique_ptr<PgServer>(new PgServer(std::move(impl)));
 }

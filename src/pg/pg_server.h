@@ -8,7 +8,8 @@
 // every connection and joins all threads. Stop() is idempotent; the destructor calls it. The
 // engine must outlive the server.
 // Threads: one acceptor thread (Boost.Asio) plus one thread per connection (blocking reads and
-// writes; at most connections_max). Start/Stop/port from the owner's thread.
+// writes; at most connections_max, and briefly the evicted ones while they close). Start/Stop/port
+// from the owner's thread.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +33,12 @@ struct PgUser {
 struct PgServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 5433;  // 0 picks a free port; see PgServer::port()
+  // At a limit, a new client closes the oldest connection still in startup, or is refused (53300).
   int connections_max = 64;
-  std::vector<PgUser> users;  // empty: trust (any user name, no password)
+  int connections_per_ip_max = 16;
+  uint32_t startup_timeout_ms = 20000;  // startup and authentication complete within this of accept
+  uint32_t idle_timeout_ms = 3600000;   // the longest wait for a client's next message, or for it to read
+  std::vector<PgUser> users;            // empty: trust (any user name, no password)
 
   static PgServerOptions Defaults() { return {}; }
   Status Validate() const;

@@ -65,6 +65,8 @@ class PgServerTest : public ::testing::Test {
     options.temp_dir = dir_.path() / "tmp";
     options.tables_dir = dir_.path() / "tables";  // CREATE TABLE makes lake tables, as in the server
     options.statement_timeout_ms = std::chrono::milliseconds(60'000);
+    // Room for the protocol-limit statements below (70,000 parameters are 1.7 MB of text).
+    options.text_bytes_max = 4u << 20;
     auto engine = sql::SqlEngine::Make(options, nullptr, nullptr, nullptr);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);

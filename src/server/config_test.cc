@@ -130,6 +130,36 @@ TEST(ServerConfig, IdempotencyKeysHaveAWindowAndABound) {
   }
 }
 
+TEST(ServerConfig, FrontDoorConnectionLimitsAndTimeoutsHaveDefaultsAndBounds) {
+  auto defaults = LoadServerConfig("", {}, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->http.connections_per_ip_max, 256u);
+  EXPECT_EQ(defaults->http.header_timeout_ms, 10000u);
+  EXPECT_EQ(defaults->http.body_timeout_ms, 30000u);
+  EXPECT_EQ(defaults->http.idle_timeout_ms, 60000u);
+  EXPECT_EQ(defaults->pg.connections_per_ip_max, 16u);
+  EXPECT_EQ(defaults->pg.startup_timeout_ms, 20000u);
+  EXPECT_EQ(defaults->pg.idle_timeout_ms, 3600000u);
+  auto set = LoadServerConfig("", {{"LAGOA_PG_STARTUP_TIMEOUT_MS", "2000"}},
+                              {{"http_connections_per_ip_max", "20"}, {"http_idle_timeout_ms", "1500"}});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->pg.startup_timeout_ms, 2000u);
+  EXPECT_EQ(set->http.connections_per_ip_max, 20u);
+  EXPECT_EQ(set->http.idle_timeout_ms, 1500u);
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{{"http_connections_per_ip_max", "0"},
+                                                                            {"http_header_timeout_ms", "99"},
+                                                                            {"http_body_timeout_ms", "3600001"},
+                                                                            {"http_idle_timeout_ms", "-1"},
+                                                                            {"pg_connections_per_ip_max", "5000"},
+                                                                            {"pg_startup_timeout_ms", "0"},
+                                                                            {"pg_idle_timeout_ms", "x"}}) {
+    auto bad = LoadServerConfig("", {}, {{key, value}});
+    ASSERT_FALSE(bad.ok()) << key << "=" << value;
+    EXPECT_NE(bad.status().message().find("`" + key + "` (flag)"), std::string::npos) << bad.status().message();
+    EXPECT_NE(bad.status().message().find(value), std::string::npos) << bad.status().message();
+  }
+}
+
 TEST(ServerConfig, AMemoryLimitSharesItselfOutAndKeepsWhatWasSet) {
   auto defaults = LoadServerConfig("", {}, {});
   ASSERT_TRUE(defaults.ok());

@@ -1,7 +1,6 @@
 #include "server/node.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -16,6 +15,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/file_util.h"
 #include "base/metrics.h"
 #include "catalog/catalog.h"
 #include "catalog/sources.h"
@@ -77,21 +77,6 @@ struct Node::Components {
 };
 
 namespace {
-
-Result<int> LockDataDir(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IoError(fmt::format("cannot create data directory {}: {}", dir.string(), ec.message()));
-  std::string path = (dir / "LOCK").string();
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("open " + path, errno);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return Status::FailedPrecondition(
-        fmt::format("data directory {} is in use by another lagoa process (lock {} is held)", dir.string(), path));
-  }
-  return fd;
-}
 
 // `<data dir>/tmp`: local files in flight (Parquet files before they enter the lake). Whatever a
 // previous process left there is garbage: nothing refers to it.
@@ -228,6 +213,9 @@ Status StartSql(const ServerConfig& config, const std::filesystem::path& scratch
   sql_options.memory_limit = fmt::format("{}MiB", std::max<uint64_t>(1, config.sql.memory_limit_bytes >> 20));
   sql_options.tail_cache_bytes = config.sql.tail_cache_bytes;
   sql_options.statement_timeout_ms = std::chrono::milliseconds(config.sql.statement_timeout_ms);
+  sql_options.text_bytes_max = config.sql.text_bytes_max;
+  sql_options.boolean_operators_max = config.sql.boolean_operators_max;
+  sql_options.nesting_depth_max = config.sql.nesting_depth_max;
   // Every PostgreSQL connection and HTTP worker holds a session; a few spare for the rest.
   sql_options.sessions_max = static_cast<int>(config.pg.connections_max + config.http.sql_workers + 8);
   // As DELETE /v1/streams/NAME: the stream, then its lake table (on the table worker, which waits
@@ -278,6 +266,9 @@ Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
     pg_options.host = config.pg.host;
     pg_options.port = config.pg.port;
     pg_options.connections_max = static_cast<int>(config.pg.connections_max);
+    pg_options.connections_per_ip_max = static_cast<int>(config.pg.connections_per_ip_max);
+    pg_options.startup_timeout_ms = config.pg.startup_timeout_ms;
+    pg_options.idle_timeout_ms = config.pg.idle_timeout_ms;
     for (const auto& [name, password] : config.pg.users) pg_options.users.push_back({name, password});
     LAGOA_ASSIGN_OR_RETURN(c.pg, pg::PgServer::Make(std::move(pg_options), c.sql.get()));
     LAGOA_RETURN_IF_ERROR(c.pg->Start());
@@ -298,6 +289,10 @@ Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
   http_options.threads =
       config.http.threads != 0 ? config.http.threads : std::max(1u, std::thread::hardware_concurrency());
   http_options.max_connections = config.http.max_connections;
+  http_options.connections_per_ip_max = config.http.connections_per_ip_max;
+  http_options.header_timeout_ms = config.http.header_timeout_ms;
+  http_options.body_timeout_ms = config.http.body_timeout_ms;
+  http_options.idle_timeout_ms = config.http.idle_timeout_ms;
   http_options.max_body_bytes = config.http.max_body_bytes;
   http_options.body_memory_bytes_max = config.ingest.memory_bytes_max;
   LAGOA_ASSIGN_OR_RETURN(http_options.tokens, http::ParseHttpTokens(config.http.tokens));
@@ -326,6 +321,7 @@ Status Node::Start() {
 }
 
 void Node::Stop() {
+  if (c_->sql) c_->sql->Stop();  // interrupts every statement, planned or running; none starts any more
   // Table operations first: queued ones are answered while HTTP still runs, and the running one
   // finishes before the HTTP drain starts its clock.
   if (c_->tables) c_->tables->Stop();

@@ -306,16 +306,16 @@ class IngestErrorsTest(h.ServerTestCase):
         s.create_stream("bp", SCHEMA)
         holders = []
         try:
-            for _ in range(3):
-                req = h.RawRequest(s.port)
-                req.send_head("POST", "/v1/streams/bp/events",
-                              {"Content-Type": "application/x-ndjson", "Content-Length": str(1 << 20)})
-                req.send((GOOD.format(1) + "\n").encode() * 10)
-                holders.append(req)
+            # Memory is reserved as bytes arrive: one body sent but for its last byte holds it all.
+            req = h.RawRequest(s.port)
+            req.send_head("POST", "/v1/streams/bp/events",
+                          {"Content-Type": "application/x-ndjson", "Content-Length": str(1 << 20)})
+            req.send(b" " * ((1 << 20) - 1))
+            holders.append(req)
             time.sleep(0.5)
             status, headers, data = s.request("POST", "/v1/streams/bp/events", (GOOD.format(2) + "\n").encode(),
                                               {"Content-Type": "application/x-ndjson"})
-            self.assertEqual(status, 429, f"three 1 MiB bodies in flight over a 1 MiB budget: {status} {data[:300]!r}")
+            self.assertEqual(status, 429, f"a 1 MiB body held over a 1 MiB budget: {status} {data[:300]!r}")
             self.assertIn("retry-after", headers, headers)
             self.assertRegex(headers["retry-after"], r"^\d+$")
             body = json.loads(data)
