@@ -62,9 +62,8 @@ std::string FlagName(const std::string& key) {
   return out;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The subcommand table and its run; main() only adds a last guard around it.
+int Run(int argc, char** argv) {
   using namespace lagoa;
   CLI::App app{"lagoa — collect, store and analyze event data in one binary", "lagoa"};
   app.require_subcommand(1);
@@ -330,4 +329,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {  // out of memory, or a bug: an error, never an abort
+    std::fprintf(stderr, "lagoa: %s\n", e.what());
+    return 2;
+  }
 }

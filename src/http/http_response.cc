@@ -56,7 +56,7 @@ HttpResponse HttpResponse::FromStatus(const Status& status) {
   return r;
 }
 
-bool ResponseStream::Push(std::string piece) {
+bool ResponseStream::Push(std::string_view piece) {
   std::unique_lock lock(mu_);
   space_.wait(lock, [&] { return cancelled_ || queued_.size() < capacity_bytes_; });
   if (cancelled_) return false;

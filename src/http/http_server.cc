@@ -32,8 +32,8 @@ constexpr uint32_t kWriteTimeoutMs = 60000;  // per write of a response or a pie
 // A kept-alive connection's first read of its next request.
 constexpr size_t kFirstReadBytes = 4096;
 // Beast reads at most 64 KiB at a time, and no more than the buffer's spare capacity.
-constexpr size_t kBodyReadBufferBytes = 64 * 1024;
-constexpr size_t kIdleBufferBytesMax = 16 * 1024;
+constexpr size_t kBodyReadBufferBytes = size_t{64} * 1024;
+constexpr size_t kIdleBufferBytesMax = size_t{16} * 1024;
 constexpr uint32_t kRefusalsMax = 256;
 constexpr uint32_t kRefusalMs = 1000;
 constexpr uint32_t kAcceptRetryMs = 50;
@@ -59,8 +59,8 @@ Status HttpServerOptions::Validate() const {
 class Session;
 
 struct HttpServer::Impl {
-  Impl(const HttpServerOptions& server_options, HttpHandler request_handler)
-      : options(server_options),
+  Impl(HttpServerOptions server_options, HttpHandler request_handler)
+      : options(std::move(server_options)),
         handler(std::move(request_handler)),
         budget(options.body_memory_bytes_max),
         table({.total_max = options.max_connections, .per_ip_max = options.connections_per_ip_max}) {}
@@ -290,7 +290,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse response) {
-    if (response.stream != nullptr) return WriteStreamed(std::move(response));
+    if (response.stream != nullptr) return WriteStreamed(response);
     // The handler is done with the body once it answers: free its budget before the client can
     // see the answer, so a client that sends its next request at once finds the budget free.
     ReleaseBody();
@@ -310,7 +310,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // The header now, then the stream's pieces as chunks as they come, then the last chunk.
-  void WriteStreamed(HttpResponse response) {
+  void WriteStreamed(const HttpResponse& response) {
     ReleaseBody();
     auto res = std::make_shared<http::response<http::empty_body>>();
     res->result(response.status);

@@ -55,7 +55,7 @@ class ResponseStream {
   explicit ResponseStream(size_t capacity_bytes = 1u << 20) : capacity_bytes_(capacity_bytes) {}
 
   // Queues `piece`; false once the client is gone (stop producing).
-  bool Push(std::string piece);
+  bool Push(std::string_view piece);
   void Finish();
   void Abort();
 

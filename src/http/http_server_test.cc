@@ -104,7 +104,7 @@ TEST(HttpServer, ServesManyRequestsOnOneKeepAliveConnectionAndAnswersFromOtherTh
 TEST(HttpServer, RefusesBodiesOverTheLimitBeforeReadingThem) {
   HttpServerOptions options;
   options.max_body_bytes = 1024;
-  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  auto server = Start(options, [](HttpRequest&&, const Responder& respond) { respond(HttpResponse::Json(200, "{}")); });
   RawClient client(server->port());
   client.Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
   std::string response = client.ReadResponse();
@@ -135,15 +135,16 @@ TEST(HttpServer, ReservesBodyMemoryAsBytesArriveNotAsContentLengthClaims) {
   HttpServerOptions options;
   options.max_body_bytes = 1 << 20;
   options.body_memory_bytes_max = 2 << 20;
-  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  auto server = Start(options, [](HttpRequest&&, const Responder& respond) { respond(HttpResponse::Json(200, "{}")); });
   // Sixteen clients announce 1 MiB bodies (8 MiB in all, four times the budget) and send 3 bytes.
   std::vector<std::unique_ptr<RawClient>> stalled;
   for (int i = 0; i < 16; ++i) {
     stalled.push_back(std::make_unique<RawClient>(server->port()));
     stalled.back()->Send("POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nabc");
   }
-  ASSERT_TRUE(WaitFor([] { return IngestMemoryHeld()->value() >= 16 * 16 * 1024; }));
-  EXPECT_LE(IngestMemoryHeld()->value(), 16 * 16 * 1024) << "a body holds its first 16 KiB step, not its length";
+  ASSERT_TRUE(WaitFor([] { return IngestMemoryHeld()->value() >= int64_t{16} * 16 * 1024; }));
+  EXPECT_LE(IngestMemoryHeld()->value(), int64_t{16} * 16 * 1024)
+      << "a body holds its first 16 KiB step, not its length";
   RawClient c(server->port());
   c.Send(Post("/e", "{}"));
   EXPECT_NE(c.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
@@ -153,7 +154,7 @@ TEST(HttpServer, AnswersTooManyRequestsWhenArrivedBodiesSpendTheBudget) {
   HttpServerOptions options;
   options.max_body_bytes = 1 << 20;
   options.body_memory_bytes_max = (1 << 20) + (8 << 10);
-  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  auto server = Start(options, [](HttpRequest&&, const Responder& respond) { respond(HttpResponse::Json(200, "{}")); });
   // One client sends all but one byte of a 1 MiB body: it holds 1 MiB (its read buffer stays
   // small: a budget that holds one body of max_body_bytes must take that body).
   RawClient a(server->port());
@@ -178,7 +179,7 @@ TEST(HttpServer, ClosesConnectionsPastTheHeaderBodyAndIdleTimeouts) {
   options.header_timeout_ms = 200;
   options.body_timeout_ms = 200;
   options.idle_timeout_ms = 300;
-  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  auto server = Start(options, [](HttpRequest&&, const Responder& respond) { respond(HttpResponse::Json(200, "{}")); });
   const auto start = std::chrono::steady_clock::now();
   RawClient silent(server->port()), half_head(server->port()), stalled_body(server->port()), idle(server->port());
   half_head.Send("POST /e HTTP/1.1\r\nHost: x\r\n");
@@ -198,11 +199,12 @@ TEST(HttpServer, AFloodOfIdleConnectionsCannotKeepOutANewRequest) {
   HttpServerOptions options;
   options.max_connections = 8;
   options.connections_per_ip_max = 8;
-  auto server = Start(options, [](HttpRequest&&, Responder respond) { respond(HttpResponse::Json(200, "{}")); });
+  auto server = Start(options, [](HttpRequest&&, const Responder& respond) { respond(HttpResponse::Json(200, "{}")); });
   RawClient kept_alive(server->port());
   kept_alive.Send(Post("/e", "{}"));
   ASSERT_NE(kept_alive.ReadResponse().find("HTTP/1.1 200"), std::string::npos);
   std::vector<std::unique_ptr<RawClient>> flood;
+  flood.reserve(40);
   for (int i = 0; i < 40; ++i) flood.push_back(std::make_unique<RawClient>(server->port()));
   RawClient late(server->port());
   late.Send(Post("/e", "{}"));

@@ -104,7 +104,7 @@ Result<BatchHeader> BatchFraming::ParseHeader(std::span<const std::byte> bytes) 
   BatchHeader header;
   header.batch_bytes = LoadFixed<uint32_t>(h + 0);
   header.crc = LoadFixed<uint32_t>(h + 4);
-  uint32_t magic = LoadFixed<uint32_t>(h + 8);
+  const auto magic = LoadFixed<uint32_t>(h + 8);
   header.record_count = LoadFixed<uint32_t>(h + 12);
   header.base_offset = Offset(LoadFixed<int64_t>(h + 16));
   header.schema_version = SchemaVersion(LoadFixed<uint32_t>(h + 24));

@@ -497,7 +497,7 @@ TEST_F(RecoveryTest, CorruptBatchInASealedSegmentReadsAsCorruptionNeverAsData) {
   ASSERT_NO_FATAL_FAILURE(OpenLog(dir_, kSegmentBytes));
   Partition* p = Events();
   ASSERT_NE(p, nullptr);
-  const int64_t end = static_cast<int64_t>(expected_.size());
+  const auto end = static_cast<int64_t>(expected_.size());
   EXPECT_EQ(p->next_offset(), Offset(end)) << "only the last segment is recovered";
   EXPECT_EQ(fs::file_size(first_file), size_before) << "a sealed segment must not be truncated";
 

@@ -51,7 +51,7 @@ TEST_F(LogTest, FreeSpaceGuardRefusesAppendsWithDiskFull) {
   ASSERT_TRUE(Eventually([&] {
     auto returned = std::make_shared<std::atomic<bool>>(false);
     auto promise = std::make_shared<std::promise<std::pair<Status, bool>>>();
-    p->Append(MakeBatch("x", 1).Build(), [promise, returned](Result<AppendResult> r) {
+    p->Append(MakeBatch("x", 1).Build(), [promise, returned](const Result<AppendResult>& r) {
       promise->set_value({r.status(), !returned->load()});
     });
     returned->store(true);

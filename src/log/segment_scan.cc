@@ -76,7 +76,7 @@ std::optional<uint64_t> FindNextGoodBatch(std::span<const std::byte> file, uint6
   StoreFixed<uint32_t>(magic, kBatchMagic);
   // The magic sits 8 bytes into a header.
   for (uint64_t at = from; at + kBatchHeaderBytes <= file.size(); ++at) {
-    const std::byte* found =
+    const auto* found =
         static_cast<const std::byte*>(::memmem(file.data() + at + 8, file.size() - at - 8, magic, sizeof magic));
     if (found == nullptr) return std::nullopt;
     at = static_cast<uint64_t>(found - file.data()) - 8;

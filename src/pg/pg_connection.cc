@@ -74,10 +74,8 @@ class Wire final : public WireIo {
       const ssize_t r = ::recv(fd_, to + got, n - got, MSG_DONTWAIT);
       if (r > 0) {
         got += static_cast<size_t>(r);
-      } else if (r == 0) {
-        return false;  // the client closed
-      } else if (errno != EINTR && (!WouldBlock() || !Wait(POLLIN))) {
-        return false;
+      } else if (r == 0 || (errno != EINTR && (!WouldBlock() || !Wait(POLLIN)))) {
+        return false;  // the client closed, the socket failed, or the client was silent too long
       }
     }
     return true;

@@ -125,8 +125,8 @@ TEST_F(PgServerTest, PsqlCatalogCommandsAnswer) {
   auto r = Psql({"CREATE TABLE memory.k (id BIGINT NOT NULL, amount DECIMAL(10,2), ts TIMESTAMPTZ, tags VARCHAR[])",
                  "\\d+ k", "\\dt+", "\\dn", "\\l",
                  "SELECT table_schema, table_type FROM information_schema.tables WHERE table_name = 'k'",
-                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'k' "
-                 "ORDER BY ordinal_position"});
+                 std::string("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'k' ") +
+                     "ORDER BY ordinal_position"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* expected :
        {"id|bigint||not null|", "amount|numeric(10,2)|", "ts|timestamp with time zone|", "tags|text[]|",
