@@ -81,8 +81,10 @@ std::optional<uint64_t> FindNextGoodBatch(std::span<const std::byte> file, uint6
     if (found == nullptr) return std::nullopt;
     at = static_cast<uint64_t>(found - file.data()) - 8;
     if (at + kBatchHeaderBytes > file.size()) return std::nullopt;
-    auto header = CheckBatch(file, at);
-    if (header.ok() && header->base_offset >= expected) return at;
+    // The header's own tests before the CRC, which reads the whole batch.
+    auto header = BatchFraming::ParseHeader(file.subspan(at));
+    if (!header.ok() || header->base_offset < expected || header->batch_bytes > file.size() - at) continue;
+    if (CheckBatch(file, at).ok()) return at;
   }
   return std::nullopt;
 }
@@ -91,7 +93,10 @@ std::optional<uint64_t> FindNextGoodBatch(std::span<const std::byte> file, uint6
 
 Result<SegmentLayout> ScanSegment(const fs::path& path, Offset base) {
   LAGOA_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::Open(path));
-  const std::span<const std::byte> file = mapped.bytes();
+  return ScanSegmentBytes(mapped.bytes(), base);
+}
+
+SegmentLayout ScanSegmentBytes(std::span<const std::byte> file, Offset base) {
   SegmentLayout layout;
   layout.file_bytes = file.size();
   uint64_t position = 0;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ struct SegmentLayout {
 };
 
 Result<SegmentLayout> ScanSegment(const std::filesystem::path& path, Offset base);
+// The same over bytes in memory: `file` is a whole segment whose first offset is `base`.
+SegmentLayout ScanSegmentBytes(std::span<const std::byte> file, Offset base);
 
 // "offsets 12 to 15 (bytes 480 to 611): the batch fails its CRC"
 std::string DescribeDamage(const DamagedBytes& damage);
