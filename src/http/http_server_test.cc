@@ -237,6 +237,7 @@ TEST(HttpServer, RefusesWith503NamingTheLimitWhenEveryConnectionServesARequest) 
   EXPECT_NE(response.find("max_connections"), std::string::npos) << response;
   std::lock_guard lock(mu);
   for (auto& respond : pending) respond(HttpResponse::Json(200, "{}"));
+  pending.clear();  // a responder holds its connection, which must not outlive the server
 }
 
 TEST(HttpServer, StopAnswersTheRequestInFlightAndClosesIdleConnections) {
