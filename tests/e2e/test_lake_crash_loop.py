@@ -6,26 +6,70 @@ from the Parquet files through DuckDB must match, and every file the Delta log r
 exist (nothing is vacuumed at the default retention), the latest version's files with the size
 and row count their `add`s state. Orphans of kills between a file's put and its commit are
 counted and allowed. A second loop (10 kills) runs table maintenance every 200 ms, so kills land
-during compactions (OPTIMIZE commits) too, with the same checks.
+during compactions (OPTIMIZE commits) too, with the same checks. In both, a SQL client queries the
+stream (lake and live tail) throughout: it may be refused while the server stops or starts, but no
+answer may fail otherwise or count fewer events than an earlier one, in any server life.
 
 Environment: LAGOA_E2E_SEED picks the kill moments; LAGOA_E2E_SCALE scales the batch sizes;
+LAGOA_E2E_KILLS multiplies the kill counts (the longer mode: 10 gives 200 + 100 kills);
 LAGOA_DUCKDB_QUERY is the DuckDB query tool (see delta_check.py)."""
 
+import json
 import os
 import random
+import threading
 import time
 
 import delta_check as dc
 import lagoa_harness as h
 import load_clients as lc
 
-KILLS = 20
-KILLS_WHILE_COMPACTING = 10
+KILLS_FACTOR = int(os.environ.get("LAGOA_E2E_KILLS", "1"))
+KILLS = 20 * KILLS_FACTOR
+KILLS_WHILE_COMPACTING = 10 * KILLS_FACTOR
 STREAM = "lakecrash"
 APP_ID = f"lagoa:{STREAM}:0"
 LOAD_FLAGS = ["--lake-load-interval-ms", "100"]
 PROGRESS_TIMEOUT_S = 60.0
 CATCH_UP_TIMEOUT_S = 90.0
+
+
+class SqlReader:
+    """Queries `SELECT count(*)` of the stream through POST /v1/sql while the loop runs. Connection
+    errors and 503 (a server stopping or starting) are expected; any other failure, or a count
+    below an earlier one, is a problem."""
+
+    def __init__(self, ref):
+        self.ref = ref
+        self.stop = threading.Event()
+        self.answers = 0
+        self.refused = 0
+        self.problems = []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        highest = 0
+        while not self.stop.is_set():
+            up = self.ref.wait_up(0.2)
+            if up is None:
+                continue
+            try:
+                status, _, data = h.http_request(up[0], "POST", "/v1/sql", f"SELECT count(*) FROM {STREAM}",
+                                                 {"Content-Type": "text/plain"}, timeout=30)
+            except OSError:
+                self.refused += 1
+                continue
+            if status == 503:
+                self.refused += 1
+            elif status != 200:
+                self.problems.append(f"SQL answered {status}: {data[:300]!r}")
+            else:
+                count = json.loads(data)["rows"][0][0]
+                if count < highest:
+                    self.problems.append(f"SQL counted {count} events after counting {highest}")
+                highest = max(highest, count)
+                self.answers += 1
+            time.sleep(0.02)
 
 
 def commit_count(table_dir):
@@ -131,6 +175,8 @@ class LakeCrashLoopTest(h.ServerTestCase):
         ref.set_up(server.port)
         clients, stop = lc.start_clients(ref, STREAM, h.SEED, count=2, batch_events=h.scaled(50, 10),
                                          bad_fraction=0.0, big_batch_events=h.scaled(1000, 100), big_fraction=0.05)
+        sql = SqlReader(ref)
+        sql.thread.start()
         t_start = time.monotonic()
         kinds = {}
         try:
@@ -144,6 +190,8 @@ class LakeCrashLoopTest(h.ServerTestCase):
             time.sleep(0.5)  # a last stretch of ingest that the final loads must pick up
         finally:
             lc.stop_clients(clients, stop)
+            sql.stop.set()
+            sql.thread.join()
         loop_s = time.monotonic() - t_start
 
         status, desc, _ = server.json("GET", f"/v1/streams/{STREAM}")
@@ -153,7 +201,9 @@ class LakeCrashLoopTest(h.ServerTestCase):
         log = self.wait_caught_up(table_dir, next_offset, server)
         catch_up_s = time.monotonic() - t0
 
-        problems = log.problems() + dc.add_problems(log)
+        problems = log.problems() + dc.add_problems(log) + [f"SQL reader: {p}" for p in sql.problems[:10]]
+        if sql.answers == 0:
+            problems.append("the SQL reader got no answer: the loop did not test SQL")
         events = server.read_events(STREAM)
         problems_log, summary = lc.Verdict(clients).check_events(events)
         problems += [f"server log: {p}" for p in problems_log]
@@ -178,6 +228,7 @@ class LakeCrashLoopTest(h.ServerTestCase):
               f"acked_events={summary['acked_events']} unacked_present={summary['unacked_present']} "
               f"log_events={len(events)} lake_versions={log.latest() + 1} {operations} files={len(log.active)} "
               f"orphan_files={len(log.orphans())} checkpoints={len(log.checkpoints)} "
+              f"sql_answers={sql.answers} sql_refused={sql.refused} "
               f"loop {loop_s:.1f} s, catch-up {catch_up_s:.1f} s", flush=True)
         self.assertEqual(problems, [], "\n".join(problems[:30]))
         self.assertGreater(summary["acked_events"], 0)
