@@ -18,3 +18,18 @@ function(lagoa_test name)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "LAGOA_TEST_TMPDIR=${CMAKE_BINARY_DIR}/test-tmp" LABELS ${module})
 endfunction()
+
+# lagoa_fuzz(NAME SOURCES ... DEPS ... CORPUS DIR): a libFuzzer target (with LAGOA_FUZZ) and the
+# short run CI gives it, NAME_smoke: 20 s over a copy of DIR, so a run never writes into the
+# source tree.
+function(lagoa_fuzz name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  add_test(NAME ${name}_smoke
+    COMMAND sh -c "rm -rf ${name}_corpus && cp -r ${ARG_CORPUS} ${name}_corpus && $<TARGET_FILE:${name}> -max_total_time=20 -rss_limit_mb=4096 ${name}_corpus"
+    WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+endfunction()

@@ -61,21 +61,22 @@ Result<std::string> ReadWholeFile(const std::filesystem::path& path, size_t byte
   return contents;
 }
 
+Status WriteAll(int fd, std::span<const std::byte> bytes, const std::filesystem::path& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno("write " + path.string(), errno);
+    bytes = bytes.subspan(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("create " + tmp.string(), errno);
-  Status status;
-  while (!contents.empty()) {
-    ssize_t n = ::write(fd, contents.data(), contents.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      status = Status::FromErrno("write " + tmp.string(), errno);
-      break;
-    }
-    contents.remove_prefix(static_cast<size_t>(n));
-  }
+  Status status = WriteAll(fd, std::as_bytes(std::span(contents.data(), contents.size())), tmp);
   if (status.ok() && ::fdatasync(fd) != 0) status = Status::FromErrno("fdatasync " + tmp.string(), errno);
   ::close(fd);
   if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -2,7 +2,9 @@
 // clients may reach). Any thread.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,9 @@ Status SyncDir(const std::filesystem::path& dir);
 // The whole file; NotFound when it does not exist, ResourceExhausted when it holds more than
 // `bytes_max` bytes.
 Result<std::string> ReadWholeFile(const std::filesystem::path& path, size_t bytes_max);
+
+// Writes all of `bytes` to `fd` (retrying short writes and EINTR); the error names `path`.
+Status WriteAll(int fd, std::span<const std::byte> bytes, const std::filesystem::path& path);
 
 // Replaces `path` with `contents`: write `path.tmp`, fdatasync, rename over, fsync the directory.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);

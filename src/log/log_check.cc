@@ -67,22 +67,12 @@ Result<PartitionCheck> CheckPartition(const std::string& stream, PartitionId par
   return check;
 }
 
-Status WriteAllAndSync(int fd, std::span<const std::byte> bytes, const fs::path& path) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno("write " + path.string(), errno);
-    bytes = bytes.subspan(static_cast<size_t>(n));
-  }
-  if (::fdatasync(fd) != 0) return Status::FromErrno("fdatasync " + path.string(), errno);
-  return Status::Ok();
-}
-
 Status AppendRepairRecord(const fs::path& dir, std::string_view lines) {
   const fs::path path = dir / kRepairsFile;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("open " + path.string(), errno);
-  Status s = WriteAllAndSync(fd, AsBytes(lines), path);
+  Status s = WriteAll(fd, AsBytes(lines), path);
+  if (s.ok() && ::fdatasync(fd) != 0) s = Status::FromErrno("fdatasync " + path.string(), errno);
   ::close(fd);
   LAGOA_RETURN_IF_ERROR(s);
   return SyncDir(dir);
@@ -125,15 +115,8 @@ std::string RepairLine(const RepairedStretch& stretch) {
 }
 
 Status ReplaceSegment(const SegmentCheck& segment, const Bytes& bytes) {
-  const fs::path staging = fs::path(segment.path.string() + ".tmp");  // recovery deletes *.tmp
-  int fd = ::open(staging.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("create " + staging.string(), errno);
-  Status written = WriteAllAndSync(fd, bytes, staging);
-  ::close(fd);
-  LAGOA_RETURN_IF_ERROR(written);
-  if (::rename(staging.c_str(), segment.path.c_str()) != 0) {
-    return Status::FromErrno("rename " + staging.string(), errno);
-  }
+  // Through `<base>.log.tmp`, which recovery deletes if the repair is cut short.
+  LAGOA_RETURN_IF_ERROR(WriteFileAtomically(segment.path, AsStringView(bytes)));
   // The sparse index points into the old bytes; recovery rebuilds it from the new ones.
   std::error_code ec;
   fs::path index = segment.path;

@@ -130,13 +130,7 @@ Status ProducerKeys::WritePending(bool sync) {
     if (end < 0) return Status::FromErrno("seek " + path_.string(), errno);
     cycle_journal_bytes_ = static_cast<uint64_t>(end);
   }
-  size_t written = 0;
-  while (written < pending_.size()) {
-    const ssize_t n = ::write(fd_, pending_.data() + written, pending_.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno("write " + path_.string(), errno);
-    written += static_cast<size_t>(n);
-  }
+  LAGOA_RETURN_IF_ERROR(WriteAll(fd_, pending_, path_));
   journal_entries_ += pending_entries_;
   cycle_entries_written_ += pending_entries_;
   pending_.clear();

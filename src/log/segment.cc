@@ -24,18 +24,6 @@ constexpr uint32_t kIndexMagic = 0x3149474C;  // "LGI1"
 
 std::string IndexFileName(Offset base) { return fmt::format("{:020d}.index", base.value()); }
 
-Status WriteAll(int fd, std::span<const std::byte> data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno("write " + path.string(), errno);
-    }
-    data = data.subspan(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 std::string SegmentFileName(Offset base) { return fmt::format("{:020d}.log", base.value()); }

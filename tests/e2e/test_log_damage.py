@@ -10,6 +10,7 @@ import json
 import os
 import time
 
+import delta_check as dc
 import lagoa_harness as h
 
 SCHEMA = "id BIGINT, note VARCHAR"
@@ -30,18 +31,8 @@ def sql_rows(server, text):
 
 
 def lake_rows(table_dir):
-    """Rows in the Delta table's active files, from its JSON commits' stats."""
-    log_dir = os.path.join(table_dir, "_delta_log")
-    active = {}
-    for name in sorted(n for n in os.listdir(log_dir) if n.endswith(".json")) if os.path.isdir(log_dir) else []:
-        with open(os.path.join(log_dir, name)) as f:
-            for line in f:
-                action = json.loads(line)
-                if "add" in action:
-                    active[action["add"]["path"]] = json.loads(action["add"]["stats"])["numRecords"]
-                elif "remove" in action:
-                    active.pop(action["remove"]["path"], None)
-    return sum(active.values())
+    """Rows in the Delta table's active files, from its commits' stats."""
+    return sum(json.loads(add["stats"])["numRecords"] for add in dc.DeltaLog(table_dir).active.values())
 
 
 def segment_batches(path):
