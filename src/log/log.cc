@@ -282,8 +282,7 @@ Result<Stream*> LogImpl::CreateStream(const std::string& name, const StreamOptio
   if (ec) return Status::IoError(fmt::format("create {}: {}", building.string(), ec.message()));
   auto stream = OpenStream(name, building, options, true);
   Status s = stream.ok() ? WriteFileAtomically(building / kStreamMetaFile, MetaText(options)) : stream.status();
-  if (s.ok() && ::rename(building.c_str(), final_dir.c_str()) != 0)
-    s = Status::FromErrno("rename " + building.string(), errno);
+  if (s.ok()) s = RenameFile(building, final_dir);
   if (s.ok()) s = SyncDir(options_.dir);
   if (!s.ok()) {
     fs::remove_all(building, ec);
@@ -328,9 +327,8 @@ Status LogImpl::DropStream(std::string_view name) {
   std::lock_guard files_lock(files_mu_);
   fs::path dir = options_.dir / std::string(name);
   fs::path doomed = options_.dir / fmt::format("{}{}-{}", kDroppedPrefix, name, MonotonicNowNanos());
-  if (::rename(dir.c_str(), doomed.c_str()) != 0) {
+  if (Status failed = RenameFile(dir, doomed); !failed.ok()) {
     // Its files are intact: the stream keeps working, so that the drop can be tried again.
-    Status failed = Status::FromErrno("rename " + dir.string(), errno);
     std::lock_guard lock(streams_mu_);
     for (auto& p : stream->partitions_) p->Undrop();
     for (auto it = dropped_.begin(); it != dropped_.end(); ++it) {

@@ -69,10 +69,9 @@ Result<PartitionCheck> CheckPartition(const std::string& stream, PartitionId par
 
 Status AppendRepairRecord(const fs::path& dir, std::string_view lines) {
   const fs::path path = dir / kRepairsFile;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("open " + path.string(), errno);
+  LAGOA_ASSIGN_OR_RETURN(const int fd, OpenFile(path, O_WRONLY | O_CREAT | O_APPEND));
   Status s = WriteAll(fd, AsBytes(lines), path);
-  if (s.ok() && ::fdatasync(fd) != 0) s = Status::FromErrno("fdatasync " + path.string(), errno);
+  if (s.ok()) s = SyncFile(fd, path);
   ::close(fd);
   LAGOA_RETURN_IF_ERROR(s);
   return SyncDir(dir);

@@ -111,8 +111,7 @@ void ProducerKeys::PutEntry(Bytes& out, const std::string& key, const Entry& ent
 
 Status ProducerKeys::OpenForAppend() {
   if (fd_ >= 0) return Status::Ok();
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) return Status::FromErrno("open " + path_.string(), errno);
+  LAGOA_ASSIGN_OR_RETURN(fd_, OpenFile(path_, O_WRONLY | O_CREAT | O_APPEND));
   return SyncDir(path_.parent_path());
 }
 
@@ -135,8 +134,7 @@ Status ProducerKeys::WritePending(bool sync) {
   cycle_entries_written_ += pending_entries_;
   pending_.clear();
   pending_entries_ = 0;
-  if (sync && ::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_.string(), errno);
-  return Status::Ok();
+  return sync ? SyncFile(fd_, path_) : Status::Ok();
 }
 
 void ProducerKeys::StartCycle() {
@@ -154,9 +152,9 @@ Status ProducerKeys::RollBackCycle() {
   if (cycle_rewrote_) {
     s = Rewrite();
   } else if (cycle_journal_bytes_) {
-    if (::ftruncate(fd_, static_cast<off_t>(*cycle_journal_bytes_)) != 0 || ::fdatasync(fd_) != 0) {
-      s = Status::FromErrno("cut the failed write off " + path_.string(), errno);
-    }
+    s = TruncateFile(fd_, *cycle_journal_bytes_, path_);
+    if (s.ok()) s = SyncFile(fd_, path_);
+    s = s.WithContext("cutting the failed write off");
     journal_entries_ -= std::min(journal_entries_, cycle_entries_written_);
   }
   StartCycle();

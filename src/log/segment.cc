@@ -44,9 +44,9 @@ Segment::~Segment() { ::close(fd_); }
 
 Result<std::shared_ptr<Segment>> Segment::Create(const fs::path& dir, Offset base) {
   fs::path path = dir / SegmentFileName(base);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("create segment " + path.string(), errno);
-  std::shared_ptr<Segment> segment(new Segment(dir, base, fd));
+  Result<int> fd = OpenFile(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND);
+  if (!fd.ok()) return fd.status().WithContext("creating a segment");
+  std::shared_ptr<Segment> segment(new Segment(dir, base, *fd));
   LAGOA_RETURN_IF_ERROR(SyncDir(dir));
   return segment;
 }
@@ -97,8 +97,7 @@ Status Segment::WalkHeaders(uint64_t position, Offset offset, uint64_t file_byte
 
 Result<std::shared_ptr<Segment>> Segment::OpenTail(const fs::path& dir, Offset base, uint64_t* truncated_bytes) {
   fs::path path = dir / SegmentFileName(base);
-  int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("open segment " + path.string(), errno);
+  LAGOA_ASSIGN_OR_RETURN(const int fd, OpenFile(path, O_RDWR | O_APPEND));
   std::shared_ptr<Segment> segment(new Segment(dir, base, fd));
   LAGOA_ASSIGN_OR_RETURN(SegmentLayout layout, ScanSegment(path, base));
   *truncated_bytes = layout.file_bytes - layout.kept_bytes();
@@ -108,10 +107,8 @@ Result<std::shared_ptr<Segment>> Segment::OpenTail(const fs::path& dir, Offset b
         "log: {}: a torn last write at byte {} ({}); truncating {} bytes (offsets from {} were never "
         "acknowledged)",
         path.string(), torn.begin_byte, torn.what, *truncated_bytes, torn.first_offset.value());
-    if (::ftruncate(fd, static_cast<off_t>(layout.kept_bytes())) != 0) {
-      return Status::FromErrno("truncate " + path.string(), errno);
-    }
-    if (::fdatasync(fd) != 0) return Status::FromErrno("fdatasync " + path.string(), errno);
+    LAGOA_RETURN_IF_ERROR(TruncateFile(fd, layout.kept_bytes(), path));
+    LAGOA_RETURN_IF_ERROR(SyncFile(fd, path));
   }
   segment->Adopt(layout, /*truncate=*/true);
   return segment;
@@ -181,16 +178,12 @@ Status Segment::Write(std::span<const std::byte> data) {
   return Status::Ok();
 }
 
-Status Segment::Sync() {
-  if (::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_.string(), errno);
-  return Status::Ok();
-}
+Status Segment::Sync() { return SyncFile(fd_, path_); }
 
 Status Segment::TruncateTo(uint64_t size_bytes) {
   LAGOA_ASSERT(size_bytes >= size_bytes_.load(std::memory_order_acquire));
-  if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) != 0)
-    return Status::FromErrno("truncate " + path_.string(), errno);
-  if (::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_.string(), errno);
+  LAGOA_RETURN_IF_ERROR(TruncateFile(fd_, size_bytes, path_));
+  LAGOA_RETURN_IF_ERROR(SyncFile(fd_, path_));
   write_size_ = size_bytes;
   std::lock_guard lock(index_mu_);
   while (!index_.empty() && index_.back().position >= size_bytes) index_.pop_back();

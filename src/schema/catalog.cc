@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "base/assert.h"
+#include "base/file_util.h"
 #include "schema/value_text_internal.h"
 
 namespace lagoa::schema {
@@ -177,70 +178,6 @@ Status ErrnoError(std::string_view operation, const fs::path& path) {
   return Status::FromErrno(fmt::format("{} {}", operation, path.string()), error);
 }
 
-Status ReadWholeFile(const fs::path& path, std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", path);
-  out->clear();
-  char buffer[64 * 1024];
-  Status status;
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      status = ErrnoError("read", path);
-      break;
-    }
-    if (n == 0) break;
-    out->append(buffer, static_cast<size_t>(n));
-    if (out->size() > kDefinitionBytesMax) {
-      status = Status::Corruption(fmt::format("{}: larger than {} bytes", path.string(), kDefinitionBytesMax));
-      break;
-    }
-  }
-  ::close(fd);
-  return status;
-}
-
-Status WriteAll(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("write", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
-Status SyncDirectory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open directory", dir);
-  Status status;
-  if (::fsync(fd) != 0) status = ErrnoError("fsync directory", dir);
-  ::close(fd);
-  return status;
-}
-
-// Writes `data` to `path` so that after a crash the file holds either its old or its new bytes.
-Status WriteFileAtomically(const fs::path& dir, const fs::path& path, std::string_view data) {
-  fs::path temp = path;
-  temp += kTempSuffix;
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("create", temp);
-  Status status = WriteAll(fd, data, temp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("fsync", temp);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoError("close", temp);
-  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoError(fmt::format("rename {} to", temp.string()), path);
-  }
-  if (!status.ok()) {
-    ::unlink(temp.c_str());  // best effort; Open() removes leftovers too
-    return status;
-  }
-  return SyncDirectory(dir);
-}
-
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -249,8 +186,10 @@ Result<std::shared_ptr<const StreamDefinition>> LoadDefinition(const fs::path& p
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption(fmt::format("stream definition {}: {}", path.string(), why));
   };
-  std::string text;
-  LAGOA_RETURN_IF_ERROR(ReadWholeFile(path, &text));
+  Result<std::string> read = ReadWholeFile(path, kDefinitionBytesMax);
+  if (read.status().code() == StatusCode::kResourceExhausted) return corrupt(read.status().message());
+  LAGOA_RETURN_IF_ERROR(read.status());
+  const std::string text = std::move(read).value();
   auto parsed = StoredDefinitionFromJson(text);
   if (!parsed.ok()) return corrupt(parsed.status().message());
   StreamDefinition def = std::move(parsed).value();
@@ -404,13 +343,13 @@ Status Catalog::Drop(std::string_view name) {
     return ErrnoError("remove", path);
   }
   streams_.erase(it);
-  return SyncDirectory(dir_);
+  return SyncDir(dir_);
 }
 
 Status Catalog::Store(const StreamDefinition& definition) {
   LAGOA_ASSERT(ValidateStreamName(definition.name).ok());  // a file name: no '/', no leading '.'
   fs::path path = dir_ / (definition.name + std::string(kDefinitionSuffix));
-  return WriteFileAtomically(dir_, path, StreamDefinitionToJson(definition));
+  return WriteFileAtomically(path, StreamDefinitionToJson(definition));
 }
 
 }  // namespace lagoa::schema

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/file_faults.h"
 #include "base/file_util.h"
 #include "base/metrics.h"
 #include "catalog/catalog.h"
@@ -366,6 +368,13 @@ int RunServer(const ServerConfig& config) {
     spdlog::warn("DuckDB gives freed memory back after its own delay: {}", kept.message());
   }
 
+  if (Status faults = SetFileFaultsFromEnvironment(); !faults.ok()) {
+    spdlog::error("{}", faults.message());
+    return 2;
+  }
+  if (const char* rules = std::getenv("LAGOA_FAULTS"); rules != nullptr && *rules != '\0') {
+    spdlog::warn("LAGOA_FAULTS is set: file operations fail or crash on purpose ({})", rules);
+  }
   auto node = Node::Make(config);
   if (!node.ok()) {
     spdlog::error("{}", node.status().message());

@@ -1,14 +1,13 @@
 #include "lake/delta/delta_checkpoint_writer.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <fstream>
 #include <sstream>
 
+#include "base/file_util.h"
 #include "lake/delta/delta_log.h"
 #include "lake/delta/delta_writer_actions.h"
 #include "lake/store/local_object_store.h"
@@ -52,16 +51,6 @@ Result<std::string> ReadLocalFile(const std::filesystem::path& path) {
   return std::move(data).str();
 }
 
-Status FsyncPath(const std::filesystem::path& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("open " + path.string(), errno);
-  const int rc = ::fsync(fd);
-  const int fsync_errno = errno;
-  ::close(fd);
-  if (rc != 0) return Status::FromErrno("fsync " + path.string(), fsync_errno);
-  return Status::Ok();
-}
-
 // Replaces `key` with `data`: temporary file + rename on a local store, else Delete + PutIfAbsent.
 Status ReplaceObject(ObjectStore& store, const std::string& key, std::string_view data) {
   if (auto* local = dynamic_cast<LocalObjectStore*>(&store); local != nullptr) {
@@ -69,15 +58,7 @@ Status ReplaceObject(ObjectStore& store, const std::string& key, std::string_vie
     const std::filesystem::path temp =
         target.parent_path() / fmt::format("{}{}-{}-{}", kTempObjectPrefix, target.filename().string(), getpid(),
                                            scratch_counter.fetch_add(1));
-    LAGOA_RETURN_IF_ERROR(WriteLocalFile(temp, data));
-    LAGOA_RETURN_IF_ERROR(FsyncPath(temp, O_RDONLY));
-    if (::rename(temp.c_str(), target.c_str()) != 0) {
-      const int rename_errno = errno;
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      return Status::FromErrno("rename " + temp.string(), rename_errno);
-    }
-    return FsyncPath(target.parent_path(), O_RDONLY | O_DIRECTORY);
+    return WriteFileAtomically(target, data, temp);
   }
   Status deleted = store.Delete(key);
   if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;

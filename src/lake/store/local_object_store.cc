@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <span>
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "base/file_util.h"
 
 namespace lagoa::lake {
 namespace {
@@ -42,25 +45,6 @@ class FileDescriptor {
  private:
   int fd_;
 };
-
-Status SyncDirectory(const fs::path& dir) {
-  FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return Status::FromErrno("open directory " + dir.string(), errno);
-  if (::fsync(fd.get()) != 0) return Status::FromErrno("fsync directory " + dir.string(), errno);
-  return fd.Close(dir.string());
-}
-
-Status WriteAll(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno("write " + path.string(), errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
 
 // Reads up to `length_bytes` from `offset_bytes`, stopping early at the end of the file.
 Status ReadAt(int fd, uint64_t offset_bytes, uint64_t length_bytes, const fs::path& path, std::string* out) {
@@ -121,7 +105,7 @@ Status LocalObjectStore::EnsureDirectory(const fs::path& dir) {
   if (fs::is_directory(dir, ec)) return Status::Ok();
   LAGOA_RETURN_IF_ERROR(EnsureDirectory(dir.parent_path()));
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::FromErrno("mkdir " + dir.string(), errno);
-  return SyncDirectory(dir.parent_path());
+  return SyncDir(dir.parent_path());
 }
 
 Status LocalObjectStore::PutIfAbsent(std::string_view key, std::string_view data) {
@@ -131,24 +115,23 @@ Status LocalObjectStore::PutIfAbsent(std::string_view key, std::string_view data
   LAGOA_RETURN_IF_ERROR(EnsureDirectory(dir));
   const fs::path temp = dir / fmt::format("{}{}-{}-{}", kTempObjectPrefix, path.filename().string(), ::getpid(),
                                           next_temp_id.fetch_add(1, std::memory_order_relaxed));
-  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return Status::FromErrno("create " + temp.string(), errno);
-  Status written = WriteAll(fd.get(), data, temp);
-  if (written.ok() && ::fsync(fd.get()) != 0) written = Status::FromErrno("fsync " + temp.string(), errno);
+  LAGOA_ASSIGN_OR_RETURN(const int temp_fd, OpenFile(temp, O_WRONLY | O_CREAT | O_EXCL));
+  FileDescriptor fd(temp_fd);
+  Status written = WriteAll(fd.get(), std::as_bytes(std::span(data.data(), data.size())), temp);
+  if (written.ok()) written = SyncFile(fd.get(), temp);
   if (written.ok()) written = fd.Close(temp.string());
   if (!written.ok()) {
     ::unlink(temp.c_str());
     return written;
   }
   // link() never replaces an existing name, unlike rename(): the first writer keeps the key.
-  int link_result = ::link(temp.c_str(), path.c_str());
-  int link_errno = errno;
+  Status linked = LinkFile(temp, path);
   ::unlink(temp.c_str());
-  if (link_result != 0) {
-    if (link_errno == EEXIST) return Status::AlreadyExists(fmt::format("object \"{}\" already exists", key));
-    return Status::FromErrno("link " + path.string(), link_errno);
+  if (linked.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists(fmt::format("object \"{}\" already exists", key));
   }
-  return SyncDirectory(dir);
+  LAGOA_RETURN_IF_ERROR(linked);
+  return SyncDir(dir);
 }
 
 Result<std::string> LocalObjectStore::Get(std::string_view key) {
@@ -222,7 +205,7 @@ Status LocalObjectStore::Delete(std::string_view key) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(fmt::format("object \"{}\" does not exist", key));
     return Status::FromErrno("unlink " + path.string(), errno);
   }
-  return SyncDirectory(path.parent_path());
+  return SyncDir(path.parent_path());
 }
 
 Result<std::string> LocalObjectStore::DuckDbLocation(std::string_view key) const {
