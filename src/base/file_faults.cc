@@ -60,6 +60,13 @@ constexpr std::array<std::pair<std::string_view, int>, 6> kErrnoNames{{
 constexpr std::array<FileOp, 6> kOps{FileOp::kOpen,   FileOp::kWrite, FileOp::kSync,
                                      FileOp::kRename, FileOp::kLink,  FileOp::kTruncate};
 
+std::string_view ErrnoName(int error) {
+  for (const auto& [name, number] : kErrnoNames) {
+    if (number == error) return name;
+  }
+  return "?";
+}
+
 Status BadRule(std::string_view rule, std::string_view what) {
   return Status::InvalidArgument(fmt::format("file faults: rule \"{}\": {}", rule, what));
 }
@@ -224,6 +231,8 @@ FileFault CheckFileFault(FileOp op, const std::filesystem::path& path) {
     ++faults.hit;
     switch (rule.action) {
       case Action::kError:
+        WriteToFd(STDERR_FILENO, fmt::format("lagoa: file faults: failing {} {} with {}\n", FileOpName(op),
+                                             path.string(), ErrnoName(rule.error)));
         return {.error = rule.error};
       case Action::kShortWrite:
         return {.short_write = true};

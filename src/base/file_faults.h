@@ -15,6 +15,9 @@
 // name: EIO, ENOSPC, EDQUOT, EFBIG, EROFS, EMFILE; or short, crash, crash-after), path (an fnmatch(3)
 // glob; default every path). A call that matches several rules takes the first.
 //
+// Each hit says so on stderr ("lagoa: file faults: failing sync /path with EIO", "... crashing
+// before rename /path"), so that a test can tell a point it reached from one it did not.
+//
 // Tests set rules in-process with SetFileFaults; `lagoa server` reads LAGOA_FAULTS at start, and
 // LAGOA_FAULT_TRACE=FILE appends one line per operation ("sync /path") so that a crash-point sweep
 // can list the points a workload passes. With neither set, a hook costs one relaxed atomic load.

@@ -1,5 +1,6 @@
 #include "base/status.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace lagoa {
@@ -44,7 +45,8 @@ Status Status::FromErrno(std::string_view what, int errno_value) {
   std::string message(what);
   message += ": ";
   message += std::strerror(errno_value);
-  return {StatusCode::kIoError, std::move(message)};
+  const bool full = errno_value == ENOSPC || errno_value == EDQUOT;
+  return {full ? StatusCode::kDiskFull : StatusCode::kIoError, std::move(message)};
 }
 
 std::string Status::ToString() const {

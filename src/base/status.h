@@ -19,7 +19,7 @@ enum class StatusCode : uint8_t {
   kIoError,             // the operating system refused a read or write
   kCorruption,          // stored bytes fail their checks
   kResourceExhausted,   // a queue or memory budget is full; retrying soon may work
-  kDiskFull,            // the free-space guard refuses writes until space returns
+  kDiskFull,            // the disk is full (ENOSPC) or the free-space guard refuses writes until space returns
   kFailedPrecondition,  // the system is in a state that forbids the call (fail-stop, shut down)
   kOutOfRange,          // an offset or index outside what exists
   kUnavailable,         // a peer cannot be reached
@@ -51,7 +51,8 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-  // An I/O failure with the path and errno text appended: "open /x/y: No such file or directory".
+  // An I/O failure with the path and errno text appended: "open /x/y: No such file or directory";
+  // DiskFull for ENOSPC and EDQUOT, IoError otherwise.
   static Status FromErrno(std::string_view what, int errno_value);
 
   bool ok() const { return code_ == StatusCode::kOk; }

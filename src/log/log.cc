@@ -282,10 +282,10 @@ Result<Stream*> LogImpl::CreateStream(const std::string& name, const StreamOptio
   if (ec) return Status::IoError(fmt::format("create {}: {}", building.string(), ec.message()));
   auto stream = OpenStream(name, building, options, true);
   Status s = stream.ok() ? WriteFileAtomically(building / kStreamMetaFile, MetaText(options)) : stream.status();
-  if (s.ok()) s = RenameFile(building, final_dir);
+  const bool renamed = s.ok() && (s = RenameFile(building, final_dir)).ok();
   if (s.ok()) s = SyncDir(options_.dir);
   if (!s.ok()) {
-    fs::remove_all(building, ec);
+    fs::remove_all(renamed ? final_dir : building, ec);  // not created: nor after a restart
     return s;
   }
   // The partitions opened under the temporary name; reopen them where they now live.
@@ -440,6 +440,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
   const int64_t now_us = WallNowMicros();
   std::vector<PartitionImpl*> touched;
   std::vector<std::optional<Result<AppendResult>>> results(items.size());
+  std::vector<bool> in_cycle(items.size());  // answered by the cycle's outcome when it fails
   Status cycle_status;
   // The guard's headroom, ahead of each append: what this cycle writes must leave the minimum free.
   const std::optional<DiskSpace> space = ReadDiskSpace();
@@ -457,8 +458,10 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
       if (space->free_bytes < space->min_bytes) SetDiskFull(true, message);
     } else if (failed() || !cycle_status.ok()) {
       results[i] = Status::Unavailable(failed() ? failure_ : cycle_status.message());
+      in_cycle[i] = !failed();
     } else if (std::optional<AppendResult> first = p->FindProducerKey(item.batch->producer_key(), now_us)) {
       results[i] = *first;  // acknowledged with this cycle: the first append may be in it
+      in_cycle[i] = true;
     } else {
       if (std::find(touched.begin(), touched.end(), p) == touched.end()) {
         p->StartCycle();
@@ -466,6 +469,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
       }
       auto staged = p->Stage(*item.batch, now_us);
       if (!staged.ok()) cycle_status = staged.status();
+      in_cycle[i] = true;
       cycle_bytes += item.framed_bytes;
       results[i] = std::move(staged);
     }
@@ -501,7 +505,7 @@ void LogImpl::RunCycle(std::span<QueuedAppend> items) {
     pending_bytes_.fetch_sub(item.framed_bytes);
     pending_gauge_->Add(-static_cast<int64_t>(item.framed_bytes));
     Result<AppendResult> result = *results[i];
-    if (result.ok() && !cycle_failure.ok()) result = cycle_failure;
+    if (in_cycle[i] && !cycle_failure.ok()) result = cycle_failure;
     if (result.ok()) {
       batches_->Add();
       append_seconds_->ObserveNanos(done_ns - item.enqueued_ns);

@@ -361,7 +361,11 @@ Status PartitionImpl::Roll() {
   // then only ever find a torn tail in the last segment.
   LAGOA_RETURN_IF_ERROR(active_->Sync());
   active_->Publish(write_next_, staged_max_ingest_us_);
-  LAGOA_RETURN_IF_ERROR(active_->Seal());
+  if (Status indexed = active_->Seal(); !indexed.ok()) {
+    // The index only speeds up opening; a missing one is rebuilt from the segment then.
+    spdlog::warn("log: {}: the sealed segment's index was not written; it is rebuilt when the log opens: {}",
+                 dir_.string(), indexed.ToString());
+  }
   LAGOA_ASSIGN_OR_RETURN(auto next, Segment::Create(dir_, write_next_));
   {
     std::lock_guard lock(segments_mu_);
