@@ -35,6 +35,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "Cancelled";
     case StatusCode::kDeadlineExceeded:
       return "DeadlineExceeded";
+    case StatusCode::kLimitExceeded:
+      return "LimitExceeded";
     case StatusCode::kPermissionDenied:
       return "PermissionDenied";
   }

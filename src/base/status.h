@@ -27,6 +27,8 @@ enum class StatusCode : uint8_t {
   kCancelled,           // the caller (or a client) cancelled the operation
   kDeadlineExceeded,    // the operation ran past its time limit
   kPermissionDenied,    // the caller may not do this (a file outside the allowed folders, a server setting)
+  kLimitExceeded,       // the request needs more than a configured limit allows (a statement's memory);
+                        // the same request fails again, so clients must not simply retry it
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -51,6 +53,7 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+  static Status LimitExceeded(std::string m) { return {StatusCode::kLimitExceeded, std::move(m)}; }
   // An I/O failure with the path and errno text appended: "open /x/y: No such file or directory";
   // DiskFull for ENOSPC and EDQUOT, IoError otherwise.
   static Status FromErrno(std::string_view what, int errno_value);

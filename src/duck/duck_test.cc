@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace lagoa::duck {
 namespace {
@@ -33,6 +35,34 @@ TEST(DuckDbAllocator, KeepsFreedPagesAsLongAsAsked) {
   auto rows = (*duckdb)->QueryText("SELECT sum(i)::VARCHAR FROM range(1000000) t(i)");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ((*rows)[0][0], "499999500000");
+}
+
+// A string DuckDB's memory_limit does not see: past the cap its allocation fails, DuckDB fails
+// the statement with its "Out of Memory Error", and the database goes on; without the cap a
+// string is built.
+TEST(DuckDbAllocator, FailsAStatementWhoseAllocationPassesTheCap) {
+  Status capped = SetDuckDbMemoryMax(UINT64_MAX);
+  if (capped.code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << capped.message();
+  ASSERT_TRUE(capped.ok()) << capped.ToString();
+  struct Uncap {
+    ~Uncap() { EXPECT_TRUE(SetDuckDbMemoryMax(0).ok()); }
+  } uncap;
+  auto duckdb = Connection::Make(DatabaseOptions::Defaults());
+  ASSERT_TRUE(duckdb.ok()) << duckdb.status().ToString();
+  // The allocator reuses what it holds (the huge-allocation arena starts with a few hundred MiB),
+  // so the refused string is larger than all of it.
+  ASSERT_TRUE(SetDuckDbMemoryMax(DuckDbMemoryMappedBytes() + (64u << 20)).ok());
+  const Status refused = (*duckdb)->QueryText("SELECT length(repeat('x', 1000000000))::VARCHAR").status();
+  EXPECT_NE(refused.message().find("Out of Memory"), std::string::npos) << refused.ToString();
+  EXPECT_LT(DuckDbMemoryMappedBytes(), UINT64_MAX);
+  auto small = (*duckdb)->QueryText("SELECT sum(i)::VARCHAR FROM range(1000000) t(i)");
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ((*small)[0][0], "499999500000");
+
+  ASSERT_TRUE(SetDuckDbMemoryMax(0).ok());
+  auto built = (*duckdb)->QueryText("SELECT length(repeat('x', 200000000))::VARCHAR");
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_EQ((*built)[0][0], "200000000");
 }
 
 TEST(DuckDatabase, OpensWithLagoasSettings) {

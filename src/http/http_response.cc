@@ -34,6 +34,8 @@ unsigned HttpResponse::StatusFor(StatusCode code) {
       return 409;
     case StatusCode::kOutOfRange:
       return 416;
+    case StatusCode::kLimitExceeded:  // understood, but past a limit: a retry of it fails again
+      return 422;
     case StatusCode::kResourceExhausted:
       return 429;
     case StatusCode::kUnavailable:

@@ -55,6 +55,8 @@ std::string_view SqlStateOf(const Status& status) {
       return "42P07";
     case StatusCode::kResourceExhausted:
       return sqlstate::kOutOfMemory;
+    case StatusCode::kLimitExceeded:  // out_of_memory, else program_limit_exceeded
+      return status.message().find("Out of Memory") != std::string::npos ? sqlstate::kOutOfMemory : "54000";
     case StatusCode::kDiskFull:
       return "53100";  // disk_full
     case StatusCode::kFailedPrecondition:

@@ -248,6 +248,12 @@ const std::vector<KeyEntry>& Entries() {
         "default",
         "0"},
        Size(In(&ServerConfig::memory_limit_bytes))},
+      {{"duckdb_memory_max",
+        "memory DuckDB may map in all, what it tracks and what it does not (a statement's large strings): an "
+        "allocation past it fails its statement; 0 derives it: sql_memory_limit + table_memory_limit + "
+        "lake_memory_limit, a quarter more, and 256MiB (at most memory_limit when that is set)",
+        "0"},
+       Size(In(&ServerConfig::duckdb_memory_max_bytes))},
       {{"table_memory_limit", "memory one table operation (describe, rows, compact, vacuum, attach) may use in DuckDB",
         "512MiB"},
        Size(In(&ServerConfig::tables, &tables::TablesConfig::memory_limit_bytes))},
@@ -433,10 +439,26 @@ std::vector<MemoryShare> MemoryShares(ServerConfig& config) {
   };
 }
 
+namespace {
+
+// DuckDB's own limits bound what it tracks; the rest (strings being built, results being read)
+// gets a quarter more and 256 MiB, within the budget when there is one.
+void DeriveDuckDbMemoryMax(ServerConfig& config) {
+  if (config.key_sources.contains("duckdb_memory_max") && config.duckdb_memory_max_bytes != 0) return;
+  const uint64_t tracked_bytes =
+      config.sql.memory_limit_bytes + config.tables.memory_limit_bytes + config.jobs.lake_memory_limit_bytes;
+  uint64_t derived_bytes = tracked_bytes + tracked_bytes / 4 + (256ull << 20);
+  if (config.memory_limit_bytes != 0) derived_bytes = std::min(derived_bytes, config.memory_limit_bytes);
+  config.duckdb_memory_max_bytes = derived_bytes;
+}
+
+}  // namespace
+
 Status ApplyMemoryBudget(ServerConfig& config) {
   const std::vector<MemoryShare> shares = MemoryShares(config);
   if (config.memory_limit_bytes == 0) {
     // No budget: each share is its own limit; the ingest share must still hold one body.
+    DeriveDuckDbMemoryMax(config);
     if (config.ingest.memory_bytes_max < config.http.max_body_bytes) {
       return Status::InvalidArgument(
           fmt::format("ingest_memory_bytes_max ({} bytes) must hold at least one body of max_body_bytes ({} bytes)",
@@ -461,6 +483,7 @@ Status ApplyMemoryBudget(ServerConfig& config) {
         "lower the shares set explicitly",
         total >> 20, sum >> 20, parts));
   }
+  DeriveDuckDbMemoryMax(config);
   return Status::Ok();
 }
 

@@ -43,6 +43,9 @@ struct ServerConfig {
   // The memory budget: when set (not 0), the shares (MemoryShares) that were not set themselves
   // become fixed fractions of it, and all of them together must fit in it. 0: the shares as they are.
   uint64_t memory_limit_bytes = 0;
+  // `duckdb_memory_max`: what DuckDB's allocator may map in all, tracked by DuckDB or not (a
+  // statement's large strings); 0 until ApplyMemoryBudget derives it from the DuckDB shares.
+  uint64_t duckdb_memory_max_bytes = 0;
   // Serve HTTP without tokens, or PostgreSQL without pg_users, on an address other machines reach.
   bool insecure = false;
   std::string log_level = "info";

@@ -367,6 +367,10 @@ int RunServer(const ServerConfig& config) {
   if (Status kept = duck::SetFreedPagesKeptMs(kDuckDbFreedPagesKeptMs); !kept.ok()) {
     spdlog::warn("DuckDB gives freed memory back after its own delay: {}", kept.message());
   }
+  if (Status capped = duck::SetDuckDbMemoryMax(config.duckdb_memory_max_bytes); !capped.ok()) {
+    spdlog::warn("DuckDB's memory is bounded only by what it tracks (duckdb_memory_max is not applied): {}",
+                 capped.message());
+  }
 
   if (Status faults = SetFileFaultsFromEnvironment(); !faults.ok()) {
     spdlog::error("{}", faults.message());

@@ -672,7 +672,13 @@ Status SessionImpl::InterruptedStatus(std::string_view when) const {
 Status SessionImpl::ErrorStatus(duckdb_error_type type, const char* message) const {
   std::string text = message != nullptr ? message : "DuckDB failed without a message";
   if (Status interrupted = InterruptedStatus(""); !interrupted.ok()) return interrupted;
-  if (type == DUCKDB_ERROR_OUT_OF_MEMORY) return Status::ResourceExhausted(text);
+  if (type == DUCKDB_ERROR_OUT_OF_MEMORY) {
+    return Status::LimitExceeded(fmt::format(
+        "{}\n(the statement needs more memory than the server allows its SQL: sql_memory_limit for what DuckDB "
+        "tracks, duckdb_memory_max for everything DuckDB allocates; make it use less — filter, aggregate, LIMIT — "
+        "or raise them)",
+        text));
+  }
   if (type == DUCKDB_ERROR_PERMISSION) return Status::PermissionDenied(text);
   if (type == DUCKDB_ERROR_INTERNAL || type == DUCKDB_ERROR_FATAL) return Status::Internal(text);
   return Status::InvalidArgument(text);

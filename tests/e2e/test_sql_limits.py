@@ -87,6 +87,43 @@ class SqlLimitsTest(h.ServerTestCase):
         self.assertEqual((status, json.loads(body).get("rows")), (200, [[10]]), body[:500])
 
 
+def peak_rss_bytes(server):
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/PID/status")
+
+
+class SqlMemoryTest(h.ServerTestCase):
+    """DuckDB's memory_limit does not see the strings a statement builds: `repeat('x', 3e9)` once
+    took the server to 6 GiB with sql_memory_limit 256 MiB, and a statement over a limit answered
+    429, which clients retry. Now DuckDB's allocator is capped (duckdb_memory_max, derived from the
+    DuckDB shares): the statement fails with 422 / SQLSTATE 53200 and the process stays small."""
+    class_server_args = ("--sql-memory-limit", "256MiB")
+    PEAK_BYTES_MAX = 1536 << 20  # the derived duckdb_memory_max here is 1.5 GiB
+
+    def test_a_statement_building_a_3_gb_string_fails_clearly_and_the_process_stays_under_its_budget(self):
+        s = self.server
+        statement = "SELECT length(repeat('x', 3000000000)) AS n"
+        status, body, headers = sql(s, statement)
+        self.assertEqual(status, 422, body[:500])
+        self.assertNotIn("retry-after", {k.lower() for k in headers}, "a limit is not a reason to retry")
+        error = json.loads(body)["error"]
+        for part in ("Out of Memory", "duckdb_memory_max", "sql_memory_limit"):
+            self.assertIn(part, error)
+        r = psql_script(s, "\\set VERBOSITY verbose\n" + statement + ";\n")
+        self.assertNotEqual(r.returncode, 0, r.stdout[:500])
+        self.assertIn("53200", r.stderr)
+        status, body, _ = sql(s, "SELECT 42 AS alive")
+        self.assertEqual((status, json.loads(body).get("rows")), (200, [[42]]), body)
+        # Strings DuckDB may build still work: 100 MB.
+        status, body, _ = sql(s, "SELECT length(repeat('x', 100000000)) AS n")
+        self.assertEqual((status, json.loads(body).get("rows")), (200, [[100000000]]), body[:500])
+        peak = peak_rss_bytes(s)
+        self.assertLess(peak, self.PEAK_BYTES_MAX, f"the server's peak RSS was {peak >> 20} MiB")
+
+
 class SqlShutdownTest(h.ServerTestCase):
     start_class_server = False
 
