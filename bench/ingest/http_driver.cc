@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <cstring>
 
 #include "http_reply.h"
@@ -27,17 +29,42 @@ constexpr size_t kReadBufferBytesMax = 16 * 1024 * 1024;
 // that was closed after an error are ignored.
 class HttpConnection final : public ReconnectingConnection {
  public:
-  HttpConnection(const ConnectionContext& context, tcp::endpoint endpoint, const std::vector<HttpRequest>& pool)
+  HttpConnection(const ConnectionContext& context, tcp::endpoint endpoint, const std::vector<HttpRequest>& pool,
+                 Clock::duration send_interval)
       : ReconnectingConnection(context, endpoint),
         pool_(pool),
-        next_(context.index * 7919) {  // connections start at different places in the pool
+        next_(context.index * 7919),  // connections start at different places in the pool
+        send_interval_(send_interval),
+        pace_timer_(context.io) {
     read_buffer_.resize(kReadChunkBytes);
   }
 
   void ResetForConnect() override { read_begin_ = read_end_ = 0; }
   void OnConnected() override { SendNext(); }
+  void Stop() override {
+    pace_timer_.cancel();
+    ReconnectingConnection::Stop();
+  }
 
+  // Paced (send_interval_ > 0): a request leaves at most every send_interval_; one that falls
+  // behind catches up by at most one interval, so the rate never bursts above twice the pace.
   void SendNext() {
+    if (send_interval_ > Clock::duration::zero()) {
+      const Clock::time_point now = Clock::now();
+      if (next_send_ == Clock::time_point{}) next_send_ = now;
+      if (now < next_send_) {
+        pace_timer_.expires_at(next_send_);
+        pace_timer_.async_wait([this, g = generation_](const error_code& ec) {
+          if (!ec && g == generation_) SendNext();
+        });
+        return;
+      }
+      next_send_ = std::max(next_send_, now - send_interval_) + send_interval_;
+    }
+    Send();
+  }
+
+  void Send() {
     const Clock::time_point now = Clock::now();
     if (stopping_ || context_.window.Take(1, now) == 0) return Finish();
     current_ = &pool_[next_++ % pool_.size()];
@@ -126,6 +153,9 @@ class HttpConnection final : public ReconnectingConnection {
 
   const std::vector<HttpRequest>& pool_;
   size_t next_;
+  const Clock::duration send_interval_;
+  asio::steady_timer pace_timer_;
+  Clock::time_point next_send_{};
 
   const HttpRequest* current_ = nullptr;
   Clock::time_point sent_at_{};
@@ -164,9 +194,14 @@ std::vector<HttpRequest> MakeHttpRequests(const std::vector<std::string>& events
   return requests;
 }
 
-ConnectionFactory HttpConnectionFactory(tcp::endpoint endpoint, const std::vector<HttpRequest>& pool) {
-  return [endpoint, &pool](const ConnectionContext& context) -> std::unique_ptr<Connection> {
-    return std::make_unique<HttpConnection>(context, endpoint, pool);
+ConnectionFactory HttpConnectionFactory(tcp::endpoint endpoint, const std::vector<HttpRequest>& pool,
+                                        double requests_per_s_per_connection) {
+  const Clock::duration interval = requests_per_s_per_connection > 0
+                                       ? std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(1.0 / requests_per_s_per_connection))
+                                       : Clock::duration::zero();
+  return [endpoint, &pool, interval](const ConnectionContext& context) -> std::unique_ptr<Connection> {
+    return std::make_unique<HttpConnection>(context, endpoint, pool, interval);
   };
 }
 

@@ -22,7 +22,9 @@ struct HttpRequest {
 std::vector<HttpRequest> MakeHttpRequests(const std::vector<std::string>& events, size_t batch_events,
                                           size_t requests_max, const std::string& host_port, const std::string& stream);
 
-// The pool must outlive the run.
-ConnectionFactory HttpConnectionFactory(boost::asio::ip::tcp::endpoint endpoint, const std::vector<HttpRequest>& pool);
+// The pool must outlive the run. `requests_per_s_per_connection` > 0 paces each connection (an
+// open-loop rate, for soaks); 0 sends the next request as soon as a reply came (closed loop).
+ConnectionFactory HttpConnectionFactory(boost::asio::ip::tcp::endpoint endpoint, const std::vector<HttpRequest>& pool,
+                                        double requests_per_s_per_connection = 0);
 
 }  // namespace lagoa::bench

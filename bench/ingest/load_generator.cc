@@ -34,6 +34,7 @@ struct Options {
   uint64_t redis_maxlen = 0;
   size_t event_pool = 65536;
   size_t http_requests_pool_max = 4096;
+  double rate_events_per_s = 0;  // http: paced to this many events/s in all; 0: as fast as replies come
   uint64_t seed = 42;
 };
 
@@ -126,7 +127,9 @@ int RunMode(const Options& o, bool http) {
   if (http) {
     const std::vector<HttpRequest> pool =
         MakeHttpRequests(events, o.batch_events, o.http_requests_pool_max, host_port, o.stream);
-    result = RunLoad(o.shape, HttpConnectionFactory(endpoint, pool));
+    const double per_connection_requests_per_s =
+        o.rate_events_per_s / static_cast<double>(o.batch_events) / static_cast<double>(o.shape.connections);
+    result = RunLoad(o.shape, HttpConnectionFactory(endpoint, pool, per_connection_requests_per_s));
   } else {
     const std::vector<RedisCommand> pool = MakeRedisCommands(events, o.stream, o.redis_maxlen);
     result = RunLoad(o.shape, RedisConnectionFactory(endpoint, pool, o.pipeline));
@@ -149,6 +152,9 @@ int main(int argc, char** argv) {
   AddLoadOptions(*http, options);
   http->add_option("--stream", options.stream, "lagoa stream")->capture_default_str();
   http->add_option("-b,--batch", options.batch_events, "events per request")->capture_default_str();
+  http->add_option("--rate", options.rate_events_per_s,
+                   "pace the requests to this many events/s in all (a soak's load); 0: as fast as replies come")
+      ->capture_default_str();
 
   CLI::App* redis = app.add_subcommand("redis", "XADD the same events to a Redis stream");
   AddLoadOptions(*redis, options);

@@ -1,0 +1,216 @@
+"""The soak (issue 13, section 4): one lagoa server under steady ingest at a fraction of the ingest
+rate it reaches on the same machine, with the lake loader, compaction and a SQL query mix running,
+for an hour. Reports per window (5 minutes by default): the events/s acknowledged, ingest
+acknowledgement latency p50/p99 (the load generator's histogram), SQL latency p50/p99, errors of
+either, and the server's RSS; and the RSS drift from the second window (the first warms up) to
+the last.
+
+Usage: bench/soak/run.sh (builds first), or
+  python3 bench/soak/soak.py --lagoa build/release/src/cli/lagoa \
+      --generator build/release/bench/lagoa_load_generator [--minutes 60] [--fraction 0.8]
+
+Standard library only. The data directory is temporary (the server's log is kept beside it, named
+in the summary); the log keeps at most
+--retention-bytes per partition (offsets the lake has not loaded are kept regardless), so an
+hour fits on a small disk."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+STREAM = "soak"
+QUERIES = [
+    # the live tail and the lake together
+    f"SELECT count(*) FROM {STREAM}",
+    # a recent slice, grouped
+    f"SELECT url, count(*) AS n FROM {STREAM} WHERE _ingested_at > now() - INTERVAL 1 MINUTE GROUP BY url ORDER BY n DESC LIMIT 10",
+    # the lake table alone (history), aggregated
+    f"SELECT country, avg(duration_ms) FROM {STREAM} WHERE _offset < 1000000 GROUP BY country",
+]
+
+
+def http(port, method, path, body=None, content_type="application/json", timeout=60):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.encode() if body else None,
+                                     method=method, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def percentile(values, fraction):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class QueryMix(threading.Thread):
+    """Runs QUERIES in turn, one at a time with `pause_s` between them; keeps (time, ms, ok)."""
+
+    def __init__(self, port, pause_s):
+        super().__init__(daemon=True)
+        self.port, self.pause_s = port, pause_s
+        self.samples = []
+        self.errors = []
+        self.stop = threading.Event()
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            sql = QUERIES[i % len(QUERIES)]
+            t0 = time.monotonic()
+            try:
+                status, body = http(self.port, "POST", "/v1/sql", sql, "text/plain", timeout=120)
+            except OSError as e:
+                status, body = 0, str(e)
+            ms = (time.monotonic() - t0) * 1000
+            self.samples.append((time.monotonic(), ms, status == 200))
+            if status != 200:
+                self.errors.append(f"{status} {body[:200]}")
+            i += 1
+            self.stop.wait(self.pause_s)
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid, every_s):
+        super().__init__(daemon=True)
+        self.pid, self.every_s = pid, every_s
+        self.samples = []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.samples.append((time.monotonic(), rss_bytes(self.pid)))
+            except OSError:
+                return
+            self.stop.wait(self.every_s)
+
+
+def run_generator(args, port, seconds, rate):
+    cmd = [args.generator, "http", "--url", f"http://127.0.0.1:{port}", "--stream", STREAM, "--seconds",
+           str(seconds), "--connections", str(args.connections), "--batch", str(args.batch)]
+    if rate:
+        cmd += ["--rate", str(int(rate))]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        sys.exit(f"the load generator printed no report: {out.stdout}\n{out.stderr}")
+    return json.loads(lines[0])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lagoa", required=True)
+    parser.add_argument("--generator", required=True)
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--window-minutes", type=float, default=5)
+    parser.add_argument("--fraction", type=float, default=0.8)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--retention-bytes", default="2GiB")
+    parser.add_argument("--query-pause-s", type=float, default=1.0)
+    args = parser.parse_args()
+
+    data = tempfile.mkdtemp(prefix="lagoa-soak-")
+    server_log = open(data + ".server.log", "w")  # kept after the data directory is removed
+    cmd = [args.lagoa, "server", "--data-dir", os.path.join(data, "d"), "--http", "127.0.0.1:0", "--pg", "127.0.0.1:0",
+           "--lake-load-interval-ms", "10000", "--lake-maintenance-interval-ms", "120000",
+           "--retention-max-bytes", args.retention_bytes]
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=server_log, text=True)
+    port = None
+    for line in server.stdout:
+        m = re.match(r"lagoa is ready: http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            port = int(m.group(1))
+            break
+    if port is None:
+        sys.exit("the server did not start; see " + server_log.name)
+    try:
+        schema = subprocess.run([args.generator, "schema"], stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+        status, body = http(port, "PUT", f"/v1/streams/{STREAM}",
+                            json.dumps({"schema": schema, "partitions": args.partitions, "event_time": "ts"}))
+        if status not in (200, 201):
+            sys.exit(f"creating the stream: {status} {body}")
+        queries = QueryMix(port, args.query_pause_s)
+        rss = RssSampler(server.pid, 5.0)
+        queries.start()
+        rss.start()
+
+        peak = run_generator(args, port, 30, 0)
+        rate = args.fraction * peak["events_per_s"]
+        print(f"[soak] maximum with the loader, compaction and queries running: {peak['events_per_s']:,} events/s; "
+              f"soaking at {args.fraction:.0%}: {rate:,.0f} events/s for {args.minutes:g} min", flush=True)
+
+        windows = []
+        windows_count = max(1, round(args.minutes / args.window_minutes))
+        for w in range(windows_count):
+            t0 = time.monotonic()
+            report = run_generator(args, port, args.window_minutes * 60, rate)
+            t1 = time.monotonic()
+            q = [(ms, ok) for (t, ms, ok) in queries.samples if t0 <= t < t1]
+            r = [b for (t, b) in rss.samples if t0 <= t < t1]
+            windows.append({
+                "window": w + 1,
+                "events_per_s": report["events_per_s"],
+                "ingest_p50_ms": report["latency_ms"]["p50"],
+                "ingest_p99_ms": report["latency_ms"]["p99"],
+                "ingest_not_ok": sum(report["not_ok"].values()) + sum(report["errors"].values()),
+                "queries": len(q),
+                "query_p50_ms": percentile([ms for ms, _ in q], 0.50),
+                "query_p99_ms": percentile([ms for ms, _ in q], 0.99),
+                "query_errors": sum(1 for _, ok in q if not ok),
+                "rss_mean_mib": statistics.mean(r) / 2**20 if r else None,
+                "rss_max_mib": max(r) / 2**20 if r else None,
+            })
+            print("[soak] " + json.dumps(windows[-1]), flush=True)
+        queries.stop.set()
+        rss.stop.set()
+        # The first window warms up (the tail cache, DuckDB's buffers fill): drift is from the second.
+        first = windows[1 if len(windows) > 1 else 0]["rss_mean_mib"]
+        last = windows[-1]["rss_mean_mib"]
+        drift = (last - first) / first if first else None
+        with open(server_log.name) as f:
+            logged_errors = [line for line in f if " error " in line or " critical " in line]
+        summary = {
+            "peak_events_per_s": peak["events_per_s"], "rate_events_per_s": round(rate), "windows": len(windows),
+            "rss_drift": drift, "ingest_not_ok": sum(w["ingest_not_ok"] for w in windows),
+            "query_errors": len(queries.errors), "server_error_lines": len(logged_errors),
+            "server_log": server_log.name,
+            "disk_bytes": sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(data) for f in files),
+        }
+        print("[soak] summary " + json.dumps(summary), flush=True)
+        for e in queries.errors[:5] + logged_errors[:5]:
+            print("[soak] error: " + e.strip(), flush=True)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
