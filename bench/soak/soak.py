@@ -56,6 +56,26 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def ingested(port):
+    """Events the stream's log holds, over its partitions."""
+    _, body = http(port, "GET", f"/v1/streams/{STREAM}")
+    return sum(p["next_offset"] for p in json.loads(body)["partitions"])
+
+
+def loaded(port):
+    """Events the lake table holds: each partition's loader commits its last offset as a txn."""
+    status, body = http(port, "GET", f"/v1/tables/{STREAM}")
+    if status != 200:
+        return 0
+    apps = json.loads(body).get("applications", {})
+    return sum(v + 1 for k, v in apps.items() if k.startswith(f"lagoa:{STREAM}:"))
+
+
+def free_disk_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
 def rss_bytes(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -131,6 +151,8 @@ def main():
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--retention-bytes", default="2GiB")
     parser.add_argument("--query-pause-s", type=float, default=1.0)
+    parser.add_argument("--peak-seconds", type=float, default=60)
+    parser.add_argument("--free-disk-min-gib", type=float, default=8)
     args = parser.parse_args()
 
     data = tempfile.mkdtemp(prefix="lagoa-soak-")
@@ -158,14 +180,26 @@ def main():
         queries.start()
         rss.start()
 
-        peak = run_generator(args, port, 30, 0)
-        rate = args.fraction * peak["events_per_s"]
-        print(f"[soak] maximum with the loader, compaction and queries running: {peak['events_per_s']:,} events/s; "
-              f"soaking at {args.fraction:.0%}: {rate:,.0f} events/s for {args.minutes:g} min", flush=True)
+        # The peak that lasts: what ingest reaches, unless the loader falls behind it (the log then
+        # grows without bound, since retention keeps what the lake has not loaded).
+        loaded_before, t0 = loaded(port), time.monotonic()
+        peak = run_generator(args, port, args.peak_seconds, 0)
+        loader_rate = (loaded(port) - loaded_before) / (time.monotonic() - t0)
+        sustained = min(peak["events_per_s"], loader_rate)
+        rate = args.fraction * sustained
+        print(f"[soak] at full ingest with the loader, compaction and queries running: {peak['events_per_s']:,} "
+              f"events/s ingested, {loader_rate:,.0f} events/s loaded into the lake; soaking at {args.fraction:.0%} "
+              f"of {sustained:,.0f}: {rate:,.0f} events/s for {args.minutes:g} min", flush=True)
+        deadline = time.monotonic() + 600
+        while ingested(port) - loaded(port) > rate * 20 and time.monotonic() < deadline:
+            time.sleep(5)  # the loader catches up with the peak's backlog first
+        print(f"[soak] backlog after the peak: {ingested(port) - loaded(port):,} events", flush=True)
 
         windows = []
         windows_count = max(1, round(args.minutes / args.window_minutes))
         for w in range(windows_count):
+            if free_disk_bytes(data) < args.free_disk_min_gib * 2**30:
+                sys.exit(f"[soak] stopped: less than {args.free_disk_min_gib} GiB free (the loader fell behind?)")
             t0 = time.monotonic()
             report = run_generator(args, port, args.window_minutes * 60, rate)
             t1 = time.monotonic()
@@ -183,6 +217,7 @@ def main():
                 "query_errors": sum(1 for _, ok in q if not ok),
                 "rss_mean_mib": statistics.mean(r) / 2**20 if r else None,
                 "rss_max_mib": max(r) / 2**20 if r else None,
+                "lake_lag_events": ingested(port) - loaded(port),
             })
             print("[soak] " + json.dumps(windows[-1]), flush=True)
         queries.stop.set()
