@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -60,14 +63,28 @@ std::unique_ptr<HttpServer> StartServer(bool with_token) {
   return std::move(*server);
 }
 
-void SendAndDrain(uint16_t port, const uint8_t* data, size_t size) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) std::abort();
+// A connection to the server; closing it resets it (SO_LINGER 0), so that the client's side
+// leaves no TIME_WAIT behind: thousands of inputs a second would use up the ephemeral ports.
+int Connect(uint16_t port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    const linger reset{.l_onoff = 1, .l_linger = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return fd;
+    ::close(fd);
+    ::usleep(10'000);
+  }
+  std::fprintf(stderr, "http_requests_fuzz: cannot connect to the server on port %u: %s\n", port, std::strerror(errno));
+  std::abort();
+}
+
+void SendAndDrain(uint16_t port, const uint8_t* data, size_t size) {
+  const int fd = Connect(port);
   for (size_t sent = 0; sent < size;) {
     const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
     if (n <= 0) break;  // the server closed (a refused request): what it answered is read below
