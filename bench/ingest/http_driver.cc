@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 #include "http_reply.h"
 #include "reconnecting_connection.h"
@@ -19,8 +20,8 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr size_t kReadChunkBytes = 64 * 1024;
-constexpr size_t kReadBufferBytesMax = 16 * 1024 * 1024;
+constexpr size_t kReadChunkBytes = size_t{64} * 1024;
+constexpr size_t kReadBufferBytesMax = size_t{16} * 1024 * 1024;
 
 // One keep-alive connection with at most one request in flight. The request is written and the
 // reply read concurrently (a server may answer an error before it has read the whole body); the
@@ -31,7 +32,7 @@ class HttpConnection final : public ReconnectingConnection {
  public:
   HttpConnection(const ConnectionContext& context, tcp::endpoint endpoint, const std::vector<HttpRequest>& pool,
                  Clock::duration send_interval)
-      : ReconnectingConnection(context, endpoint),
+      : ReconnectingConnection(context, std::move(endpoint)),
         pool_(pool),
         next_(context.index * 7919),  // connections start at different places in the pool
         send_interval_(send_interval),
@@ -194,7 +195,7 @@ std::vector<HttpRequest> MakeHttpRequests(const std::vector<std::string>& events
   return requests;
 }
 
-ConnectionFactory HttpConnectionFactory(tcp::endpoint endpoint, const std::vector<HttpRequest>& pool,
+ConnectionFactory HttpConnectionFactory(const tcp::endpoint& endpoint, const std::vector<HttpRequest>& pool,
                                         double requests_per_s_per_connection) {
   const Clock::duration interval = requests_per_s_per_connection > 0
                                        ? std::chrono::duration_cast<Clock::duration>(

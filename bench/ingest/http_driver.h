@@ -24,7 +24,7 @@ std::vector<HttpRequest> MakeHttpRequests(const std::vector<std::string>& events
 
 // The pool must outlive the run. `requests_per_s_per_connection` > 0 paces each connection (an
 // open-loop rate, for soaks); 0 sends the next request as soon as a reply came (closed loop).
-ConnectionFactory HttpConnectionFactory(boost::asio::ip::tcp::endpoint endpoint, const std::vector<HttpRequest>& pool,
-                                        double requests_per_s_per_connection = 0);
+ConnectionFactory HttpConnectionFactory(const boost::asio::ip::tcp::endpoint& endpoint,
+                                        const std::vector<HttpRequest>& pool, double requests_per_s_per_connection = 0);
 
 }  // namespace lagoa::bench

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <charconv>
 #include <cstdio>
+#include <exception>
 #include <optional>
 #include <string>
 
@@ -142,7 +143,9 @@ int RunMode(const Options& o, bool http) {
 }  // namespace
 }  // namespace lagoa::bench
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   using namespace lagoa::bench;
   CLI::App app{"lagoa_load_generator: ingest load against lagoa (HTTP) or Redis Streams"};
   app.require_subcommand(1);
@@ -178,4 +181,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   return RunMode(options, http->parsed());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {  // a bug in the generator or a library: say so, not std::terminate
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
 }

@@ -42,7 +42,7 @@ struct Faults {
 };
 
 Faults& TheFaults() {
-  static Faults* faults = new Faults();  // never destroyed: hooks may run during exit
+  static auto* faults = new Faults();  // never destroyed: hooks may run during exit
   return *faults;
 }
 

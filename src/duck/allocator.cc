@@ -45,6 +45,8 @@ struct ExtentHooks {
   ExtentMerge* merge;
 };
 
+// mallctl reads and writes the hooks as an `extent_hooks_t*`.
+constexpr size_t kHooksPointerBytes = sizeof(void*);
 ExtentHooks* g_default_hooks = nullptr;  // set once, before any arena uses CappedHooks()
 std::atomic<uint64_t> g_mapped_bytes{0};
 std::atomic<uint64_t> g_max_bytes{0};  // 0: no cap
@@ -101,7 +103,7 @@ Status InstallCap() {
       duckdb_je_malloc != nullptr && duckdb_je_free != nullptr) {
     duckdb_je_free(duckdb_je_malloc(oversize_bytes + 1));  // address space only: never touched
   }
-  length = sizeof(g_default_hooks);
+  length = kHooksPointerBytes;
   if (int error = duckdb_je_mallctl("arena.0.extent_hooks", &g_default_hooks, &length, nullptr, 0); error != 0) {
     return Status::Internal(fmt::format("DuckDB's allocator: arena.0.extent_hooks: {}", std::strerror(error)));
   }
@@ -125,9 +127,9 @@ Status InstallCap() {
   for (unsigned i = 0; i < arenas; ++i) {
     const std::string name = fmt::format("arena.{}.extent_hooks", i);
     ExtentHooks* old = nullptr;
-    length = sizeof(old);
+    length = kHooksPointerBytes;
     // An automatic arena not made yet is made with the hooks; EFAULT: an index with no arena.
-    const int error = duckdb_je_mallctl(name.c_str(), &old, &length, &capped, sizeof(capped));
+    const int error = duckdb_je_mallctl(name.c_str(), &old, &length, &capped, kHooksPointerBytes);
     if (error != 0 && error != EFAULT) {
       return Status::Internal(fmt::format("DuckDB's allocator refused {}: {}", name, std::strerror(error)));
     }
