@@ -53,8 +53,9 @@ struct LogToolArgs {
   std::optional<int32_t> partition;
 };
 int LogVerify(const LogToolArgs& args);
-// Without `apply`, prints what it would repair and changes nothing.
-int LogRepair(const LogToolArgs& args, bool apply);
+// Without `apply`, prints what it would repair and changes nothing. Damaged ranges are rebuilt from
+// the stream's lake table where it holds them, unless `without_lake`; the rest become gaps.
+int LogRepair(const LogToolArgs& args, bool apply, bool without_lake);
 
 // `lagoa table …`: the lake tables of streams and attached Delta tables.
 int TableList(const std::string& url, bool json);

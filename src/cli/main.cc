@@ -127,11 +127,16 @@ int Run(int argc, char** argv) {
   add_log_args(log_verify);
   log_verify->callback([&] { exit_code = cli::LogVerify(log_args); });
   auto* log_repair = log_cmd->add_subcommand(
-      "repair", "Cut damaged batches out of the log (their offsets become a gap), recorded; --apply to do it");
+      "repair",
+      "Rebuild damaged batches from the stream's lake table, and cut out what it lacks (those offsets become a "
+      "gap), recorded; --apply to do it");
   add_log_args(log_repair);
   bool log_repair_apply = false;
+  bool log_repair_without_lake = false;
   log_repair->add_flag("--apply", log_repair_apply, "repair (without it: only say what would be repaired)");
-  log_repair->callback([&] { exit_code = cli::LogRepair(log_args, log_repair_apply); });
+  log_repair->add_flag("--without-lake", log_repair_without_lake,
+                       "cut damaged ranges out even where the lake holds them (when reading the lake fails)");
+  log_repair->callback([&] { exit_code = cli::LogRepair(log_args, log_repair_apply, log_repair_without_lake); });
 
   auto* stream = app.add_subcommand("stream", "Create, list, describe, tail and drop streams");
   stream->require_subcommand(1);

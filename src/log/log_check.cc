@@ -87,9 +87,63 @@ void FrameGaps(Offset first, Offset end, Bytes& out) {
   }
 }
 
-// The segment's new bytes: its good batches, a gap batch where each damaged stretch was, and
-// nothing from its torn tail on.
-Result<Bytes> RepairedBytes(const SegmentCheck& segment, std::vector<RepairedStretch>& done) {
+// A rebuilt batch holds at most this many records or about this many bytes of them.
+constexpr uint32_t kRebuiltBatchRecordsMax = 4096;
+constexpr uint64_t kRebuiltBatchBytesMax = 1u << 20;
+
+// Frames what replaces the damaged offsets [first, end): batches of the records `source` gives
+// back (a new batch wherever the offsets, schema version or ingest time break), gap batches over
+// the offsets it does not give.
+Status FrameRebuilt(const RebuildSource& source, Offset first, Offset end, RepairedStretch& stretch, Bytes& out) {
+  Offset next = first;  // the first offset nothing is framed for yet
+  std::optional<BatchBuilder> batch;
+  Offset batch_base;
+  int64_t batch_ingest_us = 0;
+  auto flush = [&] {
+    if (!batch) return;
+    BatchFraming::Frame(*batch, batch_base, batch_ingest_us, kBatchFlagWriteStart, out);
+    next = batch_base + batch->record_count();
+    batch.reset();
+  };
+  auto gap_to = [&](Offset to) {
+    if (next >= to) return;
+    FrameGaps(next, to, out);
+    stretch.gaps.emplace_back(next, to);
+    next = to;
+  };
+  if (source) {
+    LAGOA_RETURN_IF_ERROR(source(first, end, [&](const ReadRecord& record) -> Status {
+      const Offset expected = batch ? batch_base + batch->record_count() : next;
+      if (record.offset < expected || record.offset >= end) {
+        return Status::InvalidArgument(
+            fmt::format("the records to rebuild offsets {} to {} from gave offset {} after offset {}", first.value(),
+                        end.value() - 1, record.offset.value(), expected.value() - 1));
+      }
+      if (batch && (record.offset != expected || record.schema_version != batch->schema_version() ||
+                    record.ingest_time_us != batch_ingest_us || batch->record_count() >= kRebuiltBatchRecordsMax ||
+                    batch->framed_bytes() + record.payload.size() > kRebuiltBatchBytesMax)) {
+        flush();
+      }
+      if (!batch) {
+        gap_to(record.offset);
+        batch.emplace(record.schema_version);
+        batch_base = record.offset;
+        batch_ingest_us = record.ingest_time_us;
+      }
+      batch->Add(record.event_time_us, record.payload);
+      ++stretch.rebuilt_records;
+      return Status::Ok();
+    }));
+  }
+  flush();
+  gap_to(end);
+  return Status::Ok();
+}
+
+// The segment's new bytes: its good batches, in place of each damaged stretch what `source` gives
+// back and gap batches, and nothing from its torn tail on.
+Result<Bytes> RepairedBytes(const SegmentCheck& segment, const RebuildSource& source,
+                            std::vector<RepairedStretch>& done) {
   LAGOA_ASSIGN_OR_RETURN(std::string old, ReadWholeFile(segment.path, kSegmentBytesMax));
   const uint64_t keep_end = segment.torn ? segment.torn->begin_byte : old.size();
   Bytes out;
@@ -97,20 +151,38 @@ Result<Bytes> RepairedBytes(const SegmentCheck& segment, std::vector<RepairedStr
   for (const DamagedBytes& damage : segment.damage) {
     PutBytes(out, AsBytes(std::string_view(old).substr(copied_to, damage.begin_byte - copied_to)));
     copied_to = damage.end_byte;
-    RepairedStretch& stretch = done.emplace_back(RepairedStretch{segment.path, damage, std::nullopt});
-    if (damage.end_offset && *damage.end_offset > damage.first_offset) {
-      FrameGaps(damage.first_offset, *damage.end_offset, out);
-      stretch.gap = std::make_pair(damage.first_offset, *damage.end_offset);
+    RepairedStretch& stretch = done.emplace_back();
+    stretch.segment = segment.path;
+    stretch.damage = damage;
+    if (!damage.end_offset) {
+      stretch.cut = true;
+    } else if (*damage.end_offset > damage.first_offset) {
+      LAGOA_RETURN_IF_ERROR(FrameRebuilt(source, damage.first_offset, *damage.end_offset, stretch, out));
     }
   }
   if (copied_to < keep_end) PutBytes(out, AsBytes(std::string_view(old).substr(copied_to, keep_end - copied_to)));
-  if (segment.torn) done.push_back(RepairedStretch{segment.path, *segment.torn, std::nullopt});
+  if (segment.torn) {
+    RepairedStretch& stretch = done.emplace_back();
+    stretch.segment = segment.path;
+    stretch.damage = *segment.torn;
+    stretch.cut = true;
+  }
   return out;
 }
 
 std::string RepairLine(const RepairedStretch& stretch) {
-  return fmt::format("{} {} {}: {}\n", WallNowMicros(), stretch.segment.filename().string(),
-                     stretch.gap ? "gap" : "cut", DescribeDamage(stretch.damage));
+  std::string what;
+  if (stretch.cut) {
+    what = "cut";
+  } else if (stretch.rebuilt_records == 0) {
+    what = "gap";
+  } else {
+    what = fmt::format("rebuilt {} records", stretch.rebuilt_records);
+    for (const auto& [first, end] : stretch.gaps)
+      what += fmt::format(", gap at {} to {}", first.value(), end.value() - 1);
+  }
+  return fmt::format("{} {} {}: {}\n", WallNowMicros(), stretch.segment.filename().string(), what,
+                     DescribeDamage(stretch.damage));
 }
 
 Status ReplaceSegment(const SegmentCheck& segment, const Bytes& bytes) {
@@ -163,12 +235,12 @@ Result<std::vector<PartitionCheck>> CheckLog(const fs::path& log_dir, const std:
   return checks;
 }
 
-Result<std::vector<RepairedStretch>> RepairPartition(const PartitionCheck& check) {
+Result<std::vector<RepairedStretch>> RepairPartition(const PartitionCheck& check, const RebuildSource& source) {
   std::vector<RepairedStretch> done;
   for (const SegmentCheck& segment : check.segments) {
     if (segment.damage.empty() && !segment.torn) continue;
     const size_t first_new = done.size();
-    LAGOA_ASSIGN_OR_RETURN(Bytes bytes, RepairedBytes(segment, done));
+    LAGOA_ASSIGN_OR_RETURN(Bytes bytes, RepairedBytes(segment, source, done));
     std::string lines;
     for (size_t i = first_new; i < done.size(); ++i) lines += RepairLine(done[i]);
     LAGOA_RETURN_IF_ERROR(AppendRepairRecord(check.dir, lines));
