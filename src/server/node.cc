@@ -19,6 +19,7 @@
 #include "base/file_faults.h"
 #include "base/file_util.h"
 #include "base/metrics.h"
+#include "base/process_limits.h"
 #include "catalog/catalog.h"
 #include "catalog/sources.h"
 #include "duck/allocator.h"
@@ -356,6 +357,29 @@ void Node::Stop() {
 uint16_t Node::http_port() const { return c_->http ? c_->http->port() : 0; }
 uint16_t Node::pg_port() const { return c_->pg ? c_->pg->port() : 0; }
 
+namespace {
+
+// Every connection the front doors may hold is a file descriptor, beside the log's segments and
+// DuckDB's files: raise the soft open-files limit (often 1,024) to cover them, as far as the hard
+// limit allows, and say so when it does not (accepts past it fail with EMFILE, which the HTTP front
+// door answers by evicting a waiting connection).
+void RaiseOpenFilesLimitForConnections(const ServerConfig& config) {
+  constexpr uint64_t kFilesBesideConnections = 4096;
+  const uint64_t wanted = uint64_t{config.http.max_connections} + (config.pg.enabled ? config.pg.connections_max : 0) +
+                          kFilesBesideConnections;
+  auto limit = RaiseOpenFilesLimit(wanted);
+  if (!limit.ok()) {
+    spdlog::warn("the open-files limit stays as it is: {}", limit.status().message());
+  } else if (*limit < wanted) {
+    spdlog::warn(
+        "the open-files limit is {} (its hard limit), below the {} that max_connections and pg_connections_max "
+        "need with the server's own files; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower max_connections",
+        *limit, wanted);
+  }
+}
+
+}  // namespace
+
 int RunServer(const ServerConfig& config) {
   // Block the stop signals in every thread the node starts; the main thread waits for them.
   sigset_t signals;
@@ -371,6 +395,8 @@ int RunServer(const ServerConfig& config) {
     spdlog::warn("DuckDB's memory is bounded only by what it tracks (duckdb_memory_max is not applied): {}",
                  capped.message());
   }
+
+  RaiseOpenFilesLimitForConnections(config);
 
   if (Status faults = SetFileFaultsFromEnvironment(); !faults.ok()) {
     spdlog::error("{}", faults.message());

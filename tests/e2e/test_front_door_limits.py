@@ -6,6 +6,8 @@ so that the whole file runs in a few seconds; connections come from several loop
 (127.0.x.y) so that per-address and total limits can be told apart."""
 import http.client
 import json
+import os
+import resource
 import select
 import shutil
 import socket
@@ -210,6 +212,37 @@ class FrontDoorLimitsTest(h.ServerTestCase):
         self.assertEqual((kind, error.get("C"), error.get("S")), (b"E", "57P05", "FATAL"), error)
         self.assertIn("pg_idle_timeout_ms", error["M"])
         self.assertTrue(closed_within(pg_idle, 2))
+
+
+class OpenFilesLimitTest(h.ServerTestCase):
+    start_class_server = False
+
+    def soft_limit_of(self, hard):
+        """The soft open-files limit of a server started with soft 512 and `hard`, and its stderr."""
+        server = self.new_server(["--max-connections", "10000", "--pg-connections-max", "64"])
+        base_command = server.command
+        server.command = lambda: ["prlimit", f"--nofile=512:{hard}", "--"] + base_command()
+        server.start()
+        with open(f"/proc/{server.proc.pid}/limits") as f:
+            line = next(line for line in f if line.startswith("Max open files"))
+        soft = int(line.split()[3])
+        server.stop()
+        return soft, server.stderr_text()
+
+    def test_the_server_raises_its_open_files_limit_to_what_its_connections_need(self):
+        # The usual soft limit (1,024, here 512) is below max_connections: at 512 the server could
+        # hold about 400 connections, whatever max_connections says.
+        needed = 10000 + 64 + 4096
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        if hard != resource.RLIM_INFINITY:
+            needed_or_hard = min(needed, hard)
+        else:
+            needed_or_hard, hard = needed, needed * 2
+        soft, stderr = self.soft_limit_of(hard)
+        self.assertEqual(soft, needed_or_hard, stderr)
+        soft, stderr = self.soft_limit_of(2000)
+        self.assertEqual(soft, 2000)
+        self.assertIn(f"the open-files limit is 2000 (its hard limit), below the {needed}", stderr)
 
 
 if __name__ == "__main__":
