@@ -1,6 +1,7 @@
-"""The soak (issue 13, section 4): one lagoa server under steady ingest at a fraction of the ingest
-rate it reaches on the same machine, with the lake loader, compaction and a SQL query mix running,
-for an hour. Reports per window (5 minutes by default): the events/s acknowledged, ingest
+"""The soak (issue 13, section 4): one lagoa server under steady ingest at a fraction of the highest
+rate it sustains on the same machine (events acknowledged and loaded into the lake without the
+lake falling further behind, measured first in steps), with the lake loader, compaction and a SQL
+query mix running, for an hour. Reports per window (5 minutes by default): the events/s acknowledged, ingest
 acknowledgement latency p50/p99 (the load generator's histogram), SQL latency p50/p99, errors of
 either, and the server's RSS; and the RSS drift from the second window (the first warms up) to
 the last.
@@ -127,6 +128,33 @@ class RssSampler(threading.Thread):
             self.stop.wait(self.every_s)
 
 
+def wait_for_lake(port, timeout_s):
+    """Waits until the lake holds every event ingested so far."""
+    target, deadline = ingested(port), time.monotonic() + timeout_s
+    while loaded(port) < target:
+        if time.monotonic() > deadline:
+            sys.exit(f"[soak] the loader did not load {target:,} events within {timeout_s} s")
+        time.sleep(1)
+
+
+def step_lag(args, port, rate):
+    """Ingests at `rate` for --step-seconds; the lake's lowest lag in the step's first and last
+    thirds (sampled every second)."""
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(run_generator(args, port, args.step_seconds, rate)))
+    t0 = time.monotonic()
+    runner.start()
+    samples = []
+    while runner.is_alive():
+        samples.append((time.monotonic() - t0, ingested(port) - loaded(port)))
+        time.sleep(1)
+    runner.join()
+    third = args.step_seconds / 3
+    first = [lag for t, lag in samples if t < third]
+    last = [lag for t, lag in samples if t >= 2 * third]
+    return min(first or [0]), min(last or [0])
+
+
 def run_generator(args, port, seconds, rate):
     cmd = [args.generator, "http", "--url", f"http://127.0.0.1:{port}", "--stream", STREAM, "--seconds",
            str(seconds), "--connections", str(args.connections), "--batch", str(args.batch)]
@@ -151,15 +179,20 @@ def main():
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--retention-bytes", default="2GiB")
     parser.add_argument("--query-pause-s", type=float, default=1.0)
-    parser.add_argument("--peak-seconds", type=float, default=60)
+    parser.add_argument("--peak-seconds", type=float, default=30)
+    parser.add_argument("--drain-timeout-s", type=float, default=900)
+    parser.add_argument("--step-seconds", type=float, default=180)
+    parser.add_argument("--step-slack-s", type=float, default=5)
+    parser.add_argument("--steps-max", type=int, default=8)
     parser.add_argument("--free-disk-min-gib", type=float, default=8)
+    parser.add_argument("--server-args", default="", help="more flags for `lagoa server`, space-separated")
     args = parser.parse_args()
 
     data = tempfile.mkdtemp(prefix="lagoa-soak-")
     server_log = open(data + ".server.log", "w")  # kept after the data directory is removed
     cmd = [args.lagoa, "server", "--data-dir", os.path.join(data, "d"), "--http", "127.0.0.1:0", "--pg", "127.0.0.1:0",
            "--lake-load-interval-ms", "10000", "--lake-maintenance-interval-ms", "120000",
-           "--retention-max-bytes", args.retention_bytes]
+           "--retention-max-bytes", args.retention_bytes] + args.server_args.split()
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=server_log, text=True)
     port = None
     for line in server.stdout:
@@ -180,20 +213,41 @@ def main():
         queries.start()
         rss.start()
 
-        # The peak that lasts: what ingest reaches, unless the loader falls behind it (the log then
-        # grows without bound, since retention keeps what the lake has not loaded).
+        # The highest rate the node sustains, loader and queries included. Ingest alone goes faster
+        # than the loader can follow with queries running, and retention keeps what the lake has not
+        # loaded, so a soak at the ingest peak would only grow the log until the disk fills. First a
+        # bound: ingest at full speed for --peak-seconds, then the time until the lake holds all of
+        # it (events per second end to end). Then steps of --step-seconds at a rate, starting at that
+        # bound: a rate is sustained when the lake's lag, at its lowest (right after a load), ends
+        # the step no higher than it began plus --step-slack-s seconds of events; if not, the next
+        # step tries 85 % of it, after the lake has caught up again.
         loaded_before, t0 = loaded(port), time.monotonic()
         peak = run_generator(args, port, args.peak_seconds, 0)
-        loader_rate = (loaded(port) - loaded_before) / (time.monotonic() - t0)
-        sustained = min(peak["events_per_s"], loader_rate)
+        wait_for_lake(port, args.drain_timeout_s)
+        end_to_end = (loaded(port) - loaded_before) / (time.monotonic() - t0)
+        print(f"[soak] full speed for {args.peak_seconds:g} s with the loader, compaction and queries running: "
+              f"{peak['events_per_s']:,} events/s ingested; all of them in the lake after {time.monotonic() - t0:.0f} s: "
+              f"{end_to_end:,.0f} events/s end to end", flush=True)
+        sustained = None
+        step_rate = min(peak["events_per_s"], end_to_end)
+        steps = []
+        for _ in range(args.steps_max):
+            lowest_first, lowest_last = step_lag(args, port, step_rate)
+            held = lowest_last <= lowest_first + args.step_slack_s * step_rate
+            steps.append({"rate": round(step_rate), "lag_low_first_third": lowest_first,
+                          "lag_low_last_third": lowest_last, "held": held})
+            print("[soak] step " + json.dumps(steps[-1]), flush=True)
+            if held:
+                sustained = step_rate
+                break
+            step_rate *= 0.85
+            wait_for_lake(port, args.drain_timeout_s)
+        if sustained is None:
+            sys.exit(f"[soak] no rate held in {args.steps_max} steps")
+        wait_for_lake(port, args.drain_timeout_s)
         rate = args.fraction * sustained
-        print(f"[soak] at full ingest with the loader, compaction and queries running: {peak['events_per_s']:,} "
-              f"events/s ingested, {loader_rate:,.0f} events/s loaded into the lake; soaking at {args.fraction:.0%} "
-              f"of {sustained:,.0f}: {rate:,.0f} events/s for {args.minutes:g} min", flush=True)
-        deadline = time.monotonic() + 600
-        while ingested(port) - loaded(port) > rate * 20 and time.monotonic() < deadline:
-            time.sleep(5)  # the loader catches up with the peak's backlog first
-        print(f"[soak] backlog after the peak: {ingested(port) - loaded(port):,} events", flush=True)
+        print(f"[soak] soaking at {args.fraction:.0%} of {sustained:,.0f}: {rate:,.0f} events/s for {args.minutes:g} min",
+              flush=True)
 
         windows = []
         windows_count = max(1, round(args.minutes / args.window_minutes))
@@ -229,7 +283,8 @@ def main():
         with open(server_log.name) as f:
             logged_errors = [line for line in f if " error " in line or " critical " in line]
         summary = {
-            "peak_events_per_s": peak["events_per_s"], "rate_events_per_s": round(rate), "windows": len(windows),
+            "peak_events_per_s": peak["events_per_s"], "end_to_end_events_per_s": round(end_to_end),
+            "sustained_events_per_s": round(sustained), "rate_events_per_s": round(rate), "windows": len(windows),
             "rss_drift": drift, "ingest_not_ok": sum(w["ingest_not_ok"] for w in windows),
             "query_errors": len(queries.errors), "server_error_lines": len(logged_errors),
             "server_log": server_log.name,

@@ -20,7 +20,7 @@ struct JobsConfig {
   // `lake_file_bytes_target`, 1 MiB..1 GiB: a load writes at most about this much record payload
   // per file, and compaction merges files under a quarter of it into files of about this size.
   uint64_t lake_file_bytes_target = 128ull << 20;
-  int lake_load_nice = 10;  // `lake_load_nice`, 0..19: below ingest and queries
+  int lake_load_nice = 0;  // `lake_load_nice`, 0..19: above 0, below ingest and queries
   // `lake_vacuum_retention_hours`: VACUUM keeps unreferenced files this long; -1: never vacuum.
   int64_t lake_vacuum_retention_hours = 168;
   // `lake_memory_limit`, at least 16 MiB: DuckDB's limit for the loader and maintenance.

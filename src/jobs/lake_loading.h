@@ -58,9 +58,10 @@ struct LakeLoadingOptions {
   lake::CompactOptions compact;
   int64_t file_bytes_max = 128ll << 20;  // the loader's bytes_max: record payload per file
   duck::DatabaseOptions duckdb;          // each loader's and maintenance pass's DuckDB (its memory_limit)
-  // The loading thread's nice value (0-19), which the DuckDB threads it starts inherit: loads and
-  // maintenance give way to ingest and queries when the cores are busy. 0: the server's priority.
-  int nice = 10;
+  // The loading thread's nice value (0-19), which the DuckDB threads it starts inherit. Above 0,
+  // loads and maintenance give way to ingest and queries when the cores are busy (and fall behind
+  // for good under a steady query load: README.md, "Threads"). 0: the server's priority.
+  int nice = 0;
 };
 
 class LakeLoading {

@@ -231,9 +231,10 @@ const std::vector<KeyEntry>& Entries() {
         "128MiB"},
        Size(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_file_bytes_target))},
       {{"lake_load_nice",
-        "nice value (0-19) of the lake loader and maintenance: they give way to ingest and queries when the "
-        "cores are busy; 0 runs them at the server's priority",
-        "10"},
+        "nice value (0-19) of the lake loader and maintenance; above 0 they give way to ingest and queries when "
+        "the cores are busy, and fall behind for good under a steady query load; 0 runs them at the server's "
+        "priority",
+        "0"},
        Number(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_load_nice))},
       {{"lake_vacuum_retention_hours",
         "how long VACUUM keeps data files no table version uses (time travel needs them); -1 never vacuums", "168"},
