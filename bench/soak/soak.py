@@ -138,7 +138,7 @@ def wait_for_lake(port, timeout_s):
 
 
 def step_lag(args, port, rate):
-    """Ingests at `rate` for --step-seconds; the lake's lowest lag in the step's first and last
+    """Ingests at `rate` for --step-seconds; the lake's lowest lag in the step's middle and last
     thirds (sampled every second)."""
     result = {}
     runner = threading.Thread(target=lambda: result.update(run_generator(args, port, args.step_seconds, rate)))
@@ -150,9 +150,9 @@ def step_lag(args, port, rate):
         time.sleep(1)
     runner.join()
     third = args.step_seconds / 3
-    first = [lag for t, lag in samples if t < third]
+    middle = [lag for t, lag in samples if third <= t < 2 * third]
     last = [lag for t, lag in samples if t >= 2 * third]
-    return min(first or [0]), min(last or [0])
+    return min(middle or [0]), min(last or [0])
 
 
 def run_generator(args, port, seconds, rate):
@@ -218,9 +218,10 @@ def main():
         # loaded, so a soak at the ingest peak would only grow the log until the disk fills. First a
         # bound: ingest at full speed for --peak-seconds, then the time until the lake holds all of
         # it (events per second end to end). Then steps of --step-seconds at a rate, starting at that
-        # bound: a rate is sustained when the lake's lag, at its lowest (right after a load), ends
-        # the step no higher than it began plus --step-slack-s seconds of events; if not, the next
-        # step tries 85 % of it, after the lake has caught up again.
+        # bound: a rate is sustained when the lake's lag, at its lowest (right after a load), is no
+        # higher in the step's last third than in its middle third plus --step-slack-s seconds of
+        # events (the first third starts from a lake that has caught up); if not, the next step
+        # tries 85 % of it, after the lake has caught up again.
         loaded_before, t0 = loaded(port), time.monotonic()
         peak = run_generator(args, port, args.peak_seconds, 0)
         wait_for_lake(port, args.drain_timeout_s)
@@ -232,9 +233,9 @@ def main():
         step_rate = min(peak["events_per_s"], end_to_end)
         steps = []
         for _ in range(args.steps_max):
-            lowest_first, lowest_last = step_lag(args, port, step_rate)
-            held = lowest_last <= lowest_first + args.step_slack_s * step_rate
-            steps.append({"rate": round(step_rate), "lag_low_first_third": lowest_first,
+            lowest_middle, lowest_last = step_lag(args, port, step_rate)
+            held = lowest_last <= lowest_middle + args.step_slack_s * step_rate
+            steps.append({"rate": round(step_rate), "lag_low_middle_third": lowest_middle,
                           "lag_low_last_third": lowest_last, "held": held})
             print("[soak] step " + json.dumps(steps[-1]), flush=True)
             if held:

@@ -82,6 +82,15 @@ class LakeCopy {
                            duck::Connection::Make(duck::DatabaseOptions::Defaults()));
     LAGOA_ASSIGN_OR_RETURN(lake::Snapshot snapshot,
                            lake::DeltaLogReader(store.get(), duckdb.get(), prefix).LoadSnapshot());
+    // A table older than the stream is an earlier stream's of the same name (whose drop could not
+    // remove it): its offsets are not this stream's.
+    const std::optional<int64_t> table_created_ms = snapshot.metadata().created_time_ms;
+    if (table_created_ms && *table_created_ms < definition->created_us / 1000) {
+      return Status::FailedPrecondition(
+          fmt::format("the lake table {} was created before the stream ({} against {}, ms since the epoch): it is an "
+                      "earlier stream's",
+                      (data_dir / "lake" / stream).string(), *table_created_ms, definition->created_us / 1000));
+    }
     return std::unique_ptr<LakeCopy>(
         new LakeCopy(std::move(definition), std::move(store), std::move(duckdb), std::move(snapshot)));
   }

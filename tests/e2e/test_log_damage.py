@@ -180,6 +180,26 @@ class LogDamageTest(h.ServerTestCase):
                          "the log serves everything but the cut range")
         self.assertEqual(sql_rows(server, "SELECT count(*) FROM audit"), [[BATCHES * PER_BATCH]])
 
+    def test_a_lake_table_older_than_the_stream_is_not_rebuilt_from(self):
+        # A table whose stream was dropped without it (its removal failed) belongs to an earlier
+        # stream of the same name: its rows at these offsets are other events.
+        data_dir = self.tmp_path("data")
+        segment = self.fill(data_dir)
+        pos, size, base, count = segment_batches(segment)[BATCHES // 2]
+        flip_byte(segment, pos + size // 2)
+        definition_path = os.path.join(data_dir, "catalog", "audit.json")
+        with open(definition_path) as f:
+            definition = json.load(f)
+        definition["created"] = "2099-01-01T00:00:00.000000Z"  # the stream now looks newer than its table
+        with open(definition_path, "w") as f:
+            json.dump(definition, f)
+        size_before = os.path.getsize(segment)
+        code, out = self.cli("log", "repair", "--data-dir", data_dir, "--apply")
+        self.assertEqual(code, 1, out)
+        self.assertIn("was created before the stream", out)
+        self.assertIn("--without-lake", out)
+        self.assertEqual(os.path.getsize(segment), size_before, "a refused repair changed the log")
+
     def test_repair_rebuilds_every_type_exactly_as_ingested(self):
         # Damage in a sealed segment and in the active one; the lake's copy goes back through the
         # ingest encoder, so each value must come back byte for byte: timestamps to the
