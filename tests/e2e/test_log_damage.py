@@ -26,7 +26,8 @@ def events(start, count):
 
 
 TYPED_SCHEMA = ("id BIGINT NOT NULL, ts TIMESTAMPTZ, t TIMESTAMP, d DATE, amount DECIMAL(20,4), doc JSON, "
-                "tags VARCHAR[], nested STRUCT(a INTEGER, at TIMESTAMPTZ, xs DOUBLE[]), ok BOOLEAN, x DOUBLE, n INTEGER")
+                "tags VARCHAR[], nested STRUCT(a INTEGER, at TIMESTAMPTZ, xs DOUBLE[]), ok BOOLEAN, x DOUBLE, "
+                "n INTEGER")
 
 
 def typed_events(start, count):
@@ -107,6 +108,17 @@ class LogDamageTest(h.ServerTestCase):
         self.assertEqual(server.stop()[0], 0)
         return os.path.join(data_dir, "log", "audit", "0", "0" * 20 + ".log")
 
+    def repair(self, data_dir, segment, flags, says, records):
+        """`lagoa log repair --apply FLAGS…`: it must succeed saying `says`, record `records` in the
+        partition's repairs file, and leave a log that verifies."""
+        code, out = self.cli("log", "repair", "--data-dir", data_dir, "--apply", *flags)
+        self.assertEqual(code, 0, out)
+        self.assertIn(says, out)
+        with open(os.path.join(os.path.dirname(segment), "repairs")) as f:
+            self.assertIn(records, f.read())
+        code, out = self.cli("log", "verify", "--data-dir", data_dir)
+        self.assertEqual(code, 0, out)
+
     def cli(self, *args):
         done = h.run_cli(list(args))
         return done.returncode, done.stdout.decode() + done.stderr.decode()
@@ -142,13 +154,9 @@ class LogDamageTest(h.ServerTestCase):
         self.assertEqual(code, 0, out)
         self.assertIn("--apply", out)
         self.assertEqual(os.path.getsize(segment), size_before, "repair without --apply changed the log")
-        code, out = self.cli("log", "repair", "--data-dir", data_dir, "--apply")
-        self.assertEqual(code, 0, out)
-        self.assertIn(f"{count} events of offsets {base} to {base + count - 1} rebuilt from the lake", out)
-        with open(os.path.join(os.path.dirname(segment), "repairs")) as f:
-            self.assertIn(f"rebuilt {count} records: offsets {base} to {base + count - 1}", f.read())
-        code, out = self.cli("log", "verify", "--data-dir", data_dir)
-        self.assertEqual(code, 0, out)
+        self.repair(data_dir, segment, [],
+                    f"{count} events of offsets {base} to {base + count - 1} rebuilt from the lake",
+                    f"rebuilt {count} records: offsets {base} to {base + count - 1}")
 
         server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
         status, reply, _ = server.post_events("audit", events(10_000, 5))
@@ -166,13 +174,8 @@ class LogDamageTest(h.ServerTestCase):
         segment = self.fill(data_dir)
         pos, size, base, count = segment_batches(segment)[BATCHES // 2]
         flip_byte(segment, pos + size // 2)
-        code, out = self.cli("log", "repair", "--data-dir", data_dir, "--apply", "--without-lake")
-        self.assertEqual(code, 0, out)
-        self.assertIn(f"offsets {base} to {base + count - 1} are a gap", out)
-        with open(os.path.join(os.path.dirname(segment), "repairs")) as f:
-            self.assertIn(f"gap: offsets {base} to {base + count - 1}", f.read())
-        code, out = self.cli("log", "verify", "--data-dir", data_dir)
-        self.assertEqual(code, 0, out)
+        self.repair(data_dir, segment, ["--without-lake"], f"offsets {base} to {base + count - 1} are a gap",
+                    f"gap: offsets {base} to {base + count - 1}")
 
         server = self.start_server(LOAD_FLAGS, data_dir=data_dir)
         read = server.read_events("audit")
