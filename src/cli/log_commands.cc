@@ -75,7 +75,7 @@ class LakeCopy {
     if (definition == nullptr) return none;
     const std::string prefix = stream + "/";
     LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<lake::ObjectStore> store,
-                           lake::OpenObjectStore((data_dir / "lake").string()));
+                           lake::OpenObjectStore(fs::absolute(data_dir / "lake").string()));
     LAGOA_ASSIGN_OR_RETURN(bool has_log, lake::HasDeltaLog(store.get(), prefix));
     if (!has_log) return none;
     LAGOA_ASSIGN_OR_RETURN(std::unique_ptr<duck::Connection> duckdb,
