@@ -1,10 +1,10 @@
 """The soak (issue 13, section 4): one lagoa server under steady ingest at a fraction of the highest
 rate it sustains on the same machine (events acknowledged and loaded into the lake without the
 lake falling further behind, measured first in steps), with the lake loader, compaction and a SQL
-query mix running, for an hour. Reports per window (5 minutes by default): the events/s acknowledged, ingest
-acknowledgement latency p50/p99 (the load generator's histogram), SQL latency p50/p99, errors of
-either, and the server's RSS; and the RSS drift from the second window (the first warms up) to
-the last.
+query mix running, for an hour. Reports per window (5 minutes by default): the events/s
+acknowledged, ingest acknowledgement latency p50/p99 (the load generator's histogram), SQL
+latency p50/p99, errors of either, and the server's RSS; and the RSS drift from the second
+window (the first warms up) to the last.
 
 Usage: bench/soak/run.sh (builds first), or
   python3 bench/soak/soak.py --lagoa build/release/src/cli/lagoa \
@@ -140,8 +140,7 @@ def wait_for_lake(port, timeout_s):
 def step_lag(args, port, rate):
     """Ingests at `rate` for --step-seconds; the lake's lowest lag in the step's middle and last
     thirds (sampled every second)."""
-    result = {}
-    runner = threading.Thread(target=lambda: result.update(run_generator(args, port, args.step_seconds, rate)))
+    runner = threading.Thread(target=run_generator, args=(args, port, args.step_seconds, rate))
     t0 = time.monotonic()
     runner.start()
     samples = []
@@ -227,17 +226,16 @@ def main():
         wait_for_lake(port, args.drain_timeout_s)
         end_to_end = (loaded(port) - loaded_before) / (time.monotonic() - t0)
         print(f"[soak] full speed for {args.peak_seconds:g} s with the loader, compaction and queries running: "
-              f"{peak['events_per_s']:,} events/s ingested; all of them in the lake after {time.monotonic() - t0:.0f} s: "
+              f"{peak['events_per_s']:,} events/s ingested; all of them in the lake after "
+              f"{time.monotonic() - t0:.0f} s: "
               f"{end_to_end:,.0f} events/s end to end", flush=True)
         sustained = None
         step_rate = min(peak["events_per_s"], end_to_end)
-        steps = []
         for _ in range(args.steps_max):
             lowest_middle, lowest_last = step_lag(args, port, step_rate)
             held = lowest_last <= lowest_middle + args.step_slack_s * step_rate
-            steps.append({"rate": round(step_rate), "lag_low_middle_third": lowest_middle,
-                          "lag_low_last_third": lowest_last, "held": held})
-            print("[soak] step " + json.dumps(steps[-1]), flush=True)
+            print("[soak] step " + json.dumps({"rate": round(step_rate), "lag_low_middle_third": lowest_middle,
+                                                "lag_low_last_third": lowest_last, "held": held}), flush=True)
             if held:
                 sustained = step_rate
                 break
@@ -247,7 +245,8 @@ def main():
             sys.exit(f"[soak] no rate held in {args.steps_max} steps")
         wait_for_lake(port, args.drain_timeout_s)
         rate = args.fraction * sustained
-        print(f"[soak] soaking at {args.fraction:.0%} of {sustained:,.0f}: {rate:,.0f} events/s for {args.minutes:g} min",
+        print(f"[soak] soaking at {args.fraction:.0%} of {sustained:,.0f}: {rate:,.0f} events/s "
+              f"for {args.minutes:g} min",
               flush=True)
 
         windows = []

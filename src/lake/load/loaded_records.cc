@@ -1,13 +1,13 @@
 #include "lake/load/loaded_records.h"
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "base/bytes.h"
+#include "base/parse_number.h"
 #include "lake/delta/file_pruning.h"
 #include "lake/delta/table_scan.h"
 #include "schema/json_encoder.h"
@@ -90,13 +90,10 @@ std::string RowJsonSql(const schema::Schema& latest, const Snapshot& snapshot) {
 }
 
 Result<int64_t> ParseInt64(const std::optional<std::string>& text, std::string_view what) {
-  int64_t value = 0;
   if (!text) return Status::Corruption(fmt::format("the lake table has a NULL {}", what));
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size()) {
-    return Status::Corruption(fmt::format("the lake table's {} `{}` is not an integer", what, *text));
-  }
-  return value;
+  std::optional<int64_t> value = ParseInteger<int64_t>(*text);
+  if (!value) return Status::Corruption(fmt::format("the lake table's {} `{}` is not an integer", what, *text));
+  return *value;
 }
 
 }  // namespace
