@@ -4,7 +4,9 @@ lake falling further behind, measured first in steps), with the lake loader, com
 query mix running, for an hour. Reports per window (5 minutes by default): the events/s
 acknowledged, ingest acknowledgement latency p50/p99 (the load generator's histogram), SQL
 latency p50/p99, errors of either, and the server's RSS; and the RSS drift from the second
-window (the first warms up) to the last.
+window (the first warms up) to the last. Per window also what glibc malloc's heap holds at its end
+(in use, and freed but kept) and the heap trims in it (src/server/heap_trimmer.h); at the end the
+idle RSS, once ingest and queries have stopped and the lake has caught up.
 
 Usage: bench/soak/run.sh (builds first), or
   python3 bench/soak/soak.py --lagoa build/release/src/cli/lagoa \
@@ -70,6 +72,19 @@ def loaded(port):
         return 0
     apps = json.loads(body).get("applications", {})
     return sum(v + 1 for k, v in apps.items() if k.startswith(f"lagoa:{STREAM}:"))
+
+
+def heap_metrics(port):
+    """(in-use bytes, free bytes, trims, seconds trimming) from /metrics; zeros where absent."""
+    _, body = http(port, "GET", "/metrics")
+    values = {}
+    for line in body.splitlines():
+        m = re.match(r'^(lagoa_heap_bytes\{state="(\w+)"\}|lagoa_heap_trims_total|lagoa_heap_trim_seconds_sum) (\S+)$',
+                     line)
+        if m:
+            values[m.group(2) or m.group(1)] = float(m.group(3))
+    return (values.get("in_use", 0), values.get("free", 0), values.get("lagoa_heap_trims_total", 0),
+            values.get("lagoa_heap_trim_seconds_sum", 0))
 
 
 def free_disk_bytes(path):
@@ -183,6 +198,11 @@ def main():
     parser.add_argument("--step-seconds", type=float, default=180)
     parser.add_argument("--step-slack-s", type=float, default=5)
     parser.add_argument("--steps-max", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="events/s to soak at, skipping the full-speed run and the steps (a rate they found "
+                             "before on this machine)")
+    parser.add_argument("--idle-seconds", type=float, default=60,
+                        help="after the soak: how long to wait, once the lake has caught up, before reading the idle RSS")
     parser.add_argument("--free-disk-min-gib", type=float, default=8)
     parser.add_argument("--server-args", default="", help="more flags for `lagoa server`, space-separated")
     args = parser.parse_args()
@@ -221,35 +241,41 @@ def main():
         # higher in the step's last third than in its middle third plus --step-slack-s seconds of
         # events (the first third starts from a lake that has caught up); if not, the next step
         # tries 85 % of it, after the lake has caught up again.
-        loaded_before, t0 = loaded(port), time.monotonic()
-        peak = run_generator(args, port, args.peak_seconds, 0)
-        wait_for_lake(port, args.drain_timeout_s)
-        end_to_end = (loaded(port) - loaded_before) / (time.monotonic() - t0)
-        print(f"[soak] full speed for {args.peak_seconds:g} s with the loader, compaction and queries running: "
-              f"{peak['events_per_s']:,} events/s ingested; all of them in the lake after "
-              f"{time.monotonic() - t0:.0f} s: "
-              f"{end_to_end:,.0f} events/s end to end", flush=True)
-        sustained = None
-        step_rate = min(peak["events_per_s"], end_to_end)
-        for _ in range(args.steps_max):
-            lowest_middle, lowest_last = step_lag(args, port, step_rate)
-            held = lowest_last <= lowest_middle + args.step_slack_s * step_rate
-            print("[soak] step " + json.dumps({"rate": round(step_rate), "lag_low_middle_third": lowest_middle,
-                                                "lag_low_last_third": lowest_last, "held": held}), flush=True)
-            if held:
-                sustained = step_rate
-                break
-            step_rate *= 0.85
+        peak, end_to_end, sustained = None, None, None
+        if args.rate:
+            rate = args.rate
+            print(f"[soak] soaking at the given rate: {rate:,.0f} events/s for {args.minutes:g} min", flush=True)
+        else:
+            loaded_before, t0 = loaded(port), time.monotonic()
+            peak = run_generator(args, port, args.peak_seconds, 0)
             wait_for_lake(port, args.drain_timeout_s)
-        if sustained is None:
-            sys.exit(f"[soak] no rate held in {args.steps_max} steps")
-        wait_for_lake(port, args.drain_timeout_s)
-        rate = args.fraction * sustained
-        print(f"[soak] soaking at {args.fraction:.0%} of {sustained:,.0f}: {rate:,.0f} events/s "
-              f"for {args.minutes:g} min",
-              flush=True)
+            end_to_end = (loaded(port) - loaded_before) / (time.monotonic() - t0)
+            print(f"[soak] full speed for {args.peak_seconds:g} s with the loader, compaction and queries running: "
+                  f"{peak['events_per_s']:,} events/s ingested; all of them in the lake after "
+                  f"{time.monotonic() - t0:.0f} s: "
+                  f"{end_to_end:,.0f} events/s end to end", flush=True)
+            sustained = None
+            step_rate = min(peak["events_per_s"], end_to_end)
+            for _ in range(args.steps_max):
+                lowest_middle, lowest_last = step_lag(args, port, step_rate)
+                held = lowest_last <= lowest_middle + args.step_slack_s * step_rate
+                print("[soak] step " + json.dumps({"rate": round(step_rate), "lag_low_middle_third": lowest_middle,
+                                                    "lag_low_last_third": lowest_last, "held": held}), flush=True)
+                if held:
+                    sustained = step_rate
+                    break
+                step_rate *= 0.85
+                wait_for_lake(port, args.drain_timeout_s)
+            if sustained is None:
+                sys.exit(f"[soak] no rate held in {args.steps_max} steps")
+            wait_for_lake(port, args.drain_timeout_s)
+            rate = args.fraction * sustained
+            print(f"[soak] soaking at {args.fraction:.0%} of {sustained:,.0f}: {rate:,.0f} events/s "
+                  f"for {args.minutes:g} min",
+                  flush=True)
 
         windows = []
+        heap_before = heap_metrics(port)
         windows_count = max(1, round(args.minutes / args.window_minutes))
         for w in range(windows_count):
             if free_disk_bytes(data) < args.free_disk_min_gib * 2**30:
@@ -259,6 +285,7 @@ def main():
             t1 = time.monotonic()
             q = [(ms, ok) for (t, ms, ok) in queries.samples if t0 <= t < t1]
             r = [b for (t, b) in rss.samples if t0 <= t < t1]
+            heap = heap_metrics(port)
             windows.append({
                 "window": w + 1,
                 "events_per_s": report["events_per_s"],
@@ -272,9 +299,19 @@ def main():
                 "rss_mean_mib": statistics.mean(r) / 2**20 if r else None,
                 "rss_max_mib": max(r) / 2**20 if r else None,
                 "lake_lag_events": ingested(port) - loaded(port),
+                "heap_in_use_mib": heap[0] / 2**20,
+                "heap_free_mib": heap[1] / 2**20,
+                "heap_trims": heap[2] - (heap_before[2] if heap_before else 0),
+                "heap_trim_s": round(heap[3] - (heap_before[3] if heap_before else 0), 3),
             })
+            heap_before = heap
             print("[soak] " + json.dumps(windows[-1]), flush=True)
         queries.stop.set()
+        queries.join()
+        wait_for_lake(port, args.drain_timeout_s)
+        time.sleep(args.idle_seconds)
+        idle_rss_mib = rss_bytes(server.pid) / 2**20
+        idle_heap = heap_metrics(port)
         rss.stop.set()
         # The first window warms up (the tail cache, DuckDB's buffers fill): drift is from the second.
         first = windows[1 if len(windows) > 1 else 0]["rss_mean_mib"]
@@ -283,9 +320,11 @@ def main():
         with open(server_log.name) as f:
             logged_errors = [line for line in f if " error " in line or " critical " in line]
         summary = {
-            "peak_events_per_s": peak["events_per_s"], "end_to_end_events_per_s": round(end_to_end),
-            "sustained_events_per_s": round(sustained), "rate_events_per_s": round(rate), "windows": len(windows),
-            "rss_drift": drift, "ingest_not_ok": sum(w["ingest_not_ok"] for w in windows),
+            "peak_events_per_s": peak["events_per_s"] if peak else None,
+            "end_to_end_events_per_s": round(end_to_end) if end_to_end else None,
+            "sustained_events_per_s": round(sustained) if sustained else None, "rate_events_per_s": round(rate),
+            "windows": len(windows), "rss_drift": drift, "idle_rss_mib": round(idle_rss_mib),
+            "idle_heap_in_use_mib": round(idle_heap[0] / 2**20), "idle_heap_free_mib": round(idle_heap[1] / 2**20), "ingest_not_ok": sum(w["ingest_not_ok"] for w in windows),
             "query_errors": len(queries.errors), "server_error_lines": len(logged_errors),
             "server_log": server_log.name,
             "disk_bytes": sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(data) for f in files),

@@ -255,6 +255,11 @@ const std::vector<KeyEntry>& Entries() {
         "lake_memory_limit, a quarter more, and 256MiB (at most memory_limit when that is set)",
         "0"},
        Size(In(&ServerConfig::duckdb_memory_max_bytes))},
+      {{"heap_trim_interval_ms",
+        "how often memory the server freed (outside DuckDB's buffers) is given back to the system when more than "
+        "32MiB of it is kept; 0 never gives it back, and the resident memory then creeps up with time",
+        "10000"},
+       Number(In(&ServerConfig::heap_trim_interval_ms))},
       {{"table_memory_limit", "memory one table operation (describe, rows, compact, vacuum, attach) may use in DuckDB",
         "512MiB"},
        Size(In(&ServerConfig::tables, &tables::TablesConfig::memory_limit_bytes))},
@@ -514,6 +519,14 @@ Status ValidateSections(const ServerConfig& config) {
   return Status::Ok();
 }
 
+Status CheckHeapTrim(const ServerConfig& config) {
+  if (config.heap_trim_interval_ms >= 0) return Status::Ok();
+  return WithSource(config, Status::InvalidArgument(fmt::format(
+                                "config key `heap_trim_interval_ms`: {} is negative; expected 0 (never) or more "
+                                "milliseconds",
+                                config.heap_trim_interval_ms)));
+}
+
 // A front door other machines can reach needs its clients to prove who they are.
 Status CheckExposure(const ServerConfig& config) {
   if (config.insecure) return Status::Ok();
@@ -559,6 +572,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& config_file,
   config.files_dir = config.files_dir.empty() ? config.data_dir / "files" : absolute(config.files_dir);
   for (std::filesystem::path& dir : config.attach_dirs) dir = absolute(dir);
   LAGOA_RETURN_IF_ERROR(ValidateSections(config));
+  LAGOA_RETURN_IF_ERROR(CheckHeapTrim(config));
   LAGOA_RETURN_IF_ERROR(CheckExposure(config));
   LAGOA_RETURN_IF_ERROR(ApplyMemoryBudget(config));
   return config;

@@ -46,6 +46,8 @@ struct ServerConfig {
   // `duckdb_memory_max`: what DuckDB's allocator may map in all, tracked by DuckDB or not (a
   // statement's large strings); 0 until ApplyMemoryBudget derives it from the DuckDB shares.
   uint64_t duckdb_memory_max_bytes = 0;
+  // How often glibc malloc's free pages are given back to the kernel (server/heap_trimmer.h); 0: never.
+  int64_t heap_trim_interval_ms = 10'000;
   // Serve HTTP without tokens, or PostgreSQL without pg_users, on an address other machines reach.
   bool insecure = false;
   std::string log_level = "info";

@@ -245,6 +245,20 @@ TEST(ServerConfig, EachSectionValidatesItsKeysNamingKeyValueAndWhatIsAllowed) {
       << words.status().message();
 }
 
+TEST(ServerConfig, HeapTrimRunsEveryTenSecondsAndRefusesANegativeInterval) {
+  auto defaults = LoadServerConfig("", {}, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->heap_trim_interval_ms, 10'000);
+  auto off = LoadServerConfig("", {}, {{"heap_trim_interval_ms", "0"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->heap_trim_interval_ms, 0);
+  auto negative = LoadServerConfig("", {{"LAGOA_HEAP_TRIM_INTERVAL_MS", "-5"}}, {});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.status().message(),
+            "config key `heap_trim_interval_ms` (environment variable LAGOA_HEAP_TRIM_INTERVAL_MS): -5 is negative; "
+            "expected 0 (never) or more milliseconds");
+}
+
 TEST(ServerConfig, BrokenYamlReportsLineAndColumn) {
   auto config = LoadServerConfig(WriteTempFile("broken", "http: [unclosed\n"), {}, {});
   ASSERT_FALSE(config.ok());

@@ -32,6 +32,7 @@
 #include "log/log.h"
 #include "pg/pg_server.h"
 #include "schema/catalog.h"
+#include "server/heap_trimmer.h"
 #include "sql/sql_engine.h"
 #include "tables/table_service.h"
 
@@ -41,6 +42,10 @@ namespace {
 // Pages DuckDB's allocator freed stay mapped this long (duck::SetFreedPagesKeptMs): longer
 // than a loader pass and the gap between statements, so their memory is reused, not faulted in.
 constexpr int64_t kDuckDbFreedPagesKeptMs = 10'000;
+
+// The heap trimmer gives freed pages back once glibc's arenas keep this much: below it, a trim
+// saves less than the page faults of filling the pages again cost.
+constexpr uint64_t kHeapTrimFreeBytesMin = 32ull << 20;
 
 // The memory budget's shares on /metrics (their use is published by each owner as it changes).
 void PublishMemoryBudget(ServerConfig config) {
@@ -60,6 +65,7 @@ void PublishMemoryBudget(ServerConfig config) {
 
 struct Node::Components {
   int lock_fd = -1;
+  std::unique_ptr<HeapTrimmer> heap_trimmer;
   std::unique_ptr<log::Log> log;
   std::unique_ptr<schema::Catalog> catalog;
   std::unique_ptr<jobs::LakeLoading> lake;
@@ -312,6 +318,10 @@ Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
 Status Node::Start() {
   LAGOA_ASSIGN_OR_RETURN(c_->lock_fd, LockDataDir(config_.data_dir));
   PublishMemoryBudget(config_);
+  if (config_.heap_trim_interval_ms > 0) {
+    c_->heap_trimmer =
+        HeapTrimmer::Start(std::chrono::milliseconds(config_.heap_trim_interval_ms), kHeapTrimFreeBytesMin);
+  }
   LAGOA_RETURN_IF_ERROR(StartLog(config_, *c_));
   LAGOA_RETURN_IF_ERROR(StartStreams(config_, *c_));
   LAGOA_ASSIGN_OR_RETURN(std::filesystem::path scratch_dir, ResetScratchDir(config_.data_dir));
@@ -348,6 +358,7 @@ void Node::Stop() {
   c_->registry.reset();
   c_->catalog.reset();
   c_->log.reset();
+  c_->heap_trimmer.reset();
   if (c_->lock_fd >= 0) {
     ::close(c_->lock_fd);
     c_->lock_fd = -1;

@@ -1,6 +1,7 @@
 """REST API basics against the real binary: ready line, health, metrics, the stream catalog."""
 
 import os
+import time
 
 import lagoa_harness as h
 
@@ -76,6 +77,22 @@ class ApiTest(h.ServerTestCase):
         used = {dict(labels)["share"]: v for (n, labels), v in after.items() if n == "lagoa_memory_used_bytes"}
         self.assertEqual(used.get("log"), 0.0, used)
         self.assertEqual(used.get("ingest"), 0.0, used)
+
+    def test_metrics_show_the_heap_and_its_trims(self):
+        # A trim every 50 ms: the first check publishes the heap within a second. Sanitizer builds
+        # replace glibc malloc, so only the families are checked, not their values.
+        s = self.start_server(extra_args=["--heap-trim-interval-ms", "50"])
+        deadline, found = time.monotonic() + 10, {}
+        while time.monotonic() < deadline:
+            found = {dict(labels)["state"]: v for (n, labels), v in h.parse_metrics(s.metrics()[0]).items()
+                     if n == "lagoa_heap_bytes"}
+            if found:
+                break
+            time.sleep(0.05)
+        self.assertEqual(set(found), {"in_use", "free"}, "lagoa_heap_bytes{state} never appeared on /metrics")
+        names = {n for n, _ in h.parse_metrics(s.metrics()[0])}
+        self.assertIn("lagoa_heap_trims_total", names)
+        self.assertIn("lagoa_heap_trim_seconds_count", names)
 
     def test_create_list_describe_drop(self):
         s = self.server
