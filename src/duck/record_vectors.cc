@@ -313,6 +313,34 @@ RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::S
   return WalkRecord<true>(record, schema, latest, vectors, row);
 }
 
+void OwnStrings(duckdb_vector vector, const Type& type, idx_t rows) {
+  switch (type.id()) {
+    case TypeId::kVarchar:
+    case TypeId::kJson: {
+      auto* strings = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vector));
+      uint64_t* validity = duckdb_vector_get_validity(vector);
+      for (idx_t row = 0; row < rows; ++row) {
+        if (validity != nullptr && !duckdb_validity_row_is_valid(validity, row)) continue;
+        if (duckdb_string_is_inlined(strings[row])) continue;
+        const duckdb_string_t value = strings[row];  // assigning rewrites strings[row]
+        duckdb_vector_assign_string_element_len(vector, row, value.value.pointer.ptr, value.value.pointer.length);
+      }
+      return;
+    }
+    case TypeId::kList:
+      OwnStrings(duckdb_list_vector_get_child(vector), type.element(), duckdb_list_vector_get_size(vector));
+      return;
+    case TypeId::kStruct: {
+      const auto& fields = type.fields();
+      for (size_t i = 0; i < fields.size(); ++i)
+        OwnStrings(duckdb_struct_vector_get_child(vector, i), fields[i].type, rows);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
 LogicalTypeHandle MakeLogicalType(const Type& type) {
   switch (type.id()) {
     case TypeId::kBoolean:

@@ -58,6 +58,12 @@ RecordProblem DecodeRecordRow(std::span<const std::byte> record, const schema::S
                               const std::vector<schema::Field>& latest, std::span<const duckdb_vector> vectors,
                               idx_t row);
 
+// Copies every string of rows [0, rows) of `vector` (a column of type `type`, its lists' elements
+// and its structs' fields too) that points outside the vector (DecodeRecordRow's longer strings)
+// into the vector's own string heap. DuckDB then owns them: they live as long as the vector, or
+// any vector referencing it, and the record they were decoded from may go.
+void OwnStrings(duckdb_vector vector, const schema::Type& type, idx_t rows);
+
 // The DuckDB logical type of a lagoa type (JSON as VARCHAR).
 LogicalTypeHandle MakeLogicalType(const schema::Type& type);
 

@@ -61,8 +61,8 @@ struct TailScanState {
   size_t next_block = 0;
   std::vector<Offset> ends;       // per partition, fixed at init
   std::vector<idx_t> projection;  // per output column, the bind column it is (projection pushdown)
-  // Copies of the payloads read directly: decoded strings point into them, and the reader reuses
-  // its buffer. Lives as long as the scan (DuckDB may hold a chunk past the next call).
+  // Copies of the payloads of the chunk being filled: the reader reuses its buffer while the chunk
+  // fills, and decoded strings point into them until OwnStrings copies them into the chunk.
   ByteArena payloads;
 };
 
@@ -219,6 +219,7 @@ Result<idx_t> FillFromLog(const TailBindData& bind, TailScanState* state, duckdb
   }
   const std::span<const duckdb_vector> all(vectors);
   const idx_t capacity = duckdb_vector_size();
+  state->payloads.Clear();  // the previous chunk owns its strings
   idx_t row = 0;
   while (row < capacity) {
     LAGOA_ASSIGN_OR_RETURN(const log::ReadRecord* record, NextDirectRecord(state));
@@ -231,6 +232,13 @@ Result<idx_t> FillFromLog(const TailBindData& bind, TailScanState* state, duckdb
     for (duckdb_vector row_id : row_ids)
       static_cast<int64_t*>(duckdb_vector_get_data(row_id))[row] = record->offset.value();
     ++row;
+  }
+  // The chunk's strings move into its own vectors: DuckDB keeps them as long as it keeps the
+  // chunk (past the next call, at times), and a statement's memory stays one chunk of payloads
+  // however long the uncached tail is.
+  const std::vector<schema::Field>& fields = definition.latest().fields;
+  for (size_t column = 0; column < latest_columns; ++column) {
+    if (vectors[column] != nullptr) duck::OwnStrings(vectors[column], fields[column].type, row);
   }
   return row;
 }

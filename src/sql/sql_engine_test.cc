@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <charconv>
 #include <future>
 #include <thread>
 
@@ -304,6 +305,68 @@ TEST_F(SqlEngineTest, EveryTailCacheBudgetReadsEveryEventOnce) {
             "3500|2500");
   Load(clicks, 100000, 1);
   EXPECT_EQ(QueryOne(kSummary), Summary(11000));
+}
+
+// Without the cache, every chunk of the tail is decoded from the log; its strings (long ones,
+// in lists, in structs, JSON, NULLs at each level) are copied into the chunk's own vectors, and
+// the payloads they came from are freed before the next chunk. Statements that keep rows (a sort,
+// a join's build side, DISTINCT) and a result streamed to the client read every string intact.
+TEST_F(SqlEngineTest, UncachedTailStringsLiveAsLongAsTheirChunks) {
+  MakeEngine(0);
+  auto events = CreateStream("events",
+                             "id BIGINT NOT NULL, name VARCHAR, tags VARCHAR[], "
+                             "info STRUCT(note VARCHAR, words VARCHAR[]), doc JSON");
+  constexpr int64_t kEvents = 7000;  // four chunks of 2,048 rows
+  schema::JsonRecordEncoder encoder(events.definition, schema::UnknownFieldPolicy::kReject);
+  log::BatchBuilder batch(events.definition->latest().version);
+  for (int64_t id = 0; id < kEvents; ++id) {
+    std::string json =
+        fmt::format(R"({{"id":{0},"name":"a name longer than twelve bytes {0}","tags":["tag number {0}","short",null],)"
+                    R"("info":{{"note":"a note longer than twelve bytes {0}","words":["word number {0}"]}},)"
+                    R"("doc":{{"key":"a document longer than twelve bytes {0}"}}}})",
+                    id);
+    if (id % 7 == 0) json = fmt::format(R"({{"id":{},"info":null}})", id);
+    const size_t size = json.size();
+    json.append(schema::kJsonPaddingBytes, ' ');
+    Bytes record;
+    ASSERT_TRUE(encoder.Encode(std::string_view(json.data(), size), record, nullptr).ok()) << json;
+    batch.Add(1'700'000'000'000'000 + id, record);
+  }
+  std::promise<Result<log::AppendResult>> done;
+  events.log->partition(PartitionId(0))->Append(std::move(batch), [&done](Result<log::AppendResult> r) {
+    done.set_value(std::move(r));
+  });
+  ASSERT_TRUE(done.get_future().get().ok());
+
+  const int64_t with_values = kEvents - (kEvents + 6) / 7;
+  const std::string every_string_intact = fmt::format(
+      "SELECT count(*) FROM (SELECT * FROM events ORDER BY id DESC) WHERE "
+      "name = 'a name longer than twelve bytes ' || id AND tags[1] = 'tag number ' || id AND tags[2] = 'short' AND "
+      "tags[3] IS NULL AND info.note = 'a note longer than twelve bytes ' || id AND "
+      "info.words[1] = 'word number ' || id AND json_extract_string(doc, 'key') = 'a document longer than twelve bytes "
+      "' || id");
+  EXPECT_EQ(QueryOne(every_string_intact), std::to_string(with_values));
+  EXPECT_EQ(
+      QueryOne("SELECT count(*) FROM events WHERE name IS NULL AND tags IS NULL AND info IS NULL AND doc IS NULL"),
+      std::to_string(kEvents - with_values));
+  EXPECT_EQ(QueryOne("SELECT count(DISTINCT name), count(DISTINCT info.note), max(tags[1]) FROM events"),
+            fmt::format("{}|{}|tag number 999", with_values, with_values));
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM events a JOIN events b ON a.name = b.name AND a.doc = b.doc"),
+            std::to_string(with_values));
+  // Streamed to the client: result chunks can still reference the scan's vectors after its next call.
+  auto rows = Query("SELECT id, name, tags[1], info.words[1], doc FROM events");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), static_cast<size_t>(kEvents));
+  for (const std::string& row : *rows) {
+    int64_t id = -1;
+    std::from_chars(row.data(), row.data() + row.find('|'), id);
+    const std::string expected =
+        id % 7 == 0 ? fmt::format("{}|NULL|NULL|NULL|NULL", id)
+                    : fmt::format(R"({0}|a name longer than twelve bytes {0}|tag number {0}|word number {0}|)"
+                                  R"({{"key":"a document longer than twelve bytes {0}"}})",
+                                  id);
+    ASSERT_EQ(row, expected);
+  }
 }
 
 TEST_F(SqlEngineTest, StreamSplitBetweenLakeAndLogHasEveryEventOnce) {
