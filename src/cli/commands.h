@@ -99,4 +99,15 @@ struct SqlArgs {
 };
 int Sql(const std::string& url, const SqlArgs& args);
 
+// `lagoa compile`: a project's models (src/models) as the SQL a build runs, in build order, with
+// no server: what each ref, source and var becomes. Exit codes: 0, 1 a project error (the message
+// names the file and line), 2 usage.
+struct CompileArgs {
+  std::string project_dir = ".";
+  std::string select;  // models/model_graph.h: names, +ancestors, descendants+, tag:, path:, *
+  std::string exclude;
+  std::vector<std::string> vars;  // NAME=VALUE, over the project's vars
+};
+int Compile(const CompileArgs& args);
+
 }  // namespace lagoa::cli

@@ -54,6 +54,7 @@ Examples:
   lagoa catalog list                             # every stream, table, view and macro
   lagoa catalog tag clicks user_id subject_key   # tag a column (personal data, keys)
   lagoa token new ci                             # a bearer token for a server with http_tokens
+  lagoa compile --select +daily_revenue          # a project's models as the SQL a build runs
 )";
 
 std::string FlagName(const std::string& key) {
@@ -315,6 +316,17 @@ int Run(int argc, char** argv) {
   sql_cmd->add_flag("--timing", sql.timing, "print how long each statement took (on in the shell)");
   add_url(sql_cmd);
   sql_cmd->callback([&] { exit_code = cli::Sql(url, sql); });
+
+  cli::CompileArgs compile;
+  auto* compile_cmd = app.add_subcommand(
+      "compile", "Print the SQL of a project's models (models/**/*.sql, lagoa_project.yml), in build order");
+  compile_cmd->add_option("--project", compile.project_dir, "the project folder (default: this one)");
+  compile_cmd->add_option("-s,--select", compile.select,
+                          "models to compile: names, +NAME (and what it reads), NAME+ (and what reads it), tag:T, "
+                          "path:models/DIR, * (default: all)");
+  compile_cmd->add_option("--exclude", compile.exclude, "models to leave out, in the same syntax");
+  compile_cmd->add_option("--var", compile.vars, "NAME=VALUE for {{ var('NAME') }}, over the project's vars");
+  compile_cmd->callback([&] { exit_code = cli::Compile(compile); });
 
   std::string token_name;
   auto* token = app.add_subcommand("token", "Bearer tokens for a server's http_tokens");

@@ -1,0 +1,125 @@
+#include "models/compile.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace lagoa::models {
+
+std::string SqlIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char ch : name) {
+    out += ch;
+    if (ch == '"') out += '"';
+  }
+  return out + "\"";
+}
+
+namespace {
+
+constexpr std::string_view kEphemeralPrefix = "__lagoa_ephemeral_";
+
+// A model's SQL may end in a semicolon; the compiled SELECT is wrapped and embedded, so it must
+// not. Blank lines a config() leaves at the start go too.
+std::string Trimmed(std::string_view sql) {
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())) != 0) sql.remove_prefix(1);
+  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())) != 0)) {
+    sql.remove_suffix(1);
+  }
+  return std::string(sql);
+}
+
+class Compiler {
+ public:
+  Compiler(const Project& project, const ModelGraph& graph, const CompileOptions& options)
+      : project_(project), graph_(graph), options_(options), vars_(project.vars), rank_(project.models.size()) {
+    for (const auto& [name, value] : options.vars) vars_[name] = value;
+    for (size_t i = 0; i < graph.order().size(); ++i) rank_[graph.order()[i]] = i;
+  }
+
+  Result<CompiledModel> Compile(size_t model) {
+    LAGOA_ASSIGN_OR_RETURN(std::string select, Render(model));
+    std::vector<size_t> ephemerals = EphemeralAncestors(model);
+    if (ephemerals.empty()) return CompiledModel{model, std::move(select)};
+    std::string with = "WITH ";
+    for (size_t i = 0; i < ephemerals.size(); ++i) {
+      LAGOA_ASSIGN_OR_RETURN(std::string body, Render(ephemerals[i]));
+      with += fmt::format("{}{} AS (\n{}\n)", i == 0 ? "" : ",\n", EphemeralName(ephemerals[i]), body);
+    }
+    return CompiledModel{model, fmt::format("{}\nSELECT * FROM (\n{}\n)", with, select)};
+  }
+
+ private:
+  std::string EphemeralName(size_t model) const {
+    return SqlIdentifier(fmt::format("{}{}", kEphemeralPrefix, project_.models[model].name));
+  }
+
+  // The ephemeral models `model` reads, directly or through other ephemeral ones, in build order.
+  std::vector<size_t> EphemeralAncestors(size_t model) const {
+    std::set<size_t> found;
+    std::vector<size_t> stack = {model};
+    while (!stack.empty()) {
+      const size_t at = stack.back();
+      stack.pop_back();
+      for (size_t parent : graph_.parents(at)) {
+        if (project_.models[parent].config.materialized == Materialization::kEphemeral && found.insert(parent).second) {
+          stack.push_back(parent);
+        }
+      }
+    }
+    std::vector<size_t> out(found.begin(), found.end());
+    std::sort(out.begin(), out.end(), [&](size_t a, size_t b) { return rank_[a] < rank_[b]; });
+    return out;
+  }
+
+  Result<std::string> Render(size_t model) const {
+    const Model& m = project_.models[model];
+    RenderContext context;
+    context.this_relation = SqlIdentifier(m.name);
+    context.is_incremental =
+        m.config.materialized == Materialization::kIncremental && options_.is_incremental && options_.is_incremental(m);
+    context.vars = vars_;
+    context.ref = [&](const NameUse& ref) -> Result<std::string> {
+      for (size_t parent : graph_.parents(model)) {
+        const Model& p = project_.models[parent];
+        if (!EqualIgnoringCase(p.name, ref.name)) continue;
+        return p.config.materialized == Materialization::kEphemeral ? EphemeralName(parent) : SqlIdentifier(p.name);
+      }
+      return Status::Internal(fmt::format("{}: ref('{}') is not among the model's parents",
+                                          DescribePosition(m.path.string(), ref.at), ref.name));
+    };
+    context.source = [](const NameUse& source) -> Result<std::string> { return SqlIdentifier(source.name); };
+    LAGOA_ASSIGN_OR_RETURN(std::string sql, m.sql.Render(context));
+    return Trimmed(sql);
+  }
+
+  static bool EqualIgnoringCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  }
+
+  const Project& project_;
+  const ModelGraph& graph_;
+  const CompileOptions& options_;
+  std::map<std::string, std::string> vars_;
+  std::vector<size_t> rank_;  // by model index: its place in the build order
+};
+
+}  // namespace
+
+Result<std::vector<CompiledModel>> CompileModels(const Project& project, const ModelGraph& graph,
+                                                 const std::vector<size_t>& selected, const CompileOptions& options) {
+  Compiler compiler(project, graph, options);
+  std::vector<CompiledModel> out;
+  out.reserve(selected.size());
+  for (size_t model : selected) {
+    LAGOA_ASSIGN_OR_RETURN(CompiledModel compiled, compiler.Compile(model));
+    out.push_back(std::move(compiled));
+  }
+  return out;
+}
+
+}  // namespace lagoa::models

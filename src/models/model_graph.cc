@@ -1,0 +1,179 @@
+#include "models/model_graph.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace lagoa::models {
+namespace {
+
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// Selectors are separated by spaces or commas.
+std::vector<std::string_view> SplitSelection(std::string_view selection) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= selection.size(); ++i) {
+    if (i == selection.size() || selection[i] == ' ' || selection[i] == ',' || selection[i] == '\t') {
+      if (i > start) out.push_back(selection.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ModelGraph> ModelGraph::Make(const Project& project) {
+  ModelGraph graph(project);
+  const std::vector<Model>& models = project.models;
+  std::map<std::string, size_t> by_name;
+  for (size_t i = 0; i < models.size(); ++i) by_name.emplace(Lowercase(models[i].name), i);
+  graph.parents_.resize(models.size());
+  graph.children_.resize(models.size());
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (!models[i].config.enabled) continue;
+    std::set<size_t> parents;
+    for (const NameUse& ref : models[i].sql.refs()) {
+      const std::string at = DescribePosition(models[i].path.string(), ref.at);
+      auto it = by_name.find(Lowercase(ref.name));
+      if (it == by_name.end()) {
+        return Status::NotFound(
+            fmt::format("{}: ref('{}'): no model is called `{}` (a stream, table or view is read "
+                        "with source('{}'))",
+                        at, ref.name, ref.name, ref.name));
+      }
+      if (!models[it->second].config.enabled) {
+        return Status::FailedPrecondition(fmt::format("{}: ref('{}'): model `{}` ({}) is disabled", at, ref.name,
+                                                      models[it->second].name, models[it->second].path.string()));
+      }
+      parents.insert(it->second);
+    }
+    graph.parents_[i].assign(parents.begin(), parents.end());
+    for (size_t parent : parents) graph.children_[parent].push_back(i);
+  }
+
+  // Kahn's algorithm, taking the ready model first in name order (models are sorted by name).
+  std::vector<size_t> waiting_for(models.size());
+  std::set<size_t> ready;
+  size_t enabled = 0;
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (!models[i].config.enabled) continue;
+    ++enabled;
+    waiting_for[i] = graph.parents_[i].size();
+    if (waiting_for[i] == 0) ready.insert(i);
+  }
+  while (!ready.empty()) {
+    const size_t next = *ready.begin();
+    ready.erase(ready.begin());
+    graph.order_.push_back(next);
+    for (size_t child : graph.children_[next]) {
+      if (--waiting_for[child] == 0) ready.insert(child);
+    }
+  }
+  if (graph.order_.size() == enabled) return graph;
+
+  // Every model left waits for another one left: walk from one of them along the refs until a
+  // model comes back.
+  size_t at = 0;
+  while (!models[at].config.enabled || waiting_for[at] == 0) ++at;
+  std::vector<size_t> path;
+  std::map<size_t, size_t> position;
+  while (!position.contains(at)) {
+    position[at] = path.size();
+    path.push_back(at);
+    for (size_t parent : graph.parents_[at]) {
+      if (waiting_for[parent] != 0) {
+        at = parent;
+        break;
+      }
+    }
+  }
+  std::string cycle;
+  for (size_t i = position[at]; i < path.size(); ++i) {
+    cycle += fmt::format("{} ({}) → ", models[path[i]].name, models[path[i]].path.string());
+  }
+  cycle += models[at].name;
+  return Status::InvalidArgument(fmt::format(
+      "the models ref each other in a cycle, so none of them can be built first: {} (each refs the next)", cycle));
+}
+
+void ModelGraph::AddRelatives(std::vector<bool>& chosen, size_t from, bool ancestors) const {
+  std::vector<size_t> stack = {from};
+  while (!stack.empty()) {
+    const size_t model = stack.back();
+    stack.pop_back();
+    for (size_t next : ancestors ? parents_[model] : children_[model]) {
+      if (!chosen[next]) {
+        chosen[next] = true;
+        stack.push_back(next);
+      }
+    }
+  }
+}
+
+Result<std::vector<bool>> ModelGraph::Matching(std::string_view selection) const {
+  const std::vector<Model>& models = project_->models;
+  std::vector<bool> chosen(models.size(), false);
+  for (std::string_view selector : SplitSelection(selection)) {
+    std::string_view core = selector;
+    const bool ancestors = core.starts_with('+');
+    if (ancestors) core.remove_prefix(1);
+    const bool descendants = core.ends_with('+');
+    if (descendants) core.remove_suffix(1);
+    std::vector<size_t> matched;
+    for (size_t i = 0; i < models.size(); ++i) {
+      const Model& model = models[i];
+      if (!model.config.enabled) continue;
+      bool match = false;
+      if (core == "*") {
+        match = true;
+      } else if (core.starts_with("tag:")) {
+        match =
+            std::find(model.config.tags.begin(), model.config.tags.end(), core.substr(4)) != model.config.tags.end();
+      } else if (core.starts_with("path:")) {
+        std::string path = std::filesystem::path(core.substr(5)).lexically_normal().generic_string();
+        while (path.ends_with('/')) path.pop_back();
+        const std::string model_path = model.path.generic_string();
+        match = !path.empty() && (model_path == path || model_path.starts_with(path + "/"));
+      } else {
+        match = Lowercase(model.name) == Lowercase(core);
+      }
+      if (match) matched.push_back(i);
+    }
+    if (matched.empty()) {
+      return Status::NotFound(fmt::format(
+          "selector `{}` matches no enabled model (selectors: a model's name, tag:TAG, path:models/FOLDER or *, "
+          "with + before for what it reads and after for what reads it)",
+          selector));
+    }
+    for (size_t i : matched) {
+      chosen[i] = true;
+      if (ancestors) AddRelatives(chosen, i, true);
+      if (descendants) AddRelatives(chosen, i, false);
+    }
+  }
+  return chosen;
+}
+
+Result<std::vector<size_t>> ModelGraph::Select(std::string_view select, std::string_view exclude) const {
+  std::vector<bool> chosen(project_->models.size(), true);
+  if (!SplitSelection(select).empty()) {
+    LAGOA_ASSIGN_OR_RETURN(chosen, Matching(select));
+  }
+  LAGOA_ASSIGN_OR_RETURN(std::vector<bool> excluded, Matching(exclude));
+  std::vector<size_t> out;
+  for (size_t model : order_) {
+    if (chosen[model] && !excluded[model]) out.push_back(model);
+  }
+  return out;
+}
+
+}  // namespace lagoa::models

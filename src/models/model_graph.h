@@ -1,0 +1,52 @@
+// ModelGraph: which model reads which through ref(), checked once: every ref names an enabled
+// model of the project, and no chain of refs comes back to where it started. It gives the build
+// order (each model after the models it reads, ties by name) and answers selections:
+//
+//   orders             the model orders
+//   +orders            orders and every model it reads, directly or not (its ancestors)
+//   orders+            orders and every model that reads it (its descendants)
+//   tag:daily          the models tagged daily
+//   path:models/marts  the models in that folder (or that one file), relative to the project
+//   *                  every model
+// A selection is such selectors separated by spaces or commas (their union); an exclusion uses the
+// same syntax and removes what it selects. Disabled models are never selected.
+//
+// Value type: immutable once made; it refers to the Project it was made from (by index), which
+// must outlive it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "models/project.h"
+
+namespace lagoa::models {
+
+class ModelGraph {
+ public:
+  // Errors: a ref to no model, or to a disabled one (naming the file, line and column), and a
+  // cycle (naming each model on it and its file).
+  static Result<ModelGraph> Make(const Project& project);
+
+  // Indexes into project.models of the enabled models, each after every model it refs.
+  const std::vector<size_t>& order() const { return order_; }
+  const std::vector<size_t>& parents(size_t model) const { return parents_[model]; }
+
+  // The selected enabled models, in build order. An empty `select` selects every model. A name or
+  // path that matches no model is an error (a typo selects nothing in silence otherwise).
+  Result<std::vector<size_t>> Select(std::string_view select, std::string_view exclude) const;
+
+ private:
+  explicit ModelGraph(const Project& project) : project_(&project) {}
+  Result<std::vector<bool>> Matching(std::string_view selection) const;
+  void AddRelatives(std::vector<bool>& chosen, size_t from, bool ancestors) const;
+
+  const Project* project_;
+  std::vector<std::vector<size_t>> parents_;   // by model index: the models it refs, each once
+  std::vector<std::vector<size_t>> children_;  // by model index: the models that ref it
+  std::vector<size_t> order_;
+};
+
+}  // namespace lagoa::models

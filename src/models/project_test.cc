@@ -1,0 +1,237 @@
+// Projects written into temporary folders, loaded, ordered, selected and compiled.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "models/compile.h"
+#include "models/model_graph.h"
+#include "models/project.h"
+
+namespace lagoa::models {
+namespace {
+
+class ProjectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* base = std::getenv("LAGOA_TEST_TMPDIR");
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
+           (std::string("models-") + info->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  void Write(const std::string& relative, const std::string& text) {
+    std::filesystem::create_directories((dir_ / relative).parent_path());
+    std::ofstream(dir_ / relative) << text;
+  }
+
+  // A shop: raw clicks and orders from the server, staging models, marts, an ephemeral model.
+  void WriteShop() {
+    Write("lagoa_project.yml",
+          "name: shop\n"
+          "vars:\n"
+          "  start_date: '2024-01-01'\n"
+          "models:\n"
+          "  materialized: view\n"
+          "  marts:\n"
+          "    materialized: table\n"
+          "    tags: [daily]\n"
+          "    finance:\n"
+          "      tags: finance\n");
+    Write("models/staging/stg_orders.sql",
+          "SELECT * FROM {{ source('orders') }} WHERE day >= '{{ var('start_date') }}'");
+    Write("models/staging/stg_clicks.sql", "SELECT * FROM {{ source('web.clicks') }}");
+    Write("models/staging/paid_orders.sql",
+          "{{ config(materialized='ephemeral') }}\nSELECT * FROM {{ ref('stg_orders') }} WHERE paid;");
+    Write("models/marts/daily_revenue.sql",
+          "SELECT day, sum(amount) AS revenue FROM {{ ref('paid_orders') }} GROUP BY day");
+    Write("models/marts/finance/revenue_by_click.sql",
+          "{{ config(materialized='incremental', unique_key='day', incremental_strategy='merge') }}\n"
+          "SELECT r.day, r.revenue / count(*) AS per_click FROM {{ ref('daily_revenue') }} r\n"
+          "JOIN {{ ref('stg_clicks') }} c USING (day)\n"
+          "{% if is_incremental() %}WHERE r.day > (SELECT max(day) FROM {{ this }}){% endif %}\n"
+          "GROUP BY r.day, r.revenue");
+  }
+
+  Result<std::string> LoadError() {
+    auto project = LoadProject(dir_);
+    if (project.ok()) return Status::Internal("the project loaded");
+    return project.status().message();
+  }
+
+  std::vector<std::string> Names(const Project& project, const std::vector<size_t>& models) {
+    std::vector<std::string> names;
+    names.reserve(models.size());
+    for (size_t i : models) names.push_back(project.models[i].name);
+    return names;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(ProjectTest, SettingsComeFromTheProjectItsFoldersAndTheModel) {
+  WriteShop();
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  EXPECT_EQ(project->name, "shop");
+  EXPECT_EQ(project->vars.at("start_date"), "2024-01-01");
+  std::map<std::string, const Model*> by_name;
+  for (const Model& m : project->models) by_name[m.name] = &m;
+  ASSERT_EQ(by_name.size(), 5u);
+  EXPECT_EQ(by_name["stg_orders"]->config.materialized, Materialization::kView);
+  EXPECT_EQ(by_name["stg_orders"]->path, std::filesystem::path("models/staging/stg_orders.sql"));
+  EXPECT_EQ(by_name["stg_orders"]->folders, std::vector<std::string>{"staging"});
+  EXPECT_EQ(by_name["paid_orders"]->config.materialized, Materialization::kEphemeral);
+  EXPECT_EQ(by_name["daily_revenue"]->config.materialized, Materialization::kTable);
+  EXPECT_EQ(by_name["daily_revenue"]->config.tags, std::vector<std::string>{"daily"});
+  const ModelConfig& finance = by_name["revenue_by_click"]->config;
+  EXPECT_EQ(finance.materialized, Materialization::kIncremental);
+  EXPECT_EQ(finance.incremental_strategy, IncrementalStrategy::kMerge);
+  EXPECT_EQ(finance.unique_key, std::vector<std::string>{"day"});
+  EXPECT_EQ(finance.tags, (std::vector<std::string>{"daily", "finance"}));  // tags add up
+}
+
+TEST_F(ProjectTest, BuildOrderPutsEveryModelAfterWhatItReads) {
+  WriteShop();
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  auto graph = ModelGraph::Make(*project);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  EXPECT_EQ(Names(*project, graph->order()),
+            (std::vector<std::string>{"stg_clicks", "stg_orders", "paid_orders", "daily_revenue", "revenue_by_click"}));
+}
+
+TEST_F(ProjectTest, SelectorsPickByNameRelativesTagAndPath) {
+  WriteShop();
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  auto graph = ModelGraph::Make(*project);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  const auto select = [&](std::string_view s, std::string_view exclude = "") {
+    auto selected = graph->Select(s, exclude);
+    EXPECT_TRUE(selected.ok()) << s << ": " << selected.status().ToString();
+    return selected.ok() ? Names(*project, *selected) : std::vector<std::string>{"<error>"};
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(select(""), Names({"stg_clicks", "stg_orders", "paid_orders", "daily_revenue", "revenue_by_click"}));
+  EXPECT_EQ(select("daily_revenue"), Names({"daily_revenue"}));
+  EXPECT_EQ(select("+daily_revenue"), Names({"stg_orders", "paid_orders", "daily_revenue"}));
+  EXPECT_EQ(select("stg_orders+"), Names({"stg_orders", "paid_orders", "daily_revenue", "revenue_by_click"}));
+  EXPECT_EQ(select("tag:finance"), Names({"revenue_by_click"}));
+  EXPECT_EQ(select("tag:daily, stg_clicks"), Names({"stg_clicks", "daily_revenue", "revenue_by_click"}));
+  EXPECT_EQ(select("path:models/staging/"), Names({"stg_clicks", "stg_orders", "paid_orders"}));
+  EXPECT_EQ(select("path:models/marts/daily_revenue.sql"), Names({"daily_revenue"}));
+  EXPECT_EQ(select("*", "tag:daily"), Names({"stg_clicks", "stg_orders", "paid_orders"}));
+  EXPECT_EQ(select("DAILY_REVENUE"), Names({"daily_revenue"}));  // SQL's names ignore case
+
+  auto typo = graph->Select("daily_revenu", "");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.status().message(),
+            "selector `daily_revenu` matches no enabled model (selectors: a model's name, tag:TAG, path:models/FOLDER "
+            "or *, with + before for what it reads and after for what reads it)");
+}
+
+TEST_F(ProjectTest, CompiledSqlReadsRelationsEphemeralModelsAndVars) {
+  WriteShop();
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  auto graph = ModelGraph::Make(*project);
+  ASSERT_TRUE(graph.ok());
+  auto selected = graph->Select("daily_revenue revenue_by_click stg_orders", "");
+  ASSERT_TRUE(selected.ok());
+  CompileOptions options;
+  options.vars = {{"start_date", "2025-01-01"}};
+  options.is_incremental = [](const Model& m) { return m.name == "revenue_by_click"; };
+  auto compiled = CompileModels(*project, *graph, *selected, options);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  ASSERT_EQ(compiled->size(), 3u);
+  EXPECT_EQ((*compiled)[0].select, "SELECT * FROM \"orders\" WHERE day >= '2025-01-01'");
+  EXPECT_EQ(
+      (*compiled)[1].select,
+      "WITH \"__lagoa_ephemeral_paid_orders\" AS (\nSELECT * FROM \"stg_orders\" WHERE paid\n)\n"
+      "SELECT * FROM (\nSELECT day, sum(amount) AS revenue FROM \"__lagoa_ephemeral_paid_orders\" GROUP BY day\n)");
+  EXPECT_EQ((*compiled)[2].select,
+            "SELECT r.day, r.revenue / count(*) AS per_click FROM \"daily_revenue\" r\n"
+            "JOIN \"stg_clicks\" c USING (day)\nWHERE r.day > (SELECT max(day) FROM \"revenue_by_click\")\n"
+            "GROUP BY r.day, r.revenue");
+}
+
+TEST_F(ProjectTest, UnknownRefsAndCyclesNameTheirFiles) {
+  Write("lagoa_project.yml", "name: loop\n");
+  Write("models/a.sql", "SELECT * FROM {{ ref('b') }}");
+  Write("models/b.sql", "SELECT * FROM\n  {{ ref('c') }}");
+  Write("models/c.sql", "SELECT * FROM {{ ref('a') }}");
+  Write("models/d.sql", "SELECT 1");
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  auto cycle = ModelGraph::Make(*project);
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_EQ(cycle.status().message(),
+            "the models ref each other in a cycle, so none of them can be built first: a (models/a.sql) → "
+            "b (models/b.sql) → c (models/c.sql) → a (each refs the next)");
+
+  Write("models/c.sql", "SELECT * FROM {{ ref('clicks') }}");
+  project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok());
+  auto unknown = ModelGraph::Make(*project);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(),
+            "models/c.sql:1:18: ref('clicks'): no model is called `clicks` (a stream, table or view is read with "
+            "source('clicks'))");
+
+  Write("models/c.sql", "{{ config(enabled=false) }} SELECT 2");
+  project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok());
+  auto disabled = ModelGraph::Make(*project);
+  ASSERT_FALSE(disabled.ok());
+  EXPECT_EQ(disabled.status().message(), "models/b.sql:2:6: ref('c'): model `c` (models/c.sql) is disabled");
+}
+
+TEST_F(ProjectTest, ProjectMistakesNameTheFileAndLine) {
+  EXPECT_EQ(*LoadError(), dir_.string() +
+                              ": no lagoa_project.yml here (a project folder holds lagoa_project.yml and "
+                              "a models/ folder)");
+  Write("lagoa_project.yml", "name: shop\nmodels:\n  materialised: table\n");
+  Write("models/a.sql", "SELECT 1");
+  EXPECT_EQ(*LoadError(),
+            "lagoa_project.yml:3:3: models.materialised: not a setting (materialized, incremental_strategy, "
+            "unique_key, tags, enabled), and a folder's settings would be a mapping");
+  Write("lagoa_project.yml", "name: shop\nmodels:\n  mart:\n    materialized: table\n");
+  EXPECT_EQ(*LoadError(), "lagoa_project.yml:4:5: models.mart: no model under models/mart");
+  Write("lagoa_project.yml", "name: shop\nmodels:\n  materialized: tabel\n");
+  EXPECT_EQ(*LoadError(),
+            "lagoa_project.yml:3:3: materialized: expected view, table, incremental or ephemeral, found `tabel`");
+  Write("lagoa_project.yml", "name: shop\nschedule: daily\n");
+  EXPECT_EQ(*LoadError(), "lagoa_project.yml:2:1: unknown key `schedule`: expected name, vars or models");
+  Write("lagoa_project.yml", "name: [shop\n");
+  EXPECT_NE(LoadError()->find("lagoa_project.yml:"), std::string::npos);
+  Write("lagoa_project.yml", "vars: {}\n");
+  EXPECT_EQ(*LoadError(), "lagoa_project.yml: `name` is missing");
+
+  Write("lagoa_project.yml", "name: shop\n");
+  Write("models/x/a.sql", "SELECT 2");
+  EXPECT_EQ(*LoadError(),
+            "models/a.sql and models/x/a.sql are both model `a`: a model is named by its file, and the names must "
+            "differ in more than case");
+  std::filesystem::remove(dir_ / "models/x/a.sql");
+  Write("models/daily-revenue.sql", "SELECT 3");
+  EXPECT_NE(LoadError()->find("models/daily-revenue.sql: `daily-revenue` cannot name a model"), std::string::npos);
+  std::filesystem::remove(dir_ / "models/daily-revenue.sql");
+  Write("models/b.sql", "{{ config(materialized='incremental', incremental_strategy='merge') }} SELECT 1");
+  EXPECT_EQ(*LoadError(), "models/b.sql: incremental_strategy merge needs a unique_key");
+  Write("models/b.sql", "{{ config(schedule='daily') }} SELECT 1");
+  EXPECT_EQ(*LoadError(),
+            "models/b.sql:1:11: unknown setting `schedule`: expected one of materialized, incremental_strategy, "
+            "unique_key, tags, enabled");
+  Write("models/b.sql", "SELECT {{ ref('a' }}");
+  EXPECT_EQ(*LoadError(), "models/b.sql:1:19: expected `,` or `)` after an argument, found the end of the tag (`}}`)");
+}
+
+}  // namespace
+}  // namespace lagoa::models
