@@ -75,7 +75,8 @@ def loaded(port):
 
 
 def heap_metrics(port):
-    """(in-use bytes, free bytes, trims, seconds trimming) from /metrics; zeros where absent."""
+    """(in-use bytes, free bytes, walks, seconds walking) from /metrics; zeros where absent (the
+    trimmer off, or before its first check)."""
     _, body = http(port, "GET", "/metrics")
     values = {}
     for line in body.splitlines():
@@ -143,13 +144,16 @@ class RssSampler(threading.Thread):
             self.stop.wait(self.every_s)
 
 
-def wait_for_lake(port, timeout_s):
-    """Waits until the lake holds every event ingested so far."""
+def wait_for_lake(port, timeout_s, exit_on_timeout=True):
+    """Waits until the lake holds every event ingested so far; False if it did not in time."""
     target, deadline = ingested(port), time.monotonic() + timeout_s
     while loaded(port) < target:
         if time.monotonic() > deadline:
-            sys.exit(f"[soak] the loader did not load {target:,} events within {timeout_s} s")
+            if exit_on_timeout:
+                sys.exit(f"[soak] the loader did not load {target:,} events within {timeout_s} s")
+            return False
         time.sleep(1)
+    return True
 
 
 def step_lag(args, port, rate):
@@ -301,14 +305,14 @@ def main():
                 "lake_lag_events": ingested(port) - loaded(port),
                 "heap_in_use_mib": heap[0] / 2**20,
                 "heap_free_mib": heap[1] / 2**20,
-                "heap_trims": heap[2] - (heap_before[2] if heap_before else 0),
-                "heap_trim_s": round(heap[3] - (heap_before[3] if heap_before else 0), 3),
+                "heap_trims": heap[2] - heap_before[2],
+                "heap_trim_s": round(heap[3] - heap_before[3], 3),
             })
             heap_before = heap
             print("[soak] " + json.dumps(windows[-1]), flush=True)
         queries.stop.set()
         queries.join()
-        wait_for_lake(port, args.drain_timeout_s)
+        lake_caught_up = wait_for_lake(port, args.drain_timeout_s, exit_on_timeout=False)
         time.sleep(args.idle_seconds)
         idle_rss_mib = rss_bytes(server.pid) / 2**20
         idle_heap = heap_metrics(port)
@@ -323,7 +327,8 @@ def main():
             "peak_events_per_s": peak["events_per_s"] if peak else None,
             "end_to_end_events_per_s": round(end_to_end) if end_to_end else None,
             "sustained_events_per_s": round(sustained) if sustained else None, "rate_events_per_s": round(rate),
-            "windows": len(windows), "rss_drift": drift, "idle_rss_mib": round(idle_rss_mib),
+            "windows": len(windows), "rss_drift": drift, "lake_caught_up": lake_caught_up,
+            "idle_rss_mib": round(idle_rss_mib),
             "idle_heap_in_use_mib": round(idle_heap[0] / 2**20), "idle_heap_free_mib": round(idle_heap[1] / 2**20), "ingest_not_ok": sum(w["ingest_not_ok"] for w in windows),
             "query_errors": len(queries.errors), "server_error_lines": len(logged_errors),
             "server_log": server_log.name,

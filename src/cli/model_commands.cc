@@ -41,7 +41,8 @@ int Compile(const CompileArgs& args) {
   }
   for (const models::CompiledModel& model : *compiled) {
     const models::Model& m = project->models[model.model];
-    fmt::print("-- {} ({}): {}\n{};\n\n", m.name, m.path.string(), models::MaterializationName(m.config.materialized),
+    // The semicolon on a line of its own: a model may end in a -- comment.
+    fmt::print("-- {} ({}): {}\n{}\n;\n\n", m.name, m.path.string(), models::MaterializationName(m.config.materialized),
                model.select);
   }
   if (compiled->empty()) fmt::print(stderr, "no model selected\n");

@@ -106,12 +106,15 @@ Result<ModelGraph> ModelGraph::Make(const Project& project) {
 }
 
 void ModelGraph::AddRelatives(std::vector<bool>& chosen, size_t from, bool ancestors) const {
+  // Its own visited set: a relative another selector chose already still leads to its relatives.
+  std::vector<bool> seen(chosen.size(), false);
   std::vector<size_t> stack = {from};
   while (!stack.empty()) {
     const size_t model = stack.back();
     stack.pop_back();
     for (size_t next : ancestors ? parents_[model] : children_[model]) {
-      if (!chosen[next]) {
+      if (!seen[next]) {
+        seen[next] = true;
         chosen[next] = true;
         stack.push_back(next);
       }
@@ -119,7 +122,7 @@ void ModelGraph::AddRelatives(std::vector<bool>& chosen, size_t from, bool ances
   }
 }
 
-Result<std::vector<bool>> ModelGraph::Matching(std::string_view selection) const {
+Result<std::vector<bool>> ModelGraph::Matching(std::string_view selection, bool must_match) const {
   const std::vector<Model>& models = project_->models;
   std::vector<bool> chosen(models.size(), false);
   for (std::string_view selector : SplitSelection(selection)) {
@@ -148,7 +151,7 @@ Result<std::vector<bool>> ModelGraph::Matching(std::string_view selection) const
       }
       if (match) matched.push_back(i);
     }
-    if (matched.empty()) {
+    if (matched.empty() && must_match) {
       return Status::NotFound(fmt::format(
           "selector `{}` matches no enabled model (selectors: a model's name, tag:TAG, path:models/FOLDER or *, "
           "with + before for what it reads and after for what reads it)",
@@ -166,9 +169,9 @@ Result<std::vector<bool>> ModelGraph::Matching(std::string_view selection) const
 Result<std::vector<size_t>> ModelGraph::Select(std::string_view select, std::string_view exclude) const {
   std::vector<bool> chosen(project_->models.size(), true);
   if (!SplitSelection(select).empty()) {
-    LAGOA_ASSIGN_OR_RETURN(chosen, Matching(select));
+    LAGOA_ASSIGN_OR_RETURN(chosen, Matching(select, true));
   }
-  LAGOA_ASSIGN_OR_RETURN(std::vector<bool> excluded, Matching(exclude));
+  LAGOA_ASSIGN_OR_RETURN(std::vector<bool> excluded, Matching(exclude, false));
   std::vector<size_t> out;
   for (size_t model : order_) {
     if (chosen[model] && !excluded[model]) out.push_back(model);

@@ -34,13 +34,15 @@ class ModelGraph {
   const std::vector<size_t>& order() const { return order_; }
   const std::vector<size_t>& parents(size_t model) const { return parents_[model]; }
 
-  // The selected enabled models, in build order. An empty `select` selects every model. A name or
-  // path that matches no model is an error (a typo selects nothing in silence otherwise).
+  // The selected enabled models, in build order. An empty `select` selects every model. A selector
+  // of `select` that matches no model is an error (a typo would select nothing in silence); one of
+  // `exclude` is not (what it names may be gone). Names ignore case; tags and paths do not.
   Result<std::vector<size_t>> Select(std::string_view select, std::string_view exclude) const;
 
  private:
   explicit ModelGraph(const Project& project) : project_(&project) {}
-  Result<std::vector<bool>> Matching(std::string_view selection) const;
+  // must_match: a selector that matches no model is an error (for --select; an exclusion may match nothing).
+  Result<std::vector<bool>> Matching(std::string_view selection, bool must_match) const;
   void AddRelatives(std::vector<bool>& chosen, size_t from, bool ancestors) const;
 
   const Project* project_;

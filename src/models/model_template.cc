@@ -117,7 +117,7 @@ class Parser {
         if (close == std::string_view::npos) return Error(last_tag_at_, "the comment is not closed: expected `#}`");
         pos_ = close + 2;
       } else if (kind == '{') {
-        LAGOA_RETURN_IF_ERROR(ParseExpressionTag(out));
+        LAGOA_RETURN_IF_ERROR(ParseExpressionTag(out, depth));
       } else {
         LAGOA_ASSIGN_OR_RETURN(BlockEnd end, ParseStatementTag(out, depth));
         if (end != BlockEnd::kText) return end;
@@ -251,7 +251,7 @@ class Parser {
   }
 
   // {{ this }}, {{ ref('x') }}, {{ source('x') }}, {{ var('x'[, 'default']) }}, {{ config(k=v, …) }}
-  Status ParseExpressionTag(std::vector<ModelTemplate::Node>& out) {
+  Status ParseExpressionTag(std::vector<ModelTemplate::Node>& out, int depth) {
     Token name;
     LAGOA_RETURN_IF_ERROR(Next(name));
     if (name.kind == Token::Kind::kWord && name.text == "this") {
@@ -294,6 +294,11 @@ class Parser {
         return Error(name.at, "config() takes name=value settings only, as in config(materialized='table')");
       }
       if (config_seen_) return Error(name.at, "a second config(): a model has at most one");
+      if (depth > 0) {
+        return Error(name.at,
+                     "config() inside {% if %}: a model's settings hold for every build, so config() "
+                     "stands outside any {% if %}");
+      }
       config_seen_ = true;
       for (ConfigArgument& argument : args.named) config_->push_back(std::move(argument));
     }
@@ -396,7 +401,7 @@ Status RenderNodes(const std::vector<ModelTemplate::Node>& nodes, const RenderCo
         } else {
           return Status::InvalidArgument(fmt::format(
               "{}: var('{}') has no value and no default: set it under `vars:` in lagoa_project.yml, or give "
-              "--vars {}=VALUE",
+              "--var {}=VALUE",
               DescribePosition(file, node.at), node.text, node.text));
         }
         break;

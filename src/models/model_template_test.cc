@@ -53,7 +53,7 @@ TEST(ModelTemplate, AVarWithoutValueOrDefaultNamesWhereAndHowToSetIt) {
   ASSERT_FALSE(sql.ok());
   EXPECT_EQ(sql.status().message(),
             "models/m.sql:2:14: var('shop') has no value and no default: set it under `vars:` in lagoa_project.yml, "
-            "or give --vars shop=VALUE");
+            "or give --var shop=VALUE");
 }
 
 TEST(ModelTemplate, IsIncrementalChoosesItsBranchAndNests) {
@@ -117,6 +117,9 @@ TEST(ModelTemplate, MistakesNameTheFileLineAndColumn) {
   EXPECT_EQ(ParseError("{{ ref('a') ; }}"),
             "models/m.sql:1:13: unexpected `;`: expected a name, a quoted string or one of ( ) , = [ ]");
   EXPECT_EQ(ParseError("{# never closed"), "models/m.sql:1:1: the comment is not closed: expected `#}`");
+  EXPECT_EQ(ParseError("{% if is_incremental() %}{{ config(materialized='table') }}{% endif %}"),
+            "models/m.sql:1:29: config() inside {% if %}: a model's settings hold for every build, so config() "
+            "stands outside any {% if %}");
 }
 
 TEST(ModelTemplate, NestingIsBounded) {

@@ -248,7 +248,7 @@ Result<std::vector<std::filesystem::path>> FindModelFiles(const std::filesystem:
   std::filesystem::recursive_directory_iterator it(models, error), end;
   for (; !error && it != end; it.increment(error)) {
     if (it->is_regular_file(error) && it->path().extension() == ".sql") {
-      files.push_back(std::filesystem::relative(it->path(), dir, error));
+      files.push_back(it->path().lexically_relative(dir));  // a symbolic link keeps its own name
       if (files.size() > kModelsMax) {
         return Status::LimitExceeded(fmt::format("{}: more than {} models", models.string(), kModelsMax));
       }

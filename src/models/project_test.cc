@@ -129,6 +129,11 @@ TEST_F(ProjectTest, SelectorsPickByNameRelativesTagAndPath) {
   EXPECT_EQ(select("path:models/marts/daily_revenue.sql"), Names({"daily_revenue"}));
   EXPECT_EQ(select("*", "tag:daily"), Names({"stg_clicks", "stg_orders", "paid_orders"}));
   EXPECT_EQ(select("DAILY_REVENUE"), Names({"daily_revenue"}));  // SQL's names ignore case
+  // A model an earlier selector chose still leads to its relatives.
+  EXPECT_EQ(select("paid_orders +daily_revenue"), Names({"stg_orders", "paid_orders", "daily_revenue"}));
+  EXPECT_EQ(select("daily_revenue stg_orders+"),
+            Names({"stg_orders", "paid_orders", "daily_revenue", "revenue_by_click"}));
+  EXPECT_EQ(select("tag:finance", "tag:retired"), Names({"revenue_by_click"}));  // an exclusion may match nothing
 
   auto typo = graph->Select("daily_revenu", "");
   ASSERT_FALSE(typo.ok());

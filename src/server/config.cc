@@ -256,8 +256,8 @@ const std::vector<KeyEntry>& Entries() {
         "0"},
        Size(In(&ServerConfig::duckdb_memory_max_bytes))},
       {{"heap_trim_interval_ms",
-        "how often memory the server freed (outside DuckDB's buffers) is given back to the system when more than "
-        "32MiB of it is kept; 0 never gives it back, and the resident memory then creeps up with time",
+        "how often memory the server freed (outside DuckDB's buffers) is given back to the system, while more than "
+        "32MiB of it is kept: 0 (never: the resident memory then creeps up with time) or 100..86400000",
         "10000"},
        Number(In(&ServerConfig::heap_trim_interval_ms))},
       {{"table_memory_limit", "memory one table operation (describe, rows, compact, vacuum, attach) may use in DuckDB",
@@ -519,12 +519,16 @@ Status ValidateSections(const ServerConfig& config) {
   return Status::Ok();
 }
 
+// 0 turns the trimmer off; otherwise between a walk every 100 ms and one a day.
+constexpr int64_t kHeapTrimIntervalMsMin = 100;
+constexpr int64_t kHeapTrimIntervalMsMax = 86'400'000;
+
 Status CheckHeapTrim(const ServerConfig& config) {
-  if (config.heap_trim_interval_ms >= 0) return Status::Ok();
+  const int64_t ms = config.heap_trim_interval_ms;
+  if (ms == 0 || (ms >= kHeapTrimIntervalMsMin && ms <= kHeapTrimIntervalMsMax)) return Status::Ok();
   return WithSource(config, Status::InvalidArgument(fmt::format(
-                                "config key `heap_trim_interval_ms`: {} is negative; expected 0 (never) or more "
-                                "milliseconds",
-                                config.heap_trim_interval_ms)));
+                                "config key `heap_trim_interval_ms`: expected 0 (never) or {}..{} milliseconds, got {}",
+                                kHeapTrimIntervalMsMin, kHeapTrimIntervalMsMax, ms)));
 }
 
 // A front door other machines can reach needs its clients to prove who they are.

@@ -245,7 +245,7 @@ TEST(ServerConfig, EachSectionValidatesItsKeysNamingKeyValueAndWhatIsAllowed) {
       << words.status().message();
 }
 
-TEST(ServerConfig, HeapTrimRunsEveryTenSecondsAndRefusesANegativeInterval) {
+TEST(ServerConfig, HeapTrimRunsEveryTenSecondsWithinBounds) {
   auto defaults = LoadServerConfig("", {}, {});
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->heap_trim_interval_ms, 10'000);
@@ -255,8 +255,11 @@ TEST(ServerConfig, HeapTrimRunsEveryTenSecondsAndRefusesANegativeInterval) {
   auto negative = LoadServerConfig("", {{"LAGOA_HEAP_TRIM_INTERVAL_MS", "-5"}}, {});
   ASSERT_FALSE(negative.ok());
   EXPECT_EQ(negative.status().message(),
-            "config key `heap_trim_interval_ms` (environment variable LAGOA_HEAP_TRIM_INTERVAL_MS): -5 is negative; "
-            "expected 0 (never) or more milliseconds");
+            "config key `heap_trim_interval_ms` (environment variable LAGOA_HEAP_TRIM_INTERVAL_MS): expected 0 (never) "
+            "or 100..86400000 milliseconds, got -5");
+  EXPECT_FALSE(LoadServerConfig("", {}, {{"heap_trim_interval_ms", "1"}}).ok());              // a busy loop
+  EXPECT_FALSE(LoadServerConfig("", {}, {{"heap_trim_interval_ms", "9300000000000"}}).ok());  // past the clock
+  EXPECT_TRUE(LoadServerConfig("", {}, {{"heap_trim_interval_ms", "100"}}).ok());
 }
 
 TEST(ServerConfig, BrokenYamlReportsLineAndColumn) {

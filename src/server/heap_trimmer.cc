@@ -1,5 +1,8 @@
 #include "server/heap_trimmer.h"
 
+#include <spdlog/spdlog.h>
+
+#include "base/catch_all.h"
 #include "base/clock.h"
 #include "base/heap.h"
 #include "base/metrics.h"
@@ -20,9 +23,9 @@ HeapTrimmer::HeapTrimmer(std::chrono::milliseconds interval, uint64_t free_bytes
       "glibc malloc's heap: bytes allocated (in_use), and freed but kept by its arenas (free), as of the last check";
   in_use_bytes_ = metrics.GetGauge("lagoa_heap_bytes", help, {{"state", "in_use"}});
   free_bytes_ = metrics.GetGauge("lagoa_heap_bytes", help, {{"state", "free"}});
-  trims_ =
-      metrics.GetCounter("lagoa_heap_trims_total", "Times the free pages of glibc malloc's arenas were given back");
-  trim_seconds_ = metrics.GetHistogram("lagoa_heap_trim_seconds", "How long giving the free pages back took");
+  trims_ = metrics.GetCounter("lagoa_heap_trims_total",
+                              "Times the arenas were walked to give their free pages back (malloc_trim)");
+  trim_seconds_ = metrics.GetHistogram("lagoa_heap_trim_seconds", "How long one walk of the arenas took");
 }
 
 HeapTrimmer::~HeapTrimmer() {
@@ -39,7 +42,7 @@ void HeapTrimmer::Run() {
   std::unique_lock lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
-    TrimOnce();
+    if (Status s = CatchAll("trimming the heap", [this] { TrimOnce(); }); !s.ok()) spdlog::error("{}", s.message());
     lock.lock();
   }
 }

@@ -1,7 +1,9 @@
-// HeapTrimmer: gives the memory glibc malloc keeps after frees back to the kernel, every
-// `interval`, when the arenas hold at least `free_bytes_min` of it (base/heap.h says why the
-// server needs this), and shows the heap on /metrics: `lagoa_heap_bytes{state="in_use"|"free"}`,
-// `lagoa_heap_trims_total` and `lagoa_heap_trim_seconds`.
+// HeapTrimmer: gives the memory glibc malloc keeps after frees back to the kernel (base/heap.h
+// says why the server needs this). Every `interval` it reads the heap and, when the arenas hold at
+// least `free_bytes_min` free, walks them to give their free pages back. glibc counts pages already
+// given back as free too, so once a burst has left that much free, every check walks the arenas
+// (about 25 ms each in the soak, bench/RESULTS.md). /metrics: `lagoa_heap_bytes{state="in_use"|
+// "free"}`, `lagoa_heap_trims_total` (walks) and `lagoa_heap_trim_seconds`.
 //
 // Lifecycle: Start() starts its thread; the destructor stops and joins it (within one trim).
 // Threads: its own thread reads and trims the heap; construction and destruction from one thread.

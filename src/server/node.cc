@@ -43,8 +43,8 @@ namespace {
 // than a loader pass and the gap between statements, so their memory is reused, not faulted in.
 constexpr int64_t kDuckDbFreedPagesKeptMs = 10'000;
 
-// The heap trimmer gives freed pages back once glibc's arenas keep this much: below it, a trim
-// saves less than the page faults of filling the pages again cost.
+// The heap trimmer walks glibc's arenas once they hold this much free (pages given back count
+// too): below it, a walk would give back less than the page faults of filling it again cost.
 constexpr uint64_t kHeapTrimFreeBytesMin = 32ull << 20;
 
 // The memory budget's shares on /metrics (their use is published by each owner as it changes).

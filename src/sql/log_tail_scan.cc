@@ -219,7 +219,7 @@ Result<idx_t> FillFromLog(const TailBindData& bind, TailScanState* state, duckdb
   }
   const std::span<const duckdb_vector> all(vectors);
   const idx_t capacity = duckdb_vector_size();
-  state->payloads.Clear();  // the previous chunk owns its strings
+  state->payloads.Clear();  // empty unless the last call failed half-way
   idx_t row = 0;
   while (row < capacity) {
     LAGOA_ASSIGN_OR_RETURN(const log::ReadRecord* record, NextDirectRecord(state));
@@ -240,6 +240,7 @@ Result<idx_t> FillFromLog(const TailBindData& bind, TailScanState* state, duckdb
   for (size_t column = 0; column < latest_columns; ++column) {
     if (vectors[column] != nullptr) duck::OwnStrings(vectors[column], fields[column].type, row);
   }
+  state->payloads.Clear();
   return row;
 }
 

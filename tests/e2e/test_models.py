@@ -16,7 +16,7 @@ def parse_compiled(text):
     for block in text.strip().split("\n\n"):
         header, _, sql = block.partition("\n")
         name, _, rest = header[len("-- "):].partition(" (")
-        models.append((name, rest.rsplit(": ", 1)[1], sql.rstrip(";")))
+        models.append((name, rest.rsplit(": ", 1)[1], sql.rstrip().rstrip(";").rstrip()))
     return models
 
 
@@ -42,7 +42,7 @@ class ModelsTest(h.ServerTestCase):
                 "SELECT user_id, url FROM {{ source('clicks') }} WHERE user_id >= {{ var('min_user') }}",
             "models/staging/pages.sql":
                 "{{ config(materialized='ephemeral') }}\nSELECT url FROM {{ ref('stg_clicks') }};",
-            "models/page_counts.sql": "SELECT url, count(*) AS n FROM {{ ref('pages') }} GROUP BY url",
+            "models/page_counts.sql": "SELECT url, count(*) AS n FROM {{ ref('pages') }} GROUP BY url -- by page",
         })
 
         r = h.run_cli(["compile", "--project", project, "--var", "min_user=2"])
