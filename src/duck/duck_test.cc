@@ -2,6 +2,7 @@
 #include "duck/connection.h"
 #include "duck/database.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -73,6 +74,26 @@ TEST(DuckDatabase, OpensWithLagoasSettings) {
       "current_setting('autoinstall_known_extensions')::VARCHAR, current_setting('threads')::VARCHAR");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ((*rows)[0], (TextRow{"UTC", "false", "false", "1"}));
+}
+
+// Reading a Parquet file leaves no copy of its bytes in DuckDB's memory (the kernel caches the file).
+TEST(DuckDatabase, KeepsNoCopyOfTheFilesItReads) {
+  auto duckdb = Connection::Make(DatabaseOptions::Defaults());
+  ASSERT_TRUE(duckdb.ok()) << duckdb.status().ToString();
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("lagoa-duck-cache-" + std::to_string(::getpid()) + ".parquet");
+  ASSERT_TRUE((*duckdb)
+                  ->Execute(fmt::format("COPY (SELECT range AS id, 'value ' || range AS v FROM range(2000000)) TO '{}'",
+                                        file.string()))
+                  .ok());
+  auto read = (*duckdb)->QueryText(fmt::format("SELECT count(DISTINCT v)::VARCHAR FROM '{}'", file.string()));
+  std::filesystem::remove(file);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ((*read)[0][0], "2000000");
+  auto cached = (*duckdb)->QueryText(
+      "SELECT coalesce(sum(memory_usage_bytes), 0)::VARCHAR FROM duckdb_memory() WHERE tag = 'EXTERNAL_FILE_CACHE'");
+  ASSERT_TRUE(cached.ok()) << cached.status().ToString();
+  EXPECT_EQ((*cached)[0][0], "0");
 }
 
 // DuckDB would spill into `.tmp` in the working directory; lagoa's databases spill only where
