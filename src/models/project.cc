@@ -180,7 +180,7 @@ Status ReadFolderSettings(const YAML::Node& node, const std::vector<std::string>
   for (const auto& [folder, settings] : subfolders) {
     std::vector<std::string> deeper = folders;
     deeper.push_back(folder);
-    LAGOA_RETURN_IF_ERROR(ReadFolderSettings(settings, std::move(deeper), out));
+    LAGOA_RETURN_IF_ERROR(ReadFolderSettings(settings, deeper, out));
   }
   return Status::Ok();
 }
