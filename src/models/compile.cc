@@ -82,23 +82,14 @@ class Compiler {
         m.config.materialized == Materialization::kIncremental && options_.is_incremental && options_.is_incremental(m);
     context.vars = vars_;
     context.ref = [&](const NameUse& ref) -> Result<std::string> {
-      for (size_t parent : graph_.parents(model)) {
-        const Model& p = project_.models[parent];
-        if (!EqualIgnoringCase(p.name, ref.name)) continue;
-        return p.config.materialized == Materialization::kEphemeral ? EphemeralName(parent) : SqlIdentifier(p.name);
-      }
-      return Status::Internal(fmt::format("{}: ref('{}') is not among the model's parents",
-                                          DescribePosition(m.path.string(), ref.at), ref.name));
+      // ModelGraph::Make checked that every ref names a model.
+      const size_t parent = *graph_.Find(ref.name);
+      const Model& p = project_.models[parent];
+      return p.config.materialized == Materialization::kEphemeral ? EphemeralName(parent) : SqlIdentifier(p.name);
     };
     context.source = [](const NameUse& source) -> Result<std::string> { return SqlIdentifier(source.name); };
     LAGOA_ASSIGN_OR_RETURN(std::string sql, m.sql.Render(context));
     return Trimmed(sql);
-  }
-
-  static bool EqualIgnoringCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
   }
 
   const Project& project_;

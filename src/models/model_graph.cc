@@ -10,12 +10,6 @@
 namespace lagoa::models {
 namespace {
 
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 // Selectors are separated by spaces or commas.
 std::vector<std::string_view> SplitSelection(std::string_view selection) {
   std::vector<std::string_view> out;
@@ -34,8 +28,8 @@ std::vector<std::string_view> SplitSelection(std::string_view selection) {
 Result<ModelGraph> ModelGraph::Make(const Project& project) {
   ModelGraph graph(project);
   const std::vector<Model>& models = project.models;
-  std::map<std::string, size_t> by_name;
-  for (size_t i = 0; i < models.size(); ++i) by_name.emplace(Lowercase(models[i].name), i);
+  std::map<std::string, size_t>& by_name = graph.by_key_;
+  for (size_t i = 0; i < models.size(); ++i) by_name.emplace(ModelKey(models[i].name), i);
   graph.parents_.resize(models.size());
   graph.children_.resize(models.size());
   for (size_t i = 0; i < models.size(); ++i) {
@@ -43,7 +37,7 @@ Result<ModelGraph> ModelGraph::Make(const Project& project) {
     std::set<size_t> parents;
     for (const NameUse& ref : models[i].sql.refs()) {
       const std::string at = DescribePosition(models[i].path.string(), ref.at);
-      auto it = by_name.find(Lowercase(ref.name));
+      auto it = by_name.find(ModelKey(ref.name));
       if (it == by_name.end()) {
         return Status::NotFound(
             fmt::format("{}: ref('{}'): no model is called `{}` (a stream, table or view is read "
@@ -122,6 +116,12 @@ void ModelGraph::AddRelatives(std::vector<bool>& chosen, size_t from, bool ances
   }
 }
 
+std::optional<size_t> ModelGraph::Find(std::string_view name) const {
+  auto it = by_key_.find(ModelKey(name));
+  if (it == by_key_.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<std::vector<bool>> ModelGraph::Matching(std::string_view selection, bool must_match) const {
   const std::vector<Model>& models = project_->models;
   std::vector<bool> chosen(models.size(), false);
@@ -147,7 +147,7 @@ Result<std::vector<bool>> ModelGraph::Matching(std::string_view selection, bool 
         const std::string model_path = model.path.generic_string();
         match = !path.empty() && (model_path == path || model_path.starts_with(path + "/"));
       } else {
-        match = Lowercase(model.name) == Lowercase(core);
+        match = ModelKey(model.name) == ModelKey(core);
       }
       if (match) matched.push_back(i);
     }

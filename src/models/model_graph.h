@@ -15,6 +15,8 @@
 // must outlive it.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,8 @@ class ModelGraph {
   // Indexes into project.models of the enabled models, each after every model it refs.
   const std::vector<size_t>& order() const { return order_; }
   const std::vector<size_t>& parents(size_t model) const { return parents_[model]; }
+  // The model called `name`, ignoring case; enabled or not.
+  std::optional<size_t> Find(std::string_view name) const;
 
   // The selected enabled models, in build order. An empty `select` selects every model. A selector
   // of `select` that matches no model is an error (a typo would select nothing in silence); one of
@@ -49,6 +53,7 @@ class ModelGraph {
   std::vector<std::vector<size_t>> parents_;   // by model index: the models it refs, each once
   std::vector<std::vector<size_t>> children_;  // by model index: the models that ref it
   std::vector<size_t> order_;
+  std::map<std::string, size_t> by_key_;  // ModelKey(name) → index
 };
 
 }  // namespace lagoa::models

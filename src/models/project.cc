@@ -268,12 +268,6 @@ std::vector<std::string> FoldersOf(const std::filesystem::path& relative) {
   return folders;
 }
 
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 bool StartsWith(const std::vector<std::string>& folders, const std::vector<std::string>& prefix) {
   return prefix.size() <= folders.size() && std::equal(prefix.begin(), prefix.end(), folders.begin());
 }
@@ -308,6 +302,12 @@ Result<Model> LoadModel(const std::filesystem::path& dir, const std::filesystem:
 
 }  // namespace
 
+std::string ModelKey(std::string_view name) {
+  std::string key(name);
+  for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return key;
+}
+
 Result<Project> LoadProject(const std::filesystem::path& dir) {
   LAGOA_ASSIGN_OR_RETURN(ProjectFile file, ReadProjectFile(dir));
   Project project{.dir = dir, .name = file.name, .vars = file.vars, .models = {}};
@@ -326,7 +326,7 @@ Result<Project> LoadProject(const std::filesystem::path& dir) {
   std::map<std::string, std::filesystem::path> seen;  // by lowercase name: SQL's names ignore case
   for (const std::filesystem::path& relative : files) {
     LAGOA_ASSIGN_OR_RETURN(Model model, LoadModel(dir, relative, file.folder_settings));
-    auto [it, added] = seen.emplace(Lowercase(model.name), relative);
+    auto [it, added] = seen.emplace(ModelKey(model.name), relative);
     if (!added) {
       return Status::AlreadyExists(fmt::format(
           "{} and {} are both model `{}`: a model is named by its file, and the names must differ in more than case",

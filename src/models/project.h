@@ -63,6 +63,9 @@ struct Project {
   std::vector<Model> models;  // enabled and disabled, sorted by name
 };
 
+// A model's name as the project compares names: lowercase (SQL's names ignore case).
+std::string ModelKey(std::string_view name);
+
 // Reads lagoa_project.yml and every models/**/*.sql below `dir`. Errors name the file, and the line
 // and column where they can: a missing project file, YAML that does not parse, an unknown key or
 // value, a model name that is not a plain identifier or is used twice, a template error.
