@@ -108,6 +108,18 @@ Status AttachedTables::Detach(std::string_view name) {
   return Status::Ok();
 }
 
+Status AttachedTables::SetSql(std::string_view name, std::string sql) {
+  std::lock_guard lock(mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) return Status::NotFound(fmt::format("no attached table is named \"{}\"", name));
+  if (it->second.sql == sql) return Status::Ok();
+  auto changed = tables_;
+  changed.find(name)->second.sql = std::move(sql);
+  LAGOA_RETURN_IF_ERROR(Store(changed));
+  tables_ = std::move(changed);
+  return Status::Ok();
+}
+
 std::optional<AttachedTable> AttachedTables::Find(std::string_view name) const {
   std::lock_guard lock(mu_);
   auto it = tables_.find(name);

@@ -42,6 +42,9 @@ class AttachedTables {
   Status Attach(AttachedTable table);
   // NotFound when no table has this name.
   Status Detach(std::string_view name);
+  // Replaces the statement kept for table `name`'s lineage (CREATE OR REPLACE TABLE); NotFound
+  // when no table has this name.
+  Status SetSql(std::string_view name, std::string sql);
   std::optional<AttachedTable> Find(std::string_view name) const;
   // The table whose name equals `name` ignoring case (SQL matches identifiers that way).
   std::optional<AttachedTable> FindIgnoringCase(std::string_view name) const;

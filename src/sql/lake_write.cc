@@ -63,6 +63,7 @@ class LakeWriteStatement final : public Statement {
     if (staged_) {
       session_->NextGeneration();  // a statement on the connection ends any result still streaming
       Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();
+      Query(fmt::format("DROP TABLE IF EXISTS {}", SourceStage())).status().IgnoreError();
     }
   }
 
@@ -73,6 +74,7 @@ class LakeWriteStatement final : public Statement {
     if (write_.kind == LakeWriteKind::kDelete || write_.kind == LakeWriteKind::kUpdate) {
       LAGOA_RETURN_IF_ERROR(CheckPredicate());
     }
+    if (write_.kind == LakeWriteKind::kMerge) return ParseMerge(write_.rest, write_.table).status();
     if (write_.kind != LakeWriteKind::kInsert && write_.kind != LakeWriteKind::kCopyFrom) return Status::Ok();
     LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(std::vector<std::string>{write_.table}));
     LAGOA_RETURN_IF_ERROR(
@@ -134,6 +136,7 @@ class LakeWriteStatement final : public Statement {
       case LakeWriteKind::kDelete:
         return StatementKind::kDelete;
       case LakeWriteKind::kUpdate:
+      case LakeWriteKind::kMerge:
         return StatementKind::kUpdate;
       case LakeWriteKind::kAddColumn:
         return StatementKind::kAlter;
@@ -184,6 +187,8 @@ class LakeWriteStatement final : public Statement {
         return Delete();
       case LakeWriteKind::kUpdate:
         return Update();
+      case LakeWriteKind::kMerge:
+        return Merge();
       case LakeWriteKind::kAddColumn:
         return AddColumn();
       case LakeWriteKind::kDropTable:
@@ -309,6 +314,12 @@ class LakeWriteStatement final : public Statement {
   }
 
   Result<int64_t> CreateTable() {
+    if (write_.or_replace) {
+      if (std::optional<std::string> name = LakeTableName(shared(), write_.table)) {
+        write_.table = *name;
+        return ReplaceTable();
+      }
+    }
     std::unique_lock ddl(shared().lake_ddl_mu);
     if (Status free = shared().object_catalog->CheckRelationNameFree(write_.table, "CREATE TABLE"); !free.ok()) {
       if (write_.if_exists) return -1;
@@ -333,10 +344,7 @@ class LakeWriteStatement final : public Statement {
     const auto now_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    std::string sql;  // kept for the table's lineage in the catalog
-    if (write_.kind == LakeWriteKind::kCreateTableAs)
-      sql = fmt::format("CREATE TABLE {} {}", QuoteIdentifier(write_.table), write_.rest);
-    LAGOA_RETURN_IF_ERROR(shared().lake_tables->Attach({write_.table, TableDir(), now_ms, std::move(sql)}));
+    LAGOA_RETURN_IF_ERROR(shared().lake_tables->Attach({write_.table, TableDir(), now_ms, LineageSql()}));
     ddl.unlock();
     if (write_.kind == LakeWriteKind::kCreateTable) return -1;
     Result<int64_t> rows = AppendStage(&fields);
@@ -345,6 +353,35 @@ class LakeWriteStatement final : public Statement {
       return rows.status();
     }
     return *rows;
+  }
+
+  // The statement kept for the table's lineage in the catalog: CREATE TABLE … AS's, else none.
+  std::string LineageSql() const {
+    if (write_.kind != LakeWriteKind::kCreateTableAs) return "";
+    return fmt::format("CREATE TABLE {} {}", QuoteIdentifier(write_.table), write_.rest);
+  }
+
+  // CREATE OR REPLACE TABLE of a lake table: the new schema and rows in one commit
+  // (lake::ReplaceTable), staged by DuckDB first; the query may read the table it replaces.
+  Result<int64_t> ReplaceTable() {
+    const std::string stage_sql = fmt::format("CREATE TEMP TABLE {} {}", stage_, write_.rest);
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(stage_sql)));
+    Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();  // a previous execution's
+    LAGOA_RETURN_IF_ERROR(Query(stage_sql).status());
+    staged_ = true;
+    LAGOA_ASSIGN_OR_RETURN(std::vector<schema::Field> fields, StageFields());
+    LAGOA_ASSIGN_OR_RETURN(StagedFile file, ExportStage(&fields));
+    // A DROP TABLE waits: the table the commit goes to is still the listed one.
+    std::lock_guard ddl(shared().lake_ddl_mu);
+    if (!LakeTableName(shared(), write_.table)) return Status::NotFound("the table was dropped meanwhile");
+    LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+    LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
+    LAGOA_ASSIGN_OR_RETURN(lake::RewriteResult replaced, lake::ReplaceTable(store.get(), duckdb.get(), Writer(), fields,
+                                                                            file.Select(), shared().options.temp_dir));
+    LAGOA_RETURN_IF_ERROR(shared()
+                              .lake_tables->SetSql(write_.table, LineageSql())
+                              .WithContext("the table is replaced, but its lineage in the catalog is not"));
+    return write_.kind == LakeWriteKind::kCreateTable ? -1 : static_cast<int64_t>(replaced.rows_written);
   }
 
   Result<int64_t> Insert(std::span<const Param> params) {
@@ -395,6 +432,73 @@ class LakeWriteStatement final : public Statement {
                                                shared().options.temp_dir, lake::TableVersion(table->table_version))
                               .status());
     return rows;
+  }
+
+  // MERGE's source rows, staged beside the target's (stage_).
+  std::string SourceStage() const { return stage_ + "_source"; }
+
+  // DuckDB runs the MERGE as written on staged copies: the source's rows, and the target rows it
+  // may touch. With USING (keys) and no WHEN NOT MATCHED BY SOURCE those are the rows whose keys
+  // the source holds (NULL keys match nothing), and only their files are rewritten; otherwise the
+  // whole table is staged and rewritten. The staged target after the MERGE replaces the rows it was
+  // staged from in one serializable commit on top of the version they were read at.
+  Result<int64_t> Merge() {
+    LAGOA_ASSIGN_OR_RETURN(MergeText merge, ParseMerge(write_.rest, write_.table));
+    LAGOA_ASSIGN_OR_RETURN(std::optional<RelationDefinition> table, shared().catalog->Find(write_.table));
+    if (!table || table->table_version < 0) return Status::NotFound("the table is gone");
+    const std::string source = SourceStage();
+    Query(fmt::format("DROP TABLE IF EXISTS {}", stage_)).status().IgnoreError();  // a previous execution's
+    Query(fmt::format("DROP TABLE IF EXISTS {}", source)).status().IgnoreError();
+    staged_ = true;
+    const std::string source_sql = fmt::format("CREATE TEMP TABLE {} AS {}", source, merge.source_query);
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(NamesBesideTheStage(source_sql)));
+    LAGOA_RETURN_IF_ERROR(Query(source_sql).status().WithContext("the MERGE's source"));
+    const bool by_keys = !merge.keys.empty() && !merge.by_source;
+    const std::string target_sql =
+        fmt::format("CREATE TEMP TABLE {} AS SELECT * FROM {}{}", stage_, QuoteIdentifier(write_.table),
+                    by_keys ? " WHERE " + KeysIn(merge.keys, source) : "");
+    LAGOA_RETURN_IF_ERROR(session_->RefreshRelations(std::vector<std::string>{write_.table}));
+    LAGOA_RETURN_IF_ERROR(Query(target_sql).status());
+    const std::string source_alias = merge.source_alias.empty() ? "" : " AS " + QuoteIdentifier(merge.source_alias);
+    LAGOA_ASSIGN_OR_RETURN(int64_t changed,
+                           Query(fmt::format("MERGE INTO {} AS {} USING {}{} {}", stage_,
+                                             QuoteIdentifier(merge.target_alias), source, source_alias, merge.match),
+                                 /*count=*/true));
+    if (changed == 0) return 0;
+    std::optional<StagedFile> keys;
+    if (by_keys) {
+      keys.emplace(
+          shared().options.temp_dir /
+          fmt::format("{}-keys-{}.parquet", stage_, std::chrono::steady_clock::now().time_since_epoch().count()));
+      std::vector<std::string> names;
+      for (const std::string& key : merge.keys) names.push_back(QuoteIdentifier(key));
+      LAGOA_RETURN_IF_ERROR(
+          Query(fmt::format("COPY (SELECT DISTINCT {} FROM {}) TO {} (FORMAT parquet)", fmt::join(names, ", "), source,
+                            duck::SqlStringLiteral(keys->path.string())))
+              .status());
+    }
+    LAGOA_ASSIGN_OR_RETURN(StagedFile file, ExportStage());
+    LAGOA_ASSIGN_OR_RETURN(auto store, Store());
+    LAGOA_ASSIGN_OR_RETURN(auto duckdb, LakeConnection());
+    const std::string lake_predicate =
+        keys ? KeysIn(merge.keys, fmt::format("read_parquet({})", duck::SqlStringLiteral(keys->path.string()))) : "";
+    LAGOA_RETURN_IF_ERROR(lake::OverwriteWhere(store.get(), duckdb.get(), Writer(), lake_predicate, file.Select(),
+                                               shared().options.temp_dir, lake::TableVersion(table->table_version))
+                              .status());
+    return changed;
+  }
+
+  // A condition true for the rows whose `keys` (none NULL) are a row of `relation`'s.
+  static std::string KeysIn(const std::vector<std::string>& keys, const std::string& relation) {
+    std::vector<std::string> names;
+    std::vector<std::string> not_null;
+    for (const std::string& key : keys) {
+      names.push_back(QuoteIdentifier(key));
+      not_null.push_back(names.back() + " IS NOT NULL");
+    }
+    if (names.size() == 1) return fmt::format("{} IN (SELECT {} FROM {})", names[0], names[0], relation);
+    const std::string row = fmt::format("struct_pack({})", fmt::join(names, ", "));
+    return fmt::format("({} AND {} IN (SELECT {} FROM {}))", fmt::join(not_null, " AND "), row, row, relation);
   }
 
   Result<int64_t> AddColumn() {

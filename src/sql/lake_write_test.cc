@@ -72,13 +72,26 @@ TEST(LakeWriteText, RecognizesWritesToLakeTablesOnly) {
   EXPECT_EQ(into_stream->kind, LakeWriteKind::kInsertStream);
   EXPECT_EQ(into_stream->rest, "(a) VALUES (1)");
   EXPECT_FALSE(RecognizeLakeWrite("INSERT INTO s VALUES (1)", OnlyT));  // no ingest: DuckDB's
+  auto replace = RecognizeLakeWrite("create or replace table x as select 1", OnlyT);
+  ASSERT_TRUE(replace);
+  EXPECT_EQ(replace->kind, LakeWriteKind::kCreateTableAs);
+  EXPECT_TRUE(replace->or_replace);
+  EXPECT_EQ(replace->rest, "as select 1");
+  EXPECT_FALSE(RecognizeLakeWrite("CREATE OR REPLACE TABLE memory.x AS SELECT 1", OnlyT));
+  EXPECT_FALSE(RecognizeLakeWrite("CREATE OR REPLACE TEMP TABLE x AS SELECT 1", OnlyT));
+  auto merge = RecognizeLakeWrite("MERGE INTO t USING (SELECT 1 AS a) s USING (a) WHEN MATCHED THEN UPDATE", OnlyT);
+  ASSERT_TRUE(merge);
+  EXPECT_EQ(merge->kind, LakeWriteKind::kMerge);
+  EXPECT_EQ(merge->rest, "MERGE INTO t USING (SELECT 1 AS a) s USING (a) WHEN MATCHED THEN UPDATE");
+  EXPECT_FALSE(RecognizeLakeWrite("MERGE INTO u USING v USING (a) WHEN MATCHED THEN DELETE", OnlyT));
   auto truncate = RecognizeLakeWrite("TRUNCATE TABLE t", OnlyT);
   ASSERT_TRUE(truncate);
   EXPECT_EQ(truncate->kind, LakeWriteKind::kDelete);
   EXPECT_EQ(truncate->rest, "");
 
-  for (const char* refused : {"ALTER TABLE t RENAME TO u", "DELETE FROM t USING u", "UPDATE t SET a = 1 FROM u",
-                              "DROP TABLE t CASCADE", "CREATE OR REPLACE TABLE x (a INT)", "CREATE TABLE x"}) {
+  for (const char* refused :
+       {"ALTER TABLE t RENAME TO u", "DELETE FROM t USING u", "UPDATE t SET a = 1 FROM u", "DROP TABLE t CASCADE",
+        "CREATE OR REPLACE TABLE IF NOT EXISTS x (a INT)", "CREATE TABLE x"}) {
     auto write = RecognizeLakeWrite(refused, OnlyT);
     ASSERT_TRUE(write) << refused;
     EXPECT_EQ(write->kind, LakeWriteKind::kRefused) << refused;
@@ -102,7 +115,7 @@ class LakeWriteTest : public ::testing::Test {
   }
 
   // Runs every statement of `sql` in a new session; the last one's rows, cells joined by '|'.
-  Result<std::vector<std::string>> Run(std::string_view sql, std::vector<Param> params = {}) {
+  Result<std::vector<std::string>> Run(std::string_view sql, const std::vector<Param>& params = {}) {
     LAGOA_ASSIGN_OR_RETURN(auto session, engine_->OpenSession());
     LAGOA_ASSIGN_OR_RETURN(size_t count, session->Parse(sql));
     std::vector<std::string> rows;
@@ -120,8 +133,8 @@ class LakeWriteTest : public ::testing::Test {
     return rows;
   }
 
-  std::vector<std::string> Ok(std::string_view sql, std::vector<Param> params = {}) {
-    auto rows = Run(sql, std::move(params));
+  std::vector<std::string> Ok(std::string_view sql, const std::vector<Param>& params = {}) {
+    auto rows = Run(sql, params);
     EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().ToString();
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
@@ -179,6 +192,7 @@ TEST_F(LakeWriteTest, ConcurrentWritersEachCommitEveryRow) {
   constexpr int kWriters = 4;
   constexpr int kInserts = 5;
   std::vector<std::thread> threads;
+  threads.reserve(kWriters);
   std::atomic<int> failures{0};
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
@@ -199,6 +213,91 @@ TEST_F(LakeWriteTest, ConcurrentWritersEachCommitEveryRow) {
   appender.join();
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   EXPECT_EQ(Ok("SELECT count(*) FILTER (writer = 0), count(*) FILTER (writer = 9) FROM hits"), Rows{"0|100"});
+}
+
+// The Delta log's commit files of table `name`, oldest first.
+std::vector<std::string> Commits(const std::filesystem::path& tables, const std::string& name) {
+  std::vector<std::string> commits;
+  for (const auto& entry : std::filesystem::directory_iterator(tables / name / "_delta_log")) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    commits.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::sort(commits.begin(), commits.end(), [](const std::string& a, const std::string& b) { return a < b; });
+  return commits;
+}
+
+TEST_F(LakeWriteTest, CreateOrReplaceTableIsOneCommitAndMayReadTheTableItReplaces) {
+  const auto tables = dir_.path() / "tables";
+  // Not there yet: CREATE OR REPLACE creates it.
+  EXPECT_EQ(Ok("CREATE OR REPLACE TABLE daily AS SELECT range AS id, 'a' AS tag FROM range(10)"), Rows{"changed 10"});
+  ASSERT_EQ(Commits(tables, "daily").size(), 2u);
+  // Replaced from its own rows, with another schema, as one commit.
+  EXPECT_EQ(Ok("create or replace table DAILY as select tag, count(*) AS n, sum(id) AS total FROM daily GROUP BY tag"),
+            Rows{"changed 1"});
+  EXPECT_EQ(Ok("SELECT tag, n, total FROM daily"), Rows{"a|10|45"});
+  std::vector<std::string> commits = Commits(tables, "daily");
+  ASSERT_EQ(commits.size(), 3u);
+  EXPECT_NE(commits[2].find("CREATE OR REPLACE TABLE AS SELECT"), std::string::npos) << commits[2];
+  EXPECT_NE(commits[2].find("\"metaData\""), std::string::npos) << commits[2];
+  EXPECT_NE(commits[2].find("\"remove\""), std::string::npos) << commits[2];
+  // The previous version is still there for time travel.
+  EXPECT_EQ(Ok("SELECT count(*) FROM \"daily@v1\""), Rows{"10"});
+  // The catalog's lineage follows the new statement.
+  EXPECT_EQ(Ok("SELECT count(*) FROM lagoa_catalog() WHERE name = 'daily' AND definition LIKE '%GROUP BY%'"),
+            Rows{"1"});
+  // A column list replaces it with an empty table of those columns.
+  Ok("CREATE OR REPLACE TABLE daily (d DATE)");
+  EXPECT_EQ(Ok("SELECT column_name FROM (DESCRIBE daily) WHERE column_name = 'd'"), Rows{"d"});
+  EXPECT_EQ(Ok("SELECT count(*) FROM daily"), Rows{"0"});
+  // A query that fails leaves the table as it was.
+  Ok("CREATE OR REPLACE TABLE daily AS SELECT 1 AS one");
+  auto failed = Run("CREATE OR REPLACE TABLE daily AS SELECT no_such_column FROM daily");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("no_such_column"), std::string::npos) << failed.status().ToString();
+  EXPECT_EQ(Ok("SELECT one FROM daily"), Rows{"1"});
+}
+
+TEST_F(LakeWriteTest, MergeUpsertsByKeyRewritingOnlyFilesWithMatches) {
+  Ok("CREATE TABLE people (id BIGINT, name VARCHAR, salary DOUBLE)");
+  Ok("INSERT INTO people VALUES (1, 'ann', 10), (2, 'bob', 20)");
+  Ok("INSERT INTO people VALUES (3, 'cid', 30), (NULL, 'nobody', 0)");
+  const auto tables = dir_.path() / "tables";
+  const size_t before = Commits(tables, "people").size();
+  // Update 1, insert 4; the file of 3 and NULL is untouched.
+  EXPECT_EQ(Ok("MERGE INTO people USING (SELECT * FROM (VALUES (1, 'ann', 11.0), (4, 'dee', 40.0)) v(id, name, "
+               "salary)) AS upserts USING (id) WHEN MATCHED THEN UPDATE WHEN NOT MATCHED THEN INSERT"),
+            Rows{"changed 2"});
+  EXPECT_EQ(Ok("SELECT id, name, salary FROM people ORDER BY id NULLS LAST"),
+            (Rows{"1|ann|11.0", "2|bob|20.0", "3|cid|30.0", "4|dee|40.0", "NULL|nobody|0.0"}));
+  std::vector<std::string> commits = Commits(tables, "people");
+  ASSERT_EQ(commits.size(), before + 1);
+  const std::string& merge = commits.back();
+  size_t removes = 0;
+  for (size_t at = merge.find("\"remove\""); at != std::string::npos; at = merge.find("\"remove\"", at + 1)) ++removes;
+  EXPECT_EQ(removes, 1u) << merge;  // only the file holding id 1
+
+  // ON, SET, DELETE and conditions: DuckDB's MERGE as written (the whole table is rewritten).
+  EXPECT_EQ(Ok("MERGE INTO people p USING (SELECT 2 AS id, 5.0 AS raise UNION ALL SELECT 3, -1) r ON p.id = r.id "
+               "WHEN MATCHED AND r.raise < 0 THEN DELETE WHEN MATCHED THEN UPDATE SET salary = p.salary + r.raise"),
+            Rows{"changed 2"});
+  EXPECT_EQ(Ok("SELECT id, salary FROM people WHERE id IS NOT NULL ORDER BY id"), (Rows{"1|11.0", "2|25.0", "4|40.0"}));
+  // Two key columns; a source row with a NULL key matches nothing and is inserted.
+  Ok("CREATE TABLE pairs AS SELECT * FROM (VALUES (1, 'x', 1), (1, 'y', 2)) v(a, b, n)");
+  EXPECT_EQ(Ok("MERGE INTO pairs USING (SELECT 1 AS a, 'y' AS b, 20 AS n UNION ALL SELECT 1, NULL, 30) s "
+               "USING (a, b) WHEN MATCHED THEN UPDATE WHEN NOT MATCHED THEN INSERT"),
+            Rows{"changed 2"});
+  EXPECT_EQ(Ok("SELECT a, b, n FROM pairs ORDER BY n"), (Rows{"1|x|1", "1|y|20", "1|NULL|30"}));
+  // Errors: DuckDB's (a column the source lacks), lagoa's (RETURNING), and the table is unchanged.
+  auto missing = Run("MERGE INTO pairs USING (SELECT 1 AS z) s USING (a) WHEN MATCHED THEN DELETE");
+  ASSERT_FALSE(missing.ok());
+  auto returning = Run("MERGE INTO pairs USING pairs AS s USING (a) WHEN MATCHED THEN DELETE RETURNING *");
+  ASSERT_FALSE(returning.ok());
+  EXPECT_NE(returning.status().message().find("RETURNING"), std::string::npos) << returning.status().ToString();
+  auto unparsed = Run("MERGE INTO pairs WHEN MATCHED THEN DELETE");
+  ASSERT_FALSE(unparsed.ok());
+  EXPECT_NE(unparsed.status().message().find("expected USING"), std::string::npos) << unparsed.status().ToString();
+  EXPECT_EQ(Ok("SELECT count(*) FROM pairs"), Rows{"3"});
 }
 
 TEST_F(LakeWriteTest, TablesOutliveTheEngineAndDropRemovesTheirFiles) {

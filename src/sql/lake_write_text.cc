@@ -88,23 +88,24 @@ LakeWriteText RecognizeUpdate(std::string_view statement, const std::string& tab
 }
 
 std::optional<LakeWriteText> RecognizeCreate(const Head& h) {
-  if (h.Is(1, "OR") && h.Is(2, "REPLACE") && h.Is(3, "TABLE") && h.IsPlainName(4)) {
-    return Refused(h.Text(4), fmt::format("CREATE OR REPLACE TABLE \"{}\": lake tables are not replaced; DROP TABLE it "
-                                          "first, or name a temporary table (CREATE TEMP TABLE)",
-                                          h.Text(4)));
-  }
+  const bool or_replace = h.Is(1, "OR") && h.Is(2, "REPLACE");
   if (h.Is(1, "STREAM")) {
     const bool if_not_exists = h.Is(2, "IF") && h.Is(3, "NOT") && h.Is(4, "EXISTS");
     const size_t name = if_not_exists ? 5 : 2;
     if (!h.IsPlainName(name)) return Refused("", "CREATE STREAM: expected the stream's name (one identifier)");
     return LakeWriteText{LakeWriteKind::kCreateStream, h.Text(name), if_not_exists, h.RestAfter(name), "", ""};
   }
-  if (!h.Is(1, "TABLE")) return std::nullopt;
-  size_t name = 2;
-  const bool if_not_exists = h.Is(2, "IF") && h.Is(3, "NOT") && h.Is(4, "EXISTS");
-  if (if_not_exists) name = 5;
+  const size_t table = or_replace ? 3 : 1;
+  if (!h.Is(table, "TABLE")) return std::nullopt;
+  size_t name = table + 1;
+  const bool if_not_exists = h.Is(name, "IF") && h.Is(name + 1, "NOT") && h.Is(name + 2, "EXISTS");
+  if (if_not_exists) name += 3;
   if (!h.IsPlainName(name)) return std::nullopt;
+  if (or_replace && if_not_exists) {
+    return Refused(h.Text(name), "CREATE OR REPLACE TABLE … IF NOT EXISTS: choose one of OR REPLACE and IF NOT EXISTS");
+  }
   LakeWriteText write{LakeWriteKind::kCreateTable, h.Text(name), if_not_exists, h.RestAfter(name), "", ""};
+  write.or_replace = or_replace;
   if (h.Is(name + 1, "AS")) {
     write.kind = LakeWriteKind::kCreateTableAs;
   } else if (!h.IsSymbol(name + 1, '(')) {
@@ -116,6 +117,80 @@ std::optional<LakeWriteText> RecognizeCreate(const Head& h) {
 }
 
 }  // namespace
+
+Result<MergeText> ParseMerge(std::string_view statement, const std::string& table) {
+  const std::vector<SqlToken> tokens = LeadingTokens(statement, SIZE_MAX);
+  const auto is = [&](size_t i, std::string_view keyword) { return i < tokens.size() && tokens[i].Is(keyword); };
+  const auto symbol = [&](size_t i, char c) {
+    return i < tokens.size() && tokens[i].kind == SqlToken::Kind::kSymbol && tokens[i].text[0] == c;
+  };
+  const auto name = [&](size_t i) { return i < tokens.size() && tokens[i].IsName(); };
+  const auto expected = [&](size_t i, std::string_view what) {
+    return Status::InvalidArgument(fmt::format("MERGE INTO \"{}\": expected {}, found {}", table, what,
+                                               i < tokens.size() ? "`" + tokens[i].text + "`" : "the end"));
+  };
+  // An optional [AS] alias at i that is not one of `stops`; advances i past it.
+  const auto alias = [&](size_t& i, std::initializer_list<std::string_view> stops) -> std::optional<std::string> {
+    if (is(i, "AS")) {
+      if (!name(i + 1)) return std::nullopt;
+      i += 2;
+      return tokens[i - 1].text;
+    }
+    if (!name(i)) return std::nullopt;
+    for (std::string_view stop : stops) {
+      if (is(i, stop)) return std::nullopt;
+    }
+    return tokens[i++].text;
+  };
+  MergeText merge;
+  size_t i = 3;  // MERGE INTO NAME
+  if (is(i, "AS") && !name(i + 1)) return expected(i + 1, "the table's alias after AS");
+  merge.target_alias = alias(i, {"USING"}).value_or(table);
+  if (!is(i, "USING")) return expected(i, "USING and the source after the table");
+  ++i;
+  if (symbol(i, '(')) {
+    const size_t open = i;
+    for (int depth = 0; i < tokens.size(); ++i) {
+      if (symbol(i, '(')) ++depth;
+      if (symbol(i, ')') && --depth == 0) break;
+    }
+    if (i >= tokens.size()) return expected(i, "`)` closing the source query");
+    merge.source_query = NormalizeSql(statement.substr(tokens[open].end, tokens[i].begin - tokens[open].end));
+    ++i;
+  } else if (name(i)) {
+    const size_t first = i;
+    while (symbol(i + 1, '.') && name(i + 2)) i += 2;
+    merge.source_alias = tokens[i].text;
+    merge.source_query =
+        "SELECT * FROM " + std::string(statement.substr(tokens[first].begin, tokens[i].end - tokens[first].begin));
+    ++i;
+  } else {
+    return expected(i, "the source after USING: a table's name or a query in parentheses");
+  }
+  if (is(i, "AS") && !name(i + 1)) return expected(i + 1, "the source's alias after AS");
+  if (std::optional<std::string> source_alias = alias(i, {"ON", "USING"})) merge.source_alias = *source_alias;
+  if (!is(i, "ON") && !is(i, "USING")) return expected(i, "ON condition or USING (columns) after the source");
+  merge.match = NormalizeSql(statement.substr(tokens[i].begin));
+  if (is(i, "USING")) {
+    if (!symbol(++i, '(')) return expected(i, "`(` and the columns to match on after USING");
+    do {
+      if (!name(++i)) return expected(i, "a column's name in USING (…)");
+      merge.keys.push_back(tokens[i].text);
+    } while (symbol(++i, ','));
+    if (!symbol(i++, ')')) return expected(i - 1, "`)` or `,` in USING (…)");
+  }
+  int depth = 0;
+  for (; i < tokens.size(); ++i) {
+    if (tokens[i].kind == SqlToken::Kind::kSymbol) depth += tokens[i].text == "(" ? 1 : tokens[i].text == ")" ? -1 : 0;
+    if (depth != 0) continue;
+    if (is(i, "RETURNING")) {
+      return Status::InvalidArgument(
+          fmt::format("MERGE INTO \"{}\": RETURNING is not supported for lake tables", table));
+    }
+    if (is(i, "BY") && is(i + 1, "SOURCE")) merge.by_source = true;
+  }
+  return merge;
+}
 
 std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
                                                 const std::function<bool(std::string_view)>& is_lake_table,
@@ -151,6 +226,9 @@ std::optional<LakeWriteText> RecognizeLakeWrite(std::string_view statement,
                                               write.table));
     }
     return write;
+  }
+  if (h.Is(0, "MERGE") && h.Is(1, "INTO") && lake(2)) {
+    return LakeWriteText{LakeWriteKind::kMerge, h.Text(2), false, h.RestFrom(0), "", ""};
   }
   if (h.Is(0, "TRUNCATE")) {
     const size_t name = h.Is(1, "TABLE") ? 2 : 1;

@@ -206,8 +206,8 @@ UPDATE order_totals SET n = 0 FROM customers
 -- error: FROM is not supported for lake tables
 
 -- statement
-CREATE OR REPLACE TABLE order_totals (x INTEGER)
--- error: lake tables are not replaced
+CREATE OR REPLACE TABLE IF NOT EXISTS order_totals (x INTEGER)
+-- error: choose one of OR REPLACE and IF NOT EXISTS
 
 -- statement
 DELETE FROM order_totals WHERE no_such_column = 1

@@ -434,6 +434,48 @@ TEST_F(RewriteTest, OverwriteWholeTableAndByPredicate) {
       << columns.status().ToString();
 }
 
+TEST_F(RewriteTest, ReplaceTableSwapsSchemaAndRowsInOneCommit) {
+  MakeTable();
+  const TableVersion before = Load().version();
+  const std::vector<schema::Field> fields = {{"day", Type::Date(), true}, {"events", Type::BigInt(), true}};
+  auto replaced = ReplaceTable(store_.get(), duckdb_.get(), writer_options(), fields,
+                               "SELECT DATE '2026-12-01' + i::INTEGER, i * 10 FROM range(4) r(i)", scratch());
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_EQ(replaced->files_removed, 3);
+  EXPECT_EQ(replaced->rows_deleted, 30u);
+  EXPECT_EQ(replaced->files_added, 1);
+  EXPECT_EQ(replaced->rows_written, 4u);
+  ASSERT_EQ(replaced->version, before + 1);
+  const std::string commit = LatestCommit();
+  EXPECT_NE(commit.find(R"("operation":"CREATE OR REPLACE TABLE AS SELECT")"), std::string::npos) << commit;
+  EXPECT_NE(commit.find(R"("metaData")"), std::string::npos) << commit;
+  const Snapshot after = Load();
+  ASSERT_EQ(after.columns().size(), 2u);
+  EXPECT_EQ(after.columns()[0].name, "day");
+  EXPECT_EQ(after.metadata().id, Load("t/", before).metadata().id);
+  EXPECT_EQ(Query("SELECT day::VARCHAR, events::VARCHAR FROM t ORDER BY day"),
+            (std::vector<std::string>{"2026-12-01|0", "2026-12-02|10", "2026-12-03|20", "2026-12-04|30"}));
+  // The previous version is intact for time travel.
+  EXPECT_EQ(RowsWhere("true", before).substr(0, 3), "30|");
+
+  // The same schema again: no metaData action; zero rows leave the table empty.
+  auto emptied = ReplaceTable(store_.get(), duckdb_.get(), writer_options(), fields,
+                              "SELECT DATE '2026-01-01', 1 LIMIT 0", scratch());
+  ASSERT_TRUE(emptied.ok()) << emptied.status().ToString();
+  EXPECT_EQ(emptied->files_removed, 1);
+  EXPECT_EQ(emptied->files_added, 0);
+  EXPECT_EQ(LatestCommit().find(R"("metaData")"), std::string::npos) << LatestCommit();
+  EXPECT_TRUE(Load().files().empty());
+
+  // Rows that do not fit the schema: nothing is committed and no file is left behind.
+  const TableVersion now = Load().version();
+  auto wrong = ReplaceTable(store_.get(), duckdb_.get(), writer_options(), fields, "SELECT 1", scratch());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("returns 1 columns; the table has 2"), std::string::npos)
+      << wrong.status().ToString();
+  EXPECT_EQ(Load().version(), now);
+}
+
 TEST_F(RewriteTest, OverwritePartitionedTableWritesEachPartitionsDirectory) {
   CreateTable({{"id", Type::BigInt(), true}, {"p", Type::Varchar(), true}, {"ts", Type::TimestampTz(), true}},
               {"p", "ts"}, "p/");

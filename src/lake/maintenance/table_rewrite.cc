@@ -294,6 +294,35 @@ Result<RewriteResult> AppendRows(ObjectStore* store, duck::Connection* duckdb, c
       {.operation = "WRITE", .operation_parameters = {{"mode", "Append"}}, .conflict_on_concurrent_adds = false});
 }
 
+Result<RewriteResult> ReplaceTable(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
+                                   const std::vector<schema::Field>& fields, const std::string& select_sql,
+                                   const std::filesystem::path& scratch_dir) {
+  LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));
+  Metadata metadata = snapshot.metadata();
+  metadata.schema_string = SparkSchemaString(fields);
+  metadata.partition_columns.clear();
+  const bool schema_changed =
+      metadata.schema_string != snapshot.metadata().schema_string || !snapshot.metadata().partition_columns.empty();
+  // The new rows are written as the new schema's: the snapshot with the new metadata applied.
+  LogReplay replay(snapshot);
+  replay.Apply(Action(metadata));
+  LAGOA_ASSIGN_OR_RETURN(Snapshot replaced, std::move(replay).Finish(snapshot.version()));
+  LAGOA_ASSIGN_OR_RETURN(std::string new_rows, NewRowsSql(duckdb, replaced, select_sql));
+  Plan plan;
+  if (schema_changed) plan.actions.emplace_back(metadata);
+  Status planned = RemoveMatchingRows(store, duckdb, snapshot, "", scratch_dir, plan);
+  if (planned.ok()) {
+    planned = WriteNewRows(store, duckdb, replaced, new_rows, scratch_dir, plan)
+                  .WithContext(fmt::format("writing the rows of `{}`", select_sql));
+  }
+  if (!planned.ok()) {
+    maintenance::DeleteBestEffort(store, snapshot.table_prefix(), plan.added);
+    return planned;
+  }
+  return CommitPlan(store, duckdb, writer, snapshot, plan,
+                    {.operation = "CREATE OR REPLACE TABLE AS SELECT", .conflict_on_concurrent_adds = true});
+}
+
 Result<TableVersion> AddColumns(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                 const std::vector<schema::Field>& fields) {
   LAGOA_ASSIGN_OR_RETURN(Snapshot snapshot, LoadWritable(store, duckdb, writer));

@@ -19,6 +19,12 @@
 // schema with a metaData commit (operation ADD COLUMNS); existing files read NULL for them.
 // AlreadyExists when the table has a column of that name (ignoring case, as Delta does).
 //
+// ReplaceTable gives the table `fields` as its schema and the rows of `select_sql` (cast and
+// written as for AppendRows) as its only rows, in one commit (operation CREATE OR REPLACE TABLE AS
+// SELECT): a metaData action when the schema changes (same table id, no partition columns), a
+// remove of every active file and the adds. Readers see the old table or the new one, never a mix.
+// Any commit after the version it read conflicts (it removes every file, and may change the schema).
+//
 // `predicate_sql` is a DuckDB boolean expression over the table's columns ("user_id = 42") and
 // `select_sql` a DuckDB query whose columns are the table's, in table order; both are SQL text
 // run as given, for trusted callers (an administrator), not for end users' input. One that does not
@@ -63,6 +69,10 @@ Result<RewriteResult> OverwriteWhere(ObjectStore* store, duck::Connection* duckd
 
 Result<RewriteResult> AppendRows(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                  const std::string& select_sql, const std::filesystem::path& scratch_dir);
+
+Result<RewriteResult> ReplaceTable(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
+                                   const std::vector<schema::Field>& fields, const std::string& select_sql,
+                                   const std::filesystem::path& scratch_dir);
 
 Result<TableVersion> AddColumns(ObjectStore* store, duck::Connection* duckdb, const DeltaWriterOptions& writer,
                                 const std::vector<schema::Field>& fields);
