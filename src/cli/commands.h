@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "models/build_runner.h"
+
 namespace lagoa::cli {
 
 struct StreamCreateArgs {
@@ -109,5 +111,15 @@ struct CompileArgs {
   std::vector<std::string> vars;  // NAME=VALUE, over the project's vars
 };
 int Compile(const CompileArgs& args);
+
+// `lagoa run`, `lagoa test`, `lagoa build` (models/build_runner.h) on the server at `url`: run
+// builds the selected models, test runs their data tests, build does both. One line per model and
+// test, then a summary. Exit codes: 0 everything built
+// and no error test failed, 1 otherwise or a project error, 2 usage or connection error.
+struct RunArgs {
+  CompileArgs compile;
+  bool full_refresh = false;  // incremental models are rebuilt as tables
+};
+int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps);
 
 }  // namespace lagoa::cli

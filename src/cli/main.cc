@@ -55,6 +55,7 @@ Examples:
   lagoa catalog tag clicks user_id subject_key   # tag a column (personal data, keys)
   lagoa token new ci                             # a bearer token for a server with http_tokens
   lagoa compile --select +daily_revenue          # a project's models as the SQL a build runs
+  lagoa build --select +daily_revenue            # … built on the server in order, and tested
 )";
 
 std::string FlagName(const std::string& key) {
@@ -327,6 +328,24 @@ int Run(int argc, char** argv) {
   compile_cmd->add_option("--exclude", compile.exclude, "models to leave out, in the same syntax");
   compile_cmd->add_option("--var", compile.vars, "NAME=VALUE for {{ var('NAME') }}, over the project's vars");
   compile_cmd->callback([&] { exit_code = cli::Compile(compile); });
+
+  cli::RunArgs run;
+  const auto add_build = [&](const char* name, const char* description, models::BuildSteps steps) {
+    auto* cmd = app.add_subcommand(name, description);
+    cmd->add_option("--project", run.compile.project_dir, "the project folder (default: this one)");
+    cmd->add_option("-s,--select", run.compile.select, "models, as for compile (default: all)");
+    cmd->add_option("--exclude", run.compile.exclude, "models to leave out, in the same syntax");
+    cmd->add_option("--var", run.compile.vars, "NAME=VALUE for {{ var('NAME') }}, over the project's vars");
+    if (steps != models::BuildSteps::kTests) {
+      cmd->add_flag("--full-refresh", run.full_refresh, "rebuild incremental models from scratch, as tables");
+    }
+    add_url(cmd);
+    cmd->callback([&, steps] { exit_code = cli::Build(url, run, steps); });
+  };
+  add_build("run", "Build a project's models on a server, in build order", models::BuildSteps::kModels);
+  add_build("test", "Run the data tests of a project's models on a server", models::BuildSteps::kTests);
+  add_build("build", "Build a project's models and run their tests, each test after its models",
+            models::BuildSteps::kModelsAndTests);
 
   std::string token_name;
   auto* token = app.add_subcommand("token", "Bearer tokens for a server's http_tokens");

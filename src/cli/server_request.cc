@@ -6,13 +6,17 @@
 
 namespace lagoa::cli {
 
-int PrintServerError(const HttpResult& r) {
+std::string ServerErrorMessage(const HttpResult& r) {
   std::string message = r.body;
   simdjson::dom::parser parser;
   std::string_view error;
   if (parser.parse(r.body)["error"].get(error) == simdjson::SUCCESS) message = std::string(error);
   while (!message.empty() && message.back() == '\n') message.pop_back();
-  std::fprintf(stderr, "error (HTTP %u): %s\n", r.status, message.c_str());
+  return message;
+}
+
+int PrintServerError(const HttpResult& r) {
+  std::fprintf(stderr, "error (HTTP %u): %s\n", r.status, ServerErrorMessage(r).c_str());
   return 1;
 }
 

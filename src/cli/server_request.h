@@ -13,7 +13,10 @@
 
 namespace lagoa::cli {
 
-// Prints the server's error (its JSON "error" field when there is one) and returns 1.
+// The server's error: its JSON "error" field when there is one, else the body.
+std::string ServerErrorMessage(const HttpResult& r);
+
+// Prints the server's error (ServerErrorMessage) and returns 1.
 int PrintServerError(const HttpResult& r);
 
 // Prints a connection-level error and returns 2.

@@ -40,15 +40,18 @@ class Compiler {
   }
 
   Result<CompiledModel> Compile(size_t model) {
-    LAGOA_ASSIGN_OR_RETURN(std::string select, Render(model));
-    std::vector<size_t> ephemerals = EphemeralAncestors(model);
-    if (ephemerals.empty()) return CompiledModel{model, std::move(select)};
-    std::string with = "WITH ";
-    for (size_t i = 0; i < ephemerals.size(); ++i) {
-      LAGOA_ASSIGN_OR_RETURN(std::string body, Render(ephemerals[i]));
-      with += fmt::format("{}{} AS (\n{}\n)", i == 0 ? "" : ",\n", EphemeralName(ephemerals[i]), body);
-    }
-    return CompiledModel{model, fmt::format("{}\nSELECT * FROM (\n{}\n)", with, select)};
+    const Model& m = project_.models[model];
+    const bool incremental =
+        m.config.materialized == Materialization::kIncremental && options_.is_incremental && options_.is_incremental(m);
+    LAGOA_ASSIGN_OR_RETURN(std::string select,
+                           WithEphemerals(m.sql, SqlIdentifier(m.name), incremental, graph_.parents(model)));
+    return CompiledModel{model, std::move(select)};
+  }
+
+  Result<CompiledTest> CompileTest(size_t test) {
+    const DataTest& t = project_.tests[test];
+    LAGOA_ASSIGN_OR_RETURN(std::string select, WithEphemerals(t.sql, "", false, graph_.test_models(test)));
+    return CompiledTest{test, std::move(select)};
   }
 
  private:
@@ -56,30 +59,47 @@ class Compiler {
     return SqlIdentifier(fmt::format("{}{}", kEphemeralPrefix, project_.models[model].name));
   }
 
-  // The ephemeral models `model` reads, directly or through other ephemeral ones, in build order.
-  std::vector<size_t> EphemeralAncestors(size_t model) const {
+  // The ephemeral models among `parents`, and those they read through other ephemeral ones, in
+  // build order.
+  std::vector<size_t> EphemeralAncestors(const std::vector<size_t>& parents) const {
     std::set<size_t> found;
-    std::vector<size_t> stack = {model};
+    std::vector<size_t> stack;
+    const auto visit = [&](size_t parent) {
+      if (project_.models[parent].config.materialized == Materialization::kEphemeral && found.insert(parent).second) {
+        stack.push_back(parent);
+      }
+    };
+    for (size_t parent : parents) visit(parent);
     while (!stack.empty()) {
       const size_t at = stack.back();
       stack.pop_back();
-      for (size_t parent : graph_.parents(at)) {
-        if (project_.models[parent].config.materialized == Materialization::kEphemeral && found.insert(parent).second) {
-          stack.push_back(parent);
-        }
-      }
+      for (size_t parent : graph_.parents(at)) visit(parent);
     }
     std::vector<size_t> out(found.begin(), found.end());
     std::sort(out.begin(), out.end(), [&](size_t a, size_t b) { return rank_[a] < rank_[b]; });
     return out;
   }
 
-  Result<std::string> Render(size_t model) const {
-    const Model& m = project_.models[model];
+  // `sql` rendered, preceded by a WITH of every ephemeral model it reads (`parents` are the models
+  // its refs name).
+  Result<std::string> WithEphemerals(const ModelTemplate& sql, const std::string& this_relation, bool incremental,
+                                     const std::vector<size_t>& parents) const {
+    LAGOA_ASSIGN_OR_RETURN(std::string select, Render(sql, this_relation, incremental));
+    std::vector<size_t> ephemerals = EphemeralAncestors(parents);
+    if (ephemerals.empty()) return select;
+    std::string with = "WITH ";
+    for (size_t i = 0; i < ephemerals.size(); ++i) {
+      const Model& e = project_.models[ephemerals[i]];
+      LAGOA_ASSIGN_OR_RETURN(std::string body, Render(e.sql, SqlIdentifier(e.name), false));
+      with += fmt::format("{}{} AS (\n{}\n)", i == 0 ? "" : ",\n", EphemeralName(ephemerals[i]), body);
+    }
+    return fmt::format("{}\nSELECT * FROM (\n{}\n)", with, select);
+  }
+
+  Result<std::string> Render(const ModelTemplate& sql, const std::string& this_relation, bool incremental) const {
     RenderContext context;
-    context.this_relation = SqlIdentifier(m.name);
-    context.is_incremental =
-        m.config.materialized == Materialization::kIncremental && options_.is_incremental && options_.is_incremental(m);
+    context.this_relation = this_relation;
+    context.is_incremental = incremental;
     context.vars = vars_;
     context.ref = [&](const NameUse& ref) -> Result<std::string> {
       // ModelGraph::Make checked that every ref names a model.
@@ -88,8 +108,8 @@ class Compiler {
       return p.config.materialized == Materialization::kEphemeral ? EphemeralName(parent) : SqlIdentifier(p.name);
     };
     context.source = [](const NameUse& source) -> Result<std::string> { return SqlIdentifier(source.name); };
-    LAGOA_ASSIGN_OR_RETURN(std::string sql, m.sql.Render(context));
-    return Trimmed(sql);
+    LAGOA_ASSIGN_OR_RETURN(std::string rendered, sql.Render(context));
+    return Trimmed(rendered);
   }
 
   const Project& project_;
@@ -100,6 +120,18 @@ class Compiler {
 };
 
 }  // namespace
+
+Result<std::vector<CompiledTest>> CompileTests(const Project& project, const ModelGraph& graph,
+                                               const std::vector<size_t>& tests, const CompileOptions& options) {
+  Compiler compiler(project, graph, options);
+  std::vector<CompiledTest> out;
+  out.reserve(tests.size());
+  for (size_t test : tests) {
+    LAGOA_ASSIGN_OR_RETURN(CompiledTest compiled, compiler.CompileTest(test));
+    out.push_back(std::move(compiled));
+  }
+  return out;
+}
 
 Result<std::vector<CompiledModel>> CompileModels(const Project& project, const ModelGraph& graph,
                                                  const std::vector<size_t>& selected, const CompileOptions& options) {

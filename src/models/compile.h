@@ -37,6 +37,15 @@ struct CompiledModel {
 Result<std::vector<CompiledModel>> CompileModels(const Project& project, const ModelGraph& graph,
                                                  const std::vector<size_t>& selected, const CompileOptions& options);
 
+struct CompiledTest {
+  size_t test = 0;     // index into Project::tests
+  std::string select;  // the failing rows; no trailing semicolon
+};
+
+// The tests `tests` (ModelGraph::TestsOf) as their SELECTs of failing rows. Errors as CompileModels'.
+Result<std::vector<CompiledTest>> CompileTests(const Project& project, const ModelGraph& graph,
+                                               const std::vector<size_t>& tests, const CompileOptions& options);
+
 // A name as SQL reads it: in double quotes (DuckDB matches quoted names ignoring case too), so a
 // name that is a keyword, or holds dots or dashes, still names the object.
 std::string SqlIdentifier(std::string_view name);

@@ -25,33 +25,49 @@ std::vector<std::string_view> SplitSelection(std::string_view selection) {
 
 }  // namespace
 
+Result<std::vector<size_t>> ModelGraph::Resolve(const ModelTemplate& sql, const std::string& file, bool generated,
+                                                bool* enabled) const {
+  const std::vector<Model>& models = project_->models;
+  std::set<size_t> found;
+  for (const NameUse& ref : sql.refs()) {
+    // A generated test's `file` is already the position of its declaration.
+    const std::string at = generated ? file : DescribePosition(file, ref.at);
+    std::optional<size_t> model = Find(ref.name);
+    if (!model) {
+      return Status::NotFound(
+          fmt::format("{}: ref('{}'): no model is called `{}` (a stream, table or view is read with source('{}'))", at,
+                      ref.name, ref.name, ref.name));
+    }
+    if (!models[*model].config.enabled) {
+      if (enabled != nullptr) {
+        *enabled = false;
+        continue;
+      }
+      return Status::FailedPrecondition(fmt::format("{}: ref('{}'): model `{}` ({}) is disabled", at, ref.name,
+                                                    models[*model].name, models[*model].path.string()));
+    }
+    found.insert(*model);
+  }
+  return std::vector<size_t>(found.begin(), found.end());
+}
+
 Result<ModelGraph> ModelGraph::Make(const Project& project) {
   ModelGraph graph(project);
   const std::vector<Model>& models = project.models;
-  std::map<std::string, size_t>& by_name = graph.by_key_;
-  for (size_t i = 0; i < models.size(); ++i) by_name.emplace(ModelKey(models[i].name), i);
+  for (size_t i = 0; i < models.size(); ++i) graph.by_key_.emplace(ModelKey(models[i].name), i);
   graph.parents_.resize(models.size());
   graph.children_.resize(models.size());
   for (size_t i = 0; i < models.size(); ++i) {
     if (!models[i].config.enabled) continue;
-    std::set<size_t> parents;
-    for (const NameUse& ref : models[i].sql.refs()) {
-      const std::string at = DescribePosition(models[i].path.string(), ref.at);
-      auto it = by_name.find(ModelKey(ref.name));
-      if (it == by_name.end()) {
-        return Status::NotFound(
-            fmt::format("{}: ref('{}'): no model is called `{}` (a stream, table or view is read "
-                        "with source('{}'))",
-                        at, ref.name, ref.name, ref.name));
-      }
-      if (!models[it->second].config.enabled) {
-        return Status::FailedPrecondition(fmt::format("{}: ref('{}'): model `{}` ({}) is disabled", at, ref.name,
-                                                      models[it->second].name, models[it->second].path.string()));
-      }
-      parents.insert(it->second);
-    }
-    graph.parents_[i].assign(parents.begin(), parents.end());
-    for (size_t parent : parents) graph.children_[parent].push_back(i);
+    LAGOA_ASSIGN_OR_RETURN(graph.parents_[i], graph.Resolve(models[i].sql, models[i].path.string(), false, nullptr));
+    for (size_t parent : graph.parents_[i]) graph.children_[parent].push_back(i);
+  }
+  for (const DataTest& test : project.tests) {
+    bool enabled = true;
+    LAGOA_ASSIGN_OR_RETURN(std::vector<size_t> tested,
+                           graph.Resolve(test.sql, test.where, test.kind != DataTestKind::kSql, &enabled));
+    graph.test_models_.push_back(enabled ? std::move(tested) : std::vector<size_t>{});
+    graph.test_enabled_.push_back(enabled);
   }
 
   // Kahn's algorithm, taking the ready model first in name order (models are sorted by name).
@@ -114,6 +130,20 @@ void ModelGraph::AddRelatives(std::vector<bool>& chosen, size_t from, bool ances
       }
     }
   }
+}
+
+std::vector<size_t> ModelGraph::TestsOf(const std::vector<size_t>& models, bool all) const {
+  const std::set<size_t> chosen(models.begin(), models.end());
+  std::vector<size_t> tests;
+  for (size_t t = 0; t < test_models_.size(); ++t) {
+    const std::vector<size_t>& tested = test_models_[t];
+    if (!test_enabled_[t]) continue;
+    if ((all && tested.empty()) ||
+        std::any_of(tested.begin(), tested.end(), [&](size_t m) { return chosen.contains(m); })) {
+      tests.push_back(t);
+    }
+  }
+  return tests;
 }
 
 std::optional<size_t> ModelGraph::Find(std::string_view name) const {

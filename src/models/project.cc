@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "base/file_util.h"
+#include "models/project_files_internal.h"
 
 namespace lagoa::models {
 
@@ -239,26 +240,6 @@ Result<ProjectFile> ReadProjectFile(const std::filesystem::path& dir) {
   return out;
 }
 
-// Every models/**/*.sql, sorted by path.
-Result<std::vector<std::filesystem::path>> FindModelFiles(const std::filesystem::path& dir) {
-  const std::filesystem::path models = dir / kModelsFolder;
-  std::vector<std::filesystem::path> files;
-  std::error_code error;
-  if (!std::filesystem::is_directory(models, error)) return files;
-  std::filesystem::recursive_directory_iterator it(models, error), end;
-  for (; !error && it != end; it.increment(error)) {
-    if (it->is_regular_file(error) && it->path().extension() == ".sql") {
-      files.push_back(it->path().lexically_relative(dir));  // a symbolic link keeps its own name
-      if (files.size() > kModelsMax) {
-        return Status::LimitExceeded(fmt::format("{}: more than {} models", models.string(), kModelsMax));
-      }
-    }
-  }
-  if (error) return Status::IoError(fmt::format("listing {}: {}", models.string(), error.message()));
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 // models/marts/daily.sql → {"marts"}
 std::vector<std::string> FoldersOf(const std::filesystem::path& relative) {
   std::vector<std::string> folders;
@@ -310,8 +291,9 @@ std::string ModelKey(std::string_view name) {
 
 Result<Project> LoadProject(const std::filesystem::path& dir) {
   LAGOA_ASSIGN_OR_RETURN(ProjectFile file, ReadProjectFile(dir));
-  Project project{.dir = dir, .name = file.name, .vars = file.vars, .models = {}};
-  LAGOA_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files, FindModelFiles(dir));
+  Project project{.dir = dir, .name = file.name, .vars = file.vars, .models = {}, .tests = {}};
+  LAGOA_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files,
+                         FindProjectFiles(dir, kModelsFolder, ".sql", kModelsMax, "models"));
   // Settings for a folder that holds no model are a typo more often than not.
   for (const FolderSettings& folder : file.folder_settings) {
     const bool used = std::any_of(files.begin(), files.end(), [&](const std::filesystem::path& path) {
@@ -336,6 +318,7 @@ Result<Project> LoadProject(const std::filesystem::path& dir) {
   }
   std::sort(project.models.begin(), project.models.end(),
             [](const Model& a, const Model& b) { return a.name < b.name; });
+  LAGOA_ASSIGN_OR_RETURN(project.tests, LoadDataTests(dir));
   return project;
 }
 

@@ -2,6 +2,7 @@
 //
 //   lagoa_project.yml      name, vars, and model settings for every model and per folder
 //   models/**/NAME.sql     one SELECT each; the model is called NAME (the file's name)
+//   models/**/*.yml, tests/**/*.sql   data tests (data_tests.h)
 //
 // lagoa_project.yml:
 //   name: shop
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "models/data_tests.h"
 #include "models/model_template.h"
 
 namespace lagoa::models {
@@ -60,15 +62,16 @@ struct Project {
   std::filesystem::path dir;
   std::string name;
   std::map<std::string, std::string> vars;
-  std::vector<Model> models;  // enabled and disabled, sorted by name
+  std::vector<Model> models;    // enabled and disabled, sorted by name
+  std::vector<DataTest> tests;  // data_tests.h: models/**/*.yml and tests/**/*.sql, sorted by name
 };
 
 // A model's name as the project compares names: lowercase (SQL's names ignore case).
 std::string ModelKey(std::string_view name);
 
-// Reads lagoa_project.yml and every models/**/*.sql below `dir`. Errors name the file, and the line
-// and column where they can: a missing project file, YAML that does not parse, an unknown key or
-// value, a model name that is not a plain identifier or is used twice, a template error.
+// Reads lagoa_project.yml, every models/**/*.sql below `dir`, and the data tests (data_tests.h). Errors name the file,
+// and the line and column where they can: a missing project file, YAML that does not parse, an unknown key or value, a
+// model name that is not a plain identifier or is used twice, a template error.
 Result<Project> LoadProject(const std::filesystem::path& dir);
 
 }  // namespace lagoa::models

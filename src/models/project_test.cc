@@ -167,6 +167,99 @@ TEST_F(ProjectTest, CompiledSqlReadsRelationsEphemeralModelsAndVars) {
             "GROUP BY r.day, r.revenue");
 }
 
+TEST_F(ProjectTest, DataTestsFromYamlAndSqlFilesCompileToTheirFailingRows) {
+  WriteShop();
+  Write("models/marts/schema.yml",
+        "models:\n"
+        "  - name: daily_revenue\n"
+        "    columns:\n"
+        "      - name: day\n"
+        "        tests: [unique, not_null]\n"
+        "      - name: status\n"
+        "        tests:\n"
+        "          - accepted_values: {values: [paid, \"it's\"], severity: warn}\n"
+        "      - name: day\n"
+        "        tests:\n"
+        "          - relationships: {to: paid_orders, field: day}\n");
+  Write(
+      "tests/no_future_days.sql",
+      "{{ config(severity='warn') }}\nSELECT * FROM {{ ref('daily_revenue') }} WHERE day > '{{ var('start_date') }}'");
+  Write("tests/sources_only.sql", "SELECT * FROM {{ source('orders') }} WHERE amount < 0");
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  std::vector<std::string> names;
+  for (const DataTest& test : project->tests) names.push_back(test.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"accepted_values_daily_revenue_status", "no_future_days",
+                                             "not_null_daily_revenue_day", "relationships_daily_revenue_day",
+                                             "sources_only", "unique_daily_revenue_day"}));
+  EXPECT_EQ(project->tests[0].severity, Severity::kWarn);
+  EXPECT_EQ(project->tests[0].where, "models/marts/schema.yml:8:13");
+  EXPECT_EQ(project->tests[1].severity, Severity::kWarn);
+  EXPECT_EQ(project->tests[2].severity, Severity::kError);
+  auto graph = ModelGraph::Make(*project);
+  ASSERT_TRUE(graph.ok()) << graph.status().ToString();
+  auto selected = graph->Select("daily_revenue", "");
+  ASSERT_TRUE(selected.ok());
+  // The tests of daily_revenue; sources_only reads no model, so only a selection of everything has it.
+  EXPECT_EQ(graph->TestsOf(*selected, false), (std::vector<size_t>{0, 1, 2, 3, 5}));
+  EXPECT_EQ(graph->TestsOf(*selected, true).size(), 6u);
+  EXPECT_EQ(Names(*project, graph->test_models(3)), (std::vector<std::string>{"daily_revenue", "paid_orders"}));
+  auto compiled = CompileTests(*project, *graph, {0, 1, 2, 3, 5}, CompileOptions{});
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  EXPECT_EQ((*compiled)[0].select,
+            "SELECT \"status\" AS value, count(*) AS n FROM \"daily_revenue\" WHERE \"status\" IS NOT NULL AND "
+            "CAST(\"status\" AS VARCHAR) NOT IN ('paid', 'it''s') GROUP BY \"status\"");
+  EXPECT_EQ((*compiled)[1].select, "SELECT * FROM \"daily_revenue\" WHERE day > '2024-01-01'");
+  EXPECT_EQ((*compiled)[2].select, "SELECT * FROM \"daily_revenue\" WHERE \"day\" IS NULL");
+  // The ephemeral model a relationship points to is inlined, as for models.
+  EXPECT_EQ((*compiled)[3].select,
+            "WITH \"__lagoa_ephemeral_paid_orders\" AS (\nSELECT * FROM \"stg_orders\" WHERE paid\n)\n"
+            "SELECT * FROM (\nSELECT child.\"day\" AS value FROM \"daily_revenue\" AS child LEFT JOIN "
+            "\"__lagoa_ephemeral_paid_orders\" AS parent ON child.\"day\" = parent.\"day\" WHERE child.\"day\" IS NOT "
+            "NULL AND parent.\"day\" IS NULL\n)");
+  EXPECT_EQ((*compiled)[4].select,
+            "SELECT \"day\" AS value, count(*) AS n FROM \"daily_revenue\" WHERE \"day\" IS NOT NULL GROUP BY \"day\" "
+            "HAVING count(*) > 1");
+}
+
+TEST_F(ProjectTest, DataTestMistakesNameTheFileAndLine) {
+  WriteShop();
+  const auto error_of = [&](const std::string& file, const std::string& text) -> std::string {
+    Write(file, text);
+    auto project = LoadProject(dir_);
+    std::filesystem::remove(dir_ / file);
+    if (!project.ok()) return project.status().message();
+    auto graph = ModelGraph::Make(*project);
+    return graph.ok() ? "loaded" : graph.status().message();
+  };
+  EXPECT_EQ(error_of("models/s.yml",
+                     "models:\n  - name: stg_orders\n    columns:\n      - name: id\n        tests: "
+                     "[uniq]\n"),
+            "models/s.yml:5:17: unknown test `uniq`: expected unique, not_null, accepted_values or relationships");
+  EXPECT_EQ(error_of("models/s.yml",
+                     "models:\n  - name: stg_orders\n    columns:\n      - name: id\n        tests:\n"
+                     "          - accepted_values: {severity: warn}\n"),
+            "models/s.yml:6:13: accepted_values: expected `values:`, a list of the values the column may hold");
+  EXPECT_EQ(error_of("models/s.yml",
+                     "models:\n  - name: stg_orders\n    columns:\n      - name: id\n        tests:\n"
+                     "          - not_null: {severity: fatal}\n"),
+            "models/s.yml:6:34: severity: expected error or warn, found `fatal`");
+  EXPECT_EQ(
+      error_of("models/s.yml", "models:\n  - name: nope\n    columns:\n      - name: id\n        tests: [unique]\n"),
+      "models/s.yml:5:17: ref('nope'): no model is called `nope` (a stream, table or view is read with "
+      "source('nope'))");
+  EXPECT_EQ(error_of("tests/t.sql", "{{ config(materialized='table') }}\nSELECT 1"),
+            "tests/t.sql:1:11: unknown setting `materialized`: a test takes only severity");
+  EXPECT_EQ(error_of("models/s.yml", "models:\n  - name: stg_orders\n    colums: []\n"),
+            "models/s.yml:3:5: unknown key `colums`: expected name, columns or description");
+  Write("tests/unique_stg_orders_id.sql", "SELECT 1");
+  EXPECT_EQ(error_of("models/s.yml",
+                     "models:\n  - name: stg_orders\n    columns:\n      - name: id\n        tests: "
+                     "[unique]\n"),
+            "models/s.yml:5:17 and tests/unique_stg_orders_id.sql both declare test `unique_stg_orders_id`: test "
+            "names must differ");
+}
+
 TEST_F(ProjectTest, UnknownRefsAndCyclesNameTheirFiles) {
   Write("lagoa_project.yml", "name: loop\n");
   Write("models/a.sql", "SELECT * FROM {{ ref('b') }}");

@@ -1,9 +1,16 @@
-"""`lagoa compile` on project folders: the SQL it prints runs on a real server (each model made a
-view in build order, the ephemeral one inlined), vars from the command line win, and a broken
-project exits 1 naming the file."""
+"""`lagoa compile` and `lagoa run` on project folders against a real server: the SQL compile prints
+runs (each model a view in build order, the ephemeral one inlined), vars from the command line
+win, a broken project exits 1 naming the file; run builds views, tables (one Delta commit each
+rebuild), incremental models (appended, merged on their unique key, rebuilt with --full-refresh),
+skips what a failed model or test feeds, runs data tests after their models, and a SIGKILL of the
+server during a build leaves each table at one build's rows."""
 
+import glob
 import json
 import os
+import random
+import subprocess
+import time
 
 import lagoa_harness as h
 
@@ -86,6 +93,236 @@ class ModelsTest(h.ServerTestCase):
         r = h.run_cli(["compile", "--project", project, "--var", "novalue"])
         self.assertEqual(r.returncode, 2)
         self.assertIn("expected NAME=VALUE", r.stderr.decode())
+
+
+
+    def query(self, sql, server=None):
+        r = h.run_cli(["sql", "-c", sql, "--format", "json"], url=(server or self.server).url)
+        self.assertEqual(r.returncode, 0, f"{sql}: {r.stderr.decode()}")
+        return [json.loads(line) for line in r.stdout.decode().splitlines() if line.strip()]
+
+    def latest_commit(self, table):
+        logs = sorted(glob.glob(os.path.join(self.server.data_dir, "tables", table, "_delta_log", "*.json")))
+        self.assertTrue(logs, f"no Delta log for {table}")
+        with open(logs[-1], encoding="utf-8") as f:
+            return len(logs), [json.loads(line) for line in f if line.strip()]
+
+    def test_run_builds_views_tables_and_incremental_models(self):
+        s = self.server
+        s.create_stream("orders", "order_id BIGINT NOT NULL, day DATE, amount DOUBLE, paid BOOLEAN")
+        orders = []
+
+        def post(first, count):
+            # The first 24 orders fall on days 1-3, later ones on day 3 and then 4 (the merge
+            # model recomputes from its latest day on).
+            batch = [{"order_id": i, "day": f"2024-03-0{1 + i % 3 if i < 24 else 3 if i < 30 else 4}",
+                      "amount": float(i), "paid": i % 4 != 0} for i in range(first, first + count)]
+            status, reply, _ = s.post_events("orders", "".join(json.dumps(o) + "\n" for o in batch))
+            self.assertEqual(status, 200, reply)
+            orders.extend(batch)
+
+        post(0, 24)
+        project = self.write_project(self.tmp_path("shop"), {
+            "lagoa_project.yml": "name: shop\nmodels:\n  marts:\n    materialized: table\n",
+            "models/staging/stg_orders.sql":
+                "SELECT order_id, day, amount FROM {{ source('orders') }} WHERE paid",
+            "models/marts/daily_revenue.sql":
+                "SELECT day, sum(amount) AS revenue FROM {{ ref('stg_orders') }} GROUP BY day",
+            "models/marts/orders_seen.sql":
+                "{{ config(materialized='incremental') }}\n"
+                "SELECT day, order_id FROM {{ ref('stg_orders') }}\n"
+                "{% if is_incremental() %}WHERE order_id > (SELECT max(order_id) FROM {{ this }}){% endif %}",
+            "models/marts/revenue_by_day.sql":
+                "{{ config(materialized='incremental', incremental_strategy='merge', unique_key='day') }}\n"
+                "SELECT day, sum(amount) AS revenue, count(*) AS orders FROM {{ ref('stg_orders') }}\n"
+                "{% if is_incremental() %}WHERE day >= (SELECT max(day) FROM {{ this }}){% endif %}\n"
+                "GROUP BY day",
+            "models/broken/bad.sql": "SELECT no_such_column FROM {{ ref('stg_orders') }}",
+            "models/broken/after_bad.sql": "SELECT * FROM {{ ref('bad') }}",
+        })
+
+        def expected_revenue():
+            revenue = {}
+            for o in orders:
+                if o["paid"]:
+                    revenue[o["day"]] = revenue.get(o["day"], 0.0) + o["amount"]
+            return revenue
+
+        def check():
+            rows = self.query("SELECT day::VARCHAR AS day, revenue FROM daily_revenue")
+            self.assertEqual({r["day"]: r["revenue"] for r in rows}, expected_revenue())
+            rows = self.query("SELECT day::VARCHAR AS day, revenue, orders FROM revenue_by_day ORDER BY day")
+            self.assertEqual({r["day"]: r["revenue"] for r in rows}, expected_revenue())
+            self.assertEqual(len(rows), len(expected_revenue()))  # merged: one row per day
+            self.assertEqual(sum(r["orders"] for r in rows), sum(1 for o in orders if o["paid"]))
+            seen = self.query("SELECT order_id FROM orders_seen ORDER BY order_id")
+            self.assertEqual([r["order_id"] for r in seen], [o["order_id"] for o in orders if o["paid"]])
+
+        r = h.run_cli(["run", "--project", project, "--exclude", "path:models/broken"], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        out = r.stdout.decode()
+        self.assertIn("OK     view        stg_orders", out)
+        self.assertIn("OK     table       daily_revenue", out)
+        self.assertIn("Done in", out)
+        self.assertIn("4 built, 0 failed, 0 skipped", out)
+        check()
+        kinds = {row["name"]: row["kind"] for row in self.query(
+            "SELECT name, kind FROM lagoa_catalog() WHERE name IN "
+            "('stg_orders', 'daily_revenue', 'orders_seen', 'revenue_by_day')")}
+        self.assertEqual(kinds, {"stg_orders": "view", "daily_revenue": "table", "orders_seen": "table",
+                                 "revenue_by_day": "table"})
+
+        # New orders, among them a new day: a second run rebuilds the table in one commit, appends
+        # only the new orders and merges the days they touch.
+        post(24, 12)
+        versions_before, _ = self.latest_commit("daily_revenue")
+        r = h.run_cli(["run", "--project", project, "--exclude", "path:models/broken"], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        check()
+        versions, commit = self.latest_commit("daily_revenue")
+        self.assertEqual(versions, versions_before + 1)
+        info = next(a["commitInfo"] for a in commit if "commitInfo" in a)
+        self.assertEqual(info["operation"], "CREATE OR REPLACE TABLE AS SELECT")
+        self.assertTrue(any("remove" in a for a in commit) and any("add" in a for a in commit), commit)
+        _, commit = self.latest_commit("orders_seen")
+        info = next(a["commitInfo"] for a in commit if "commitInfo" in a)
+        self.assertEqual(info["operationParameters"]["mode"], "Append")
+        _, commit = self.latest_commit("revenue_by_day")
+        info = next(a["commitInfo"] for a in commit if "commitInfo" in a)
+        self.assertEqual(info["operationParameters"]["mode"], "Overwrite")
+
+        # --full-refresh rebuilds the incremental models as tables: the same rows.
+        r = h.run_cli(["run", "--project", project, "--select", "orders_seen revenue_by_day", "--full-refresh"],
+                      url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("2 built", r.stdout.decode())
+        check()
+        _, commit = self.latest_commit("orders_seen")
+        info = next(a["commitInfo"] for a in commit if "commitInfo" in a)
+        self.assertEqual(info["operation"], "CREATE OR REPLACE TABLE AS SELECT")
+
+        # A model that fails: its error, and what it feeds skipped; exit 1. A view model now
+        # materialized as a table replaces the view.
+        r = h.run_cli(["run", "--project", project, "--select", "+after_bad"], url=s.url)
+        self.assertEqual(r.returncode, 1, r.stdout.decode())
+        out = r.stdout.decode()
+        self.assertIn("ERROR  view        bad", out)
+        self.assertIn("no_such_column", out)
+        self.assertIn("SKIP   view        after_bad: bad was not built", out)
+        self.assertIn("1 built, 1 failed, 1 skipped", out)
+
+        with open(os.path.join(project, "models/staging/stg_orders.sql"), "w", encoding="utf-8") as f:
+            f.write("{{ config(materialized='table') }}\n"
+                    "SELECT order_id, day, amount FROM {{ source('orders') }} WHERE paid")
+        r = h.run_cli(["run", "--project", project, "--select", "stg_orders+", "--exclude", "path:models/broken"],
+                      url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("OK     table       stg_orders", r.stdout.decode())
+        check()
+        kind = self.query("SELECT kind FROM lagoa_catalog() WHERE name = 'stg_orders'")
+        self.assertEqual(kind, [{"kind": "table"}])
+
+    def test_build_tests_each_model_and_stops_what_a_failing_test_feeds(self):
+        s = self.server
+        s.create_stream("payments", "payment_id BIGINT NOT NULL, customer VARCHAR, method VARCHAR")
+        payments = [{"payment_id": i, "customer": f"c{i % 4}", "method": ["card", "pix", "boleto"][i % 3]}
+                    for i in range(30)]
+        payments.append({"payment_id": 7, "customer": "c9", "method": "cash"})  # a duplicate id, an unknown method
+        status, reply, _ = s.post_events("payments", "".join(json.dumps(p) + "\n" for p in payments))
+        self.assertEqual(status, 200, reply)
+        project = self.write_project(self.tmp_path("pay"), {
+            "lagoa_project.yml": "name: pay\n",
+            "models/customers.sql": "{{ config(materialized='table') }}\n"
+                                    "SELECT DISTINCT customer FROM {{ source('payments') }} WHERE customer <> 'c9'",
+            "models/stg_payments.sql": "SELECT * FROM {{ source('payments') }}",
+            "models/by_method.sql": "SELECT method, count(*) AS n FROM {{ ref('stg_payments') }} GROUP BY method",
+            "models/schema.yml":
+                "models:\n"
+                "  - name: stg_payments\n"
+                "    columns:\n"
+                "      - name: payment_id\n"
+                "        tests: [unique, not_null]\n"
+                "      - name: method\n"
+                "        tests:\n"
+                "          - accepted_values: {values: [card, pix, boleto], severity: warn}\n"
+                "      - name: customer\n"
+                "        tests:\n"
+                "          - relationships: {to: customers, field: customer}\n",
+            "tests/no_negative_ids.sql": "SELECT * FROM {{ ref('stg_payments') }} WHERE payment_id < 0",
+        })
+        r = h.run_cli(["build", "--project", project], url=s.url)
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 1, out + r.stderr.decode())
+        lines = out.splitlines()
+        self.assertIn("FAIL   test        unique_stg_payments_payment_id", out)
+        self.assertIn("1 failing row (models/schema.yml:5:17)", out)
+        self.assertIn("    7 | 2", lines)  # the failing row: the id and its count
+        self.assertIn("WARN   test        accepted_values_stg_payments_method", out)
+        self.assertIn("FAIL   test        relationships_stg_payments_customer", out)
+        self.assertIn("PASS   test        not_null_stg_payments_payment_id", out)
+        self.assertIn("PASS   test        no_negative_ids", out)
+        # A failing error test stops what reads the model it tests.
+        self.assertIn("SKIP   view        by_method: stg_payments failed a test", out)
+        self.assertIn("1 built, 1 failed, 1 skipped; tests: 2 passed, 1 warned, 2 failed, 0 skipped", out)
+        # Each test runs after the models it reads: relationships after customers and stg_payments.
+        order = [line.split()[5] for line in lines if " of " in line]
+        self.assertLess(order.index("customers"), order.index("relationships_stg_payments_customer"))
+        self.assertLess(order.index("stg_payments"), order.index("unique_stg_payments_payment_id"))
+
+        # `lagoa test` runs the tests alone; fixing the data makes them pass, and build then
+        # builds everything.
+        r = h.run_cli(["sql", "-c", "CREATE OR REPLACE TABLE customers AS SELECT DISTINCT customer FROM payments"],
+                      url=s.url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = h.run_cli(["test", "--project", project, "--select", "stg_payments"], url=s.url)
+        self.assertEqual(r.returncode, 1, r.stdout.decode())
+        self.assertIn("PASS   test        relationships_stg_payments_customer", r.stdout.decode())
+        self.assertIn("tests: 3 passed, 1 warned, 1 failed, 0 skipped", r.stdout.decode())
+        with open(os.path.join(project, "models/stg_payments.sql"), "w", encoding="utf-8") as f:
+            f.write("SELECT * FROM {{ source('payments') }} WHERE customer <> 'c9'")
+        with open(os.path.join(project, "models/customers.sql"), "w", encoding="utf-8") as f:
+            f.write("{{ config(materialized='table') }}\nSELECT DISTINCT customer FROM {{ source('payments') }}")
+        r = h.run_cli(["build", "--project", project], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("3 built, 0 failed, 0 skipped; tests: 5 passed, 0 warned, 0 failed, 0 skipped",
+                      r.stdout.decode())
+        rows = self.query("SELECT method, n FROM by_method ORDER BY method")
+        self.assertEqual(rows, [{"method": "boleto", "n": 10}, {"method": "card", "n": 10}, {"method": "pix", "n": 10}])
+
+    def test_sigkill_during_builds_leaves_each_table_at_one_version(self):
+        s = self.start_server()
+        s.create_stream("ticks", "n BIGINT NOT NULL, tag VARCHAR")
+        rows = h.scaled(20000, 2000)
+        status, reply, _ = s.post_events("ticks", "".join(
+            json.dumps({"n": i, "tag": f"t{i % 7}"}) + "\n" for i in range(rows)))
+        self.assertEqual(status, 200, reply)
+        project = self.write_project(self.tmp_path("gen"), {
+            "lagoa_project.yml": "name: gen\nmodels:\n  materialized: table\n",
+            "models/wide.sql":
+                "SELECT {{ var('gen') }} AS gen, n, tag, repeat(tag, 50) AS pad FROM {{ source('ticks') }}",
+            "models/by_tag.sql": "SELECT gen, tag, count(*) AS n FROM {{ ref('wide') }} GROUP BY gen, tag",
+        })
+        r = h.run_cli(["run", "--project", project, "--var", "gen=0"], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        rng = random.Random(h.SEED)
+        for gen in range(1, 6):
+            build = subprocess.Popen([h.binary(), "run", "--project", project, "--var", f"gen={gen}", "--url", s.url],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=h.clean_env())
+            time.sleep(rng.uniform(0.0, 0.5))
+            s.kill()
+            build.communicate(timeout=120)
+            s.start()
+            # Each table holds one build's rows, all of them: the previous build's or this one's.
+            for table, count in (("wide", rows), ("by_tag", 7)):
+                got = self.query(f"SELECT count(*) AS n, count(DISTINCT gen) AS gens, max(gen) AS gen FROM {table}",
+                                 server=s)
+                self.assertEqual((got[0]["n"], got[0]["gens"]), (count, 1), f"{table} after a kill in build {gen}")
+                self.assertIn(got[0]["gen"], (gen - 1, gen), f"{table} after a kill in build {gen}")
+            # The build run again completes.
+            r = h.run_cli(["run", "--project", project, "--var", f"gen={gen}"], url=s.url)
+            self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+            for table in ("wide", "by_tag"):
+                self.assertEqual(self.query(f"SELECT DISTINCT gen FROM {table}", server=s), [{"gen": gen}])
 
 
 if __name__ == "__main__":
