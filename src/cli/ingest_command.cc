@@ -15,10 +15,10 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "base/csv.h"
 #include "base/json_writer.h"
 #include "base/parse_number.h"
 #include "cli/commands.h"
-#include "cli/csv.h"
 #include "cli/http_client.h"
 
 namespace lagoa::cli {

@@ -333,10 +333,14 @@ int Run(int argc, char** argv) {
   const auto add_build = [&](const char* name, const char* description, models::BuildSteps steps) {
     auto* cmd = app.add_subcommand(name, description);
     cmd->add_option("--project", run.compile.project_dir, "the project folder (default: this one)");
-    cmd->add_option("-s,--select", run.compile.select, "models, as for compile (default: all)");
-    cmd->add_option("--exclude", run.compile.exclude, "models to leave out, in the same syntax");
+    cmd->add_option("-s,--select", run.compile.select,
+                    steps == models::BuildSteps::kSeeds ? "seeds, by name (default: all)"
+                                                        : "models, as for compile (default: all)");
+    if (steps != models::BuildSteps::kSeeds) {
+      cmd->add_option("--exclude", run.compile.exclude, "models to leave out, in the same syntax");
+    }
     cmd->add_option("--var", run.compile.vars, "NAME=VALUE for {{ var('NAME') }}, over the project's vars");
-    if (steps != models::BuildSteps::kTests) {
+    if (steps == models::BuildSteps::kModels || steps == models::BuildSteps::kModelsAndTests) {
       cmd->add_flag("--full-refresh", run.full_refresh, "rebuild incremental models from scratch, as tables");
     }
     add_url(cmd);
@@ -344,8 +348,9 @@ int Run(int argc, char** argv) {
   };
   add_build("run", "Build a project's models on a server, in build order", models::BuildSteps::kModels);
   add_build("test", "Run the data tests of a project's models on a server", models::BuildSteps::kTests);
-  add_build("build", "Build a project's models and run their tests, each test after its models",
+  add_build("build", "Load a project's seeds, build its models and run their tests, each after its models",
             models::BuildSteps::kModelsAndTests);
+  add_build("seed", "Load a project's seeds (seeds/*.csv) into lake tables", models::BuildSteps::kSeeds);
 
   std::string token_name;
   auto* token = app.add_subcommand("token", "Bearer tokens for a server's http_tokens");

@@ -1,6 +1,7 @@
-// `lagoa compile`, `run`, `test` and `build`: read a project folder (models/project.h), select and
-// compile its models; compile prints each one's SELECT, run builds them on a server
-// (models/build_plan.h), test runs their data tests (models/data_tests.h), build does both.
+// `lagoa compile`, `seed`, `run`, `test` and `build`: read a project folder (models/project.h),
+// select and compile its models; compile prints each one's SELECT, seed loads the project's CSV
+// seeds (models/seeds.h), run builds the models on a server (models/build_plan.h), test runs their
+// data tests (models/data_tests.h), build does all three.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <simdjson.h>
@@ -142,7 +143,10 @@ int Compile(const CompileArgs& args) {
 int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps) {
   const auto started = std::chrono::steady_clock::now();
   LoadedProject loaded;
-  if (int code = LoadSelected(args.compile, loaded); code != 0) return code;
+  // `lagoa seed -s NAME…` names seeds, which are no models to select.
+  CompileArgs compile = args.compile;
+  if (steps == models::BuildSteps::kSeeds) compile.select.clear();
+  if (int code = LoadSelected(compile, loaded); code != 0) return code;
   auto client = HttpClient::Make(url);
   if (!client.ok()) return PrintTransportError(client.status());
   HttpSqlRunner runner(client->get());
@@ -150,7 +154,16 @@ int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps)
   options.steps = steps;
   options.full_refresh = args.full_refresh;
   options.vars = loaded.options.vars;
-  options.tests_of_no_model = args.compile.select.empty() && args.compile.exclude.empty();
+  const bool everything = args.compile.select.empty() && args.compile.exclude.empty();
+  options.tests_of_no_model = everything;
+  options.all_seeds = everything;
+  if (steps == models::BuildSteps::kSeeds) {
+    for (std::string_view rest = args.compile.select; !rest.empty();) {
+      const size_t end = rest.find_first_of(" ,");
+      if (end != 0) options.seeds.emplace_back(rest.substr(0, end));
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    }
+  }
   auto summary = models::RunBuild(loaded.project, *loaded.graph, loaded.selected, options, runner, PrintStep);
   if (!summary.ok()) {
     if (summary.status().code() == StatusCode::kUnavailable) return PrintTransportError(summary.status());

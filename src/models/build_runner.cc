@@ -10,6 +10,7 @@
 
 #include "models/build_plan.h"
 #include "models/compile.h"
+#include "models/seeds.h"
 
 namespace lagoa::models {
 namespace {
@@ -86,9 +87,44 @@ class Builder {
     return FinishTest(step, warn ? StepOutcome::kWarned : StepOutcome::kFailed, started, error);
   }
 
+  // Checks every value against its declared type, then replaces the seed's table in one commit.
+  Status LoadSeed(const Seed& seed) {
+    BuildStep step = Start(seed.name, "seed", false);
+    const auto started = std::chrono::steady_clock::now();
+    std::string error;
+    if (std::optional<std::string> check = SeedCheckSql(seed)) {
+      LAGOA_ASSIGN_OR_RETURN(SqlAnswer bad, runner_.Run(*check));
+      if (!bad.ok) {
+        error = bad.error;
+      } else if (!bad.rows.empty() && bad.rows[0].size() == 2) {
+        error = SeedValueError(seed, std::strtoull(bad.rows[0][0].c_str(), nullptr, 10),
+                               std::strtoull(bad.rows[0][1].c_str(), nullptr, 10))
+                    .message();
+      }
+    }
+    if (error.empty()) {
+      Result<std::string> create = SeedCreateSql(seed, options_.sql_bytes_max);
+      if (create.ok()) {
+        LAGOA_ASSIGN_OR_RETURN(SqlAnswer created, runner_.Run(*create));
+        error = created.error;
+        step.changed_rows = created.changed_rows;
+      } else {
+        error = create.status().message();
+      }
+    }
+    (error.empty() ? seeds_.built : seeds_.failed) += 1;
+    step.outcome = error.empty() ? StepOutcome::kBuilt : StepOutcome::kFailed;
+    step.seconds = SecondsSince(started);
+    step.message = std::move(error);
+    on_step_(step);
+    return Status::Ok();
+  }
+
   BuildSummary Summary() const {
     BuildSummary summary = tests_;
     summary.steps = number_;
+    summary.built = seeds_.built;
+    summary.failed = seeds_.failed;
     for (const auto& [model, outcome] : outcomes_) {
       const bool built = outcome == StepOutcome::kBuilt && !failed_tests_.contains(model);
       (built ? summary.built : outcome == StepOutcome::kSkipped ? summary.skipped : summary.failed) += 1;
@@ -167,6 +203,7 @@ class Builder {
   std::map<size_t, StepOutcome> outcomes_;  // by model index: the models of this build so far
   std::set<size_t> failed_tests_;           // models of this build that failed a test of severity error
   BuildSummary tests_;                      // the test counts
+  BuildSummary seeds_;                      // the seed counts (built, failed)
 };
 
 }  // namespace
@@ -187,8 +224,8 @@ Result<BuildSummary> RunBuild(const Project& project, const ModelGraph& graph, c
   compile.is_incremental = [&](const Model& model) {
     return BuildsIncrementally(model, Builder::ExistingOf(existing, model), options.full_refresh);
   };
-  const bool build_models = options.steps != BuildSteps::kTests;
-  const bool run_tests = options.steps != BuildSteps::kModels;
+  const bool build_models = options.steps == BuildSteps::kModels || options.steps == BuildSteps::kModelsAndTests;
+  const bool run_tests = options.steps == BuildSteps::kTests || options.steps == BuildSteps::kModelsAndTests;
   LAGOA_ASSIGN_OR_RETURN(std::vector<CompiledModel> models,
                          CompileModels(project, graph, build_models ? selected : std::vector<size_t>{}, compile));
   LAGOA_ASSIGN_OR_RETURN(
@@ -207,7 +244,23 @@ Result<BuildSummary> RunBuild(const Project& project, const ModelGraph& graph, c
     }
     tests_after[after].push_back(&test);
   }
-  Builder builder(project, graph, options, runner, existing, on_step, models.size() + tests.size());
+  std::vector<const Seed*> seeds;
+  for (const Seed& seed : project.seeds) {
+    const bool named = std::any_of(options.seeds.begin(), options.seeds.end(),
+                                   [&](const std::string& name) { return ModelKey(name) == ModelKey(seed.name); });
+    if ((options.steps == BuildSteps::kSeeds && (options.seeds.empty() || named)) ||
+        (options.steps == BuildSteps::kModelsAndTests && options.all_seeds)) {
+      seeds.push_back(&seed);
+    }
+  }
+  for (const std::string& name : options.seeds) {
+    if (std::none_of(project.seeds.begin(), project.seeds.end(),
+                     [&](const Seed& seed) { return ModelKey(seed.name) == ModelKey(name); })) {
+      return Status::NotFound(fmt::format("no seed is called `{}` (seeds/{}.csv)", name, name));
+    }
+  }
+  Builder builder(project, graph, options, runner, existing, on_step, seeds.size() + models.size() + tests.size());
+  for (const Seed* seed : seeds) LAGOA_RETURN_IF_ERROR(builder.LoadSeed(*seed));
   for (size_t i = 0; i <= models.size(); ++i) {
     if (i > 0) LAGOA_RETURN_IF_ERROR(builder.BuildModel(models[i - 1]));
     for (const CompiledTest* test : tests_after[i]) LAGOA_RETURN_IF_ERROR(builder.RunTest(*test));

@@ -190,7 +190,48 @@ struct ProjectFile {
   std::string name;
   std::map<std::string, std::string> vars;
   std::vector<FolderSettings> folder_settings;
+  SeedTypes seed_types;
 };
+
+// A type for a seed's column: letters, digits, _, spaces, parentheses and commas (DECIMAL(10, 2)).
+bool IsTypeText(const std::string& type) {
+  return !type.empty() && std::all_of(type.begin(), type.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == ' ' || ch == '(' || ch == ')' ||
+           ch == ',';
+  });
+}
+
+// seeds: {NAME: {column_types: {COLUMN: TYPE}}}
+Status ReadSeedTypes(const YAML::Node& node, SeedTypes& out) {
+  if (!node.IsMap())
+    return Status::InvalidArgument(fmt::format("{}: seeds: expected a mapping of seed names", Where(node)));
+  for (const auto& seed : node) {
+    const std::string name = seed.first.Scalar();
+    if (!seed.second.IsMap()) {
+      return Status::InvalidArgument(fmt::format("{}: seeds.{}: expected `column_types:`", Where(seed.second), name));
+    }
+    for (const auto& item : seed.second) {
+      if (item.first.Scalar() != "column_types") {
+        return Status::InvalidArgument(fmt::format("{}: seeds.{}: unknown key `{}`: expected column_types",
+                                                   Where(item.first), name, item.first.Scalar()));
+      }
+      if (!item.second.IsMap()) {
+        return Status::InvalidArgument(
+            fmt::format("{}: seeds.{}.column_types: expected a mapping of columns to types", Where(item.second), name));
+      }
+      for (const auto& column : item.second) {
+        if (!column.second.IsScalar() || !IsTypeText(column.second.Scalar())) {
+          return Status::InvalidArgument(
+              fmt::format("{}: seeds.{}.column_types.{}: expected a SQL type (BIGINT, DATE, "
+                          "DECIMAL(10, 2) …)",
+                          Where(column.second), name, column.first.Scalar()));
+        }
+        out[name][column.first.Scalar()] = column.second.Scalar();
+      }
+    }
+  }
+  return Status::Ok();
+}
 
 Result<ProjectFile> ReadProjectFile(const std::filesystem::path& dir) {
   const std::filesystem::path path = dir / kProjectFile;
@@ -231,9 +272,11 @@ Result<ProjectFile> ReadProjectFile(const std::filesystem::path& dir) {
       }
     } else if (key == "models") {
       LAGOA_RETURN_IF_ERROR(ReadFolderSettings(item.second, {}, out.folder_settings));
+    } else if (key == "seeds") {
+      LAGOA_RETURN_IF_ERROR(ReadSeedTypes(item.second, out.seed_types));
     } else {
       return Status::InvalidArgument(
-          fmt::format("{}: unknown key `{}`: expected name, vars or models", Where(item.first), key));
+          fmt::format("{}: unknown key `{}`: expected name, vars, models or seeds", Where(item.first), key));
     }
   }
   if (out.name.empty()) return Status::InvalidArgument(fmt::format("{}: `name` is missing", kProjectFile));
@@ -291,7 +334,7 @@ std::string ModelKey(std::string_view name) {
 
 Result<Project> LoadProject(const std::filesystem::path& dir) {
   LAGOA_ASSIGN_OR_RETURN(ProjectFile file, ReadProjectFile(dir));
-  Project project{.dir = dir, .name = file.name, .vars = file.vars, .models = {}, .tests = {}};
+  Project project{.dir = dir, .name = file.name, .vars = file.vars, .models = {}, .tests = {}, .seeds = {}};
   LAGOA_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files,
                          FindProjectFiles(dir, kModelsFolder, ".sql", kModelsMax, "models"));
   // Settings for a folder that holds no model are a typo more often than not.
@@ -319,6 +362,15 @@ Result<Project> LoadProject(const std::filesystem::path& dir) {
   std::sort(project.models.begin(), project.models.end(),
             [](const Model& a, const Model& b) { return a.name < b.name; });
   LAGOA_ASSIGN_OR_RETURN(project.tests, LoadDataTests(dir));
+  LAGOA_ASSIGN_OR_RETURN(project.seeds, LoadSeeds(dir, file.seed_types));
+  for (const Seed& seed : project.seeds) {
+    if (auto it = seen.find(ModelKey(seed.name)); it != seen.end()) {
+      return Status::AlreadyExists(
+          fmt::format("{} and {} are both named `{}`: a seed is a table, and needs a name no "
+                      "model has",
+                      seed.path.string(), it->second.string(), seed.name));
+    }
+  }
   return project;
 }
 

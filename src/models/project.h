@@ -3,6 +3,7 @@
 //   lagoa_project.yml      name, vars, and model settings for every model and per folder
 //   models/**/NAME.sql     one SELECT each; the model is called NAME (the file's name)
 //   models/**/*.yml, tests/**/*.sql   data tests (data_tests.h)
+//   seeds/**/NAME.csv                 small tables loaded as they are (seeds.h)
 //
 // lagoa_project.yml:
 //   name: shop
@@ -13,6 +14,9 @@
 //     marts:                 # … and for the models under models/marts (folders nest)
 //       materialized: table
 //       tags: [daily]
+//   seeds:                   # declared column types of seeds (seeds.h)
+//     countries:
+//       column_types: {population: BIGINT}
 // A model's own {{ config(...) }} overrides its folders' settings, which override the project's;
 // tags add up instead. Settings: materialized (view, table, incremental, ephemeral), unique_key
 // (a column or a list), incremental_strategy (append, merge, delete+insert), tags, enabled.
@@ -29,6 +33,7 @@
 #include "base/status.h"
 #include "models/data_tests.h"
 #include "models/model_template.h"
+#include "models/seeds.h"
 
 namespace lagoa::models {
 
@@ -64,12 +69,14 @@ struct Project {
   std::map<std::string, std::string> vars;
   std::vector<Model> models;    // enabled and disabled, sorted by name
   std::vector<DataTest> tests;  // data_tests.h: models/**/*.yml and tests/**/*.sql, sorted by name
+  std::vector<Seed> seeds;      // seeds.h: seeds/**/*.csv, sorted by name
 };
 
 // A model's name as the project compares names: lowercase (SQL's names ignore case).
 std::string ModelKey(std::string_view name);
 
-// Reads lagoa_project.yml, every models/**/*.sql below `dir`, and the data tests (data_tests.h). Errors name the file,
+// Reads lagoa_project.yml, every models/**/*.sql below `dir`, the data tests (data_tests.h) and the
+// seeds (seeds.h). Errors name the file,
 // and the line and column where they can: a missing project file, YAML that does not parse, an unknown key or value, a
 // model name that is not a plain identifier or is used twice, a template error.
 Result<Project> LoadProject(const std::filesystem::path& dir);

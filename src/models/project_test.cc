@@ -260,6 +260,60 @@ TEST_F(ProjectTest, DataTestMistakesNameTheFileAndLine) {
             "names must differ");
 }
 
+TEST_F(ProjectTest, SeedsAreCsvFilesWithDeclaredTypes) {
+  WriteShop();
+  Write("lagoa_project.yml",
+        "name: shop\nvars:\n  start_date: '2024-01-01'\nseeds:\n  codes:\n    column_types: {population: BIGINT}\n");
+  Write("seeds/codes.csv", "code,name,population\nbr,\"Brazil, the\",203000000\n\npt,It's,\n");
+  Write("seeds/empty.csv", "a,b\n");
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  ASSERT_EQ(project->seeds.size(), 2u);
+  const Seed& codes = project->seeds[0];
+  EXPECT_EQ(codes.name, "codes");
+  EXPECT_EQ(codes.types, (std::vector<std::string>{"VARCHAR", "VARCHAR", "BIGINT"}));
+  EXPECT_EQ(codes.lines, (std::vector<uint64_t>{2, 4}));
+  EXPECT_EQ(codes.rows[1][2], std::nullopt);  // an empty cell is NULL
+  auto create = SeedCreateSql(codes, 1 << 20);
+  ASSERT_TRUE(create.ok());
+  EXPECT_EQ(*create,
+            "CREATE OR REPLACE TABLE \"codes\" AS SELECT CAST(\"code\" AS VARCHAR) AS \"code\", CAST(\"name\" AS "
+            "VARCHAR) AS \"name\", CAST(\"population\" AS BIGINT) AS \"population\" FROM (VALUES (2, 'br', 'Brazil, "
+            "the', '203000000'), (4, 'pt', 'It''s', NULL)) AS v(__lagoa_line, \"code\", \"name\", \"population\")");
+  EXPECT_EQ(SeedCreateSql(codes, 100).status().code(), StatusCode::kLimitExceeded);
+  auto check = SeedCheckSql(codes);
+  ASSERT_TRUE(check.has_value());
+  EXPECT_NE(check->find("WHEN \"population\" IS NOT NULL AND TRY_CAST(\"population\" AS BIGINT) IS NULL THEN 3"),
+            std::string::npos)
+      << *check;
+  EXPECT_EQ(SeedValueError(codes, 2, 3).message(),
+            "seeds/codes.csv:2:3: column population: `203000000` is not a BIGINT (its type in lagoa_project.yml "
+            "seeds.codes.column_types)");
+  EXPECT_EQ(*SeedCreateSql(project->seeds[1], 1 << 20),
+            "CREATE OR REPLACE TABLE \"empty\" (\"a\" VARCHAR, \"b\" VARCHAR)");
+  EXPECT_FALSE(SeedCheckSql(project->seeds[1]).has_value());
+
+  const auto error_of = [&](const std::string& file, const std::string& text) -> std::string {
+    Write(file, text);
+    auto loaded = LoadProject(dir_);
+    std::filesystem::remove(dir_ / file);
+    return loaded.ok() ? "loaded" : loaded.status().message();
+  };
+  EXPECT_EQ(error_of("seeds/bad.csv", "a,b\n1,2,3\n"), "seeds/bad.csv:2: 3 cells where the header names 2 columns");
+  EXPECT_EQ(error_of("seeds/bad.csv", "a,a\n"), "seeds/bad.csv:1:2: column `a`: expected a name, once per header");
+  EXPECT_EQ(error_of("seeds/daily_revenue.csv", "a\n"),
+            "seeds/daily_revenue.csv and models/marts/daily_revenue.sql are both named `daily_revenue`: a seed is a "
+            "table, and needs a name no model has");
+  Write("lagoa_project.yml", "name: shop\nseeds:\n  codes:\n    column_types: {pop: BIGINT}\n");
+  EXPECT_EQ(LoadError().value(),
+            "lagoa_project.yml: seeds.codes.column_types: seeds/codes.csv has no column `pop` (its columns: code, "
+            "name, population)");
+  Write("lagoa_project.yml", "name: shop\nseeds:\n  codes:\n    column_types: {population: 'INT; DROP'}\n");
+  EXPECT_EQ(LoadError().value(),
+            "lagoa_project.yml:4:32: seeds.codes.column_types.population: expected a SQL type (BIGINT, DATE, "
+            "DECIMAL(10, 2) …)");
+}
+
 TEST_F(ProjectTest, UnknownRefsAndCyclesNameTheirFiles) {
   Write("lagoa_project.yml", "name: loop\n");
   Write("models/a.sql", "SELECT * FROM {{ ref('b') }}");
@@ -306,7 +360,7 @@ TEST_F(ProjectTest, ProjectMistakesNameTheFileAndLine) {
   EXPECT_EQ(*LoadError(),
             "lagoa_project.yml:3:3: materialized: expected view, table, incremental or ephemeral, found `tabel`");
   Write("lagoa_project.yml", "name: shop\nschedule: daily\n");
-  EXPECT_EQ(*LoadError(), "lagoa_project.yml:2:1: unknown key `schedule`: expected name, vars or models");
+  EXPECT_EQ(*LoadError(), "lagoa_project.yml:2:1: unknown key `schedule`: expected name, vars, models or seeds");
   Write("lagoa_project.yml", "name: [shop\n");
   EXPECT_NE(LoadError()->find("lagoa_project.yml:"), std::string::npos);
   Write("lagoa_project.yml", "vars: {}\n");

@@ -2,8 +2,9 @@
 runs (each model a view in build order, the ephemeral one inlined), vars from the command line
 win, a broken project exits 1 naming the file; run builds views, tables (one Delta commit each
 rebuild), incremental models (appended, merged on their unique key, rebuilt with --full-refresh),
-skips what a failed model or test feeds, runs data tests after their models, and a SIGKILL of the
-server during a build leaves each table at one build's rows."""
+skips what a failed model or test feeds, runs data tests after their models, loads seeds with
+their declared types (a bad value names its cell), and a SIGKILL of the server during a build
+leaves each table at one build's rows."""
 
 import glob
 import json
@@ -324,6 +325,47 @@ class ModelsTest(h.ServerTestCase):
             for table in ("wide", "by_tag"):
                 self.assertEqual(self.query(f"SELECT DISTINCT gen FROM {table}", server=s), [{"gen": gen}])
 
+
+    def test_seeds_load_typed_and_a_bad_value_names_its_cell(self):
+        s = self.server
+        project = self.write_project(self.tmp_path("geo"), {
+            "lagoa_project.yml": "name: geo\nseeds:\n  countries:\n"
+                                 "    column_types: {population: BIGINT, joined: DATE}\n",
+            "seeds/countries.csv": "code,name,population,joined\nbr,Brazil,203000000,2024-01-05\n"
+                                   "pt,\"Portugal, the\",10400000,\nao,Angola,,2025-02-01\n",
+            "models/big_countries.sql": "{{ config(materialized='table') }}\n"
+                                        "SELECT code FROM {{ source('countries') }} WHERE population > 100000000",
+        })
+        r = h.run_cli(["seed", "--project", project], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("1 of 1 OK     seed        countries", r.stdout.decode())
+        self.assertIn("3 rows", r.stdout.decode())
+        rows = self.query("SELECT code, name, population, joined::VARCHAR AS joined, typeof(population) AS t "
+                          "FROM countries ORDER BY code")
+        self.assertEqual(rows, [
+            {"code": "ao", "name": "Angola", "population": None, "joined": "2025-02-01", "t": "BIGINT"},
+            {"code": "br", "name": "Brazil", "population": 203000000, "joined": "2024-01-05", "t": "BIGINT"},
+            {"code": "pt", "name": "Portugal, the", "population": 10400000, "joined": None, "t": "BIGINT"},
+        ])
+
+        # A value that is not its column's type: the file, line and column; the table stays as it was.
+        with open(os.path.join(project, "seeds/countries.csv"), "w", encoding="utf-8") as f:
+            f.write("code,name,population,joined\nbr,Brazil,203000000,2024-01-05\npt,Portugal,10.4M,\n")
+        r = h.run_cli(["build", "--project", project], url=s.url)
+        self.assertEqual(r.returncode, 1, r.stdout.decode())
+        self.assertIn("ERROR  seed        countries", r.stdout.decode())
+        self.assertIn("seeds/countries.csv:3:3: column population: `10.4M` is not a BIGINT", r.stdout.decode())
+        self.assertEqual(self.query("SELECT count(*) AS n FROM countries"), [{"n": 3}])
+
+        with open(os.path.join(project, "seeds/countries.csv"), "w", encoding="utf-8") as f:
+            f.write("code,name,population,joined\nbr,Brazil,203000000,2024-01-05\nin,India,1430000000,\n")
+        r = h.run_cli(["build", "--project", project], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("2 built, 0 failed, 0 skipped", r.stdout.decode())
+        self.assertEqual(self.query("SELECT code FROM big_countries ORDER BY code"), [{"code": "br"}, {"code": "in"}])
+        r = h.run_cli(["seed", "--project", project, "--select", "nope"], url=s.url)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no seed is called `nope`", r.stderr.decode())
 
 if __name__ == "__main__":
     h.main()

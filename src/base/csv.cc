@@ -1,8 +1,8 @@
-#include "cli/csv.h"
+#include "base/csv.h"
 
 #include <fmt/format.h>
 
-namespace lagoa::cli {
+namespace lagoa {
 
 Result<bool> CsvReader::Next(std::vector<std::string>* fields) {
   fields->clear();
@@ -70,4 +70,4 @@ void CsvCellToJson(const std::string& cell, const std::string& type, JsonWriter&
   out.String(cell);
 }
 
-}  // namespace lagoa::cli
+}  // namespace lagoa

@@ -1,10 +1,10 @@
-#include "cli/csv.h"
+#include "base/csv.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-namespace lagoa::cli {
+namespace lagoa {
 namespace {
 
 TEST(Csv, ReadsQuotedFieldsWithCommasQuotesAndNewlines) {
@@ -46,4 +46,4 @@ TEST(Csv, CellsAreTypedByColumn) {
 }
 
 }  // namespace
-}  // namespace lagoa::cli
+}  // namespace lagoa

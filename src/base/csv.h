@@ -1,7 +1,7 @@
 // CsvReader: RFC 4180 records (quoted fields, doubled quotes, newlines inside quotes) from a
-// stream, for `lagoa ingest … file.csv`; and CsvCellToJson, which types a cell by its column's
-// type: numbers and booleans unquoted, an empty cell null, everything else a JSON string — the
-// server then checks each value against the schema as it does for JSON events.
+// stream, for `lagoa ingest … file.csv` and a project's seeds; and CsvCellToJson, which types a
+// cell by its column's type: numbers and booleans unquoted, an empty cell null, everything else a
+// JSON string — the server then checks each value against the schema as it does for JSON events.
 #pragma once
 
 #include <istream>
@@ -11,7 +11,7 @@
 #include "base/json_writer.h"
 #include "base/status.h"
 
-namespace lagoa::cli {
+namespace lagoa {
 
 class CsvReader {
  public:
@@ -27,4 +27,4 @@ class CsvReader {
 
 void CsvCellToJson(const std::string& cell, const std::string& type, JsonWriter& out);
 
-}  // namespace lagoa::cli
+}  // namespace lagoa
