@@ -334,9 +334,10 @@ int Run(int argc, char** argv) {
     auto* cmd = app.add_subcommand(name, description);
     cmd->add_option("--project", run.compile.project_dir, "the project folder (default: this one)");
     cmd->add_option("-s,--select", run.compile.select,
-                    steps == models::BuildSteps::kSeeds ? "seeds, by name (default: all)"
-                                                        : "models, as for compile (default: all)");
-    if (steps != models::BuildSteps::kSeeds) {
+                    steps == models::BuildSteps::kSeeds       ? "seeds, by name (default: all)"
+                    : steps == models::BuildSteps::kSnapshots ? "snapshots, by name (default: all)"
+                                                              : "models, as for compile (default: all)");
+    if (steps != models::BuildSteps::kSeeds && steps != models::BuildSteps::kSnapshots) {
       cmd->add_option("--exclude", run.compile.exclude, "models to leave out, in the same syntax");
     }
     cmd->add_option("--var", run.compile.vars, "NAME=VALUE for {{ var('NAME') }}, over the project's vars");
@@ -348,9 +349,11 @@ int Run(int argc, char** argv) {
   };
   add_build("run", "Build a project's models on a server, in build order", models::BuildSteps::kModels);
   add_build("test", "Run the data tests of a project's models on a server", models::BuildSteps::kTests);
-  add_build("build", "Load a project's seeds, build its models and run their tests, each after its models",
+  add_build("build", "Load a project's seeds, take its snapshots, build its models and test them",
             models::BuildSteps::kModelsAndTests);
   add_build("seed", "Load a project's seeds (seeds/*.csv) into lake tables", models::BuildSteps::kSeeds);
+  add_build("snapshot", "Take a project's snapshots (snapshots/*.sql): every version of changing rows",
+            models::BuildSteps::kSnapshots);
 
   std::string token_name;
   auto* token = app.add_subcommand("token", "Bearer tokens for a server's http_tokens");

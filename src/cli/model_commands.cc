@@ -143,9 +143,10 @@ int Compile(const CompileArgs& args) {
 int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps) {
   const auto started = std::chrono::steady_clock::now();
   LoadedProject loaded;
-  // `lagoa seed -s NAME…` names seeds, which are no models to select.
+  // `lagoa seed|snapshot -s NAME…` names seeds or snapshots, which are no models to select.
+  const bool by_name = steps == models::BuildSteps::kSeeds || steps == models::BuildSteps::kSnapshots;
   CompileArgs compile = args.compile;
-  if (steps == models::BuildSteps::kSeeds) compile.select.clear();
+  if (by_name) compile.select.clear();
   if (int code = LoadSelected(compile, loaded); code != 0) return code;
   auto client = HttpClient::Make(url);
   if (!client.ok()) return PrintTransportError(client.status());
@@ -156,11 +157,11 @@ int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps)
   options.vars = loaded.options.vars;
   const bool everything = args.compile.select.empty() && args.compile.exclude.empty();
   options.tests_of_no_model = everything;
-  options.all_seeds = everything;
-  if (steps == models::BuildSteps::kSeeds) {
+  options.all_seeds_and_snapshots = everything;
+  if (by_name) {
     for (std::string_view rest = args.compile.select; !rest.empty();) {
       const size_t end = rest.find_first_of(" ,");
-      if (end != 0) options.seeds.emplace_back(rest.substr(0, end));
+      if (end != 0) options.names.emplace_back(rest.substr(0, end));
       rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     }
   }

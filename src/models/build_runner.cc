@@ -11,6 +11,7 @@
 #include "models/build_plan.h"
 #include "models/compile.h"
 #include "models/seeds.h"
+#include "models/snapshots.h"
 
 namespace lagoa::models {
 namespace {
@@ -120,6 +121,34 @@ class Builder {
     return Status::Ok();
   }
 
+  // The first build creates the table; later ones merge the changed rows' versions into it.
+  Status TakeSnapshot(const ProjectSnapshot& snapshot) {
+    BuildStep step = Start(snapshot.name, "snapshot", false);
+    const auto started = std::chrono::steady_clock::now();
+    std::string error;
+    Result<std::string> select = RenderSnapshot(snapshot, options_.vars);
+    auto existing = existing_.find(ModelKey(snapshot.name));
+    const ExistingRelation holds = existing == existing_.end() ? ExistingRelation::kNone : existing->second;
+    if (!select.ok()) {
+      error = select.status().message();
+    } else if (holds != ExistingRelation::kNone && holds != ExistingRelation::kTable) {
+      error = fmt::format("{}: the server has a relation named \"{}\" that is not a table made by SQL",
+                          snapshot.path.string(), snapshot.name);
+    } else {
+      const std::string sql = holds == ExistingRelation::kTable ? SnapshotMergeSql(snapshot, *select)
+                                                                : SnapshotCreateSql(snapshot, *select);
+      LAGOA_ASSIGN_OR_RETURN(SqlAnswer answer, runner_.Run(sql));
+      error = answer.error;
+      step.changed_rows = answer.changed_rows;
+    }
+    (error.empty() ? seeds_.built : seeds_.failed) += 1;
+    step.outcome = error.empty() ? StepOutcome::kBuilt : StepOutcome::kFailed;
+    step.seconds = SecondsSince(started);
+    step.message = std::move(error);
+    on_step_(step);
+    return Status::Ok();
+  }
+
   BuildSummary Summary() const {
     BuildSummary summary = tests_;
     summary.steps = number_;
@@ -203,8 +232,31 @@ class Builder {
   std::map<size_t, StepOutcome> outcomes_;  // by model index: the models of this build so far
   std::set<size_t> failed_tests_;           // models of this build that failed a test of severity error
   BuildSummary tests_;                      // the test counts
-  BuildSummary seeds_;                      // the seed counts (built, failed)
+  BuildSummary seeds_;                      // the seed and snapshot counts (built, failed)
 };
+
+// The seeds or snapshots this build runs: for their own step, those named (all when none is);
+// for a whole build, all of them when nothing was selected. NotFound for a name of none.
+template <typename T>
+Result<std::vector<const T*>> Chosen(const std::vector<T>& all, BuildSteps own_step, const BuildOptions& options,
+                                     std::string_view what, std::string_view file_pattern) {
+  std::vector<const T*> chosen;
+  if (options.steps == own_step) {
+    for (const std::string& name : options.names) {
+      auto it = std::find_if(all.begin(), all.end(), [&](const T& t) { return ModelKey(t.name) == ModelKey(name); });
+      if (it == all.end()) {
+        return Status::NotFound(
+            fmt::format("no {} is called `{}` ({})", what, name, fmt::format(fmt::runtime(file_pattern), name)));
+      }
+      if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
+    }
+    if (!options.names.empty()) return chosen;
+  } else if (options.steps != BuildSteps::kModelsAndTests || !options.all_seeds_and_snapshots) {
+    return chosen;
+  }
+  for (const T& t : all) chosen.push_back(&t);
+  return chosen;
+}
 
 }  // namespace
 
@@ -244,23 +296,14 @@ Result<BuildSummary> RunBuild(const Project& project, const ModelGraph& graph, c
     }
     tests_after[after].push_back(&test);
   }
-  std::vector<const Seed*> seeds;
-  for (const Seed& seed : project.seeds) {
-    const bool named = std::any_of(options.seeds.begin(), options.seeds.end(),
-                                   [&](const std::string& name) { return ModelKey(name) == ModelKey(seed.name); });
-    if ((options.steps == BuildSteps::kSeeds && (options.seeds.empty() || named)) ||
-        (options.steps == BuildSteps::kModelsAndTests && options.all_seeds)) {
-      seeds.push_back(&seed);
-    }
-  }
-  for (const std::string& name : options.seeds) {
-    if (std::none_of(project.seeds.begin(), project.seeds.end(),
-                     [&](const Seed& seed) { return ModelKey(seed.name) == ModelKey(name); })) {
-      return Status::NotFound(fmt::format("no seed is called `{}` (seeds/{}.csv)", name, name));
-    }
-  }
-  Builder builder(project, graph, options, runner, existing, on_step, seeds.size() + models.size() + tests.size());
+  LAGOA_ASSIGN_OR_RETURN(std::vector<const Seed*> seeds,
+                         Chosen(project.seeds, BuildSteps::kSeeds, options, "seed", "seeds/{}.csv"));
+  LAGOA_ASSIGN_OR_RETURN(std::vector<const ProjectSnapshot*> snapshots,
+                         Chosen(project.snapshots, BuildSteps::kSnapshots, options, "snapshot", "snapshots/{}.sql"));
+  Builder builder(project, graph, options, runner, existing, on_step,
+                  seeds.size() + snapshots.size() + models.size() + tests.size());
   for (const Seed* seed : seeds) LAGOA_RETURN_IF_ERROR(builder.LoadSeed(*seed));
+  for (const ProjectSnapshot* snapshot : snapshots) LAGOA_RETURN_IF_ERROR(builder.TakeSnapshot(*snapshot));
   for (size_t i = 0; i <= models.size(); ++i) {
     if (i > 0) LAGOA_RETURN_IF_ERROR(builder.BuildModel(models[i - 1]));
     for (const CompiledTest* test : tests_after[i]) LAGOA_RETURN_IF_ERROR(builder.RunTest(*test));

@@ -1,5 +1,6 @@
-// A build: seeds loaded (seeds.h), the selected models made on a server in build order
-// (build_plan.h), and their data tests (data_tests.h), each test right after the last model it reads. A model whose
+// A build: seeds loaded (seeds.h), snapshots taken (snapshots.h), the selected models made on a
+// server in build order (build_plan.h), and their data tests (data_tests.h), each test right after
+// the last model it reads. A model whose
 // upstream model failed, or failed a test of severity error, is skipped, and so are its tests; a failing warn test is
 // reported only. What runs the SQL is the caller's (SqlRunner): the CLI sends it over HTTP, the server will run it on
 // its own engine.
@@ -34,17 +35,17 @@ class SqlRunner {
   virtual Result<SqlAnswer> Run(const std::string& sql) = 0;
 };
 
-// kSeeds: the seeds named in BuildOptions::seeds (all when empty); kModelsAndTests: every seed,
-// when BuildOptions::seeds is empty and nothing was selected, then models and tests.
-enum class BuildSteps { kSeeds, kModels, kTests, kModelsAndTests };
+// kSeeds / kSnapshots: those named in BuildOptions::names (all when empty); kModelsAndTests: every
+// seed and snapshot when BuildOptions::all_seeds_and_snapshots, then the models and tests.
+enum class BuildSteps { kSeeds, kSnapshots, kModels, kTests, kModelsAndTests };
 
 struct BuildOptions {
   BuildSteps steps = BuildSteps::kModelsAndTests;
   bool full_refresh = false;                // incremental models are rebuilt as tables
   std::map<std::string, std::string> vars;  // over the project's
   bool tests_of_no_model = false;           // also run the tests that read no model (no selection given)
-  bool all_seeds = false;                   // kModelsAndTests: load every seed first (no selection given)
-  std::vector<std::string> seeds;           // kSeeds: the seeds to load, by name; empty: all
+  bool all_seeds_and_snapshots = false;     // kModelsAndTests: seeds and snapshots first (no selection given)
+  std::vector<std::string> names;           // kSeeds, kSnapshots: which, by name; empty: all
   size_t sql_bytes_max = 256 << 10;         // the server's sql_text_bytes_max, for SeedCreateSql
 };
 

@@ -8,6 +8,14 @@
 
 namespace lagoa::models {
 
+std::string Trimmed(std::string_view sql) {
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())) != 0) sql.remove_prefix(1);
+  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())) != 0)) {
+    sql.remove_suffix(1);
+  }
+  return std::string(sql);
+}
+
 std::string SqlIdentifier(std::string_view name) {
   std::string out = "\"";
   for (char ch : name) {
@@ -20,16 +28,6 @@ std::string SqlIdentifier(std::string_view name) {
 namespace {
 
 constexpr std::string_view kEphemeralPrefix = "__lagoa_ephemeral_";
-
-// A model's SQL may end in a semicolon; the compiled SELECT is wrapped and embedded, so it must
-// not. Blank lines a config() leaves at the start go too.
-std::string Trimmed(std::string_view sql) {
-  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())) != 0) sql.remove_prefix(1);
-  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())) != 0)) {
-    sql.remove_suffix(1);
-  }
-  return std::string(sql);
-}
 
 class Compiler {
  public:

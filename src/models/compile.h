@@ -46,6 +46,10 @@ struct CompiledTest {
 Result<std::vector<CompiledTest>> CompileTests(const Project& project, const ModelGraph& graph,
                                                const std::vector<size_t>& tests, const CompileOptions& options);
 
+// A rendered SELECT as a statement to embed: without trailing semicolons (it is wrapped) and the
+// blank lines a config() leaves at its start.
+std::string Trimmed(std::string_view sql);
+
 // A name as SQL reads it: in double quotes (DuckDB matches quoted names ignoring case too), so a
 // name that is a keyword, or holds dots or dashes, still names the object.
 std::string SqlIdentifier(std::string_view name);

@@ -334,7 +334,8 @@ std::string ModelKey(std::string_view name) {
 
 Result<Project> LoadProject(const std::filesystem::path& dir) {
   LAGOA_ASSIGN_OR_RETURN(ProjectFile file, ReadProjectFile(dir));
-  Project project{.dir = dir, .name = file.name, .vars = file.vars, .models = {}, .tests = {}, .seeds = {}};
+  Project project{
+      .dir = dir, .name = file.name, .vars = file.vars, .models = {}, .tests = {}, .seeds = {}, .snapshots = {}};
   LAGOA_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> files,
                          FindProjectFiles(dir, kModelsFolder, ".sql", kModelsMax, "models"));
   // Settings for a folder that holds no model are a typo more often than not.
@@ -363,12 +364,17 @@ Result<Project> LoadProject(const std::filesystem::path& dir) {
             [](const Model& a, const Model& b) { return a.name < b.name; });
   LAGOA_ASSIGN_OR_RETURN(project.tests, LoadDataTests(dir));
   LAGOA_ASSIGN_OR_RETURN(project.seeds, LoadSeeds(dir, file.seed_types));
-  for (const Seed& seed : project.seeds) {
-    if (auto it = seen.find(ModelKey(seed.name)); it != seen.end()) {
+  LAGOA_ASSIGN_OR_RETURN(project.snapshots, LoadSnapshots(dir));
+  std::vector<std::pair<std::string, std::filesystem::path>> tables;
+  for (const Seed& seed : project.seeds) tables.emplace_back(seed.name, seed.path);
+  for (const ProjectSnapshot& snapshot : project.snapshots) tables.emplace_back(snapshot.name, snapshot.path);
+  for (const auto& [name, path] : tables) {
+    auto [it, added] = seen.emplace(ModelKey(name), path);
+    if (!added) {
       return Status::AlreadyExists(
-          fmt::format("{} and {} are both named `{}`: a seed is a table, and needs a name no "
-                      "model has",
-                      seed.path.string(), it->second.string(), seed.name));
+          fmt::format("{} and {} are both named `{}`: models, seeds and snapshots are "
+                      "relations of the server, and need names of their own",
+                      path.string(), it->second.string(), name));
     }
   }
   return project;

@@ -4,6 +4,7 @@
 //   models/**/NAME.sql     one SELECT each; the model is called NAME (the file's name)
 //   models/**/*.yml, tests/**/*.sql   data tests (data_tests.h)
 //   seeds/**/NAME.csv                 small tables loaded as they are (seeds.h)
+//   snapshots/**/NAME.sql             every version of changing rows (snapshots.h)
 //
 // lagoa_project.yml:
 //   name: shop
@@ -34,6 +35,7 @@
 #include "models/data_tests.h"
 #include "models/model_template.h"
 #include "models/seeds.h"
+#include "models/snapshots.h"
 
 namespace lagoa::models {
 
@@ -67,16 +69,18 @@ struct Project {
   std::filesystem::path dir;
   std::string name;
   std::map<std::string, std::string> vars;
-  std::vector<Model> models;    // enabled and disabled, sorted by name
-  std::vector<DataTest> tests;  // data_tests.h: models/**/*.yml and tests/**/*.sql, sorted by name
-  std::vector<Seed> seeds;      // seeds.h: seeds/**/*.csv, sorted by name
+  std::vector<Model> models;               // enabled and disabled, sorted by name
+  std::vector<DataTest> tests;             // data_tests.h: models/**/*.yml and tests/**/*.sql, sorted by name
+  std::vector<Seed> seeds;                 // seeds.h: seeds/**/*.csv, sorted by name
+  std::vector<ProjectSnapshot> snapshots;  // snapshots.h: snapshots/**/*.sql, sorted by name
 };
 
 // A model's name as the project compares names: lowercase (SQL's names ignore case).
 std::string ModelKey(std::string_view name);
 
-// Reads lagoa_project.yml, every models/**/*.sql below `dir`, the data tests (data_tests.h) and the
-// seeds (seeds.h). Errors name the file,
+// Reads lagoa_project.yml, every models/**/*.sql below `dir`, the data tests (data_tests.h), the
+// seeds (seeds.h) and the snapshots (snapshots.h). Models, seeds and snapshots are relations of
+// the server: their names differ, ignoring case. Errors name the file,
 // and the line and column where they can: a missing project file, YAML that does not parse, an unknown key or value, a
 // model name that is not a plain identifier or is used twice, a template error.
 Result<Project> LoadProject(const std::filesystem::path& dir);

@@ -302,8 +302,8 @@ TEST_F(ProjectTest, SeedsAreCsvFilesWithDeclaredTypes) {
   EXPECT_EQ(error_of("seeds/bad.csv", "a,b\n1,2,3\n"), "seeds/bad.csv:2: 3 cells where the header names 2 columns");
   EXPECT_EQ(error_of("seeds/bad.csv", "a,a\n"), "seeds/bad.csv:1:2: column `a`: expected a name, once per header");
   EXPECT_EQ(error_of("seeds/daily_revenue.csv", "a\n"),
-            "seeds/daily_revenue.csv and models/marts/daily_revenue.sql are both named `daily_revenue`: a seed is a "
-            "table, and needs a name no model has");
+            "seeds/daily_revenue.csv and models/marts/daily_revenue.sql are both named `daily_revenue`: models, seeds "
+            "and snapshots are relations of the server, and need names of their own");
   Write("lagoa_project.yml", "name: shop\nseeds:\n  codes:\n    column_types: {pop: BIGINT}\n");
   EXPECT_EQ(LoadError().value(),
             "lagoa_project.yml: seeds.codes.column_types: seeds/codes.csv has no column `pop` (its columns: code, "
@@ -312,6 +312,54 @@ TEST_F(ProjectTest, SeedsAreCsvFilesWithDeclaredTypes) {
   EXPECT_EQ(LoadError().value(),
             "lagoa_project.yml:4:32: seeds.codes.column_types.population: expected a SQL type (BIGINT, DATE, "
             "DECIMAL(10, 2) …)");
+}
+
+TEST_F(ProjectTest, SnapshotsTakeTheirSettingsFromConfig) {
+  WriteShop();
+  Write("snapshots/plans.sql",
+        "{{ config(unique_key=['id', 'shop'], strategy='check', check_cols='plan') }}\n"
+        "SELECT * FROM {{ source('customers') }} WHERE day >= '{{ var('start_date') }}';\n");
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  ASSERT_EQ(project->snapshots.size(), 1u);
+  const ProjectSnapshot& plans = project->snapshots[0];
+  EXPECT_EQ(plans.strategy, SnapshotStrategy::kCheck);
+  EXPECT_EQ(plans.unique_key, (std::vector<std::string>{"id", "shop"}));
+  EXPECT_EQ(plans.check_cols, std::vector<std::string>{"plan"});
+  auto select = RenderSnapshot(plans, project->vars);
+  ASSERT_TRUE(select.ok());
+  EXPECT_EQ(*select, "SELECT * FROM \"customers\" WHERE day >= '2024-01-01'");
+  EXPECT_EQ(
+      SnapshotCreateSql(plans, *select),
+      "CREATE OR REPLACE TABLE \"plans\" AS\nSELECT s.*, get_current_timestamp() AS lagoa_valid_from, CAST(NULL AS "
+      "TIMESTAMPTZ) AS lagoa_valid_to FROM (\nSELECT * FROM \"customers\" WHERE day >= '2024-01-01'\n) AS s");
+  const std::string merge = SnapshotMergeSql(plans, *select);
+  EXPECT_NE(merge.find("ON u.lagoa_valid_to IS NOT NULL AND t.lagoa_valid_to IS NULL AND t.\"id\" = u.\"id\" AND "
+                       "t.\"shop\" = u.\"shop\""),
+            std::string::npos)
+      << merge;
+  EXPECT_NE(merge.find("WHERE (s.\"plan\" IS DISTINCT FROM c.\"plan\")"), std::string::npos) << merge;
+
+  const auto error_of = [&](const std::string& text) -> std::string {
+    Write("snapshots/plans.sql", text);
+    auto loaded = LoadProject(dir_);
+    return loaded.ok() ? "loaded" : loaded.status().message();
+  };
+  EXPECT_EQ(error_of("{{ config(strategy='timestamp', updated_at='u') }}\nSELECT 1"),
+            "snapshots/plans.sql: unique_key is missing (the columns that identify a row): write it in {{ config(...) "
+            "}} (src/models/README.md, snapshots)");
+  EXPECT_EQ(error_of("{{ config(unique_key='id', strategy='sometimes') }}\nSELECT 1"),
+            "snapshots/plans.sql:1:28: strategy: expected timestamp or check");
+  EXPECT_EQ(error_of("{{ config(unique_key='id', strategy='check', materialized='table') }}\nSELECT 1"),
+            "snapshots/plans.sql:1:46: unknown setting `materialized`: a snapshot takes unique_key, strategy, "
+            "updated_at and check_cols");
+  EXPECT_EQ(error_of("{{ config(unique_key='id', strategy='check', check_cols='a') }}\nSELECT * FROM {{ ref('x') }}"),
+            "snapshots/plans.sql:2:18: ref('x'): a snapshot reads sources (source('name')), not models");
+  EXPECT_EQ(error_of("{{ config(unique_key='id', strategy='check', check_cols='a') }}\nSELECT 1"), "loaded");
+  Write("snapshots/stg_orders.sql", "{{ config(unique_key='id', strategy='check', check_cols='a') }}\nSELECT 1");
+  EXPECT_EQ(LoadError().value(),
+            "snapshots/stg_orders.sql and models/staging/stg_orders.sql are both named `stg_orders`: models, seeds and "
+            "snapshots are relations of the server, and need names of their own");
 }
 
 TEST_F(ProjectTest, UnknownRefsAndCyclesNameTheirFiles) {

@@ -3,7 +3,8 @@ runs (each model a view in build order, the ephemeral one inlined), vars from th
 win, a broken project exits 1 naming the file; run builds views, tables (one Delta commit each
 rebuild), incremental models (appended, merged on their unique key, rebuilt with --full-refresh),
 skips what a failed model or test feeds, runs data tests after their models, loads seeds with
-their declared types (a bad value names its cell), and a SIGKILL of the server during a build
+their declared types (a bad value names its cell), keeps every version of changing rows in
+snapshots (by timestamp and by compared columns), and a SIGKILL of the server during a build
 leaves each table at one build's rows."""
 
 import glob
@@ -366,6 +367,65 @@ class ModelsTest(h.ServerTestCase):
         r = h.run_cli(["seed", "--project", project, "--select", "nope"], url=s.url)
         self.assertEqual(r.returncode, 1)
         self.assertIn("no seed is called `nope`", r.stderr.decode())
+
+    def test_snapshots_keep_every_version_of_changing_rows(self):
+        s = self.server
+        s.create_stream("accounts", "id BIGINT NOT NULL, plan VARCHAR, updated_at TIMESTAMPTZ")
+
+        def post(*rows):
+            status, reply, _ = s.post_events("accounts", "".join(
+                json.dumps({"id": i, "plan": p, "updated_at": t}) + "\n" for i, p, t in rows))
+            self.assertEqual(status, 200, reply)
+
+        latest = ("SELECT id, plan, updated_at FROM {{ source('accounts') }} "
+                  "QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC) = 1")
+        project = self.write_project(self.tmp_path("crm"), {
+            "lagoa_project.yml": "name: crm\n",
+            "snapshots/plans_by_time.sql":
+                "{{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}\n" + latest,
+            "snapshots/plans_by_check.sql":
+                "{{ config(unique_key='id', strategy='check', check_cols=['plan']) }}\n" + latest,
+        })
+        t1, t2 = "2024-05-01T10:00:00Z", "2024-05-02T09:30:00Z"
+        post((1, "free", t1), (2, "free", t1))
+        r = h.run_cli(["snapshot", "--project", project], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("OK     snapshot    plans_by_time", r.stdout.decode())
+
+        post((1, "pro", t2), (3, "free", t2), (2, "free", t2))  # 2's plan is the same, at a later time
+        for _ in range(2):  # the second run finds nothing new
+            r = h.run_cli(["snapshot", "--project", project], url=s.url)
+            self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+            rows = self.query("SELECT id, plan, strftime(lagoa_valid_from, '%Y-%m-%dT%H:%M:%SZ') AS valid_from, "
+                              "strftime(lagoa_valid_to, '%Y-%m-%dT%H:%M:%SZ') AS valid_to FROM plans_by_time "
+                              "ORDER BY id, lagoa_valid_from")
+            self.assertEqual(rows, [
+                {"id": 1, "plan": "free", "valid_from": t1, "valid_to": t2},
+                {"id": 1, "plan": "pro", "valid_from": t2, "valid_to": None},
+                {"id": 2, "plan": "free", "valid_from": t1, "valid_to": t2},
+                {"id": 2, "plan": "free", "valid_from": t2, "valid_to": None},
+                {"id": 3, "plan": "free", "valid_from": t2, "valid_to": None},
+            ])
+            # By check_cols, only a changed plan makes a version; the times are the builds'.
+            rows = self.query("SELECT id, plan, lagoa_valid_to IS NULL AS current, "
+                              "lagoa_valid_from <= now() AS started FROM plans_by_check ORDER BY id, lagoa_valid_from")
+            self.assertEqual(rows, [
+                {"id": 1, "plan": "free", "current": False, "started": True},
+                {"id": 1, "plan": "pro", "current": True, "started": True},
+                {"id": 2, "plan": "free", "current": True, "started": True},
+                {"id": 3, "plan": "free", "current": True, "started": True},
+            ])
+        _, commit = self.latest_commit("plans_by_time")
+        info = next(a["commitInfo"] for a in commit if "commitInfo" in a)
+        self.assertEqual(info["operationParameters"]["mode"], "Overwrite")
+
+        broken = self.write_project(self.tmp_path("broken"), {
+            "lagoa_project.yml": "name: broken\n",
+            "snapshots/s.sql": "{{ config(unique_key='id', strategy='timestamp') }}\nSELECT 1 AS id",
+        })
+        r = h.run_cli(["snapshot", "--project", broken], url=s.url)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("snapshots/s.sql: strategy timestamp needs updated_at", r.stderr.decode())
 
 if __name__ == "__main__":
     h.main()
