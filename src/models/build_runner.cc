@@ -113,12 +113,7 @@ class Builder {
         error = create.status().message();
       }
     }
-    (error.empty() ? seeds_.built : seeds_.failed) += 1;
-    step.outcome = error.empty() ? StepOutcome::kBuilt : StepOutcome::kFailed;
-    step.seconds = SecondsSince(started);
-    step.message = std::move(error);
-    on_step_(step);
-    return Status::Ok();
+    return FinishTable(step, started, std::move(error));
   }
 
   // The first build creates the table; later ones merge the changed rows' versions into it.
@@ -141,12 +136,7 @@ class Builder {
       error = answer.error;
       step.changed_rows = answer.changed_rows;
     }
-    (error.empty() ? seeds_.built : seeds_.failed) += 1;
-    step.outcome = error.empty() ? StepOutcome::kBuilt : StepOutcome::kFailed;
-    step.seconds = SecondsSince(started);
-    step.message = std::move(error);
-    on_step_(step);
-    return Status::Ok();
+    return FinishTable(step, started, std::move(error));
   }
 
   BuildSummary Summary() const {
@@ -175,6 +165,16 @@ class Builder {
     step.name = std::move(name);
     step.kind = std::move(kind);
     return step;
+  }
+
+  // A seed's or snapshot's step: built, or failed with `error`.
+  Status FinishTable(BuildStep& step, std::chrono::steady_clock::time_point started, std::string error) {
+    (error.empty() ? seeds_.built : seeds_.failed) += 1;
+    step.outcome = error.empty() ? StepOutcome::kBuilt : StepOutcome::kFailed;
+    step.seconds = SecondsSince(started);
+    step.message = std::move(error);
+    on_step_(step);
+    return Status::Ok();
   }
 
   Status Finish(BuildStep& step, size_t model, StepOutcome outcome, std::chrono::steady_clock::time_point started,

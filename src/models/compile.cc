@@ -119,28 +119,33 @@ class Compiler {
 
 }  // namespace
 
-Result<std::vector<CompiledTest>> CompileTests(const Project& project, const ModelGraph& graph,
-                                               const std::vector<size_t>& tests, const CompileOptions& options) {
+namespace {
+
+// Compiles each of `indexes` with `compile` (a Compiler method), in order.
+template <typename Compiled>
+Result<std::vector<Compiled>> CompileEach(const Project& project, const ModelGraph& graph,
+                                          const std::vector<size_t>& indexes, const CompileOptions& options,
+                                          Result<Compiled> (Compiler::*compile)(size_t)) {
   Compiler compiler(project, graph, options);
-  std::vector<CompiledTest> out;
-  out.reserve(tests.size());
-  for (size_t test : tests) {
-    LAGOA_ASSIGN_OR_RETURN(CompiledTest compiled, compiler.CompileTest(test));
+  std::vector<Compiled> out;
+  out.reserve(indexes.size());
+  for (size_t index : indexes) {
+    LAGOA_ASSIGN_OR_RETURN(Compiled compiled, (compiler.*compile)(index));
     out.push_back(std::move(compiled));
   }
   return out;
 }
 
+}  // namespace
+
+Result<std::vector<CompiledTest>> CompileTests(const Project& project, const ModelGraph& graph,
+                                               const std::vector<size_t>& tests, const CompileOptions& options) {
+  return CompileEach(project, graph, tests, options, &Compiler::CompileTest);
+}
+
 Result<std::vector<CompiledModel>> CompileModels(const Project& project, const ModelGraph& graph,
                                                  const std::vector<size_t>& selected, const CompileOptions& options) {
-  Compiler compiler(project, graph, options);
-  std::vector<CompiledModel> out;
-  out.reserve(selected.size());
-  for (size_t model : selected) {
-    LAGOA_ASSIGN_OR_RETURN(CompiledModel compiled, compiler.Compile(model));
-    out.push_back(std::move(compiled));
-  }
-  return out;
+  return CompileEach(project, graph, selected, options, &Compiler::Compile);
 }
 
 }  // namespace lagoa::models

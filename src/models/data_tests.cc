@@ -86,14 +86,20 @@ class PropertiesFile {
     return Status::Ok();
   }
 
-  Status ReadModel(const YAML::Node& model, std::vector<DataTest>& out) {
-    if (!model.IsMap()) return Error(model, "expected `name:` and `columns:` of a model");
-    for (const auto& item : model) {
+  // A model's or column's mapping holds name, `list` and description only.
+  Status CheckKeys(const YAML::Node& map, std::string_view list) const {
+    for (const auto& item : map) {
       const std::string key = item.first.Scalar();
-      if (key != "name" && key != "columns" && key != "description") {
-        return Error(item.first, fmt::format("unknown key `{}`: expected name, columns or description", key));
+      if (key != "name" && key != list && key != "description") {
+        return Error(item.first, fmt::format("unknown key `{}`: expected name, {} or description", key, list));
       }
     }
+    return Status::Ok();
+  }
+
+  Status ReadModel(const YAML::Node& model, std::vector<DataTest>& out) {
+    if (!model.IsMap()) return Error(model, "expected `name:` and `columns:` of a model");
+    LAGOA_RETURN_IF_ERROR(CheckKeys(model, "columns"));
     LAGOA_ASSIGN_OR_RETURN(std::string name, Text(model, "name"));
     if (name.empty()) return Error(model, "`name:` is missing: the model these columns belong to");
     LAGOA_RETURN_IF_ERROR(CheckPlain(model["name"], name));
@@ -102,12 +108,7 @@ class PropertiesFile {
     if (!columns.IsSequence()) return Error(columns, "columns: expected a list of `- name: COLUMN`");
     for (const YAML::Node& column : columns) {
       if (!column.IsMap()) return Error(column, "expected `name:` and `tests:` of a column");
-      for (const auto& item : column) {
-        const std::string key = item.first.Scalar();
-        if (key != "name" && key != "tests" && key != "description") {
-          return Error(item.first, fmt::format("unknown key `{}`: expected name, tests or description", key));
-        }
-      }
+      LAGOA_RETURN_IF_ERROR(CheckKeys(column, "tests"));
       LAGOA_ASSIGN_OR_RETURN(std::string column_name, Text(column, "name"));
       if (column_name.empty()) return Error(column, "`name:` is missing: the column to test");
       LAGOA_RETURN_IF_ERROR(CheckPlain(column["name"], column_name));
