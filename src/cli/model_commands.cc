@@ -107,7 +107,7 @@ void PrintStep(const models::BuildStep& step) {
     line += ": " + step.message;
   } else {
     line += fmt::format(" ({:.2f} s", step.seconds);
-    if (step.changed_rows >= 0) line += fmt::format(", {} rows", step.changed_rows);
+    if (step.changed_rows >= 0) line += fmt::format(", {} row{}", step.changed_rows, step.changed_rows == 1 ? "" : "s");
     line += ")";
     if (!step.message.empty()) {
       line += ": " + step.message;

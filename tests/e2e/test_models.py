@@ -427,5 +427,19 @@ class ModelsTest(h.ServerTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("snapshots/s.sql: strategy timestamp needs updated_at", r.stderr.decode())
 
+    def test_the_readmes_example_project_builds_on_the_quickstarts_stream(self):
+        s = self.start_server()
+        s.create_stream("clicks", "user_id BIGINT, url VARCHAR, ts TIMESTAMPTZ", event_time="ts")
+        status, reply, _ = s.post_events("clicks", '{"user_id":1,"url":"/a","ts":"2026-11-25T10:00:00Z"}\n')
+        self.assertEqual(status, 200, reply)
+        example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "clicks")
+        for _ in range(2):
+            r = h.run_cli(["build", "--project", example], url=s.url)
+            self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+            self.assertIn("5 built, 0 failed, 0 skipped; tests: 5 passed, 0 warned, 0 failed, 0 skipped",
+                          r.stdout.decode())
+        self.assertEqual(self.query("SELECT url, title, clicks FROM daily_pages", server=s),
+                         [{"url": "/a", "title": "Home", "clicks": 1}])
+
 if __name__ == "__main__":
     h.main()
