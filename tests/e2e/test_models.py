@@ -440,6 +440,12 @@ class ModelsTest(h.ServerTestCase):
                           r.stdout.decode())
         self.assertEqual(self.query("SELECT url, title, clicks FROM daily_pages", server=s),
                          [{"url": "/a", "title": "Home", "clicks": 1}])
+        # The catalog's lineage: which model reads which stream, seed and model.
+        lineage = {row["name"]: row["derived_from"] for row in self.query(
+            "SELECT name, derived_from::VARCHAR AS derived_from FROM lagoa_catalog() WHERE name IN "
+            "('stg_clicks', 'daily_pages', 'user_last_seen', 'page_titles')", server=s)}
+        self.assertEqual(lineage, {"stg_clicks": "[clicks]", "daily_pages": "[stg_clicks, pages]",
+                                   "user_last_seen": "[stg_clicks]", "page_titles": "[pages]"})
 
 if __name__ == "__main__":
     h.main()
