@@ -27,6 +27,8 @@ std::string_view DataTestKindName(DataTestKind kind) {
       return "relationships";
     case DataTestKind::kSql:
       return "sql";
+    case DataTestKind::kFreshness:
+      return "freshness";
   }
   return "?";
 }
@@ -218,6 +220,7 @@ class PropertiesFile {
         break;
       }
       case DataTestKind::kSql:
+      case DataTestKind::kFreshness:
         break;
     }
     auto parsed = ModelTemplate::Parse(sql, out_test.where);
@@ -252,10 +255,36 @@ Result<DataTest> LoadSqlTest(const std::filesystem::path& dir, const std::filesy
   return test;
 }
 
+// A freshness test: one row (the newest time and its age) when the source's newest row is older
+// than `after`, or the source has none.
+Result<DataTest> FreshnessTest(const Freshness& freshness, const std::string& after, Severity severity) {
+  DataTest test;
+  test.kind = DataTestKind::kFreshness;
+  test.severity = severity;
+  test.name = fmt::format("freshness_{}_{}", freshness.source, severity == Severity::kWarn ? "warn" : "error");
+  test.path = "lagoa_project.yml";
+  test.where = freshness.where;
+  const std::string column = SqlIdentifier(freshness.loaded_at);
+  const std::string sql = fmt::format(
+      "SELECT max({}) AS newest, now() - max({}) AS age FROM {{{{ source('{}') }}}} HAVING max({}) IS NULL OR "
+      "max({}) < now() - INTERVAL '{}'",
+      column, column, freshness.source, column, column, after);
+  LAGOA_ASSIGN_OR_RETURN(test.sql, ModelTemplate::Parse(sql, freshness.where));
+  return test;
+}
+
 }  // namespace
 
-Result<std::vector<DataTest>> LoadDataTests(const std::filesystem::path& dir) {
+Result<std::vector<DataTest>> LoadDataTests(const std::filesystem::path& dir, const std::vector<Freshness>& freshness) {
   std::vector<DataTest> tests;
+  for (const Freshness& f : freshness) {
+    for (const auto& [after, severity] :
+         {std::pair{f.warn_after, Severity::kWarn}, {f.error_after, Severity::kError}}) {
+      if (after.empty()) continue;
+      LAGOA_ASSIGN_OR_RETURN(DataTest test, FreshnessTest(f, after, severity));
+      tests.push_back(std::move(test));
+    }
+  }
   LAGOA_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> properties,
                          FindProjectFiles(dir, "models", ".yml", kTestFilesMax, "property files"));
   for (const std::filesystem::path& relative : properties) {

@@ -16,6 +16,10 @@
 //               - relationships: {to: customers, field: id}    # to: a model, or source('name')
 //   tests/**/NAME.sql  a SELECT of the failing rows, a template as models are (ref, source, var),
 //                      with {{ config(severity='warn') }} where it should only warn
+//   lagoa_project.yml  freshness of sources: a test that fails when the newest row is older than
+//     sources:         warn_after (severity warn, `freshness_clicks_warn`) or error_after
+//       clicks:        (severity error, `freshness_clicks_error`), or when there is no row
+//         freshness: {loaded_at: ts, warn_after: 1 hour, error_after: 1 day}
 //
 // Each test is a template whose refs name the models it tests: `unique_orders_id`,
 // `not_null_orders_id`, `accepted_values_orders_status`, `relationships_orders_customer_id`, or a
@@ -34,7 +38,7 @@
 namespace lagoa::models {
 
 enum class Severity { kError, kWarn };
-enum class DataTestKind { kUnique, kNotNull, kAcceptedValues, kRelationships, kSql };
+enum class DataTestKind { kUnique, kNotNull, kAcceptedValues, kRelationships, kSql, kFreshness };
 
 std::string_view DataTestKindName(DataTestKind kind);
 
@@ -48,9 +52,19 @@ struct DataTest {
   ModelTemplate sql;           // the SELECT of the failing rows
 };
 
-// Every models/**/*.yml and tests/**/*.sql below `dir`, sorted by name. Errors name the file, line
-// and column: YAML that does not parse, an unknown key or test, a test without what it needs
-// (accepted_values' values, relationships' to and field), a name used twice.
-Result<std::vector<DataTest>> LoadDataTests(const std::filesystem::path& dir);
+// A source's freshness as lagoa_project.yml declares it; the ages are "N unit" (second, minute,
+// hour, day; plural too), either may be empty.
+struct Freshness {
+  std::string source;
+  std::string loaded_at;
+  std::string warn_after;
+  std::string error_after;
+  std::string where;  // "lagoa_project.yml:9:7"
+};
+
+// Every models/**/*.yml and tests/**/*.sql below `dir` and the freshness tests, sorted by name. Errors name the file,
+// line and column: YAML that does not parse, an unknown key or test, a test without what it needs (accepted_values'
+// values, relationships' to and field), a name used twice.
+Result<std::vector<DataTest>> LoadDataTests(const std::filesystem::path& dir, const std::vector<Freshness>& freshness);
 
 }  // namespace lagoa::models

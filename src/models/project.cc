@@ -191,7 +191,64 @@ struct ProjectFile {
   std::map<std::string, std::string> vars;
   std::vector<FolderSettings> folder_settings;
   SeedTypes seed_types;
+  std::vector<Freshness> freshness;
 };
+
+// An age for freshness: "N unit", unit second, minute, hour or day (or their plurals).
+bool IsAge(const std::string& text) {
+  const size_t space = text.find(' ');
+  if (space == 0 || space == std::string::npos || space + 1 >= text.size()) return false;
+  if (!std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(space),
+                   [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; })) {
+    return false;
+  }
+  std::string unit = text.substr(space + 1);
+  if (unit.ends_with('s')) unit.pop_back();
+  return unit == "second" || unit == "minute" || unit == "hour" || unit == "day";
+}
+
+// sources: {NAME: {freshness: {loaded_at: COLUMN, warn_after: AGE, error_after: AGE}}}
+Status ReadSources(const YAML::Node& node, std::vector<Freshness>& out) {
+  if (!node.IsMap()) {
+    return Status::InvalidArgument(fmt::format("{}: sources: expected a mapping of source names", Where(node)));
+  }
+  for (const auto& source : node) {
+    const std::string name = source.first.Scalar();
+    const bool one_map = source.second.IsMap() && source.second.size() == 1;
+    const YAML::Node freshness = one_map ? source.second["freshness"] : YAML::Node();
+    if (!one_map || !freshness || !freshness.IsMap()) {
+      return Status::InvalidArgument(
+          fmt::format("{}: sources.{}: expected `freshness: {{loaded_at: COLUMN, warn_after: 1 hour, error_after: "
+                      "1 day}}`",
+                      Where(source.second), name));
+    }
+    if (!IsPlainIdentifier(name) && name.find('.') == std::string::npos) {
+      return Status::InvalidArgument(
+          fmt::format("{}: sources.{}: expected a source's name", Where(source.first), name));
+    }
+    Freshness f{.source = name, .where = Where(source.first)};
+    for (const auto& item : freshness) {
+      const std::string key = item.first.Scalar();
+      const std::string value = item.second.IsScalar() ? item.second.Scalar() : "";
+      if (key == "loaded_at" && !value.empty() && value.find('\'') == std::string::npos) {
+        f.loaded_at = value;
+      } else if ((key == "warn_after" || key == "error_after") && IsAge(value)) {
+        (key == "warn_after" ? f.warn_after : f.error_after) = value;
+      } else {
+        return Status::InvalidArgument(fmt::format(
+            "{}: sources.{}.freshness.{}: expected loaded_at (a column), warn_after or error_after (an age: 30 "
+            "minutes, 1 hour, 2 days)",
+            Where(item.first), name, key));
+      }
+    }
+    if (f.loaded_at.empty() || (f.warn_after.empty() && f.error_after.empty())) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: sources.{}.freshness: expected loaded_at and warn_after or error_after", Where(source.second), name));
+    }
+    out.push_back(std::move(f));
+  }
+  return Status::Ok();
+}
 
 // A type for a seed's column: letters, digits, _, spaces, parentheses and commas (DECIMAL(10, 2)).
 bool IsTypeText(const std::string& type) {
@@ -274,9 +331,11 @@ Result<ProjectFile> ReadProjectFile(const std::filesystem::path& dir) {
       LAGOA_RETURN_IF_ERROR(ReadFolderSettings(item.second, {}, out.folder_settings));
     } else if (key == "seeds") {
       LAGOA_RETURN_IF_ERROR(ReadSeedTypes(item.second, out.seed_types));
+    } else if (key == "sources") {
+      LAGOA_RETURN_IF_ERROR(ReadSources(item.second, out.freshness));
     } else {
       return Status::InvalidArgument(
-          fmt::format("{}: unknown key `{}`: expected name, vars, models or seeds", Where(item.first), key));
+          fmt::format("{}: unknown key `{}`: expected name, vars, models, seeds or sources", Where(item.first), key));
     }
   }
   if (out.name.empty()) return Status::InvalidArgument(fmt::format("{}: `name` is missing", kProjectFile));
@@ -362,7 +421,7 @@ Result<Project> LoadProject(const std::filesystem::path& dir) {
   }
   std::sort(project.models.begin(), project.models.end(),
             [](const Model& a, const Model& b) { return a.name < b.name; });
-  LAGOA_ASSIGN_OR_RETURN(project.tests, LoadDataTests(dir));
+  LAGOA_ASSIGN_OR_RETURN(project.tests, LoadDataTests(dir, file.freshness));
   LAGOA_ASSIGN_OR_RETURN(project.seeds, LoadSeeds(dir, file.seed_types));
   LAGOA_ASSIGN_OR_RETURN(project.snapshots, LoadSnapshots(dir));
   std::vector<std::pair<std::string, std::filesystem::path>> tables;

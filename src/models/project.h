@@ -18,6 +18,9 @@
 //   seeds:                   # declared column types of seeds (seeds.h)
 //     countries:
 //       column_types: {population: BIGINT}
+//   sources:                 # freshness tests of sources (data_tests.h)
+//     clicks:
+//       freshness: {loaded_at: ts, warn_after: 1 hour, error_after: 1 day}
 // A model's own {{ config(...) }} overrides its folders' settings, which override the project's;
 // tags add up instead. Settings: materialized (view, table, incremental, ephemeral), unique_key
 // (a column or a list), incremental_strategy (append, merge, delete+insert), tags, enabled.

@@ -362,6 +362,37 @@ TEST_F(ProjectTest, SnapshotsTakeTheirSettingsFromConfig) {
             "snapshots are relations of the server, and need names of their own");
 }
 
+TEST_F(ProjectTest, SourceFreshnessBecomesTwoTests) {
+  Write("lagoa_project.yml",
+        "name: fresh\nsources:\n  clicks:\n    freshness: {loaded_at: ts, warn_after: 1 hour, error_after: 2 days}\n");
+  Write("models/a.sql", "SELECT 1 AS x");
+  auto project = LoadProject(dir_);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  ASSERT_EQ(project->tests.size(), 2u);
+  EXPECT_EQ(project->tests[0].name, "freshness_clicks_error");
+  EXPECT_EQ(project->tests[0].severity, Severity::kError);
+  EXPECT_EQ(project->tests[0].where, "lagoa_project.yml:3:3");
+  EXPECT_EQ(project->tests[1].name, "freshness_clicks_warn");
+  EXPECT_EQ(project->tests[1].severity, Severity::kWarn);
+  auto graph = ModelGraph::Make(*project);
+  ASSERT_TRUE(graph.ok());
+  // They read no model: a build of everything runs them.
+  EXPECT_EQ(graph->TestsOf({0}, false), std::vector<size_t>{});
+  auto compiled = CompileTests(*project, *graph, graph->TestsOf({0}, true), CompileOptions{});
+  ASSERT_TRUE(compiled.ok());
+  EXPECT_EQ((*compiled)[0].select,
+            "SELECT max(\"ts\") AS newest, now() - max(\"ts\") AS age FROM \"clicks\" HAVING max(\"ts\") IS NULL OR "
+            "max(\"ts\") < now() - INTERVAL '2 days'");
+  Write("lagoa_project.yml", "name: fresh\nsources:\n  clicks:\n    freshness: {loaded_at: ts, warn_after: soon}\n");
+  EXPECT_EQ(LoadError().value(),
+            "lagoa_project.yml:4:32: sources.clicks.freshness.warn_after: expected loaded_at (a column), warn_after or "
+            "error_after (an age: 30 minutes, 1 hour, 2 days)");
+  Write("lagoa_project.yml", "name: fresh\nsources:\n  clicks: yes\n");
+  EXPECT_EQ(LoadError().value(),
+            "lagoa_project.yml:3:11: sources.clicks: expected `freshness: {loaded_at: COLUMN, warn_after: 1 hour, "
+            "error_after: 1 day}`");
+}
+
 TEST_F(ProjectTest, UnknownRefsAndCyclesNameTheirFiles) {
   Write("lagoa_project.yml", "name: loop\n");
   Write("models/a.sql", "SELECT * FROM {{ ref('b') }}");
@@ -408,7 +439,8 @@ TEST_F(ProjectTest, ProjectMistakesNameTheFileAndLine) {
   EXPECT_EQ(*LoadError(),
             "lagoa_project.yml:3:3: materialized: expected view, table, incremental or ephemeral, found `tabel`");
   Write("lagoa_project.yml", "name: shop\nschedule: daily\n");
-  EXPECT_EQ(*LoadError(), "lagoa_project.yml:2:1: unknown key `schedule`: expected name, vars, models or seeds");
+  EXPECT_EQ(*LoadError(),
+            "lagoa_project.yml:2:1: unknown key `schedule`: expected name, vars, models, seeds or sources");
   Write("lagoa_project.yml", "name: [shop\n");
   EXPECT_NE(LoadError()->find("lagoa_project.yml:"), std::string::npos);
   Write("lagoa_project.yml", "vars: {}\n");

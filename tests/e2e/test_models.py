@@ -4,7 +4,7 @@ win, a broken project exits 1 naming the file; run builds views, tables (one Del
 rebuild), incremental models (appended, merged on their unique key, rebuilt with --full-refresh),
 skips what a failed model or test feeds, runs data tests after their models, loads seeds with
 their declared types (a bad value names its cell), keeps every version of changing rows in
-snapshots (by timestamp and by compared columns), and a SIGKILL of the server during a build
+snapshots (by timestamp and by compared columns), checks sources' freshness, and a SIGKILL of the server during a build
 leaves each table at one build's rows."""
 
 import glob
@@ -446,6 +446,32 @@ class ModelsTest(h.ServerTestCase):
             "('stg_clicks', 'daily_pages', 'user_last_seen', 'page_titles')", server=s)}
         self.assertEqual(lineage, {"stg_clicks": "[clicks]", "daily_pages": "[stg_clicks, pages]",
                                    "user_last_seen": "[stg_clicks]", "page_titles": "[pages]"})
+
+    def test_source_freshness_warns_then_fails_as_the_newest_event_ages(self):
+        s = self.server
+        s.create_stream("sensor", "device VARCHAR, read_at TIMESTAMPTZ")
+        project = self.write_project(self.tmp_path("fresh"), {
+            "lagoa_project.yml": "name: fresh\nsources:\n  sensor:\n"
+                                 "    freshness: {loaded_at: read_at, warn_after: 1 hour, error_after: 1 day}\n",
+        })
+
+        def build():
+            r = h.run_cli(["build", "--project", project], url=s.url)
+            return r.returncode, r.stdout.decode() + r.stderr.decode()
+
+        code, out = build()  # no event yet: stale
+        self.assertEqual(code, 1, out)
+        self.assertIn("FAIL   test        freshness_sensor_error", out)
+        now = time.time()
+        for age_s, expected in ((3 * 3600, "tests: 1 passed, 1 warned, 0 failed"),
+                                (60, "tests: 2 passed, 0 warned, 0 failed")):
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - age_s))
+            status, reply, _ = s.post_events("sensor", json.dumps({"device": "d1", "read_at": at}) + "\n")
+            self.assertEqual(status, 200, reply)
+            code, out = build()
+            self.assertEqual(code, 0, out)
+            self.assertIn(expected, out)
+        self.assertIn("PASS   test        freshness_sensor_warn", out)
 
 if __name__ == "__main__":
     h.main()
