@@ -118,7 +118,8 @@ int Compile(const CompileArgs& args);
 // and no error test failed, 1 otherwise or a project error, 2 usage or connection error.
 struct RunArgs {
   CompileArgs compile;
-  bool full_refresh = false;  // incremental models are rebuilt as tables
+  bool full_refresh = false;    // incremental models are rebuilt as tables
+  bool store_failures = false;  // failing tests' rows kept in lake tables lagoa_failures_TEST
 };
 int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps);
 

@@ -344,6 +344,10 @@ int Run(int argc, char** argv) {
     if (steps == models::BuildSteps::kModels || steps == models::BuildSteps::kModelsAndTests) {
       cmd->add_flag("--full-refresh", run.full_refresh, "rebuild incremental models from scratch, as tables");
     }
+    if (steps == models::BuildSteps::kTests || steps == models::BuildSteps::kModelsAndTests) {
+      cmd->add_flag("--store-failures", run.store_failures,
+                    "keep a failing test's rows in the lake table lagoa_failures_TEST (dropped once it passes)");
+    }
     add_url(cmd);
     cmd->callback([&, steps] { exit_code = cli::Build(url, run, steps); });
   };

@@ -113,6 +113,7 @@ void PrintStep(const models::BuildStep& step) {
       line += ": " + step.message;
     } else if (step.is_test && step.failing_rows > 0) {
       line += fmt::format(": {} failing row{} ({})", step.failing_rows, step.failing_rows == 1 ? "" : "s", step.where);
+      if (!step.failures_table.empty()) line += fmt::format("; kept in {}", step.failures_table);
     }
   }
   fmt::print("{}\n", line);
@@ -154,6 +155,7 @@ int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps)
   models::BuildOptions options;
   options.steps = steps;
   options.full_refresh = args.full_refresh;
+  options.store_failures = args.store_failures;
   options.vars = loaded.options.vars;
   const bool everything = args.compile.select.empty() && args.compile.exclude.empty();
   options.tests_of_no_model = everything;

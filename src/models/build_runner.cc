@@ -70,7 +70,15 @@ class Builder {
     std::string error = count.error;
     if (count.ok && (count.rows.size() != 1 || count.rows[0].size() != 1)) error = "the count returned no row";
     if (error.empty()) step.failing_rows = std::strtoll(count.rows[0][0].c_str(), nullptr, 10);
-    if (error.empty() && step.failing_rows == 0) return FinishTest(step, StepOutcome::kPassed, started, "");
+    if (error.empty() && step.failing_rows == 0) {
+      if (options_.store_failures) {
+        // The rows a previous run kept are stale now.
+        LAGOA_ASSIGN_OR_RETURN(SqlAnswer dropped,
+                               runner_.Run(fmt::format("DROP TABLE IF EXISTS {}", SqlIdentifier(FailuresTable(t)))));
+        if (!dropped.ok) return FinishTest(step, StepOutcome::kWarned, started, dropped.error);
+      }
+      return FinishTest(step, StepOutcome::kPassed, started, "");
+    }
     // A test whose query fails fails, whatever its severity.
     const bool warn = t.severity == Severity::kWarn && error.empty();
     if (!warn) {
@@ -84,6 +92,13 @@ class Builder {
       LAGOA_ASSIGN_OR_RETURN(SqlAnswer sample, runner_.Run(fmt::format("SELECT * FROM (\n{}\n) AS failures LIMIT {}",
                                                                        test.select, kFailingRowsShown)));
       step.sample = std::move(sample.rows);
+      if (options_.store_failures) {
+        LAGOA_ASSIGN_OR_RETURN(
+            SqlAnswer kept, runner_.Run(fmt::format("CREATE OR REPLACE TABLE {} AS SELECT * FROM (\n{}\n) AS failures",
+                                                    SqlIdentifier(FailuresTable(t)), test.select)));
+        if (kept.ok) step.failures_table = FailuresTable(t);
+        if (!kept.ok) error = fmt::format("its failing rows were not kept: {}", kept.error);
+      }
     }
     return FinishTest(step, warn ? StepOutcome::kWarned : StepOutcome::kFailed, started, error);
   }
@@ -138,6 +153,9 @@ class Builder {
     }
     return FinishTable(step, started, std::move(error));
   }
+
+  // The lake table that keeps a failing test's rows (BuildOptions::store_failures).
+  static std::string FailuresTable(const DataTest& test) { return "lagoa_failures_" + test.name; }
 
   BuildSummary Summary() const {
     BuildSummary summary = tests_;

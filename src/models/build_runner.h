@@ -47,6 +47,9 @@ struct BuildOptions {
   bool all_seeds_and_snapshots = false;     // kModelsAndTests: seeds and snapshots first (no selection given)
   std::vector<std::string> names;           // kSeeds, kSnapshots: which, by name; empty: all
   size_t sql_bytes_max = 256 << 10;         // the server's sql_text_bytes_max, for SeedCreateSql
+  // A failing test's rows are kept in the lake table lagoa_failures_TEST (replaced each time it
+  // fails, dropped when it passes).
+  bool store_failures = false;
 };
 
 enum class StepOutcome { kBuilt, kPassed, kWarned, kFailed, kSkipped };
@@ -65,6 +68,7 @@ struct BuildStep {
   int64_t failing_rows = 0;                      // a failed or warned test's
   std::string where;                             // a test's declaration
   std::vector<std::vector<std::string>> sample;  // a failed or warned test's first rows
+  std::string failures_table;                    // where its rows were kept (store_failures)
 };
 
 struct BuildSummary {

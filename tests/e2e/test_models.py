@@ -252,10 +252,16 @@ class ModelsTest(h.ServerTestCase):
                 "          - relationships: {to: customers, field: customer}\n",
             "tests/no_negative_ids.sql": "SELECT * FROM {{ ref('stg_payments') }} WHERE payment_id < 0",
         })
-        r = h.run_cli(["build", "--project", project], url=s.url)
+        r = h.run_cli(["build", "--project", project, "--store-failures"], url=s.url)
         out = r.stdout.decode()
         self.assertEqual(r.returncode, 1, out + r.stderr.decode())
         lines = out.splitlines()
+        # --store-failures keeps each failing test's rows in a lake table.
+        self.assertIn("kept in lagoa_failures_unique_stg_payments_payment_id", out)
+        self.assertEqual(self.query("SELECT value, n FROM lagoa_failures_unique_stg_payments_payment_id"),
+                         [{"value": 7, "n": 2}])
+        self.assertEqual(self.query("SELECT value FROM lagoa_failures_relationships_stg_payments_customer"),
+                         [{"value": "c9"}])
         self.assertIn("FAIL   test        unique_stg_payments_payment_id", out)
         self.assertIn("1 failing row (models/schema.yml:5:17)", out)
         self.assertIn("    7 | 2", lines)  # the failing row: the id and its count
@@ -284,10 +290,13 @@ class ModelsTest(h.ServerTestCase):
             f.write("SELECT * FROM {{ source('payments') }} WHERE customer <> 'c9'")
         with open(os.path.join(project, "models/customers.sql"), "w", encoding="utf-8") as f:
             f.write("{{ config(materialized='table') }}\nSELECT DISTINCT customer FROM {{ source('payments') }}")
-        r = h.run_cli(["build", "--project", project], url=s.url)
+        r = h.run_cli(["build", "--project", project, "--store-failures"], url=s.url)
         self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
         self.assertIn("3 built, 0 failed, 0 skipped; tests: 5 passed, 0 warned, 0 failed, 0 skipped",
                       r.stdout.decode())
+        # Passing tests drop the rows kept when they failed.
+        self.assertEqual(self.query("SELECT count(*) AS n FROM lagoa_catalog() WHERE name LIKE 'lagoa_failures_%'"),
+                         [{"n": 0}])
         rows = self.query("SELECT method, n FROM by_method ORDER BY method")
         self.assertEqual(rows, [{"method": "boleto", "n": 10}, {"method": "card", "n": 10}, {"method": "pix", "n": 10}])
 
