@@ -42,7 +42,7 @@ class Builder {
       return Finish(step, model.model, StepOutcome::kSkipped, started, *parent);
     }
     Result<std::vector<std::string>> statements =
-        BuildStatements(m, model.select, ExistingOf(existing_, m), options_.full_refresh);
+        BuildStatements(m, model.select, ExistingOf(existing_, m.name), options_.full_refresh);
     if (!statements.ok()) {
       return Finish(step, model.model, StepOutcome::kFailed, started, statements.status().message());
     }
@@ -137,8 +137,7 @@ class Builder {
     const auto started = std::chrono::steady_clock::now();
     std::string error;
     Result<std::string> select = RenderSnapshot(snapshot, options_.vars);
-    auto existing = existing_.find(ModelKey(snapshot.name));
-    const ExistingRelation holds = existing == existing_.end() ? ExistingRelation::kNone : existing->second;
+    const ExistingRelation holds = ExistingOf(existing_, snapshot.name);
     if (!select.ok()) {
       error = select.status().message();
     } else if (holds != ExistingRelation::kNone && holds != ExistingRelation::kTable) {
@@ -169,8 +168,8 @@ class Builder {
     return summary;
   }
 
-  static ExistingRelation ExistingOf(const std::map<std::string, ExistingRelation>& existing, const Model& model) {
-    auto it = existing.find(ModelKey(model.name));
+  static ExistingRelation ExistingOf(const std::map<std::string, ExistingRelation>& existing, std::string_view name) {
+    auto it = existing.find(ModelKey(name));
     return it == existing.end() ? ExistingRelation::kNone : it->second;
   }
 
@@ -292,7 +291,7 @@ Result<BuildSummary> RunBuild(const Project& project, const ModelGraph& graph, c
   CompileOptions compile;
   compile.vars = options.vars;
   compile.is_incremental = [&](const Model& model) {
-    return BuildsIncrementally(model, Builder::ExistingOf(existing, model), options.full_refresh);
+    return BuildsIncrementally(model, Builder::ExistingOf(existing, model.name), options.full_refresh);
   };
   const bool build_models = options.steps == BuildSteps::kModels || options.steps == BuildSteps::kModelsAndTests;
   const bool run_tests = options.steps == BuildSteps::kTests || options.steps == BuildSteps::kModelsAndTests;

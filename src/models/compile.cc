@@ -16,6 +16,15 @@ std::string Trimmed(std::string_view sql) {
   return std::string(sql);
 }
 
+std::string SqlStringLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char ch : text) {
+    out += ch;
+    if (ch == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
 std::string SqlIdentifier(std::string_view name) {
   std::string out = "\"";
   for (char ch : name) {

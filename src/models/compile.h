@@ -50,6 +50,9 @@ Result<std::vector<CompiledTest>> CompileTests(const Project& project, const Mod
 // blank lines a config() leaves at its start.
 std::string Trimmed(std::string_view sql);
 
+// A text as a SQL string literal: 'it''s'.
+std::string SqlStringLiteral(std::string_view text);
+
 // A name as SQL reads it: in double quotes (DuckDB matches quoted names ignoring case too), so a
 // name that is a keyword, or holds dots or dashes, still names the object.
 std::string SqlIdentifier(std::string_view name);

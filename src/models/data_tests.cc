@@ -191,9 +191,7 @@ class PropertiesFile {
         for (const YAML::Node& value : values) {
           if (!value.IsScalar()) return Error(value, "accepted_values: each value is a single value");
           LAGOA_RETURN_IF_ERROR(CheckPlain(value, value.Scalar()));
-          std::string literal = "'";
-          for (char ch : value.Scalar()) literal += ch == '\'' ? std::string("''") : std::string(1, ch);
-          literals.push_back(literal + "'");
+          literals.push_back(SqlStringLiteral(value.Scalar()));
         }
         sql = fmt::format(
             "SELECT {} AS value, count(*) AS n FROM {} WHERE {} IS NOT NULL AND CAST({} AS VARCHAR) NOT IN ({}) "

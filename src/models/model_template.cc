@@ -423,4 +423,9 @@ Result<std::string> ModelTemplate::Render(const RenderContext& context) const {
   return out;
 }
 
+std::vector<std::string> ConfigTexts(const ConfigValue& value) {
+  if (const auto* one = std::get_if<std::string>(&value)) return {*one};
+  return std::get<std::vector<std::string>>(value);
+}
+
 }  // namespace lagoa::models

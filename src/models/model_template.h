@@ -83,4 +83,7 @@ class ModelTemplate {
 // "file:line:column"
 std::string DescribePosition(std::string_view file, TextPosition at);
 
+// A config() value as a list: a string is a list of one.
+std::vector<std::string> ConfigTexts(const ConfigValue& value);
+
 }  // namespace lagoa::models

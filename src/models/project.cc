@@ -67,11 +67,6 @@ bool IsPlainIdentifier(std::string_view name) {
                      [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; });
 }
 
-std::vector<std::string> Texts(const ConfigValue& value) {
-  if (const auto* one = std::get_if<std::string>(&value)) return {*one};
-  return std::get<std::vector<std::string>>(value);
-}
-
 Status ApplySetting(ModelConfig& config, const Setting& setting) {
   const auto* text = std::get_if<std::string>(&setting.value);
   const auto refuse = [&](std::string_view expected) {
@@ -107,7 +102,7 @@ Status ApplySetting(ModelConfig& config, const Setting& setting) {
     return refuse("append, merge or delete+insert");
   }
   if (setting.key == "unique_key" || setting.key == "tags") {
-    std::vector<std::string> names = Texts(setting.value);
+    std::vector<std::string> names = ConfigTexts(setting.value);
     if (names.empty() || std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.empty(); })) {
       return refuse(setting.key == "tags" ? "a tag or a list of tags" : "a column or a list of columns");
     }

@@ -18,12 +18,7 @@ namespace {
 
 constexpr size_t kSeedsMax = 10'000;
 
-std::string Literal(const std::optional<std::string>& value) {
-  if (!value) return "NULL";
-  std::string out = "'";
-  for (char ch : *value) out += ch == '\'' ? std::string("''") : std::string(1, ch);
-  return out + "'";
-}
+std::string Literal(const std::optional<std::string>& value) { return value ? SqlStringLiteral(*value) : "NULL"; }
 
 bool IsVarchar(const std::string& type) {
   std::string upper;

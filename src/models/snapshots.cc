@@ -15,11 +15,6 @@ namespace {
 
 constexpr size_t kSnapshotsMax = 10'000;
 
-std::vector<std::string> Texts(const ConfigValue& value) {
-  if (const auto* one = std::get_if<std::string>(&value)) return {*one};
-  return std::get<std::vector<std::string>>(value);
-}
-
 Result<ProjectSnapshot> LoadSnapshot(const std::filesystem::path& dir, const std::filesystem::path& relative) {
   ProjectSnapshot snapshot;
   snapshot.name = relative.stem().string();
@@ -35,7 +30,7 @@ Result<ProjectSnapshot> LoadSnapshot(const std::filesystem::path& dir, const std
   bool has_strategy = false;
   for (const ConfigArgument& argument : snapshot.sql.config()) {
     const std::string where = DescribePosition(file, argument.at);
-    const std::vector<std::string> values = Texts(argument.value);
+    const std::vector<std::string> values = ConfigTexts(argument.value);
     const bool one = std::holds_alternative<std::string>(argument.value) && !values[0].empty();
     if (argument.key == "unique_key" || argument.key == "check_cols") {
       if (values.empty() || std::any_of(values.begin(), values.end(), [](const std::string& v) { return v.empty(); })) {
