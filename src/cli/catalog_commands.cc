@@ -12,17 +12,6 @@
 #include "cli/server_request.h"
 
 namespace lagoa::cli {
-namespace {
-
-std::string Joined(simdjson::dom::element object, std::string_view key) {
-  simdjson::dom::array list;
-  if (object[key].get(list) != simdjson::SUCCESS) return "";
-  std::string out;
-  for (auto item : list) out += (out.empty() ? "" : ", ") + Text(item);
-  return out;
-}
-
-}  // namespace
 
 int CatalogList(const std::string& url, bool json) {
   JsonReply reply;

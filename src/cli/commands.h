@@ -123,4 +123,19 @@ struct RunArgs {
 };
 int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps);
 
+// `lagoa project deploy`: sends the project folder's files (lagoa_project.yml, models/, seeds/,
+// snapshots/, tests/) to the server, which checks them and runs the project's jobs on their
+// schedules (src/jobs/job_spec.h). `list` and `remove` show and undeploy projects.
+int ProjectDeploy(const std::string& url, const std::string& project_dir);
+int ProjectList(const std::string& url);
+int ProjectRemove(const std::string& url, const std::string& name);
+
+// `lagoa jobs …`: the deployed jobs, their runs (newest first) and one run's steps (the latest
+// when no run is given); run, pause and resume a job; backfill: one run per day from..to.
+int JobsList(const std::string& url, bool json);
+int JobsRuns(const std::string& url, const std::string& job, int64_t limit, bool json);
+int JobsLogs(const std::string& url, const std::string& job, std::optional<int64_t> run_id);
+int JobsAction(const std::string& url, const std::string& job, const std::string& action);  // run, pause, resume
+int JobsBackfill(const std::string& url, const std::string& job, const std::string& from, const std::string& to);
+
 }  // namespace lagoa::cli

@@ -56,6 +56,8 @@ Examples:
   lagoa token new ci                             # a bearer token for a server with http_tokens
   lagoa compile --select +daily_revenue          # a project's models as the SQL a build runs
   lagoa build --select +daily_revenue            # … built on the server in order, and tested
+  lagoa project deploy                           # … and rebuilt by the server on the jobs' schedules
+  lagoa jobs runs nightly                        # a job's runs: when, how long, rows, errors
 )";
 
 std::string FlagName(const std::string& key) {
@@ -358,6 +360,60 @@ int Run(int argc, char** argv) {
   add_build("seed", "Load a project's seeds (seeds/*.csv) into lake tables", models::BuildSteps::kSeeds);
   add_build("snapshot", "Take a project's snapshots (snapshots/*.sql): every version of changing rows",
             models::BuildSteps::kSnapshots);
+
+  std::string project_dir = ".";
+  auto* project_cmd = app.add_subcommand("project", "Deploy a project to a server, which runs its jobs on schedule");
+  project_cmd->require_subcommand(1);
+  auto* deploy = project_cmd->add_subcommand(
+      "deploy", "Send a project folder to the server: it checks it and runs the jobs of lagoa_project.yml");
+  deploy->add_option("--project", project_dir, "the project folder (default: this one)");
+  add_url(deploy);
+  deploy->callback([&] { exit_code = cli::ProjectDeploy(url, project_dir); });
+  auto* project_list = project_cmd->add_subcommand("list", "List the deployed projects");
+  add_url(project_list);
+  project_list->callback([&] { exit_code = cli::ProjectList(url); });
+  auto* project_remove = project_cmd->add_subcommand("remove", "Undeploy a project: its jobs stop being scheduled");
+  project_remove->add_option("name", name, "project name")->required();
+  add_url(project_remove);
+  project_remove->callback([&] { exit_code = cli::ProjectRemove(url, name); });
+
+  auto* jobs_cmd = app.add_subcommand("jobs", "The deployed projects' jobs: schedules, runs, retries, backfills");
+  jobs_cmd->require_subcommand(1);
+  auto* jobs_list = jobs_cmd->add_subcommand("list", "List the jobs: schedule, state, next time, latest run");
+  add_json(jobs_list);
+  add_url(jobs_list);
+  jobs_list->callback([&] { exit_code = cli::JobsList(url, json); });
+  int64_t runs_limit = 20;
+  auto* jobs_runs = jobs_cmd->add_subcommand("runs", "A job's runs, newest first");
+  jobs_runs->add_option("job", name, "job name")->required();
+  jobs_runs->add_option("--limit", runs_limit, "how many (default 20, at most 1000)");
+  add_json(jobs_runs);
+  add_url(jobs_runs);
+  jobs_runs->callback([&] { exit_code = cli::JobsRuns(url, name, runs_limit, json); });
+  int64_t run_id = -1;
+  auto* jobs_logs = jobs_cmd->add_subcommand("logs", "One run of a job, step by step (default: its latest)");
+  jobs_logs->add_option("job", name, "job name")->required();
+  jobs_logs->add_option("--run", run_id, "the run's number (lagoa jobs runs shows them)");
+  add_url(jobs_logs);
+  jobs_logs->callback(
+      [&] { exit_code = cli::JobsLogs(url, name, run_id >= 0 ? std::optional<int64_t>(run_id) : std::nullopt); });
+  for (const char* action : {"run", "pause", "resume"}) {
+    auto* cmd = jobs_cmd->add_subcommand(action, std::string(action) == "run"     ? "Queue a run of a job now"
+                                                 : std::string(action) == "pause" ? "Pause a job: nothing of it starts"
+                                                                                  : "Resume a paused job");
+    cmd->add_option("job", name, "job name")->required();
+    add_url(cmd);
+    cmd->callback([&, action] { exit_code = cli::JobsAction(url, name, action); });
+  }
+  std::string backfill_from;
+  std::string backfill_to;
+  auto* backfill = jobs_cmd->add_subcommand(
+      "backfill", "Queue one run of a job per day from --from to --to, each with the var logical_date set to its day");
+  backfill->add_option("job", name, "job name")->required();
+  backfill->add_option("--from", backfill_from, "the first day, YYYY-MM-DD")->required();
+  backfill->add_option("--to", backfill_to, "the last day, YYYY-MM-DD")->required();
+  add_url(backfill);
+  backfill->callback([&] { exit_code = cli::JobsBackfill(url, name, backfill_from, backfill_to); });
 
   std::string token_name;
   auto* token = app.add_subcommand("token", "Bearer tokens for a server's http_tokens");

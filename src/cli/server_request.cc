@@ -58,6 +58,14 @@ std::string Text(simdjson::dom::element e) {
   return simdjson::minify(e);
 }
 
+std::string Joined(simdjson::dom::element object, std::string_view key) {
+  simdjson::dom::array list;
+  if (object[key].get(list) != simdjson::SUCCESS) return "";
+  std::string out;
+  for (auto item : list) out += (out.empty() ? "" : ", ") + Text(item);
+  return out;
+}
+
 std::string Field(simdjson::dom::element object, std::string_view key) {
   simdjson::dom::element value;
   if (object[key].get(value) != simdjson::SUCCESS) return "-";

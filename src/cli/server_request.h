@@ -42,6 +42,9 @@ std::string Text(simdjson::dom::element e);
 // The member `key` of `object` as Text, or "-" when absent.
 std::string Field(simdjson::dom::element object, std::string_view key);
 
+// The members of the array `key` of `object` as Text, joined with ", "; "" when absent.
+std::string Joined(simdjson::dom::element object, std::string_view key);
+
 // Prints rows as columns padded to their widest cell.
 void PrintAligned(const std::vector<std::vector<std::string>>& rows);
 

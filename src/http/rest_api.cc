@@ -12,6 +12,7 @@
 #include "base/metrics.h"
 #include "base/thread_name.h"
 #include "http/catalog_api.h"
+#include "http/jobs_api.h"
 #include "schema/record_decoder.h"
 #include "schema/schema.h"
 
@@ -107,14 +108,15 @@ struct RestApi::Impl {
   SqlApi* sql;
   catalog::Catalog* catalog;
   std::unique_ptr<CatalogApi> catalog_api;  // the /v1/catalog routes, when there is a catalog
+  std::unique_ptr<JobsApi> jobs_api;        // /v1/projects and /v1/jobs, when there is a job service
   asio::io_context timers;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread timer_thread;
 
   void Route(HttpRequest&& req, Responder respond);
-  void ListStreams(Responder respond);
-  void CreateStream(const std::string& name, const HttpRequest& req, Responder respond);
-  void DescribeStream(const std::string& name, unsigned status, Responder respond);
+  void ListStreams(const Responder& respond);
+  void CreateStream(const std::string& name, const HttpRequest& req, const Responder& respond);
+  void DescribeStream(const std::string& name, unsigned status, const Responder& respond);
   void DropStream(const std::string& name, Responder respond);
   void Ingest(const std::string& name, HttpRequest&& req, Responder respond);
   void ReadEvents(const std::string& name, const HttpRequest& req, Responder respond);
@@ -129,6 +131,7 @@ RestApi::RestApi(RestApiServices services) : impl_(std::make_unique<Impl>()) {
   impl_->sql = services.sql;
   impl_->catalog = services.catalog;
   if (services.catalog != nullptr) impl_->catalog_api = std::make_unique<CatalogApi>(services.catalog);
+  if (services.jobs != nullptr) impl_->jobs_api = std::make_unique<JobsApi>(services.jobs);
   impl_->registry = services.registry;
   impl_->ingest = services.ingest;
   impl_->log = services.log;
@@ -173,19 +176,20 @@ void RestApi::Impl::Route(HttpRequest&& req, Responder respond) {
   if (path == "/v1/streams" || path == "/v1/streams/") {
     if (method != "GET")
       return respond(HttpResponse::Error(405, "GET /v1/streams lists streams; use PUT /v1/streams/NAME to create one"));
-    return ListStreams(std::move(respond));
+    return ListStreams(respond);
   }
   if (tables != nullptr && TableApi::Owns(req)) return tables->Handle(std::move(req), std::move(respond));
   if (sql != nullptr && SqlApi::Owns(req)) return sql->Handle(std::move(req), std::move(respond));
   if (catalog_api != nullptr && CatalogApi::Owns(req)) return catalog_api->Handle(std::move(req), std::move(respond));
+  if (jobs_api != nullptr && JobsApi::Owns(req)) return jobs_api->Handle(std::move(req), respond);
   if (path.starts_with(kStreamsPrefix)) {
     std::string rest = path.substr(kStreamsPrefix.size());
     size_t slash = rest.find('/');
     std::string name = rest.substr(0, slash);
     std::string tail = slash == std::string::npos ? "" : rest.substr(slash);
     if (tail.empty()) {
-      if (method == "PUT") return CreateStream(name, req, std::move(respond));
-      if (method == "GET") return DescribeStream(name, 200, std::move(respond));
+      if (method == "PUT") return CreateStream(name, req, respond);
+      if (method == "GET") return DescribeStream(name, 200, respond);
       if (method == "DELETE") return DropStream(name, std::move(respond));
       return respond(HttpResponse::Error(405, fmt::format("{} {}: expected GET, PUT or DELETE", method, path)));
     }
@@ -198,7 +202,7 @@ void RestApi::Impl::Route(HttpRequest&& req, Responder respond) {
   respond(HttpResponse::Error(404, fmt::format("no route for {} {}", method, path)));
 }
 
-void RestApi::Impl::ListStreams(Responder respond) {
+void RestApi::Impl::ListStreams(const Responder& respond) {
   JsonWriter w;
   w.BeginObject().Key("streams").BeginArray();
   for (const auto& h : registry->List()) {
@@ -214,7 +218,7 @@ void RestApi::Impl::ListStreams(Responder respond) {
   respond(HttpResponse::Json(200, w.Take()));
 }
 
-void RestApi::Impl::CreateStream(const std::string& name, const HttpRequest& req, Responder respond) {
+void RestApi::Impl::CreateStream(const std::string& name, const HttpRequest& req, const Responder& respond) {
   auto def = schema::StreamDefinitionFromJson(name, req.body);
   if (!def.ok()) return respond(HttpResponse::FromStatus(def.status().WithContext("stream definition")));
   def->created_us = WallNowMicros();
@@ -225,10 +229,10 @@ void RestApi::Impl::CreateStream(const std::string& name, const HttpRequest& req
   }
   auto created = registry->Create(std::move(def).value());
   if (!created.ok()) return respond(HttpResponse::FromStatus(created.status()));
-  DescribeStream(name, 201, std::move(respond));
+  DescribeStream(name, 201, respond);
 }
 
-void RestApi::Impl::DescribeStream(const std::string& name, unsigned status, Responder respond) {
+void RestApi::Impl::DescribeStream(const std::string& name, unsigned status, const Responder& respond) {
   auto h = registry->Find(name);
   if (!h) return respond(HttpResponse::Error(404, fmt::format("stream `{}` does not exist", name)));
   JsonWriter w;
@@ -247,7 +251,7 @@ void RestApi::Impl::DropStream(const std::string& name, Responder respond) {
   Status s = registry->Drop(name);
   if (!s.ok()) return respond(HttpResponse::FromStatus(s));
   if (table_service != nullptr) {
-    return table_service->RemoveStreamTable(name, [name, respond = std::move(respond)](Status removed) {
+    return table_service->RemoveStreamTable(name, [name, respond = std::move(respond)](const Status& removed) {
       if (!removed.ok()) return respond(HttpResponse::FromStatus(removed));
       JsonWriter w;
       w.BeginObject().Key("dropped").String(name).EndObject();

@@ -1,7 +1,7 @@
 // RestApi: the routes of lagoa's HTTP API (see src/http/README.md for the table): health,
 // metrics, streams (create, list, describe, drop), event ingestion and reading a stream's events
-// (with long polling for `lagoa stream tail --follow`); /v1/tables goes to the TableApi and
-// /v1/sql to the SqlApi.
+// (with long polling for `lagoa stream tail --follow`); /v1/tables goes to the TableApi,
+// /v1/sql to the SqlApi, /v1/catalog to the CatalogApi, /v1/projects and /v1/jobs to the JobsApi.
 //
 // Lifecycle: constructed → Start() (starts the long-poll timer thread) → Stop(); must outlive the
 // HttpServer that calls Handle(). Threads: Handle() runs on HTTP I/O threads and never blocks on
@@ -17,6 +17,7 @@
 #include "http/table_api.h"
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
+#include "jobs/job_service.h"
 
 namespace lagoa::http {
 
@@ -30,6 +31,7 @@ struct RestApiServices {
   tables::TableService* tables = nullptr;
   SqlApi* sql = nullptr;
   catalog::Catalog* catalog = nullptr;
+  jobs::JobService* jobs = nullptr;  // null: no /v1/projects or /v1/jobs routes
 };
 
 class RestApi {

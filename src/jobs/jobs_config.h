@@ -1,8 +1,8 @@
 // JobsConfig: the `jobs` section of the server's configuration (src/server/config.h), the keys of
 // the work the server schedules itself: loading streams into the lake and maintaining their
-// tables (lake_loading.h). The server loads it from the keys named beside each field and turns it
-// into LakeLoadingOptions (and the table service's compaction and VACUUM); Validate() checks the
-// ranges the keys allow.
+// tables (lake_loading.h), and the runs of deployed projects' jobs (job_service.h). The server loads it from the keys
+// named beside each field and turns it into LakeLoadingOptions (and the table service's compaction and VACUUM);
+// Validate() checks the ranges the keys allow.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,8 @@ struct JobsConfig {
   int64_t lake_vacuum_retention_hours = 168;
   // `lake_memory_limit`, at least 16 MiB: DuckDB's limit for the loader and maintenance.
   uint64_t lake_memory_limit_bytes = 256ull << 20;
+  // `jobs_runs_concurrent_max`, 1..64: runs of deployed jobs (job_service.h) at once, over all jobs.
+  int64_t runs_concurrent_max = 2;
 
   Status Validate() const;
 };

@@ -328,9 +328,11 @@ Result<ProjectFile> ReadProjectFile(const std::filesystem::path& dir) {
       LAGOA_RETURN_IF_ERROR(ReadSeedTypes(item.second, out.seed_types));
     } else if (key == "sources") {
       LAGOA_RETURN_IF_ERROR(ReadSources(item.second, out.freshness));
+    } else if (key == "jobs") {
+      continue;  // the server's schedules: src/jobs/job_spec.h reads them
     } else {
-      return Status::InvalidArgument(
-          fmt::format("{}: unknown key `{}`: expected name, vars, models, seeds or sources", Where(item.first), key));
+      return Status::InvalidArgument(fmt::format(
+          "{}: unknown key `{}`: expected name, vars, models, seeds, sources or jobs", Where(item.first), key));
     }
   }
   if (out.name.empty()) return Status::InvalidArgument(fmt::format("{}: `name` is missing", kProjectFile));

@@ -440,7 +440,7 @@ TEST_F(ProjectTest, ProjectMistakesNameTheFileAndLine) {
             "lagoa_project.yml:3:3: materialized: expected view, table, incremental or ephemeral, found `tabel`");
   Write("lagoa_project.yml", "name: shop\nschedule: daily\n");
   EXPECT_EQ(*LoadError(),
-            "lagoa_project.yml:2:1: unknown key `schedule`: expected name, vars, models, seeds or sources");
+            "lagoa_project.yml:2:1: unknown key `schedule`: expected name, vars, models, seeds, sources or jobs");
   Write("lagoa_project.yml", "name: [shop\n");
   EXPECT_NE(LoadError()->find("lagoa_project.yml:"), std::string::npos);
   Write("lagoa_project.yml", "vars: {}\n");

@@ -236,6 +236,8 @@ const std::vector<KeyEntry>& Entries() {
         "priority",
         "0"},
        Number(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_load_nice))},
+      {{"jobs_runs_concurrent_max", "runs of deployed jobs (lagoa project deploy) at once, over all jobs: 1..64", "2"},
+       Number(In(&ServerConfig::jobs, &jobs::JobsConfig::runs_concurrent_max))},
       {{"lake_vacuum_retention_hours",
         "how long VACUUM keeps data files no table version uses (time travel needs them); -1 never vacuums", "168"},
        Number(In(&ServerConfig::jobs, &jobs::JobsConfig::lake_vacuum_retention_hours))},

@@ -27,6 +27,7 @@
 #include "http/rest_api.h"
 #include "ingest/ingest_service.h"
 #include "ingest/stream_registry.h"
+#include "jobs/job_service.h"
 #include "jobs/lake_loading.h"
 #include "lake/attached_tables.h"
 #include "log/log.h"
@@ -78,6 +79,7 @@ struct Node::Components {
   std::unique_ptr<tables::TableService> tables;
   std::unique_ptr<ingest::StreamRegistry> registry;
   std::unique_ptr<sql::SqlEngine> sql;
+  std::unique_ptr<jobs::JobService> jobs;  // deployed projects' jobs, run on `sql`
   std::unique_ptr<http::SqlApi> sql_api;
   std::unique_ptr<pg::PgServer> pg;
   std::unique_ptr<ingest::IngestService> ingest;
@@ -264,6 +266,46 @@ Status StartTables(const ServerConfig& config, const std::filesystem::path& scra
   return Status::Ok();
 }
 
+// What a Delta table's latest commit is called (`00000000000000000012.json`): its version, as text.
+Result<std::string> LatestCommit(const std::filesystem::path& table_dir) {
+  std::error_code ec;
+  std::string latest;
+  for (const auto& entry : std::filesystem::directory_iterator(table_dir / "_delta_log", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".json") && name.size() == 25 && name > latest) latest = name;
+  }
+  if (ec || latest.empty()) return Status::NotFound(fmt::format("{} holds no Delta table", table_dir.string()));
+  return latest.substr(0, 20);
+}
+
+// An on_new_data job's upstream (jobs/job_spec.h): a stream's version is where its partitions'
+// logs end; a lake or attached table's, its latest commit.
+Result<std::string> DataVersion(const Node::Components& c, const std::string& name) {
+  if (std::optional<ingest::StreamHandle> stream = c.registry->Find(name)) {
+    int64_t end = 0;
+    for (int32_t p = 0; p < stream->log->partition_count(); ++p) {
+      end += stream->log->partition(PartitionId(p))->next_offset().value();
+    }
+    return std::to_string(end);
+  }
+  if (auto table = c.sql->lake_tables()->FindIgnoringCase(name)) return LatestCommit(table->path);
+  if (auto table = c.attached->FindIgnoringCase(name)) return LatestCommit(table->path);
+  return Status::NotFound(fmt::format("no stream or lake table `{}`", name));
+}
+
+Status StartJobs(const ServerConfig& config, Node::Components& c) {
+  jobs::JobServiceOptions options;
+  options.projects_dir = config.data_dir / "projects";
+  options.state_dir = config.data_dir / "jobs";
+  options.runs_concurrent_max = static_cast<size_t>(config.jobs.runs_concurrent_max);
+  options.sql_bytes_max = config.sql.text_bytes_max;
+  options.engine = c.sql.get();
+  options.data_version = [components = &c](const std::string& name) { return DataVersion(*components, name); };
+  LAGOA_ASSIGN_OR_RETURN(c.jobs, jobs::JobService::Make(std::move(options)));
+  c.jobs->Start();
+  return Status::Ok();
+}
+
 // The front doors: SQL over HTTP, PostgreSQL, then the REST routes and the HTTP server.
 Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
   http::SqlApiOptions sql_api = http::SqlApiOptions::Defaults();
@@ -289,6 +331,7 @@ Status StartFrontDoors(const ServerConfig& config, Node::Components& c) {
   services.tables = c.tables.get();
   services.sql = c.sql_api.get();
   services.catalog = c.objects.get();
+  services.jobs = c.jobs.get();
   c.api = std::make_unique<http::RestApi>(services);
   c.api->Start();
 
@@ -330,11 +373,13 @@ Status Node::Start() {
   LAGOA_RETURN_IF_ERROR(StartCatalog(config_, *c_));
   LAGOA_RETURN_IF_ERROR(StartSql(config_, scratch_dir, *c_));
   LAGOA_RETURN_IF_ERROR(StartTables(config_, scratch_dir, *c_));
+  LAGOA_RETURN_IF_ERROR(StartJobs(config_, *c_));
   return StartFrontDoors(config_, *c_);
 }
 
 void Node::Stop() {
-  if (c_->sql) c_->sql->Stop();  // interrupts every statement, planned or running; none starts any more
+  if (c_->jobs) c_->jobs->Stop();  // cancels the running runs: they are retried at the next start
+  if (c_->sql) c_->sql->Stop();    // interrupts every statement, planned or running; none starts any more
   // Table operations first: queued ones are answered while HTTP still runs, and the running one
   // finishes before the HTTP drain starts its clock.
   if (c_->tables) c_->tables->Stop();
@@ -351,6 +396,7 @@ void Node::Stop() {
   c_->object_sources.clear();
   c_->pg.reset();
   c_->sql_api.reset();
+  c_->jobs.reset();
   c_->sql.reset();
   c_->attached.reset();
   c_->ingest.reset();
