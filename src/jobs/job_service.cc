@@ -70,11 +70,6 @@ void CountRun(const std::string& job, RunStatus status) {
       ->Add();
 }
 
-std::string DurationText(int64_t ms) {
-  if (ms % 60'000 == 0) return fmt::format("{} minute{}", ms / 60'000, ms == 60'000 ? "" : "s");
-  return fmt::format("{:.3g} seconds", static_cast<double>(ms) / 1000);
-}
-
 }  // namespace
 
 Status JobServiceOptions::Validate() const {
@@ -214,10 +209,12 @@ void JobService::SchedulerLoop() {
     // Runs past their timeout are cancelled; their workers record them failed.
     std::optional<int64_t> wake = scheduler_.NextWakeMs();
     for (auto& [id, running] : running_) {
-      if (running.runner == nullptr) continue;
+      if (running.runner == nullptr) {  // its session is opening: look again soon
+        wake = std::min(wake.value_or(now + 100), std::max(now + 100, running.deadline_ms));
+        continue;
+      }
       if (running.deadline_ms <= now) {
-        auto job = scheduler_.Find(running.request.job);
-        running.runner->Cancel(fmt::format("timed out after {}", DurationText(job ? job->spec.timeout_ms : 0)));
+        running.runner->Cancel(fmt::format("timed out after {}", DurationText(running.timeout_ms)));
         running.deadline_ms = INT64_MAX;
       } else {
         wake = std::min(wake.value_or(running.deadline_ms), running.deadline_ms);
@@ -267,7 +264,10 @@ void JobService::Execute(const RunRequest& request) {
       dir = options_.projects_dir / project.name / fmt::format("v{}", project.version);
       ++dirs_in_use_[dir];
       record.project = spec->project;
-      running_[record.id] = Running{.request = request, .runner = nullptr, .deadline_ms = Now() + spec->timeout_ms};
+      running_[record.id] = Running{.request = request,
+                                    .runner = nullptr,
+                                    .timeout_ms = spec->timeout_ms,
+                                    .deadline_ms = Now() + spec->timeout_ms};
     }
   }
   if (!spec) return;  // removed by a deploy since it was due
@@ -314,6 +314,7 @@ bool JobService::Build(const JobSpec& spec, const std::filesystem::path& dir, in
     if (stopping_) return false;
     running_.at(run_id).runner = runner->get();
   }
+  wake_.notify_all();  // the scheduler thread now watches its deadline
   models::BuildOptions options;
   options.steps = spec.steps;
   options.full_refresh = spec.full_refresh;

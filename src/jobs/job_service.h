@@ -100,6 +100,7 @@ class JobService {
   struct Running {
     RunRequest request;
     EngineSqlRunner* runner = nullptr;  // null until the run's session is open
+    int64_t timeout_ms = 0;
     int64_t deadline_ms = 0;
   };
 

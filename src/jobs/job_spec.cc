@@ -40,12 +40,16 @@ std::string_view UnitText(int64_t ms) {
   return "second";
 }
 
+}  // namespace
+
 std::string DurationText(int64_t ms) {
   const std::string_view unit = UnitText(ms);
   const int64_t per = unit == "day" ? 86'400'000 : unit == "hour" ? 3'600'000 : unit == "minute" ? 60'000 : 1000;
   const int64_t n = ms / per;
   return fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s");
 }
+
+namespace {
 
 // One job's keys, read into `job`. Every error names where in the file it is.
 class JobReader {

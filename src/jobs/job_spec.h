@@ -75,6 +75,9 @@ struct JobSpec {
   std::string ScheduleText() const;  // "cron 0 * * * * (Europe/Berlin)", "every 15 minutes", …
 };
 
+// Milliseconds in the largest unit that divides them: "1 second", "90 seconds", "2 hours".
+std::string DurationText(int64_t ms);
+
 // "30 seconds", "1 hour", "2 days" → milliseconds; errors say what was expected.
 Result<int64_t> ParseDurationMs(std::string_view text);
 

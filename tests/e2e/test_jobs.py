@@ -1,8 +1,8 @@
 """`lagoa project deploy` and `lagoa jobs` against a real server: a deployed project's jobs run on
 their schedules (every N seconds, on new data in a stream, cron in a time zone), build their
 models in order with their tests, and keep a history (`lagoa jobs runs|logs`, /v1/jobs, metrics);
-a failing error test skips what depends on it and the run is retried with backoff; pause and
-resume; a backfill run twice leaves the same table; a bad project is refused naming the file and
+a failing error test skips what depends on it and the run is retried with backoff; a run past
+its timeout is cancelled and failed; pause and resume; a backfill run twice leaves the same table; a bad project is refused naming the file and
 line; a SIGKILL during a run leaves the table at one version and the run is retried after the
 restart."""
 
@@ -177,6 +177,26 @@ jobs:
         time.sleep(3)
         self.assertEqual(len(self.runs("nightly_taps")), 3, "retried more than `retries`")
 
+    def test_a_run_past_its_timeout_is_cancelled_and_failed(self):
+        s = self.server
+        project = self.write_project(self.tmp_path("slow"), {
+            "lagoa_project.yml": "name: slow\njobs:\n  endless:\n    command: run\n    timeout: 1 second\n",
+            "models/endless_sum.sql":
+                "{{ config(materialized='table') }}\n"
+                "SELECT sum(i * i % 7) AS s FROM range(100000000000) AS t(i)",
+        })
+        self.deploy(project)
+        r = h.run_cli(["jobs", "run", "endless"], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        run = self.wait_runs("endless", lambda rs: len(rs) == 1 and rs[0]["status"] == "failed")[0]
+        self.assertEqual(run["error"], "timed out after 1 second")
+        self.assertLess(run["finished_ms"] - run["started_ms"], 20_000)
+        self.assertEqual(self.query("SELECT count(*) AS n FROM lagoa_catalog() WHERE name = 'endless_sum'"), [{"n": 0}])
+        # The worker is free again: the next run starts (and times out) too.
+        r = h.run_cli(["jobs", "run", "endless"], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.wait_runs("endless", lambda rs: len(rs) == 2 and rs[1]["status"] == "failed")
+
     def test_a_backfill_run_twice_leaves_the_same_table(self):
         s = self.server
         s.create_stream("sales", SCHEMA)
@@ -246,7 +266,7 @@ jobs:
 
     def test_sigkill_during_a_run_leaves_one_version_and_the_run_is_retried(self):
         s = self.start_server()
-        rows = h.scaled(3_000_000, 300_000)
+        rows = h.scaled(6_000_000, 600_000)
         project = self.write_project(self.tmp_path("heavy"), {
             "lagoa_project.yml": "name: heavy\njobs:\n  big:\n    command: run\n    retries: 1\n"
                                  "    retry_delay: 0 seconds\n",
