@@ -59,11 +59,26 @@ Result<std::vector<std::string>> BuildStatements(const Model& model, std::string
                       name, body, fmt::join(keys, ", ")));
       break;
     }
-    case IncrementalStrategy::kDeleteInsert:
-      return Status::InvalidArgument(fmt::format(
-          "model {} ({}): incremental_strategy delete+insert is not built yet; use merge (one row per unique_key) "
-          "or append",
-          model.name, model.path.string()));
+    case IncrementalStrategy::kDeleteInsert: {
+      if (model.config.unique_key.empty()) {
+        return Status::InvalidArgument(
+            fmt::format("model {} ({}): incremental_strategy delete+insert needs a unique_key: the columns whose rows "
+                        "the new rows replace",
+                        model.name, model.path.string()));
+      }
+      // The stored rows whose keys the new rows have go, the new rows (any number per key) come,
+      // in one commit: the table is rewritten, since a lake commit cannot both delete by key and
+      // insert rows that matched. Keys compare with IS NOT DISTINCT FROM, so NULL keys are replaced too.
+      std::vector<std::string> same;
+      for (const std::string& key : model.config.unique_key) {
+        same.push_back(fmt::format("__lagoa_new.{0} IS NOT DISTINCT FROM __lagoa_old.{0}", SqlIdentifier(key)));
+      }
+      statements.push_back(fmt::format(
+          "CREATE OR REPLACE TABLE {0} AS\nWITH __lagoa_new AS (\n{1})\nSELECT * FROM {0} AS __lagoa_old WHERE NOT "
+          "EXISTS (SELECT 1 FROM __lagoa_new WHERE {2})\nUNION ALL BY NAME\nSELECT * FROM __lagoa_new",
+          name, body, fmt::join(same, " AND ")));
+      break;
+    }
   }
   return statements;
 }

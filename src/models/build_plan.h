@@ -37,7 +37,7 @@ bool BuildsIncrementally(const Model& model, ExistingRelation existing, bool ful
 
 // The statements for `model`, whose compiled SELECT is `select` (compiled with
 // BuildsIncrementally's answer). Errors: the name holds a relation the project does not own, a
-// merge without unique_key, and delete+insert (not built yet).
+// merge or delete+insert without unique_key.
 Result<std::vector<std::string>> BuildStatements(const Model& model, std::string_view select, ExistingRelation existing,
                                                  bool full_refresh);
 

@@ -62,9 +62,17 @@ TEST(BuildPlan, IncrementalModelsBuildAsTablesFirstThenAppendOrMerge) {
                                  ExistingRelation::kTable, false);
   EXPECT_EQ(keyless.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(keyless.status().message().find("unique_key"), std::string::npos) << keyless.status().ToString();
-  auto delete_insert = BuildStatements(MakeModel(Materialization::kIncremental, IncrementalStrategy::kDeleteInsert),
-                                       "SELECT 1", ExistingRelation::kTable, false);
-  EXPECT_FALSE(delete_insert.ok());
+  const Model delete_insert =
+      MakeModel(Materialization::kIncremental, IncrementalStrategy::kDeleteInsert, {"day", "shop id"});
+  EXPECT_EQ(
+      Plan(delete_insert, ExistingRelation::kTable),
+      Statements{"CREATE OR REPLACE TABLE \"Daily\" AS\nWITH __lagoa_new AS (\nSELECT 1 AS day -- the end\n)\n"
+                 "SELECT * FROM \"Daily\" AS __lagoa_old WHERE NOT EXISTS (SELECT 1 FROM __lagoa_new WHERE "
+                 "__lagoa_new.\"day\" IS NOT DISTINCT FROM __lagoa_old.\"day\" AND __lagoa_new.\"shop id\" IS NOT "
+                 "DISTINCT FROM __lagoa_old.\"shop id\")\nUNION ALL BY NAME\nSELECT * FROM __lagoa_new"});
+  auto keyless_delete = BuildStatements(MakeModel(Materialization::kIncremental, IncrementalStrategy::kDeleteInsert),
+                                        "SELECT 1", ExistingRelation::kTable, false);
+  EXPECT_NE(keyless_delete.status().message().find("delete+insert needs a unique_key"), std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 """`lagoa compile` and `lagoa run` on project folders against a real server: the SQL compile prints
 runs (each model a view in build order, the ephemeral one inlined), vars from the command line
 win, a broken project exits 1 naming the file; run builds views, tables (one Delta commit each
-rebuild), incremental models (appended, merged on their unique key, rebuilt with --full-refresh),
+rebuild), incremental models (appended, merged on their unique key, delete+insert by key, rebuilt with --full-refresh),
 skips what a failed model or test feeds, runs data tests after their models, loads seeds with
 their declared types (a bad value names its cell), keeps every version of changing rows in
 snapshots (by timestamp and by compared columns), checks sources' freshness, and a SIGKILL of the server during a build
@@ -223,6 +223,50 @@ class ModelsTest(h.ServerTestCase):
         check()
         kind = self.query("SELECT kind FROM lagoa_catalog() WHERE name = 'stg_orders'")
         self.assertEqual(kind, [{"kind": "table"}])
+
+    def test_delete_insert_replaces_every_row_of_the_keys_it_rebuilds_in_one_commit(self):
+        s = self.server
+        s.create_stream("readings", "sensor VARCHAR, day DATE, value DOUBLE")
+
+        def post(rows):
+            status, reply, _ = s.post_events("readings", "".join(
+                json.dumps({"sensor": a, "day": d, "value": v}) + "\n" for a, d, v in rows))
+            self.assertEqual(status, 200, reply)
+
+        post([("a", "2024-03-01", 1), ("b", "2024-03-01", 2), ("a", "2024-03-02", 3), (None, "2024-03-02", 4)])
+        # Each build recomputes the days at or after the latest one stored: several rows per key
+        # (day), which merge would refuse.
+        project = self.write_project(self.tmp_path("sensors"), {
+            "lagoa_project.yml": "name: sensors\n",
+            "models/per_sensor_day.sql":
+                "{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='day') }}\n"
+                "SELECT day, sensor, sum(value) AS total FROM {{ source('readings') }}\n"
+                "{% if is_incremental() %}WHERE day >= (SELECT max(day) FROM {{ this }}){% endif %}\n"
+                "GROUP BY day, sensor",
+        })
+
+        def rows():
+            return self.query("SELECT CAST(day AS VARCHAR) AS day, sensor, total FROM per_sensor_day "
+                              "ORDER BY day, sensor NULLS FIRST")
+
+        r = h.run_cli(["run", "--project", project], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertEqual(rows(), [{"day": "2024-03-01", "sensor": "a", "total": 1}, {"day": "2024-03-01", "sensor": "b", "total": 2},
+                                  {"day": "2024-03-02", "sensor": None, "total": 4}, {"day": "2024-03-02", "sensor": "a", "total": 3}])
+        # A late reading for 2024-03-02 (sensor b, new) and a new day: 2024-03-02's rows are all
+        # replaced, 2024-03-01's stay as they were.
+        post([("b", "2024-03-02", 10), ("a", "2024-03-03", 5)])
+        versions_before = len(glob.glob(os.path.join(s.data_dir, "tables", "per_sensor_day", "_delta_log", "*.json")))
+        r = h.run_cli(["run", "--project", project], url=s.url)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertEqual(rows(), [{"day": "2024-03-01", "sensor": "a", "total": 1}, {"day": "2024-03-01", "sensor": "b", "total": 2},
+                                  {"day": "2024-03-02", "sensor": None, "total": 4}, {"day": "2024-03-02", "sensor": "a", "total": 3},
+                                  {"day": "2024-03-02", "sensor": "b", "total": 10},
+                                  {"day": "2024-03-03", "sensor": "a", "total": 5}])
+        versions, commit = self.latest_commit("per_sensor_day")
+        self.assertEqual(versions, versions_before + 1)
+        info = next(a["commitInfo"] for a in commit if "commitInfo" in a)
+        self.assertEqual(info["operation"], "CREATE OR REPLACE TABLE AS SELECT")
 
     def test_build_tests_each_model_and_stops_what_a_failing_test_feeds(self):
         s = self.server
