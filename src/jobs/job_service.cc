@@ -279,8 +279,9 @@ void JobService::Execute(const RunRequest& request) {
     if (Status put = history_->Put(record); !put.ok()) spdlog::error("jobs: run {}: {}", record.id, put.message());
     CountRun(record.job, record.status);
     if (ok) {
-      spdlog::info("jobs: run {} of `{}` succeeded in {:.2f} s ({} rows written)", record.id, record.job,
-                   static_cast<double>(record.finished_ms - record.started_ms) / 1000, record.rows_written);
+      spdlog::info("jobs: run {} of `{}` succeeded in {:.2f} s ({} row{} written)", record.id, record.job,
+                   static_cast<double>(record.finished_ms - record.started_ms) / 1000, record.rows_written,
+                   record.rows_written == 1 ? "" : "s");
     } else {
       spdlog::warn("jobs: run {} of `{}` (attempt {}) failed: {}", record.id, record.job, record.attempt, record.error);
     }
