@@ -1,24 +1,14 @@
 #include "jobs/cron.h"
 
-#include <absl/time/time.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "jobs/time_test_util.h"
+
 namespace lagoa::jobs {
 namespace {
-
-int64_t Ms(const char* rfc3339) {
-  absl::Time t;
-  std::string error;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error)) << error;
-  return absl::ToUnixMillis(t);
-}
-
-std::string Utc(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
-}
 
 std::string ParseError(const char* expression, const char* zone = "UTC") {
   auto parsed = CronSchedule::Parse(expression, zone);

@@ -1,6 +1,5 @@
 #include "jobs/scheduler.h"
 
-#include <absl/time/time.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "jobs/run_history.h"
+#include "jobs/time_test_util.h"
 
 namespace lagoa::jobs {
 namespace {
@@ -16,17 +16,6 @@ namespace {
 constexpr int64_t kSecondMs = 1000;
 constexpr int64_t kMinuteMs = 60 * kSecondMs;
 constexpr int64_t kHourMs = 60 * kMinuteMs;
-
-int64_t Ms(const char* rfc3339) {
-  absl::Time t;
-  std::string error;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error)) << error;
-  return absl::ToUnixMillis(t);
-}
-
-std::string Utc(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
-}
 
 JobSpec Every(const std::string& name, int64_t interval_ms) {
   JobSpec job;

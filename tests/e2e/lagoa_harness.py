@@ -430,6 +430,16 @@ def post_raw(port, path, headers, body, early_wait_s=2.0):
         req.close()
 
 
+def write_files(root, files):
+    """Writes {relative path: text} under `root` (a project folder, say); returns `root`."""
+    for relative, text in files.items():
+        path = os.path.join(root, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    return root
+
+
 def run_cli(args, url=None, input=None, env=None, timeout=120):
     """Runs `lagoa ARGS…` (with --url URL appended when given); returns CompletedProcess (bytes)."""
     cmd = [binary()] + list(args)

@@ -7,7 +7,6 @@ line; a SIGKILL during a run leaves the table at one version and the run is retr
 restart."""
 
 import json
-import os
 import time
 
 import lagoa_harness as h
@@ -17,14 +16,6 @@ WAIT_S = 60
 
 
 class JobsTest(h.ServerTestCase):
-
-    def write_project(self, root, files):
-        for relative, text in files.items():
-            path = os.path.join(root, relative)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-        return root
 
     def deploy(self, project, server=None):
         r = h.run_cli(["project", "deploy", "--project", project], url=(server or self.server).url)
@@ -60,7 +51,7 @@ class JobsTest(h.ServerTestCase):
         s = self.server
         s.create_stream("visits", SCHEMA)
         self.post_clicks("visits", 0, 30)
-        project = self.write_project(self.tmp_path("web"), {
+        project = h.write_files(self.tmp_path("web"), {
             "lagoa_project.yml": """name: web
 jobs:
   often:
@@ -147,7 +138,7 @@ jobs:
         s = self.server
         s.create_stream("taps", SCHEMA)
         self.post_clicks("taps", 0, 8)
-        project = self.write_project(self.tmp_path("flaky"), {
+        project = h.write_files(self.tmp_path("flaky"), {
             "lagoa_project.yml": """name: flaky
 jobs:
   nightly_taps:
@@ -179,7 +170,7 @@ jobs:
 
     def test_a_run_past_its_timeout_is_cancelled_and_failed(self):
         s = self.server
-        project = self.write_project(self.tmp_path("slow"), {
+        project = h.write_files(self.tmp_path("slow"), {
             "lagoa_project.yml": "name: slow\njobs:\n  endless:\n    command: run\n    timeout: 1 second\n",
             "models/endless_sum.sql":
                 "{{ config(materialized='table') }}\n"
@@ -202,7 +193,7 @@ jobs:
         s.create_stream("sales", SCHEMA)
         for day in range(1, 5):
             self.post_clicks("sales", 0, day * 3, day=f"2024-03-0{day}")
-        project = self.write_project(self.tmp_path("bf"), {
+        project = h.write_files(self.tmp_path("bf"), {
             "lagoa_project.yml": "name: bf\njobs:\n  per_day:\n    command: run\n",
             "models/sales_by_day.sql":
                 "{{ config(materialized='incremental', incremental_strategy='merge', unique_key='day') }}\n"
@@ -230,7 +221,7 @@ jobs:
 
     def test_a_bad_project_is_refused_naming_the_file_and_line(self):
         s = self.server
-        bad = self.write_project(self.tmp_path("bad"), {
+        bad = h.write_files(self.tmp_path("bad"), {
             "lagoa_project.yml": "name: bad\njobs:\n  hourly:\n    cron: \"61 * * * *\"\n",
             "models/one.sql": "SELECT 1 AS x",
         })
@@ -238,7 +229,7 @@ jobs:
         self.assertEqual(r.returncode, 1)
         self.assertIn("lagoa_project.yml:4:11: job `hourly`: cron `61 * * * *`: minute: `61`: expected a number "
                       "from 0 to 59", r.stderr.decode())
-        zone = self.write_project(self.tmp_path("zone"), {
+        zone = h.write_files(self.tmp_path("zone"), {
             "lagoa_project.yml": "name: zone\njobs:\n  hourly:\n    cron: \"0 * * * *\"\n    timezone: Mars/Base\n",
             "models/one.sql": "SELECT 1 AS x",
         })
@@ -246,11 +237,11 @@ jobs:
         self.assertEqual(r.returncode, 1)
         self.assertIn("time zone `Mars/Base`: not in the time zone database", r.stderr.decode())
         # A job name another project has.
-        one = self.write_project(self.tmp_path("one"), {
+        one = h.write_files(self.tmp_path("one"), {
             "lagoa_project.yml": "name: one\njobs:\n  shared_name:\n    every: 1 hour\n",
             "models/a.sql": "SELECT 1 AS x",
         })
-        two = self.write_project(self.tmp_path("two"), {
+        two = h.write_files(self.tmp_path("two"), {
             "lagoa_project.yml": "name: two\njobs:\n  shared_name:\n    every: 1 hour\n",
             "models/b.sql": "SELECT 1 AS x",
         })
@@ -267,7 +258,7 @@ jobs:
     def test_sigkill_during_a_run_leaves_one_version_and_the_run_is_retried(self):
         s = self.start_server()
         rows = h.scaled(6_000_000, 600_000)
-        project = self.write_project(self.tmp_path("heavy"), {
+        project = h.write_files(self.tmp_path("heavy"), {
             "lagoa_project.yml": "name: heavy\njobs:\n  big:\n    command: run\n    retries: 1\n"
                                  "    retry_delay: 0 seconds\n",
             "models/big_table.sql":

@@ -31,21 +31,13 @@ def parse_compiled(text):
 
 class ModelsTest(h.ServerTestCase):
 
-    def write_project(self, root, files):
-        for relative, text in files.items():
-            path = os.path.join(root, relative)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-        return root
-
     def test_compiled_models_run_as_views_in_build_order(self):
         s = self.server
         s.create_stream("clicks", SCHEMA)
         events = [{"user_id": i % 5, "url": f"/p{i % 3}", "ts": "2024-03-01T10:00:00Z"} for i in range(60)]
         status, reply, _ = s.post_events("clicks", "".join(json.dumps(e) + "\n" for e in events))
         self.assertEqual(status, 200, reply)
-        project = self.write_project(self.tmp_path("shop"), {
+        project = h.write_files(self.tmp_path("shop"), {
             "lagoa_project.yml": "name: shop\nvars:\n  min_user: 0\n",
             "models/staging/stg_clicks.sql":
                 "SELECT user_id, url FROM {{ source('clicks') }} WHERE user_id >= {{ var('min_user') }}",
@@ -78,7 +70,7 @@ class ModelsTest(h.ServerTestCase):
         self.assertEqual([name for name, _, _ in parse_compiled(r.stdout.decode())], ["pages", "page_counts"])
 
     def test_a_broken_project_exits_1_naming_the_file(self):
-        project = self.write_project(self.tmp_path("loop"), {
+        project = h.write_files(self.tmp_path("loop"), {
             "lagoa_project.yml": "name: loop\n",
             "models/a.sql": "SELECT * FROM {{ ref('b') }}",
             "models/b.sql": "SELECT * FROM {{ ref('a') }}",
@@ -124,7 +116,7 @@ class ModelsTest(h.ServerTestCase):
             orders.extend(batch)
 
         post(0, 24)
-        project = self.write_project(self.tmp_path("shop"), {
+        project = h.write_files(self.tmp_path("shop"), {
             "lagoa_project.yml": "name: shop\nmodels:\n  marts:\n    materialized: table\n",
             "models/staging/stg_orders.sql":
                 "SELECT order_id, day, amount FROM {{ source('orders') }} WHERE paid",
@@ -236,7 +228,7 @@ class ModelsTest(h.ServerTestCase):
         post([("a", "2024-03-01", 1), ("b", "2024-03-01", 2), ("a", "2024-03-02", 3), (None, "2024-03-02", 4)])
         # Each build recomputes the days at or after the latest one stored: several rows per key
         # (day), which merge would refuse.
-        project = self.write_project(self.tmp_path("sensors"), {
+        project = h.write_files(self.tmp_path("sensors"), {
             "lagoa_project.yml": "name: sensors\n",
             "models/per_sensor_day.sql":
                 "{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='day') }}\n"
@@ -276,7 +268,7 @@ class ModelsTest(h.ServerTestCase):
         payments.append({"payment_id": 7, "customer": "c9", "method": "cash"})  # a duplicate id, an unknown method
         status, reply, _ = s.post_events("payments", "".join(json.dumps(p) + "\n" for p in payments))
         self.assertEqual(status, 200, reply)
-        project = self.write_project(self.tmp_path("pay"), {
+        project = h.write_files(self.tmp_path("pay"), {
             "lagoa_project.yml": "name: pay\n",
             "models/customers.sql": "{{ config(materialized='table') }}\n"
                                     "SELECT DISTINCT customer FROM {{ source('payments') }} WHERE customer <> 'c9'",
@@ -351,7 +343,7 @@ class ModelsTest(h.ServerTestCase):
         status, reply, _ = s.post_events("ticks", "".join(
             json.dumps({"n": i, "tag": f"t{i % 7}"}) + "\n" for i in range(rows)))
         self.assertEqual(status, 200, reply)
-        project = self.write_project(self.tmp_path("gen"), {
+        project = h.write_files(self.tmp_path("gen"), {
             "lagoa_project.yml": "name: gen\nmodels:\n  materialized: table\n",
             "models/wide.sql":
                 "SELECT {{ var('gen') }} AS gen, n, tag, repeat(tag, 50) AS pad FROM {{ source('ticks') }}",
@@ -382,7 +374,7 @@ class ModelsTest(h.ServerTestCase):
 
     def test_seeds_load_typed_and_a_bad_value_names_its_cell(self):
         s = self.server
-        project = self.write_project(self.tmp_path("geo"), {
+        project = h.write_files(self.tmp_path("geo"), {
             "lagoa_project.yml": "name: geo\nseeds:\n  countries:\n"
                                  "    column_types: {population: BIGINT, joined: DATE}\n",
             "seeds/countries.csv": "code,name,population,joined\nbr,Brazil,203000000,2024-01-05\n"
@@ -432,7 +424,7 @@ class ModelsTest(h.ServerTestCase):
 
         latest = ("SELECT id, plan, updated_at FROM {{ source('accounts') }} "
                   "QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC) = 1")
-        project = self.write_project(self.tmp_path("crm"), {
+        project = h.write_files(self.tmp_path("crm"), {
             "lagoa_project.yml": "name: crm\n",
             "snapshots/plans_by_time.sql":
                 "{{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}\n" + latest,
@@ -472,7 +464,7 @@ class ModelsTest(h.ServerTestCase):
         info = next(a["commitInfo"] for a in commit if "commitInfo" in a)
         self.assertEqual(info["operationParameters"]["mode"], "Overwrite")
 
-        broken = self.write_project(self.tmp_path("broken"), {
+        broken = h.write_files(self.tmp_path("broken"), {
             "lagoa_project.yml": "name: broken\n",
             "snapshots/s.sql": "{{ config(unique_key='id', strategy='timestamp') }}\nSELECT 1 AS id",
         })
@@ -503,7 +495,7 @@ class ModelsTest(h.ServerTestCase):
     def test_source_freshness_warns_then_fails_as_the_newest_event_ages(self):
         s = self.server
         s.create_stream("sensor", "device VARCHAR, read_at TIMESTAMPTZ")
-        project = self.write_project(self.tmp_path("fresh"), {
+        project = h.write_files(self.tmp_path("fresh"), {
             "lagoa_project.yml": "name: fresh\nsources:\n  sensor:\n"
                                  "    freshness: {loaded_at: read_at, warn_after: 1 hour, error_after: 1 day}\n",
         })
