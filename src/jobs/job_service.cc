@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/catch_all.h"
 #include "base/clock.h"
 #include "base/file_util.h"
 #include "base/json_writer.h"
@@ -93,7 +94,7 @@ Result<std::unique_ptr<JobService>> JobService::Make(JobServiceOptions options) 
   LAGOA_RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<JobService> service(new JobService(std::move(options)));
   LAGOA_ASSIGN_OR_RETURN(service->history_, RunHistory::Open(service->options_.state_dir, service->options_.runs_kept));
-  LAGOA_RETURN_IF_ERROR(service->LoadDeployed());
+  LAGOA_RETURN_IF_ERROR(CatchAll("loading the deployed projects", [&] { return service->LoadDeployed(); }));
   return service;
 }
 
@@ -205,31 +206,46 @@ void JobService::Stop() {
 void JobService::SchedulerLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    const int64_t now = Now();
-    // Runs past their timeout are cancelled; their workers record them failed.
-    std::optional<int64_t> wake = scheduler_.NextWakeMs();
-    for (auto& [id, running] : running_) {
-      if (running.runner == nullptr) {  // its session is opening: look again soon
-        wake = std::min(wake.value_or(now + 100), std::max(now + 100, running.deadline_ms));
-        continue;
-      }
-      if (running.deadline_ms <= now) {
-        running.runner->Cancel(fmt::format("timed out after {}", DurationText(running.timeout_ms)));
-        running.deadline_ms = INT64_MAX;
-      } else {
-        wake = std::min(wake.value_or(running.deadline_ms), running.deadline_ms);
-      }
+    // The wall clock may jump: look again after a minute at most.
+    int64_t wake_ms = Now() + 60'000;
+    bool started = false;
+    const Status escaped = CatchAll("the job scheduler", [&] {
+      if (std::optional<int64_t> wake = ScheduleNow(started)) wake_ms = std::min(wake_ms, *wake);
+    });
+    if (!escaped.ok()) {
+      spdlog::error("jobs: {}", escaped.message());
+      wake_ms = Now() + 1000;
     }
-    std::vector<RunRequest> due = scheduler_.TakeDue(now, options_.data_version);
-    if (!due.empty()) {
-      for (RunRequest& request : due) to_start_.push_back(std::move(request));
-      work_cv_.notify_all();
-      continue;  // a new run's deadline joins the wake time
-    }
-    // The wall clock may jump: wait at most a minute before looking again.
-    const int64_t wait_ms = std::clamp<int64_t>(wake.value_or(now + 60'000) - now, 1, 60'000);
+    if (started) continue;  // runs were handed to the workers: their deadlines join the next look
+    const int64_t wait_ms = std::clamp<int64_t>(wake_ms - Now(), 10, 60'000);
     wake_.wait_for(lock, std::chrono::milliseconds(wait_ms));
   }
+}
+
+std::optional<int64_t> JobService::ScheduleNow(bool& started) {
+  const int64_t now = Now();
+  // Runs past their timeout are cancelled; their workers record them failed.
+  std::optional<int64_t> wake;
+  for (auto& [id, running] : running_) {
+    if (running.runner == nullptr) {  // its session is opening: look again soon
+      wake = std::min(wake.value_or(now + 100), std::max(now + 100, running.deadline_ms));
+      continue;
+    }
+    if (running.deadline_ms <= now) {
+      running.runner->Cancel(fmt::format("timed out after {}", DurationText(running.timeout_ms)));
+      running.deadline_ms = INT64_MAX;
+    } else {
+      wake = std::min(wake.value_or(running.deadline_ms), running.deadline_ms);
+    }
+  }
+  std::vector<RunRequest> due = scheduler_.TakeDue(now, options_.data_version);
+  if (!due.empty()) {
+    for (RunRequest& request : due) to_start_.push_back(std::move(request));
+    work_cv_.notify_all();
+    started = true;
+  }
+  if (std::optional<int64_t> next = scheduler_.NextWakeMs()) wake = std::min(wake.value_or(*next), *next);
+  return wake;
 }
 
 void JobService::WorkerLoop() {
@@ -272,7 +288,13 @@ void JobService::Execute(const RunRequest& request) {
   }
   if (!spec) return;  // removed by a deploy since it was due
   if (Status put = history_->Put(record); !put.ok()) spdlog::error("jobs: run {}: {}", record.id, put.message());
-  const bool ended = Build(*spec, dir, record.id, record);
+  bool ended = true;
+  const Status escaped = CatchAll(fmt::format("run {} of job `{}`", record.id, record.job),
+                                  [&] { ended = Build(*spec, dir, record.id, record); });
+  if (!escaped.ok()) {
+    record.status = RunStatus::kFailed;
+    record.error = escaped.message();
+  }
   record.finished_ms = Now();
   const bool ok = record.status == RunStatus::kSucceeded;
   if (ended) {
@@ -333,15 +355,20 @@ bool JobService::Build(const JobSpec& spec, const std::filesystem::path& dir, in
       rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     }
   }
-  auto summary = models::RunBuild(*project, *graph, *selected, options, **runner, [&](const models::BuildStep& step) {
-    record.steps.push_back(RunStep{.name = step.name,
-                                   .kind = step.kind,
-                                   .outcome = std::string(OutcomeName(step.outcome)),
-                                   .seconds = step.seconds,
-                                   .rows = step.is_test ? step.failing_rows : step.changed_rows,
-                                   .message = step.message});
-    if (!step.is_test && step.changed_rows > 0) record.rows_written += step.changed_rows;
+  Result<models::BuildSummary> summary = Status::Internal("the build did not run");
+  // The runner stays registered until the build is over, whatever way it ends.
+  const Status escaped = CatchAll(fmt::format("run {} of job `{}`", record.id, spec.name), [&] {
+    summary = models::RunBuild(*project, *graph, *selected, options, **runner, [&](const models::BuildStep& step) {
+      record.steps.push_back(RunStep{.name = step.name,
+                                     .kind = step.kind,
+                                     .outcome = std::string(OutcomeName(step.outcome)),
+                                     .seconds = step.seconds,
+                                     .rows = step.is_test ? step.failing_rows : step.changed_rows,
+                                     .message = step.message});
+      if (!step.is_test && step.changed_rows > 0) record.rows_written += step.changed_rows;
+    });
   });
+  if (!escaped.ok()) summary = escaped;
   {
     std::lock_guard lock(mu_);
     running_.at(run_id).runner = nullptr;

@@ -108,6 +108,9 @@ class JobService {
   Status LoadDeployed();
   Status SavePaused();  // REQUIRES: mu_ held
   void SchedulerLoop();
+  // One look: cancels runs past their timeout, hands due runs to the workers (`started`); when to
+  // look next.
+  std::optional<int64_t> ScheduleNow(bool& started);  // REQUIRES: mu_ held
   void WorkerLoop();
   void Execute(const RunRequest& request);
   // Runs the build of `record`'s job from the project version at `dir`; fills its steps,

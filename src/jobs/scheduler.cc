@@ -209,7 +209,10 @@ std::optional<int64_t> Scheduler::NextWakeMs() const {
     if (state.next_due_ms) consider(*state.next_due_ms);
     if (state.paused) continue;
     if (state.spec.schedule == ScheduleKind::kOnNewData) consider(state.next_check_ms);
-    if (!state.running && !state.queue.empty()) consider(state.queue.front().not_before_ms);
+    // With every slot taken, a waiting run starts when one ends (Finished), not at a time.
+    if (running_ < runs_concurrent_max_ && !state.running && !state.queue.empty()) {
+      consider(state.queue.front().not_before_ms);
+    }
   }
   return wake;
 }
