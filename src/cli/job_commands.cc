@@ -3,7 +3,6 @@
 // (src/jobs/job_service.h), and look at those runs.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -18,28 +17,6 @@ namespace lagoa::cli {
 namespace {
 
 constexpr size_t kDeployFileBytesMax = 16 << 20;
-
-// Every file `lagoa build` reads: lagoa_project.yml and what models/, seeds/, snapshots/ and
-// tests/ hold (hidden files and folders left out), as paths relative to `dir`.
-Result<std::vector<std::filesystem::path>> ProjectFiles(const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> files = {"lagoa_project.yml"};
-  for (const char* folder : {"models", "seeds", "snapshots", "tests"}) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir / folder, ec)) continue;
-    std::filesystem::recursive_directory_iterator it(dir / folder, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name.starts_with('.')) {
-        if (it->is_directory()) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file()) files.push_back(std::filesystem::relative(it->path(), dir));
-    }
-    if (ec) return Status::IoError(fmt::format("cannot list {}: {}", (dir / folder).string(), ec.message()));
-  }
-  std::sort(files.begin() + 1, files.end());
-  return files;
-}
 
 std::string Duration(simdjson::dom::element run) {
   int64_t started = 0;
@@ -88,14 +65,10 @@ int ProjectDeploy(const std::string& url, const std::string& project_dir) {
     fmt::print(stderr, "error: {}\n", project.status().message());
     return 1;
   }
-  auto files = ProjectFiles(project_dir);
-  if (!files.ok()) {
-    fmt::print(stderr, "error: {}\n", files.status().message());
-    return 1;
-  }
+  const std::vector<std::filesystem::path> files = models::ProjectFiles(*project);
   JsonWriter w;
   w.BeginObject().Key("files").BeginObject();
-  for (const std::filesystem::path& file : *files) {
+  for (const std::filesystem::path& file : files) {
     auto contents = ReadWholeFile(std::filesystem::path(project_dir) / file, kDeployFileBytesMax);
     if (!contents.ok()) {
       fmt::print(stderr, "error: {}\n", contents.status().message());
@@ -108,7 +81,7 @@ int ProjectDeploy(const std::string& url, const std::string& project_dir) {
   if (auto failed = RequestJson(url, "PUT", "/v1/projects/" + project->name, w.Take(), &reply)) return *failed;
   std::string jobs = Joined(reply.doc, "jobs");
   fmt::print("deployed project {} (version {}): {} models, {} file{}; jobs: {}\n", project->name,
-             Field(reply.doc, "version"), Field(reply.doc, "models"), files->size(), files->size() == 1 ? "" : "s",
+             Field(reply.doc, "version"), Field(reply.doc, "models"), files.size(), files.size() == 1 ? "" : "s",
              jobs.empty() ? "none" : jobs);
   return 0;
 }

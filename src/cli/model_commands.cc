@@ -145,28 +145,16 @@ int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps)
   const auto started = std::chrono::steady_clock::now();
   LoadedProject loaded;
   // `lagoa seed|snapshot -s NAME…` names seeds or snapshots, which are no models to select.
-  const bool by_name = steps == models::BuildSteps::kSeeds || steps == models::BuildSteps::kSnapshots;
   CompileArgs compile = args.compile;
-  if (by_name) compile.select.clear();
+  if (models::SelectsByName(steps)) compile.select.clear();
   if (int code = LoadSelected(compile, loaded); code != 0) return code;
   auto client = HttpClient::Make(url);
   if (!client.ok()) return PrintTransportError(client.status());
   HttpSqlRunner runner(client->get());
-  models::BuildOptions options;
-  options.steps = steps;
+  models::BuildOptions options = models::SelectionOptions(steps, args.compile.select, args.compile.exclude);
   options.full_refresh = args.full_refresh;
   options.store_failures = args.store_failures;
   options.vars = loaded.options.vars;
-  const bool everything = args.compile.select.empty() && args.compile.exclude.empty();
-  options.tests_of_no_model = everything;
-  options.all_seeds_and_snapshots = everything;
-  if (by_name) {
-    for (std::string_view rest = args.compile.select; !rest.empty();) {
-      const size_t end = rest.find_first_of(" ,");
-      if (end != 0) options.names.emplace_back(rest.substr(0, end));
-      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    }
-  }
   auto summary = models::RunBuild(loaded.project, *loaded.graph, loaded.selected, options, runner, PrintStep);
   if (!summary.ok()) {
     if (summary.status().code() == StatusCode::kUnavailable) return PrintTransportError(summary.status());

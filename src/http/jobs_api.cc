@@ -26,7 +26,7 @@ void WriteTime(JsonWriter& w, std::optional<int64_t> ms) {
 void WriteJob(JsonWriter& w, const jobs::JobView& job, const std::optional<jobs::RunRecord>& last) {
   const jobs::JobSpec& spec = job.spec;
   w.BeginObject().Key("name").String(spec.name).Key("project").String(spec.project);
-  w.Key("command").String(spec.command).Key("select").String(spec.select).Key("exclude").String(spec.exclude);
+  w.Key("command").String(spec.command()).Key("select").String(spec.select).Key("exclude").String(spec.exclude);
   w.Key("schedule").String(spec.ScheduleText()).Key("timeout_ms").Int(spec.timeout_ms);
   w.Key("retries").Int(spec.retries).Key("paused").Bool(job.paused).Key("running").Bool(job.running);
   w.Key("queued").Uint(job.queued).Key("next_due");

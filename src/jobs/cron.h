@@ -39,6 +39,7 @@ class CronSchedule {
 
   const std::string& expression() const { return expression_; }
   const std::string& zone_name() const { return zone_name_; }
+  const absl::TimeZone& zone() const { return zone_; }
 
  private:
   CronSchedule() = default;

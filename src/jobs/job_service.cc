@@ -22,13 +22,6 @@ namespace lagoa::jobs {
 namespace {
 
 constexpr std::string_view kPausedFile = "paused.json";
-constexpr std::string_view kStoppedError = "the server stopped during the run";
-
-bool IsProjectName(std::string_view name) {
-  if (name.empty() || name.size() > 63 || std::isdigit(static_cast<unsigned char>(name[0])) != 0) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; });
-}
 
 // A deployed file's path: relative, inside the project's own folders, no `..`.
 Status CheckDeployPath(std::string_view path) {
@@ -57,11 +50,6 @@ int64_t VersionOf(const std::filesystem::path& dir) {
   if (name.size() < 2 || name[0] != 'v') return 0;
   auto [end, error] = std::from_chars(name.data() + 1, name.data() + name.size(), n);
   return error == std::errc() && end == name.data() + name.size() ? n : 0;
-}
-
-std::string_view OutcomeName(models::StepOutcome outcome) {
-  static constexpr std::string_view kNames[] = {"built", "passed", "warned", "failed", "skipped"};
-  return kNames[static_cast<size_t>(outcome)];
 }
 
 void CountRun(const std::string& job, RunStatus status) {
@@ -121,7 +109,7 @@ Status JobService::LoadDeployed() {
   std::lock_guard lock(mu_);
   for (const auto& entry : std::filesystem::directory_iterator(options_.projects_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || !IsProjectName(name)) continue;
+    if (!entry.is_directory() || !models::IsPlainIdentifier(name)) continue;
     std::filesystem::path current;
     for (const auto& version : std::filesystem::directory_iterator(entry.path(), ec)) {
       if (VersionOf(version.path()) > VersionOf(current)) current = version.path();
@@ -193,7 +181,7 @@ void JobService::Stop() {
     if (stopping_) return;
     stopping_ = true;
     for (auto& [id, running] : running_) {
-      if (running.runner != nullptr) running.runner->Cancel(std::string(kStoppedError));
+      if (running.runner != nullptr) running.runner->Cancel(std::string(kInterruptedRunError));
     }
   }
   wake_.notify_all();
@@ -327,8 +315,7 @@ bool JobService::Build(const JobSpec& spec, const std::filesystem::path& dir, in
   if (!project.ok()) return fail(project.status());
   auto graph = models::ModelGraph::Make(*project);
   if (!graph.ok()) return fail(graph.status());
-  const bool by_name = spec.steps == models::BuildSteps::kSeeds || spec.steps == models::BuildSteps::kSnapshots;
-  auto selected = graph->Select(by_name ? "" : spec.select, spec.exclude);
+  auto selected = graph->Select(models::SelectsByName(spec.steps) ? "" : spec.select, spec.exclude);
   if (!selected.ok()) return fail(selected.status());
   auto runner = EngineSqlRunner::Make(options_.engine);
   if (!runner.ok()) return fail(runner.status());
@@ -338,30 +325,19 @@ bool JobService::Build(const JobSpec& spec, const std::filesystem::path& dir, in
     running_.at(run_id).runner = runner->get();
   }
   wake_.notify_all();  // the scheduler thread now watches its deadline
-  models::BuildOptions options;
-  options.steps = spec.steps;
+  models::BuildOptions options = models::SelectionOptions(spec.steps, spec.select, spec.exclude);
   options.full_refresh = spec.full_refresh;
   options.vars = spec.vars;
   options.vars["logical_date"] = record.logical_date;
   options.vars["run_id"] = std::to_string(record.id);
-  const bool everything = spec.select.empty() && spec.exclude.empty();
-  options.tests_of_no_model = everything;
-  options.all_seeds_and_snapshots = everything;
   options.sql_bytes_max = options_.sql_bytes_max;
-  if (by_name && !spec.select.empty()) {
-    for (std::string_view rest = spec.select; !rest.empty();) {
-      const size_t end = rest.find_first_of(" ,");
-      if (end != 0) options.names.emplace_back(rest.substr(0, end));
-      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    }
-  }
   Result<models::BuildSummary> summary = Status::Internal("the build did not run");
   // The runner stays registered until the build is over, whatever way it ends.
   const Status escaped = CatchAll(fmt::format("run {} of job `{}`", record.id, spec.name), [&] {
     summary = models::RunBuild(*project, *graph, *selected, options, **runner, [&](const models::BuildStep& step) {
       record.steps.push_back(RunStep{.name = step.name,
                                      .kind = step.kind,
-                                     .outcome = std::string(OutcomeName(step.outcome)),
+                                     .outcome = std::string(models::StepOutcomeName(step.outcome)),
                                      .seconds = step.seconds,
                                      .rows = step.is_test ? step.failing_rows : step.changed_rows,
                                      .message = step.message});
@@ -410,9 +386,10 @@ void JobService::Release(const std::filesystem::path& dir) {
 }
 
 Result<DeployedProject> JobService::Deploy(const std::string& name, const std::vector<DeployFile>& files) {
-  if (!IsProjectName(name)) {
-    return Status::InvalidArgument(fmt::format(
-        "`{}` cannot name a project: expected letters, digits and _ (not first a digit), at most 63 bytes", name));
+  if (!models::IsPlainIdentifier(name)) {
+    return Status::InvalidArgument(
+        fmt::format("`{}` cannot name a project: expected letters, digits and _ (not first a digit), at most {} bytes",
+                    name, models::kModelNameBytesMax));
   }
   if (files.size() > kDeployFilesMax) {
     return Status::InvalidArgument(fmt::format("{} files; a project holds at most {}", files.size(), kDeployFilesMax));

@@ -9,28 +9,27 @@
 #include <set>
 
 #include "base/file_util.h"
+#include "models/project.h"
 
 namespace lagoa::jobs {
 namespace {
 
 constexpr std::string_view kProjectFile = "lagoa_project.yml";
 constexpr size_t kProjectFileBytesMax = 1 << 20;
-constexpr size_t kJobNameBytesMax = 63;
 constexpr int64_t kDurationMsMax = int64_t{366} * 24 * 3600 * 1000;
 constexpr std::string_view kJobKeys =
     "command, select, exclude, full_refresh, vars, cron, timezone, every, on_new_data, check_every, timeout, "
     "retries, retry_delay, retry_delay_max, catch_up or paused";
 
+// The `command` key's values: the `lagoa` subcommand a run does.
+constexpr std::pair<std::string_view, models::BuildSteps> kCommands[] = {
+    {"build", models::BuildSteps::kModelsAndTests}, {"run", models::BuildSteps::kModels},
+    {"test", models::BuildSteps::kTests},           {"seed", models::BuildSteps::kSeeds},
+    {"snapshot", models::BuildSteps::kSnapshots},
+};
+
 std::string Where(const YAML::Node& node) {
   return fmt::format("{}:{}:{}", kProjectFile, node.Mark().line + 1, node.Mark().column + 1);
-}
-
-bool IsJobName(std::string_view name) {
-  if (name.empty() || name.size() > kJobNameBytesMax || std::isdigit(static_cast<unsigned char>(name[0])) != 0) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(),
-                     [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; });
 }
 
 std::string_view UnitText(int64_t ms) {
@@ -165,14 +164,8 @@ class JobReader {
   }
 
   Status ReadCommand(const YAML::Node& value) {
-    static constexpr std::pair<std::string_view, models::BuildSteps> kCommands[] = {
-        {"build", models::BuildSteps::kModelsAndTests}, {"run", models::BuildSteps::kModels},
-        {"test", models::BuildSteps::kTests},           {"seed", models::BuildSteps::kSeeds},
-        {"snapshot", models::BuildSteps::kSnapshots},
-    };
     for (const auto& [name, steps] : kCommands) {
       if (value.IsScalar() && value.Scalar() == name) {
-        job_.command = std::string(name);
         job_.steps = steps;
         return Status::Ok();
       }
@@ -254,6 +247,13 @@ Result<std::optional<int64_t>> JobSpec::NextDueAfter(int64_t after_ms) const {
   return std::optional<int64_t>();
 }
 
+std::string_view JobSpec::command() const {
+  for (const auto& [name, command_steps] : kCommands) {
+    if (command_steps == steps) return name;
+  }
+  return "build";
+}
+
 std::string JobSpec::ScheduleText() const {
   switch (schedule) {
     case ScheduleKind::kCron:
@@ -293,10 +293,10 @@ Result<std::vector<JobSpec>> LoadJobSpecs(const std::filesystem::path& dir, cons
     job.name = item.first.IsScalar() ? item.first.Scalar() : "";
     job.project = project;
     job.where = Where(item.first);
-    if (!IsJobName(job.name)) {
+    if (!models::IsPlainIdentifier(job.name)) {
       return Status::InvalidArgument(fmt::format(
           "{}: `{}` cannot name a job: expected letters, digits and _ (not first a digit), at most {} bytes", job.where,
-          job.name, kJobNameBytesMax));
+          job.name, models::kModelNameBytesMax));
     }
     if (!names.insert(job.name).second) {
       return Status::InvalidArgument(fmt::format("{}: job `{}` is declared twice", job.where, job.name));

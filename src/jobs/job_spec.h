@@ -51,7 +51,6 @@ struct JobSpec {
   std::string project;  // the project that declares it
   std::string where;    // "lagoa_project.yml:12:3"
   models::BuildSteps steps = models::BuildSteps::kModelsAndTests;
-  std::string command = "build";
   std::string select;
   std::string exclude;
   bool full_refresh = false;
@@ -72,7 +71,9 @@ struct JobSpec {
 
   // When the schedule is next due after `after_ms` (kCron, kInterval); nullopt for the others.
   Result<std::optional<int64_t>> NextDueAfter(int64_t after_ms) const;
-  std::string ScheduleText() const;  // "cron 0 * * * * (Europe/Berlin)", "every 15 minutes", …
+  std::string ScheduleText() const;
+  std::string_view command() const;  // build, run, test, seed or snapshot: what `steps` does  // "cron 0 * * * *
+                                     // (Europe/Berlin)", "every 15 minutes", …
 };
 
 // Milliseconds in the largest unit that divides them: "1 second", "90 seconds", "2 hours".

@@ -18,7 +18,6 @@ namespace {
 
 constexpr std::string_view kFileName = "runs.ndjson";
 constexpr size_t kFileBytesMax = size_t{512} << 20;
-constexpr std::string_view kInterruptedError = "the server stopped during the run";
 
 bool IsScheduled(const RunRecord& run) { return run.trigger == "schedule" || run.trigger == "catch-up"; }
 
@@ -144,7 +143,7 @@ Status RunHistory::Load() {
     if (run.status != RunStatus::kRunning) continue;
     run.status = RunStatus::kFailed;
     run.finished_ms = WallNowMicros() / 1000;
-    run.error = std::string(kInterruptedError);
+    run.error = std::string(kInterruptedRunError);
     interrupted_.push_back(run);
   }
   // Rewriting on open drops the torn line and the superseded ones, and records the interrupted runs.

@@ -26,6 +26,9 @@
 
 namespace lagoa::jobs {
 
+// The error of a run a crash, a kill or a stop cut short.
+inline constexpr std::string_view kInterruptedRunError = "the server stopped during the run";
+
 enum class RunStatus { kRunning, kSucceeded, kFailed };
 std::string_view RunStatusName(RunStatus status);
 

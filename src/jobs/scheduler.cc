@@ -25,11 +25,9 @@ bool HasQueued(const std::deque<RunRequest>& queue, std::string_view trigger) {
   return std::any_of(queue.begin(), queue.end(), [&](const RunRequest& r) { return r.trigger == trigger; });
 }
 
-absl::TimeZone ZoneOf(const JobSpec& spec) {
-  absl::TimeZone zone = absl::UTCTimeZone();
-  if (spec.cron) absl::LoadTimeZone(spec.cron->zone_name(), &zone);
-  return zone;
-}
+absl::TimeZone ZoneOf(const JobSpec& spec) { return spec.cron ? spec.cron->zone() : absl::UTCTimeZone(); }
+
+std::string DayText(absl::CivilDay day) { return fmt::format("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()); }
 
 }  // namespace
 
@@ -37,8 +35,7 @@ Scheduler::Scheduler(size_t runs_concurrent_max, uint64_t seed)
     : runs_concurrent_max_(std::max<size_t>(1, runs_concurrent_max)), random_(seed) {}
 
 std::string Scheduler::LogicalDate(const JobSpec& spec, int64_t ms) {
-  const absl::CivilDay day(absl::ToCivilDay(absl::FromUnixMillis(ms), ZoneOf(spec)));
-  return fmt::format("{:04}-{:02}-{:02}", day.year(), day.month(), day.day());
+  return DayText(absl::ToCivilDay(absl::FromUnixMillis(ms), ZoneOf(spec)));
 }
 
 bool Scheduler::NameTakenElsewhere(const std::string& job, const std::string& project) const {
@@ -217,6 +214,14 @@ std::optional<int64_t> Scheduler::NextWakeMs() const {
   return wake;
 }
 
+JobView Scheduler::ViewOf(const JobState& state) {
+  return JobView{.spec = state.spec,
+                 .paused = state.paused,
+                 .running = state.running,
+                 .next_due_ms = state.next_due_ms,
+                 .queued = state.queue.size()};
+}
+
 Scheduler::JobState* Scheduler::Get(const std::string& job) {
   auto it = jobs_.find(job);
   return it == jobs_.end() ? nullptr : &it->second;
@@ -250,11 +255,7 @@ Result<size_t> Scheduler::Backfill(const std::string& job, std::string_view from
   size_t days = 0;
   for (absl::CivilDay day = first; day <= last; ++day, ++days) {
     const int64_t due = absl::ToUnixMillis(absl::FromCivil(day, zone));
-    state->queue.push_back(
-        RunRequest{.job = job,
-                   .trigger = "backfill",
-                   .due_ms = due,
-                   .logical_date = fmt::format("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())});
+    state->queue.push_back(RunRequest{.job = job, .trigger = "backfill", .due_ms = due, .logical_date = DayText(day)});
   }
   return days;
 }
@@ -269,11 +270,7 @@ Status Scheduler::SetPaused(const std::string& job, bool paused) {
 std::vector<JobView> Scheduler::List() const {
   std::vector<JobView> out;
   for (const auto& [name, state] : jobs_) {
-    out.push_back(JobView{.spec = state.spec,
-                          .paused = state.paused,
-                          .running = state.running,
-                          .next_due_ms = state.next_due_ms,
-                          .queued = state.queue.size()});
+    out.push_back(ViewOf(state));
   }
   return out;
 }
@@ -281,12 +278,7 @@ std::vector<JobView> Scheduler::List() const {
 std::optional<JobView> Scheduler::Find(const std::string& job) const {
   auto it = jobs_.find(job);
   if (it == jobs_.end()) return std::nullopt;
-  const JobState& state = it->second;
-  return JobView{.spec = state.spec,
-                 .paused = state.paused,
-                 .running = state.running,
-                 .next_due_ms = state.next_due_ms,
-                 .queued = state.queue.size()};
+  return ViewOf(it->second);
 }
 
 }  // namespace lagoa::jobs

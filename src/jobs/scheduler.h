@@ -106,6 +106,7 @@ class Scheduler {
   void CatchUp(JobState& state, int64_t last_due_ms, int64_t now_ms);
   void Retry(JobState& state, const RunRequest& run, int64_t now_ms);
   JobState* Get(const std::string& job);
+  static JobView ViewOf(const JobState& state);
 
   const size_t runs_concurrent_max_;
   std::mt19937_64 random_;

@@ -328,4 +328,27 @@ Result<BuildSummary> RunBuild(const Project& project, const ModelGraph& graph, c
   return builder.Summary();
 }
 
+bool SelectsByName(BuildSteps steps) { return steps == BuildSteps::kSeeds || steps == BuildSteps::kSnapshots; }
+
+BuildOptions SelectionOptions(BuildSteps steps, std::string_view select, std::string_view exclude) {
+  BuildOptions options;
+  options.steps = steps;
+  const bool everything = select.empty() && exclude.empty();
+  options.tests_of_no_model = everything;
+  options.all_seeds_and_snapshots = everything;
+  if (SelectsByName(steps)) {
+    for (std::string_view rest = select; !rest.empty();) {
+      const size_t end = rest.find_first_of(" ,");
+      if (end != 0) options.names.emplace_back(rest.substr(0, end));
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    }
+  }
+  return options;
+}
+
+std::string_view StepOutcomeName(StepOutcome outcome) {
+  static constexpr std::string_view kNames[] = {"built", "passed", "warned", "failed", "skipped"};
+  return kNames[static_cast<size_t>(outcome)];
+}
+
 }  // namespace lagoa::models

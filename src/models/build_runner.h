@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -52,7 +53,17 @@ struct BuildOptions {
   bool store_failures = false;
 };
 
+// Whether `steps` (kSeeds, kSnapshots) takes seeds or snapshots by name rather than a selection of models.
+bool SelectsByName(BuildSteps steps);
+
+// The options of `lagoa run|test|build|seed|snapshot -s SELECT --exclude EXCLUDE` (and of a job
+// with those keys): with neither, also the tests that read no model and every seed and snapshot;
+// seed and snapshot take SELECT as names (space or comma separated).
+BuildOptions SelectionOptions(BuildSteps steps, std::string_view select, std::string_view exclude);
+
 enum class StepOutcome { kBuilt, kPassed, kWarned, kFailed, kSkipped };
+// built, passed, warned, failed, skipped
+std::string_view StepOutcomeName(StepOutcome outcome);
 
 // What one step did, for the caller to report.
 struct BuildStep {

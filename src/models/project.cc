@@ -39,11 +39,26 @@ std::string_view IncrementalStrategyName(IncrementalStrategy s) {
   return "?";
 }
 
+bool IsPlainIdentifier(std::string_view name) {
+  if (name.empty() || name.size() > kModelNameBytesMax) return false;
+  if (std::isdigit(static_cast<unsigned char>(name[0])) != 0) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; });
+}
+
+std::vector<std::filesystem::path> ProjectFiles(const Project& project) {
+  std::set<std::filesystem::path> files = {"lagoa_project.yml"};
+  for (const Model& model : project.models) files.insert(model.path);
+  for (const DataTest& test : project.tests) files.insert(test.path);
+  for (const Seed& seed : project.seeds) files.insert(seed.path);
+  for (const ProjectSnapshot& snapshot : project.snapshots) files.insert(snapshot.path);
+  return {files.begin(), files.end()};
+}
+
 namespace {
 
 constexpr std::string_view kProjectFile = "lagoa_project.yml";
 constexpr std::string_view kModelsFolder = "models";
-constexpr size_t kModelNameBytesMax = 128;
 constexpr std::string_view kSettingNames = "materialized, incremental_strategy, unique_key, tags, enabled";
 
 // One setting from lagoa_project.yml or a config() call, and where it was written.
@@ -59,13 +74,6 @@ struct FolderSettings {
   std::vector<Setting> settings;
   std::string where;
 };
-
-bool IsPlainIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > kModelNameBytesMax) return false;
-  if (std::isdigit(static_cast<unsigned char>(name[0])) != 0) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; });
-}
 
 Status ApplySetting(ModelConfig& config, const Setting& setting) {
   const auto* text = std::get_if<std::string>(&setting.value);

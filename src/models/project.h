@@ -45,6 +45,7 @@ namespace lagoa::models {
 inline constexpr size_t kModelsMax = 10'000;
 inline constexpr size_t kModelFileBytesMax = 1 << 20;
 inline constexpr size_t kProjectFileBytesMax = 1 << 20;
+inline constexpr size_t kModelNameBytesMax = 128;
 
 enum class Materialization { kView, kTable, kIncremental, kEphemeral };
 enum class IncrementalStrategy { kAppend, kMerge, kDeleteInsert };
@@ -87,5 +88,12 @@ std::string ModelKey(std::string_view name);
 // and the line and column where they can: a missing project file, YAML that does not parse, an unknown key or value, a
 // model name that is not a plain identifier or is used twice, a template error.
 Result<Project> LoadProject(const std::filesystem::path& dir);
+
+// The files `project` was read from, relative to its folder and sorted: lagoa_project.yml and
+// every model, test, seed and snapshot file (what `lagoa project deploy` sends).
+std::vector<std::filesystem::path> ProjectFiles(const Project& project);
+
+// [A-Za-z_][A-Za-z0-9_]*, at most kModelNameBytesMax bytes: the names of models, projects and jobs.
+bool IsPlainIdentifier(std::string_view name);
 
 }  // namespace lagoa::models
