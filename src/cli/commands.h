@@ -123,9 +123,9 @@ struct RunArgs {
 };
 int Build(const std::string& url, const RunArgs& args, models::BuildSteps steps);
 
-// `lagoa project deploy`: sends the project folder's files (lagoa_project.yml, models/, seeds/,
-// snapshots/, tests/) to the server, which checks them and runs the project's jobs on their
-// schedules (src/jobs/job_spec.h). `list` and `remove` show and undeploy projects.
+// `lagoa project deploy`: reads the project folder as `lagoa build` does and sends the files it
+// was read from (models::ProjectFiles) to the server, which checks them and runs the project's
+// jobs on their schedules (src/jobs/job_spec.h). `list` and `remove` show and undeploy projects.
 int ProjectDeploy(const std::string& url, const std::string& project_dir);
 int ProjectList(const std::string& url);
 int ProjectRemove(const std::string& url, const std::string& name);
